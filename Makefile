@@ -1,0 +1,35 @@
+# Two commands do everything on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+
+.PHONY: demo test lint clean
+
+$(VENV)/.created:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.created pyproject.toml
+	$(PIP) install -e .
+	touch $@
+
+$(VENV)/.test-deps: $(VENV)/.installed pyproject.toml
+	$(PIP) install -e '.[test]'
+	$(PIP) install torch==2.13.0
+	touch $@
+
+demo: $(VENV)/.installed
+	$(VENV)/bin/descent demo
+
+test: $(VENV)/.test-deps
+	$(VENV)/bin/ruff check descent tests
+	$(PY) -m pytest -n 2 -q
+
+lint: $(VENV)/.test-deps
+	$(VENV)/bin/ruff check descent tests
+	$(VENV)/bin/ruff format --check descent tests
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

@@ -1,0 +1,91 @@
+"""descent: deep learning and machine learning on NumPy, the way the lectures teach it.
+
+>>> import descent as ds
+>>> x = ds.tensor(2.0, requires_grad=True)
+>>> y = x * x + 3 * x
+>>> y.backward()
+>>> x.grad
+tensor(7.)
+"""
+
+from . import autograd
+from .autograd import enable_grad, grad, is_grad_enabled, no_grad
+from .gradcheck import GradcheckError, gradcheck, numerical_grad
+from .ops.elementwise import (
+    abs,
+    clamp,
+    clip,
+    cos,
+    exp,
+    log,
+    maximum,
+    minimum,
+    pow,
+    relu,
+    sigmoid,
+    sin,
+    sqrt,
+    tanh,
+    where,
+)
+from .ops.linalg import matmul
+from .ops.reduce import (
+    argmax,
+    argmin,
+    log_softmax,
+    logsumexp,
+    max,
+    mean,
+    min,
+    softmax,
+    sum,
+    var,
+)
+from .ops.shape import (
+    cat,
+    expand,
+    flatten,
+    pad,
+    permute,
+    reshape,
+    squeeze,
+    stack,
+    transpose,
+    unsqueeze,
+    view,
+)
+from .random import get_rng_state, manual_seed, set_rng_state
+from .tensor import (
+    Tensor,
+    arange,
+    bool_,
+    eye,
+    float32,
+    float64,
+    full,
+    int32,
+    int64,
+    ones,
+    ones_like,
+    rand,
+    randn,
+    tensor,
+    zeros,
+    zeros_like,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Tensor", "tensor", "zeros", "ones", "full", "zeros_like", "ones_like", "randn", "rand",
+    "arange", "eye", "manual_seed", "get_rng_state", "set_rng_state",
+    "float32", "float64", "int64", "int32", "bool_",
+    "no_grad", "enable_grad", "is_grad_enabled", "grad", "autograd",
+    "gradcheck", "numerical_grad", "GradcheckError",
+    "exp", "log", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu", "clamp", "clip",
+    "pow", "maximum", "minimum", "where",
+    "sum", "mean", "var", "max", "min", "argmax", "argmin", "logsumexp", "softmax",
+    "log_softmax",
+    "reshape", "view", "flatten", "transpose", "permute", "squeeze", "unsqueeze", "expand",
+    "matmul", "cat", "stack", "pad",
+]  # fmt: skip

@@ -1,0 +1,137 @@
+"""Numerical gradients by central differences, and gradcheck against them.
+
+$\\partial f / \\partial x_i \\approx (f(x + \\epsilon e_i) - f(x - \\epsilon e_i)) / 2\\epsilon$.
+
+gradcheck compares the engine's gradient of $\\langle v, f(x) \\rangle$ for a random
+direction $v$ (a random output gradient) with the numerical one, so a rule that is right
+only for an all-ones upstream gradient is still caught.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import autograd
+from .tensor import Tensor
+
+__all__ = ["numerical_grad", "gradcheck", "GradcheckError"]
+
+
+class GradcheckError(AssertionError):
+    """The analytical and numerical gradients disagree."""
+
+
+def _outputs(fn, inputs) -> list[Tensor]:
+    out = fn(*inputs)
+    return list(out) if isinstance(out, (tuple, list)) else [out]
+
+
+def _weighted_sum(fn, inputs, directions) -> float:
+    """$\\sum_k \\langle v_k, f_k(x) \\rangle$ in float64, without building a graph."""
+    with autograd.no_grad():
+        outs = _outputs(fn, inputs)
+    return float(sum(np.sum(o.data.astype(np.float64) * v) for o, v in zip(outs, directions)))
+
+
+def numerical_grad(fn, inputs, eps: float = 1e-6, grad_outputs=None) -> list[Tensor]:
+    """Central-difference gradients of ``fn(*inputs)`` with respect to each input.
+
+    For a non-scalar output the gradient is that of ``(fn(*inputs) * grad_outputs).sum()``
+    (``grad_outputs`` defaults to ones). Inputs are changed in place and restored.
+
+    >>> x = ds.tensor([1.0, 2.0], dtype=ds.float64)
+    >>> ds.numerical_grad(lambda x: (x**2).sum(), [x])[0]
+    tensor([2., 4.], dtype=float64)
+    """
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None:
+        with autograd.no_grad():
+            outs = _outputs(fn, inputs)
+        directions = [np.ones(o.shape) for o in outs]
+    else:
+        gos = grad_outputs if isinstance(grad_outputs, (list, tuple)) else [grad_outputs]
+        directions = [np.asarray(g.data if isinstance(g, Tensor) else g, np.float64) for g in gos]
+    grads = []
+    for t in inputs:
+        if t.dtype.kind != "f":
+            grads.append(None)
+            continue
+        if not t.data.flags.c_contiguous:
+            t.data = np.ascontiguousarray(t.data)
+        flat = t.data.reshape(-1)  # a view: changing it changes the input
+        g = np.zeros(flat.shape, np.float64)
+        for i in range(flat.size):
+            orig = flat[i]
+            flat[i] = orig + eps
+            plus = _weighted_sum(fn, inputs, directions)
+            flat[i] = orig - eps
+            minus = _weighted_sum(fn, inputs, directions)
+            flat[i] = orig
+            g[i] = (plus - minus) / (2 * eps)
+        grads.append(Tensor._make(g.reshape(t.shape)))
+    return grads
+
+
+def gradcheck(
+    fn,
+    inputs,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+    seed: int = 0,
+) -> bool:
+    """True when autodiff and central differences agree for every input that requires grad.
+
+    Inputs should be float64 (float32 differences are too coarse for these tolerances).
+    Agreement means ``|analytical - numerical| <= atol + rtol * |numerical|`` elementwise,
+    PyTorch's test. On disagreement, raises ``GradcheckError`` naming the input, the
+    element and both values (or returns False when ``raise_exception=False``).
+
+    >>> x = ds.tensor([0.5, -1.0], dtype=ds.float64, requires_grad=True)
+    >>> ds.gradcheck(lambda x: x.tanh() * x, [x])
+    True
+    """
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    diff = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
+    if not diff:
+        raise ValueError("gradcheck: no input requires grad, so there is nothing to check")
+    for i, t in enumerate(inputs):
+        if isinstance(t, Tensor) and t.requires_grad and t.dtype != np.float64:
+            raise ValueError(
+                f"gradcheck: input {i} is {t.dtype}; use float64 inputs "
+                f"(ds.tensor(..., dtype=ds.float64)) so differences of {eps} are meaningful"
+            )
+    rng = np.random.default_rng(seed)
+    outs = _outputs(fn, inputs)
+    directions = [rng.standard_normal(o.shape) for o in outs]
+    used = [o for o in outs if o.requires_grad]
+    if not used:
+        raise ValueError("gradcheck: the function's output does not depend on any input")
+    analytical = autograd.grad(
+        used,
+        diff,
+        grad_outputs=[Tensor._make(d.astype(o.dtype)) for o, d in zip(outs, directions) if o.requires_grad],
+        allow_unused=True,
+    )
+    numerical = numerical_grad(fn, inputs, eps, directions)
+    k = 0
+    for i, t in enumerate(inputs):
+        if not (isinstance(t, Tensor) and t.requires_grad):
+            continue
+        a = analytical[k]
+        k += 1
+        a = np.zeros(t.shape) if a is None else a.data.astype(np.float64)
+        n = numerical[i].data
+        bad = ~(np.abs(a - n) <= atol + rtol * np.abs(n))
+        if bad.any():
+            where = tuple(int(j) for j in np.argwhere(bad)[0])
+            msg = (
+                f"gradcheck: gradient of input {i} (shape {t.shape}) is wrong at index "
+                f"{where}: autodiff gives {float(a[where])!r}, central differences give {float(n[where])!r} "
+                f"({int(bad.sum())} of {bad.size} elements disagree; atol={atol}, rtol={rtol})"
+            )
+            if raise_exception:
+                raise GradcheckError(msg)
+            return False
+    return True

@@ -1,0 +1,488 @@
+"""Elementwise primitives: arithmetic, exp/log, trigonometry, activations, clamp, where."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import Function
+from ..tensor import Tensor, as_tensor
+from ._util import unbroadcast
+
+
+def _operands(a, b) -> tuple[Tensor, Tensor]:
+    """Both operands as tensors of one floating dtype where either is floating."""
+    if isinstance(a, Tensor):
+        b = as_tensor(b, like=a)
+    else:
+        a = as_tensor(a, like=b)
+    ka, kb = a.data.dtype.kind, b.data.dtype.kind
+    # NumPy would promote int64 with float32 to float64; keep the float operand's dtype.
+    if ka == "f" and kb != "f":
+        b = Tensor._make(b.data.astype(a.data.dtype))
+    elif kb == "f" and ka != "f":
+        a = Tensor._make(a.data.astype(b.data.dtype))
+    return a, b
+
+
+# ---- binary arithmetic -----------------------------------------------------------
+
+
+class Add(Function):
+    """$f(a, b) = a + b$"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (a.shape, a.dtype, b.shape, b.dtype)
+        return a + b
+
+    @staticmethod
+    def backward(ctx, grad):
+        sa, da, sb, db = ctx.shapes
+        return unbroadcast(grad, sa, da), unbroadcast(grad, sb, db)
+
+
+class Sub(Function):
+    """$f(a, b) = a - b$"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (a.shape, a.dtype, b.shape, b.dtype)
+        return a - b
+
+    @staticmethod
+    def backward(ctx, grad):
+        sa, da, sb, db = ctx.shapes
+        gb = unbroadcast(-grad, sb, db) if ctx.needs_input_grad[1] else None
+        return unbroadcast(grad, sa, da), gb
+
+
+class Mul(Function):
+    """$f(a, b) = a b$"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        ga = unbroadcast(grad * b, a.shape, a.dtype) if need_a else None
+        gb = unbroadcast(grad * a, b.shape, b.dtype) if need_b else None
+        return ga, gb
+
+
+class Div(Function):
+    """$f(a, b) = a / b$"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a / b
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        ga = unbroadcast(grad / b, a.shape, a.dtype) if need_a else None
+        gb = unbroadcast(-grad * a / (b * b), b.shape, b.dtype) if need_b else None
+        return ga, gb
+
+
+class Pow(Function):
+    """$f(a, b) = a^b$; $df/da = b a^{b-1}$, $df/db = a^b \\ln a$"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        out = np.power(a, b)
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, out = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        ga = gb = None
+        if need_a:
+            # NOTE: b * a**(b-1), not b * out / a, so that a = 0 gives 0 (not nan) for b >= 1
+            ga = unbroadcast(grad * b * np.power(a, b - 1), a.shape, a.dtype)
+        if need_b:
+            # d/db a^b = a^b ln a, taken as 0 where a = 0 (PyTorch's convention)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                log_a = np.where(a > 0, np.log(np.where(a > 0, a, 1)), np.where(a == 0, 0, np.nan))
+            gb = unbroadcast(grad * out * log_a, b.shape, b.dtype)
+        return ga, gb
+
+
+class Maximum(Function):
+    """$f(a, b) = \\max(a, b)$; where a = b the gradient is split evenly (as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        share = (a > b) + 0.5 * (a == b)
+        return (
+            unbroadcast(grad * share, a.shape, a.dtype),
+            unbroadcast(grad * (1 - share), b.shape, b.dtype),
+        )
+
+
+class Minimum(Function):
+    """$f(a, b) = \\min(a, b)$; where a = b the gradient is split evenly (as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        share = (a < b) + 0.5 * (a == b)
+        return (
+            unbroadcast(grad * share, a.shape, a.dtype),
+            unbroadcast(grad * (1 - share), b.shape, b.dtype),
+        )
+
+
+class Where(Function):
+    """$f(c, a, b) = a$ where c else $b$; the condition gets no gradient."""
+
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        ctx.save_for_backward(cond)
+        ctx.shapes = (a.shape, a.dtype, b.shape, b.dtype)
+        return np.where(cond, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (cond,) = ctx.saved_tensors
+        sa, da, sb, db = ctx.shapes
+        zero = np.zeros((), grad.dtype)
+        return (
+            None,
+            unbroadcast(np.where(cond, grad, zero), sa, da),
+            unbroadcast(np.where(cond, zero, grad), sb, db),
+        )
+
+
+# ---- unary ----------------------------------------------------------------------
+
+
+class Neg(Function):
+    """$f(x) = -x$"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return -x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+class Exp(Function):
+    """$f(x) = e^x$, $f' = e^x$"""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.exp(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * out
+
+
+class Log(Function):
+    """$f(x) = \\ln x$, $f' = 1/x$"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / x
+
+
+class Sqrt(Function):
+    """$f(x) = \\sqrt{x}$, $f' = 1 / (2 \\sqrt{x})$"""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.sqrt(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad / (2 * out)
+
+
+class Abs(Function):
+    """$f(x) = |x|$, $f' = \\mathrm{sign}(x)$ (0 at 0, as PyTorch)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.abs(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * np.sign(x)
+
+
+class Sin(Function):
+    """$f(x) = \\sin x$, $f' = \\cos x$"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * np.cos(x)
+
+
+class Cos(Function):
+    """$f(x) = \\cos x$, $f' = -\\sin x$"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.cos(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return -grad * np.sin(x)
+
+
+class Tanh(Function):
+    """$f(x) = \\tanh x$, $f' = 1 - \\tanh^2 x$"""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.tanh(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (1 - out * out)
+
+
+class Sigmoid(Function):
+    """$\\sigma(x) = 1 / (1 + e^{-x})$, $\\sigma' = \\sigma (1 - \\sigma)$"""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = stable_sigmoid(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * out * (1 - out)
+
+
+def stable_sigmoid(x: np.ndarray) -> np.ndarray:
+    """$\\sigma(x)$ without overflow: $e^{-|x|}$ never exceeds 1."""
+    z = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + z), z / (1 + z))
+
+
+class Relu(Function):
+    """$f(x) = \\max(0, x)$, $f' = [x > 0]$"""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.maximum(x, 0)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (out > 0)
+
+
+class LeakyRelu(Function):
+    """$f(x) = x$ for $x > 0$ else $a x$"""
+
+    @staticmethod
+    def forward(ctx, x, *, negative_slope):
+        ctx.save_for_backward(x)
+        ctx.slope = negative_slope
+        return np.where(x > 0, x, x * np.asarray(negative_slope, x.dtype))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return np.where(x > 0, grad, grad * np.asarray(ctx.slope, grad.dtype))
+
+
+class Clamp(Function):
+    """$f(x) = \\min(\\max(x, lo), hi)$; the gradient passes where lo <= x <= hi (as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x, *, lo, hi):
+        ctx.save_for_backward(x)
+        ctx.bounds = (lo, hi)
+        return np.clip(x, lo, hi).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        lo, hi = ctx.bounds
+        inside = np.ones(x.shape, bool)
+        if lo is not None:
+            inside &= x >= lo
+        if hi is not None:
+            inside &= x <= hi
+        return grad * inside
+
+
+class Cast(Function):
+    """$f(x) = x$ in another dtype; the gradient is cast back."""
+
+    @staticmethod
+    def forward(ctx, x, *, dtype, copy):
+        ctx.dtype = x.dtype
+        return x.astype(dtype, copy=copy)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.astype(ctx.dtype)
+
+
+# ---- the functional forms (ds.exp, Tensor.exp, ...) ------------------------------------
+
+
+def _binary(fn: type[Function], a, b, name: str) -> Tensor:
+    a, b = _operands(a, b)
+    try:
+        return fn.apply(a, b)
+    except ValueError as e:
+        if "broadcast" not in str(e):
+            raise
+        raise ValueError(
+            f"{name}: shapes {a.shape} and {b.shape} cannot be broadcast together "
+            f"(trailing dims must be equal or 1)"
+        ) from None
+
+
+def add(a, b) -> Tensor:
+    return _binary(Add, a, b, "add")
+
+
+def sub(a, b) -> Tensor:
+    return _binary(Sub, a, b, "sub")
+
+
+def mul(a, b) -> Tensor:
+    return _binary(Mul, a, b, "mul")
+
+
+def div(a, b) -> Tensor:
+    a, b = _operands(a, b)
+    if a.data.dtype.kind != "f":  # true division of integers gives floats, as in PyTorch
+        a = Tensor._make(a.data.astype(np.float32))
+        b = Tensor._make(b.data.astype(np.float32))
+    return _binary(Div, a, b, "div")
+
+
+def pow(a, b) -> Tensor:  # noqa: A001 - PyTorch's name
+    return _binary(Pow, a, b, "pow")
+
+
+def maximum(a, b) -> Tensor:
+    return _binary(Maximum, a, b, "maximum")
+
+
+def minimum(a, b) -> Tensor:
+    return _binary(Minimum, a, b, "minimum")
+
+
+def where(condition, a, b) -> Tensor:
+    """Elements of ``a`` where ``condition`` holds, else of ``b`` (both broadcast)."""
+    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    a, b = _operands(a, b)
+    return Where.apply(cond.astype(bool, copy=False), a, b)
+
+
+def neg(x: Tensor) -> Tensor:
+    return Neg.apply(x)
+
+
+def exp(x: Tensor) -> Tensor:
+    return Exp.apply(x)
+
+
+def log(x: Tensor) -> Tensor:
+    return Log.apply(x)
+
+
+def sqrt(x: Tensor) -> Tensor:
+    return Sqrt.apply(x)
+
+
+def abs(x: Tensor) -> Tensor:  # noqa: A001 - PyTorch's name
+    return Abs.apply(x)
+
+
+def sin(x: Tensor) -> Tensor:
+    return Sin.apply(x)
+
+
+def cos(x: Tensor) -> Tensor:
+    return Cos.apply(x)
+
+
+def tanh(x: Tensor) -> Tensor:
+    return Tanh.apply(x)
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    return Sigmoid.apply(x)
+
+
+def relu(x: Tensor) -> Tensor:
+    return Relu.apply(x)
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return LeakyRelu.apply(x, negative_slope=negative_slope)
+
+
+def clamp(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's names
+    """Limit values to [min, max]; either bound may be None."""
+    if min is None and max is None:
+        raise ValueError("clamp: give at least one of min and max")
+    return Clamp.apply(x, lo=min, hi=max)
+
+
+clip = clamp
+
+
+def cast(x: Tensor, dtype, copy: bool = False) -> Tensor:
+    if dtype.kind != "f" and x.requires_grad:
+        return Tensor._make(x.data.astype(dtype, copy=copy))  # no gradient through ints
+    return Cast.apply(x, dtype=dtype, copy=copy)

@@ -1,0 +1,221 @@
+"""Reductions and normalisations: sum, mean, var, max/min, logsumexp, softmax, log_softmax."""
+
+from __future__ import annotations
+
+import builtins
+from collections import namedtuple
+
+import numpy as np
+
+from ..autograd import Function
+from ..tensor import Tensor
+from . import elementwise as ew
+from ._util import expand_reduced, normalize_dim, normalize_dims
+
+MaxResult = namedtuple("MaxResult", ["values", "indices"])
+
+
+class Sum(Function):
+    """$f(x) = \\sum_i x_i$ over the axes; each input gets the upstream gradient."""
+
+    @staticmethod
+    def forward(ctx, x, *, axes, keepdim):
+        ctx.meta = (x.shape, axes, keepdim)
+        return np.sum(x, axis=axes, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, axes, keepdim = ctx.meta
+        return np.broadcast_to(expand_reduced(grad, shape, axes, keepdim), shape).copy()
+
+
+class Mean(Function):
+    """$f(x) = \\frac{1}{n} \\sum_i x_i$ over the axes."""
+
+    @staticmethod
+    def forward(ctx, x, *, axes, keepdim):
+        out = np.mean(x, axis=axes, keepdims=keepdim)
+        ctx.meta = (x.shape, axes, keepdim)
+        ctx.count = x.size // out.size if out.size else 0
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, axes, keepdim = ctx.meta
+        g = expand_reduced(grad, shape, axes, keepdim) / np.asarray(ctx.count, grad.dtype)
+        return np.broadcast_to(g, shape).copy()
+
+
+class Amax(Function):
+    """$f(x) = \\max_i x_i$ over the axes; ties share the gradient evenly (as torch.amax)."""
+
+    @staticmethod
+    def forward(ctx, x, *, axes, keepdim, largest):
+        out = np.max(x, axis=axes, keepdims=True) if largest else np.min(x, axis=axes, keepdims=True)
+        ctx.save_for_backward(x, out)
+        ctx.meta = (axes, keepdim)
+        return out if keepdim else np.squeeze(out, axis=axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        axes, keepdim = ctx.meta
+        hit = x == out
+        count = np.sum(hit, axis=axes, keepdims=True)
+        g = expand_reduced(grad, x.shape, axes, keepdim)
+        return (hit * (g / count)).astype(x.dtype, copy=False)
+
+
+class MaxAlongDim(Function):
+    """Values at given indices along one dim (max/min with ``dim``); the gradient goes there."""
+
+    @staticmethod
+    def forward(ctx, x, *, indices, dim, keepdim):
+        idx = np.expand_dims(indices, dim)
+        ctx.meta = (x.shape, idx, dim)
+        out = np.take_along_axis(x, idx, axis=dim)
+        return out if keepdim else np.squeeze(out, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, idx, dim = ctx.meta
+        g = grad if grad.ndim == len(shape) else np.expand_dims(grad, dim)
+        out = np.zeros(shape, grad.dtype)
+        np.put_along_axis(out, idx, g, axis=dim)
+        return out
+
+
+class LogSumExp(Function):
+    """$f(x) = \\log \\sum_i e^{x_i}$, computed as $m + \\log \\sum e^{x - m}$; $f' = softmax(x)$."""
+
+    @staticmethod
+    def forward(ctx, x, *, axes, keepdim):
+        m = np.max(x, axis=axes, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0)  # all -inf (or inf) rows: no shift
+        out = np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m
+        ctx.save_for_backward(x, out)
+        ctx.meta = (axes, keepdim)
+        return out if keepdim else np.squeeze(out, axis=axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        axes, keepdim = ctx.meta
+        g = expand_reduced(grad, x.shape, axes, keepdim)
+        return g * np.exp(x - out)
+
+
+class Softmax(Function):
+    """$s_i = e^{x_i} / \\sum_j e^{x_j}$; $dx = s (g - \\sum_j g_j s_j)$"""
+
+    @staticmethod
+    def forward(ctx, x, *, dim):
+        e = np.exp(x - np.max(x, axis=dim, keepdims=True))
+        out = e / np.sum(e, axis=dim, keepdims=True)
+        ctx.save_for_backward(out)
+        ctx.dim = dim
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (s,) = ctx.saved_tensors
+        return s * (grad - np.sum(grad * s, axis=ctx.dim, keepdims=True))
+
+
+class LogSoftmax(Function):
+    """$y_i = x_i - \\log \\sum_j e^{x_j}$; $dx = g - softmax(x) \\sum_j g_j$"""
+
+    @staticmethod
+    def forward(ctx, x, *, dim):
+        shifted = x - np.max(x, axis=dim, keepdims=True)
+        out = shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
+        ctx.save_for_backward(out)
+        ctx.dim = dim
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad - np.exp(out) * np.sum(grad, axis=ctx.dim, keepdims=True)
+
+
+# ---- the functional forms -----------------------------------------------------------------
+
+
+def sum(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001 - PyTorch's name
+    """Sum over ``dim`` (an int, a tuple, or None for all)."""
+    return Sum.apply(x, axes=normalize_dims(dim, x.ndim, "sum"), keepdim=keepdim)
+
+
+def mean(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """Arithmetic mean over ``dim`` (an int, a tuple, or None for all)."""
+    if x.dtype.kind != "f":
+        raise TypeError(f"mean: needs a floating tensor, got {x.dtype}; use x.float().mean()")
+    return Mean.apply(x, axes=normalize_dims(dim, x.ndim, "mean"), keepdim=keepdim)
+
+
+def var(x: Tensor, dim=None, keepdim: bool = False, correction: int = 1, unbiased=None) -> Tensor:
+    """Variance over ``dim``: $\\sum (x - \\bar x)^2 / (n - correction)$ (PyTorch's default 1)."""
+    if unbiased is not None:
+        correction = 1 if unbiased else 0
+    axes = normalize_dims(dim, x.ndim, "var")
+    n = x.data.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
+    centred = x - mean(x, dim=axes, keepdim=True)
+    return sum(centred * centred, dim=axes, keepdim=keepdim) / builtins.max(n - correction, 0)
+
+
+def _extreme(x: Tensor, dim, keepdim: bool, largest: bool, name: str):
+    if isinstance(dim, Tensor):  # ds.max(a, b) is the elementwise maximum, as in PyTorch
+        return ew.maximum(x, dim) if largest else ew.minimum(x, dim)
+    if x.data.size == 0:
+        raise RuntimeError(f"{name}: the tensor is empty, so it has no {name}imum")
+    if dim is None or isinstance(dim, (tuple, list)):
+        axes = normalize_dims(dim, x.ndim, name)
+        return Amax.apply(x, axes=axes, keepdim=keepdim, largest=largest)
+    d = normalize_dim(dim, x.ndim, name)
+    if d is None:  # a 0-d tensor: its one element, at index 0
+        return MaxResult(Amax.apply(x, axes=None, keepdim=False, largest=largest), argmax(x))
+    indices = np.argmax(x.data, axis=d) if largest else np.argmin(x.data, axis=d)
+    values = MaxAlongDim.apply(x, indices=indices, dim=d, keepdim=keepdim)
+    if keepdim:
+        indices = np.expand_dims(indices, d)
+    return MaxResult(values, Tensor._make(indices.astype(np.int64)))
+
+
+def max(x: Tensor, dim=None, keepdim: bool = False):  # noqa: A001 - PyTorch's name
+    """The largest value; with an int ``dim``, ``(values, indices)`` along it, as PyTorch."""
+    return _extreme(x, dim, keepdim, True, "max")
+
+
+def min(x: Tensor, dim=None, keepdim: bool = False):  # noqa: A001 - PyTorch's name
+    """The smallest value; with an int ``dim``, ``(values, indices)`` along it, as PyTorch."""
+    return _extreme(x, dim, keepdim, False, "min")
+
+
+def argmax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    if dim is None or x.ndim == 0:
+        return Tensor._make(np.asarray(np.argmax(x.data), dtype=np.int64))
+    d = normalize_dim(dim, x.ndim, "argmax")
+    return Tensor._make(np.argmax(x.data, axis=d, keepdims=keepdim).astype(np.int64))
+
+
+def argmin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    if dim is None or x.ndim == 0:
+        return Tensor._make(np.asarray(np.argmin(x.data), dtype=np.int64))
+    d = normalize_dim(dim, x.ndim, "argmin")
+    return Tensor._make(np.argmin(x.data, axis=d, keepdims=keepdim).astype(np.int64))
+
+
+def logsumexp(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """$\\log \\sum e^x$ over ``dim``, stable for large inputs."""
+    return LogSumExp.apply(x, axes=normalize_dims(dim, x.ndim, "logsumexp"), keepdim=keepdim)
+
+
+def softmax(x: Tensor, dim: int = -1) -> Tensor:
+    """$e^{x_i} / \\sum_j e^{x_j}$ along ``dim``, stable for large inputs."""
+    return Softmax.apply(x, dim=normalize_dim(dim, x.ndim, "softmax"))
+
+
+def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
+    """$x_i - \\log \\sum_j e^{x_j}$ along ``dim``, stable for large inputs."""
+    return LogSoftmax.apply(x, dim=normalize_dim(dim, x.ndim, "log_softmax"))

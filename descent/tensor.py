@@ -1,0 +1,552 @@
+"""Tensor: a NumPy array, its gradient, and the graph node that produced it.
+
+Operators and methods call the ops in ``descent.ops``; nothing here differentiates.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import autograd
+from . import random as _random
+
+float32 = np.dtype(np.float32)
+float64 = np.dtype(np.float64)
+int64 = np.dtype(np.int64)
+int32 = np.dtype(np.int32)
+bool_ = np.dtype(np.bool_)
+
+_DTYPE_NAMES = {
+    "float32": float32,
+    "float": float32,
+    "float64": float64,
+    "double": float64,
+    "int64": int64,
+    "long": int64,
+    "int32": int32,
+    "int": int32,
+    "bool": bool_,
+}
+
+
+def as_dtype(dtype) -> np.dtype | None:
+    """A NumPy dtype from a dtype, a NumPy type or one of its names ('float32', ...)."""
+    if dtype is None:
+        return None
+    if isinstance(dtype, str):
+        try:
+            return _DTYPE_NAMES[dtype]
+        except KeyError:
+            raise TypeError(
+                f"unknown dtype {dtype!r}; use one of {sorted(_DTYPE_NAMES)}"
+            ) from None
+    return np.dtype(dtype)
+
+
+def _to_array(data, dtype) -> np.ndarray:
+    """The array behind ``ds.tensor(data, dtype)``: floats become float32 unless asked."""
+    if isinstance(data, Tensor):
+        data = data.data
+    elif isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
+        data = [d.data if isinstance(d, Tensor) else d for d in data]
+    dtype = as_dtype(dtype)
+    arr = np.array(data, dtype=dtype, copy=True)
+    if dtype is None and arr.dtype.kind == "f" and arr.dtype != float32:
+        arr = arr.astype(float32)
+    if arr.dtype.kind not in "fiub":
+        raise TypeError(f"tensor: cannot make a tensor from data of dtype {arr.dtype}")
+    return arr
+
+
+class Tensor:
+    """An n-dimensional array that can remember how it was computed.
+
+    >>> x = ds.tensor([1.0, 2.0], requires_grad=True)
+    >>> (x * x).sum().backward()
+    >>> x.grad
+    tensor([2., 4.])
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_retains_grad", "__weakref__")
+    __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operator
+
+    def __init__(self, data, dtype=None, requires_grad: bool = False):
+        self.data = _to_array(data, dtype)
+        self.grad = None
+        self._ctx = None
+        self._retains_grad = False
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _make(cls, data: np.ndarray, ctx=None, requires_grad: bool = False) -> Tensor:
+        """Wrap an array without copying (the ops' constructor)."""
+        t = object.__new__(Tensor)
+        t.data = data
+        t.grad = None
+        t._ctx = ctx
+        t._retains_grad = False
+        t.requires_grad = requires_grad
+        return t
+
+    # ---- properties --------------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._ctx is None
+
+    @property
+    def grad_fn(self):
+        """The Context of the op that produced this tensor (None for leaves)."""
+        return self._ctx
+
+    def size(self, dim: int | None = None):
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def numel(self) -> int:
+        return self.data.size
+
+    def numpy(self) -> np.ndarray:
+        """The underlying array (shared, not copied)."""
+        return self.data
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(
+                f"item(): only a tensor with one element can be converted to a Python "
+                f"number, this one has shape {self.data.shape}"
+            )
+        return self.data.item()
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    # ---- autograd ------------------------------------------------------------------
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if requires_grad and self.data.dtype.kind != "f":
+            raise RuntimeError(
+                f"only floating-point tensors can require gradients, this one is "
+                f"{self.data.dtype}; convert it first, e.g. x.float()"
+            )
+        if not requires_grad and self._ctx is not None:
+            raise RuntimeError("requires_grad_(False) only works on leaf tensors; use .detach()")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` on this non-leaf tensor after backward."""
+        self._retains_grad = True
+
+    def detach(self) -> Tensor:
+        """The same data, cut from the graph."""
+        return Tensor._make(self.data)
+
+    def backward(self, gradient=None, retain_graph: bool = False) -> None:
+        """Backpropagate: add d(self)/d(leaf) to ``.grad`` of every leaf that requires grad."""
+        autograd.backward(self, gradient, retain_graph)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the accumulated gradient (None, or zeros with set_to_none=False)."""
+        if set_to_none or self.grad is None:
+            self.grad = None
+        else:
+            self.grad = Tensor._make(np.zeros_like(self.data))
+
+    # ---- conversion ----------------------------------------------------------------
+    def to(self, dtype) -> Tensor:
+        return _ew.cast(self, as_dtype(dtype))
+
+    def float(self) -> Tensor:
+        return _ew.cast(self, float32)
+
+    def double(self) -> Tensor:
+        return _ew.cast(self, float64)
+
+    def long(self) -> Tensor:
+        return _ew.cast(self, int64)
+
+    def clone(self) -> Tensor:
+        return _ew.cast(self, self.data.dtype, copy=True)
+
+    # ---- printing ------------------------------------------------------------------
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
+        extras = []
+        if self.data.dtype not in (float32, int64, bool_):
+            extras.append(f"dtype={self.data.dtype}")
+        if self._ctx is not None:
+            extras.append(f"grad_fn=<{self._ctx.name}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    # ---- python protocol -----------------------------------------------------------
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self):
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.data.shape[0]))
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                f"use .any() or .all()"
+            )
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError("only integer tensors of one element can be used as an index")
+        return int(self.data)
+
+    __hash__ = object.__hash__  # identity, so tensors can key dicts despite elementwise ==
+
+    # ---- arithmetic ------------------------------------------------------------------
+    def __add__(self, other):
+        return _ew.add(self, other)
+
+    def __radd__(self, other):
+        return _ew.add(other, self)
+
+    def __sub__(self, other):
+        return _ew.sub(self, other)
+
+    def __rsub__(self, other):
+        return _ew.sub(other, self)
+
+    def __mul__(self, other):
+        return _ew.mul(self, other)
+
+    def __rmul__(self, other):
+        return _ew.mul(other, self)
+
+    def __truediv__(self, other):
+        return _ew.div(self, other)
+
+    def __rtruediv__(self, other):
+        return _ew.div(other, self)
+
+    def __pow__(self, other):
+        return _ew.pow(self, other)
+
+    def __rpow__(self, other):
+        return _ew.pow(other, self)
+
+    def __matmul__(self, other):
+        return _linalg.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _linalg.matmul(other, self)
+
+    def __neg__(self):
+        return _ew.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _ew.abs(self)
+
+    # In-place arithmetic changes the data and records nothing, so it is refused where a
+    # graph could depend on it (as PyTorch refuses it on leaves that require grad).
+    def _inplace(self, other, ufunc, name: str) -> Tensor:
+        if self.requires_grad and autograd.is_grad_enabled():
+            raise RuntimeError(
+                f"in-place {name} on a tensor that requires grad would change the graph's "
+                f"values behind its back; write `x = x {name} y`, or wrap the update in "
+                f"`with ds.no_grad():` (as optimizers do)"
+            )
+        value = other.data if isinstance(other, Tensor) else other
+        ufunc(self.data, value, out=self.data, casting="same_kind")
+        return self
+
+    def __iadd__(self, other):
+        return self._inplace(other, np.add, "+")
+
+    def __isub__(self, other):
+        return self._inplace(other, np.subtract, "-")
+
+    def __imul__(self, other):
+        return self._inplace(other, np.multiply, "*")
+
+    def __itruediv__(self, other):
+        return self._inplace(other, np.true_divide, "/")
+
+    # ---- comparisons (no gradient) -------------------------------------------------------
+    def __eq__(self, other):
+        return Tensor._make(np.asarray(self.data == _plain(other)))
+
+    def __ne__(self, other):
+        return Tensor._make(np.asarray(self.data != _plain(other)))
+
+    def __lt__(self, other):
+        return Tensor._make(np.asarray(self.data < _plain(other)))
+
+    def __le__(self, other):
+        return Tensor._make(np.asarray(self.data <= _plain(other)))
+
+    def __gt__(self, other):
+        return Tensor._make(np.asarray(self.data > _plain(other)))
+
+    def __ge__(self, other):
+        return Tensor._make(np.asarray(self.data >= _plain(other)))
+
+    def any(self) -> Tensor:
+        return Tensor._make(np.asarray(self.data.any()))
+
+    def all(self) -> Tensor:
+        return Tensor._make(np.asarray(self.data.all()))
+
+    # ---- indexing ----------------------------------------------------------------------
+    def __getitem__(self, index):
+        return _shape.getitem(self, index)
+
+    def __setitem__(self, index, value):
+        if self.requires_grad and autograd.is_grad_enabled():
+            raise RuntimeError(
+                "item assignment on a tensor that requires grad is not recorded in the graph; "
+                "build a new tensor (ds.where, ds.cat) or assign inside `with ds.no_grad():`"
+            )
+        self.data[_shape.plain_index(index)] = _plain(value)
+
+    # ---- elementwise math --------------------------------------------------------------
+    def exp(self):
+        return _ew.exp(self)
+
+    def log(self):
+        return _ew.log(self)
+
+    def sqrt(self):
+        return _ew.sqrt(self)
+
+    def abs(self):
+        return _ew.abs(self)
+
+    def sin(self):
+        return _ew.sin(self)
+
+    def cos(self):
+        return _ew.cos(self)
+
+    def tanh(self):
+        return _ew.tanh(self)
+
+    def sigmoid(self):
+        return _ew.sigmoid(self)
+
+    def relu(self):
+        return _ew.relu(self)
+
+    def clamp(self, min=None, max=None):  # noqa: A002 - PyTorch's names
+        return _ew.clamp(self, min, max)
+
+    def clip(self, min=None, max=None):  # noqa: A002 - PyTorch's names
+        return _ew.clamp(self, min, max)
+
+    def pow(self, exponent):
+        return _ew.pow(self, exponent)
+
+    def maximum(self, other):
+        return _ew.maximum(self, other)
+
+    def minimum(self, other):
+        return _ew.minimum(self, other)
+
+    # ---- reductions --------------------------------------------------------------------
+    def sum(self, dim=None, keepdim: bool = False):
+        return _reduce.sum(self, dim, keepdim)
+
+    def mean(self, dim=None, keepdim: bool = False):
+        return _reduce.mean(self, dim, keepdim)
+
+    def var(self, dim=None, keepdim: bool = False, correction: int = 1, unbiased=None):
+        return _reduce.var(self, dim, keepdim, correction, unbiased)
+
+    def max(self, dim=None, keepdim: bool = False):
+        return _reduce.max(self, dim, keepdim)
+
+    def min(self, dim=None, keepdim: bool = False):
+        return _reduce.min(self, dim, keepdim)
+
+    def argmax(self, dim=None, keepdim: bool = False):
+        return _reduce.argmax(self, dim, keepdim)
+
+    def argmin(self, dim=None, keepdim: bool = False):
+        return _reduce.argmin(self, dim, keepdim)
+
+    def logsumexp(self, dim=None, keepdim: bool = False):
+        return _reduce.logsumexp(self, dim, keepdim)
+
+    def softmax(self, dim: int = -1):
+        return _reduce.softmax(self, dim)
+
+    def log_softmax(self, dim: int = -1):
+        return _reduce.log_softmax(self, dim)
+
+    # ---- shape -----------------------------------------------------------------------------
+    def reshape(self, *shape):
+        return _shape.reshape(self, *shape)
+
+    def view(self, *shape):
+        return _shape.reshape(self, *shape)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1):
+        return _shape.flatten(self, start_dim, end_dim)
+
+    def transpose(self, dim0: int, dim1: int):
+        return _shape.transpose(self, dim0, dim1)
+
+    def permute(self, *dims):
+        return _shape.permute(self, *dims)
+
+    @property
+    def T(self):  # noqa: N802 - PyTorch's name
+        return _shape.permute(self, *reversed(range(self.data.ndim)))
+
+    def squeeze(self, dim=None):
+        return _shape.squeeze(self, dim)
+
+    def unsqueeze(self, dim: int):
+        return _shape.unsqueeze(self, dim)
+
+    def expand(self, *sizes):
+        return _shape.expand(self, *sizes)
+
+    def matmul(self, other):
+        return _linalg.matmul(self, other)
+
+
+def _plain(value):
+    """The array behind a Tensor; anything else as it is."""
+    return value.data if isinstance(value, Tensor) else value
+
+
+def as_tensor(value, like: Tensor | None = None) -> Tensor:
+    """``value`` as a Tensor; numbers and float arrays take ``like``'s floating dtype.
+
+    Used for the non-tensor operand of an operator, so ``x * 2.0`` stays float32 when x
+    is float32 (no silent upcast to float64).
+    """
+    if isinstance(value, Tensor):
+        return value
+    if like is not None and like.data.dtype.kind == "f":
+        arr = np.asarray(value)
+        if arr.dtype.kind in "fiub":
+            return Tensor._make(arr.astype(like.data.dtype, copy=False))
+    if isinstance(value, bool):
+        return Tensor._make(np.asarray(value))
+    if isinstance(value, float):
+        return Tensor._make(np.asarray(value, dtype=float32))
+    if isinstance(value, int):
+        return Tensor._make(np.asarray(value, dtype=int64))
+    return Tensor(value)
+
+
+def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of ``data``.
+
+    Floating data becomes float32 unless ``dtype`` says otherwise; integer data stays
+    integer (class labels). Only floating tensors can require gradients.
+
+    >>> ds.tensor([[1, 2], [3, 4]], dtype=ds.float64, requires_grad=True).shape
+    (2, 2)
+    """
+    return Tensor(data, dtype=dtype, requires_grad=requires_grad)
+
+
+def _size(size) -> tuple:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        return tuple(size[0])
+    return tuple(size)
+
+
+def _float_dtype(dtype) -> np.dtype:
+    return as_dtype(dtype) or float32
+
+
+def zeros(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+    return Tensor._make(np.zeros(_size(size), _float_dtype(dtype))).requires_grad_(requires_grad)
+
+
+def ones(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+    return Tensor._make(np.ones(_size(size), _float_dtype(dtype))).requires_grad_(requires_grad)
+
+
+def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+    if dtype is None:
+        dtype = float32 if isinstance(fill_value, float) else np.asarray(fill_value).dtype
+    arr = np.full(tuple(size) if not isinstance(size, int) else (size,), fill_value, as_dtype(dtype))
+    return Tensor._make(arr).requires_grad_(requires_grad)
+
+
+def zeros_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+    arr = np.zeros_like(_plain(t), dtype=as_dtype(dtype))
+    return Tensor._make(arr).requires_grad_(requires_grad)
+
+
+def ones_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+    arr = np.ones_like(_plain(t), dtype=as_dtype(dtype))
+    return Tensor._make(arr).requires_grad_(requires_grad)
+
+
+def randn(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Standard normal samples from descent's generator (see ``ds.manual_seed``)."""
+    arr = _random.generator().standard_normal(_size(size), dtype=_float_dtype(dtype))
+    return Tensor._make(arr).requires_grad_(requires_grad)
+
+
+def rand(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Uniform samples on [0, 1) from descent's generator."""
+    arr = _random.generator().random(_size(size), dtype=_float_dtype(dtype))
+    return Tensor._make(arr).requires_grad_(requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Values from start to end (exclusive): integers stay int64, floats become float32."""
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        is_float = any(isinstance(v, float) for v in (start, end, step))
+        dtype = float32 if is_float else int64
+    arr = np.arange(start, end, step, dtype=as_dtype(dtype))
+    return Tensor._make(arr).requires_grad_(requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -> Tensor:
+    return Tensor._make(np.eye(n, m, dtype=_float_dtype(dtype))).requires_grad_(requires_grad)
+
+
+# The ops import Tensor from this module, so they are imported after it is defined.
+from .ops import elementwise as _ew  # noqa: E402
+from .ops import linalg as _linalg  # noqa: E402
+from .ops import reduce as _reduce  # noqa: E402
+from .ops import shape as _shape  # noqa: E402

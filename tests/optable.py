@@ -1,0 +1,141 @@
+"""The one table of differentiable ops that drives tests/test_ops.py.
+
+Each row names an op of the public API and gives one expression written once for both
+frameworks: ``fn(m, F, *xs)`` is called with ``m = descent, F = descent.nn.functional``
+and with ``m = torch, F = torch.nn.functional``, so the same line is checked against
+PyTorch and by gradcheck. Rows whose op has no PyTorch twin give ``torch_fn``, the same
+computation written with torch; ``torch_fn=None`` means "no torch twin, gradcheck only"
+(and a closed-form test elsewhere).
+
+``shapes`` lists the shape cases; ``make(rng, shape)`` builds one input array (default:
+standard normal); ``broadcast`` lets hypothesis draw broadcastable shape pairs too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+
+def normal(rng, shape):
+    return rng.standard_normal(shape)
+
+
+def positive(rng, shape):
+    return rng.uniform(0.5, 2.0, shape)
+
+
+def away_from_zero(rng, shape):
+    """Values with |x| in [0.3, 2] (kinks of abs, relu, clamp at 0 are avoided)."""
+    return rng.uniform(0.3, 2.0, shape) * rng.choice([-1.0, 1.0], shape)
+
+
+def distinct(rng, shape):
+    """A random permutation of well-separated values: no ties for max/min."""
+    n = int(np.prod(shape))
+    return (rng.permutation(n) * 0.37 - n * 0.15).reshape(shape)
+
+
+def probabilities(rng, shape):
+    return rng.uniform(0.05, 0.95, shape)
+
+
+def labels(num_classes: int):
+    def make(rng, shape):
+        return rng.integers(0, num_classes, shape).astype(np.int64)
+
+    return make
+
+
+def binary_targets(rng, shape):
+    return rng.integers(0, 2, shape).astype(np.float64)
+
+
+@dataclass
+class Op:
+    """One row: an API name and the expression that exercises it."""
+
+    name: str
+    fn: Callable
+    shapes: list  # each case: a tuple with one shape per input
+    make: tuple | Callable = normal  # one maker for all inputs, or one per input
+    torch_fn: Callable | None | str = "same"  # "same": fn itself runs on torch
+    broadcast: bool = False  # hypothesis may draw broadcastable shape pairs
+    atol: float = 1e-7
+    rtol: float = 1e-6
+    no_grad_inputs: tuple = field(default_factory=tuple)  # indices never differentiated
+
+    def makers(self, n: int) -> list:
+        return list(self.make) if isinstance(self.make, tuple) else [self.make] * n
+
+
+S = ((),)  # one 0-d input
+U = [((3, 4),), ((),), ((1, 5),), ((2, 3, 4),)]  # unary shape cases
+B = [  # binary shape cases, broadcasting included
+    ((3, 4), (3, 4)),
+    ((), ()),
+    ((1, 5), (5, 1)),
+    ((2, 3, 4), (4,)),
+    ((3, 1), ()),
+]
+R = [((3, 4),), ((2, 3, 4),), ((5,),)]  # reduction shape cases
+
+CORE = [
+    # ---- operators
+    Op("Tensor.__add__", lambda m, F, a, b: a + b, B, broadcast=True),
+    Op("Tensor.__sub__", lambda m, F, a, b: a - b, B, broadcast=True),
+    Op("Tensor.__mul__", lambda m, F, a, b: a * b, B, broadcast=True),
+    Op("Tensor.__truediv__", lambda m, F, a, b: a / b, B, (normal, away_from_zero), broadcast=True),
+    Op("Tensor.__pow__", lambda m, F, a, b: a**b, B, (positive, normal), broadcast=True),
+    Op("Tensor.__matmul__", lambda m, F, a, b: a @ b,
+       [((3, 4), (4, 5)), ((4,), (4, 2)), ((3, 4), (4,)), ((4,), (4,)), ((2, 3, 4), (4, 2)),
+        ((2, 1, 3, 4), (5, 4, 2))]),
+    Op("Tensor.__neg__", lambda m, F, a: -a, U),
+    Op("Tensor.__getitem__", lambda m, F, a: a[1:, ::2] * a[[0, 2, 0], [1, 1, 1]].sum(),
+       [((3, 4),), ((4, 5, 2),)]),
+    Op("Tensor.__rsub__", lambda m, F, a: 2.5 - a, U),
+    Op("Tensor.__rtruediv__", lambda m, F, a: 1.5 / a, U, away_from_zero),
+    Op("Tensor.__rpow__", lambda m, F, a: 2.0**a, U),
+    # ---- elementwise
+    Op("exp", lambda m, F, a: m.exp(a), U),
+    Op("log", lambda m, F, a: m.log(a), U, positive),
+    Op("sqrt", lambda m, F, a: m.sqrt(a), U, positive),
+    Op("abs", lambda m, F, a: m.abs(a), U, away_from_zero),
+    Op("sin", lambda m, F, a: m.sin(a), U),
+    Op("cos", lambda m, F, a: m.cos(a), U),
+    Op("tanh", lambda m, F, a: m.tanh(a), U),
+    Op("sigmoid", lambda m, F, a: m.sigmoid(a), U),
+    Op("relu", lambda m, F, a: m.relu(a), U, away_from_zero),
+    Op("clamp", lambda m, F, a: m.clamp(a, -0.5, 1.0) + a.clamp(min=0.2), U, away_from_zero),
+    Op("clip", lambda m, F, a: m.clip(a, max=0.5), U, away_from_zero),
+    Op("pow", lambda m, F, a, b: m.pow(a, b) + a.pow(3), B, (positive, normal), broadcast=True),
+    Op("maximum", lambda m, F, a, b: m.maximum(a, b), B, broadcast=True),
+    Op("minimum", lambda m, F, a, b: m.minimum(a, b), B, broadcast=True),
+    Op("where", lambda m, F, a, b: m.where(a > 0, a, b), B, broadcast=True),
+    # ---- reductions
+    Op("sum", lambda m, F, a: m.sum(a) + a.sum(dim=-1, keepdim=True).sum(), R + [S]),
+    Op("mean", lambda m, F, a: m.mean(a, dim=0) * a.mean(), R + [S]),
+    Op("var", lambda m, F, a: m.var(a, dim=-1, keepdim=True) + a.var(), R),
+    Op("max", lambda m, F, a: m.max(a) + a.max(dim=-1).values.sum(), R + [S], distinct),
+    Op("min", lambda m, F, a: m.min(a) + a.min(dim=0, keepdim=True).values.sum(), R + [S], distinct),
+    Op("logsumexp", lambda m, F, a: m.logsumexp(a, dim=-1), R),
+    Op("softmax", lambda m, F, a: m.softmax(a, dim=-1), R),
+    Op("log_softmax", lambda m, F, a: m.log_softmax(a, dim=0), R),
+    # ---- shape
+    Op("reshape", lambda m, F, a: m.reshape(a, (4, 3)) * a.reshape(2, 6)[0, 0],
+       [((3, 4),), ((12,),)]),
+    Op("view", lambda m, F, a: a.view(-1, 2), [((3, 4),), ((2, 2, 3),)]),
+    Op("flatten", lambda m, F, a: m.flatten(a, 1), [((2, 3, 4),), ((3, 4),)]),
+    Op("transpose", lambda m, F, a: m.transpose(a, 0, -1), [((3, 4),), ((2, 3, 4),)]),
+    Op("permute", lambda m, F, a: m.permute(a, (2, 0, 1)), [((2, 3, 4),)]),
+    Op("T", lambda m, F, a: a.T, [((3, 4),), ((5,),)]),
+    Op("squeeze", lambda m, F, a: m.squeeze(a, 1) * a.squeeze().sum(), [((3, 1, 4),), ((1, 1, 2),)]),
+    Op("unsqueeze", lambda m, F, a: m.unsqueeze(a, -1), U),
+    Op("expand", lambda m, F, a: a.expand(2, 3, 4), [((3, 1),), ((4,),), ((1, 3, 4),)]),
+    Op("matmul", lambda m, F, a, b: m.matmul(a, b), [((3, 4), (4, 5)), ((5, 3, 4), (4, 2))]),
+    Op("cat", lambda m, F, a, b: m.cat([a, b, a], dim=1), [((2, 3), (2, 4)), ((2, 1, 3), (2, 2, 3))]),
+    Op("stack", lambda m, F, a, b: m.stack([a, b], dim=1), [((2, 3), (2, 3)), ((), ())]),
+    Op("pad", lambda m, F, a: F.pad(a, (1, 2, 0, 1), value=0.5), [((3, 4),), ((2, 3, 4),)]),
+]  # fmt: skip
