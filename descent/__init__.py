@@ -8,7 +8,7 @@
 tensor(7.)
 """
 
-from . import autograd
+from . import autograd, nn
 from .autograd import enable_grad, grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck, numerical_grad
 from .ops.elementwise import (
@@ -80,7 +80,7 @@ __all__ = [
     "Tensor", "tensor", "zeros", "ones", "full", "zeros_like", "ones_like", "randn", "rand",
     "arange", "eye", "manual_seed", "get_rng_state", "set_rng_state",
     "float32", "float64", "int64", "int32", "bool_",
-    "no_grad", "enable_grad", "is_grad_enabled", "grad", "autograd",
+    "no_grad", "enable_grad", "is_grad_enabled", "grad", "autograd", "nn",
     "gradcheck", "numerical_grad", "GradcheckError",
     "exp", "log", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu", "clamp", "clip",
     "pow", "maximum", "minimum", "where",

@@ -306,7 +306,9 @@ def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
     _run_backward([tensor], seeds, retain_graph)
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph: bool = False, allow_unused: bool = False):
+def grad(
+    outputs, inputs, grad_outputs=None, retain_graph: bool = False, allow_unused: bool = False
+):
     """Gradients of ``outputs`` with respect to ``inputs``, leaving every ``.grad`` untouched.
 
     Like ``torch.autograd.grad``: returns a tuple with one Tensor per input.
@@ -317,11 +319,17 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool = False, allow_u
     """
     from .tensor import Tensor
 
-    single_output = isinstance(outputs, Tensor)
-    outputs = [outputs] if single_output else list(outputs)
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-    if grad_outputs is not None and (single_output or isinstance(grad_outputs, Tensor)):
-        grad_outputs = [grad_outputs]
+    if grad_outputs is not None:
+        # One gradient per output, as torch.autograd.grad: a list, or one alone for one output.
+        if not isinstance(grad_outputs, (list, tuple)):
+            grad_outputs = [grad_outputs]
+        if len(grad_outputs) != len(outputs):
+            raise RuntimeError(
+                f"grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} output(s); "
+                f"give one gradient per output (None for a scalar output)."
+            )
     for i, t in enumerate(inputs):
         if not isinstance(t, Tensor) or not t.requires_grad:
             raise RuntimeError(f"grad: input {i} does not require grad, so it has no gradient.")

@@ -53,8 +53,8 @@ def numerical_grad(fn, inputs, eps: float = 1e-6, grad_outputs=None) -> list[Ten
         directions = [np.asarray(g.data if isinstance(g, Tensor) else g, np.float64) for g in gos]
     grads = []
     for t in inputs:
-        if t.dtype.kind != "f":
-            grads.append(None)
+        if not isinstance(t, Tensor) or t.dtype.kind != "f":
+            grads.append(None)  # a number, an option or an integer tensor: no gradient
             continue
         if not t.data.flags.c_contiguous:
             t.data = np.ascontiguousarray(t.data)
@@ -62,11 +62,13 @@ def numerical_grad(fn, inputs, eps: float = 1e-6, grad_outputs=None) -> list[Ten
         g = np.zeros(flat.shape, np.float64)
         for i in range(flat.size):
             orig = flat[i]
-            flat[i] = orig + eps
-            plus = _weighted_sum(fn, inputs, directions)
-            flat[i] = orig - eps
-            minus = _weighted_sum(fn, inputs, directions)
-            flat[i] = orig
+            try:
+                flat[i] = orig + eps
+                plus = _weighted_sum(fn, inputs, directions)
+                flat[i] = orig - eps
+                minus = _weighted_sum(fn, inputs, directions)
+            finally:
+                flat[i] = orig  # restored even when fn raises
             g[i] = (plus - minus) / (2 * eps)
         grads.append(Tensor._make(g.reshape(t.shape)))
     return grads
@@ -111,7 +113,9 @@ def gradcheck(
     analytical = autograd.grad(
         used,
         diff,
-        grad_outputs=[Tensor._make(d.astype(o.dtype)) for o, d in zip(outs, directions) if o.requires_grad],
+        grad_outputs=[
+            Tensor._make(d.astype(o.dtype)) for o, d in zip(outs, directions) if o.requires_grad
+        ],
         allow_unused=True,
     )
     numerical = numerical_grad(fn, inputs, eps, directions)
@@ -128,7 +132,8 @@ def gradcheck(
             where = tuple(int(j) for j in np.argwhere(bad)[0])
             msg = (
                 f"gradcheck: gradient of input {i} (shape {t.shape}) is wrong at index "
-                f"{where}: autodiff gives {float(a[where])!r}, central differences give {float(n[where])!r} "
+                f"{where}: autodiff gives {float(a[where])!r}, central differences give "
+                f"{float(n[where])!r} "
                 f"({int(bad.sum())} of {bad.size} elements disagree; atol={atol}, rtol={rtol})"
             )
             if raise_exception:

@@ -37,9 +37,7 @@ def as_dtype(dtype) -> np.dtype | None:
         try:
             return _DTYPE_NAMES[dtype]
         except KeyError:
-            raise TypeError(
-                f"unknown dtype {dtype!r}; use one of {sorted(_DTYPE_NAMES)}"
-            ) from None
+            raise TypeError(f"unknown dtype {dtype!r}; use one of {sorted(_DTYPE_NAMES)}") from None
     return np.dtype(dtype)
 
 
@@ -226,7 +224,7 @@ class Tensor:
     def __index__(self) -> int:
         if self.data.dtype.kind not in "iu" or self.data.size != 1:
             raise TypeError("only integer tensors of one element can be used as an index")
-        return int(self.data)
+        return int(self.data.item())  # int() of a 1-element array with ndim > 0 fails
 
     __hash__ = object.__hash__  # identity, so tensors can key dicts despite elementwise ==
 
@@ -504,7 +502,9 @@ def ones(*size, dtype=None, requires_grad: bool = False) -> Tensor:
 def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
     if dtype is None:
         dtype = float32 if isinstance(fill_value, float) else np.asarray(fill_value).dtype
-    arr = np.full(tuple(size) if not isinstance(size, int) else (size,), fill_value, as_dtype(dtype))
+    arr = np.full(
+        tuple(size) if not isinstance(size, int) else (size,), fill_value, as_dtype(dtype)
+    )
     return Tensor._make(arr).requires_grad_(requires_grad)
 
 

@@ -8,13 +8,14 @@ computation written with torch; ``torch_fn=None`` means "no torch twin, gradchec
 (and a closed-form test elsewhere).
 
 ``shapes`` lists the shape cases; ``make(rng, shape)`` builds one input array (default:
-standard normal); ``broadcast`` lets hypothesis draw broadcastable shape pairs too.
+standard normal); ``draw`` lets hypothesis draw more shapes: ``"any"`` one input of any
+shape, ``"pair"`` two inputs of mutually broadcastable shapes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -62,7 +63,7 @@ class Op:
     shapes: list  # each case: a tuple with one shape per input
     make: tuple | Callable = normal  # one maker for all inputs, or one per input
     torch_fn: Callable | None | str = "same"  # "same": fn itself runs on torch
-    broadcast: bool = False  # hypothesis may draw broadcastable shape pairs
+    draw: str | None = None  # "any" | "pair": hypothesis draws further shapes
     atol: float = 1e-7
     rtol: float = 1e-6
     no_grad_inputs: tuple = field(default_factory=tuple)  # indices never differentiated
@@ -82,38 +83,44 @@ B = [  # binary shape cases, broadcasting included
 ]
 R = [((3, 4),), ((2, 3, 4),), ((5,),)]  # reduction shape cases
 
+# fmt: off
 CORE = [
     # ---- operators
-    Op("Tensor.__add__", lambda m, F, a, b: a + b, B, broadcast=True),
-    Op("Tensor.__sub__", lambda m, F, a, b: a - b, B, broadcast=True),
-    Op("Tensor.__mul__", lambda m, F, a, b: a * b, B, broadcast=True),
-    Op("Tensor.__truediv__", lambda m, F, a, b: a / b, B, (normal, away_from_zero), broadcast=True),
-    Op("Tensor.__pow__", lambda m, F, a, b: a**b, B, (positive, normal), broadcast=True),
+    Op("Tensor.__add__", lambda m, F, a, b: a + b, B, draw="pair"),
+    Op("Tensor.__sub__", lambda m, F, a, b: a - b, B, draw="pair"),
+    Op("Tensor.__mul__", lambda m, F, a, b: a * b, B, draw="pair"),
+    Op("Tensor.__truediv__", lambda m, F, a, b: a / b, B, (normal, away_from_zero), draw="pair"),
+    Op("Tensor.__pow__", lambda m, F, a, b: a**b, B, (positive, normal), draw="pair"),
     Op("Tensor.__matmul__", lambda m, F, a, b: a @ b,
        [((3, 4), (4, 5)), ((4,), (4, 2)), ((3, 4), (4,)), ((4,), (4,)), ((2, 3, 4), (4, 2)),
         ((2, 1, 3, 4), (5, 4, 2))]),
-    Op("Tensor.__neg__", lambda m, F, a: -a, U),
+    Op("Tensor.__radd__", lambda m, F, a: 1.5 + a, U, draw="any"),
+    Op("Tensor.__rmul__", lambda m, F, a: 3.0 * a, U, draw="any"),
+    Op("Tensor.__rmatmul__", lambda m, F, a: m.ones((2, 3), dtype=a.dtype).numpy() @ a,
+       [((3, 3),), ((3,),)], torch_fn=lambda m, F, a: m.ones((2, 3), dtype=a.dtype) @ a),
+    Op("Tensor.__abs__", lambda m, F, a: abs(a), U, away_from_zero, draw="any"),
+    Op("Tensor.__neg__", lambda m, F, a: -a, U, draw="any"),
     Op("Tensor.__getitem__", lambda m, F, a: a[1:, ::2] * a[[0, 2, 0], [1, 1, 1]].sum(),
        [((3, 4),), ((4, 5, 2),)]),
-    Op("Tensor.__rsub__", lambda m, F, a: 2.5 - a, U),
-    Op("Tensor.__rtruediv__", lambda m, F, a: 1.5 / a, U, away_from_zero),
-    Op("Tensor.__rpow__", lambda m, F, a: 2.0**a, U),
+    Op("Tensor.__rsub__", lambda m, F, a: 2.5 - a, U, draw="any"),
+    Op("Tensor.__rtruediv__", lambda m, F, a: 1.5 / a, U, away_from_zero, draw="any"),
+    Op("Tensor.__rpow__", lambda m, F, a: 2.0**a, U, draw="any"),
     # ---- elementwise
-    Op("exp", lambda m, F, a: m.exp(a), U),
-    Op("log", lambda m, F, a: m.log(a), U, positive),
-    Op("sqrt", lambda m, F, a: m.sqrt(a), U, positive),
-    Op("abs", lambda m, F, a: m.abs(a), U, away_from_zero),
-    Op("sin", lambda m, F, a: m.sin(a), U),
-    Op("cos", lambda m, F, a: m.cos(a), U),
-    Op("tanh", lambda m, F, a: m.tanh(a), U),
-    Op("sigmoid", lambda m, F, a: m.sigmoid(a), U),
-    Op("relu", lambda m, F, a: m.relu(a), U, away_from_zero),
-    Op("clamp", lambda m, F, a: m.clamp(a, -0.5, 1.0) + a.clamp(min=0.2), U, away_from_zero),
-    Op("clip", lambda m, F, a: m.clip(a, max=0.5), U, away_from_zero),
-    Op("pow", lambda m, F, a, b: m.pow(a, b) + a.pow(3), B, (positive, normal), broadcast=True),
-    Op("maximum", lambda m, F, a, b: m.maximum(a, b), B, broadcast=True),
-    Op("minimum", lambda m, F, a, b: m.minimum(a, b), B, broadcast=True),
-    Op("where", lambda m, F, a, b: m.where(a > 0, a, b), B, broadcast=True),
+    Op("exp", lambda m, F, a: m.exp(a), U, draw="any"),
+    Op("log", lambda m, F, a: m.log(a), U, positive, draw="any"),
+    Op("sqrt", lambda m, F, a: m.sqrt(a), U, positive, draw="any"),
+    Op("abs", lambda m, F, a: m.abs(a), U, away_from_zero, draw="any"),
+    Op("sin", lambda m, F, a: m.sin(a), U, draw="any"),
+    Op("cos", lambda m, F, a: m.cos(a), U, draw="any"),
+    Op("tanh", lambda m, F, a: m.tanh(a), U, draw="any"),
+    Op("sigmoid", lambda m, F, a: m.sigmoid(a), U, draw="any"),
+    Op("relu", lambda m, F, a: m.relu(a), U, away_from_zero, draw="any"),
+    Op("clamp", lambda m, F, a: m.clamp(a, -0.5, 1.0) + a.clamp(min=0.2), U, away_from_zero,
+       draw="any"),
+    Op("pow", lambda m, F, a, b: m.pow(a, b) + a.pow(3), B, (positive, normal), draw="pair"),
+    Op("maximum", lambda m, F, a, b: m.maximum(a, b), B, draw="pair"),
+    Op("minimum", lambda m, F, a, b: m.minimum(a, b), B, draw="pair"),
+    Op("where", lambda m, F, a, b: m.where(a > 0, a, b), B, draw="pair"),
     # ---- reductions
     Op("sum", lambda m, F, a: m.sum(a) + a.sum(dim=-1, keepdim=True).sum(), R + [S]),
     Op("mean", lambda m, F, a: m.mean(a, dim=0) * a.mean(), R + [S]),
@@ -126,16 +133,17 @@ CORE = [
     # ---- shape
     Op("reshape", lambda m, F, a: m.reshape(a, (4, 3)) * a.reshape(2, 6)[0, 0],
        [((3, 4),), ((12,),)]),
-    Op("view", lambda m, F, a: a.view(-1, 2), [((3, 4),), ((2, 2, 3),)]),
+    Op("Tensor.view", lambda m, F, a: a.view(-1, 2), [((3, 4),), ((2, 2, 3),)]),
     Op("flatten", lambda m, F, a: m.flatten(a, 1), [((2, 3, 4),), ((3, 4),)]),
     Op("transpose", lambda m, F, a: m.transpose(a, 0, -1), [((3, 4),), ((2, 3, 4),)]),
     Op("permute", lambda m, F, a: m.permute(a, (2, 0, 1)), [((2, 3, 4),)]),
-    Op("T", lambda m, F, a: a.T, [((3, 4),), ((5,),)]),
+    Op("Tensor.T", lambda m, F, a: a.T, [((3, 4),), ((1, 5),)]),
     Op("squeeze", lambda m, F, a: m.squeeze(a, 1) * a.squeeze().sum(), [((3, 1, 4),), ((1, 1, 2),)]),
     Op("unsqueeze", lambda m, F, a: m.unsqueeze(a, -1), U),
     Op("expand", lambda m, F, a: a.expand(2, 3, 4), [((3, 1),), ((4,),), ((1, 3, 4),)]),
     Op("matmul", lambda m, F, a, b: m.matmul(a, b), [((3, 4), (4, 5)), ((5, 3, 4), (4, 2))]),
     Op("cat", lambda m, F, a, b: m.cat([a, b, a], dim=1), [((2, 3), (2, 4)), ((2, 1, 3), (2, 2, 3))]),
-    Op("stack", lambda m, F, a, b: m.stack([a, b], dim=1), [((2, 3), (2, 3)), ((), ())]),
+    Op("stack", lambda m, F, a, b: m.stack([a, b], dim=-1), [((2, 3), (2, 3)), ((), ())]),
     Op("pad", lambda m, F, a: F.pad(a, (1, 2, 0, 1), value=0.5), [((3, 4),), ((2, 3, 4),)]),
-]  # fmt: skip
+]
+# fmt: on

@@ -385,8 +385,16 @@ def _binary(fn: type[Function], a, b, name: str) -> Tensor:
             raise
         raise ValueError(
             f"{name}: shapes {a.shape} and {b.shape} cannot be broadcast together "
-            f"(trailing dims must be equal or 1)"
+            f"({_mismatch(a.shape, b.shape)}; aligned from the right, dims must be equal or 1)"
         ) from None
+
+
+def _mismatch(sa: tuple, sb: tuple) -> str:
+    """Which dim stops two shapes from broadcasting, counted from the right."""
+    for k in range(1, min(len(sa), len(sb)) + 1):
+        if sa[-k] != sb[-k] and 1 not in (sa[-k], sb[-k]):
+            return f"dim {-k}: {sa[-k]} vs {sb[-k]}"
+    return "no single dim"
 
 
 def add(a, b) -> Tensor:
@@ -425,6 +433,13 @@ def where(condition, a, b) -> Tensor:
     """Elements of ``a`` where ``condition`` holds, else of ``b`` (both broadcast)."""
     cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
     a, b = _operands(a, b)
+    try:
+        np.broadcast_shapes(cond.shape, a.shape, b.shape)
+    except ValueError:
+        raise ValueError(
+            f"where: shapes {cond.shape} (condition), {a.shape} and {b.shape} cannot be "
+            f"broadcast together (trailing dims must be equal or 1)"
+        ) from None
     return Where.apply(cond.astype(bool, copy=False), a, b)
 
 

@@ -25,10 +25,12 @@ class MatMul(Function):
         # Treat vectors as matrices: a (n,) as (1, n) and b (n,) as (n, 1).
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
-        g = grad
-        if a.ndim == 1:
+        g = grad  # as the gradient of a2 @ b2
+        if a.ndim == 1 and b.ndim == 1:
+            g = grad.reshape(1, 1)
+        elif a.ndim == 1:
             g = np.expand_dims(g, -2)
-        if b.ndim == 1:
+        elif b.ndim == 1:
             g = np.expand_dims(g, -1)
         ga = gb = None
         if need_a:

@@ -51,7 +51,9 @@ class Amax(Function):
 
     @staticmethod
     def forward(ctx, x, *, axes, keepdim, largest):
-        out = np.max(x, axis=axes, keepdims=True) if largest else np.min(x, axis=axes, keepdims=True)
+        out = (
+            np.max(x, axis=axes, keepdims=True) if largest else np.min(x, axis=axes, keepdims=True)
+        )
         ctx.save_for_backward(x, out)
         ctx.meta = (axes, keepdim)
         return out if keepdim else np.squeeze(out, axis=axes)
@@ -86,7 +88,7 @@ class MaxAlongDim(Function):
 
 
 class LogSumExp(Function):
-    """$f(x) = \\log \\sum_i e^{x_i}$, computed as $m + \\log \\sum e^{x - m}$; $f' = softmax(x)$."""
+    """$f(x) = \\log \\sum_i e^{x_i}$ as $m + \\log \\sum e^{x - m}$; $f' = softmax(x)$."""
 
     @staticmethod
     def forward(ctx, x, *, axes, keepdim):

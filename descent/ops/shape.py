@@ -99,9 +99,7 @@ class Pad(Function):
 
 def _is_basic(index) -> bool:
     items = index if isinstance(index, tuple) else (index,)
-    return all(
-        isinstance(i, (slice, int, np.integer)) or i is None or i is Ellipsis for i in items
-    )
+    return all(isinstance(i, (slice, int, np.integer)) or i is None or i is Ellipsis for i in items)
 
 
 def plain_index(index):
@@ -226,7 +224,10 @@ def cat(tensors, dim: int = 0) -> Tensor:
     ref = tensors[0]
     d = normalize_dim(dim, ref.ndim, "cat")
     for i, t in enumerate(tensors):
-        if t.ndim != ref.ndim or t.shape[:d] + t.shape[d + 1 :] != ref.shape[:d] + ref.shape[d + 1 :]:
+        if (
+            t.ndim != ref.ndim
+            or t.shape[:d] + t.shape[d + 1 :] != ref.shape[:d] + ref.shape[d + 1 :]
+        ):
             raise RuntimeError(
                 f"cat: tensor {i} has shape {t.shape} but tensor 0 has {ref.shape}; "
                 f"all dims except dim {d} must match"

@@ -1,0 +1,740 @@
+"""``ds.nn.functional`` (import it as F): activations, linear, conv2d, pooling, dropout, losses.
+
+Names and argument orders are PyTorch's. Where PyTorch only warns about a likely bug (a
+loss whose input and target shapes differ but broadcast), these functions raise a
+``ValueError`` that names both shapes and how to fix them. float32 in gives float32 out.
+
+The activations (relu, sigmoid, tanh, leaky_relu, softmax, log_softmax) and pad are the
+ops of ``descent`` itself, re-exported under PyTorch's functional names.
+
+>>> import descent.nn.functional as F
+>>> logits = ds.tensor([[2.0, 0.5, -1.0]], requires_grad=True)
+>>> F.cross_entropy(logits, ds.tensor([0]))
+tensor(0.2413, grad_fn=<Div>)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from .. import random as _random
+from ..ops import elementwise as _ew
+from ..ops import nn as _nn
+from ..ops.elementwise import leaky_relu, relu, sigmoid, tanh
+from ..ops.reduce import log_softmax, softmax
+from ..ops.shape import pad
+from ..tensor import Tensor, as_tensor
+
+__all__ = [
+    "relu", "sigmoid", "tanh", "leaky_relu", "softmax", "log_softmax", "pad",
+    "linear", "conv2d", "max_pool2d", "avg_pool2d", "dropout", "one_hot",
+    "mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "cross_entropy", "nll_loss", "multi_margin_loss", "multiclass_hinge_loss",
+    "l1_penalty", "l2_penalty",
+]  # fmt: skip
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+# ---- helpers ---------------------------------------------------------------------------
+
+
+def _tensor(x, name: str, what: str = "input") -> Tensor:
+    """``x`` as a floating Tensor (arrays and lists are wrapped; float data becomes float32)."""
+    if not isinstance(x, Tensor):
+        x = Tensor(x)
+    if x.dtype.kind != "f":
+        raise TypeError(
+            f"{name}: {what} must be a floating tensor, got {x.dtype}; convert it with .float()"
+        )
+    return x
+
+
+def _like(value, like: Tensor, name: str, what: str) -> Tensor | None:
+    """``value`` (a Tensor, array or number) as a Tensor of ``like``'s floating dtype."""
+    if value is None:
+        return None
+    t = as_tensor(value, like=like)
+    if t.dtype != like.dtype:
+        if t.dtype.kind not in "fiub":
+            raise TypeError(f"{name}: {what} has unsupported dtype {t.dtype}")
+        t = t.to(like.dtype)  # differentiable when t is floating
+    return t
+
+
+def _same_dtype(name: str, x: Tensor, other: Tensor | None, what: str) -> None:
+    if other is not None and other.dtype != x.dtype:
+        raise TypeError(
+            f"{name}: input is {x.dtype} but {what} is {other.dtype}; convert one of them "
+            f"(e.g. {what}.to(input.dtype))"
+        )
+
+
+def _check_reduction(name: str, reduction: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def _reduce_loss(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _check_same_shape(name: str, input: Tensor, target: Tensor) -> None:  # noqa: A002
+    """Refuse a target whose shape differs from the input's, even when they would broadcast."""
+    if input.shape == target.shape:
+        return
+    try:
+        wide = np.broadcast_shapes(input.shape, target.shape)
+        what = f"they would broadcast to {wide}, comparing every prediction with every target"
+    except ValueError:
+        what = "they do not broadcast"
+    raise ValueError(
+        f"{name}: input shape {input.shape} and target shape {target.shape} differ ({what}). "
+        f"Make them equal, e.g. input.squeeze(-1) or target.reshape{input.shape}."
+    )
+
+
+def _pair(value, name: str, what: str) -> tuple[int, int]:
+    """An int or a pair of ints as a pair of ints."""
+    if isinstance(value, (int, np.integer)):
+        return int(value), int(value)
+    pair = tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) for v in pair):
+        raise ValueError(f"{name}: {what} must be an int or a pair of ints, got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def _images(x, name: str) -> tuple[Tensor, bool]:
+    """``x`` as a batch of NCHW images; an unbatched (C, H, W) image gets a batch dim."""
+    x = _tensor(x, name)
+    if x.ndim == 3:
+        return x.unsqueeze(0), True
+    if x.ndim != 4:
+        raise ValueError(
+            f"{name}: expected a 4-d input (N, C, H, W) or a 3-d one (C, H, W), got shape {x.shape}"
+        )
+    return x, False
+
+
+def _pool_args(x: Tensor, kernel_size, stride, padding, name: str):
+    kernel = _pair(kernel_size, name, "kernel_size")
+    stride = kernel if stride is None or stride == () or stride == [] else stride
+    stride = _pair(stride, name, "stride")
+    padding = _pair(padding, name, "padding")
+    if min(kernel) < 1 or min(stride) < 1 or min(padding) < 0:
+        raise ValueError(
+            f"{name}: kernel_size {kernel} and stride {stride} must be positive and padding "
+            f"{padding} non-negative"
+        )
+    if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
+        raise ValueError(f"{name}: padding {padding} must be at most half of kernel_size {kernel}")
+    h, w = x.shape[2:]
+    if h + 2 * padding[0] < kernel[0] or w + 2 * padding[1] < kernel[1]:
+        raise ValueError(
+            f"{name}: kernel_size {kernel} is larger than the padded input "
+            f"({h + 2 * padding[0]}, {w + 2 * padding[1]}) (input shape {x.shape}, padding "
+            f"{padding})"
+        )
+    pads = ((padding[0], padding[0]), (padding[1], padding[1]))
+    return kernel, stride, pads
+
+
+# ---- layers -------------------------------------------------------------------------------
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """$y = x W^T + b$ with ``weight`` of shape (out_features, in_features); x is (*, in).
+
+    >>> F.linear(ds.ones(2, 3), ds.ones(4, 3)).shape
+    (2, 4)
+    """
+    x = _tensor(x, "linear")
+    weight = _tensor(weight, "linear", "weight")
+    bias = None if bias is None else _tensor(bias, "linear", "bias")
+    if weight.ndim != 2:
+        raise ValueError(
+            f"linear: weight must be 2-d (out_features, in_features), got shape {weight.shape}"
+        )
+    if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+        n = x.shape[-1] if x.ndim else 0
+        raise ValueError(
+            f"linear: input has {n} features (last dim of shape {x.shape}) but weight "
+            f"{weight.shape} expects {weight.shape[1]}"
+        )
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise ValueError(
+            f"linear: bias has shape {bias.shape} but weight {weight.shape} needs "
+            f"({weight.shape[0]},)"
+        )
+    _same_dtype("linear", x, weight, "weight")
+    _same_dtype("linear", x, bias, "bias")
+    return _nn.Linear.apply(x, weight, bias)
+
+
+def conv2d(
+    input: Tensor,  # noqa: A002 - PyTorch's name
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: int | tuple[int, int] = 1,
+    padding: int | tuple[int, int] | str = 0,
+) -> Tensor:
+    """2-d cross-correlation of NCHW images with ``weight`` (out_channels, in_channels, kh, kw).
+
+    ``stride`` and ``padding`` are ints or (h, w) pairs; ``padding`` may also be 'valid'
+    (none) or 'same' (output as large as the input, stride 1 only). An unbatched (C, H, W)
+    input gives a (O, Ho, Wo) output. Output size: floor((H + 2 p - kh) / s) + 1.
+
+    >>> F.conv2d(ds.ones(1, 3, 8, 8), ds.ones(4, 3, 3, 3), padding=1).shape
+    (1, 4, 8, 8)
+    """
+    x, unbatched = _images(input, "conv2d")
+    weight = _tensor(weight, "conv2d", "weight")
+    bias = None if bias is None else _tensor(bias, "conv2d", "bias")
+    if weight.ndim != 4:
+        raise ValueError(
+            f"conv2d: weight must be 4-d (out_channels, in_channels, kh, kw), got shape "
+            f"{weight.shape}"
+        )
+    if x.shape[1] != weight.shape[1]:
+        raise ValueError(
+            f"conv2d: input has {x.shape[1]} channels (shape {tuple(input.shape)}) but weight "
+            f"{weight.shape} expects {weight.shape[1]}"
+        )
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise ValueError(
+            f"conv2d: bias has shape {bias.shape} but weight {weight.shape} needs "
+            f"({weight.shape[0]},)"
+        )
+    _same_dtype("conv2d", x, weight, "weight")
+    _same_dtype("conv2d", x, bias, "bias")
+    stride = _pair(stride, "conv2d", "stride")
+    kh, kw = weight.shape[2:]
+    if isinstance(padding, str):
+        if padding == "valid":
+            pads = ((0, 0), (0, 0))
+        elif padding == "same":
+            if stride != (1, 1):
+                raise ValueError(f"conv2d: padding='same' needs stride 1, got stride {stride}")
+            pads = tuple((k - 1) // 2 for k in (kh, kw))
+            pads = ((pads[0], kh - 1 - pads[0]), (pads[1], kw - 1 - pads[1]))
+        else:
+            raise ValueError(
+                f"conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}"
+            )
+    else:
+        ph, pw = _pair(padding, "conv2d", "padding")
+        pads = ((ph, ph), (pw, pw))
+    if min(stride) < 1 or min(min(p) for p in pads) < 0:
+        raise ValueError(
+            f"conv2d: stride {stride} must be positive and padding {padding} non-negative"
+        )
+    hp, wp = x.shape[2] + sum(pads[0]), x.shape[3] + sum(pads[1])
+    if hp < kh or wp < kw:
+        raise ValueError(
+            f"conv2d: kernel ({kh}, {kw}) is larger than the padded input ({hp}, {wp}) "
+            f"(input shape {tuple(input.shape)}, padding {padding})"
+        )
+    out = _nn.Conv2d.apply(x, weight, bias, stride=stride, pads=pads)
+    return out.squeeze(0) if unbatched else out
+
+
+def max_pool2d(
+    input: Tensor,  # noqa: A002 - PyTorch's name
+    kernel_size: int | tuple[int, int],
+    stride: int | tuple[int, int] | None = None,
+    padding: int | tuple[int, int] = 0,
+) -> Tensor:
+    """The maximum of each kernel_size window of NCHW images (stride defaults to kernel_size).
+
+    Padding counts as -inf. The gradient goes to the first maximum of each window.
+
+    >>> F.max_pool2d(ds.randn(1, 1, 4, 4), 2).shape
+    (1, 1, 2, 2)
+    """
+    x, unbatched = _images(input, "max_pool2d")
+    kernel, stride, pads = _pool_args(x, kernel_size, stride, padding, "max_pool2d")
+    out = _nn.MaxPool2d.apply(x, kernel=kernel, stride=stride, pads=pads)
+    return out.squeeze(0) if unbatched else out
+
+
+def avg_pool2d(
+    input: Tensor,  # noqa: A002 - PyTorch's name
+    kernel_size: int | tuple[int, int],
+    stride: int | tuple[int, int] | None = None,
+    padding: int | tuple[int, int] = 0,
+    count_include_pad: bool = True,
+) -> Tensor:
+    """The mean of each kernel_size window of NCHW images (stride defaults to kernel_size).
+
+    Padding counts as zeros and, with count_include_pad=True (PyTorch's default), each
+    window is divided by kh * kw; otherwise by the number of its elements inside the input.
+    """
+    x, unbatched = _images(input, "avg_pool2d")
+    kernel, stride, pads = _pool_args(x, kernel_size, stride, padding, "avg_pool2d")
+    out = _nn.AvgPool2d.apply(
+        x, kernel=kernel, stride=stride, pads=pads, count_include_pad=count_include_pad
+    )
+    return out.squeeze(0) if unbatched else out
+
+
+def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    """Inverted dropout: each element is zeroed with probability p, the rest scaled by 1/(1-p).
+
+    The mask comes from descent's generator (``ds.manual_seed`` repeats it). When not
+    training, or p == 0, ``x`` is returned unchanged; p == 1 gives zeros.
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: probability p must be in [0, 1], got {p}")
+    x = _tensor(x, "dropout")
+    if not training or p == 0:
+        return x
+    if p == 1:
+        mask = np.zeros(x.shape, x.dtype)
+    else:
+        keep = _random.generator().random(x.shape, dtype=x.dtype) >= p
+        mask = np.where(keep, np.asarray(1.0 / (1.0 - p), x.dtype), np.asarray(0, x.dtype))
+    return _ew.mul(x, Tensor._make(mask))
+
+
+def one_hot(target: Tensor, num_classes: int = -1) -> Tensor:
+    """int64 one-hot codes: shape ``target.shape + (num_classes,)``, a 1 at each label.
+
+    ``num_classes=-1`` uses the largest label + 1.
+
+    >>> F.one_hot(ds.tensor([0, 2]), 3)
+    tensor([[1, 0, 0],
+            [0, 0, 1]])
+    """
+    y = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if y.dtype.kind not in "iu":
+        raise TypeError(
+            f"one_hot: target must hold integer class labels, got dtype {y.dtype}; "
+            f"convert it with .long()"
+        )
+    if num_classes == -1:
+        if y.size == 0:
+            raise ValueError("one_hot: cannot infer num_classes from an empty target; pass it")
+        num_classes = int(y.max()) + 1
+    if num_classes < 0:
+        raise ValueError(f"one_hot: num_classes must be positive or -1, got {num_classes}")
+    if y.size:
+        lo, hi = int(y.min()), int(y.max())
+        if lo < 0:
+            raise ValueError(
+                f"one_hot: label {lo} is negative; labels must be in 0..{num_classes - 1}"
+            )
+        if hi >= num_classes:
+            raise ValueError(
+                f"one_hot: label {hi} is out of range for num_classes={num_classes} "
+                f"(labels must be in 0..{num_classes - 1})"
+            )
+    out = np.zeros(y.shape + (num_classes,), np.int64)
+    np.put_along_axis(out, y[..., None].astype(np.intp), 1, axis=-1)
+    return Tensor._make(out)
+
+
+# ---- regression and binary losses -----------------------------------------------------------
+
+
+def mse_loss(input: Tensor, target: Tensor, *, reduction: str = "mean") -> Tensor:  # noqa: A002
+    """Squared error $(x - y)^2$, averaged (or summed) over all elements.
+
+    input and target must have one shape: (B, 1) predictions against (B,) targets raise a
+    ValueError instead of silently broadcasting to (B, B).
+    """
+    _check_reduction("mse_loss", reduction)
+    input = _tensor(input, "mse_loss")  # noqa: A001
+    target = _like(target, input, "mse_loss", "target")
+    _check_same_shape("mse_loss", input, target)
+    diff = input - target
+    return _reduce_loss(diff * diff, reduction)
+
+
+def l1_loss(input: Tensor, target: Tensor, *, reduction: str = "mean") -> Tensor:  # noqa: A002
+    """Absolute error $|x - y|$, averaged (or summed) over all elements; shapes must match."""
+    _check_reduction("l1_loss", reduction)
+    input = _tensor(input, "l1_loss")  # noqa: A001
+    target = _like(target, input, "l1_loss", "target")
+    _check_same_shape("l1_loss", input, target)
+    return _reduce_loss(_ew.abs(input - target), reduction)
+
+
+def _elementwise_weight(weight, x: Tensor, name: str, what: str = "weight") -> Tensor | None:
+    """A weight that must broadcast to the input's shape without enlarging it."""
+    w = _like(weight, x, name, what)
+    if w is not None:
+        try:
+            fits = np.broadcast_shapes(w.shape, x.shape) == x.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(
+                f"{name}: {what} of shape {w.shape} does not broadcast to the input's shape "
+                f"{x.shape}"
+            )
+    return w
+
+
+def binary_cross_entropy(
+    input: Tensor,  # noqa: A002 - PyTorch's name
+    target: Tensor,
+    weight: Tensor | None = None,
+    *,
+    reduction: str = "mean",
+) -> Tensor:
+    """$-w (y \\log x + (1 - y) \\log(1 - x))$ for probabilities x in [0, 1].
+
+    Each log is clamped at -100, as PyTorch does, so x = 0 or 1 gives a finite loss. For
+    logits use ``binary_cross_entropy_with_logits``, which is more stable.
+    """
+    name = "binary_cross_entropy"
+    _check_reduction(name, reduction)
+    input = _tensor(input, name)  # noqa: A001
+    target = _like(target, input, name, "target")
+    _check_same_shape(name, input, target)
+    w = _elementwise_weight(weight, input, name)
+    x = input.data
+    if x.size and not (np.min(x) >= 0 and np.max(x) <= 1):
+        raise ValueError(
+            f"{name}: all input values must be probabilities in [0, 1], got values in "
+            f"[{np.min(x)}, {np.max(x)}]; apply sigmoid first or use "
+            f"binary_cross_entropy_with_logits"
+        )
+    loss = _nn.BinaryCrossEntropy.apply(input, target)
+    if w is not None:
+        loss = loss * w
+    return _reduce_loss(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(
+    input: Tensor,  # noqa: A002 - PyTorch's name
+    target: Tensor,
+    weight: Tensor | None = None,
+    *,
+    reduction: str = "mean",
+    pos_weight: Tensor | None = None,
+) -> Tensor:
+    """$-w (q y \\log \\sigma(x) + (1 - y) \\log(1 - \\sigma(x)))$ from logits x, computed stably.
+
+    Uses $\\max(x, 0) - x y + \\log(1 + e^{-|x|})$ (for pos_weight q = 1), finite for any x;
+    ``pos_weight`` (e.g. one per class, shape (C,)) weighs the positive targets.
+    """
+    name = "binary_cross_entropy_with_logits"
+    _check_reduction(name, reduction)
+    input = _tensor(input, name)  # noqa: A001
+    target = _like(target, input, name, "target")
+    _check_same_shape(name, input, target)
+    w = _elementwise_weight(weight, input, name)
+    q = _elementwise_weight(pos_weight, input, name, "pos_weight")
+    loss = _nn.BinaryCrossEntropyWithLogits.apply(input, target, q)
+    if w is not None:
+        loss = loss * w
+    return _reduce_loss(loss, reduction)
+
+
+# ---- classification losses -----------------------------------------------------------------
+
+
+def _class_input(value, name: str) -> Tensor:
+    x = _tensor(value, name)
+    if x.ndim == 0:
+        raise ValueError(f"{name}: input must have a class dim: (C,), (N, C) or (N, C, d1, ...)")
+    return x
+
+
+def _class_weight(weight, x: Tensor, num_classes: int, name: str) -> np.ndarray | None:
+    """A per-class weight as a constant array of x's dtype (not differentiated)."""
+    if weight is None:
+        return None
+    w = np.asarray(weight.data if isinstance(weight, Tensor) else weight, dtype=x.dtype)
+    if w.shape != (num_classes,):
+        raise ValueError(
+            f"{name}: weight must have one entry per class, shape ({num_classes},), got {w.shape}"
+        )
+    return w
+
+
+def _class_labels(target, x: Tensor, ignore_index: int | None, name: str) -> np.ndarray:
+    """Checked integer class labels for input x of shape (C,), (N, C) or (N, C, d1, ...)."""
+    y = target.data if isinstance(target, Tensor) else np.asarray(target)
+    dim = 0 if x.ndim == 1 else 1
+    num_classes = x.shape[dim]
+    expected = () if x.ndim == 1 else (x.shape[0],) + x.shape[2:]
+    if y.dtype.kind not in "iu":
+        raise TypeError(
+            f"{name}: class-index targets must be integers (int64), got dtype {y.dtype} with "
+            f"shape {y.shape}; use target.long(), or pass class probabilities of the input's "
+            f"shape {x.shape}"
+        )
+    if y.shape != expected:
+        if x.ndim >= 2 and y.ndim >= 1 and y.shape[0] != x.shape[0]:
+            raise ValueError(
+                f"{name}: input batch size {x.shape[0]} (shape {x.shape}) does not match "
+                f"target batch size {y.shape[0]} (shape {y.shape})"
+            )
+        raise ValueError(
+            f"{name}: for input of shape {x.shape}, class-index targets must have shape "
+            f"{expected}, got {y.shape}"
+        )
+    bad = (y < 0) | (y >= num_classes)
+    if ignore_index is not None:
+        bad &= y != ignore_index
+    if bad.any():
+        label = int(y[bad].flat[0])
+        allowed = "" if ignore_index is None else f", or ignore_index={ignore_index}"
+        raise ValueError(
+            f"{name}: target label {label} is out of range for {num_classes} classes "
+            f"(labels must be in 0..{num_classes - 1}{allowed})"
+        )
+    return y
+
+
+def _weighted_labels(y: np.ndarray, w: np.ndarray | None, ignore_index: int, dtype):
+    """(labels with ignored ones set to 0, each example's class weight, 0 where ignored)."""
+    valid = y != ignore_index
+    safe = np.where(valid, y, 0)
+    weight_y = valid.astype(dtype) if w is None else w[safe] * valid
+    return safe, weight_y
+
+
+def _along_class_dim(a: np.ndarray, x: Tensor) -> np.ndarray:
+    """A per-example array (the target's shape) expanded to broadcast along x's class dim."""
+    return a[None] if x.ndim == 1 else np.expand_dims(a, 1)
+
+
+def _class_vector(w: np.ndarray, x: Tensor) -> np.ndarray:
+    """A (C,) array shaped to broadcast along x's class dim: (C,), (1, C) or (1, C, 1, ...)."""
+    return w if x.ndim == 1 else w.reshape((1, -1) + (1,) * (x.ndim - 2))
+
+
+def _mean_over(total: Tensor, denom) -> Tensor:
+    """``total / denom``; a zero denominator (everything ignored) gives nan, as in PyTorch."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return total / float(denom)
+
+
+def cross_entropy(
+    input: Tensor,  # noqa: A002 - PyTorch's name
+    target: Tensor,
+    weight: Tensor | None = None,
+    *,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    """Softmax cross-entropy from logits: $-\\sum_c t_c \\log \\mathrm{softmax}(x)_c$ per example.
+
+    ``input`` is (N, C), (C,) or (N, C, d1, ...); ``target`` holds class indices (int64,
+    shape (N,) or (N, d1, ...)) or class probabilities (input's shape). Exactly PyTorch's
+    semantics: ``weight`` scales each class, examples whose label is ``ignore_index`` count
+    for nothing, ``label_smoothing`` eps mixes the target with the uniform distribution,
+    and 'mean' over class indices divides by the summed weights of the counted examples.
+    The gradient with respect to the logits is the closed form (softmax(x) - onehot) / N.
+    """
+    name = "cross_entropy"
+    _check_reduction(name, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing}")
+    x = _class_input(input, name)
+    dim = 0 if x.ndim == 1 else 1
+    num_classes = x.shape[dim]
+    w = _class_weight(weight, x, num_classes, name)
+    t_dtype = target.dtype if isinstance(target, Tensor) else np.asarray(target).dtype
+    eps = label_smoothing
+
+    if t_dtype.kind == "f":  # class probabilities
+        probs = _like(target, x, name, "target")
+        if probs.shape != x.shape:
+            raise ValueError(
+                f"{name}: float targets are class probabilities and need the input's shape "
+                f"{x.shape}, got {probs.shape}; for class indices pass an int64 tensor of "
+                f"shape {() if x.ndim == 1 else (x.shape[0],) + x.shape[2:]}"
+            )
+        if ignore_index >= 0:
+            raise ValueError(
+                f"{name}: ignore_index is not supported with class-probability targets"
+            )
+        coeffs = probs if eps == 0 else probs * (1 - eps) + eps / num_classes
+        if w is not None:
+            coeffs = coeffs * _class_vector(w, x)
+        loss = _nn.SoftmaxCrossEntropy.apply(x, coeffs, dim=dim)
+        return _reduce_loss(loss, reduction)
+
+    y = _class_labels(target, x, ignore_index, name)
+    safe, weight_y = _weighted_labels(y, w, ignore_index, x.dtype)
+    # coeffs: (1 - eps) w_y at the label, plus eps / C * w_c everywhere (0 for ignored examples)
+    coeffs = np.zeros(x.shape, x.dtype)
+    np.put_along_axis(
+        coeffs,
+        _along_class_dim(safe, x).astype(np.intp),
+        _along_class_dim(weight_y * (1 - eps), x),
+        axis=dim,
+    )
+    if eps:
+        valid = _along_class_dim((y != ignore_index).astype(x.dtype), x)
+        spread = np.ones(num_classes, x.dtype) if w is None else w
+        coeffs += (eps / num_classes) * _class_vector(spread, x) * valid
+    loss = _nn.SoftmaxCrossEntropy.apply(x, coeffs.astype(x.dtype, copy=False), dim=dim)
+    if reduction == "mean":
+        return _mean_over(loss.sum(), weight_y.sum())
+    return _reduce_loss(loss, reduction)
+
+
+def nll_loss(
+    input: Tensor,  # noqa: A002 - PyTorch's name
+    target: Tensor,
+    weight: Tensor | None = None,
+    *,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+) -> Tensor:
+    """Negative log-likelihood $-w_y x_y$ of log-probabilities x (e.g. from log_softmax).
+
+    Shapes, ``weight``, ``ignore_index`` and 'mean' (divided by the summed weights of the
+    counted examples) as in PyTorch and ``cross_entropy``.
+    """
+    name = "nll_loss"
+    _check_reduction(name, reduction)
+    x = _class_input(input, name)
+    w = _class_weight(weight, x, x.shape[0 if x.ndim == 1 else 1], name)
+    y = _class_labels(target, x, ignore_index, name)
+    safe, weight_y = _weighted_labels(y, w, ignore_index, x.dtype)
+    # pick x[n, y_n, d1, ...]: the label along the class dim, open ranges along the others
+    index = list(np.indices(y.shape, sparse=True))
+    index.insert(0 if x.ndim == 1 else 1, safe)
+    loss = -(x[tuple(index)] * Tensor._make(weight_y))
+    if reduction == "mean":
+        return _mean_over(loss.sum(), weight_y.sum())
+    return _reduce_loss(loss, reduction)
+
+
+def _margin_violations(scores, target, margin: float, name: str):
+    """(z, y) with z[n, j] = max(0, margin - s[n, y_n] + s[n, j]) for j != y_n, 0 at j = y_n.
+
+    scores is (N, C) or (C,) (then seen as (1, C)); y are the checked (N,) labels.
+    """
+    s = _tensor(scores, name)
+    if s.ndim not in (1, 2):
+        raise ValueError(f"{name}: input must be (N, C) or (C,), got shape {s.shape}")
+    y = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if s.ndim == 1:
+        s = s.unsqueeze(0)
+        y = y.reshape(1) if y.shape in ((), (1,)) else y
+    y = _class_labels(y, s, None, name)
+    rows = np.arange(s.shape[0])
+    true = s[rows, y].unsqueeze(1)  # (N, 1)
+    others = np.ones(s.shape, s.dtype)
+    others[rows, y] = 0
+    # NOTE: at j = y the margin is exactly `margin`; the constant mask removes it and its gradient
+    z = _ew.relu(s - true + margin) * Tensor._make(others)
+    return z, y
+
+
+def multi_margin_loss(
+    input: Tensor,  # noqa: A002 - PyTorch's name
+    target: Tensor,
+    p: int = 1,
+    margin: float = 1.0,
+    weight: Tensor | None = None,
+    *,
+    reduction: str = "mean",
+) -> Tensor:
+    """PyTorch's multi-class margin loss: $\\sum_{j \\ne y} w_y \\max(0, m - x_y + x_j)^p / C$.
+
+    Note the division by the number of classes C; ``multiclass_hinge_loss`` is the
+    lectures' version without it. input (N, C) or (C,), target int64 (N,) (or () / (1,)).
+    """
+    name = "multi_margin_loss"
+    _check_reduction(name, reduction)
+    if p not in (1, 2):
+        raise ValueError(f"{name}: only p = 1 and p = 2 are supported, got {p}")
+    z, y = _margin_violations(input, target, margin, name)
+    num_classes = z.shape[1]
+    if p == 2:
+        z = z * z
+    loss = z.sum(dim=1)
+    if weight is not None:
+        loss = loss * Tensor._make(_class_weight(weight, z, num_classes, name)[y])
+    loss = loss / num_classes
+    if reduction == "none" and input.ndim == 1 and np.ndim(_plain(target)) == 0:
+        loss = loss.squeeze(0)
+    return _reduce_loss(loss, reduction)
+
+
+def multiclass_hinge_loss(
+    scores: Tensor,
+    target: Tensor,
+    margin: float = 1.0,
+    *,
+    reduction: str = "mean",
+) -> Tensor:
+    """The lectures' multiclass SVM loss: per example $\\sum_{j \\ne y} \\max(0, s_j - s_y + m)$.
+
+    'mean' averages over examples only (no division by the number of classes, unlike
+    ``multi_margin_loss``, which this equals times C for margin m). All-zero scores give
+    C - 1 with margin 1. scores (N, C) or (C,), target int64 (N,) (or () / (1,)).
+
+    >>> F.multiclass_hinge_loss(ds.tensor([[3.2, 5.1, -1.7]]), ds.tensor([0]))
+    tensor(2.9000)
+    """
+    name = "multiclass_hinge_loss"
+    _check_reduction(name, reduction)
+    z, _ = _margin_violations(scores, target, margin, name)
+    loss = z.sum(dim=1)
+    if reduction == "none" and scores.ndim == 1 and np.ndim(_plain(target)) == 0:
+        loss = loss.squeeze(0)
+    return _reduce_loss(loss, reduction)
+
+
+def _plain(value):
+    return value.data if isinstance(value, Tensor) else value
+
+
+# ---- regularisation --------------------------------------------------------------------------
+
+
+def _param_list(params, name: str) -> list[Tensor]:
+    if isinstance(params, Tensor):
+        return [params]
+    if not isinstance(params, Iterable):
+        raise TypeError(f"{name}: params must be a Tensor or an iterable of Tensors")
+    params = list(params)
+    for i, p in enumerate(params):
+        if not isinstance(p, Tensor):
+            raise TypeError(f"{name}: params[{i}] is a {type(p).__name__}, not a Tensor")
+    return params
+
+
+def l1_penalty(params) -> Tensor:
+    """$\\sum_p \\sum_i |p_i|$ over a Tensor or an iterable of Tensors (e.g. model.parameters()).
+
+    Add ``lam * F.l1_penalty(model.parameters())`` to a loss for L1 (lasso) regularisation.
+    """
+    params = _param_list(params, "l1_penalty")
+    if not params:
+        return Tensor._make(np.zeros((), np.float32))
+    total = _ew.abs(params[0]).sum()
+    for p in params[1:]:
+        total = total + _ew.abs(p).sum()
+    return total
+
+
+def l2_penalty(params) -> Tensor:
+    """$\\sum_p \\sum_i p_i^2$ (no 1/2) over a Tensor or an iterable of Tensors.
+
+    Add ``lam * F.l2_penalty(model.parameters())`` to a loss for L2 (ridge, weight-decay)
+    regularisation; its gradient is 2 p.
+    """
+    params = _param_list(params, "l2_penalty")
+    if not params:
+        return Tensor._make(np.zeros((), np.float32))
+    total = (params[0] * params[0]).sum()
+    for p in params[1:]:
+        total = total + (p * p).sum()
+    return total

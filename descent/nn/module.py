@@ -1,0 +1,205 @@
+"""Module and Parameter: models as trees of layers whose parameters are found by walking
+their attributes."""
+
+from __future__ import annotations
+
+from collections import OrderedDict, namedtuple
+
+import numpy as np
+
+from ..autograd import no_grad
+from ..tensor import Tensor, as_dtype
+
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+class Parameter(Tensor):
+    """A Tensor that a Module owns and an optimizer updates (requires grad by default).
+
+    Keeps the dtype of the data it is given (float32 unless the data is float64).
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data, requires_grad: bool = True):
+        dtype = data.dtype if isinstance(data, (Tensor, np.ndarray)) else None
+        super().__init__(data, dtype=dtype, requires_grad=requires_grad)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class Module:
+    """Base class of every layer and model.
+
+    Subclasses set Parameters and sub-Modules as attributes in ``__init__`` and write
+    ``forward``; ``parameters()``, ``state_dict()``, ``train()``/``eval()`` find them by
+    walking the attributes (lists, tuples and dicts of modules included).
+
+    >>> class Net(ds.nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.hidden = ds.nn.Linear(2, 8)
+    ...         self.out = ds.nn.Linear(8, 1)
+    ...     def forward(self, x):
+    ...         return self.out(self.hidden(x).relu())
+    >>> [name for name, _ in Net().named_parameters()]
+    ['hidden.weight', 'hidden.bias', 'out.weight', 'out.bias']
+    """
+
+    def __init__(self):
+        self.training = True
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # ---- walking the tree -------------------------------------------------------------
+    def _members(self):
+        """(name, value) of attributes that are Parameters or Modules, in definition order."""
+        for name, value in vars(self).items():
+            if isinstance(value, (Parameter, Module)):
+                yield name, value
+            elif isinstance(value, (list, tuple)):
+                for i, v in enumerate(value):
+                    if isinstance(v, (Parameter, Module)):
+                        yield f"{name}.{i}", v
+            elif isinstance(value, dict):
+                for k, v in value.items():
+                    if isinstance(v, (Parameter, Module)):
+                        yield f"{name}.{k}", v
+
+    def named_children(self):
+        for name, value in self._members():
+            if isinstance(value, Module):
+                yield name, value
+
+    def children(self):
+        return (m for _, m in self.named_children())
+
+    def named_modules(self, prefix: str = ""):
+        """This module and every module below it, with dotted names (iterative walk)."""
+        seen = set()
+        stack = [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield name, module
+            kids = [(f"{name}.{n}" if name else n, m) for n, m in module.named_children()]
+            stack.extend(reversed(kids))
+
+    def modules(self):
+        return (m for _, m in self.named_modules())
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True):
+        """(dotted name, Parameter) pairs, PyTorch's names; a shared Parameter once."""
+        seen = set()
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for mname, module in modules:
+            for name, value in module._members():
+                if isinstance(value, Parameter) and id(value) not in seen:
+                    seen.add(id(value))
+                    yield (f"{mname}.{name}" if mname else name), value
+
+    def parameters(self, recurse: bool = True):
+        return (p for _, p in self.named_parameters(recurse=recurse))
+
+    # ---- state ----------------------------------------------------------------------------
+    def state_dict(self) -> OrderedDict:
+        """Dotted name -> Tensor (sharing the parameter's data), as PyTorch's keys."""
+        return OrderedDict((name, p.detach()) for name, p in self.named_parameters())
+
+    def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
+        """Copy values into this module's parameters.
+
+        With ``strict`` every key must match; the error lists missing and unexpected keys
+        and mismatched shapes together. Nothing is changed unless everything fits.
+        """
+        own = OrderedDict(self.named_parameters())
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        mismatched = []
+        for k, p in own.items():
+            if k in state_dict:
+                shape = tuple(np.shape(_array(state_dict[k])))
+                if shape != p.shape:
+                    mismatched.append(f"{k}: checkpoint {shape}, model {p.shape}")
+        problems = []
+        if strict and missing:
+            problems.append(f"missing keys: {missing}")
+        if strict and unexpected:
+            problems.append(f"unexpected keys: {unexpected}")
+        if mismatched:
+            problems.append(f"shape mismatches: {mismatched}")
+        if problems:
+            raise RuntimeError(
+                f"Error loading state_dict into {type(self).__name__}: "
+                + "; ".join(problems)
+                + ". Check that the checkpoint was saved from the same architecture."
+            )
+        for k, p in own.items():
+            if k in state_dict:
+                np.copyto(p.data, _array(state_dict[k]), casting="same_kind")
+        return IncompatibleKeys(missing, unexpected)
+
+    # ---- modes and conversion -------------------------------------------------------------
+    def train(self, mode: bool = True) -> Module:
+        """Training mode (dropout active); ``train(False)`` is ``eval()``."""
+        for m in self.modules():
+            m.training = mode
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode: dropout passes inputs through unchanged."""
+        return self.train(False)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for p in self.parameters():
+            p.zero_grad(set_to_none)
+
+    def to(self, dtype) -> Module:
+        """Convert every parameter to ``dtype`` in place (e.g. ``ds.float64``)."""
+        dtype = as_dtype(dtype)
+        with no_grad():
+            for p in self.parameters():
+                p.data = p.data.astype(dtype)
+                p.grad = None
+        return self
+
+    def double(self) -> Module:
+        return self.to(np.float64)
+
+    def float(self) -> Module:
+        return self.to(np.float32)
+
+    def apply(self, fn) -> Module:
+        """Call ``fn(module)`` on every module (e.g. a custom initialisation)."""
+        for m in self.modules():
+            fn(m)
+        return self
+
+    def num_parameters(self) -> int:
+        return sum(p.data.size for p in self.parameters())
+
+    # ---- printing ---------------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        kids = list(self.named_children())
+        if not kids:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        lines = [f"{type(self).__name__}("]
+        for name, m in kids:
+            body = repr(m).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {body}")
+        lines.append(")")
+        return "\n".join(lines)
+
+
+def _array(value) -> np.ndarray:
+    return value.data if isinstance(value, Tensor) else np.asarray(value)

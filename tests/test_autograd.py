@@ -1,0 +1,715 @@
+"""The backward engine: accumulation, deep graphs, freed graphs, grad modes, ds.grad,
+custom Functions, the engine's checks of backward rules, memory release, in-place ops.
+
+Oracles: PyTorch (float64), closed forms and hand-derived gradients.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+import threading
+import weakref
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import descent as ds
+from descent.autograd import Function
+
+
+def _f64(values, requires_grad=True) -> ds.Tensor:
+    return ds.tensor(values, dtype=ds.float64, requires_grad=requires_grad)
+
+
+def _torch(values, requires_grad=True) -> torch.Tensor:
+    return torch.tensor(np.asarray(values, dtype=np.float64), requires_grad=requires_grad)
+
+
+def _close(actual, expected, rtol=1e-12, atol=1e-12):
+    a = actual.numpy() if isinstance(actual, ds.Tensor) else np.asarray(actual)
+    e = expected.detach().numpy() if isinstance(expected, torch.Tensor) else np.asarray(expected)
+    np.testing.assert_allclose(a, e, rtol=rtol, atol=atol)
+
+
+# ---- accumulation -----------------------------------------------------------------------------
+
+
+def test_a_tensor_used_several_times_gets_every_paths_gradient():
+    values = [-1.5, 0.25, 2.0]
+    v = np.array([0.3, -1.2, 2.5])  # a non-trivial upstream gradient
+    x = _f64(values)
+    y = x * x + x * 3 + x.exp()
+    y.backward(ds.tensor(v, dtype=ds.float64))
+
+    xv = np.array(values)
+    _close(x.grad, v * (2 * xv + 3 + np.exp(xv)))  # closed form
+    t = _torch(values)
+    (t * t + t * 3 + t.exp()).backward(torch.tensor(v))
+    _close(x.grad, t.grad)
+
+
+def test_grad_accumulates_across_two_backward_calls():
+    values = [0.5, -2.0, 3.0]
+    x = _f64(values)
+    y = (x * x.sin()).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+
+    t = _torch(values)
+    z = (t * t.sin()).sum()
+    z.backward(retain_graph=True)
+    z.backward()
+    _close(x.grad, t.grad)
+    xv = np.array(values)
+    _close(x.grad, 2 * (np.sin(xv) + xv * np.cos(xv)))  # twice d/dx sum(x sin x)
+
+
+def test_a_rule_runs_once_with_the_gradient_of_every_use_added_up():
+    calls = []
+
+    class Recorder(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.copy()
+
+        @staticmethod
+        def backward(ctx, grad):
+            calls.append(grad.copy())
+            return grad
+
+    x = _f64([1.0, 2.0])
+    h = Recorder.apply(x)
+    y = (h * 2 + h.exp() + (h * 5).sin()).sum()  # three uses of h, on paths of unequal length
+    y.backward()
+
+    assert len(calls) == 1
+    xv = np.array([1.0, 2.0])
+    expected = 2 + np.exp(xv) + 5 * np.cos(5 * xv)
+    _close(calls[0], expected)
+    _close(x.grad, expected)
+
+
+def test_backward_with_a_gradient_on_a_non_scalar_matches_torch():
+    rng = np.random.default_rng(0)
+    a, b, v = rng.standard_normal((3, 4)), rng.standard_normal((4, 2)), rng.standard_normal((3, 2))
+    x, w = _f64(a), _f64(b)
+    (x @ w).tanh().backward(ds.tensor(v, dtype=ds.float64))
+    tx, tw = _torch(a), _torch(b)
+    (tx @ tw).tanh().backward(torch.tensor(v))
+    _close(x.grad, tx.grad)
+    _close(w.grad, tw.grad)
+
+
+# Random graphs: each step applies one op to nodes drawn from those made so far, so nodes are
+# reused (fan-out), paths have unequal lengths and (3,) meets (2, 3) (broadcasting).
+_UNARY = {
+    "tanh": lambda a: a.tanh(),
+    "sin": lambda a: a.sin(),
+    "sigmoid": lambda a: a.sigmoid(),
+    "scale": lambda a: a * 1.5,
+}
+_BINARY = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / (1 + b * b),
+}
+
+
+@st.composite
+def _random_graph(draw):
+    steps = []
+    for n in range(2, 2 + draw(st.integers(1, 10))):
+        name = draw(st.sampled_from(sorted(_UNARY) + sorted(_BINARY)))
+        steps.append((name, draw(st.integers(0, n - 1)), draw(st.integers(0, n - 1))))
+    return steps
+
+
+def _evaluate(steps, x, y):
+    nodes = [x, y]
+    for name, i, j in steps:
+        if name in _UNARY:
+            nodes.append(_UNARY[name](nodes[i]))
+        else:
+            nodes.append(_BINARY[name](nodes[i], nodes[j]))
+    # every node made counts, with its own weight
+    return sum((node * (k + 1)).sum() for k, node in enumerate(nodes[2:]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(steps=_random_graph())
+def test_random_graphs_match_torch(steps):
+    rng = np.random.default_rng(len(steps))
+    a, b = rng.standard_normal(3), rng.standard_normal((2, 3))
+    x, y = _f64(a), _f64(b)
+    tx, ty = _torch(a), _torch(b)
+    loss, expected = _evaluate(steps, x, y), _evaluate(steps, tx, ty)
+    _close(loss, expected, rtol=1e-10)
+    if not expected.requires_grad:
+        return
+    tgrads = torch.autograd.grad(expected, [tx, ty], allow_unused=True)
+    grads = ds.grad(loss, [x, y], retain_graph=True, allow_unused=True)
+    loss.backward()
+    for g, leaf, tg in zip(grads, (x, y), tgrads):
+        if tg is None:
+            assert g is None and leaf.grad is None
+        else:
+            _close(g, tg, rtol=1e-10)
+            _close(leaf.grad, tg, rtol=1e-10)
+
+
+# ---- deep graphs ------------------------------------------------------------------------------
+
+
+def test_a_chain_100000_ops_deep_backpropagates_without_recursion():
+    depth = 100_000
+    assert depth > sys.getrecursionlimit()  # a recursive walk would fail here
+    a = 1.00001
+    x = _f64(1.0)
+    y = x
+    for _ in range(depth):
+        y = y * a
+    y.backward()
+    # d/dx (x a^n) = a^n
+    _close(x.grad, a**depth, rtol=1e-9)
+
+
+# ---- freed graphs -----------------------------------------------------------------------------
+
+
+def test_a_second_backward_through_a_freed_graph_raises():
+    x = _f64([1.0, 2.0])
+    y = (x * x).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="retain_graph"):
+        y.backward()
+
+
+def test_retain_graph_allows_a_second_backward():
+    x = _f64([1.0, 2.0])
+    y = (x * x).sum()
+    y.backward(retain_graph=True)
+    y.backward(retain_graph=True)
+    y.backward()
+    _close(x.grad, 3 * 2 * np.array([1.0, 2.0]))
+    with pytest.raises(RuntimeError, match="second time"):
+        y.backward()
+
+
+def test_an_intermediate_used_after_its_graph_was_freed_raises():
+    x = _f64([1.0, 2.0])
+    h = x * 2
+    h.sum().backward()
+    z = (h * 3).sum()
+    with pytest.raises(RuntimeError, match="retain_graph"):
+        z.backward()
+
+
+def test_ds_grad_frees_the_graph_unless_asked_to_retain_it():
+    x = _f64([1.0, 2.0])
+    y = (x * x).sum()
+    ds.grad(y, [x], retain_graph=True)
+    (g,) = ds.grad(y, [x])
+    _close(g, [2.0, 4.0])
+    with pytest.raises(RuntimeError, match="retain_graph"):
+        y.backward()
+
+
+# ---- grad modes -------------------------------------------------------------------------------
+
+
+def test_no_grad_as_a_context_manager_records_no_graph():
+    x = _f64([1.0, 2.0])
+    assert ds.is_grad_enabled()
+    with ds.no_grad():
+        assert not ds.is_grad_enabled()
+        y = (x * 2).exp()
+    assert ds.is_grad_enabled()
+    assert not y.requires_grad
+    assert y.grad_fn is None
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        y.sum().backward()
+
+
+def test_no_grad_as_a_decorator_records_no_graph_and_keeps_the_name():
+    @ds.no_grad()
+    def double(t):
+        """Doubles."""
+        assert not ds.is_grad_enabled()
+        return t * 2
+
+    x = _f64([1.0, 2.0])
+    y = double(x)
+    assert not y.requires_grad and y.grad_fn is None
+    assert ds.is_grad_enabled()
+    assert double.__name__ == "double" and double.__doc__ == "Doubles."
+
+
+def test_enable_grad_inside_no_grad_records_the_graph():
+    x = _f64([1.0, 2.0])
+
+    @ds.enable_grad()
+    def sum_of_squares(t):
+        return (t * t).sum()
+
+    with ds.no_grad():
+        with ds.enable_grad():
+            assert ds.is_grad_enabled()
+            y = (x * x).sum()
+        assert not ds.is_grad_enabled()
+        z = sum_of_squares(x)
+        assert not ds.is_grad_enabled()
+    assert y.requires_grad and z.requires_grad
+    y.backward()
+    z.backward()
+    _close(x.grad, 2 * 2 * np.array([1.0, 2.0]))
+
+
+def test_grad_modes_nest():
+    with ds.no_grad():
+        with ds.no_grad():
+            assert not ds.is_grad_enabled()
+        assert not ds.is_grad_enabled()
+        with ds.enable_grad():
+            with ds.no_grad():
+                assert not ds.is_grad_enabled()
+            assert ds.is_grad_enabled()
+        assert not ds.is_grad_enabled()
+    assert ds.is_grad_enabled()
+
+
+def test_grad_mode_is_restored_after_an_exception():
+    with pytest.raises(ValueError):
+        with ds.no_grad():
+            raise ValueError("boom")
+    assert ds.is_grad_enabled()
+
+    @ds.no_grad()
+    def fails():
+        raise ValueError("boom")
+
+    with pytest.raises(ValueError):
+        fails()
+    assert ds.is_grad_enabled()
+
+    with ds.no_grad():
+        with pytest.raises(ValueError):
+            with ds.enable_grad():
+                raise ValueError("boom")
+        assert not ds.is_grad_enabled()
+
+
+def test_grad_mode_belongs_to_the_thread():
+    seen = []
+    with ds.no_grad():
+        worker = threading.Thread(target=lambda: seen.append(ds.is_grad_enabled()))
+        worker.start()
+        worker.join()
+    assert seen == [True]
+
+
+# ---- ds.grad ----------------------------------------------------------------------------------
+
+
+def test_ds_grad_returns_gradients_and_leaves_every_grad_untouched():
+    x = _f64([1.0, -2.0])
+    w = _f64([0.5, 3.0])
+    w.grad = ds.tensor([7.0, 8.0], dtype=ds.float64)
+    before = w.grad
+    h = x * w
+    h.retain_grad()
+    y = (h * h).sum()
+    gx, gw = ds.grad(y, [x, w])
+
+    assert x.grad is None
+    assert w.grad is before
+    np.testing.assert_array_equal(w.grad.numpy(), [7.0, 8.0])
+    assert h.grad is None
+    xv, wv = np.array([1.0, -2.0]), np.array([0.5, 3.0])
+    _close(gx, 2 * xv * wv**2)  # d/dx sum (x w)^2
+    _close(gw, 2 * wv * xv**2)
+
+
+def test_ds_grad_matches_torch_with_grad_outputs_and_several_inputs_and_outputs():
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal((2, 3)), rng.standard_normal(3)
+    v1, v2 = rng.standard_normal((2, 3)), rng.standard_normal(2)
+    x, w = _f64(a), _f64(b)
+    grads = ds.grad(
+        [x * w.exp(), (x * w).sum(1)],
+        [x, w],
+        grad_outputs=[ds.tensor(v1, dtype=ds.float64), ds.tensor(v2, dtype=ds.float64)],
+    )
+    tx, tw = _torch(a), _torch(b)
+    expected = torch.autograd.grad(
+        [tx * tw.exp(), (tx * tw).sum(1)],
+        [tx, tw],
+        grad_outputs=[torch.tensor(v1), torch.tensor(v2)],
+    )
+    assert isinstance(grads, tuple) and len(grads) == 2
+    for g, e in zip(grads, expected):
+        _close(g, e)
+
+
+@pytest.mark.parametrize(
+    "wrap", [lambda v: v, lambda v: [v], lambda v: (v,)], ids=["alone", "list", "tuple"]
+)
+def test_ds_grad_takes_the_gradient_of_a_single_output_alone_or_in_a_sequence(wrap):
+    v = np.array([1.0, -2.0, 0.5])
+    x = _f64([0.1, 0.2, 0.3])
+    (g,) = ds.grad(x.sin(), [x], grad_outputs=wrap(ds.tensor(v, dtype=ds.float64)))
+    t = _torch([0.1, 0.2, 0.3])
+    (e,) = torch.autograd.grad(t.sin(), [t], grad_outputs=wrap(torch.tensor(v)))
+    _close(g, e)
+
+
+def test_ds_grad_refuses_a_wrong_number_of_grad_outputs():
+    x = _f64([1.0, 2.0])
+    with pytest.raises(RuntimeError, match="2 grad_outputs for 1 output"):
+        ds.grad(x * 2, [x], grad_outputs=[ds.ones(2), ds.ones(2)])
+
+
+def test_ds_grad_with_respect_to_an_intermediate_matches_torch():
+    x = _f64([1.0, 2.0])
+    h = x.exp()
+    gh, gx = ds.grad((h * h).sum(), [h, x])
+    t = _torch([1.0, 2.0])
+    th = t.exp()
+    eh, ex = torch.autograd.grad((th * th).sum(), [th, t])
+    _close(gh, eh)
+    _close(gx, ex)
+
+
+def test_ds_grad_allow_unused():
+    x, unused = _f64([1.0, 2.0]), _f64([3.0])
+    with pytest.raises(RuntimeError, match="allow_unused"):
+        ds.grad((x * x).sum(), [x, unused])
+    gx, gu = ds.grad((x * x).sum(), [x, unused], allow_unused=True)
+    _close(gx, [2.0, 4.0])
+    assert gu is None
+
+
+def test_ds_grad_refuses_an_input_that_does_not_require_grad():
+    x, c = _f64([1.0, 2.0]), _f64([3.0, 4.0], requires_grad=False)
+    with pytest.raises(RuntimeError, match="input 1 does not require grad"):
+        ds.grad((x * c).sum(), [x, c])
+
+
+# ---- errors of backward -----------------------------------------------------------------------
+
+
+def test_backward_on_a_non_scalar_needs_a_gradient():
+    x = _f64([1.0, 2.0])
+    with pytest.raises(RuntimeError, match=r"only for scalar outputs.*\(2,\)"):
+        (x * 2).backward()
+
+
+def test_backward_refuses_a_gradient_of_the_wrong_shape():
+    x = _f64([1.0, 2.0])
+    with pytest.raises(RuntimeError, match=r"shape \(3,\).*shape \(2,\)"):
+        (x * 2).backward(ds.ones(3, dtype=ds.float64))
+
+
+def test_backward_on_a_tensor_that_does_not_require_grad_raises():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        (ds.tensor([1.0, 2.0]) * 2).sum().backward()
+
+
+# ---- custom Functions -------------------------------------------------------------------------
+
+
+class Cube(Function):
+    """$f(x) = x^3$"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x**3
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return 3 * x**2 * grad
+
+
+class Softplus(Function):
+    """$f(x) = \\log(1 + e^x)$, $f' = \\sigma(x)$"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / (1 + np.exp(-x))
+
+
+class WrongCube(Function):
+    """$x^3$ with a wrong derivative, $2x$ instead of $3x^2$."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x**3
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return 2 * grad * x
+
+
+def test_custom_functions_pass_gradcheck_and_match_torch():
+    values = [-2.0, -0.3, 0.7, 1.5]
+    x = _f64(values)
+    assert ds.gradcheck(Cube.apply, [x])
+    assert ds.gradcheck(Softplus.apply, [x])
+
+    (Cube.apply(x) + Softplus.apply(x)).sum().backward()
+    t = _torch(values)
+    (t**3 + torch.nn.functional.softplus(t)).sum().backward()
+    _close(x.grad, t.grad)
+
+
+def test_gradcheck_catches_a_wrong_backward():
+    x = _f64([0.5, 1.5, -2.0])
+    with pytest.raises(ds.GradcheckError, match=r"input 0 .*index \(0,\)"):
+        ds.gradcheck(WrongCube.apply, [x])
+    assert ds.gradcheck(WrongCube.apply, [x], raise_exception=False) is False
+
+
+def test_custom_function_with_several_inputs_and_options():
+    seen = []
+
+    class ScaledProduct(Function):
+        """$f(a, b, s) = s a b$ with ``s`` a number and a keyword option ``shift``."""
+
+        @staticmethod
+        def forward(ctx, a, b, s, *, shift):
+            seen.append(ctx.needs_input_grad)
+            ctx.save_for_backward(a, b)
+            ctx.s = s
+            return s * a * b + shift
+
+        @staticmethod
+        def backward(ctx, grad):
+            a, b = ctx.saved_tensors
+            need_a, need_b, need_s = ctx.needs_input_grad
+            assert not need_s
+            ga = ctx.s * b * grad if need_a else None
+            gb = ctx.s * a * grad if need_b else None
+            return ga, gb, None
+
+    a, b = _f64([1.0, 2.0]), _f64([3.0, -1.0])
+    c = _f64([3.0, -1.0], requires_grad=False)
+    y = ScaledProduct.apply(a, c, 2.0, shift=10.0)
+    _close(y, [16.0, 6.0])
+    y.sum().backward()
+    _close(a.grad, [6.0, -2.0])
+    assert c.grad is None
+    assert ds.gradcheck(lambda a, b: ScaledProduct.apply(a, b, 2.0, shift=1.0), [a, b])
+    assert seen[0] == (True, False, False)
+    assert (True, True, False) in seen
+
+
+# ---- the engine's checks of backward rules ----------------------------------------------------
+
+
+class BadCount(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * 2, grad
+
+
+class BadShape(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x.sum(axis=0)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad  # forgot to broadcast back to (2, 3)
+
+
+class BadDtype(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (grad * 2).astype(np.float64)
+
+
+@pytest.mark.parametrize(
+    "fn, pattern",
+    [
+        (BadCount, r"BadCount\.backward returned 2 gradient.*1 positional input"),
+        (BadShape, r"BadShape\.backward .*shape \(3,\) .*shape is \(2, 3\)"),
+        (BadDtype, r"BadDtype\.backward .*dtype float64 .*dtype is float32"),
+    ],
+    ids=["count", "shape", "dtype"],
+)
+def test_the_engine_checks_every_rule_and_names_the_op(fn, pattern):
+    x = ds.ones(2, 3, requires_grad=True)
+    y = fn.apply(x).sum()
+    with pytest.raises(RuntimeError, match=pattern):
+        y.backward()
+
+
+def test_a_rule_may_return_none_for_an_input_it_does_not_differentiate():
+    class StopGradient(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.copy()
+
+        @staticmethod
+        def backward(ctx, grad):
+            return None
+
+    x = _f64([1.0, 2.0])
+    (StopGradient.apply(x) * x).sum().backward()
+    _close(x.grad, [1.0, 2.0])  # only the direct path
+
+
+# ---- needs_input_grad, retain_grad, detach ----------------------------------------------------
+
+
+def test_needs_input_grad_tells_which_positional_inputs_need_gradients():
+    seen = []
+
+    class Probe(Function):
+        @staticmethod
+        def forward(ctx, a, b, c):
+            seen.append(ctx.needs_input_grad)
+            return a + b
+
+        @staticmethod
+        def backward(ctx, grad):
+            seen.append(ctx.needs_input_grad)
+            return grad, grad, None
+
+    x, k = _f64([1.0]), _f64([2.0], requires_grad=False)
+    Probe.apply(x, k, 3).sum().backward()
+    Probe.apply(k, x, x).sum().backward()
+    assert seen == [(True, False, False)] * 2 + [(False, True, True)] * 2
+
+
+def test_retain_grad_keeps_the_grad_of_a_non_leaf():
+    values = [1.0, -2.0, 0.5]
+    x = _f64(values)
+    h = x * 3
+    h.retain_grad()
+    k = h.exp()
+    (k * h).sum().backward()
+    t = _torch(values)
+    th = t * 3
+    th.retain_grad()
+    (th.exp() * th).sum().backward()
+    _close(h.grad, th.grad)
+    _close(x.grad, t.grad)
+    assert k.grad is None  # a non-leaf keeps no .grad unless asked
+    assert h.is_leaf is False and x.is_leaf is True
+
+
+def test_detach_cuts_the_graph():
+    x = _f64([1.0, 2.0, 3.0])
+    d = x.detach()
+    assert not d.requires_grad and d.grad_fn is None
+    assert np.shares_memory(d.numpy(), x.numpy())
+    (x * d).sum().backward()  # d is a constant: d/dx sum(x c) = c
+    _close(x.grad, [1.0, 2.0, 3.0])
+    t = _torch([1.0, 2.0, 3.0])
+    (t * t.detach()).sum().backward()
+    _close(x.grad, t.grad)
+
+
+# ---- memory: the graph is released ------------------------------------------------------------
+
+
+def _graph_with_an_intermediate():
+    x = _f64(np.linspace(-1, 1, 5))
+    h = x.exp()  # Exp saves h's array; Sin saves it too and keeps h as its input
+    refs = (weakref.ref(h), weakref.ref(h.numpy()))
+    return x, h.sin(), refs
+
+
+def test_backward_releases_the_graph_without_the_cycle_collector():
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        x, out, (tensor_ref, array_ref) = _graph_with_an_intermediate()
+        assert tensor_ref() is not None and array_ref() is not None  # the graph holds them
+        out.backward(ds.ones_like(out))
+        assert tensor_ref() is None  # out's node no longer holds its input...
+        assert array_ref() is None  # ...nor the array it saved
+        assert out.grad_fn is not None
+        assert x.grad is not None
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def test_retain_graph_keeps_the_graph_alive_until_the_output_goes():
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        x, out, (tensor_ref, array_ref) = _graph_with_an_intermediate()
+        out.backward(ds.ones_like(out), retain_graph=True)
+        assert tensor_ref() is not None and array_ref() is not None
+        del out  # no reference cycle: dropping the output frees the whole graph
+        assert tensor_ref() is None and array_ref() is None
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+# ---- in-place operations ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "update",
+    [
+        lambda x: x.__iadd__(1),
+        lambda x: x.__isub__(1),
+        lambda x: x.__imul__(2),
+        lambda x: x.__itruediv__(2),
+    ],
+    ids=["+=", "-=", "*=", "/="],
+)
+def test_in_place_arithmetic_on_a_leaf_that_requires_grad_raises(update):
+    x = ds.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"in-place .*requires grad.*no_grad"):
+        update(x)
+    np.testing.assert_array_equal(x.numpy(), [1.0, 2.0])
+
+
+def test_in_place_arithmetic_under_no_grad_updates_the_data_in_place():
+    x = ds.tensor([1.0, 2.0], requires_grad=True)
+    before = x.numpy()
+    with ds.no_grad():
+        x += 1
+        x *= ds.tensor([2.0, 3.0])
+        x -= 0.5
+        x /= 2
+    assert x.numpy() is before
+    np.testing.assert_allclose(x.numpy(), [1.75, 4.25])
+    assert x.dtype == np.float32 and x.requires_grad and x.is_leaf
+
+
+def test_item_assignment_on_a_leaf_that_requires_grad_raises_unless_under_no_grad():
+    x = ds.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="no_grad"):
+        x[0] = 5.0
+    with ds.no_grad():
+        x[ds.tensor([0, 2])] = 5.0
+    np.testing.assert_array_equal(x.numpy(), [5.0, 2.0, 5.0])

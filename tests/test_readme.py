@@ -1,0 +1,36 @@
+"""The README's examples run and print what the README says they print."""
+
+import contextlib
+import io
+import re
+from pathlib import Path
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def _blocks(text: str) -> list[tuple[str, str]]:
+    return re.findall(r"```(\w*)\n(.*?)```", text, flags=re.S)
+
+
+def test_three_op_gradient_example_prints_what_the_readme_shows():
+    blocks = _blocks(README.read_text())
+    i = next(k for k, (lang, code) in enumerate(blocks) if lang == "python" and "backward" in code)
+    code, shown = blocks[i][1], blocks[i + 1][1]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, "README.md", "exec"), {})
+    assert out.getvalue() == shown
+
+
+def test_gradcheck_example_holds():
+    blocks = _blocks(README.read_text())
+    code = next(c for lang, c in blocks if lang == "python" and "gradcheck" in c)
+    namespace: dict = {}
+    code = "import descent as ds\n" + code.replace("ds.gradcheck(", "result = ds.gradcheck(")
+    exec(compile(code, "README.md", "exec"), namespace)
+    assert namespace["result"] is True
+
+
+def test_quick_start_is_exactly_the_two_commands():
+    blocks = _blocks(README.read_text())
+    assert ("sh", "make demo\nmake test\n") in blocks
