@@ -8,9 +8,10 @@
 tensor(7.)
 """
 
-from . import autograd, nn
+from . import autograd, data, nn, optim, train
 from .autograd import enable_grad, grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck, numerical_grad
+from .io import load, save
 from .ops.elementwise import (
     abs,
     clamp,
@@ -80,7 +81,8 @@ __all__ = [
     "Tensor", "tensor", "zeros", "ones", "full", "zeros_like", "ones_like", "randn", "rand",
     "arange", "eye", "manual_seed", "get_rng_state", "set_rng_state",
     "float32", "float64", "int64", "int32", "bool_",
-    "no_grad", "enable_grad", "is_grad_enabled", "grad", "autograd", "nn",
+    "no_grad", "enable_grad", "is_grad_enabled", "grad", "autograd", "nn", "optim", "data",
+    "train", "save", "load",
     "gradcheck", "numerical_grad", "GradcheckError",
     "exp", "log", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu", "clamp", "clip",
     "pow", "maximum", "minimum", "where",

@@ -34,3 +34,12 @@ def test_gradcheck_example_holds():
 def test_quick_start_is_exactly_the_two_commands():
     blocks = _blocks(README.read_text())
     assert ("sh", "make demo\nmake test\n") in blocks
+
+
+def test_digits_training_example_learns():
+    blocks = _blocks(README.read_text())
+    code = next(c for lang, c in blocks if lang == "python" and "load_digits" in c)
+    namespace: dict = {}
+    code = code.replace('metrics=["accuracy"],', 'metrics=["accuracy"], verbose=0,')
+    exec(compile(code, "README.md", "exec"), namespace)
+    assert namespace["history"]["val_accuracy"][-1] > 0.9

@@ -1,0 +1,24 @@
+"""``ds.data``: datasets, batching, splits, standardization and file readers.
+
+>>> X, y = np.random.default_rng(0).normal(size=(10, 3)), np.arange(10) % 2
+>>> X_tr, X_val, X_te, y_tr, y_val, y_te = ds.data.train_val_test_split(X, y, seed=0)
+>>> scaler = ds.data.Standardizer().fit(X_tr)
+>>> loader = ds.data.DataLoader(
+...     ds.data.TensorDataset(scaler.transform(X_tr), y_tr), batch_size=4, shuffle=True
+... )
+>>> [xb.shape for xb, yb in loader]
+[(4, 3), (2, 3)]
+"""
+
+from ..nn.functional import one_hot
+from .dataset import Dataset, Subset, TensorDataset, random_split
+from .loader import DataLoader, collate
+from .readers import CSVColumns, read_csv, read_idx, read_npz, write_idx
+from .split import train_val_test_split
+from .transforms import Standardizer
+
+__all__ = [
+    "Dataset", "TensorDataset", "Subset", "random_split", "DataLoader", "collate",
+    "train_val_test_split", "Standardizer", "one_hot",
+    "read_csv", "read_npz", "read_idx", "write_idx", "CSVColumns",
+]  # fmt: skip

@@ -1,0 +1,31 @@
+"""Optimizers (one short update rule each, on a shared base), gradient clipping, schedules.
+
+PyTorch's verbs and TensorFlow's on every optimizer::
+
+    opt = ds.optim.Adam(model.parameters(), lr=1e-3)
+    opt.zero_grad(); loss.backward(); opt.step()        # PyTorch
+    opt.minimize(lambda: loss_fn(model(x), y))          # TensorFlow: compute + apply
+"""
+
+from . import lr_scheduler
+from .adagrad import Adagrad
+from .adam import Adam, AdamW
+from .clip import clip_grad_norm_, clip_grad_value_
+from .momentum import Momentum
+from .optimizer import Optimizer
+from .rmsprop import RMSprop
+from .sgd import SGD, GradientDescent
+
+__all__ = [
+    "Optimizer",
+    "GradientDescent",
+    "SGD",
+    "Momentum",
+    "Adagrad",
+    "RMSprop",
+    "Adam",
+    "AdamW",
+    "clip_grad_norm_",
+    "clip_grad_value_",
+    "lr_scheduler",
+]

@@ -1,0 +1,109 @@
+"""Adam and AdamW: bias-corrected running means of the gradient and its square."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .optimizer import Optimizer, check_lr, check_number, zeros_state
+
+__all__ = ["Adam", "AdamW", "adam_update", "adamw_update"]
+
+
+def adam_update(params, grads, states, *, lr, betas, eps, weight_decay, amsgrad, maximize) -> None:
+    """m := m + (1 - b1) * (g - m);  v := b2 * v + (1 - b2) * g^2;
+    theta := theta - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps),
+    with v replaced by its running maximum when amsgrad (torch.optim.Adam).
+    """
+    beta1, beta2 = betas
+    for p, g, state in zip(params, grads, states):
+        state["step"] = step = state.get("step", 0) + 1
+        if maximize:
+            g = -g
+        if weight_decay != 0:
+            g = g + weight_decay * p
+        exp_avg = zeros_state(state, "exp_avg", p)
+        exp_avg_sq = zeros_state(state, "exp_avg_sq", p)
+        exp_avg += (1 - beta1) * (g - exp_avg)
+        exp_avg_sq *= beta2
+        exp_avg_sq += (1 - beta2) * g * g
+        if amsgrad:
+            max_exp_avg_sq = zeros_state(state, "max_exp_avg_sq", p)
+            np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+            exp_avg_sq = max_exp_avg_sq
+        bias_correction1 = 1 - beta1**step
+        bias_correction2_sqrt = (1 - beta2**step) ** 0.5
+        denom = np.sqrt(exp_avg_sq) / bias_correction2_sqrt + eps
+        p -= (lr / bias_correction1) * (exp_avg / denom)
+
+
+def adamw_update(params, grads, states, *, lr, weight_decay, **options) -> None:
+    """theta := theta * (1 - lr * weight_decay) (decoupled decay), then Adam's step."""
+    if weight_decay != 0:
+        for p in params:
+            p *= 1 - lr * weight_decay
+    adam_update(params, grads, states, lr=lr, weight_decay=0.0, **options)
+
+
+class Adam(Optimizer):
+    """Adam with torch.optim.Adam's defaults and formula (L2 weight decay added to g).
+
+    >>> opt = ds.optim.Adam(model.parameters(), lr=1e-3)
+    """
+
+    rule = staticmethod(adam_update)
+
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        amsgrad: bool = False,
+        maximize: bool = False,
+    ):
+        defaults = dict(
+            lr=lr,
+            betas=betas,
+            eps=eps,
+            weight_decay=weight_decay,
+            amsgrad=amsgrad,
+            maximize=maximize,
+        )
+        super().__init__(params, defaults)
+
+    @staticmethod
+    def check(options: dict) -> dict:
+        options["lr"] = check_lr(options["lr"])
+        betas = tuple(options["betas"])
+        if len(betas) != 2:
+            raise ValueError(f"Invalid betas: {options['betas']!r}; give two numbers")
+        options["betas"] = tuple(
+            check_number(f"beta parameter at index {i}", b, high=1.0) for i, b in enumerate(betas)
+        )
+        options["eps"] = check_number("eps", options["eps"])
+        options["weight_decay"] = check_number("weight_decay", options["weight_decay"])
+        options["amsgrad"] = bool(options["amsgrad"])
+        options["maximize"] = bool(options["maximize"])
+        return options
+
+
+class AdamW(Adam):
+    """AdamW: Adam with decoupled weight decay (torch.optim.AdamW's defaults and formula).
+
+    >>> opt = ds.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1e-2)
+    """
+
+    rule = staticmethod(adamw_update)
+
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        maximize: bool = False,
+    ):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize)

@@ -1,0 +1,347 @@
+"""The Optimizer base: parameters, per-parameter state, the step counter and both verb sets.
+
+A subclass only names its hyperparameters (``defaults``), checks them (``check``) and
+points at its update rule (``rule``): a short function of NumPy arrays,
+
+    rule(params, grads, states, **hyperparameters)
+
+that changes each array of ``params`` in place from its gradient in ``grads`` and its
+state dict in ``states`` (created empty by the base, filled by the rule). The base does
+the rest: param groups, PyTorch's ``zero_grad`` / ``step`` / ``state_dict``, TensorFlow's
+``compute_gradients`` / ``apply_gradients`` / ``minimize`` and ``global_step``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import numpy as np
+
+from ..autograd import enable_grad, grad
+from ..tensor import Tensor
+
+__all__ = ["Optimizer", "check_lr", "check_number", "zeros_state"]
+
+
+def check_number(name: str, value, low: float = 0.0, high: float | None = None) -> float:
+    """``value`` as a Python float, checked to lie in ``[low, high)`` (``>= low`` if no high).
+
+    A Python float keeps float32 arithmetic float32 (a NumPy float64 scalar would not).
+    """
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number, got {value!r}") from None
+    if not number >= low or (high is not None and not number < high):
+        allowed = f"in [{low}, {high})" if high is not None else f">= {low}"
+        raise ValueError(f"Invalid {name}: {value!r}; it must be {allowed}")
+    return number
+
+
+def check_lr(lr):
+    """A learning rate: a number >= 0, or a schedule (a callable of the step number)."""
+    if callable(lr):
+        return lr
+    return check_number("lr", lr)
+
+
+def zeros_state(state: dict, name: str, like: np.ndarray) -> np.ndarray:
+    """``state[name]``, created as zeros shaped and typed like ``like`` on first use."""
+    buf = state.get(name)
+    if buf is None:
+        buf = state[name] = np.zeros_like(like)
+    return buf
+
+
+class Optimizer:
+    """Base class of every optimizer (PyTorch's constructor and verbs, TensorFlow's verbs).
+
+    ``params`` is an iterable of Tensors, or of dicts (param groups) each holding
+    ``'params'`` and any hyperparameter that differs from ``defaults``.
+
+    >>> opt = ds.optim.SGD(model.parameters(), lr=0.1)
+    >>> opt.zero_grad(); loss.backward(); opt.step()      # PyTorch
+    >>> opt.minimize(lambda: loss_fn(model(x), y))        # TensorFlow
+    """
+
+    # The update rule; subclasses set it with staticmethod(...).
+    rule: Callable[..., None]
+
+    def __init__(self, params, defaults: dict):
+        self.defaults = self.check(dict(defaults))
+        self.param_groups: list[dict] = []
+        self.state: dict[Tensor, dict] = {}
+        self.global_step = 0
+        params = [params] if isinstance(params, Tensor) else list(params)
+        if not params:
+            raise ValueError(f"{type(self).__name__} got an empty parameter list")
+        groups = params if isinstance(params[0], dict) else [{"params": params}]
+        for group in groups:
+            self.add_param_group(group)
+
+    @staticmethod
+    def check(options: dict) -> dict:
+        """Validate one group's hyperparameters; return them normalised (plain floats)."""
+        options["lr"] = check_lr(options["lr"])
+        return options
+
+    def add_param_group(self, param_group: dict) -> None:
+        """Add a group of parameters with its own hyperparameters (the rest from defaults)."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"a param group must be a dict, got {type(param_group).__name__}")
+        params = param_group["params"]
+        params = [params] if isinstance(params, Tensor) else list(params)
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(
+                    f"{type(self).__name__} can only optimize Tensors, got {type(p).__name__}"
+                )
+            if p.data.dtype.kind != "f":
+                raise ValueError(f"can't optimize a tensor of dtype {p.data.dtype}")
+            if not p.is_leaf:
+                raise ValueError("can't optimize a non-leaf Tensor; optimize the leaves it uses")
+        taken = {id(p) for g in self.param_groups for p in g["params"]}
+        if len({id(p) for p in params}) != len(params) or taken & {id(p) for p in params}:
+            raise ValueError("some parameters appear more than once (in one or several groups)")
+        unknown = [k for k in param_group if k != "params" and k not in self.defaults]
+        options = self.check({k: param_group.get(k, v) for k, v in self.defaults.items()})
+        extras = {k: param_group[k] for k in unknown}  # e.g. 'initial_lr' of a scheduler
+        self.param_groups.append({"params": params, **options, **extras})
+
+    def _params(self) -> list[Tensor]:
+        return [p for group in self.param_groups for p in group["params"]]
+
+    # ---- the update (shared by both verb sets) --------------------------------------
+    def _update(self, grads: dict[int, np.ndarray]) -> None:
+        """Call the rule once per group on the parameters that have a gradient in ``grads``.
+
+        A schedule lr is evaluated at ``global_step`` before it is incremented (TensorFlow).
+        """
+        for group in self.param_groups:
+            params, grad_arrays, states = [], [], []
+            for p in group["params"]:
+                g = grads.get(id(p))
+                if g is None:
+                    continue
+                params.append(p.data)
+                grad_arrays.append(g)
+                states.append(self.state.setdefault(p, {}))
+            if not params:
+                continue
+            options = {k: group[k] for k in self.defaults}
+            if callable(options["lr"]):
+                options["lr"] = float(options["lr"](self.global_step))
+            self.rule(params, grad_arrays, states, **options)
+
+    @staticmethod
+    def _grad_array(g, p: Tensor, where: str) -> np.ndarray:
+        array = g.data if isinstance(g, Tensor) else np.asarray(g)
+        if array.shape != p.data.shape:
+            raise ValueError(
+                f"{where}: gradient of shape {array.shape} for a parameter of shape "
+                f"{p.data.shape}; they must match"
+            )
+        return array.astype(p.data.dtype, copy=False)
+
+    # ---- PyTorch verbs ------------------------------------------------------------
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget every parameter's ``.grad`` (None, or zeros with set_to_none=False)."""
+        for p in self._params():
+            p.zero_grad(set_to_none)
+
+    def step(self, closure: Callable[[], Tensor] | None = None):
+        """Update every parameter from its ``.grad`` (those with None are skipped).
+
+        Adds 1 to ``global_step``. ``closure``, if given, recomputes and returns the loss.
+        """
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        grads = {
+            id(p): self._grad_array(p.grad, p, "step") for p in self._params() if p.grad is not None
+        }
+        self._update(grads)
+        self.global_step += 1
+        return loss
+
+    # ---- TensorFlow verbs ---------------------------------------------------------
+    def compute_gradients(self, loss, var_list: Iterable[Tensor] | None = None) -> list:
+        """``[(grad, var), ...]`` of a scalar loss; no ``.grad`` is touched.
+
+        ``loss`` is a scalar Tensor or a zero-argument callable returning one; ``var_list``
+        defaults to every parameter of this optimizer. ``grad`` is None for a variable
+        the loss does not depend on.
+        """
+        if not isinstance(loss, Tensor) and callable(loss):
+            with enable_grad():
+                loss = loss()
+        if not isinstance(loss, Tensor):
+            raise TypeError(f"loss must be a Tensor or a callable returning one, got {loss!r}")
+        if loss.data.size != 1:
+            raise ValueError(
+                f"compute_gradients: loss must be a scalar, got shape {loss.data.shape}; "
+                f"reduce it first (e.g. .mean())"
+            )
+        var_list = self._params() if var_list is None else list(var_list)
+        wanted = [v for v in var_list if v.requires_grad]
+        found: dict[int, Tensor | None] = {}
+        if wanted and loss.requires_grad:
+            grads = grad(loss, wanted, allow_unused=True)
+            found = {id(v): g for v, g in zip(wanted, grads)}
+        return [(found.get(id(v)), v) for v in var_list]
+
+    def apply_gradients(self, grads_and_vars: Iterable[tuple]) -> int:
+        """Update each variable with its gradient; add 1 to ``global_step`` and return it.
+
+        Pairs whose gradient is None are skipped; every variable must belong to this
+        optimizer.
+        """
+        pairs = list(grads_and_vars)
+        index = {id(p): i for i, p in enumerate(self._params())}
+        grads: dict[int, np.ndarray] = {}
+        for g, v in pairs:
+            if id(v) not in index:
+                raise ValueError(
+                    f"apply_gradients: {_describe(v)} is not a parameter of this optimizer; "
+                    f"pass it in the optimizer's params (or add_param_group) first"
+                )
+            if g is None:
+                continue
+            if id(v) in grads:
+                raise ValueError(f"apply_gradients: {_describe(v, index)} appears twice")
+            grads[id(v)] = self._grad_array(g, v, "apply_gradients")
+        if not grads:
+            names = ", ".join(_describe(v, index) for _, v in pairs)
+            raise ValueError(f"No gradients provided for any variable: [{names}]")
+        self._update(grads)
+        self.global_step += 1
+        return self.global_step
+
+    def minimize(self, loss, var_list: Iterable[Tensor] | None = None) -> int:
+        """``apply_gradients(compute_gradients(loss, var_list))``; returns ``global_step``."""
+        return self.apply_gradients(self.compute_gradients(loss, var_list))
+
+    # ---- state -----------------------------------------------------------------
+    def state_dict(self) -> dict:
+        """PyTorch's layout, of plain data only (arrays, numbers, bools, strings, lists, dicts).
+
+        ``{'state': {index: {name: value}}, 'param_groups': [{options..., 'params':
+        [indices]}], 'global_step': n}``; parameters are numbered in group order. Arrays
+        are copies. A schedule lr is stored as ``{'schedule': name, 'config': {...}}``.
+        """
+        groups, state = [], {}
+        index = 0
+        for group in self.param_groups:
+            packed = {k: _plain_option(v) for k, v in group.items() if k != "params"}
+            packed["params"] = list(range(index, index + len(group["params"])))
+            groups.append(packed)
+            for p in group["params"]:
+                if self.state.get(p):
+                    state[index] = {
+                        k: v.copy() if isinstance(v, np.ndarray) else v
+                        for k, v in self.state[p].items()
+                    }
+                index += 1
+        return {"state": state, "param_groups": groups, "global_step": self.global_step}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore what ``state_dict`` saved, into an optimizer built on the same parameters.
+
+        Checks the number of groups, their sizes and every array's shape before changing
+        anything.
+        """
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(
+                f"loaded state dict has {len(saved_groups)} parameter group(s), this "
+                f"optimizer has {len(self.param_groups)}"
+            )
+        by_index: dict[int, Tensor] = {}
+        for i, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
+            if len(saved["params"]) != len(group["params"]):
+                raise ValueError(
+                    f"param group {i}: the loaded state dict has {len(saved['params'])} "
+                    f"parameter(s), this optimizer has {len(group['params'])}"
+                )
+            by_index.update({int(k): p for k, p in zip(saved["params"], group["params"])})
+        new_state = {}
+        for key, saved_state in state_dict["state"].items():
+            p = by_index.get(int(key))
+            if p is None:
+                raise ValueError(f"loaded state dict has state for unknown parameter {key}")
+            new_state[p] = {
+                name: _restore_state(v, p, key, name) for name, v in saved_state.items()
+            }
+        new_groups = []
+        for saved, group in zip(saved_groups, self.param_groups):
+            options = {
+                k: _restore_option(v, group.get(k)) for k, v in saved.items() if k != "params"
+            }
+            checked = self.check({k: options.get(k, group[k]) for k in self.defaults})
+            new_groups.append({**options, **checked})
+        for group, options in zip(self.param_groups, new_groups):
+            params = group["params"]
+            group.clear()
+            group.update(params=params, **options)
+        self.state = new_state
+        self.global_step = int(state_dict.get("global_step", 0))
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            options = ", ".join(f"{k}={v!r}" for k, v in group.items() if k != "params")
+            lines.append(f"  group {i}: {len(group['params'])} params, {options}")
+        return "\n".join(lines + [")"])
+
+
+def _describe(v, index: dict | None = None) -> str:
+    """How an error names a variable: its name if it has one, else its place and shape."""
+    name = getattr(v, "name", None)
+    if not isinstance(v, Tensor):
+        return f"{type(v).__name__} object (not a Tensor)"
+    where = f"params[{index[id(v)]}]" if index and id(v) in index else "tensor"
+    shape = f"shape {tuple(v.data.shape)}, {v.data.dtype}"
+    return f"{name} ({where}, {shape})" if isinstance(name, str) else f"{where} ({shape})"
+
+
+def _plain_option(value):
+    """A group option as plain data: tuples become lists, schedules their config."""
+    if isinstance(value, tuple):
+        return list(value)
+    if callable(value):
+        config = value.get_config() if hasattr(value, "get_config") else None
+        return {"schedule": type(value).__name__, "config": config}
+    return value
+
+
+def _restore_option(saved, current):
+    """A saved option back as the optimizer wants it (lists to tuples, schedules rebuilt)."""
+    if isinstance(saved, dict) and "schedule" in saved:
+        if callable(current) and hasattr(current, "load_state_dict"):
+            current.load_state_dict(saved["config"])
+            return current
+        from .lr_scheduler import SCHEDULES
+
+        if saved["schedule"] in SCHEDULES and saved["config"] is not None:
+            return SCHEDULES[saved["schedule"]](**saved["config"])
+        if callable(current):
+            return current  # a plain function cannot be saved; keep the one given
+        raise ValueError(
+            f"the saved lr is a {saved['schedule']} schedule that cannot be rebuilt; "
+            f"create the optimizer with that schedule as lr before loading"
+        )
+    if isinstance(current, tuple) and isinstance(saved, list):
+        return tuple(saved)
+    return saved
+
+
+def _restore_state(value, p: Tensor, key, name: str):
+    if not isinstance(value, np.ndarray):
+        return value
+    if value.shape != p.data.shape:
+        raise ValueError(
+            f"state '{name}' of parameter {key} has shape {value.shape}, but the parameter "
+            f"has shape {p.data.shape}"
+        )
+    return value.astype(p.data.dtype) if value.dtype.kind == "f" else value.copy()

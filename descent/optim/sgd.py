@@ -1,0 +1,82 @@
+"""Gradient descent: the plain rule, and torch.optim.SGD's momentum, dampening and Nesterov."""
+
+from __future__ import annotations
+
+from .optimizer import Optimizer, check_lr, check_number
+
+__all__ = ["GradientDescent", "SGD", "sgd_update"]
+
+
+def sgd_update(
+    params, grads, states, *, lr, momentum, dampening, nesterov, weight_decay, maximize
+) -> None:
+    """theta := theta - lr * d, where d is the gradient g, or with momentum:
+
+    b := g on the first step, then b := momentum * b + (1 - dampening) * g;
+    d := g + momentum * b (Nesterov) or d := b.  Weight decay first adds weight_decay * theta
+    to g; maximize ascends (uses -g).
+    """
+    for p, g, state in zip(params, grads, states):
+        if maximize:
+            g = -g
+        if weight_decay != 0:
+            g = g + weight_decay * p
+        if momentum != 0:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = g.copy()
+            else:
+                buf *= momentum
+                buf += (1 - dampening) * g
+            g = g + momentum * buf if nesterov else buf
+        p -= lr * g
+
+
+class GradientDescent(Optimizer):
+    """Gradient descent, ``theta := theta - lr * grad``; with options exactly torch.optim.SGD.
+
+    ``SGD`` is the same class.
+
+    >>> opt = ds.optim.GradientDescent([w], lr=0.1)
+    >>> opt = ds.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True)
+    """
+
+    rule = staticmethod(sgd_update)
+
+    def __init__(
+        self,
+        params,
+        lr,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+        maximize: bool = False,
+    ):
+        defaults = dict(
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            nesterov=nesterov,
+            weight_decay=weight_decay,
+            maximize=maximize,
+        )
+        super().__init__(params, defaults)
+
+    @staticmethod
+    def check(options: dict) -> dict:
+        options["lr"] = check_lr(options["lr"])
+        options["momentum"] = check_number("momentum", options["momentum"])
+        options["dampening"] = check_number("dampening", options["dampening"], low=-float("inf"))
+        options["weight_decay"] = check_number("weight_decay", options["weight_decay"])
+        options["nesterov"] = bool(options["nesterov"])
+        options["maximize"] = bool(options["maximize"])
+        if options["nesterov"] and (options["momentum"] <= 0 or options["dampening"] != 0):
+            raise ValueError(
+                "Nesterov momentum requires a momentum > 0 and zero dampening, got "
+                f"momentum={options['momentum']}, dampening={options['dampening']}"
+            )
+        return options
+
+
+SGD = GradientDescent

@@ -1,0 +1,19 @@
+"""Training: the ``fit`` loop, callbacks, metrics and History."""
+
+from .callbacks import (
+    Callback,
+    CSVLogger,
+    EarlyStopping,
+    LearningRateScheduler,
+    ModelCheckpoint,
+    TerminateOnNaN,
+)
+from .fit import FitRun, TrainingDivergedError, evaluate, fit
+from .history import History
+from .metrics import accuracy, mae, mse, r2
+
+__all__ = [
+    "fit", "evaluate", "History", "FitRun", "TrainingDivergedError", "Callback",
+    "EarlyStopping", "ModelCheckpoint", "TerminateOnNaN", "LearningRateScheduler", "CSVLogger",
+    "accuracy", "mse", "mae", "r2",
+]  # fmt: skip

@@ -1,0 +1,231 @@
+"""Callbacks: hooks that ``fit`` calls at the start and end of training, epochs and steps.
+
+Each callback sees the running fit as ``self.run`` (model, optimizer, history, epoch, ...)
+and may stop training by setting ``self.run.stop_training = True``. Keras's names and
+arguments.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "Callback", "EarlyStopping", "ModelCheckpoint", "TerminateOnNaN", "LearningRateScheduler",
+    "CSVLogger",
+]  # fmt: skip
+
+
+class Callback:
+    """Base class: override the hooks you need. ``logs`` holds the epoch's values."""
+
+    run = None  # set by fit: the FitRun in progress
+
+    def on_train_begin(self, logs: dict | None = None) -> None: ...
+
+    def on_train_end(self, logs: dict | None = None) -> None: ...
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None: ...
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None: ...
+
+    def on_batch_end(self, step: int, logs: dict | None = None) -> None: ...
+
+    def state_dict(self) -> dict:
+        """What a checkpoint must hold for this callback to resume exactly."""
+        return {}
+
+    def load_state_dict(self, state: dict) -> None: ...
+
+
+def _improvement(monitor: str, mode: str):
+    """(is_better(current, best, min_delta), initial best) for a monitored quantity."""
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
+    if mode == "auto":
+        larger = ("acc", "accuracy", "r2")
+        mode = "max" if any(monitor.endswith(k) for k in larger) else "min"
+    if mode == "min":
+        return (lambda cur, best, d: cur < best - d), math.inf
+    return (lambda cur, best, d: cur > best + d), -math.inf
+
+
+def _monitored(logs: dict, monitor: str, who: str) -> float | None:
+    value = (logs or {}).get(monitor)
+    if value is None:
+        import warnings
+
+        warnings.warn(
+            f"{who}: '{monitor}' is not among the logged values {sorted(logs or {})}; "
+            f"pass validation data or monitor one of those",
+            stacklevel=3,
+        )
+    return value
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
+
+    With ``restore_best_weights`` the model ends with the weights of its best epoch.
+    """
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        min_delta: float = 0.0,
+        patience: int = 0,
+        mode: str = "auto",
+        restore_best_weights: bool = False,
+        baseline: float | None = None,
+    ):
+        self.monitor = monitor
+        self.min_delta = abs(min_delta)
+        self.patience = patience
+        self.mode = mode
+        self.restore_best_weights = restore_best_weights
+        self.baseline = baseline
+        self._better, self._initial = _improvement(monitor, mode)
+        self.wait = 0
+        self.best = self._initial if baseline is None else baseline
+        self.best_epoch = -1
+        self.best_weights = None
+        self.stopped_epoch = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        current = _monitored(logs, self.monitor, "EarlyStopping")
+        if current is None:
+            return
+        if self._better(current, self.best, self.min_delta):
+            self.best, self.best_epoch, self.wait = current, epoch, 0
+            if self.restore_best_weights:
+                self.best_weights = {
+                    k: v.numpy().copy() for k, v in self.run.model.state_dict().items()
+                }
+            return
+        self.wait += 1
+        if self.wait > self.patience:
+            self.stopped_epoch = epoch
+            self.run.stop_training = True
+
+    def on_train_end(self, logs=None):
+        if self.restore_best_weights and self.best_weights is not None:
+            self.run.model.load_state_dict(self.best_weights)
+
+    def state_dict(self) -> dict:
+        state = {"wait": self.wait, "best": self.best, "best_epoch": self.best_epoch}
+        if self.best_weights is not None:
+            state["best_weights"] = self.best_weights
+        return state
+
+    def load_state_dict(self, state: dict) -> None:
+        self.wait, self.best, self.best_epoch = state["wait"], state["best"], state["best_epoch"]
+        self.best_weights = state.get("best_weights")
+
+
+class ModelCheckpoint(Callback):
+    """Save a checkpoint at the end of each epoch (or only when ``monitor`` improves).
+
+    ``filepath`` may hold ``{epoch}`` (1-based, as Keras) and any logged value, e.g.
+    ``"run/ckpt-{epoch:02d}.safetensors"``. The checkpoint holds everything a run needs to
+    continue exactly (``fit(..., resume_from=path)``): weights, optimizer, scheduler,
+    data-loader position and RNG states, global step, epoch and history; with
+    ``save_weights_only`` just the model's state_dict.
+    """
+
+    def __init__(
+        self,
+        filepath,
+        monitor: str = "val_loss",
+        save_best_only: bool = False,
+        mode: str = "auto",
+        save_weights_only: bool = False,
+    ):
+        self.filepath = str(filepath)
+        self.monitor = monitor
+        self.save_best_only = save_best_only
+        self.save_weights_only = save_weights_only
+        self._better, self.best = _improvement(monitor, mode)
+        self.last_path: Path | None = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        from ..io import save
+
+        if self.save_best_only:
+            current = _monitored(logs, self.monitor, "ModelCheckpoint")
+            if current is None or not self._better(current, self.best, 0.0):
+                return
+            self.best = current
+        path = Path(self.filepath.format(epoch=epoch + 1, **(logs or {})))
+        if self.save_weights_only:
+            state = self.run.model.state_dict()
+        else:
+            state = self.run.checkpoint_state()
+        self.last_path = save(state, path)
+
+    def state_dict(self) -> dict:
+        return {"best": self.best}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.best = state["best"]
+
+
+class TerminateOnNaN(Callback):
+    """When the loss turns NaN or inf, stop training quietly instead of raising.
+
+    ``fit`` then returns the History so far, and the model keeps the weights of the last
+    good step.
+    """
+
+
+class LearningRateScheduler(Callback):
+    """Set the learning rate at the start of each epoch to ``schedule(epoch, lr)``."""
+
+    def __init__(self, schedule, verbose: int = 0):
+        self.schedule = schedule
+        self.verbose = verbose
+
+    def on_epoch_begin(self, epoch, logs=None):
+        groups = self.run.optimizer.param_groups
+        lr = float(self.schedule(epoch, groups[0]["lr"]))
+        if not np.isfinite(lr) or lr < 0:
+            raise ValueError(f"LearningRateScheduler: schedule gave lr={lr} at epoch {epoch}")
+        for group in groups:
+            group["lr"] = lr
+        if self.verbose:
+            print(f"Epoch {epoch + 1}: LearningRateScheduler setting learning rate to {lr}")
+
+
+class CSVLogger(Callback):
+    """Write one row per epoch (epoch, then each logged value) to a CSV file."""
+
+    def __init__(self, filename, separator: str = ",", append: bool = False):
+        self.filename = Path(filename)
+        self.separator = separator
+        self.append = append
+        self._keys: list[str] | None = None
+
+    def on_train_begin(self, logs=None):
+        resuming = self.append and self.filename.exists() and self.filename.stat().st_size > 0
+        if resuming:
+            with open(self.filename, newline="") as f:
+                header = next(csv.reader(f, delimiter=self.separator), None)
+            self._keys = header[1:] if header else None
+        else:
+            self.filename.parent.mkdir(parents=True, exist_ok=True)
+            self.filename.write_text("")
+            self._keys = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        with open(self.filename, "a", newline="") as f:
+            writer = csv.writer(f, delimiter=self.separator)
+            if self._keys is None:
+                self._keys = sorted(logs)
+                writer.writerow(["epoch", *self._keys])
+            writer.writerow([epoch, *(logs.get(k, "") for k in self._keys)])
+            f.flush()
+            os.fsync(f.fileno())

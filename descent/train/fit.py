@@ -1,0 +1,367 @@
+"""``fit``: the training loop of the lectures, Keras-like.
+
+For each epoch: for each mini-batch, forward, loss, backward, update; then the
+validation loss and metrics, the callbacks, and a progress line.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+
+import numpy as np
+
+from ..autograd import no_grad
+from ..data import DataLoader, Dataset, TensorDataset
+from ..optim.lr_scheduler import ReduceLROnPlateau
+from ..random import get_rng_state, set_rng_state
+from ..tensor import Tensor
+from .callbacks import Callback, TerminateOnNaN
+from .history import History
+from .metrics import get_metric
+
+__all__ = ["fit", "evaluate", "TrainingDivergedError", "FitRun"]
+
+_CHECKPOINT_KIND = "descent.fit"
+
+
+class TrainingDivergedError(RuntimeError):
+    """The loss or a gradient became NaN or inf; the model keeps its last good weights."""
+
+
+def _loss_function(loss_fn):
+    if callable(loss_fn):
+        return loss_fn
+    from ..nn import functional as F
+
+    names = {
+        "mse": F.mse_loss,
+        "mse_loss": F.mse_loss,
+        "l1": F.l1_loss,
+        "mae": F.l1_loss,
+        "l1_loss": F.l1_loss,
+        "cross_entropy": F.cross_entropy,
+        "binary_cross_entropy": F.binary_cross_entropy,
+        "binary_cross_entropy_with_logits": F.binary_cross_entropy_with_logits,
+        "multiclass_hinge_loss": F.multiclass_hinge_loss,
+    }
+    try:
+        return names[loss_fn]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"fit: unknown loss {loss_fn!r}; pass a function (pred, target) -> scalar Tensor "
+            f"or one of {sorted(names)}"
+        ) from None
+
+
+def _as_dataset(data, who: str):
+    """A Dataset from a Dataset, or from a tuple (X, y) of arrays or Tensors."""
+    if isinstance(data, (Dataset, DataLoader)):
+        return data
+    if isinstance(data, (tuple, list)) and len(data) == 2:
+        return TensorDataset(*data)
+    raise TypeError(
+        f"fit: {who} must be a Dataset, a DataLoader or a tuple (X, y), got {type(data).__name__}"
+    )
+
+
+def _split_off_validation(dataset, fraction: float):
+    """Keras's validation_split: the last ``fraction`` of the examples, before shuffling."""
+    from ..data import Subset
+
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"fit: validation_split must be in (0, 1), got {fraction}")
+    n = len(dataset)
+    n_val = int(math.floor(n * fraction))
+    if n_val == 0 or n_val == n:
+        raise ValueError(
+            f"fit: validation_split={fraction} of {n} examples leaves an empty training or "
+            f"validation set"
+        )
+    return Subset(dataset, np.arange(n - n_val)), Subset(dataset, np.arange(n - n_val, n))
+
+
+def _divergence_message(what: str, epoch: int, step: int, global_step: int) -> str:
+    return (
+        f"training diverged: {what} at epoch {epoch + 1}, step {step + 1} (global step "
+        f"{global_step}). The usual causes: a learning rate too high (try one 10x smaller), "
+        f"bad input (NaN or inf in the data: check np.isfinite(X).all()), or the log of zero "
+        f"(take cross_entropy / binary_cross_entropy_with_logits of logits rather than the "
+        f"log of probabilities). The model keeps the weights of the last good step."
+    )
+
+
+class FitRun:
+    """The state of one ``fit`` call, which callbacks see as ``self.run``."""
+
+    def __init__(self, model, optimizer, loader, scheduler, history, callbacks):
+        self.model = model
+        self.optimizer = optimizer
+        self.loader = loader
+        self.scheduler = scheduler
+        self.history = history
+        self.callbacks = callbacks
+        self.epoch = 0  # epochs finished
+        self.stop_training = False
+
+    def checkpoint_state(self) -> dict:
+        """Everything needed to continue this run exactly (``fit(resume_from=...)``)."""
+        state = {
+            "kind": _CHECKPOINT_KIND,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "loader": self.loader.state_dict(),
+            "rng": get_rng_state(),
+            "global_step": self.optimizer.global_step,
+            "epoch": self.epoch,
+            "history": self.history.state_dict(),
+            "callbacks": [[type(cb).__name__, cb.state_dict()] for cb in self.callbacks],
+        }
+        if self.scheduler is not None:
+            state["scheduler"] = self.scheduler.state_dict()
+        return state
+
+    def restore(self, state: dict, path) -> None:
+        if not isinstance(state, dict) or state.get("kind") != _CHECKPOINT_KIND:
+            raise ValueError(
+                f"fit: {path} is not a training checkpoint (written by ModelCheckpoint); "
+                f"a weights-only file can be loaded with model.load_state_dict(ds.load(path))"
+            )
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.loader.load_state_dict(state["loader"])
+        set_rng_state(state["rng"])
+        if self.scheduler is not None:
+            if "scheduler" not in state:
+                raise ValueError(f"fit: {path} holds no scheduler state but a scheduler was given")
+            self.scheduler.load_state_dict(state["scheduler"])
+        # Each saved callback state goes to the next callback of the same class.
+        unused = list(self.callbacks)
+        for name, cb_state in state.get("callbacks", []):
+            match = next((cb for cb in unused if type(cb).__name__ == name), None)
+            if match is None:
+                if cb_state:
+                    raise ValueError(
+                        f"fit: {path} holds the state of a {name} callback but this run has "
+                        f"none; pass the same callbacks to resume exactly"
+                    )
+                continue
+            unused.remove(match)
+            match.load_state_dict(cb_state)
+        restored = History.from_state_dict(state["history"])
+        self.history.history, self.history.epoch = restored.history, restored.epoch
+        self.epoch = int(state["epoch"])
+
+
+def evaluate(model, loss_fn, data, batch_size: int = 256, metrics=()) -> dict:
+    """The mean loss (weighted by batch size) and each metric over ``data``, in eval mode."""
+    loss_fn = _loss_function(loss_fn)
+    data = _as_dataset(data, "data")
+    loader = data if isinstance(data, DataLoader) else DataLoader(data, batch_size, seed=0)
+    was_training = model.training
+    model.eval()
+    total, count, outs, targets = 0.0, 0, [], []
+    try:
+        with no_grad():
+            for x, y in loader:
+                out = model(x)
+                total += float(loss_fn(out, y).item()) * len(y)
+                count += len(y)
+                outs.append(out.numpy())
+                targets.append(y.numpy())
+    finally:
+        model.train(was_training)
+    logs = {"loss": total / count}
+    if metrics:
+        pred, true = np.concatenate(outs), np.concatenate(targets)
+        for metric in metrics:
+            name, fn = get_metric(metric)
+            logs[name] = fn(pred, true)
+    return logs
+
+
+class _Progress:
+    """A tqdm bar per epoch on a terminal, one summary line per epoch otherwise."""
+
+    def __init__(self, verbose: int, epochs: int, steps: int, stream=None):
+        self.stream = stream or sys.stderr
+        self.epochs, self.steps = epochs, steps
+        self.mode = (
+            "off" if verbose == 0 else "bar" if verbose == 1 and _is_tty(self.stream) else "line"
+        )
+        self.bar = None
+
+    def epoch_begin(self, epoch: int):
+        self.start = time.perf_counter()
+        if self.mode == "bar":
+            from tqdm import tqdm
+
+            self.bar = tqdm(
+                total=self.steps, desc=f"epoch {epoch + 1}/{self.epochs}", file=self.stream,
+                leave=True, dynamic_ncols=True, unit="batch",
+            )  # fmt: skip
+
+    def batch_end(self, loss: float):
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
+
+    def epoch_end(self, epoch: int, logs: dict):
+        text = " - ".join(f"{k} {v:.4g}" for k, v in logs.items())
+        if self.bar is not None:
+            self.bar.set_postfix_str(text)
+            self.bar.close()
+            self.bar = None
+        elif self.mode == "line":
+            seconds = time.perf_counter() - self.start
+            print(f"epoch {epoch + 1}/{self.epochs} - {text} - {seconds:.2f}s", flush=True)
+
+
+def _is_tty(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def fit(
+    model,
+    loss_fn,
+    optimizer,
+    train_data,
+    val_data=None,
+    epochs: int = 1,
+    batch_size: int = 32,
+    callbacks=(),
+    metrics=(),
+    *,
+    validation_split: float = 0.0,
+    shuffle: bool = True,
+    seed: int | None = None,
+    scheduler=None,
+    verbose: int = 1,
+    resume_from=None,
+) -> History:
+    """Train ``model`` by mini-batch gradient descent; return the History.
+
+    ``train_data``/``val_data``: a Dataset, a DataLoader, or a tuple (X, y).
+    ``loss_fn(pred, target)`` returns a scalar Tensor (or a name: 'mse', 'cross_entropy',
+    ...). ``metrics``: names ('accuracy', 'mse', 'mae', 'r2') or functions
+    ``f(y_pred, y_true) -> float``, computed on the whole epoch's predictions.
+    ``scheduler``: an lr_scheduler stepped once per epoch (ReduceLROnPlateau gets
+    val_loss, or loss without validation data). ``verbose``: 0 silent, 1 a progress bar
+    on a terminal (a line per epoch otherwise), 2 a line per epoch.
+    ``resume_from``: a checkpoint written by ``ModelCheckpoint``; training continues from
+    the epoch after it, exactly as if it had never stopped.
+
+    A loss or gradient that turns NaN or inf stops training with a
+    ``TrainingDivergedError`` naming the step and the usual causes, before the bad update,
+    so the model keeps its last good weights (``TerminateOnNaN`` stops quietly instead).
+    """
+    loss_fn = _loss_function(loss_fn)
+    train_data = _as_dataset(train_data, "train_data")
+    if validation_split:
+        if val_data is not None:
+            raise ValueError("fit: give val_data or validation_split, not both")
+        if isinstance(train_data, DataLoader):
+            raise ValueError("fit: validation_split needs a dataset or (X, y), not a DataLoader")
+        train_data, val_data = _split_off_validation(train_data, validation_split)
+    loader = (
+        train_data
+        if isinstance(train_data, DataLoader)
+        else DataLoader(train_data, batch_size, shuffle=shuffle, seed=seed)
+    )
+    val_loader = None
+    if val_data is not None:
+        val_data = _as_dataset(val_data, "val_data")
+        val_loader = val_data if isinstance(val_data, DataLoader) else DataLoader(val_data, 256)
+    metric_fns = [get_metric(m) for m in metrics]
+    callbacks = list(callbacks)
+    for cb in callbacks:
+        if not isinstance(cb, Callback):
+            raise TypeError(f"fit: {cb!r} is not a descent.train.Callback")
+    history = History()
+    run = FitRun(model, optimizer, loader, scheduler, history, callbacks)
+    if resume_from is not None:
+        from ..io import load
+
+        run.restore(load(resume_from), resume_from)
+    history.params = {"epochs": epochs, "steps": len(loader)}
+    for cb in callbacks:
+        cb.run = run
+    quiet_on_nan = any(isinstance(cb, TerminateOnNaN) for cb in callbacks)
+    progress = _Progress(verbose, epochs, len(loader))
+    params = list(model.parameters())
+
+    for cb in callbacks:
+        cb.on_train_begin()
+    while run.epoch < epochs and not run.stop_training:
+        epoch = run.epoch
+        for cb in callbacks:
+            cb.on_epoch_begin(epoch)
+        progress.epoch_begin(epoch)
+        model.train()
+        total, count, outs, targets = 0.0, 0, [], []
+        diverged = None
+        for step, (x, y) in enumerate(loader):
+            optimizer.zero_grad()
+            out = model(x)
+            loss = loss_fn(out, y)
+            value = float(loss.item())
+            if not math.isfinite(value):
+                diverged = f"the loss became {value}"
+            else:
+                loss.backward()
+                bad = [
+                    i for i, p in enumerate(params) if p.grad is not None and not _finite(p.grad)
+                ]
+                if bad:
+                    diverged = f"the gradient of parameter {bad[0]} became NaN or inf"
+            if diverged:
+                message = _divergence_message(diverged, epoch, step, optimizer.global_step)
+                if not quiet_on_nan:
+                    progress.epoch_end(epoch, {"loss": value})
+                    raise TrainingDivergedError(message)
+                run.stop_training = True
+                break
+            optimizer.step()
+            total += value * len(y)
+            count += len(y)
+            if metric_fns:
+                outs.append(out.data.copy())
+                targets.append(y.numpy())
+            progress.batch_end(value)
+            for cb in callbacks:
+                cb.on_batch_end(step, {"loss": value})
+        if diverged:
+            break
+        logs = {"loss": total / count}
+        if metric_fns:
+            pred, true = np.concatenate(outs), np.concatenate(targets)
+            for name, fn in metric_fns:
+                logs[name] = fn(pred, true)
+        if val_loader is not None:
+            val_logs = evaluate(model, loss_fn, val_loader, metrics=[fn for _, fn in metric_fns])
+            logs.update({f"val_{k}": v for k, v in val_logs.items()})
+        lr = optimizer.param_groups[0]["lr"]
+        if isinstance(lr, (int, float)):
+            logs["lr"] = float(lr)
+        if scheduler is not None:
+            if isinstance(scheduler, ReduceLROnPlateau):
+                scheduler.step(logs.get("val_loss", logs["loss"]))
+            else:
+                scheduler.step()
+        run.epoch = epoch + 1
+        history.append(epoch, logs)
+        for cb in callbacks:
+            cb.on_epoch_end(epoch, logs)
+        progress.epoch_end(epoch, logs)
+    for cb in callbacks:
+        cb.on_train_end()
+    return history
+
+
+def _finite(t: Tensor) -> bool:
+    g = t.data
+    return bool(np.isfinite(np.vdot(g.reshape(-1), g.reshape(-1)))) if g.size else True

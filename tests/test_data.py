@@ -1,0 +1,559 @@
+"""ds.data: datasets, the DataLoader (and its checkpoint), splits, Standardizer, one_hot."""
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import descent as ds
+from descent.data import (
+    DataLoader,
+    Dataset,
+    Standardizer,
+    Subset,
+    TensorDataset,
+    one_hot,
+    random_split,
+    train_val_test_split,
+)
+
+
+def arrays(batch) -> list:
+    """A batch (tuple of Tensors) as a list of NumPy arrays."""
+    return [t.numpy() for t in batch]
+
+
+def same_batches(a: list, b: list) -> bool:
+    """Bit-for-bit equality of two lists of batches, dtypes included."""
+    return len(a) == len(b) and all(
+        len(x) == len(y) and all(u.dtype == v.dtype and np.array_equal(u, v) for u, v in zip(x, y))
+        for x, y in zip(a, b)
+    )
+
+
+class ArrayDataset(Dataset):
+    """A plain Dataset over arrays: takes the DataLoader's general (per-item) path."""
+
+    def __init__(self, x, y):
+        self.x, self.y = x, y
+
+    def __len__(self):
+        return len(self.x)
+
+    def __getitem__(self, i):
+        return ds.tensor(self.x[i], dtype=self.x.dtype), ds.tensor(self.y[i])
+
+
+# ---- Dataset, TensorDataset, Subset, random_split ---------------------------------------------
+
+
+def test_dataset_is_abstract():
+    with pytest.raises(NotImplementedError, match="__len__"):
+        len(Dataset())
+    with pytest.raises(NotImplementedError, match="__getitem__"):
+        Dataset()[0]
+
+
+def test_tensor_dataset_items_are_tuples_of_rows():
+    x = np.arange(12, dtype=np.float64).reshape(4, 3)
+    y = np.array([3, 1, 4, 1])
+    data = TensorDataset(x, y)
+    assert len(data) == 4
+    xi, yi = data[2]
+    assert xi.tolist() == [6.0, 7.0, 8.0] and yi.item() == 4
+    assert data.tensors[0].dtype == ds.float32  # arrays go through ds.tensor
+    assert data.tensors[1].dtype == ds.int64
+    kept = TensorDataset(ds.tensor(x, dtype=ds.float64))
+    assert kept[0][0].dtype == ds.float64  # Tensors are used as they are
+
+
+def test_tensor_dataset_rejects_unequal_lengths_naming_the_sizes():
+    with pytest.raises(ValueError, match=r"\[4, 3\]"):
+        TensorDataset(np.zeros((4, 2)), np.zeros(3))
+    with pytest.raises(ValueError, match="0-d"):
+        TensorDataset(np.float32(1.0))
+    with pytest.raises(ValueError, match="at least one"):
+        TensorDataset()
+
+
+def test_subset_picks_indices_in_order_and_checks_them():
+    data = TensorDataset(np.arange(10))
+    part = Subset(data, [7, 3, -1])
+    assert len(part) == 3
+    assert [x.item() for (x,) in part] == [7, 3, 9]
+    with pytest.raises(IndexError, match=r"\[-10, 9\]"):
+        Subset(data, [0, 10])
+    with pytest.raises(TypeError, match="integers"):
+        Subset(data, [0.5])
+
+
+@pytest.mark.parametrize(
+    "n, lengths",
+    [(10, [0.5, 0.5]), (10, [0.33, 0.33, 0.34]), (7, [0.6, 0.2, 0.2]), (5, [0.1, 0.9])],
+    ids=str,
+)
+def test_random_split_fractions_give_torch_lengths(n, lengths):
+    torch = pytest.importorskip("torch")
+    expected = [len(s) for s in torch.utils.data.random_split(range(n), lengths)]
+    parts = random_split(TensorDataset(np.arange(n)), lengths, seed=0)
+    assert [len(p) for p in parts] == expected
+
+
+def test_random_split_is_a_repeatable_partition():
+    data = TensorDataset(np.arange(20))
+    parts = random_split(data, [12, 5, 3], seed=4)
+    values = [sorted(x.item() for (x,) in p) for p in parts]
+    assert sorted(sum(values, [])) == list(range(20))
+    assert [len(v) for v in values] == [12, 5, 3]
+    again = random_split(data, [12, 5, 3], seed=4)
+    assert all(np.array_equal(a.indices, b.indices) for a, b in zip(parts, again))
+    ds.manual_seed(1)
+    first = random_split(data, [0.5, 0.5])[0].indices
+    ds.manual_seed(1)
+    assert np.array_equal(random_split(data, [0.5, 0.5])[0].indices, first)
+
+
+def test_random_split_rejects_bad_lengths():
+    data = TensorDataset(np.arange(10))
+    with pytest.raises(ValueError, match="add up to 9 but the dataset has 10"):
+        random_split(data, [5, 4])
+    with pytest.raises(ValueError, match="sum to 1"):
+        random_split(data, [0.5, 0.4])
+    with pytest.raises(ValueError, match="negative"):
+        random_split(data, [11, -1])
+
+
+# ---- DataLoader ----------------------------------------------------------------------------
+
+
+def test_loader_batches_in_order_with_a_smaller_last_batch():
+    x = np.arange(20, dtype=np.float32).reshape(10, 2)
+    y = np.arange(10)
+    loader = DataLoader(TensorDataset(x, y), batch_size=4)
+    batches = list(loader)
+    assert len(loader) == 3 == len(batches)
+    assert [b[0].shape for b in batches] == [(4, 2), (4, 2), (2, 2)]
+    assert np.array_equal(np.concatenate([b[1].numpy() for b in batches]), y)
+    assert batches[1][0].dtype == ds.float32 and batches[1][1].dtype == ds.int64
+    dropped = DataLoader(TensorDataset(x, y), batch_size=4, drop_last=True)
+    assert len(dropped) == 2 == len(list(dropped))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(1, 60),
+    batch_size=st.integers(1, 16),
+    shuffle=st.booleans(),
+    drop_last=st.booleans(),
+    seed=st.integers(0, 1000),
+)
+def test_every_sample_once_per_epoch_for_drop_last_both_ways(
+    n, batch_size, shuffle, drop_last, seed
+):
+    if drop_last and n < batch_size:
+        return  # refused at construction, tested elsewhere
+    loader = DataLoader(
+        TensorDataset(np.arange(n)), batch_size, shuffle=shuffle, drop_last=drop_last, seed=seed
+    )
+    for _ in range(3):
+        batches = [b[0].numpy() for b in loader]
+        seen = np.concatenate(batches)
+        assert len(batches) == len(loader)
+        assert len(set(seen.tolist())) == len(seen)  # no sample twice
+        if drop_last:
+            assert len(seen) == n - n % batch_size
+            assert all(len(b) == batch_size for b in batches)
+        else:
+            assert sorted(seen.tolist()) == list(range(n))  # every sample exactly once
+
+
+def test_loader_shuffles_each_epoch_differently_and_repeatably():
+    data = TensorDataset(np.arange(50))
+    loader = DataLoader(data, batch_size=7, shuffle=True, seed=3)
+    epochs = [np.concatenate([b[0].numpy() for b in loader]) for _ in range(3)]
+    for e in epochs:
+        assert sorted(e) == list(range(50))
+    assert not np.array_equal(epochs[0], epochs[1])
+    again = DataLoader(data, batch_size=7, shuffle=True, seed=3)
+    assert all(np.array_equal(e, np.concatenate([b[0].numpy() for b in again])) for e in epochs)
+    ds.manual_seed(5)
+    first = [arrays(b) for b in DataLoader(data, batch_size=7, shuffle=True)]
+    ds.manual_seed(5)
+    assert same_batches(first, [arrays(b) for b in DataLoader(data, batch_size=7, shuffle=True)])
+
+
+def test_fast_path_equals_the_per_item_path():
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(23, 3)), rng.integers(0, 5, 23)
+    fast = DataLoader(TensorDataset(ds.tensor(x, dtype=ds.float64), y), 5, shuffle=True, seed=1)
+    slow = DataLoader(ArrayDataset(x, y), 5, shuffle=True, seed=1)
+    for _ in range(2):
+        assert same_batches([arrays(b) for b in fast], [arrays(b) for b in slow])
+
+
+def test_loader_over_subsets_gives_the_subset_rows():
+    data = TensorDataset(np.arange(30) * 10)
+    train, _ = random_split(data, [20, 10], seed=2)
+    inner = Subset(train, [3, 0, 5])
+    got = np.concatenate([b[0].numpy() for b in DataLoader(inner, batch_size=2)])
+    assert got.tolist() == [data[int(train.indices[i])][0].item() for i in (3, 0, 5)]
+
+
+def test_collate_mirrors_the_example_structure():
+    class Dicts(Dataset):
+        def __len__(self):
+            return 3
+
+        def __getitem__(self, i):
+            return {"x": np.full(2, float(i)), "y": i}
+
+    class Singles(Dataset):
+        def __len__(self):
+            return 3
+
+        def __getitem__(self, i):
+            return ds.tensor([i, i], dtype=ds.float64)
+
+    (batch,) = list(DataLoader(Dicts(), batch_size=3))
+    assert batch["x"].shape == (3, 2) and batch["x"].dtype == ds.float32
+    assert batch["y"].tolist() == [0, 1, 2] and batch["y"].dtype == ds.int64
+    (single,) = list(DataLoader(Singles(), batch_size=3))
+    assert single.shape == (3, 2) and single.dtype == ds.float64
+
+
+def test_loader_rejects_bad_arguments_clearly():
+    with pytest.raises(ValueError, match="dataset is empty"):
+        DataLoader(TensorDataset(np.zeros((0, 2))))
+    with pytest.raises(ValueError, match="batch_size must be at least 1, got 0"):
+        DataLoader(TensorDataset(np.zeros(3)), batch_size=0)
+    with pytest.raises(TypeError, match="batch_size must be an int"):
+        DataLoader(TensorDataset(np.zeros(3)), batch_size=2.0)
+    with pytest.raises(ValueError, match="no batch at all"):
+        DataLoader(TensorDataset(np.zeros(3)), batch_size=4, drop_last=True)
+
+
+def test_a_loop_left_early_starts_a_new_epoch_next_time():
+    loader = DataLoader(TensorDataset(np.arange(12)), batch_size=4, shuffle=True, seed=0)
+    reference = DataLoader(TensorDataset(np.arange(12)), batch_size=4, shuffle=True, seed=0)
+    ref_epochs = [[arrays(b) for b in reference] for _ in range(2)]
+    for batch in loader:
+        assert same_batches([arrays(batch)], ref_epochs[0][:1])
+        break
+    assert loader.state_dict()["position"] == 1
+    assert same_batches([arrays(b) for b in loader], ref_epochs[1])
+    assert loader.epoch == 2
+
+
+def test_an_unused_iterator_does_not_change_the_order_or_the_checkpoint():
+    def make():
+        return DataLoader(TensorDataset(np.arange(12)), batch_size=4, shuffle=True, seed=0)
+
+    reference = [arrays(b) for b in make()]
+    loader = make()
+    iter(loader)  # created and dropped before yielding anything
+    it = iter(loader)
+    first = arrays(next(it))
+    resumed = make()
+    resumed.load_state_dict(loader.state_dict())
+    iter(resumed)  # nor after a load
+    assert same_batches([first] + [arrays(b) for b in resumed], reference)
+
+
+def reference_run(make, epochs: int) -> list:
+    loader = make(seed=7)
+    return [arrays(b) for _ in range(epochs) for b in loader]
+
+
+def run_with_resume(make, epochs: int, cut: int) -> list:
+    """Take ``cut`` batches, save the state (through JSON: plain data only), load it into a
+    loader with another seed, and let that one produce the rest."""
+    first = make(seed=7)
+    out = []
+    while len(out) < cut:
+        for batch in first:
+            out.append(arrays(batch))
+            if len(out) == cut:
+                break  # inside the epoch, or right after its last batch
+    state = json.loads(json.dumps(first.state_dict()))
+    second = make(seed=12345)
+    second.load_state_dict(state)
+    while len(out) < epochs * len(second):
+        out.extend(arrays(b) for b in second)
+    return out
+
+
+@pytest.mark.parametrize("drop_last", [False, True])
+def test_resume_at_every_batch_is_bit_for_bit(drop_last):
+    x = np.random.default_rng(0).normal(size=(23, 2))
+
+    def make(seed):
+        data = TensorDataset(x, np.arange(23))
+        return DataLoader(data, batch_size=4, shuffle=True, drop_last=drop_last, seed=seed)
+
+    epochs = 3
+    reference = reference_run(make, epochs)
+    per_epoch = len(make(0))
+    assert len(reference) == epochs * per_epoch
+    for cut in range(len(reference)):  # cut % per_epoch == 0: resume after a full epoch
+        assert same_batches(run_with_resume(make, epochs, cut), reference), f"cut {cut}"
+
+
+def test_state_dict_is_plain_data_and_saving_does_not_disturb_the_run():
+    loader = DataLoader(TensorDataset(np.arange(10)), batch_size=3, shuffle=True, seed=2)
+    uninterrupted = DataLoader(loader.dataset, batch_size=3, shuffle=True, seed=2)
+    reference = [arrays(b) for _ in range(2) for b in uninterrupted]
+    seen = []
+    for _ in range(2):
+        for batch in loader:
+            state = loader.state_dict()
+            json.dumps(state)  # only ints, strings, lists and dicts
+            seen.append(arrays(batch))
+    assert same_batches(seen, reference)
+    assert state["epoch"] == 2 and state["position"] == 0
+
+
+def test_load_state_dict_refuses_a_mid_epoch_resume_into_another_setup():
+    loader = DataLoader(TensorDataset(np.arange(10)), batch_size=3, shuffle=True, seed=2)
+    next(iter(loader))
+    state = loader.state_dict()
+    other = DataLoader(TensorDataset(np.arange(10)), batch_size=2, shuffle=True)
+    with pytest.raises(ValueError, match="batch_size 3 -> 2"):
+        other.load_state_dict(state)
+    with pytest.raises(KeyError, match="rng_state"):
+        other.load_state_dict({"epoch": 0, "position": 0})
+
+
+# ---- train_val_test_split ----------------------------------------------------------------
+
+
+def test_split_sizes_order_and_partition():
+    X = np.arange(40).reshape(20, 2)
+    y = np.arange(20)
+    out = train_val_test_split(X, y, seed=0)
+    assert len(out) == 6
+    X_tr, X_val, X_te, y_tr, y_val, y_te = out
+    assert [len(a) for a in out] == [12, 4, 4, 12, 4, 4]
+    assert sorted(np.concatenate([y_tr, y_val, y_te]).tolist()) == list(range(20))
+    for Xp, yp in [(X_tr, y_tr), (X_val, y_val), (X_te, y_te)]:
+        assert np.array_equal(Xp[:, 0], 2 * yp)  # rows stay aligned across arrays
+    assert all(isinstance(a, np.ndarray) for a in out)
+
+
+def test_split_tensors_gives_tensors_of_the_same_dtype():
+    x = ds.tensor(np.arange(10.0), dtype=ds.float64)
+    parts = train_val_test_split(x, ds.tensor(np.arange(10)), fractions=(0.5, 0.3, 0.2), seed=1)
+    assert all(isinstance(p, ds.Tensor) for p in parts)
+    assert [p.dtype for p in parts] == [ds.float64] * 3 + [ds.int64] * 3
+    assert [len(p) for p in parts] == [5, 3, 2] * 2
+
+
+def test_split_is_repeatable_and_unshuffled_on_request():
+    y = np.arange(30)
+    assert all(
+        np.array_equal(a, b)
+        for a, b in zip(train_val_test_split(y, seed=3), train_val_test_split(y, seed=3))
+    )
+    assert not np.array_equal(
+        train_val_test_split(y, seed=3)[0], train_val_test_split(y, seed=4)[0]
+    )
+    ds.manual_seed(0)
+    first = train_val_test_split(y)[0]
+    ds.manual_seed(0)
+    assert np.array_equal(train_val_test_split(y)[0], first)
+    tr, val, te = train_val_test_split(y, shuffle=False)
+    assert tr.tolist() == list(range(18)) and val.tolist() == list(range(18, 24))
+
+
+def test_split_allows_an_empty_part_for_a_zero_fraction():
+    tr, val, te = train_val_test_split(np.arange(10), fractions=(0.8, 0.0, 0.2), seed=0)
+    assert (len(tr), len(val), len(te)) == (8, 0, 2)
+
+
+def test_split_rejects_bad_fractions_and_too_few_examples():
+    with pytest.raises(ValueError, match="sum to 1"):
+        train_val_test_split(np.arange(10), fractions=(0.6, 0.2, 0.1))
+    with pytest.raises(ValueError, match="three numbers"):
+        train_val_test_split(np.arange(10), fractions=(0.8, 0.2))
+    with pytest.raises(ValueError, match="too few .* the (val|test) part would be empty"):
+        train_val_test_split(np.arange(3), fractions=(0.8, 0.1, 0.1))
+    with pytest.raises(ValueError, match=r"lengths \[10, 9\]"):
+        train_val_test_split(np.arange(10), np.arange(9))
+    with pytest.raises(ValueError, match="shuffle=True"):
+        train_val_test_split(np.arange(10), stratify=np.arange(10) % 2, shuffle=False)
+    with pytest.raises(ValueError, match="one label per example"):
+        train_val_test_split(np.arange(10), stratify=np.arange(9))
+
+
+def class_counts(labels: np.ndarray, classes: int) -> np.ndarray:
+    return np.bincount(labels, minlength=classes)
+
+
+def test_stratified_split_keeps_class_proportions():
+    y = np.repeat([0, 1, 2], [47, 31, 22])  # n = 100: shares like 28.2 / 9.4 / 9.4
+    fractions = (0.6, 0.2, 0.2)
+    parts = train_val_test_split(np.arange(100), y, fractions=fractions, stratify=y, seed=0)
+    idx, labels = parts[:3], parts[3:]
+    assert sorted(np.concatenate(idx).tolist()) == list(range(100))
+    whole = class_counts(y, 3)
+    for f, ids, lab in zip(fractions, idx, labels):
+        assert np.array_equal(y[ids], lab)
+        assert np.all(np.abs(class_counts(lab, 3) - f * whole) <= 1), (f, class_counts(lab, 3))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1, 12), min_size=1, max_size=8),
+    weights=st.tuples(st.integers(1, 10), st.integers(0, 10), st.integers(1, 10)),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_stratified_rounding_is_within_one_example_per_class(sizes, weights, seed):
+    y = np.repeat(np.arange(len(sizes)), sizes)
+    n = len(y)
+    fractions = tuple(w / sum(weights) for w in weights)
+    try:
+        parts = train_val_test_split(y, fractions=fractions, stratify=y, seed=seed)
+    except ValueError as e:
+        assert "too few" in str(e)
+        return
+    counts = [len(p) for p in parts]
+    assert sum(counts) == n and sorted(np.concatenate(parts).tolist()) == sorted(y.tolist())
+    for count, part in zip(counts, parts):
+        ideal = np.array(sizes) * count / n
+        assert np.all(np.abs(class_counts(part, len(sizes)) - ideal) < 1)
+
+
+def test_stratify_accepts_one_hot_tensors():
+    labels = np.arange(40) % 4
+    onehot = one_hot(ds.tensor(labels), 4)
+    _, _, _, tr, val, te = train_val_test_split(
+        np.arange(40), ds.tensor(labels), stratify=onehot, fractions=(0.5, 0.25, 0.25), seed=0
+    )
+    assert class_counts(tr.numpy(), 4).tolist() == [5] * 4
+    for part in (val, te):
+        counts = class_counts(part.numpy(), 4)
+        assert counts.sum() == 10 and set(counts.tolist()) <= {2, 3}
+
+
+# ---- Standardizer ------------------------------------------------------------------------
+
+
+def sample(n=50, seed=0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    X = rng.normal(loc=[1.0, -3.0, 0.0, 5.0], scale=[1.0, 10.0, 0.1, 1.0], size=(n, 4))
+    X[:, 3] = 0.1  # a constant column: scale 1, not 1/eps
+    return X
+
+
+def test_standardizer_matches_scikit_learn():
+    preprocessing = pytest.importorskip(
+        "sklearn.preprocessing", reason="scikit-learn is the reference for this test"
+    )
+    X, X_test = sample(), sample(seed=1)
+    ours, theirs = Standardizer().fit(X), preprocessing.StandardScaler().fit(X)
+    np.testing.assert_allclose(ours.mean_, theirs.mean_, rtol=1e-12)
+    np.testing.assert_allclose(ours.var_, theirs.var_, rtol=1e-10, atol=1e-30)
+    np.testing.assert_allclose(ours.scale_, theirs.scale_, rtol=1e-12)
+    np.testing.assert_allclose(ours.transform(X_test), theirs.transform(X_test), rtol=1e-10)
+    np.testing.assert_allclose(
+        ours.inverse_transform(X_test), theirs.inverse_transform(X_test), rtol=1e-10
+    )
+    assert ours.n_features_in_ == theirs.n_features_in_ == 4
+    for kw in ({"with_mean": False}, {"with_std": False}):
+        np.testing.assert_allclose(
+            Standardizer(**kw).fit_transform(X),
+            preprocessing.StandardScaler(**kw).fit_transform(X),
+            rtol=1e-10,
+        )
+
+
+def test_standardizer_uses_training_statistics_with_ddof_0():
+    X_train, X_test = sample(), sample(seed=1)
+    sc = Standardizer().fit(X_train)
+    expected_scale = X_train.std(axis=0)
+    assert 0 < expected_scale[3] < 1e-15  # float noise from a constant column of 0.1
+    expected_scale[3] = 1.0
+    np.testing.assert_allclose(sc.scale_, expected_scale)
+    np.testing.assert_allclose(sc.transform(X_test), (X_test - X_train.mean(0)) / expected_scale)
+    Z = sc.fit_transform(X_train)
+    np.testing.assert_allclose(Z[:, :3].mean(0), 0, atol=1e-12)
+    np.testing.assert_allclose(Z[:, :3].std(0), 1, rtol=1e-12)
+    np.testing.assert_allclose(sc.inverse_transform(Z), X_train, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "make, dtype",
+    [
+        (lambda X: ds.tensor(X), ds.float32),
+        (lambda X: ds.tensor(X, dtype=ds.float64), ds.float64),
+        (lambda X: ds.tensor(np.round(X * 10).astype(np.int64)), ds.float32),
+        (lambda X: X.astype(np.float32), np.float32),
+        (lambda X: np.round(X).astype(np.int64), np.float64),
+    ],
+    ids=["tensor32", "tensor64", "tensor-int", "array32", "array-int"],
+)
+def test_standardizer_output_types(make, dtype):
+    X = make(sample())
+    sc = Standardizer().fit(X)
+    Z = sc.transform(X)
+    assert type(Z) is type(X) and Z.dtype == dtype
+    assert sc.inverse_transform(Z).dtype == dtype
+
+
+def test_standardizer_transform_of_a_tensor_is_differentiable():
+    X = sample()
+    sc = Standardizer().fit(X)
+    x = ds.tensor(X, requires_grad=True)
+    sc.transform(x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.broadcast_to(1 / sc.scale_, X.shape), rtol=1e-6)
+
+
+def test_standardizer_errors_are_clear():
+    with pytest.raises(RuntimeError, match="not fitted yet"):
+        Standardizer().transform(sample())
+    sc = Standardizer().fit(sample())
+    with pytest.raises(ValueError, match="3 features but the Standardizer was fitted on 4"):
+        sc.transform(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=r"reshape\(-1, 1\)"):
+        Standardizer().fit(np.zeros(5))
+    bad = sample()
+    bad[7, 2] = np.nan
+    with pytest.raises(ValueError, match="row 7, column 2"):
+        Standardizer().fit(bad)
+
+
+def test_standardizer_state_round_trip():
+    sc = Standardizer().fit(sample())
+    state = sc.state_dict()
+    assert all(isinstance(v, np.ndarray) for v in state.values())
+    restored = Standardizer().load_state_dict(state)
+    X = sample(seed=3)
+    assert np.array_equal(restored.transform(X), sc.transform(X))
+    assert restored.n_features_in_ == 4 and restored.n_samples_seen_ == 50
+    tensors = {k: ds.tensor(v, dtype=v.dtype) for k, v in state.items()}
+    assert np.array_equal(Standardizer().load_state_dict(tensors).transform(X), sc.transform(X))
+    with pytest.raises(KeyError, match="missing keys"):
+        Standardizer().load_state_dict({"mean_": state["mean_"]})
+    with pytest.raises(ValueError, match="one length"):
+        Standardizer().load_state_dict({**state, "scale_": np.ones(3)})
+    with pytest.raises(RuntimeError, match="not fitted"):
+        Standardizer().state_dict()
+
+
+def test_one_hot_is_the_functional_one():
+    from descent.nn.functional import one_hot as functional_one_hot
+
+    assert one_hot is functional_one_hot
+    out = one_hot(ds.tensor([2, 0]), 3)
+    assert out.dtype == ds.int64 and out.tolist() == [[0, 0, 1], [1, 0, 0]]
+
+
+@pytest.mark.parametrize("name", ["", ".dataset", ".loader", ".split", ".transforms"])
+def test_docstring_examples_run(name):
+    import doctest
+    import importlib
+
+    module = importlib.import_module("descent.data" + name)
+    result = doctest.testmod(module, extraglobs={"ds": ds, "np": np})
+    assert result.attempted > 0 and result.failed == 0

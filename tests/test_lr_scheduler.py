@@ -1,0 +1,270 @@
+"""ds.optim.lr_scheduler against torch.optim.lr_scheduler, and ExponentialDecay against
+TensorFlow's formula lr * rate ** (step / decay_steps)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import descent as ds
+from descent import optim
+from descent.optim import lr_scheduler as sched
+
+LRS = (0.1, 0.05)  # two param groups
+
+
+def assert_plain(value, where="state_dict") -> None:
+    """Only arrays, Python numbers, bools, strings, None, and lists/dicts of those."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            assert isinstance(k, (str, int)), f"{where}: key {k!r} is {type(k).__name__}"
+            assert_plain(v, f"{where}[{k!r}]")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            assert_plain(v, f"{where}[{i}]")
+    else:
+        plain = (np.ndarray, bool, int, float, str, type(None))
+        assert type(value) in plain, f"{where} is a {type(value).__name__}: {value!r}"
+
+
+def ds_optimizer(lrs=LRS):
+    groups = [{"params": [ds.zeros(2, requires_grad=True)], "lr": lr} for lr in lrs]
+    return optim.SGD(groups, lr=1.0, momentum=0.9)
+
+
+def torch_optimizer(lrs=LRS):
+    groups = [{"params": [torch.zeros(2, requires_grad=True)], "lr": lr} for lr in lrs]
+    return torch.optim.SGD(groups, lr=1.0, momentum=0.9)
+
+
+def inverse(epoch):
+    return 1.0 / (1.0 + 0.3 * epoch)
+
+
+def wave(epoch):
+    return 0.5 + 0.5 * math.cos(epoch)
+
+
+# (id, scheduler name, options); the same class name and options in both libraries
+TABLE = [
+    ("step", "StepLR", dict(step_size=7, gamma=0.5)),
+    ("step-default-gamma", "StepLR", dict(step_size=3)),
+    ("exponential", "ExponentialLR", dict(gamma=0.9)),
+    ("cosine", "CosineAnnealingLR", dict(T_max=10, eta_min=0.001)),
+    ("cosine-50", "CosineAnnealingLR", dict(T_max=50)),
+    ("cosine-short", "CosineAnnealingLR", dict(T_max=3, eta_min=0.01)),
+    ("lambda", "LambdaLR", dict(lr_lambda=inverse)),
+    ("lambda-per-group", "LambdaLR", dict(lr_lambda=[inverse, wave])),
+]
+ROWS = [pytest.param(*row[1:], id=row[0]) for row in TABLE]
+
+# A metric that falls, stalls, wobbles and falls again (mirrored, 2 - m, for mode='max').
+METRIC = (
+    [1.0 / (1 + k) for k in range(8)] + [0.12] * 6 + [0.12 + 0.01 * (-1) ** k for k in range(12)]
+)
+METRIC += [0.1 - 0.001 * k for k in range(10)] + [0.09] * 14
+PLATEAU = [
+    ("defaults", dict(), True),
+    ("patience-factor", dict(patience=2, factor=0.5), True),
+    ("cooldown", dict(patience=1, factor=0.5, cooldown=3), True),
+    ("abs", dict(patience=2, threshold=0.005, threshold_mode="abs"), True),
+    ("max", dict(mode="max", patience=2, factor=0.3), False),
+    ("max-abs", dict(mode="max", patience=1, threshold_mode="abs", threshold=0.001), False),
+    ("min_lr", dict(patience=0, factor=0.5, min_lr=[0.01, 0.02]), True),
+    ("eps", dict(patience=0, factor=0.9, min_lr=0.0499, eps=1e-4), True),
+]
+
+
+def step_both(opt, scheduler, topt, tscheduler, steps: int, metric=None) -> None:
+    for k in range(steps):
+        opt.step()
+        topt.step()
+        if metric is None:
+            scheduler.step()
+            tscheduler.step()
+        else:
+            scheduler.step(metric[k])
+            tscheduler.step(metric[k])
+        np.testing.assert_allclose(
+            scheduler.get_last_lr(), tscheduler.get_last_lr(), rtol=1e-12, atol=1e-12
+        )
+        ours = [g["lr"] for g in opt.param_groups]
+        theirs = [g["lr"] for g in topt.param_groups]
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12, err_msg=f"step {k}")
+        assert scheduler.last_epoch == tscheduler.last_epoch
+
+
+@pytest.mark.parametrize("name, options", ROWS)
+def test_follows_torch_for_50_steps(name, options):
+    opt, topt = ds_optimizer(), torch_optimizer()
+    scheduler = getattr(sched, name)(opt, **options)
+    tscheduler = getattr(torch.optim.lr_scheduler, name)(topt, **options)
+    assert scheduler.get_last_lr() == pytest.approx(tscheduler.get_last_lr(), rel=1e-12)
+    assert scheduler.base_lrs == list(LRS)
+    step_both(opt, scheduler, topt, tscheduler, 50)
+    assert scheduler.get_last_lr() != list(LRS), "the lr never changed"
+
+
+@pytest.mark.parametrize("options, falling", [pytest.param(*r[1:], id=r[0]) for r in PLATEAU])
+def test_reduce_on_plateau_follows_torch(options, falling):
+    opt, topt = ds_optimizer(), torch_optimizer()
+    scheduler = sched.ReduceLROnPlateau(opt, **options)
+    tscheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(topt, **options)
+    metric = [m if falling else 2.0 - m for m in METRIC]
+    step_both(opt, scheduler, topt, tscheduler, len(METRIC), metric)
+    assert scheduler.get_last_lr() != list(LRS), "the lr never changed"
+    assert scheduler.best == tscheduler.best
+
+
+def resume(make, steps_before: int, steps_after: int, metric=None):
+    """Run, save, rebuild both objects from the saved dicts, and run both on."""
+    opt = ds_optimizer()
+    scheduler = make(opt)
+    for k in range(steps_before):
+        opt.step()
+        scheduler.step() if metric is None else scheduler.step(metric[k])
+    saved_opt, saved = opt.state_dict(), scheduler.state_dict()
+    assert_plain(saved_opt)
+    assert_plain(saved)
+    fresh_opt = ds_optimizer(lrs=(7.0, 7.0))
+    fresh_opt.load_state_dict(saved_opt)
+    fresh = make(fresh_opt)
+    fresh.load_state_dict(saved)
+    for k in range(steps_before, steps_before + steps_after):
+        for o, s in ((opt, scheduler), (fresh_opt, fresh)):
+            o.step()
+            s.step() if metric is None else s.step(metric[k])
+        assert fresh.get_last_lr() == scheduler.get_last_lr(), f"step {k}"
+        assert [g["lr"] for g in fresh_opt.param_groups] == [g["lr"] for g in opt.param_groups]
+    assert fresh.last_epoch == scheduler.last_epoch
+    return saved
+
+
+@pytest.mark.parametrize("name, options", ROWS)
+def test_state_dict_round_trip_resumes_identically(name, options):
+    saved = resume(lambda opt: getattr(sched, name)(opt, **options), 20, 30)
+    assert saved["last_epoch"] == 20
+    assert "optimizer" not in saved and "lr_lambdas" not in saved
+
+
+@pytest.mark.parametrize("options, falling", [pytest.param(*r[1:], id=r[0]) for r in PLATEAU])
+def test_reduce_on_plateau_state_dict_round_trip(options, falling):
+    metric = [m if falling else 2.0 - m for m in METRIC]
+    saved = resume(lambda opt: sched.ReduceLROnPlateau(opt, **options), 20, 30, metric)
+    assert saved["num_bad_epochs"] >= 0 and saved["mode"] == options.get("mode", "min")
+
+
+def test_scheduler_state_matches_torch_keys():
+    opt, topt = ds_optimizer(), torch_optimizer()
+    ours = sched.CosineAnnealingLR(opt, T_max=5).state_dict()
+    theirs = torch.optim.lr_scheduler.CosineAnnealingLR(topt, T_max=5).state_dict()
+    for key in ("T_max", "eta_min", "base_lrs", "last_epoch", "_step_count", "_last_lr"):
+        assert ours[key] == theirs[key], key
+    assert opt.param_groups[0]["initial_lr"] == topt.param_groups[0]["initial_lr"] == 0.1
+
+
+def test_scheduler_errors():
+    opt = ds_optimizer()
+    with pytest.raises(KeyError, match="initial_lr"):
+        sched.StepLR(opt, step_size=2, last_epoch=3)
+    with pytest.raises(ValueError, match="step_size"):
+        sched.StepLR(opt, step_size=0)
+    with pytest.raises(ValueError, match="T_max"):
+        sched.CosineAnnealingLR(opt, T_max=0)
+    with pytest.raises(ValueError, match="factor should be < 1.0"):
+        sched.ReduceLROnPlateau(opt, factor=1.5)
+    with pytest.raises(ValueError, match="mode"):
+        sched.ReduceLROnPlateau(opt, mode="lowest")
+    with pytest.raises(ValueError, match="expected 2 min_lrs"):
+        sched.ReduceLROnPlateau(opt, min_lr=[0.1])
+    with pytest.raises(ValueError, match="expected 2 lr_lambdas"):
+        sched.LambdaLR(opt, lr_lambda=[inverse])
+    with pytest.raises(TypeError, match="not an Optimizer"):
+        sched.ExponentialLR(torch_optimizer(), gamma=0.5)
+    decaying = optim.SGD([ds.zeros(2)], lr=sched.ExponentialDecay(0.1, 10, 0.5))
+    with pytest.raises(TypeError, match="lr is a schedule"):
+        sched.ExponentialLR(decaying, gamma=0.5)
+
+
+# ---- ExponentialDecay (TensorFlow) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("staircase", [False, True])
+def test_exponential_decay_is_tensorflow_formula(staircase):
+    schedule = sched.ExponentialDecay(0.1, decay_steps=7, decay_rate=0.5, staircase=staircase)
+    for step in range(60):
+        exponent = math.floor(step / 7) if staircase else step / 7
+        assert schedule(step) == pytest.approx(0.1 * 0.5**exponent, rel=1e-15)
+    assert (schedule(13) == 0.1 * 0.5) is staircase
+
+
+@pytest.mark.parametrize("staircase", [False, True])
+@pytest.mark.parametrize("verb", ["apply_gradients", "step"])
+def test_exponential_decay_drives_an_optimizer(staircase, verb):
+    """The update at global_step k uses lr(k), k read before it is incremented."""
+    w = ds.zeros(3, dtype=ds.float64, requires_grad=True)
+    schedule = sched.ExponentialDecay(0.2, decay_steps=3, decay_rate=0.6, staircase=staircase)
+    opt = optim.GradientDescent([w], lr=schedule)
+    g = np.array([1.0, -2.0, 0.5])
+    for k in range(12):
+        before = w.data.copy()
+        if verb == "step":
+            w.grad = ds.tensor(g, dtype=ds.float64)
+            opt.step()
+        else:
+            assert opt.apply_gradients([(ds.tensor(g, dtype=ds.float64), w)]) == k + 1
+        exponent = (k // 3) if staircase else k / 3
+        lr_k = 0.2 * 0.6**exponent
+        np.testing.assert_allclose(before - w.data, lr_k * g, rtol=1e-12)
+    assert opt.global_step == 12
+    assert opt.param_groups[0]["lr"] is schedule
+
+
+def test_exponential_decay_keeps_float32():
+    w = ds.zeros(3, requires_grad=True)
+    opt = optim.Adam([w], lr=sched.ExponentialDecay(np.float64(0.1), 5, np.float64(0.9)))
+    for _ in range(3):
+        opt.apply_gradients([(np.ones(3), w)])
+    assert w.data.dtype == np.float32 and opt.state[w]["exp_avg"].dtype == np.float32
+
+
+def test_exponential_decay_config_and_optimizer_state_dict():
+    schedule = sched.ExponentialDecay(0.1, decay_steps=4, decay_rate=0.5, staircase=True)
+    config = schedule.get_config()
+    assert config == {
+        "initial_learning_rate": 0.1,
+        "decay_steps": 4,
+        "decay_rate": 0.5,
+        "staircase": True,
+    }
+    assert schedule.state_dict() == config
+    copy = sched.ExponentialDecay.from_config(config)
+    assert [copy(k) for k in range(20)] == [schedule(k) for k in range(20)]
+    copy.load_state_dict({**config, "decay_rate": 0.25})
+    assert copy(4) == 0.025
+
+    w = ds.zeros(2, dtype=ds.float64, requires_grad=True)
+    opt = optim.SGD([w], lr=schedule, momentum=0.9)
+    for _ in range(5):
+        opt.apply_gradients([(np.ones(2), w)])
+    saved = opt.state_dict()
+    assert_plain(saved)
+    assert saved["param_groups"][0]["lr"] == {"schedule": "ExponentialDecay", "config": config}
+    w2 = ds.tensor(w.data, dtype=ds.float64, requires_grad=True)
+    fresh = optim.SGD([w2], lr=0.5, momentum=0.9)  # a number: the schedule is rebuilt
+    fresh.load_state_dict(saved)
+    assert isinstance(fresh.param_groups[0]["lr"], sched.ExponentialDecay)
+    for _ in range(6):
+        opt.apply_gradients([(np.ones(2), w)])
+        fresh.apply_gradients([(np.ones(2), w2)])
+    np.testing.assert_array_equal(w.data, w2.data)
+
+
+def test_exponential_decay_validates():
+    with pytest.raises(ValueError, match="decay_steps"):
+        sched.ExponentialDecay(0.1, decay_steps=0, decay_rate=0.5)
+    with pytest.raises(ValueError, match="initial_learning_rate"):
+        sched.ExponentialDecay(-0.1, decay_steps=10, decay_rate=0.5)

@@ -1,0 +1,271 @@
+"""ds.train.fit: the loop, History, metrics, callbacks, divergence, exact resume."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import descent as ds
+from descent import nn
+
+sklearn = pytest.importorskip("sklearn")
+from sklearn.datasets import load_diabetes, load_digits  # noqa: E402
+from sklearn.metrics import accuracy_score, mean_absolute_error, r2_score  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _digits(n=600):
+    d = load_digits()
+    X = ds.data.Standardizer().fit_transform(d.data[:n].astype(np.float32))
+    return X, d.target[:n].astype(np.int64)
+
+
+def _classifier(dropout=0.0):
+    ds.manual_seed(0)
+    return nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Dropout(dropout), nn.Linear(32, 10))
+
+
+def test_fit_learns_digits_and_history_holds_every_quantity():
+    d = load_digits()
+    X, y = d.data.astype(np.float32), d.target
+    X_tr, X_va, _, y_tr, y_va, _ = ds.data.train_val_test_split(X, y, seed=0, stratify=y)
+    scaler = ds.data.Standardizer().fit(X_tr)
+    X_tr, X_va = scaler.transform(X_tr), scaler.transform(X_va)
+    model = _classifier()
+    opt = ds.optim.Adam(model.parameters(), lr=1e-2)
+    hist = ds.train.fit(
+        model, "cross_entropy", opt, (X_tr, y_tr), (X_va, y_va), epochs=5, batch_size=32,
+        metrics=["accuracy"], verbose=0, seed=0,
+    )  # fmt: skip
+    assert set(hist.keys()) == {"loss", "accuracy", "val_loss", "val_accuracy", "lr"}
+    assert all(len(v) == 5 for v in hist.history.values()) and hist.epoch == list(range(5))
+    assert hist["loss"][-1] < hist["loss"][0]
+    model.eval()
+    with ds.no_grad():
+        pred = model(ds.tensor(X_va)).numpy().argmax(1)
+    assert hist["val_accuracy"][-1] == pytest.approx(accuracy_score(y_va, pred))
+    assert hist["val_accuracy"][-1] > 0.9
+    assert opt.global_step == 5 * math.ceil(len(X_tr) / 32)
+
+
+def test_regression_metrics_equal_scikit_learns():
+    d = load_diabetes()
+    X = ds.data.Standardizer().fit_transform(d.data.astype(np.float32))
+    y = ((d.target - d.target.mean()) / d.target.std()).astype(np.float32).reshape(-1, 1)
+    ds.manual_seed(0)
+    model = nn.Linear(10, 1)
+    hist = ds.train.fit(
+        model, "mse", ds.optim.SGD(model.parameters(), lr=0.05), (X, y), epochs=3,
+        batch_size=400, shuffle=False, metrics=["mse", "mae", "r2"], validation_split=0.2,
+        verbose=0,
+    )  # fmt: skip
+    n_train = len(X) - int(len(X) * 0.2)
+    with ds.no_grad():
+        pred = model(ds.tensor(X[n_train:])).numpy()
+    assert hist["val_r2"][-1] == pytest.approx(r2_score(y[n_train:], pred), rel=1e-5)
+    assert hist["val_mae"][-1] == pytest.approx(mean_absolute_error(y[n_train:], pred), rel=1e-5)
+    assert hist["val_mse"][-1] == pytest.approx(hist["val_loss"][-1], rel=1e-5)
+
+
+class _Snapshots(ds.train.Callback):
+    """Weights after each epoch and before each step, to compare with what fit kept."""
+
+    def __init__(self):
+        self.epochs, self.before_step = [], []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epochs.append({k: v.numpy().copy() for k, v in self.run.model.state_dict().items()})
+
+    def on_batch_end(self, step, logs=None):
+        self.before_step = {k: v.numpy().copy() for k, v in self.run.model.state_dict().items()}
+
+
+def test_early_stopping_restores_the_best_epochs_weights():
+    X, y = _digits()
+    model = _classifier()
+    snaps = _Snapshots()
+    stop = ds.train.EarlyStopping(patience=1, restore_best_weights=True)
+    hist = ds.train.fit(
+        model, "cross_entropy", ds.optim.Adam(model.parameters(), lr=0.2), (X[:400], y[:400]),
+        (X[400:], y[400:]), epochs=30, batch_size=16, callbacks=[snaps, stop], verbose=0, seed=0,
+    )  # fmt: skip
+    assert len(hist) < 30 and stop.stopped_epoch == len(hist) - 1
+    best = int(np.argmin(hist["val_loss"]))
+    assert stop.best_epoch == best
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(v.numpy(), snaps.epochs[best][k])
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered", "ignore:invalid value encountered")
+def test_divergence_names_the_step_and_keeps_the_last_good_weights():
+    X, y = _digits(200)
+    model = _classifier()
+    snaps = _Snapshots()
+    opt = ds.optim.SGD(model.parameters(), lr=1e6)
+    with pytest.raises(ds.train.TrainingDivergedError) as err:
+        ds.train.fit(model, "cross_entropy", opt, (X, y), epochs=5, batch_size=20,
+                     callbacks=[snaps], verbose=0)  # fmt: skip
+    msg = str(err.value)
+    assert re.search(r"at epoch \d+, step \d+ \(global step \d+\)", msg)
+    assert "learning rate" in msg and "log of zero" in msg
+    assert all(np.isfinite(p.numpy()).all() for p in model.parameters())
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(v.numpy(), snaps.before_step[k])
+
+
+def test_nan_in_the_data_is_caught_and_terminate_on_nan_stops_quietly():
+    X, y = _digits(100)
+    X = X.copy()
+    X[37, 5] = np.nan
+    model = _classifier()
+    with pytest.raises(ds.train.TrainingDivergedError, match="the loss became nan"):
+        ds.train.fit(model, "cross_entropy", ds.optim.SGD(model.parameters(), lr=0.1), (X, y),
+                     epochs=2, batch_size=10, shuffle=False, verbose=0)  # fmt: skip
+    hist = ds.train.fit(
+        model, "cross_entropy", ds.optim.SGD(model.parameters(), lr=0.1), (X, y), epochs=2,
+        batch_size=10, shuffle=False, verbose=0, callbacks=[ds.train.TerminateOnNaN()],
+    )  # fmt: skip
+    assert len(hist) == 0
+    assert all(np.isfinite(p.numpy()).all() for p in model.parameters())
+
+
+def test_learning_rate_scheduler_and_csv_logger(tmp_path):
+    X, y = _digits(200)
+    model = _classifier()
+    path = tmp_path / "log.csv"
+    hist = ds.train.fit(
+        model, "cross_entropy", ds.optim.SGD(model.parameters(), lr=1.0), (X, y), epochs=4,
+        batch_size=50, verbose=0, metrics=["accuracy"],
+        callbacks=[ds.train.LearningRateScheduler(lambda epoch, lr: 0.1 * 0.5**epoch),
+                   ds.train.CSVLogger(path)],
+    )  # fmt: skip
+    assert hist["lr"] == pytest.approx([0.1, 0.05, 0.025, 0.0125])
+    rows = list(csv.DictReader(path.open()))
+    assert [int(r["epoch"]) for r in rows] == [0, 1, 2, 3]
+    assert [float(r["loss"]) for r in rows] == pytest.approx(hist["loss"])
+    assert [float(r["accuracy"]) for r in rows] == pytest.approx(hist["accuracy"])
+
+
+def test_model_checkpoint_save_best_only_keeps_the_best_weights(tmp_path):
+    X, y = _digits(300)
+    model = _classifier()
+    snaps = _Snapshots()
+    ckpt = ds.train.ModelCheckpoint(tmp_path / "best.safetensors", save_best_only=True,
+                                    save_weights_only=True)  # fmt: skip
+    hist = ds.train.fit(
+        model, "cross_entropy", ds.optim.Adam(model.parameters(), lr=0.1), (X[:200], y[:200]),
+        (X[200:], y[200:]), epochs=6, batch_size=20, callbacks=[snaps, ckpt], verbose=0,
+    )  # fmt: skip
+    best = int(np.argmin(hist["val_loss"]))
+    saved = ds.load(tmp_path / "best.safetensors")
+    for k, v in saved.items():
+        np.testing.assert_array_equal(v.numpy(), snaps.epochs[best][k])
+
+
+def test_progress_one_line_per_epoch_off_a_terminal_silent_with_verbose_0(capsys):
+    X, y = _digits(100)
+    model = _classifier()
+    opt = ds.optim.SGD(model.parameters(), lr=0.1)
+    ds.train.fit(model, "cross_entropy", opt, (X, y), epochs=3, batch_size=50, verbose=1)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [line.split(" - ")[0] for line in lines] == ["epoch 1/3", "epoch 2/3", "epoch 3/3"]
+    assert all("loss" in line for line in lines)
+    ds.train.fit(model, "cross_entropy", opt, (X, y), epochs=2, batch_size=50, verbose=0)
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_bar_on_a_terminal(monkeypatch):
+    X, y = _digits(100)
+    model = _classifier()
+    term = _Terminal()
+    monkeypatch.setattr(sys, "stderr", term)
+    ds.train.fit(model, "cross_entropy", ds.optim.SGD(model.parameters(), lr=0.1), (X, y),
+                 epochs=2, batch_size=25, metrics=["accuracy"], verbose=1)  # fmt: skip
+    text = term.getvalue()
+    assert "epoch 1/2" in text and "epoch 2/2" in text and "4/4" in text
+    assert "accuracy" in text
+
+
+def test_bad_arguments_get_clear_errors():
+    X, y = _digits(50)
+    model = _classifier()
+    opt = ds.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match="unknown loss 'hinge'"):
+        ds.train.fit(model, "hinge", opt, (X, y))
+    with pytest.raises(ValueError, match="unknown metric"):
+        ds.train.fit(model, "cross_entropy", opt, (X, y), metrics=["precision@5"])
+    with pytest.raises(ValueError, match="dataset is empty"):
+        ds.train.fit(model, "cross_entropy", opt, (X[:0], y[:0]))
+    with pytest.raises(ValueError, match="differ"):  # (N, 10) outputs against (N, 1) targets
+        ds.train.fit(model, "mse", opt, (X, np.zeros((50, 1), np.float32)), verbose=0)
+
+
+# ---- exact resume in a new process ---------------------------------------------------------
+
+
+def _job(out: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "tests.resume_job", str(out), *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def _flat(state, prefix=""):
+    if isinstance(state, dict):
+        for k, v in state.items():
+            yield from _flat(v, f"{prefix}/{k}")
+    elif isinstance(state, (list, tuple)):
+        for i, v in enumerate(state):
+            yield from _flat(v, f"{prefix}/{i}")
+    else:
+        yield prefix, state
+
+
+@pytest.mark.parametrize("shuffle, dropout", [(0, 0.0), (1, 0.3)], ids=["plain", "shuffle+dropout"])
+def test_killed_and_resumed_run_equals_the_uninterrupted_run_bit_for_bit(
+    tmp_path, shuffle, dropout
+):
+    full, cut = tmp_path / "full", tmp_path / "cut"
+    settings = ["4", str(shuffle), str(dropout)]
+    done = _job(full, *settings)
+    assert done.returncode == 0, done.stderr
+    killed = _job(cut, *settings, "--kill-after", "2")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert not (cut / "final.safetensors").exists()
+    assert ds.load(cut / "ckpt.safetensors")["epoch"] == 2
+    resumed = _job(cut, *settings, "--resume", str(cut / "ckpt.safetensors"))
+    assert resumed.returncode == 0, resumed.stderr
+    assert "epochs run in this process: 4" in done.stdout
+    assert "epochs run in this process: 2" in resumed.stdout  # it continued, not restarted
+
+    a = dict(_flat(ds.load(full / "final.safetensors")))
+    b = dict(_flat(ds.load(cut / "final.safetensors")))
+    assert a.keys() == b.keys()
+    assert any("exp_avg" in k for k in a)  # the optimizer state is compared too
+    for k in a:
+        va, vb = a[k], b[k]
+        if isinstance(va, ds.Tensor | np.ndarray):
+            va, vb = np.asarray(va), np.asarray(vb)
+            assert va.dtype == vb.dtype and va.tobytes() == vb.tobytes(), k
+        else:
+            assert va == vb, k
+    # and the resumed run's history is the whole run's
+    ha = ds.load(full / "ckpt.safetensors")["history"]
+    hb = ds.load(cut / "ckpt.safetensors")["history"]
+    assert ha == hb
