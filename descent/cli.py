@@ -1,45 +1,160 @@
-"""The ``descent`` command."""
+"""The ``descent`` command: demo, train, lesson, gradcheck."""
 
 from __future__ import annotations
 
 import argparse
+import functools
+import json
 import sys
 
-import descent as ds
+import numpy as np
 
 
-def demo(out=sys.stdout) -> float:
-    """A gradient by backpropagation, then a one-parameter regression by gradient descent.
+def _hidden(text: str) -> tuple:
+    try:
+        sizes = tuple(int(s) for s in text.split(",") if s.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--hidden wants sizes like 64,32, got {text!r}") from None
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"--hidden wants positive sizes like 64,32, got {text!r}")
+    return sizes
 
-    Returns the fitted slope.
-    """
-    say = out.write
-    say("1. A gradient through a small graph\n")
-    x = ds.tensor(2.0, requires_grad=True)
-    w = ds.tensor(-3.0, requires_grad=True)
-    y = (x * w).exp() + x * x  # y = e^(xw) + x^2
-    y.backward()
-    say(f"   y = exp(x*w) + x^2 at x = 2, w = -3: y = {y.item():.6f}\n")
-    say(f"   dy/dx = w e^(xw) + 2x = {x.grad.item():.6f}\n")
-    say(f"   dy/dw = x e^(xw)      = {w.grad.item():.6f}\n\n")
 
-    say("2. Gravity: fit y = a x to (2, 19.6), (4.5, 44.1), (10, 98) by gradient descent\n")
-    xs = ds.tensor([2.0, 4.5, 10.0], dtype=ds.float64)
-    ys = ds.tensor([19.6, 44.1, 98.0], dtype=ds.float64)
-    a = ds.tensor(8.0, dtype=ds.float64, requires_grad=True)
-    lr = 0.003
-    say(f"   loss J(a) = sum (a x - y)^2, start a = 8, learning rate {lr}\n")
-    say(f"   {'step':>4}  {'a':>10}  {'J(a)':>12}  {'dJ/da':>12}\n")
-    for step in range(12):
-        loss = ((a * xs - ys) ** 2).sum()
-        loss.backward()
-        say(f"   {step:>4}  {a.item():>10.6f}  {loss.item():>12.6f}  {a.grad.item():>12.6f}\n")
-        with ds.no_grad():
-            a -= lr * a.grad
-        a.zero_grad()
-    closed = (xs * ys).sum().item() / (xs * xs).sum().item()
-    say(f"   after 12 steps a = {a.item():.6f}; closed form sum(xy)/sum(x^2) = {closed:.6f}\n")
-    return a.item()
+def _add_train_flags(p: argparse.ArgumentParser, defaults) -> None:
+    from .runs import DATASETS, OPTIMIZERS
+
+    src = p.add_argument_group("data (a bundled dataset, or a CSV file)")
+    src.add_argument("--dataset", choices=sorted(DATASETS), default=defaults.dataset)
+    src.add_argument("--csv", metavar="PATH", help="a CSV file with a header row")
+    src.add_argument("--target", metavar="COLUMN", help="the CSV column to predict")
+    hp = p.add_argument_group("model and training")
+    hp.add_argument("--model", choices=["linear", "mlp"], default=defaults.model)
+    hp.add_argument("--hidden", type=_hidden, default=defaults.hidden, metavar="SIZES",
+                    help="hidden layer sizes of the MLP, e.g. 64,32")  # fmt: skip
+    hp.add_argument(
+        "--activation", choices=["relu", "tanh", "sigmoid"], default=defaults.activation
+    )
+    hp.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default=defaults.optimizer)
+    hp.add_argument("--lr", type=float, default=defaults.lr, help="learning rate (%(default)s)")
+    hp.add_argument("--weight-decay", type=float, default=defaults.weight_decay)
+    hp.add_argument("--dropout", type=float, default=defaults.dropout)
+    hp.add_argument("--epochs", type=int, default=defaults.epochs)
+    hp.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    hp.add_argument("--patience", type=int, default=defaults.patience,
+                    help="early stopping: epochs without a better val_loss")  # fmt: skip
+    hp.add_argument("--seed", type=int, default=defaults.seed)
+    out = p.add_argument_group("output")
+    out.add_argument("--runs-dir", default=defaults.runs_dir, help="where run folders go")
+    out.add_argument("--name", default=defaults.name, help="the run folder's name")
+    out.add_argument("--quiet", action="store_true", help="print nothing while training")
+
+
+def _config(args):
+    from .runs import RunConfig
+
+    return RunConfig(
+        dataset=None if args.csv else args.dataset, csv=args.csv, target=args.target,
+        model=args.model, hidden=args.hidden, activation=args.activation,
+        optimizer=args.optimizer, lr=args.lr, weight_decay=args.weight_decay,
+        dropout=args.dropout, epochs=args.epochs, batch_size=args.batch_size,
+        patience=args.patience, seed=args.seed, runs_dir=args.runs_dir, name=args.name,
+    )  # fmt: skip
+
+
+def demo_config():
+    """The main job: an MLP on the real digits data."""
+    from .runs import RunConfig
+
+    return RunConfig(dataset="digits", model="mlp", hidden=(64,), lr=1e-3, epochs=100,
+                     patience=8, batch_size=32, name=None)  # fmt: skip
+
+
+def cmd_train(args) -> int:
+    from .runs import run
+
+    if args.csv and not args.target:
+        print("descent train: --csv needs --target COLUMN", file=sys.stderr)
+        return 2
+    run(_config(args), verbose=0 if args.quiet else 1)
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from .runs import run
+
+    print(
+        "descent demo: a multilayer perceptron learns to read handwritten digits (8x8 images\n"
+        "from scikit-learn), by mini-batch gradient descent with Adam and early stopping.\n"
+    )
+    config = demo_config()
+    config.runs_dir, config.seed = args.runs_dir, args.seed
+    config.name = args.name or f"demo-seed{args.seed}"
+    run(config, verbose=0 if args.quiet else 1)
+    return 0
+
+
+def cmd_lesson(args) -> int:
+    from . import lessons
+
+    if args.list or not args.name:
+        width = max(len(n) for n in lessons.names())
+        for name, fn in lessons.LESSONS.items():
+            first = (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
+            print(f"{name.ljust(width)}  {first}")
+        return 0
+    try:
+        lesson = lessons.run(args.name)
+    except KeyError as e:
+        print(f"descent lesson: {e.args[0]}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(lesson.to_dict(), indent=1))
+    else:
+        print(lesson.render(), end="")
+    return 0
+
+
+def gradcheck_table(names=None) -> list[dict]:
+    """``check_gradients`` on every row of the op table (float64); one dict per op."""
+    import descent as ds
+    import descent.nn.functional as F
+
+    from .gradcheck import check_gradients
+    from .optable import TABLE
+
+    rows = []
+    for op in TABLE:
+        if names and op.name not in names:
+            continue
+        fn = functools.partial(op.fn, ds, F)
+        worst, ok = 0.0, True
+        for shapes in op.shapes:
+            rng = np.random.default_rng(0)
+            arrays = [make(rng, s) for make, s in zip(op.makers(len(shapes)), shapes)]
+            xs = [
+                ds.tensor(a, dtype=a.dtype, requires_grad=op.differentiable(i, a))
+                for i, a in enumerate(arrays)
+            ]
+            report = check_gradients(fn, xs)
+            worst, ok = max(worst, report.max_abs_diff), ok and report.ok
+        rows.append({"op": op.name, "cases": len(op.shapes), "max_abs_diff": worst, "ok": ok})
+    return rows
+
+
+def cmd_gradcheck(args) -> int:
+    rows = gradcheck_table(args.ops or None)
+    if not rows:
+        print(f"descent gradcheck: no op named {args.ops}", file=sys.stderr)
+        return 2
+    width = max(len(r["op"]) for r in rows)
+    print(f"{'op'.ljust(width)}  cases  max |autodiff - numerical|  result")
+    for r in rows:
+        result = "ok" if r["ok"] else "FAILED"
+        print(f"{r['op'].ljust(width)}  {r['cases']:>5}  {r['max_abs_diff']:>26.2e}  {result}")
+    failed = [r["op"] for r in rows if not r["ok"]]
+    print(f"\n{len(rows) - len(failed)} of {len(rows)} ops pass gradcheck (float64, central "
+          f"differences, random output gradient)")  # fmt: skip
+    return 1 if failed else 0
 
 
 def main(argv=None) -> int:
@@ -47,13 +162,39 @@ def main(argv=None) -> int:
         prog="descent", description="descent: learning from data by gradient descent."
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.add_parser("demo", help="backpropagation and gradient descent on a worked example")
+
+    p = sub.add_parser("demo", help="train an MLP on the digits data and write a run folder")
+    p.add_argument("--runs-dir", default="runs")
+    p.add_argument("--name", help="the run folder's name (default demo-seedN)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(handler=cmd_demo)
+
+    p = sub.add_parser("train", help="train a model on a bundled dataset or a CSV file")
+    from .runs import RunConfig
+
+    _add_train_flags(p, RunConfig())
+    p.set_defaults(handler=cmd_train)
+
+    p = sub.add_parser("lesson", help="run a worked example of the lectures")
+    p.add_argument("name", nargs="?", help="the lesson (see --list)")
+    p.add_argument("--list", action="store_true", help="list the lessons")
+    p.add_argument("--json", action="store_true", help="print the lesson as JSON")
+    p.set_defaults(handler=cmd_lesson)
+
+    p = sub.add_parser("gradcheck", help="check every built-in op's gradient numerically")
+    p.add_argument("ops", nargs="*", help="only these ops (names as in the table)")
+    p.set_defaults(handler=cmd_gradcheck)
+
     args = parser.parse_args(argv)
-    if args.command == "demo":
-        demo()
+    if args.command is None:
+        parser.print_help()
         return 0
-    parser.print_help()
-    return 0
+    try:
+        return args.handler(args)
+    except (ValueError, FileNotFoundError, ImportError) as e:
+        print(f"descent {args.command}: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

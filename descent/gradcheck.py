@@ -9,12 +9,14 @@ only for an all-ones upstream gradient is still caught.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from . import autograd
 from .tensor import Tensor
 
-__all__ = ["numerical_grad", "gradcheck", "GradcheckError"]
+__all__ = ["numerical_grad", "gradcheck", "check_gradients", "GradcheckReport", "GradcheckError"]
 
 
 class GradcheckError(AssertionError):
@@ -74,25 +76,21 @@ def numerical_grad(fn, inputs, eps: float = 1e-6, grad_outputs=None) -> list[Ten
     return grads
 
 
-def gradcheck(
-    fn,
-    inputs,
-    eps: float = 1e-6,
-    atol: float = 1e-5,
-    rtol: float = 1e-3,
-    raise_exception: bool = True,
-    seed: int = 0,
-) -> bool:
-    """True when autodiff and central differences agree for every input that requires grad.
+@dataclass
+class GradcheckReport:
+    """What ``check_gradients`` found: the verdict, the largest difference, the first failure."""
 
-    Inputs should be float64 (float32 differences are too coarse for these tolerances).
-    Agreement means ``|analytical - numerical| <= atol + rtol * |numerical|`` elementwise,
-    PyTorch's test. On disagreement, raises ``GradcheckError`` naming the input, the
-    element and both values (or returns False when ``raise_exception=False``).
+    ok: bool
+    max_abs_diff: float
+    failure: str | None = None
 
-    >>> x = ds.tensor([0.5, -1.0], dtype=ds.float64, requires_grad=True)
-    >>> ds.gradcheck(lambda x: x.tanh() * x, [x])
-    True
+
+def check_gradients(
+    fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3, seed: int = 0
+) -> GradcheckReport:
+    """Compare autodiff with central differences for a random output gradient; report.
+
+    ``gradcheck`` is this, with an exception (or False) when the check fails.
     """
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     diff = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
@@ -119,6 +117,7 @@ def gradcheck(
         allow_unused=True,
     )
     numerical = numerical_grad(fn, inputs, eps, directions)
+    report = GradcheckReport(True, 0.0)
     k = 0
     for i, t in enumerate(inputs):
         if not (isinstance(t, Tensor) and t.requires_grad):
@@ -127,16 +126,42 @@ def gradcheck(
         k += 1
         a = np.zeros(t.shape) if a is None else a.data.astype(np.float64)
         n = numerical[i].data
-        bad = ~(np.abs(a - n) <= atol + rtol * np.abs(n))
-        if bad.any():
+        gap = np.abs(a - n)
+        report.max_abs_diff = max(report.max_abs_diff, float(np.max(gap, initial=0.0)))
+        bad = ~(gap <= atol + rtol * np.abs(n))
+        if bad.any() and report.ok:
             where = tuple(int(j) for j in np.argwhere(bad)[0])
-            msg = (
+            report.ok = False
+            report.failure = (
                 f"gradcheck: gradient of input {i} (shape {t.shape}) is wrong at index "
                 f"{where}: autodiff gives {float(a[where])!r}, central differences give "
                 f"{float(n[where])!r} "
                 f"({int(bad.sum())} of {bad.size} elements disagree; atol={atol}, rtol={rtol})"
             )
-            if raise_exception:
-                raise GradcheckError(msg)
-            return False
-    return True
+    return report
+
+
+def gradcheck(
+    fn,
+    inputs,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+    seed: int = 0,
+) -> bool:
+    """True when autodiff and central differences agree for every input that requires grad.
+
+    Inputs should be float64 (float32 differences are too coarse for these tolerances).
+    Agreement means ``|analytical - numerical| <= atol + rtol * |numerical|`` elementwise,
+    PyTorch's test. On disagreement, raises ``GradcheckError`` naming the input, the
+    element and both values (or returns False when ``raise_exception=False``).
+
+    >>> x = ds.tensor([0.5, -1.0], dtype=ds.float64, requires_grad=True)
+    >>> ds.gradcheck(lambda x: x.tanh() * x, [x])
+    True
+    """
+    report = check_gradients(fn, inputs, eps, atol, rtol, seed)
+    if not report.ok and raise_exception:
+        raise GradcheckError(report.failure)
+    return report.ok

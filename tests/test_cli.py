@@ -1,31 +1,124 @@
-"""The `descent` command."""
+"""The `descent` command: demo, train, lesson, gradcheck."""
 
-import io
-import math
+from __future__ import annotations
+
+import csv
+import json
 import subprocess
 import sys
 
-from descent.cli import demo
+import numpy as np
+import pytest
+
+import descent as ds
+from descent import nn
+from descent.cli import main
+
+pytest.importorskip("sklearn")
 
 
-def test_demo_gradients_match_the_closed_form_and_the_fit_reaches_the_optimum():
-    out = io.StringIO()
-    slope = demo(out)
-    text = out.getvalue()
-    x, w = 2.0, -3.0
-    assert f"{w * math.exp(x * w) + 2 * x:.6f}" in text  # dy/dx
-    assert f"{x * math.exp(x * w):.6f}" in text  # dy/dw
-    xs, ys = [2.0, 4.5, 10.0], [19.6, 44.1, 98.0]
-    closed = sum(a * b for a, b in zip(xs, ys)) / sum(a * a for a in xs)
-    assert abs(slope - closed) < 1e-5
-
-
-def test_command_runs_the_demo_and_prints_help():
-    run = subprocess.run(
-        [sys.executable, "-m", "descent.cli", "demo"], capture_output=True, text=True, check=True
+def _descent(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "descent.cli", *args], capture_output=True, text=True, cwd=cwd
     )
-    assert "closed form" in run.stdout
-    helped = subprocess.run(
-        [sys.executable, "-m", "descent.cli", "--help"], capture_output=True, text=True, check=True
+
+
+def _reload_and_predict(run, X: np.ndarray) -> np.ndarray:
+    """Rebuild the saved MLP from model.safetensors alone and predict."""
+    saved = ds.load(run / "model.safetensors")
+    weights = saved["model"]
+    sizes = [weights[k].shape for k in weights if k.endswith(".weight")]
+    layers = []
+    for i, (n_out, n_in) in enumerate(sizes):
+        layers.append(nn.Linear(n_in, n_out))
+        if i < len(sizes) - 1:
+            layers.append(nn.ReLU())
+    model = nn.Sequential(*layers)
+    model.load_state_dict(weights)
+    scaled = (X - saved["standardizer"]["mean"]) / saved["standardizer"]["scale"]
+    with ds.no_grad():
+        return model(ds.tensor(scaled)).numpy()
+
+
+def test_demo_writes_a_run_folder_whose_numbers_agree_with_each_other(tmp_path):
+    done = _descent("demo", "--runs-dir", str(tmp_path), "--seed", "1")
+    assert done.returncode == 0, done.stderr
+    run = tmp_path / "demo-seed1"
+    assert {p.name for p in run.iterdir()} == {
+        "metrics.csv", "history.json", "model.safetensors", "results.json"
+    }  # fmt: skip
+    results = json.loads((run / "results.json").read_text())
+    history = json.loads((run / "history.json").read_text())
+    rows = list(csv.DictReader((run / "metrics.csv").open()))
+    assert [float(r["val_loss"]) for r in rows] == pytest.approx(history["val_loss"])
+    assert "early stopping" in done.stdout and "confusion matrix" in done.stdout
+
+    # the test accuracy, recomputed from the saved model on the same split
+    digits = ds.datasets.load_digits()
+    *_, X_te, _, _, y_te = ds.data.train_val_test_split(
+        digits.data, digits.target, seed=1, stratify=digits.target
     )
-    assert "demo" in helped.stdout
+    accuracy = float(np.mean(_reload_and_predict(run, X_te).argmax(1) == y_te))
+    assert results["test"]["accuracy"] == pytest.approx(accuracy)
+    assert accuracy > 0.93
+    cm = np.array(results["confusion_matrix"])
+    assert cm.sum() == len(y_te) and np.trace(cm) / cm.sum() == pytest.approx(accuracy)
+    assert (cm.sum(axis=1) == np.bincount(y_te, minlength=10)).all()
+
+
+def test_train_on_a_csv_file_with_a_named_target(tmp_path):
+    iris = ds.datasets.load_iris()
+    path = tmp_path / "iris.csv"
+    with path.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow([*iris.feature_names, "species"])
+        for x, y in zip(iris.data, iris.target):
+            w.writerow([*x.tolist(), iris.target_names[y]])
+    code = main(["train", "--csv", str(path), "--target", "species", "--model", "linear",
+                 "--lr", "0.05", "--epochs", "60", "--runs-dir", str(tmp_path / "runs"),
+                 "--name", "iris", "--quiet"])  # fmt: skip
+    assert code == 0
+    results = json.loads((tmp_path / "runs" / "iris" / "results.json").read_text())
+    assert results["classes"] == list(iris.target_names)
+    assert results["test"]["accuracy"] > 0.85
+
+
+def test_train_regression_reports_r2_in_the_targets_units(tmp_path, capsys):
+    code = main(["train", "--dataset", "diabetes", "--model", "linear", "--lr", "0.05",
+                 "--epochs", "40", "--runs-dir", str(tmp_path), "--name", "d"])  # fmt: skip
+    assert code == 0
+    results = json.loads((tmp_path / "d" / "results.json").read_text())
+    assert results["task"] == "regression"
+    assert 0.3 < results["test"]["r2"] < 0.7  # a linear model explains about half the variance
+    assert "test: mse" in capsys.readouterr().out
+
+
+def test_run_folders_are_never_overwritten(tmp_path):
+    for _ in range(2):
+        assert main(["train", "--dataset", "iris", "--model", "linear", "--epochs", "2",
+                     "--runs-dir", str(tmp_path), "--name", "same", "--quiet"]) == 0  # fmt: skip
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["same", "same-2"]
+
+
+def test_bad_arguments_give_a_clear_message_and_status_2(tmp_path, capsys):
+    assert main(["train", "--csv", str(tmp_path / "missing.csv"), "--target", "y"]) == 2
+    assert "no such file" in capsys.readouterr().err
+    assert main(["train", "--csv", str(tmp_path / "x.csv")]) == 2
+    assert "--target" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["train", "--hidden", "64,zero"])
+
+
+def test_gradcheck_command_checks_the_ops_it_is_given(capsys):
+    assert main(["gradcheck", "exp", "F.conv2d", "Tensor.__matmul__"]) == 0
+    out = capsys.readouterr().out
+    assert "3 of 3 ops pass gradcheck" in out
+    for name in ("exp", "F.conv2d", "Tensor.__matmul__"):
+        assert name in out
+    assert main(["gradcheck", "no_such_op"]) == 2
+
+
+def test_every_command_has_help():
+    for cmd in ([], ["demo"], ["train"], ["lesson"], ["gradcheck"]):
+        done = _descent(*cmd, "--help")
+        assert done.returncode == 0 and "usage: descent" in done.stdout

@@ -1,6 +1,6 @@
 """ds.nn.functional against closed forms, hand-written NumPy loops and PyTorch's semantics.
 
-The op table (tests/optable_nn.py, run by tests/test_ops.py) checks every function by
+The op table (descent/optable.py, run by tests/test_ops.py) checks every function by
 gradcheck and against PyTorch on random shapes; here are the third oracle (closed forms
 such as p - y), the stability, error-message and randomness behaviour, and float32.
 """

@@ -9,14 +9,13 @@ checkpoint behind.
 from __future__ import annotations
 
 import json
-import os
 import struct
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from ..tensor import Tensor
+from .files import atomic_write
 
 __all__ = ["save", "load", "CheckpointError"]
 
@@ -86,7 +85,6 @@ def save(obj_state, path, metadata: dict | None = None) -> Path:
     """
     from safetensors.numpy import save as st_save
 
-    path = Path(path)
     arrays: dict[str, np.ndarray] = {}
     structure = _encode(obj_state, "", arrays)
     header = {"format": _FORMAT, "structure": json.dumps(structure)}
@@ -95,19 +93,7 @@ def save(obj_state, path, metadata: dict | None = None) -> Path:
             raise ValueError(f"save: metadata {k!r} must be a str and not 'format'/'structure'")
         header[k] = v
     blob = st_save(arrays, metadata=header)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(blob)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    return atomic_write(path, blob)
 
 
 def read_header(path) -> tuple[dict, int]:

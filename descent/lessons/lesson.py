@@ -1,0 +1,102 @@
+"""What a lesson returns: text, tables of iterations a student can follow, and its numbers.
+
+A lesson is a plain function that computes its worked example with descent and returns a
+``Lesson``. ``render()`` gives the text ``descent lesson NAME`` prints; ``to_dict()`` the
+JSON of ``--json``; ``results`` holds the key numbers that the tests check against an
+independent computation.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+
+def _cell(value) -> str:
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return str(value)
+        if value != 0 and (abs(value) >= 1e6 or abs(value) < 1e-4):
+            return f"{value:.4e}"
+        return f"{value:.6g}" if abs(value) >= 1e3 else f"{value:.6f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+@dataclass
+class Table:
+    """A titled table: one row per iteration (or example, or parameter)."""
+
+    title: str
+    columns: list[str]
+    rows: list[list] = field(default_factory=list)
+
+    def add(self, *row) -> None:
+        if len(row) != len(self.columns):
+            raise ValueError(
+                f"table {self.title!r}: {len(row)} values for {len(self.columns)} columns"
+            )
+        self.rows.append(list(row))
+
+    def render(self) -> str:
+        cells = [[_cell(v) for v in row] for row in self.rows]
+        widths = [len(c) for c in self.columns]
+        for row in cells:
+            widths = [max(w, len(c)) for w, c in zip(widths, row)]
+        line = "  ".join(c.rjust(w) for c, w in zip(self.columns, widths))
+        out = [self.title, line, "  ".join("-" * w for w in widths)]
+        out += ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in cells]
+        return "\n".join(out)
+
+    def to_dict(self) -> dict:
+        return {"title": self.title, "columns": list(self.columns), "rows": _plain(self.rows)}
+
+
+@dataclass
+class Lesson:
+    """A worked example: what it shows, its sections (text and tables), its key numbers."""
+
+    name: str
+    title: str
+    summary: str
+    sections: list = field(default_factory=list)  # str paragraphs and Tables, in order
+    results: dict = field(default_factory=dict)
+
+    def say(self, text: str) -> None:
+        self.sections.append(text)
+
+    def table(self, title: str, columns: list[str]) -> Table:
+        t = Table(title, columns)
+        self.sections.append(t)
+        return t
+
+    def tables(self) -> list[Table]:
+        return [s for s in self.sections if isinstance(s, Table)]
+
+    def render(self) -> str:
+        parts = [f"{self.title}\n{'=' * len(self.title)}", self.summary]
+        parts += [s.render() if isinstance(s, Table) else s for s in self.sections]
+        return "\n\n".join(parts) + "\n"
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "title": self.title,
+            "summary": self.summary,
+            "sections": [s.to_dict() if isinstance(s, Table) else s for s in self.sections],
+            "results": _plain(self.results),
+        }
+
+
+def _plain(value):
+    """Numbers and nested lists/dicts as JSON-ready Python values (NumPy scalars unwrapped)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return value
