@@ -122,3 +122,19 @@ def test_every_command_has_help():
     for cmd in ([], ["demo"], ["train"], ["lesson"], ["gradcheck"]):
         done = _descent(*cmd, "--help")
         assert done.returncode == 0 and "usage: descent" in done.stdout
+
+
+def test_lesson_command_lists_runs_and_prints_json(capsys):
+    from descent import lessons
+
+    assert main(["lesson", "--list"]) == 0
+    listed = [line.split()[0] for line in capsys.readouterr().out.strip().splitlines()]
+    assert listed == lessons.names() and len(listed) >= 13
+    assert main(["lesson", "gravity"]) == 0
+    text = capsys.readouterr().out
+    assert "Gradient descent from a = 8" in text and "9.8" in text
+    assert main(["lesson", "conv-forward", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["name"] == "conv-forward" and data["sections"]
+    assert main(["lesson", "no-such-lesson"]) == 2
+    assert "the lessons are" in capsys.readouterr().err

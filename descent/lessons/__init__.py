@@ -6,10 +6,35 @@ numbers). The table below is the one place that lists them.
 
 from __future__ import annotations
 
+from .autoencoder_classifier import autoencoder_classifier
+from .backprop import backprop
+from .conv_forward import conv_forward
+from .digits import digits
+from .gradient_check import gradient_check
+from .gravity import gravity
+from .learning_rate import learning_rate
 from .lesson import Lesson, Table
+from .linear_regression import linear_regression
+from .logistic_regression import logistic_regression
+from .model_choice import model_choice
+from .perceptron import perceptron
+from .secret_number import secret_number
+from .softmax_svm import softmax_svm
 
-LESSONS: dict = {
-    # "name": function, in the order of the lectures
+LESSONS: dict = {  # in the order of the lectures
+    "secret-number": secret_number,
+    "gravity": gravity,
+    "learning-rate": learning_rate,
+    "linear-regression": linear_regression,
+    "model-choice": model_choice,
+    "logistic-regression": logistic_regression,
+    "perceptron": perceptron,
+    "softmax-svm": softmax_svm,
+    "backprop": backprop,
+    "autoencoder-classifier": autoencoder_classifier,
+    "conv-forward": conv_forward,
+    "gradient-check": gradient_check,
+    "digits": digits,
 }
 
 

@@ -1,0 +1,181 @@
+"""autoencoder-classifier: one code Z feeding two heads, and the gradients of all six parameters.
+
+$Z = \\mathrm{ReLU}(X W_1 + b_1)$, $Y = Z W_2 + b_2$ (the reconstruction),
+$C = \\mathrm{softmax}(Z W_3 + b_3)$ (the classifier) and
+$L = \\frac{1}{2} \\|X - Y\\|^2 + \\mathrm{CE}(C, C_{gt})$, both summed over the examples.
+The hand derivation in NumPy beside descent's autodiff; at Z the two paths add up.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import grad
+from ..nn import functional as F
+from ..tensor import float64, tensor
+from .lesson import Lesson
+
+# Two examples with four features, a code of three units, three classes.
+X = [[1.0, 0.5, -0.5, 2.0], [-1.0, 1.5, 0.5, 0.0]]
+LABELS = [2, 0]
+W1 = [[0.4, -0.3, 0.2], [0.1, 0.5, -0.4], [-0.2, 0.3, 0.6], [0.3, -0.1, 0.2]]
+B1 = [0.1, -0.1, 0.05]
+W2 = [[0.5, -0.2, 0.3, 0.8], [-0.4, 0.6, 0.1, -0.3], [0.2, 0.1, -0.5, 0.4]]
+B2 = [0.0, 0.1, -0.1, 0.2]
+W3 = [[0.3, -0.6, 0.2], [-0.1, 0.4, 0.5], [0.7, 0.2, -0.3]]
+B3 = [0.05, -0.05, 0.0]
+
+PARAMETERS = ["W1", "b1", "W2", "b2", "W3", "b3"]
+FORMULAS = {
+    "W2": "Z^T dY,  dY = Y - X",
+    "b2": "sum of dY over examples",
+    "W3": "Z^T dS,  dS = C - C_gt",
+    "b3": "sum of dS over examples",
+    "W1": "X^T dA,  dA = (dY W2^T + dS W3^T) * [A > 0]",
+    "b1": "sum of dA over examples",
+}
+
+
+def hand_gradients(x, labels, w1, b1, w2, b2, w3, b3) -> dict:
+    """The hand derivation in NumPy: the six parameter gradients and the two parts of dL/dZ."""
+    a = x @ w1 + b1  # (N, H) pre-activation
+    z = np.maximum(a, 0.0)
+    y = z @ w2 + b2  # (N, D) reconstruction
+    s = z @ w3 + b3  # (N, K) class scores
+    c = np.exp(s - s.max(axis=1, keepdims=True))
+    c /= c.sum(axis=1, keepdims=True)
+    c_gt = np.eye(w3.shape[1])[labels]  # one-hot
+    dy = y - x  # d/dY of 1/2 ||X - Y||^2
+    ds = c - c_gt  # d/dS of the summed cross-entropy of softmax(S)
+    dz_reconstruction = dy @ w2.T
+    dz_classifier = ds @ w3.T
+    dz = dz_reconstruction + dz_classifier  # Z fans out to both heads: add the paths
+    da = dz * (a > 0)  # ReLU passes the gradient where it was active
+    return {
+        "W1": x.T @ da,
+        "b1": da.sum(axis=0),
+        "W2": z.T @ dy,
+        "b2": dy.sum(axis=0),
+        "W3": z.T @ ds,
+        "b3": ds.sum(axis=0),
+        "dZ via reconstruction": dz_reconstruction,
+        "dZ via classifier": dz_classifier,
+        "dZ": dz,
+    }
+
+
+def autoencoder_classifier() -> Lesson:
+    """An autoencoder with a classifier head: its six gradients by hand and by autodiff."""
+    lesson = Lesson(
+        name="autoencoder-classifier",
+        title="An autoencoder with a classifier head: gradients by hand and by autodiff",
+        summary=(
+            "An encoder makes a code Z = ReLU(X W1 + b1). Two heads read it: a decoder "
+            "reconstructs the input, Y = Z W2 + b2, and a classifier gives class "
+            "probabilities, C = softmax(Z W3 + b3). They train together on "
+            "L = 1/2 ||X - Y||^2 + CE(C, C_gt), both terms summed over the examples."
+        ),
+    )
+    x = tensor(X, dtype=float64)
+    labels = tensor(LABELS)
+    values = {"W1": W1, "b1": B1, "W2": W2, "b2": B2, "W3": W3, "b3": B3}
+    params = {k: tensor(v, dtype=float64, requires_grad=True) for k, v in values.items()}
+    p = params
+
+    a = x @ p["W1"] + p["b1"]
+    z = a.relu()
+    y = z @ p["W2"] + p["b2"]
+    s = z @ p["W3"] + p["b3"]
+    reconstruction = 0.5 * ((x - y) ** 2).sum()
+    classification = F.cross_entropy(s, labels, reduction="sum")
+    loss = reconstruction + classification
+    c = F.softmax(s, dim=1)
+
+    forward = lesson.table(
+        "Forward pass, one row per example",
+        ["example", "x", "z = ReLU(x W1 + b1)", "y = z W2 + b2", "c = softmax(z W3 + b3)", "class"],
+    )
+    for i in range(x.shape[0]):
+        forward.add(
+            i + 1,
+            _vector(x.data[i]),
+            _vector(z.data[i]),
+            _vector(y.data[i]),
+            _vector(c.data[i]),
+            LABELS[i],
+        )
+    lesson.say(
+        f"L = {reconstruction.item():.6f} (reconstruction) + {classification.item():.6f} "
+        f"(cross-entropy) = {loss.item():.6f}. A code unit at 0 was switched off by the ReLU: "
+        f"no gradient flows back through it."
+    )
+
+    lesson.say(
+        "The hand derivation. The decoder: dY = Y - X, so dL/dW2 = Z^T dY and dL/db2 = the "
+        "sum of dY. The classifier: softmax with cross-entropy gives dS = C - C_gt for the "
+        "scores S = Z W3 + b3, so dL/dW3 = Z^T dS and dL/db3 = the sum of dS. The encoder: Z "
+        "feeds both heads, so its gradient is the sum over the two paths, dL/dZ = dY W2^T + "
+        "dS W3^T; the ReLU lets it through where A = X W1 + b1 > 0, dA = dL/dZ * [A > 0]; "
+        "then dL/dW1 = X^T dA and dL/db1 = the sum of dA."
+    )
+    hand = hand_gradients(x.data, np.asarray(LABELS), *(p[k].data for k in PARAMETERS))
+    found = grad(loss, [p[k] for k in PARAMETERS] + [z])
+    auto = {k: g.data for k, g in zip(PARAMETERS + ["dZ"], found)}
+
+    paths = lesson.table(
+        "Where the paths meet: dL/dZ is the sum of what each head sends back",
+        ["example", "unit", "via reconstruction dY W2^T", "via classifier dS W3^T", "sum",
+         "autodiff dL/dZ", "A > 0 (passes to dA)"],
+    )  # fmt: skip
+    for i in range(z.shape[0]):
+        for j in range(z.shape[1]):
+            paths.add(
+                i + 1,
+                j,
+                float(hand["dZ via reconstruction"][i, j]),
+                float(hand["dZ via classifier"][i, j]),
+                float(hand["dZ"][i, j]),
+                float(auto["dZ"][i, j]),
+                "yes" if a.data[i, j] > 0 else "no",
+            )
+
+    summary = lesson.table(
+        "The six parameter gradients: formula and agreement",
+        ["parameter", "hand formula", "shape", "max |hand - autodiff|"],
+    )
+    for k in PARAMETERS:
+        diff = float(np.max(np.abs(hand[k] - auto[k])))
+        summary.add(k, FORMULAS[k], "x".join(str(d) for d in hand[k].shape), diff)
+    rows = lesson.table(
+        "The six parameter gradients element by element",
+        ["parameter", "element", "hand (NumPy)", "autodiff (descent)", "difference"],
+    )
+    for k in PARAMETERS:
+        for n in range(hand[k].size):
+            h, g = float(hand[k].flat[n]), float(auto[k].flat[n])
+            rows.add(f"dL/d{k}", _index(hand[k].shape, n), h, g, h - g)
+    max_diff = max(float(np.max(np.abs(hand[k] - auto[k]))) for k in PARAMETERS + ["dZ"])
+    lesson.say(
+        f"Largest difference: {max_diff:.1e}. Autodiff finds the same sum at the fan-out "
+        f"because its engine adds the gradients arriving at a tensor from each of its uses."
+    )
+
+    lesson.results.update(
+        inputs={"X": X, "labels": LABELS, **values},
+        loss=loss.item(),
+        reconstruction_loss=reconstruction.item(),
+        cross_entropy=classification.item(),
+        hand={k: np.asarray(v).tolist() for k, v in hand.items()},
+        autodiff={k: v.tolist() for k, v in auto.items()},
+        max_difference=max_diff,
+    )
+    return lesson
+
+
+def _index(shape: tuple, flat: int) -> str:
+    """The position of element ``flat`` of an array of ``shape``, as '[i, j]'."""
+    return "[" + ", ".join(str(int(i)) for i in np.unravel_index(flat, shape)) + "]"
+
+
+def _vector(values) -> str:
+    return "[" + ", ".join(f"{float(v):.4f}" for v in np.ravel(values)) + "]"

@@ -1,0 +1,99 @@
+"""learning-rate: too low, good, too high (bouncing), far too high (diverging), on one loss.
+
+The loss is the gravity lesson's J(a) = sum_i (a x_i - y_i)^2, a parabola with its minimum
+at a = 9.8. Every run starts at a = 8 and takes the same number of steps.
+"""
+
+from __future__ import annotations
+
+from .gravity import A0, A_STAR, _descend, _loss_and_slope
+from .lesson import Lesson
+
+STEPS = 12
+# (learning rate, what the lecture calls it); 1/J'' is added at run time.
+RATES = [0.0002, 0.003, 0.0075, 0.009]
+CLOSE = 1e-3  # "good": within this of 9.8 after STEPS steps
+LANDED = 1e-12  # a run stops early once it is this close to 9.8
+
+
+def _verdict(distances: list[float]) -> str:
+    """Name a run from its distances a_k - 9.8: diverging, bouncing, slow or good."""
+    first, last = abs(distances[0]), abs(distances[-1])
+    bounces = any(d0 * d1 < 0 for d0, d1 in zip(distances, distances[1:]))
+    if len(distances) == 2 and last < LANDED:
+        return "ideal: lands on the minimum in one step"
+    if last >= first:
+        return "too high: bounces and diverges"
+    if bounces and last >= CLOSE:
+        return "too high: bounces, converges slowly"
+    if bounces:
+        return "high: bounces, but converges"
+    if last >= CLOSE:
+        return "too low: slow"
+    return "good"
+
+
+def learning_rate() -> Lesson:
+    """Gradient descent on one parabola with learning rates too low, good and too high."""
+    lesson = Lesson(
+        name="learning-rate",
+        title="Choosing the learning rate",
+        summary=(
+            "The same loss, the same start, the same number of steps; only the learning rate "
+            "changes. The loss is the gravity example's J(a) = sum_i (a x_i - y_i)^2, whose "
+            f"minimum is at a = 9.8; every run starts at a = {A0:g} and takes {STEPS} steps "
+            "of a := a - lr * dJ/da."
+        ),
+    )
+    # The curvature J'' from two autodiff slopes: exact, since the slope is a straight line.
+    a_left, a_right = 8.0, 11.5
+    curvature = (_loss_and_slope(a_right)[1] - _loss_and_slope(a_left)[1]) / (a_right - a_left)
+    lesson.say(
+        "The slope of a parabola is a straight line: dJ/da = J'' (a - 9.8), with curvature "
+        f"J'' = {curvature:g} (from the slopes at {a_left:g} and {a_right:g}). So one step "
+        "gives a - 9.8 := (1 - lr J'') (a - 9.8): every step multiplies the distance to the "
+        "minimum by the factor 1 - lr J''. A factor between 0 and 1 walks in; between -1 and "
+        "0 it jumps across the valley each time but still closes in; below -1 every jump "
+        "lands farther out. The best rate is lr = 1/J'', which lands on 9.8 in one step; "
+        f"above 2/J'' = {2 / curvature:.6f} it diverges."
+    )
+    rates = RATES[:2] + [1.0 / curvature] + RATES[2:]
+    runs = []
+    for lr in rates:
+        path = _descend(A0, lr, STEPS, tolerance=LANDED)
+        distances = [a - A_STAR for a in path["a"]]
+        verdict = _verdict(distances)
+        title = f"Learning rate {lr:.6g} (lr * J'' = {lr * curvature:.4g}): {verdict}"
+        table = lesson.table(title, ["step", "a", "J(a)", "dJ/da", "a - 9.8"])
+        for k, (a, loss, slope) in enumerate(zip(path["a"], path["loss"], path["slope"])):
+            table.add(k, a, loss, slope, a - A_STAR)
+        runs.append({"lr": lr, "path": path, "distance": distances, "verdict": verdict})
+    summary = lesson.table(
+        "The verdicts",
+        ["lr", "lr * J''", "factor 1 - lr J''", "steps", "final |a - 9.8|", "verdict"],
+    )
+    for run in runs:
+        lr, distance = run["lr"], run["distance"]
+        factor = 1 - lr * curvature
+        summary.add(
+            lr, lr * curvature, factor, len(distance) - 1, abs(distance[-1]), run["verdict"]
+        )
+    slow = runs[0]["distance"]
+    covered = 1 - slow[-1] / slow[0]
+    lesson.say(
+        f"Too low a rate is safe but slow: in {STEPS} steps lr = {runs[0]['lr']:g} covered "
+        f"only {covered:.0%} of the way. Too high a rate overshoots: the guess bounces "
+        "from one side of the valley to the other, and beyond 2/J'' each bounce is bigger "
+        "than the last and the loss grows without bound. In practice one tries rates a "
+        "factor of 3 or 10 apart and keeps the largest one whose loss still falls steadily."
+    )
+    lesson.results = {
+        "loss": "summed squared error of the gravity lesson: J(a) = sum((a x - y)^2)",
+        "a0": A0,
+        "steps": STEPS,
+        "curvature": curvature,
+        "best_lr": 1.0 / curvature,
+        "max_lr": 2.0 / curvature,
+        "runs": runs,
+    }
+    return lesson

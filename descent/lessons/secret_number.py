@@ -1,0 +1,126 @@
+"""secret-number: find theta in f(x) = x + theta by gradient descent on the squared error.
+
+The first lecture's example. Someone adds a secret number theta to every x; we see four
+pairs (x, y) and learn theta by following the slope of the loss downhill.
+"""
+
+from __future__ import annotations
+
+from ..nn import functional as F
+from ..optim import GradientDescent
+from ..tensor import float64, tensor
+from .lesson import Lesson
+
+# The four pairs of the lecture: y = x + 2 exactly.
+X = [2.0, 3.0, 5.0, 8.0]
+Y = [4.0, 5.0, 7.0, 10.0]
+# The same inputs with noisy outputs: no theta fits them all.
+Y_NOISY = [3.0, 6.0, 5.0, 12.0]
+THETA0 = 5.0
+SLOPE_TOLERANCE = 1e-4  # stop when |dJ/dtheta| falls below this
+MAX_STEPS = 40
+
+
+def _descend(x, y, theta0: float, lr: float, steps: int, tolerance: float = 0.0) -> dict:
+    """Gradient descent on J(theta) = mean((x + theta - y)^2), from theta0.
+
+    Returns the lists ``theta``, ``loss`` and ``slope`` (dJ/dtheta by autodiff), one entry
+    per step including the start. Stops after ``steps`` updates, or as soon as
+    |slope| < ``tolerance``.
+    """
+    x = tensor(x, dtype=float64)
+    y = tensor(y, dtype=float64)
+    theta = tensor(theta0, dtype=float64, requires_grad=True)
+    optimizer = GradientDescent([theta], lr=lr)
+    path = {"theta": [], "loss": [], "slope": []}
+    for step in range(steps + 1):
+        optimizer.zero_grad()
+        loss = F.mse_loss(x + theta, y)
+        loss.backward()
+        path["theta"].append(theta.item())
+        path["loss"].append(loss.item())
+        path["slope"].append(theta.grad.item())
+        if step == steps or abs(theta.grad.item()) < tolerance:
+            break
+        optimizer.step()  # theta := theta - lr * dJ/dtheta
+    return path
+
+
+def _steps_table(lesson: Lesson, title: str, path: dict, lr: float) -> None:
+    table = lesson.table(title, ["step", "theta", "J(theta)", "dJ/dtheta", "-lr * dJ/dtheta"])
+    for step, (theta, loss, slope) in enumerate(zip(path["theta"], path["loss"], path["slope"])):
+        table.add(step, theta, loss, slope, -lr * slope)
+
+
+def secret_number() -> Lesson:
+    """The secret number: learning rate 1 (oscillates), 0.75 (bounces in), noisy data."""
+    lesson = Lesson(
+        name="secret-number",
+        title="The secret number: f(x) = x + theta",
+        summary=(
+            "A machine adds a secret number theta to every input. We see the pairs "
+            "(2, 4), (3, 5), (5, 7), (8, 10) and guess theta = 5 to start. The loss is the "
+            "mean squared error J(theta) = 1/4 * sum_i (x_i + theta - y_i)^2; gradient "
+            "descent moves theta against the slope: theta := theta - lr * dJ/dtheta."
+        ),
+    )
+    lesson.say(
+        "Here y - x = 2 for every pair, so J(theta) = (theta - 2)^2 and the slope is "
+        "dJ/dtheta = 2 (theta - 2): positive when the guess is too big, negative when it is "
+        "too small, zero at the answer. descent computes the slope by automatic "
+        "differentiation at every step."
+    )
+    lesson.say(
+        "We use the mean (not the sum, not half the mean) on purpose: it makes the slope "
+        "2 (theta - 2). With learning rate 1 each step is theta - 2 (theta - 2) = 4 - theta: "
+        "the guess jumps to the mirror image on the other side of 2, and back, for ever."
+    )
+    lr_one = _descend(X, Y, THETA0, lr=1.0, steps=6)
+    _steps_table(lesson, "Learning rate 1: the guess jumps across the answer and back", lr_one, 1.0)
+    lesson.say(
+        "The loss never falls: 9, 9, 9, ... A learning rate that is too big overshoots. "
+        "(With the sum of squared errors the slope would be 4 times bigger and learning rate "
+        "1 would fly off; with half the mean it would land on 2 in one step. The learning "
+        "rate that works depends on how the loss is written.)"
+    )
+    lr_075 = _descend(X, Y, THETA0, lr=0.75, steps=MAX_STEPS, tolerance=SLOPE_TOLERANCE)
+    _steps_table(lesson, "Learning rate 0.75: the guess bounces around 2 and settles", lr_075, 0.75)
+    lesson.say(
+        "Now each step is theta - 2 := -0.5 (theta - 2): the guess still crosses the answer "
+        "every time, but lands half as far from it, so it converges to theta = 2 "
+        f"(we stop once |dJ/dtheta| < {SLOPE_TOLERANCE:g}), and the loss reaches 0."
+    )
+    lesson.say(
+        "Real data are noisy. With the outputs 3, 6, 5, 12 the differences y - x are 1, 3, 0, "
+        "4, and no single theta explains them all. Batch gradient descent (the slope over all "
+        "four pairs at every step) with learning rate 0.25 still finds the best theta."
+    )
+    noisy = _descend(X, Y_NOISY, THETA0, lr=0.25, steps=MAX_STEPS, tolerance=SLOPE_TOLERANCE)
+    _steps_table(lesson, "Noisy data, learning rate 0.25: batch gradient descent", noisy, 0.25)
+    theta_star = sum(y - x for x, y in zip(X, Y_NOISY)) / len(X)  # where the slope is 0
+    min_loss = F.mse_loss(tensor(X, dtype=float64) + theta_star, tensor(Y_NOISY, dtype=float64))
+    min_loss = min_loss.item()
+    lesson.say(
+        f"Gradient descent stopped at theta = {noisy['theta'][-1]:.6f}, next to the optimum "
+        f"theta* = {theta_star:g}, the mean of y - x (the one point where the slope "
+        f"2 (theta - mean(y - x)) is 0). The loss there is J(theta*) = {min_loss:g}, not 0: "
+        "it is the spread of y - x around its mean, the noise that no choice of theta can "
+        "remove. The loss curve is the same bowl as before, lifted by that amount."
+    )
+    summary = lesson.table(
+        "Where each run ended", ["run", "steps", "final theta", "final J(theta)"]
+    )
+    runs = {"lr_1": lr_one, "lr_0.75": lr_075, "noisy_lr_0.25": noisy}
+    for name, path in runs.items():
+        summary.add(name, len(path["theta"]) - 1, path["theta"][-1], path["loss"][-1])
+    lesson.results = {
+        "loss": "mean squared error: J(theta) = mean((x + theta - y)^2)",
+        "theta0": THETA0,
+        "lr_1": lr_one,
+        "lr_0.75": lr_075,
+        "noisy": noisy,
+        "theta_star": theta_star,
+        "theta_gd": noisy["theta"][-1],
+        "min_loss": min_loss,
+    }
+    return lesson
