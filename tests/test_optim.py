@@ -15,6 +15,7 @@ import torch
 
 import descent as ds
 from descent import optim
+from tests.helpers import assert_plain
 
 RNG = np.random.default_rng(0)
 X = RNG.standard_normal((6, 3))
@@ -105,20 +106,6 @@ def run_ds(opt, loss_fn, steps: int) -> None:
         opt.zero_grad()
         loss_fn().backward()
         opt.step()
-
-
-def assert_plain(value, where="state_dict") -> None:
-    """Only arrays, Python numbers, bools, strings, None, and lists/dicts of those."""
-    if isinstance(value, dict):
-        for k, v in value.items():
-            assert isinstance(k, (str, int)), f"{where}: key {k!r} is {type(k).__name__}"
-            assert_plain(v, f"{where}[{k!r}]")
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            assert_plain(v, f"{where}[{i}]")
-    else:
-        plain = (np.ndarray, bool, int, float, str, type(None))
-        assert type(value) in plain, f"{where} is a {type(value).__name__}: {value!r}"
 
 
 @pytest.mark.parametrize("name, options, torch_name, torch_options", ROWS)
