@@ -1,6 +1,9 @@
 """Small helpers shared by several test files."""
 
 import numpy as np
+import torch
+
+import descent as ds
 
 
 def assert_plain(value, where="state_dict") -> None:
@@ -15,3 +18,21 @@ def assert_plain(value, where="state_dict") -> None:
     else:
         plain = (np.ndarray, bool, int, float, str, type(None))
         assert type(value) in plain, f"{where} is a {type(value).__name__}: {value!r}"
+
+
+def f64(values, requires_grad=True) -> ds.Tensor:
+    """A float64 descent tensor (requiring grad by default)."""
+    return ds.tensor(values, dtype=ds.float64, requires_grad=requires_grad)
+
+
+def as_torch(values, requires_grad=True) -> torch.Tensor:
+    """The same values as a float64 torch tensor."""
+    return torch.tensor(np.asarray(values, dtype=np.float64), requires_grad=requires_grad)
+
+
+def assert_close(actual, expected, rtol=1e-12, atol=1e-12):
+    """Same shape and values; either side a descent tensor, a torch tensor or an array."""
+    a = actual.numpy() if isinstance(actual, ds.Tensor) else np.asarray(actual)
+    e = expected.detach().numpy() if isinstance(expected, torch.Tensor) else np.asarray(expected)
+    assert a.shape == e.shape, f"shape {a.shape} != {e.shape}"
+    np.testing.assert_allclose(a, e, rtol=rtol, atol=atol)

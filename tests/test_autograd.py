@@ -19,21 +19,7 @@ from hypothesis import strategies as st
 
 import descent as ds
 from descent.autograd import Function
-
-
-def _f64(values, requires_grad=True) -> ds.Tensor:
-    return ds.tensor(values, dtype=ds.float64, requires_grad=requires_grad)
-
-
-def _torch(values, requires_grad=True) -> torch.Tensor:
-    return torch.tensor(np.asarray(values, dtype=np.float64), requires_grad=requires_grad)
-
-
-def _close(actual, expected, rtol=1e-12, atol=1e-12):
-    a = actual.numpy() if isinstance(actual, ds.Tensor) else np.asarray(actual)
-    e = expected.detach().numpy() if isinstance(expected, torch.Tensor) else np.asarray(expected)
-    np.testing.assert_allclose(a, e, rtol=rtol, atol=atol)
-
+from tests.helpers import as_torch, assert_close, f64
 
 # ---- accumulation -----------------------------------------------------------------------------
 
@@ -41,31 +27,31 @@ def _close(actual, expected, rtol=1e-12, atol=1e-12):
 def test_a_tensor_used_several_times_gets_every_paths_gradient():
     values = [-1.5, 0.25, 2.0]
     v = np.array([0.3, -1.2, 2.5])  # a non-trivial upstream gradient
-    x = _f64(values)
+    x = f64(values)
     y = x * x + x * 3 + x.exp()
     y.backward(ds.tensor(v, dtype=ds.float64))
 
     xv = np.array(values)
-    _close(x.grad, v * (2 * xv + 3 + np.exp(xv)))  # closed form
-    t = _torch(values)
+    assert_close(x.grad, v * (2 * xv + 3 + np.exp(xv)))  # closed form
+    t = as_torch(values)
     (t * t + t * 3 + t.exp()).backward(torch.tensor(v))
-    _close(x.grad, t.grad)
+    assert_close(x.grad, t.grad)
 
 
 def test_grad_accumulates_across_two_backward_calls():
     values = [0.5, -2.0, 3.0]
-    x = _f64(values)
+    x = f64(values)
     y = (x * x.sin()).sum()
     y.backward(retain_graph=True)
     y.backward()
 
-    t = _torch(values)
+    t = as_torch(values)
     z = (t * t.sin()).sum()
     z.backward(retain_graph=True)
     z.backward()
-    _close(x.grad, t.grad)
+    assert_close(x.grad, t.grad)
     xv = np.array(values)
-    _close(x.grad, 2 * (np.sin(xv) + xv * np.cos(xv)))  # twice d/dx sum(x sin x)
+    assert_close(x.grad, 2 * (np.sin(xv) + xv * np.cos(xv)))  # twice d/dx sum(x sin x)
 
 
 def test_a_rule_runs_once_with_the_gradient_of_every_use_added_up():
@@ -81,7 +67,7 @@ def test_a_rule_runs_once_with_the_gradient_of_every_use_added_up():
             calls.append(grad.copy())
             return grad
 
-    x = _f64([1.0, 2.0])
+    x = f64([1.0, 2.0])
     h = Recorder.apply(x)
     y = (h * 2 + h.exp() + (h * 5).sin()).sum()  # three uses of h, on paths of unequal length
     y.backward()
@@ -89,19 +75,19 @@ def test_a_rule_runs_once_with_the_gradient_of_every_use_added_up():
     assert len(calls) == 1
     xv = np.array([1.0, 2.0])
     expected = 2 + np.exp(xv) + 5 * np.cos(5 * xv)
-    _close(calls[0], expected)
-    _close(x.grad, expected)
+    assert_close(calls[0], expected)
+    assert_close(x.grad, expected)
 
 
 def test_backward_with_a_gradient_on_a_non_scalar_matches_torch():
     rng = np.random.default_rng(0)
     a, b, v = rng.standard_normal((3, 4)), rng.standard_normal((4, 2)), rng.standard_normal((3, 2))
-    x, w = _f64(a), _f64(b)
+    x, w = f64(a), f64(b)
     (x @ w).tanh().backward(ds.tensor(v, dtype=ds.float64))
-    tx, tw = _torch(a), _torch(b)
+    tx, tw = as_torch(a), as_torch(b)
     (tx @ tw).tanh().backward(torch.tensor(v))
-    _close(x.grad, tx.grad)
-    _close(w.grad, tw.grad)
+    assert_close(x.grad, tx.grad)
+    assert_close(w.grad, tw.grad)
 
 
 # Random graphs: each step applies one op to nodes drawn from those made so far, so nodes are
@@ -145,10 +131,10 @@ def _evaluate(steps, x, y):
 def test_random_graphs_match_torch(steps):
     rng = np.random.default_rng(len(steps))
     a, b = rng.standard_normal(3), rng.standard_normal((2, 3))
-    x, y = _f64(a), _f64(b)
-    tx, ty = _torch(a), _torch(b)
+    x, y = f64(a), f64(b)
+    tx, ty = as_torch(a), as_torch(b)
     loss, expected = _evaluate(steps, x, y), _evaluate(steps, tx, ty)
-    _close(loss, expected, rtol=1e-10)
+    assert_close(loss, expected, rtol=1e-10)
     if not expected.requires_grad:
         return
     tgrads = torch.autograd.grad(expected, [tx, ty], allow_unused=True)
@@ -158,8 +144,8 @@ def test_random_graphs_match_torch(steps):
         if tg is None:
             assert g is None and leaf.grad is None
         else:
-            _close(g, tg, rtol=1e-10)
-            _close(leaf.grad, tg, rtol=1e-10)
+            assert_close(g, tg, rtol=1e-10)
+            assert_close(leaf.grad, tg, rtol=1e-10)
 
 
 # ---- deep graphs ------------------------------------------------------------------------------
@@ -169,20 +155,20 @@ def test_a_chain_100000_ops_deep_backpropagates_without_recursion():
     depth = 100_000
     assert depth > sys.getrecursionlimit()  # a recursive walk would fail here
     a = 1.00001
-    x = _f64(1.0)
+    x = f64(1.0)
     y = x
     for _ in range(depth):
         y = y * a
     y.backward()
     # d/dx (x a^n) = a^n
-    _close(x.grad, a**depth, rtol=1e-9)
+    assert_close(x.grad, a**depth, rtol=1e-9)
 
 
 # ---- freed graphs -----------------------------------------------------------------------------
 
 
 def test_a_second_backward_through_a_freed_graph_raises():
-    x = _f64([1.0, 2.0])
+    x = f64([1.0, 2.0])
     y = (x * x).sum()
     y.backward()
     with pytest.raises(RuntimeError, match="retain_graph"):
@@ -190,18 +176,18 @@ def test_a_second_backward_through_a_freed_graph_raises():
 
 
 def test_retain_graph_allows_a_second_backward():
-    x = _f64([1.0, 2.0])
+    x = f64([1.0, 2.0])
     y = (x * x).sum()
     y.backward(retain_graph=True)
     y.backward(retain_graph=True)
     y.backward()
-    _close(x.grad, 3 * 2 * np.array([1.0, 2.0]))
+    assert_close(x.grad, 3 * 2 * np.array([1.0, 2.0]))
     with pytest.raises(RuntimeError, match="second time"):
         y.backward()
 
 
 def test_an_intermediate_used_after_its_graph_was_freed_raises():
-    x = _f64([1.0, 2.0])
+    x = f64([1.0, 2.0])
     h = x * 2
     h.sum().backward()
     z = (h * 3).sum()
@@ -210,11 +196,11 @@ def test_an_intermediate_used_after_its_graph_was_freed_raises():
 
 
 def test_ds_grad_frees_the_graph_unless_asked_to_retain_it():
-    x = _f64([1.0, 2.0])
+    x = f64([1.0, 2.0])
     y = (x * x).sum()
     ds.grad(y, [x], retain_graph=True)
     (g,) = ds.grad(y, [x])
-    _close(g, [2.0, 4.0])
+    assert_close(g, [2.0, 4.0])
     with pytest.raises(RuntimeError, match="retain_graph"):
         y.backward()
 
@@ -223,7 +209,7 @@ def test_ds_grad_frees_the_graph_unless_asked_to_retain_it():
 
 
 def test_no_grad_as_a_context_manager_records_no_graph():
-    x = _f64([1.0, 2.0])
+    x = f64([1.0, 2.0])
     assert ds.is_grad_enabled()
     with ds.no_grad():
         assert not ds.is_grad_enabled()
@@ -242,7 +228,7 @@ def test_no_grad_as_a_decorator_records_no_graph_and_keeps_the_name():
         assert not ds.is_grad_enabled()
         return t * 2
 
-    x = _f64([1.0, 2.0])
+    x = f64([1.0, 2.0])
     y = double(x)
     assert not y.requires_grad and y.grad_fn is None
     assert ds.is_grad_enabled()
@@ -250,7 +236,7 @@ def test_no_grad_as_a_decorator_records_no_graph_and_keeps_the_name():
 
 
 def test_enable_grad_inside_no_grad_records_the_graph():
-    x = _f64([1.0, 2.0])
+    x = f64([1.0, 2.0])
 
     @ds.enable_grad()
     def sum_of_squares(t):
@@ -266,7 +252,7 @@ def test_enable_grad_inside_no_grad_records_the_graph():
     assert y.requires_grad and z.requires_grad
     y.backward()
     z.backward()
-    _close(x.grad, 2 * 2 * np.array([1.0, 2.0]))
+    assert_close(x.grad, 2 * 2 * np.array([1.0, 2.0]))
 
 
 def test_grad_modes_nest():
@@ -316,8 +302,8 @@ def test_grad_mode_belongs_to_the_thread():
 
 
 def test_ds_grad_returns_gradients_and_leaves_every_grad_untouched():
-    x = _f64([1.0, -2.0])
-    w = _f64([0.5, 3.0])
+    x = f64([1.0, -2.0])
+    w = f64([0.5, 3.0])
     w.grad = ds.tensor([7.0, 8.0], dtype=ds.float64)
     before = w.grad
     h = x * w
@@ -330,21 +316,21 @@ def test_ds_grad_returns_gradients_and_leaves_every_grad_untouched():
     np.testing.assert_array_equal(w.grad.numpy(), [7.0, 8.0])
     assert h.grad is None
     xv, wv = np.array([1.0, -2.0]), np.array([0.5, 3.0])
-    _close(gx, 2 * xv * wv**2)  # d/dx sum (x w)^2
-    _close(gw, 2 * wv * xv**2)
+    assert_close(gx, 2 * xv * wv**2)  # d/dx sum (x w)^2
+    assert_close(gw, 2 * wv * xv**2)
 
 
 def test_ds_grad_matches_torch_with_grad_outputs_and_several_inputs_and_outputs():
     rng = np.random.default_rng(1)
     a, b = rng.standard_normal((2, 3)), rng.standard_normal(3)
     v1, v2 = rng.standard_normal((2, 3)), rng.standard_normal(2)
-    x, w = _f64(a), _f64(b)
+    x, w = f64(a), f64(b)
     grads = ds.grad(
         [x * w.exp(), (x * w).sum(1)],
         [x, w],
         grad_outputs=[ds.tensor(v1, dtype=ds.float64), ds.tensor(v2, dtype=ds.float64)],
     )
-    tx, tw = _torch(a), _torch(b)
+    tx, tw = as_torch(a), as_torch(b)
     expected = torch.autograd.grad(
         [tx * tw.exp(), (tx * tw).sum(1)],
         [tx, tw],
@@ -352,7 +338,7 @@ def test_ds_grad_matches_torch_with_grad_outputs_and_several_inputs_and_outputs(
     )
     assert isinstance(grads, tuple) and len(grads) == 2
     for g, e in zip(grads, expected):
-        _close(g, e)
+        assert_close(g, e)
 
 
 @pytest.mark.parametrize(
@@ -360,41 +346,41 @@ def test_ds_grad_matches_torch_with_grad_outputs_and_several_inputs_and_outputs(
 )
 def test_ds_grad_takes_the_gradient_of_a_single_output_alone_or_in_a_sequence(wrap):
     v = np.array([1.0, -2.0, 0.5])
-    x = _f64([0.1, 0.2, 0.3])
+    x = f64([0.1, 0.2, 0.3])
     (g,) = ds.grad(x.sin(), [x], grad_outputs=wrap(ds.tensor(v, dtype=ds.float64)))
-    t = _torch([0.1, 0.2, 0.3])
+    t = as_torch([0.1, 0.2, 0.3])
     (e,) = torch.autograd.grad(t.sin(), [t], grad_outputs=wrap(torch.tensor(v)))
-    _close(g, e)
+    assert_close(g, e)
 
 
 def test_ds_grad_refuses_a_wrong_number_of_grad_outputs():
-    x = _f64([1.0, 2.0])
+    x = f64([1.0, 2.0])
     with pytest.raises(RuntimeError, match="2 grad_outputs for 1 output"):
         ds.grad(x * 2, [x], grad_outputs=[ds.ones(2), ds.ones(2)])
 
 
 def test_ds_grad_with_respect_to_an_intermediate_matches_torch():
-    x = _f64([1.0, 2.0])
+    x = f64([1.0, 2.0])
     h = x.exp()
     gh, gx = ds.grad((h * h).sum(), [h, x])
-    t = _torch([1.0, 2.0])
+    t = as_torch([1.0, 2.0])
     th = t.exp()
     eh, ex = torch.autograd.grad((th * th).sum(), [th, t])
-    _close(gh, eh)
-    _close(gx, ex)
+    assert_close(gh, eh)
+    assert_close(gx, ex)
 
 
 def test_ds_grad_allow_unused():
-    x, unused = _f64([1.0, 2.0]), _f64([3.0])
+    x, unused = f64([1.0, 2.0]), f64([3.0])
     with pytest.raises(RuntimeError, match="allow_unused"):
         ds.grad((x * x).sum(), [x, unused])
     gx, gu = ds.grad((x * x).sum(), [x, unused], allow_unused=True)
-    _close(gx, [2.0, 4.0])
+    assert_close(gx, [2.0, 4.0])
     assert gu is None
 
 
 def test_ds_grad_refuses_an_input_that_does_not_require_grad():
-    x, c = _f64([1.0, 2.0]), _f64([3.0, 4.0], requires_grad=False)
+    x, c = f64([1.0, 2.0]), f64([3.0, 4.0], requires_grad=False)
     with pytest.raises(RuntimeError, match="input 1 does not require grad"):
         ds.grad((x * c).sum(), [x, c])
 
@@ -403,13 +389,13 @@ def test_ds_grad_refuses_an_input_that_does_not_require_grad():
 
 
 def test_backward_on_a_non_scalar_needs_a_gradient():
-    x = _f64([1.0, 2.0])
+    x = f64([1.0, 2.0])
     with pytest.raises(RuntimeError, match=r"only for scalar outputs.*\(2,\)"):
         (x * 2).backward()
 
 
 def test_backward_refuses_a_gradient_of_the_wrong_shape():
-    x = _f64([1.0, 2.0])
+    x = f64([1.0, 2.0])
     with pytest.raises(RuntimeError, match=r"shape \(3,\).*shape \(2,\)"):
         (x * 2).backward(ds.ones(3, dtype=ds.float64))
 
@@ -466,18 +452,18 @@ class WrongCube(Function):
 
 def test_custom_functions_pass_gradcheck_and_match_torch():
     values = [-2.0, -0.3, 0.7, 1.5]
-    x = _f64(values)
+    x = f64(values)
     assert ds.gradcheck(Cube.apply, [x])
     assert ds.gradcheck(Softplus.apply, [x])
 
     (Cube.apply(x) + Softplus.apply(x)).sum().backward()
-    t = _torch(values)
+    t = as_torch(values)
     (t**3 + torch.nn.functional.softplus(t)).sum().backward()
-    _close(x.grad, t.grad)
+    assert_close(x.grad, t.grad)
 
 
 def test_gradcheck_catches_a_wrong_backward():
-    x = _f64([0.5, 1.5, -2.0])
+    x = f64([0.5, 1.5, -2.0])
     with pytest.raises(ds.GradcheckError, match=r"input 0 .*index \(0,\)"):
         ds.gradcheck(WrongCube.apply, [x])
     assert ds.gradcheck(WrongCube.apply, [x], raise_exception=False) is False
@@ -505,12 +491,12 @@ def test_custom_function_with_several_inputs_and_options():
             gb = ctx.s * a * grad if need_b else None
             return ga, gb, None
 
-    a, b = _f64([1.0, 2.0]), _f64([3.0, -1.0])
-    c = _f64([3.0, -1.0], requires_grad=False)
+    a, b = f64([1.0, 2.0]), f64([3.0, -1.0])
+    c = f64([3.0, -1.0], requires_grad=False)
     y = ScaledProduct.apply(a, c, 2.0, shift=10.0)
-    _close(y, [16.0, 6.0])
+    assert_close(y, [16.0, 6.0])
     y.sum().backward()
-    _close(a.grad, [6.0, -2.0])
+    assert_close(a.grad, [6.0, -2.0])
     assert c.grad is None
     assert ds.gradcheck(lambda a, b: ScaledProduct.apply(a, b, 2.0, shift=1.0), [a, b])
     assert seen[0] == (True, False, False)
@@ -576,9 +562,9 @@ def test_a_rule_may_return_none_for_an_input_it_does_not_differentiate():
         def backward(ctx, grad):
             return None
 
-    x = _f64([1.0, 2.0])
+    x = f64([1.0, 2.0])
     (StopGradient.apply(x) * x).sum().backward()
-    _close(x.grad, [1.0, 2.0])  # only the direct path
+    assert_close(x.grad, [1.0, 2.0])  # only the direct path
 
 
 # ---- needs_input_grad, retain_grad, detach ----------------------------------------------------
@@ -598,7 +584,7 @@ def test_needs_input_grad_tells_which_positional_inputs_need_gradients():
             seen.append(ctx.needs_input_grad)
             return grad, grad, None
 
-    x, k = _f64([1.0]), _f64([2.0], requires_grad=False)
+    x, k = f64([1.0]), f64([2.0], requires_grad=False)
     Probe.apply(x, k, 3).sum().backward()
     Probe.apply(k, x, x).sum().backward()
     assert seen == [(True, False, False)] * 2 + [(False, True, True)] * 2
@@ -606,38 +592,38 @@ def test_needs_input_grad_tells_which_positional_inputs_need_gradients():
 
 def test_retain_grad_keeps_the_grad_of_a_non_leaf():
     values = [1.0, -2.0, 0.5]
-    x = _f64(values)
+    x = f64(values)
     h = x * 3
     h.retain_grad()
     k = h.exp()
     (k * h).sum().backward()
-    t = _torch(values)
+    t = as_torch(values)
     th = t * 3
     th.retain_grad()
     (th.exp() * th).sum().backward()
-    _close(h.grad, th.grad)
-    _close(x.grad, t.grad)
+    assert_close(h.grad, th.grad)
+    assert_close(x.grad, t.grad)
     assert k.grad is None  # a non-leaf keeps no .grad unless asked
     assert h.is_leaf is False and x.is_leaf is True
 
 
 def test_detach_cuts_the_graph():
-    x = _f64([1.0, 2.0, 3.0])
+    x = f64([1.0, 2.0, 3.0])
     d = x.detach()
     assert not d.requires_grad and d.grad_fn is None
     assert np.shares_memory(d.numpy(), x.numpy())
     (x * d).sum().backward()  # d is a constant: d/dx sum(x c) = c
-    _close(x.grad, [1.0, 2.0, 3.0])
-    t = _torch([1.0, 2.0, 3.0])
+    assert_close(x.grad, [1.0, 2.0, 3.0])
+    t = as_torch([1.0, 2.0, 3.0])
     (t * t.detach()).sum().backward()
-    _close(x.grad, t.grad)
+    assert_close(x.grad, t.grad)
 
 
 # ---- memory: the graph is released ------------------------------------------------------------
 
 
 def _graph_with_an_intermediate():
-    x = _f64(np.linspace(-1, 1, 5))
+    x = f64(np.linspace(-1, 1, 5))
     h = x.exp()  # Exp saves h's array; Sin saves it too and keeps h as its input
     refs = (weakref.ref(h), weakref.ref(h.numpy()))
     return x, h.sin(), refs

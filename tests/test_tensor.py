@@ -14,22 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes
 
 import descent as ds
-
-
-def _f64(values, requires_grad=True) -> ds.Tensor:
-    return ds.tensor(values, dtype=ds.float64, requires_grad=requires_grad)
-
-
-def _torch(values, requires_grad=True) -> torch.Tensor:
-    return torch.tensor(np.asarray(values, dtype=np.float64), requires_grad=requires_grad)
-
-
-def _close(actual, expected, rtol=1e-12, atol=1e-12):
-    a = actual.numpy() if isinstance(actual, ds.Tensor) else np.asarray(actual)
-    e = expected.detach().numpy() if isinstance(expected, torch.Tensor) else np.asarray(expected)
-    assert a.shape == e.shape, f"shape {a.shape} != {e.shape}"
-    np.testing.assert_allclose(a, e, rtol=rtol, atol=atol)
-
+from tests.helpers import as_torch, assert_close, f64
 
 # ---- dtype rules ------------------------------------------------------------------------------
 
@@ -249,17 +234,17 @@ def test_len_and_iteration():
 
 def test_gradient_flows_through_iteration():
     values = [[1.0, -2.0], [0.5, 3.0], [2.0, 1.0]]
-    x = _f64(values)
+    x = f64(values)
     total = 0
     for k, row in enumerate(x):
         total = total + (row * row).sum() * (k + 1)
     total.backward()
-    t = _torch(values)
+    t = as_torch(values)
     expected = 0
     for k, row in enumerate(t):
         expected = expected + (row * row).sum() * (k + 1)
     expected.backward()
-    _close(x.grad, t.grad)
+    assert_close(x.grad, t.grad)
 
 
 def test_python_number_protocols():
@@ -353,20 +338,20 @@ def _index_cases():
 def test_indexing_and_its_gradient_match_torch(name, shape, t_index, d_index):
     rng = np.random.default_rng(0)
     a = rng.standard_normal(shape)
-    x, t = _f64(a), _torch(a)
+    x, t = f64(a), as_torch(a)
     y, ty = x[d_index], t[t_index]
-    _close(y, ty)
+    assert_close(y, ty)
     v = rng.standard_normal(ty.shape)
     y.backward(ds.tensor(v, dtype=ds.float64))
     ty.backward(torch.tensor(v))
-    _close(x.grad, t.grad)
+    assert_close(x.grad, t.grad)
 
 
 def test_repeated_indices_accumulate_their_gradients():
-    x = _f64([10.0, 20.0, 30.0])
+    x = f64([10.0, 20.0, 30.0])
     y = x[ds.tensor([0, 2, 0, 0])]
     (y * ds.tensor([1.0, 2.0, 3.0, 4.0], dtype=ds.float64)).sum().backward()
-    _close(x.grad, [1.0 + 3.0 + 4.0, 0.0, 2.0])
+    assert_close(x.grad, [1.0 + 3.0 + 4.0, 0.0, 2.0])
 
 
 def test_an_out_of_range_index_names_the_shape():
@@ -391,13 +376,13 @@ def _reduction_case(draw):
 def _check_reduction(ds_fn, torch_fn, shape, seed):
     rng = np.random.default_rng(seed)
     a = rng.standard_normal(shape)
-    x, t = _f64(a), _torch(a)
+    x, t = f64(a), as_torch(a)
     y, ty = ds_fn(x), torch_fn(t)
-    _close(y, ty, rtol=1e-10, atol=1e-12)
+    assert_close(y, ty, rtol=1e-10, atol=1e-12)
     v = rng.standard_normal(ty.shape)
     y.backward(ds.tensor(v, dtype=ds.float64))
     ty.backward(torch.tensor(v))
-    _close(x.grad, t.grad, rtol=1e-10, atol=1e-12)
+    assert_close(x.grad, t.grad, rtol=1e-10, atol=1e-12)
 
 
 def _dims_tuple(dim) -> tuple:
@@ -440,17 +425,17 @@ def test_max_and_min_with_a_dim_match_torch(case, largest):
     name = "max" if largest else "min"
     rng = np.random.default_rng(seed)
     a = rng.standard_normal(shape)
-    x, t = _f64(a), _torch(a)
+    x, t = f64(a), as_torch(a)
     result, expected = getattr(x, name)(dim=d, keepdim=keepdim), getattr(t, name)(d, keepdim)
     values, indices = result  # unpacks like torch's (values, indices)
     assert values is result.values and indices is result.indices
-    _close(values, expected.values)
+    assert_close(values, expected.values)
     assert indices.dtype == np.int64 and not indices.requires_grad
     np.testing.assert_array_equal(indices.numpy(), expected.indices.numpy())
     v = rng.standard_normal(expected.values.shape)
     values.backward(ds.tensor(v, dtype=ds.float64))
     expected.values.backward(torch.tensor(v))
-    _close(x.grad, t.grad)
+    assert_close(x.grad, t.grad)
     np.testing.assert_array_equal(
         x.argmax(d, keepdim).numpy() if largest else x.argmin(d, keepdim).numpy(),
         (t.argmax(d, keepdim) if largest else t.argmin(d, keepdim)).numpy(),
@@ -473,52 +458,52 @@ def test_max_and_min_over_dims_match_torch_amax(case, largest):
 def test_full_reductions_match_torch():
     a = np.random.default_rng(3).standard_normal((3, 4))
     for name in ("sum", "mean", "var", "max", "min", "logsumexp"):
-        x, t = _f64(a), _torch(a)
+        x, t = f64(a), as_torch(a)
         y = getattr(x, name)() if name != "logsumexp" else x.logsumexp(dim=(0, 1))
         ty = getattr(t, name)() if name != "logsumexp" else t.logsumexp(dim=(0, 1))
         assert y.shape == ()
-        _close(y, ty)
+        assert_close(y, ty)
         y.backward()
         ty.backward()
-        _close(x.grad, t.grad)
-    np.testing.assert_array_equal(_f64(a).argmax().numpy(), torch.tensor(a).argmax().numpy())
+        assert_close(x.grad, t.grad)
+    np.testing.assert_array_equal(f64(a).argmax().numpy(), torch.tensor(a).argmax().numpy())
 
 
 def test_var_with_correction_zero_by_hand():
-    x = _f64([1.0, 2.0, 3.0, 6.0])
+    x = f64([1.0, 2.0, 3.0, 6.0])
     y = x.var(correction=0)
-    _close(y, 3.5)  # mean 3, squares 4 1 0 9
+    assert_close(y, 3.5)  # mean 3, squares 4 1 0 9
     assert x.var(unbiased=False).item() == pytest.approx(3.5)
     assert x.var().item() == pytest.approx(14 / 3)
     y.backward()
-    _close(x.grad, 2 * (np.array([1.0, 2.0, 3.0, 6.0]) - 3) / 4)
+    assert_close(x.grad, 2 * (np.array([1.0, 2.0, 3.0, 6.0]) - 3) / 4)
 
 
 def test_max_over_ties_splits_the_gradient_like_torch_amax():
     a = np.array([[1.0, 3.0, 3.0, 2.0], [5.0, 5.0, 0.0, 5.0]])
-    x, t = _f64(a), _torch(a)
+    x, t = f64(a), as_torch(a)
     x.max(dim=(1,)).sum().backward()
     t.amax(dim=1).sum().backward()
-    _close(x.grad, t.grad)
-    _close(x.grad, [[0, 0.5, 0.5, 0], [1 / 3, 1 / 3, 0, 1 / 3]])
+    assert_close(x.grad, t.grad)
+    assert_close(x.grad, [[0, 0.5, 0.5, 0], [1 / 3, 1 / 3, 0, 1 / 3]])
 
-    x, t = _f64(a), _torch(a)
+    x, t = f64(a), as_torch(a)
     x.max().backward()
     t.amax().backward()
-    _close(x.grad, t.grad)
-    _close(x.grad, [[0, 0, 0, 0], [1 / 3, 1 / 3, 0, 1 / 3]])
+    assert_close(x.grad, t.grad)
+    assert_close(x.grad, [[0, 0, 0, 0], [1 / 3, 1 / 3, 0, 1 / 3]])
 
 
 def test_max_with_a_dim_over_ties_picks_the_first_like_torch():
     a = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]])
-    x, t = _f64(a), _torch(a)
+    x, t = f64(a), as_torch(a)
     values, indices = x.max(dim=1)
     expected = t.max(dim=1)
     np.testing.assert_array_equal(indices.numpy(), expected.indices.numpy())
     np.testing.assert_array_equal(x.argmax(dim=1).numpy(), t.argmax(dim=1).numpy())
     values.sum().backward()
     expected.values.sum().backward()
-    _close(x.grad, t.grad)
+    assert_close(x.grad, t.grad)
 
 
 # ---- shape errors -----------------------------------------------------------------------------
@@ -614,7 +599,7 @@ def test_large_inputs_give_finite_values_and_gradients(name, fn, torch_fn, close
     y, ty = fn(x), torch_fn(t)
     assert y.dtype == dtype and np.isfinite(y.numpy()).all()
     tol = 1e-6 if dtype == "float32" else 1e-12
-    _close(y, ty.detach().numpy().astype(dtype), rtol=tol, atol=tol)
+    assert_close(y, ty.detach().numpy().astype(dtype), rtol=tol, atol=tol)
     if y.ndim:
         y.backward(ds.tensor(w, dtype=dtype))
         ty.backward(torch.tensor(w))
@@ -622,8 +607,8 @@ def test_large_inputs_give_finite_values_and_gradients(name, fn, torch_fn, close
         y.backward()
         ty.backward()
     assert x.grad.dtype == dtype and np.isfinite(x.grad.numpy()).all()
-    _close(x.grad, t.grad.numpy().astype(dtype), rtol=tol, atol=tol)
+    assert_close(x.grad, t.grad.numpy().astype(dtype), rtol=tol, atol=tol)
     if closed_grad is not None:
-        _close(x.grad, closed_grad(a).astype(dtype), rtol=tol, atol=tol)
+        assert_close(x.grad, closed_grad(a).astype(dtype), rtol=tol, atol=tol)
     else:  # d logsumexp / dx = softmax(x) = (1, 0, 0) here
-        _close(x.grad, np.array([1.0, 0.0, 0.0], dtype))
+        assert_close(x.grad, np.array([1.0, 0.0, 0.0], dtype))
