@@ -12,7 +12,7 @@ $(VENV)/.created:
 	touch $@
 
 $(VENV)/.installed: $(VENV)/.created pyproject.toml
-	$(PIP) install -e '.[datasets]'
+	$(PIP) install -e '.[datasets,viz]'
 	touch $@
 
 $(VENV)/.test-deps: $(VENV)/.installed pyproject.toml

@@ -73,13 +73,28 @@ class enable_grad(_SetGradMode):  # noqa: N801 - PyTorch's name
     mode = True
 
 
+class _ModuleScope(threading.local):
+    """Which ``Module.__call__`` is running: ``(module, enclosing scope)`` or None.
+
+    ``Module.__call__`` sets it and restores it; every Context copies it (``ctx.scope``),
+    so ``ds.viz.graph(..., collapse=True)`` can draw each layer as one node.
+    """
+
+    current = None
+
+
+module_scope = _ModuleScope()
+
+
 class Context:
     """What one application of a Function remembers for its backward rule.
 
     Rules may store their own attributes on it (``ctx.dim = dim``).
     """
 
-    __slots__ = ("fn", "inputs", "needs_input_grad", "saved_tensors", "freed", "__dict__")
+    __slots__ = (
+        "fn", "inputs", "needs_input_grad", "saved_tensors", "freed", "scope", "__dict__"
+    )  # fmt: skip
 
     def __init__(self, fn: type[Function], inputs: tuple, needs_input_grad: tuple):
         self.fn = fn
@@ -87,6 +102,7 @@ class Context:
         self.needs_input_grad = needs_input_grad
         self.saved_tensors: tuple = ()
         self.freed = False
+        self.scope = module_scope.current  # the module call this op ran inside, if any
 
     def save_for_backward(self, *arrays) -> None:
         self.saved_tensors = arrays

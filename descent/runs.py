@@ -7,7 +7,8 @@ evaluate on the test part, and write ``runs/<name>/``:
 - ``metrics.csv``: one row per epoch (loss, metrics, validation loss and metrics, lr);
 - ``history.json``: the same as lists;
 - ``model.safetensors``: the weights, the standardisation and the configuration;
-- ``results.json``: the test metrics (and the confusion matrix for classifiers).
+- ``results.json``: the test metrics (and the confusion matrix for classifiers);
+- ``report.html``: all of it in one self-contained page, with the curves and the graph.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from .autograd import no_grad
 from .io import atomic_write, save
 from .random import manual_seed
 from .tensor import tensor
+from .viz.report import write_report
 
 DATASETS = {
     "digits": datasets.load_digits,
@@ -226,6 +228,14 @@ def run(config: RunConfig, verbose: int = 1, out=None) -> RunResult:
         results["confusion_matrix"] = result.confusion.tolist()
         results["classes"] = [str(c) for c in classes]
     atomic_write(path / "results.json", json.dumps(results, indent=1))
+    write_report(
+        path, title=f"{label}: {config.model} ({task})", config=config_dict, history=history,
+        test_metrics=result.test, confusion=result.confusion, class_names=classes, model=model,
+        example_input=X_te[:4],
+    )  # fmt: skip
     result.seconds = time.perf_counter() - start
-    say(f"run folder: {path}/ (metrics.csv, history.json, model.safetensors, results.json)")
+    say(
+        f"run folder: {path}/ (metrics.csv, history.json, model.safetensors, results.json, "
+        f"report.html)"
+    )
     return result

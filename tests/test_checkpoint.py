@@ -111,6 +111,13 @@ def test_corrupt_or_truncated_files_raise_a_clear_error(tmp_path, damage, messag
     assert str(path) in str(err.value)
 
 
+def test_files_get_the_usual_permissions(tmp_path):
+    path = ds.save({"epoch": 1}, tmp_path / "c.safetensors")
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
 def test_missing_file_and_foreign_safetensors_file_are_refused(tmp_path):
     from safetensors.numpy import save_file
 

@@ -45,7 +45,7 @@ def test_demo_writes_a_run_folder_whose_numbers_agree_with_each_other(tmp_path):
     assert done.returncode == 0, done.stderr
     run = tmp_path / "demo-seed1"
     assert {p.name for p in run.iterdir()} == {
-        "metrics.csv", "history.json", "model.safetensors", "results.json"
+        "metrics.csv", "history.json", "model.safetensors", "results.json", "report.html"
     }  # fmt: skip
     results = json.loads((run / "results.json").read_text())
     history = json.loads((run / "history.json").read_text())

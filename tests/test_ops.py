@@ -23,7 +23,6 @@ import descent as ds
 import descent.nn.functional as F
 from descent.optable import TABLE
 
-torch.set_default_dtype(torch.float64)
 
 
 def _cases():

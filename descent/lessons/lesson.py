@@ -9,7 +9,9 @@ independent computation.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 def _cell(value) -> str:
@@ -64,6 +66,25 @@ class Lesson:
     summary: str
     sections: list = field(default_factory=list)  # str paragraphs and Tables, in order
     results: dict = field(default_factory=dict)
+    # pictures for ``--plot DIR``: (file name, function(path) that writes that PNG)
+    figures: list = field(default_factory=list)
+    # for ``descent explain``: a function returning ds.viz.explain(...) of the lesson's graph
+    explain: Callable | None = None
+
+    def figure(self, filename: str, draw: Callable) -> None:
+        """Add a picture: ``draw(path)`` writes it (with ds.viz's plot functions)."""
+        self.figures.append((filename, draw))
+
+    def plot(self, directory) -> list[Path]:
+        """Write every picture of this lesson into ``directory``; return their paths."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for filename, draw in self.figures:
+            path = directory / filename
+            draw(path)
+            paths.append(path)
+        return paths
 
     def say(self, text: str) -> None:
         self.sections.append(text)

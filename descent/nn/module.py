@@ -7,7 +7,7 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
-from ..autograd import no_grad
+from ..autograd import module_scope, no_grad
 from ..tensor import Tensor, as_dtype
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -54,7 +54,13 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        # NOTE: a new (module, enclosing) pair per call, so a graph can tell two calls apart
+        prev = module_scope.current
+        module_scope.current = (self, prev)
+        try:
+            return self.forward(*args, **kwargs)
+        finally:
+            module_scope.current = prev
 
     # ---- walking the tree -------------------------------------------------------------
     def _members(self):

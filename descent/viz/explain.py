@@ -1,0 +1,512 @@
+"""The chain rule, edge by edge: how backpropagation finds one gradient, in the lectures' form.
+
+>>> w, b = ds.tensor(0.5, requires_grad=True), ds.tensor(0.1, requires_grad=True)
+>>> x, y = ds.tensor(1.5), ds.tensor(3.0)
+>>> J = ((w * x + b - y) ** 2).sum()
+>>> print(ds.viz.explain(J, wrt=b, names={"w": w, "b": b, "x": x, "y": y}))
+
+For every path from the loss to ``wrt`` it lists the local derivative of each edge and
+their product, then adds the paths up where they meet, and checks the result against
+``ds.grad``. Local derivatives come from each op's own backward rule, called with a
+gradient of one on the graph as it is (the caller's graph is not freed). Where a node
+holds an array, the local Jacobian is shown by its form (``upstream @ W^T``) and the
+gradient by its shape and a summary.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import _check_rule, no_grad
+from ..autograd import grad as autodiff_grad
+from ..tensor import Tensor
+from .graph import capture, fmt, module_names, name_map, shape_text, summary
+
+__all__ = ["Explanation", "explain"]
+
+# Default node names, from the op that made the node (Pow with exponent 2 is 'square').
+DEFAULT_NAMES = {
+    "Add": "add", "Sub": "minus", "Mul": "mul", "Div": "div", "Pow": "pow", "Neg": "neg",
+    "MatMul": "matmul", "Exp": "exp", "Log": "log", "Sqrt": "sqrt", "Abs": "abs",
+    "Sigmoid": "sigmoid", "Relu": "relu", "Tanh": "tanh", "LeakyRelu": "leaky_relu",
+    "Sum": "sum", "Mean": "mean", "Softmax": "softmax", "LogSoftmax": "log_softmax",
+    "LogSumExp": "logsumexp", "Reshape": "reshape", "Permute": "permute", "Expand": "expand",
+    "GetItem": "index", "Linear": "linear", "Conv2d": "conv", "Maximum": "maximum",
+    "Minimum": "minimum", "SoftmaxCrossEntropy": "cross_entropy", "Amax": "max",
+}  # fmt: skip
+
+# How each op's result is written in the forward listing; {0}, {1} are its inputs' names.
+FORWARD = {
+    "Add": "{0} + {1}", "Sub": "{0} - {1}", "Mul": "{0} * {1}", "Div": "{0} / {1}",
+    "Pow": "{0}^{1}", "MatMul": "{0} @ {1}", "Neg": "-{0}",
+}  # fmt: skip
+
+# Local derivatives of one-number nodes, per input: (symbolic, with the values put in).
+# {0}, {1}: the inputs' names; {v0}, {v1}, {vo}: the inputs' and the output's values.
+SCALAR = {
+    "Add": (("1", None), ("1", None)),
+    "Sub": (("1", None), ("-1", None)),
+    "Mul": (("{1}", "{v1}"), ("{0}", "{v0}")),
+    "Div": (("1/{1}", "1/{v1}"), ("-{0}/{1}^2", "-{v0}/{v1}^2")),
+    "Pow": (("{1} {0}^({1} - 1)", "{v1}{v0}^({v1} - 1)"), ("{0}^{1} ln {0}", "{vo} ln {v0}")),
+    "Neg": (("-1", None),),
+    "Exp": (("exp({0})", "exp({v0})"),),
+    "Log": (("1/{0}", "1/{v0}"),),
+    "Sqrt": (("1/(2 sqrt({0}))", "1/(2 sqrt({v0}))"),),
+    "Abs": (("sign({0})", None),),
+    "Sin": (("cos({0})", "cos({v0})"),),
+    "Cos": (("-sin({0})", "-sin({v0})"),),
+    "Sigmoid": (("sigma({0})(1 - sigma({0}))", "{vo}(1 - {vo})"),),
+    "Tanh": (("1 - tanh({0})^2", "1 - {vo}^2"),),
+    "Relu": (("[{0} > 0]", None),),
+    "Sum": (("1", None),),
+    "Mean": (("1", None),),
+}
+
+# Local Jacobians of array nodes, per input, as the vector-Jacobian product they compute.
+JACOBIAN = {
+    "Add": ("upstream (summed over broadcast dims)",) * 2,
+    "Sub": ("upstream (summed over broadcast dims)", "-upstream (summed over broadcast dims)"),
+    "Mul": (
+        "{1} * upstream (summed over broadcast dims)",
+        "{0} * upstream (summed over broadcast dims)",
+    ),
+    "Div": ("upstream / {1}", "-upstream * {0} / {1}^2"),
+    "Pow": ("{1} {0}^({1} - 1) * upstream", "{0}^{1} ln {0} * upstream"),
+    "MatMul": ("upstream @ {1}^T", "{0}^T @ upstream"),
+    "Neg": ("-upstream",),
+    "Exp": ("exp({0}) * upstream",),
+    "Log": ("upstream / {0}",),
+    "Sqrt": ("upstream / (2 sqrt({0}))",),
+    "Abs": ("sign({0}) * upstream",),
+    "Sin": ("cos({0}) * upstream",),
+    "Cos": ("-sin({0}) * upstream",),
+    "Sigmoid": ("sigma({0})(1 - sigma({0})) * upstream",),
+    "Tanh": ("(1 - tanh({0})^2) * upstream",),
+    "Relu": ("[{0} > 0] * upstream",),
+    "LeakyRelu": ("([{0} > 0] + slope [{0} <= 0]) * upstream",),
+    "Sum": ("broadcast(upstream)",),
+    "Mean": ("broadcast(upstream) / n",),
+    "Amax": ("upstream at the largest elements (ties share it)",),
+    "Softmax": ("s * (upstream - sum(upstream * s)), s = softmax({0})",),
+    "LogSoftmax": ("upstream - softmax({0}) * sum(upstream)",),
+    "LogSumExp": ("softmax({0}) * broadcast(upstream)",),
+    "Reshape": ("upstream reshaped back",),
+    "Permute": ("upstream with its axes permuted back",),
+    "Expand": ("upstream summed over the expanded dims",),
+    "GetItem": ("upstream scattered into zeros at the index",),
+    "Linear": ("upstream @ {1}", "upstream^T @ {0}", "upstream summed over the rows"),
+    "Conv2d": (
+        "upstream sent back through {1} (col2im)",
+        "upstream correlated with {0}",
+        "upstream summed over N, H, W",
+    ),
+    "SoftmaxCrossEntropy": ("(softmax({0}) - target) * upstream", "-log softmax({0}) * upstream"),
+    "Maximum": ("[{0} > {1}] * upstream", "[{1} > {0}] * upstream"),
+    "Minimum": ("[{0} < {1}] * upstream", "[{1} < {0}] * upstream"),
+    "Clamp": ("[lo <= {0} <= hi] * upstream",),
+    "Cast": ("upstream cast back",),
+}
+
+MAX_LISTED = 40  # forward lines and array values shown at most
+
+
+class Explanation:
+    """The chain rule for one gradient, as text (``str()`` or ``print``) and as numbers.
+
+    ``value``: the gradient found by adding up the paths; ``autodiff``: ``ds.grad``'s;
+    ``equal``: whether they agree; ``paths``: each path as a list of node names.
+    """
+
+    def __init__(self, text: str, value, autodiff, paths: list, loss_name: str, wrt_name: str):
+        self.text = text
+        self.value = value
+        self.autodiff = autodiff
+        self.paths = paths
+        self.loss_name = loss_name
+        self.wrt_name = wrt_name
+
+    @property
+    def equal(self) -> bool:
+        return _close(self.value, self.autodiff)
+
+    def __str__(self) -> str:
+        return self.text
+
+    __repr__ = __str__
+
+
+def _close(a, b) -> bool:
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-5, atol=1e-7, equal_nan=True))
+
+
+def _num(value) -> str:
+    return fmt(np.asarray(value).reshape(()), 6)
+
+
+def _paren(value) -> str:
+    """A number for a product: negatives in parentheses."""
+    s = _num(value)
+    return f"({s})" if s.startswith("-") else s
+
+
+def _exponent(ctx) -> float | None:
+    """The constant exponent of a Pow node, if it has one."""
+    if ctx.name != "Pow" or len(ctx.inputs) < 2:
+        return None
+    b = ctx.inputs[1]
+    arr = b.data if isinstance(b, Tensor) else np.asarray(b)
+    if arr.size == 1 and not (isinstance(b, Tensor) and b.requires_grad):
+        return float(arr.reshape(()))
+    return None
+
+
+def _default_name(ctx) -> str:
+    if _exponent(ctx) == 2:
+        return "square"
+    return DEFAULT_NAMES.get(ctx.name, ctx.name.lower())
+
+
+def _arg_names(ctx, names: dict) -> list:
+    out = []
+    for inp in ctx.inputs:
+        if isinstance(inp, Tensor):
+            out.append(names[id(inp)])
+        elif inp is None:
+            out.append("None")
+        else:
+            out.append("const")
+    return out
+
+
+def _scalar_form(ctx, pos: int, arg_names: list, out_value) -> tuple[str | None, str | None]:
+    """(symbolic, with values) local derivative of a one-number edge, None where unknown."""
+    forms = SCALAR.get(ctx.name)
+    if forms is None or pos >= len(forms):
+        return None, None
+    values = {}
+    for i, inp in enumerate(ctx.inputs):
+        if isinstance(inp, Tensor) and inp.data.size == 1:
+            values[f"v{i}"] = _paren(inp.data)
+    values["vo"] = _paren(out_value)
+    if ctx.name == "Pow" and pos == 0 and _exponent(ctx) == 2:
+        symbolic, filled = "2 {0}", "2{v0}"
+    else:
+        symbolic, filled = forms[pos]
+    symbolic = symbolic.format(*arg_names)
+    try:
+        filled = filled.format(**values) if filled else None
+    except KeyError:
+        filled = None
+    return symbolic, filled
+
+
+def _jacobian_form(ctx, pos: int, arg_names: list) -> str:
+    if ctx.name == "Pow" and pos == 0 and _exponent(ctx) == 2:
+        return f"2 {arg_names[0]} * upstream"
+    forms = JACOBIAN.get(ctx.name)
+    if forms is None or pos >= len(forms):
+        return f"{ctx.name}.backward(upstream) for input {pos}"
+    return forms[pos].format(*arg_names)
+
+
+def _forward_text(ctx, arg_names: list) -> str:
+    args = [a for a in arg_names if a != "None"]
+    template = FORWARD.get(ctx.name)
+    if template is not None and len(args) >= template.count("{"):
+        return template.format(*args)
+    return f"{_default_name(ctx)}({', '.join(args)})"
+
+
+def _value_text(array) -> str:
+    a = np.asarray(array)
+    if a.size == 1:
+        return _num(a)
+    return f"{shape_text(a.shape)}: {summary(a, 6)}"
+
+
+def _vjp(ctx, upstream: np.ndarray) -> tuple:
+    """The op's backward rule applied to ``upstream``: one gradient per input (or None)."""
+    with no_grad():
+        return _check_rule(ctx, ctx.fn.backward(ctx, upstream))
+
+
+def explain(loss: Tensor, wrt: Tensor, names=None, max_paths: int = 16) -> Explanation:
+    """The chain rule for d(loss)/d(wrt), path by path, checked against autodiff.
+
+    ``names`` names tensors: ``{'w': w, 'b': b, 'x': x}`` (or a Module, for its
+    parameters); the loss is called J unless named. Other nodes are named after their op:
+    mul, add, minus (Sub), square (Pow with exponent 2), sum, ... Call it before
+    ``loss.backward()`` (or after ``backward(retain_graph=True)``).
+    """
+    if not isinstance(loss, Tensor) or not isinstance(wrt, Tensor):
+        raise TypeError("explain(loss, wrt=tensor): both must be Tensors")
+    if loss.data.size != 1:
+        raise ValueError(
+            f"explain: the loss must be one number, this one has shape {loss.shape}; reduce "
+            f"it first, e.g. loss.sum()"
+        )
+    if not wrt.requires_grad:
+        raise ValueError("explain: wrt does not require grad, so the loss has no gradient for it")
+    cap = capture(loss)
+    T = cap.tensors
+    n = len(T)
+    if id(wrt) not in cap.index:
+        raise ValueError("explain: wrt is not in the graph that computed the loss")
+    w, L = cap.index[id(wrt)], n - 1
+
+    # Edges that carry gradient, per op node: (argument position, input node).
+    inputs_of: list = [[] for _ in T]
+    for a, b, pos in cap.edges:
+        if T[b]._ctx.needs_input_grad[pos]:
+            inputs_of[b].append((pos, a))
+    count = [0] * n  # paths from each node down to wrt
+    count[w] = 1
+    for i in range(n):  # topological order: inputs first
+        if i != w:
+            count[i] = sum(count[a] for _, a in inputs_of[i])
+    if count[L] == 0:
+        raise ValueError("explain: the loss does not depend on wrt (no path between them)")
+
+    user = name_map(names)
+    names_of = _node_names(cap, user, wrt)
+    J = user.get(id(loss), "J")
+    if w == L:  # the loss is wrt itself
+        X = names_of[id(wrt)]
+        text = f"d{J}/d{X} = 1: the loss is {X} itself, so there is no edge to walk."
+        one = np.ones_like(loss.data)
+        return Explanation(text, one, one.copy(), [[J, X]], J, X)
+    if T[L]._ctx is not None:
+        names_of[id(loss)] = _default_name(T[L]._ctx)
+    node = [names_of[id(t)] for t in T]
+    X = node[w]
+    args = [_arg_names(t._ctx, names_of) if t._ctx is not None else [] for t in T]
+
+    # Gradients from the loss down, only along paths to wrt: dJ/d(node) at every node on
+    # them, and each edge's term dJ/d(out) * d(out)/d(in).
+    up = {L: np.ones_like(T[L].data)}
+    term = {}
+    for b in range(n - 1, -1, -1):
+        if b == w or b not in up or T[b]._ctx is None:
+            continue
+        grads = _vjp(T[b]._ctx, up[b])
+        for pos, a in inputs_of[b]:
+            if count[a] and grads[pos] is not None:
+                term[(b, pos)] = grads[pos]
+                up[a] = up[a] + grads[pos] if a in up else grads[pos]
+    value = up[w]
+    autodiff = autodiff_grad(loss, [wrt], retain_graph=True)[0].data
+
+    paths = _paths(inputs_of, count, L, w, max_paths)
+    on_path_edges = [(b, pos, a) for b in range(n) for pos, a in inputs_of[b] if (b, pos) in term]
+    in_paths = {}  # edge -> where it first appears in the listed paths, for the listing order
+    for path in paths:
+        for e in path:
+            in_paths.setdefault(e, len(in_paths))
+    listing = sorted(on_path_edges, key=lambda e: (in_paths.get(e, len(in_paths)), -e[0]))
+
+    lines = [
+        f"The chain rule for d{J}/d{X}: {count[L]} path{'s' if count[L] != 1 else ''} "
+        f"from the loss {J} (= {node[L]}) down to {X}.",
+        "",
+        "Forward pass (the values each local derivative is evaluated at):",
+    ]
+    lines += _forward_lines(T, node, args, count, cap.index)
+    lines += ["", "Local derivative of each edge on the paths:"]
+    if T[L]._ctx is not None and J != node[L]:
+        lines.append(f"  d{J}/d{node[L]} = 1   ({J} is {node[L]})")
+    for b, pos, a in listing:
+        lines.append("  " + _edge_line(T, node, args, b, pos, a))
+
+    path_values = []
+    for k, path in enumerate(paths, 1):
+        lines.append("")
+        chain = " <- ".join([J] + [node[b] for b, _, _ in path] + [X])
+        via = [f"input {pos + 1} of {node[b]}" for b, pos, a in path if _repeated(T, b, a)]
+        chain += f"  (through {', '.join(via)})" if via else ""
+        lines.append(f"Path {k} of {count[L]}: {chain}")
+        pv, path_lines = _path_lines(T, node, args, path, J, X)
+        path_values.append(pv)
+        lines += path_lines
+    if count[L] > len(paths):
+        lines.append(f"... {count[L] - len(paths)} more paths not listed (max_paths={max_paths})")
+
+    uses: dict = {}  # node -> the on-path edges that use it
+    for b, pos, a in on_path_edges:
+        uses.setdefault(a, []).append((b, pos))
+    meets = sorted((a for a, u in uses.items() if len(u) > 1), reverse=True)
+    if meets:
+        lines += ["", "Where paths meet (a value used more than once), their gradients add up:"]
+        for a in meets:
+            lines += _meet_lines(node, J, a, uses[a], term, up)
+
+    lines.append("")
+    if len(paths) > 1 and len(paths) == count[L]:
+        total = " + ".join(
+            _paren(v) if np.asarray(v).size == 1 else f"[{_value_text(v)}]" for v in path_values
+        )
+        lines.append(f"Sum over the {len(paths)} paths: d{J}/d{X} = {total}")
+    lines.append(f"d{J}/d{X} = {_value_text(value)}")
+    if value.size > 1 and value.size <= MAX_LISTED:
+        lines.append(np.array2string(value, precision=6, separator=", "))
+    verdict = "equal" if _close(value, autodiff) else "NOT EQUAL"
+    if value.size == 1:
+        lines.append(f"autodiff (ds.grad) gives d{J}/d{X} = {_num(autodiff)}: {verdict}")
+    else:
+        diff = float(np.max(np.abs(np.asarray(value, np.float64) - autodiff)))
+        lines.append(
+            f"autodiff (ds.grad) gives d{J}/d{X} of {shape_text(autodiff.shape)}, "
+            f"max |difference| {fmt(diff, 3)}: {verdict}"
+        )
+    named_paths = [[J] + [node[b] for b, _, _ in p] + [X] for p in paths]
+    return Explanation("\n".join(lines), value, autodiff, named_paths, J, X)
+
+
+def _node_names(cap, user: dict, wrt: Tensor) -> dict:
+    """id(tensor) -> a readable name: the user's, a parameter's, or one made from the op."""
+    param_names, _ = module_names(cap)
+    out, taken = {}, {}
+    for t in cap.tensors:
+        name = user.get(id(t))
+        if name is None and t._ctx is None:
+            name = param_names.get(id(t))
+        if name is None:
+            if t._ctx is not None:
+                base = _default_name(t._ctx)
+            elif t is wrt:
+                base = "wrt"
+            elif t.data.size == 1 and not t.requires_grad:
+                name = _num(t.data)  # a constant: its value is its name
+                base = None
+            else:
+                base = "param" if t.requires_grad else "input"
+            if name is None:
+                k = taken[base] = taken.get(base, 0) + 1
+                name = base if k == 1 else f"{base}{k}"
+        out[id(t)] = name
+    return out
+
+
+def _paths(inputs_of, count, L: int, w: int, limit: int) -> list:
+    """Paths from the loss to wrt as lists of edges (out node, position, in node), in order."""
+    paths = []
+    stack = [(L, [])]
+    while stack and len(paths) < limit:
+        i, edges = stack.pop()
+        if i == w:
+            paths.append(edges)
+            continue
+        for pos, a in reversed(inputs_of[i]):
+            if count[a]:
+                stack.append((a, edges + [(i, pos, a)]))
+    return paths
+
+
+def _forward_lines(T, node, args, count, index) -> list:
+    on = [i for i in range(len(T)) if count[i] and T[i]._ctx is not None]
+    on_set = set(on)
+    operands = []  # inputs of the ops on the paths that are not on them themselves
+    for i in on:
+        for inp in T[i]._ctx.inputs:
+            if isinstance(inp, Tensor) and index[id(inp)] not in on_set:
+                operands.append(inp)
+    lines, seen = [], set()
+    for t in operands:
+        name = node[index[id(t)]]
+        if id(t) in seen or (t.data.size == 1 and name == _num(t.data)):
+            continue  # constants are named by their value already
+        seen.add(id(t))
+        lines.append(f"  {name} = {_value_text(t.data)}")
+    for i in on:
+        lines.append(
+            f"  {node[i]} = {_forward_text(T[i]._ctx, args[i])} = {_value_text(T[i].data)}"
+        )
+    if len(lines) > MAX_LISTED:
+        lines = lines[: MAX_LISTED // 2] + ["  ..."] + lines[-MAX_LISTED // 2 :]
+    return lines
+
+
+def _is_scalar_edge(T, b: int, a: int) -> bool:
+    return T[b].data.size == 1 and T[a].data.size == 1
+
+
+def _local_number(T, b: int, pos: int):
+    ctx = T[b]._ctx
+    return _vjp(ctx, np.ones_like(T[b].data))[pos]
+
+
+def _repeated(T, b: int, a: int) -> bool:
+    """Whether node a is more than one input of op b (x * x): its edges need telling apart."""
+    return sum(1 for inp in T[b]._ctx.inputs if inp is T[a]) > 1
+
+
+def _edge_label(T, node, b: int, pos: int, a: int) -> str:
+    label = f"d{node[b]}/d{node[a]}"
+    return label + f" (input {pos + 1})" if _repeated(T, b, a) else label
+
+
+def _edge_line(T, node, args, b: int, pos: int, a: int) -> str:
+    ctx = T[b]._ctx
+    head = _edge_label(T, node, b, pos, a)
+    if _is_scalar_edge(T, b, a):
+        number = _num(_local_number(T, b, pos))
+        symbolic, filled = _scalar_form(ctx, pos, args[b], T[b].data)
+        parts = [head]
+        for p in (symbolic, filled):
+            if p and p not in parts and p.strip("()") != number:
+                parts.append(p)
+        return " = ".join(parts + [number])
+    return (
+        f"{head}: {_jacobian_form(ctx, pos, args[b])}   "
+        f"[{node[a]} {shape_text(T[a].shape)} -> {node[b]} {shape_text(T[b].shape)}]"
+    )
+
+
+def _path_lines(T, node, args, path: list, J: str, X: str):
+    """(this path's gradient, the lines showing it)."""
+    factors = [f"d{J}/d{node[path[0][0]]}"] if path and node[path[0][0]] != J else []
+    factors += [f"d{node[b]}/d{node[a]}" for b, _, a in path]
+    head = f"  d{J}/d{X} = " + " * ".join(factors or ["1"])
+    if all(_is_scalar_edge(T, b, a) for b, _, a in path):
+        numbers, shown = [], []
+        for b, pos, _ in path:
+            v = float(np.asarray(_local_number(T, b, pos)).reshape(()))
+            numbers.append(v)
+            _, filled = _scalar_form(T[b]._ctx, pos, args[b], T[b].data)
+            short = filled is not None and len(filled) <= 24 and filled.strip("()") != _num(v)
+            shown.append(filled if short else _paren(v))
+        product = np.prod(numbers) if numbers else 1.0
+        pad = " " * len(f"  d{J}/d{X} ")
+        lines = [head]
+        if len(factors) > len(path):  # the first factor, dJ/d(loss node), is 1
+            shown = ["1"] + shown
+        lines.append(f"{pad}= " + " * ".join(shown or ["1"]))
+        lines.append(f"{pad}= {_num(product)}")
+        return np.asarray(product), lines
+    lines = [head, "    from the loss down, each edge applied to the gradient so far (upstream):"]
+    upstream = np.ones_like(T[path[0][0]].data)
+    width = max(len(_edge_label(T, node, b, pos, a)) for b, pos, a in path)
+    for b, pos, a in path:
+        ctx = T[b]._ctx
+        upstream = _vjp(ctx, upstream)[pos]
+        label = _edge_label(T, node, b, pos, a).ljust(width)
+        if _is_scalar_edge(T, b, a):
+            form = f"times {_num(_local_number(T, b, pos))}"
+        else:
+            form = _jacobian_form(ctx, pos, args[b])
+        lines.append(f"      {label} : {form}  ->  {_value_text(upstream)}")
+    lines.append(f"    = {_value_text(upstream)}")
+    return upstream, lines
+
+
+def _meet_lines(node, J: str, a: int, uses: list, term: dict, up: dict) -> list:
+    head = f"  d{J}/d{node[a]} = " + " + ".join(
+        f"d{J}/d{node[b]} * d{node[b]}/d{node[a]}" for b, _ in uses
+    )
+    parts = []
+    for b, pos in uses:
+        t = term[(b, pos)]
+        parts.append(_paren(t) if t.size == 1 else f"[{_value_text(t)}]")
+    pad = " " * len(f"  d{J}/d{node[a]} ")
+    return [head, f"{pad}= " + " + ".join(parts), f"{pad}= {_value_text(up[a])}"]

@@ -1,0 +1,461 @@
+"""Computation graphs drawn: the tensors behind a result, as Graphviz DOT text, SVG or PNG.
+
+>>> w = ds.tensor(0.5, requires_grad=True)
+>>> J = ((w * 3.0 - 1.0) ** 2).sum()
+>>> g = ds.viz.graph(J)            # capture the graph before J.backward()
+>>> J.backward()
+>>> print(g.source)                # DOT text, now with the gradients
+>>> g.render("graph.svg")          # needs Graphviz's `dot` program
+
+Nodes are tensors. An op node shows the Function that made it; leaves are parameters
+(tensors that require grad) or inputs (tensors that do not). Edges run from each input
+of an op to its output.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..io import atomic_write
+from ..tensor import Tensor
+
+__all__ = ["Graph", "GraphvizNotFoundError", "graph"]
+
+INSTALL_GRAPHVIZ = (
+    "Install Graphviz, which provides `dot`: on Debian/Ubuntu `sudo apt-get install graphviz`, "
+    "on macOS `brew install graphviz`, with conda `conda install graphviz`"
+)
+
+# How each kind of node looks: (Graphviz shape, fill colour).
+STYLES = {
+    "op": ("box", "#dbe7f5"),
+    "module": ("box3d", "#e6dcf2"),
+    "parameter": ("box", "#fde3bf"),
+    "input": ("ellipse", "#dcefd9"),
+}
+OUTPUT_FILL = "#f8d0cc"
+FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
+
+
+class GraphvizNotFoundError(RuntimeError):
+    """Graphviz's ``dot`` program is needed to draw DOT text and is not installed."""
+
+
+# ---- capturing the graph ---------------------------------------------------------------
+
+
+@dataclass
+class Captured:
+    """The graph behind one tensor at the time it was captured.
+
+    ``tensors`` in topological order (inputs before the ops that use them); ``edges`` as
+    ``(input index, output index, argument position)``.
+    """
+
+    tensors: list
+    edges: list
+    index: dict  # id(tensor) -> position in tensors
+
+
+def capture(output: Tensor) -> Captured:
+    """Walk the graph behind ``output`` (iteratively, so any depth is fine)."""
+    if not isinstance(output, Tensor):
+        raise TypeError(f"expected a Tensor, got {type(output).__name__}")
+    order: list = []
+    seen: set = set()
+    stack = [(output, False)]
+    while stack:
+        t, expanded = stack.pop()
+        if expanded:
+            order.append(t)
+            continue
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        stack.append((t, True))
+        ctx = t._ctx
+        if ctx is None:
+            continue
+        if ctx.freed:
+            raise RuntimeError(
+                f"the graph behind '{ctx.name}' was freed by backward(); capture it first "
+                f"(call ds.viz.graph / ds.viz.explain before loss.backward()) or call "
+                f"backward(retain_graph=True)"
+            )
+        for inp in reversed(ctx.inputs):  # reversed: inputs come out in argument order
+            if isinstance(inp, Tensor) and id(inp) not in seen:
+                stack.append((inp, False))
+    index = {id(t): i for i, t in enumerate(order)}
+    edges = []
+    for i, t in enumerate(order):
+        if t._ctx is not None:
+            for pos, inp in enumerate(t._ctx.inputs):
+                if isinstance(inp, Tensor):
+                    edges.append((index[id(inp)], i, pos))
+    return Captured(order, edges, index)
+
+
+def scope_chain(ctx) -> list:
+    """The module calls an op ran inside, innermost first: ``[(module, enclosing), ...]``."""
+    chain = []
+    scope = getattr(ctx, "scope", None)
+    while scope is not None:
+        chain.append(scope)
+        scope = scope[1]
+    return chain
+
+
+def name_map(names) -> dict:
+    """id(tensor) -> name from a dict (either way round) or a Module's named parameters."""
+    if names is None:
+        return {}
+    if hasattr(names, "named_parameters"):
+        return {id(p): n for n, p in names.named_parameters()}
+    out = {}
+    for k, v in dict(names).items():
+        if isinstance(k, str) and isinstance(v, Tensor):
+            out[id(v)] = k
+        elif isinstance(k, Tensor) and isinstance(v, str):
+            out[id(k)] = v
+        else:
+            raise TypeError(
+                "names: give a dict from name to tensor (names={'w': w, 'b': b}) or a Module"
+            )
+    return out
+
+
+def module_names(captured: Captured) -> tuple[dict, dict]:
+    """(id(parameter) -> dotted name, id(module) -> dotted name) from the modules ops ran in."""
+    param_names: dict = {}
+    mod_names: dict = {}
+    roots: dict = {}
+    for t in captured.tensors:
+        if t._ctx is not None:
+            chain = scope_chain(t._ctx)
+            if chain:
+                root = chain[-1][0]
+                roots[id(root)] = root
+    for root in roots.values():
+        for n, m in root.named_modules():
+            mod_names.setdefault(id(m), n)
+        for n, p in root.named_parameters():
+            param_names.setdefault(id(p), n)
+    return param_names, mod_names
+
+
+# ---- describing values -------------------------------------------------------------------
+
+
+def fmt(value: float, digits: int = 4) -> str:
+    """A number, short: 1.5, -0.0312, 1.2e+05."""
+    return f"{float(value):.{digits}g}"
+
+
+def shape_text(shape: tuple) -> str:
+    return "scalar" if shape == () else f"shape {tuple(shape)}"
+
+
+def summary(array: np.ndarray, digits: int = 4) -> str:
+    """The value of a one-element array, or min / mean / max of a larger one."""
+    a = np.asarray(array)
+    if a.size == 0:
+        return "empty"
+    if a.dtype.kind == "b":
+        a = a.astype(np.int64)
+    if a.size == 1:
+        return fmt(a.reshape(()), digits)
+    a = a.astype(np.float64)
+    return (
+        f"min {fmt(np.min(a), digits)}, mean {fmt(np.mean(a), digits)}, "
+        f"max {fmt(np.max(a), digits)}"
+    )
+
+
+# ---- the drawn graph ----------------------------------------------------------------------
+
+
+@dataclass
+class Node:
+    """One drawn node: a tensor, or a module call standing for the ops inside it."""
+
+    key: str  # the DOT identifier
+    kind: str  # 'op', 'module', 'parameter' or 'input'
+    title: str
+    shape: tuple
+    value: str  # summary of the value when captured
+    tensor: Tensor | None = None  # read for .grad when the DOT text is written
+    op: str | None = None  # the Function's name (op nodes)
+    is_output: bool = False
+    parts: list = field(default_factory=list)  # folded parameters of a module node
+    hidden_inputs: int = 0  # inputs beyond the depth limit
+
+    def label(self) -> str:
+        shape = shape_text(self.shape) if self.shape is not None else ""
+        lines = [self.title, shape, self.value]
+        lines += self.parts
+        if self.tensor is not None and self.tensor.grad is not None:
+            lines.append("grad " + summary(self.tensor.grad.data))
+        if self.hidden_inputs:
+            s = "s" if self.hidden_inputs > 1 else ""
+            lines.append(f"... {self.hidden_inputs} input{s} not drawn")
+        return "\n".join(line for line in lines if line)
+
+
+def _quote(text: str) -> str:
+    """A DOT string literal: quotes and backslashes escaped, newlines as centred breaks."""
+    text = text.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + text.replace("\n", "\\n") + '"'
+
+
+class Graph:
+    """A captured computation graph: ``.source`` is DOT text, ``.render(path)`` draws it.
+
+    The values are those at capture time; the gradients are read when the text is made,
+    so a graph captured before ``backward()`` shows them afterwards.
+    """
+
+    def __init__(self, nodes: list, edges: list):
+        self.nodes = nodes
+        self.edges = edges  # (from key, to key)
+
+    @property
+    def source(self) -> str:
+        """The Graphviz DOT text of the graph."""
+        lines = [
+            "digraph descent {",
+            '  graph [rankdir=LR, fontname="Helvetica", nodesep=0.25, ranksep=0.35];',
+            '  node [fontname="Helvetica", fontsize=10, style="filled"];',
+            '  edge [color="#555555", arrowsize=0.7];',
+        ]
+        for n in self.nodes:
+            shape, fill = STYLES[n.kind]
+            attrs = [f"label={_quote(n.label())}", f"shape={shape}", f'class="{n.kind}"']
+            style = "filled,rounded" if n.kind == "op" else "filled"
+            if n.is_output:
+                fill = OUTPUT_FILL
+                style += ",bold"
+                attrs.append("peripheries=2")
+            attrs += [f'style="{style}"', f'fillcolor="{fill}"']
+            lines.append(f"  {n.key} [{', '.join(attrs)}];")
+        for a, b in self.edges:
+            lines.append(f"  {a} -> {b};")
+        lines.append("}")
+        return "\n".join(lines) + "\n"
+
+    def __str__(self) -> str:
+        return self.source
+
+    def __repr__(self) -> str:
+        return (
+            f"<Graph: {len(self.nodes)} nodes, {len(self.edges)} edges; .source is the DOT "
+            f"text, .render('graph.svg') draws it>"
+        )
+
+    def pipe(self, format: str = "svg") -> bytes:  # noqa: A002 - Graphviz's word
+        """The graph drawn by ``dot`` in ``format`` ('svg', 'png' or 'pdf'), as bytes."""
+        dot = shutil.which("dot")
+        if dot is None:
+            raise GraphvizNotFoundError(
+                f"cannot draw the graph: Graphviz's `dot` program is not on PATH. "
+                f"{INSTALL_GRAPHVIZ}. The DOT text is always available as graph.source."
+            )
+        result = subprocess.run(
+            [dot, f"-T{format}"], input=self.source.encode("utf-8"), capture_output=True
+        )
+        if result.returncode != 0:
+            message = result.stderr.decode("utf-8", "replace").strip()
+            raise RuntimeError(f"dot failed (exit {result.returncode}): {message}")
+        return result.stdout
+
+    def render(self, path, format: str | None = None) -> Path:  # noqa: A002 - Graphviz's word
+        """Draw the graph into ``path``: SVG, PNG or PDF by its extension; .dot/.gv is DOT text."""
+        path = Path(path)
+        suffix = path.suffix.lower()
+        if format is None and suffix in (".dot", ".gv"):
+            return atomic_write(path, self.source)
+        fmt_name = format or FORMATS.get(suffix)
+        if fmt_name is None:
+            raise ValueError(
+                f"render: cannot tell the format from {path.name!r}; use a .svg, .png, .pdf "
+                f"or .dot file name, or pass format='svg'"
+            )
+        return atomic_write(path, self.pipe(fmt_name))
+
+    def _repr_svg_(self):  # drawn inline in Jupyter when `dot` is installed
+        if shutil.which("dot") is None:
+            return None
+        return self.pipe("svg").decode("utf-8")
+
+
+# ---- building the drawn graph --------------------------------------------------------------
+
+
+def _group_of(ctx, collapse) -> tuple | None:
+    """The module call an op is drawn inside when collapsing, or None to draw it alone."""
+    chain = scope_chain(ctx)
+    if not chain:
+        return None
+    if collapse is True:
+        innermost = chain[0]
+        has_children = next(innermost[0].children(), None) is not None
+        return None if has_children else innermost
+    level = int(collapse)  # 1: the root module's children, 2: theirs, ...
+    return chain[-1 - level] if len(chain) > level else None
+
+
+def graph(tensor: Tensor, depth: int | None = None, collapse=False, names=None) -> Graph:
+    """The computation graph that produced ``tensor``, captured now.
+
+    - ``depth``: draw only nodes at most this many edges back from ``tensor``.
+    - ``collapse=True``: draw each innermost module (a layer: Linear, ReLU, Conv2d ...) as
+      one node holding its parameters; ``collapse=k`` collapses the modules k levels down
+      the tree instead (1: the model's children).
+    - ``names``: ``{'w': w, 'x': x}`` or a Module, to name tensors.
+
+    Call it before ``backward()``: it keeps the intermediate gradients
+    (``retain_grad``) and the graph's tensors, and backward frees the graph.
+    """
+    if depth is not None and depth < 0:
+        raise ValueError(f"graph: depth must be >= 0 or None, got {depth}")
+    cap = capture(tensor)
+    user_names = name_map(names)
+    param_names, mod_names = module_names(cap)
+    tensors = cap.tensors
+    out_i = len(tensors) - 1  # the output comes last in topological order
+
+    consumers: list = [[] for _ in tensors]
+    for a, b, _ in cap.edges:
+        consumers[a].append(b)
+
+    # Each tensor's representative: its own node, or the module call it is collapsed into.
+    group: list = [None] * len(tensors)
+    if collapse:
+        for i, t in enumerate(tensors):
+            if t._ctx is not None and id(t) not in user_names:
+                group[i] = _group_of(t._ctx, collapse)
+        for i, t in enumerate(tensors):  # fold leaves used only inside one module call
+            if t._ctx is None and consumers[i] and id(t) not in user_names:
+                owners = {id(group[c]) if group[c] is not None else None for c in consumers[i]}
+                foldable = t.requires_grad or t.data.size == 1
+                if foldable and len(owners) == 1 and group[consumers[i][0]] is not None:
+                    group[i] = group[consumers[i][0]]
+
+    nodes: dict = {}  # key -> Node, in topological order
+    rep: list = [None] * len(tensors)
+    group_keys: dict = {}
+    group_members: dict = {}
+    for i, t in enumerate(tensors):
+        g = group[i]
+        if g is None:
+            key = f"n{i}"
+            nodes[key] = _tensor_node(key, t, user_names, param_names, i == out_i)
+            if t._ctx is not None and t.requires_grad:
+                t.retain_grad()  # so the drawing shows its gradient after backward
+        else:
+            key = group_keys.get(id(g))
+            if key is None:
+                key = group_keys[id(g)] = f"m{len(group_keys)}"
+                nodes[key] = None  # filled in below, once every member is known
+                group_members[key] = (g, [])
+            group_members[key][1].append(i)
+        rep[i] = key
+    for key, (g, members) in group_members.items():
+        nodes[key] = _module_node(
+            key, g, members, tensors, consumers, rep, out_i, mod_names, param_names
+        )
+
+    edges: list = []
+    seen_edges: set = set()
+    for a, b, _ in cap.edges:
+        e = (rep[a], rep[b])
+        if e[0] != e[1] and e not in seen_edges:
+            seen_edges.add(e)
+            edges.append(e)
+
+    if depth is not None:
+        nodes, edges = _limit_depth(nodes, edges, rep[out_i], depth)
+    return Graph(list(nodes.values()), edges)
+
+
+def _tensor_node(key, t: Tensor, user_names, param_names, is_output: bool) -> Node:
+    name = user_names.get(id(t)) or param_names.get(id(t))
+    if t._ctx is not None:
+        kind, op = "op", t._ctx.name
+        title = f"{name} = {op}" if name else op
+    elif t.requires_grad:
+        kind, op = "parameter", None
+        title = f"parameter {name}" if name else "parameter"
+    else:
+        kind, op = "input", None
+        title = name or ("constant" if t.data.size == 1 else "input")
+    if is_output:
+        title += "  (loss)" if t.data.size == 1 else "  (output)"
+    value = ("value " if t.data.size == 1 else "") + summary(t.data)
+    return Node(key, kind, title, t.shape, value, tensor=t, op=op, is_output=is_output)
+
+
+def _module_node(key, g, members, tensors, consumers, rep, out_i, mod_names, param_names):
+    module = g[0]
+    name = mod_names.get(id(module), "")
+    title = f"{name}: {type(module).__name__}" if name else type(module).__name__
+    member_set = set(members)
+    outputs = [
+        i
+        for i in members
+        if tensors[i]._ctx is not None
+        and (i == out_i or any(rep[c] != key for c in consumers[i]) or not consumers[i])
+    ]
+    parts = []
+    for i in members:
+        t = tensors[i]
+        if t._ctx is None and t.requires_grad:
+            pname = param_names.get(id(t), "parameter")
+            if name and pname.startswith(name + "."):
+                pname = pname[len(name) + 1 :]
+            parts.append(f"{pname} {tuple(t.shape)}")
+    ops = [tensors[i]._ctx.name for i in members if tensors[i]._ctx is not None]
+    if len(ops) > 1:
+        parts.append("ops: " + ", ".join(ops))
+    is_output = out_i in member_set
+    if is_output:
+        title += "  (loss)" if tensors[out_i].data.size == 1 else "  (output)"
+    if len(outputs) == 1:
+        t = tensors[outputs[0]]
+        if t.requires_grad:
+            t.retain_grad()
+        return Node(
+            key, "module", title, t.shape, summary(t.data), tensor=t, is_output=is_output,
+            parts=parts,
+        )  # fmt: skip
+    return Node(
+        key, "module", title, None, f"{len(outputs)} outputs", is_output=is_output, parts=parts
+    )
+
+
+def _limit_depth(nodes: dict, edges: list, out_key: str, depth: int):
+    """Keep the nodes within ``depth`` edges of the output; count the inputs left out."""
+    inputs_of: dict = {k: [] for k in nodes}
+    for a, b in edges:
+        inputs_of[b].append(a)
+    dist = {out_key: 0}
+    frontier = [out_key]
+    while frontier:
+        nxt = []
+        for k in frontier:
+            for a in inputs_of[k]:
+                if a not in dist:
+                    dist[a] = dist[k] + 1
+                    nxt.append(a)
+        frontier = nxt
+    keep = {k for k, d in dist.items() if d <= depth}
+    kept = {}
+    for k, n in nodes.items():
+        if k in keep:
+            n.hidden_inputs = len({a for a in inputs_of[k] if a not in keep})
+            kept[k] = n
+    return kept, [(a, b) for a, b in edges if a in keep and b in keep]
