@@ -8,7 +8,7 @@
 tensor(7.)
 """
 
-from . import autograd, data, datasets, nn, optim, train, viz
+from . import autograd, data, datasets, models, nn, optim, train, viz
 from .autograd import enable_grad, grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck, numerical_grad
 from .io import load, save
@@ -82,7 +82,7 @@ __all__ = [
     "arange", "eye", "manual_seed", "get_rng_state", "set_rng_state",
     "float32", "float64", "int64", "int32", "bool_",
     "no_grad", "enable_grad", "is_grad_enabled", "grad", "autograd", "nn", "optim", "data",
-    "train", "save", "load", "datasets", "viz",
+    "train", "save", "load", "datasets", "viz", "models",
     "gradcheck", "numerical_grad", "GradcheckError",
     "exp", "log", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu", "clamp", "clip",
     "pow", "maximum", "minimum", "where",

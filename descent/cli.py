@@ -1,4 +1,4 @@
-"""The ``descent`` command: demo, train, lesson, gradcheck."""
+"""The ``descent`` command: demo, train, lesson, explain, gradcheck, bench."""
 
 from __future__ import annotations
 
@@ -111,6 +111,33 @@ def cmd_lesson(args) -> int:
         print(json.dumps(lesson.to_dict(), indent=1))
     else:
         print(lesson.render(), end="")
+    if args.plot:
+        if not lesson.figures:
+            print(f"descent lesson: {args.name} has no pictures", file=sys.stderr)
+        for path in lesson.plot(args.plot):
+            print(f"wrote {path}", file=sys.stderr if args.json else sys.stdout)
+    return 0
+
+
+EXPLAINED = ("secret-number", "gravity", "linear-regression", "logistic-regression", "backprop")
+
+
+def cmd_explain(args) -> int:
+    from . import lessons
+
+    try:
+        lesson = lessons.run(args.lesson)
+    except KeyError as e:
+        print(f"descent explain: {e.args[0]}", file=sys.stderr)
+        return 2
+    if lesson.explain is None:
+        print(
+            f"descent explain: lesson {args.lesson!r} has no chain-rule walk-through; "
+            f"try one of {', '.join(EXPLAINED)}",
+            file=sys.stderr,
+        )
+        return 2
+    print(lesson.explain())
     return 0
 
 
@@ -180,7 +207,12 @@ def main(argv=None) -> int:
     p.add_argument("name", nargs="?", help="the lesson (see --list)")
     p.add_argument("--list", action="store_true", help="list the lessons")
     p.add_argument("--json", action="store_true", help="print the lesson as JSON")
+    p.add_argument("--plot", metavar="DIR", help="also write the lesson's pictures (PNG) here")
     p.set_defaults(handler=cmd_lesson)
+
+    p = sub.add_parser("explain", help="walk the chain rule of a lesson's graph, edge by edge")
+    p.add_argument("lesson", help="a lesson with a chain-rule example, e.g. gravity")
+    p.set_defaults(handler=cmd_explain)
 
     p = sub.add_parser("gradcheck", help="check every built-in op's gradient numerically")
     p.add_argument("ops", nargs="*", help="only these ops (names as in the table)")

@@ -24,7 +24,6 @@ import descent.nn.functional as F
 from descent.optable import TABLE
 
 
-
 def _cases():
     for op in TABLE:
         for k, shapes in enumerate(op.shapes):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import viz
 from ..autograd import grad
 from ..nn import functional as F
 from ..tensor import float64, tensor
@@ -64,6 +65,30 @@ def hand_gradients(x, labels, w1, b1, w2, b2, w3, b3) -> dict:
     }
 
 
+def network() -> dict:
+    """The model's tensors, freshly computed: X, the labels, the six parameters, A, Z, the
+    reconstruction Y, the scores S and the losses L_rec, L_ce and L = L_rec + L_ce."""
+    net = {"X": tensor(X, dtype=float64), "labels": tensor(LABELS)}
+    for name, value in zip(PARAMETERS, (W1, B1, W2, B2, W3, B3)):
+        net[name] = tensor(value, dtype=float64, requires_grad=True)
+    net["A"] = net["X"] @ net["W1"] + net["b1"]
+    net["Z"] = net["A"].relu()
+    net["Y"] = net["Z"] @ net["W2"] + net["b2"]
+    net["S"] = net["Z"] @ net["W3"] + net["b3"]
+    net["L_rec"] = 0.5 * ((net["X"] - net["Y"]) ** 2).sum()
+    net["L_ce"] = F.cross_entropy(net["S"], net["labels"], reduction="sum")
+    net["L"] = net["L_rec"] + net["L_ce"]
+    return net
+
+
+def _draw_graph(path) -> None:
+    """The computation graph, drawn after backward: Z's node shows the two heads' sum."""
+    net = network()
+    drawn = viz.graph(net["L"], names=net)  # before backward: it keeps the gradients
+    net["L"].backward()
+    drawn.render(path)
+
+
 def autoencoder_classifier() -> Lesson:
     """An autoencoder with a classifier head: its six gradients by hand and by autodiff."""
     lesson = Lesson(
@@ -76,19 +101,11 @@ def autoencoder_classifier() -> Lesson:
             "L = 1/2 ||X - Y||^2 + CE(C, C_gt), both terms summed over the examples."
         ),
     )
-    x = tensor(X, dtype=float64)
-    labels = tensor(LABELS)
     values = {"W1": W1, "b1": B1, "W2": W2, "b2": B2, "W3": W3, "b3": B3}
-    params = {k: tensor(v, dtype=float64, requires_grad=True) for k, v in values.items()}
-    p = params
-
-    a = x @ p["W1"] + p["b1"]
-    z = a.relu()
-    y = z @ p["W2"] + p["b2"]
-    s = z @ p["W3"] + p["b3"]
-    reconstruction = 0.5 * ((x - y) ** 2).sum()
-    classification = F.cross_entropy(s, labels, reduction="sum")
-    loss = reconstruction + classification
+    net = network()
+    p = {k: net[k] for k in values}
+    x, a, z, y, s = (net[k] for k in ("X", "A", "Z", "Y", "S"))
+    reconstruction, classification, loss = (net[k] for k in ("L_rec", "L_ce", "L"))
     c = F.softmax(s, dim=1)
 
     forward = lesson.table(
@@ -169,6 +186,12 @@ def autoencoder_classifier() -> Lesson:
         autodiff={k: v.tolist() for k, v in auto.items()},
         max_difference=max_diff,
     )
+    lesson.say(
+        "descent lesson autoencoder-classifier --plot DIR draws the computation graph, every "
+        "node with its value and gradient: Z has two arrows out, one to each head (Graphviz's "
+        "dot is needed)."
+    )
+    lesson.figure("autoencoder-classifier-graph.png", _draw_graph)
     return lesson
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import viz
 from ..autograd import grad
 from ..ops.elementwise import sigmoid
 from ..tensor import float64, tensor
@@ -53,6 +54,35 @@ def hand_gradients(x, t, w1, b1, w2, b2) -> dict:
     }
 
 
+def network() -> dict:
+    """The network's tensors, freshly computed: inputs, parameters, Z, H, Y and the loss L."""
+    net = {"X": tensor(X, dtype=float64), "T": tensor(T, dtype=float64)}
+    for name, value in (("W1", W1), ("b1", B1), ("W2", W2), ("b2", B2)):
+        net[name] = tensor(value, dtype=float64, requires_grad=True)
+    net["XW1"] = net["X"] @ net["W1"]
+    net["Z"] = net["XW1"] + net["b1"]
+    net["H"] = sigmoid(net["Z"])
+    net["HW2"] = net["H"] @ net["W2"]
+    net["Y"] = net["HW2"] + net["b2"]
+    net["L"] = 0.5 * ((net["Y"] - net["T"]) ** 2).sum()
+    return net
+
+
+def explain_gradient(wrt: str = "b1"):
+    """dL/db1 (or another parameter's gradient: ``wrt='W2'``) walked edge by edge through
+    the whole network (``descent explain backprop``)."""
+    net = network()
+    return viz.explain(net["L"], wrt=net[wrt], names=net)
+
+
+def _draw_graph(path) -> None:
+    """The computation graph, drawn after backward so every node shows its gradient."""
+    net = network()
+    drawn = viz.graph(net["L"], names=net)  # before backward: it keeps the gradients
+    net["L"].backward()
+    drawn.render(path)
+
+
 def _index(shape: tuple, flat: int) -> str:
     """The position of element ``flat`` of an array of ``shape``, as '[i, j]'."""
     return "[" + ", ".join(str(int(i)) for i in np.unravel_index(flat, shape)) + "]"
@@ -74,17 +104,9 @@ def backprop() -> Lesson:
             "(a gradient dL/d-something) at a time, each made from the one before it."
         ),
     )
-    x = tensor(X, dtype=float64)
-    t = tensor(T, dtype=float64)
-    w1 = tensor(W1, dtype=float64, requires_grad=True)
-    b1 = tensor(B1, dtype=float64, requires_grad=True)
-    w2 = tensor(W2, dtype=float64, requires_grad=True)
-    b2 = tensor(B2, dtype=float64, requires_grad=True)
-
-    z = x @ w1 + b1
-    h = sigmoid(z)
-    y = h @ w2 + b2
-    loss = 0.5 * ((y - t) ** 2).sum()
+    net = network()
+    x, t, w1, b1, w2, b2 = (net[k] for k in ("X", "T", "W1", "b1", "W2", "b2"))
+    z, h, y, loss = (net[k] for k in ("Z", "H", "Y", "L"))
 
     forward = lesson.table(
         "Forward pass, one row per example",
@@ -145,4 +167,11 @@ def backprop() -> Lesson:
         autodiff={k: v.tolist() for k, v in auto.items()},
         max_difference=max_diff,
     )
+    lesson.say(
+        "descent lesson backprop --plot DIR draws the computation graph with every node's "
+        "value and gradient (Graphviz's dot is needed); descent explain backprop walks the "
+        "chain rule from L down to b1, through every layer, edge by edge."
+    )
+    lesson.figure("backprop-graph.png", _draw_graph)
+    lesson.explain = explain_gradient
     return lesson

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import viz
 from ..nn import functional as F
 from ..tensor import float64, tensor
 from .lesson import Lesson
@@ -37,6 +38,17 @@ def _number(v) -> int | float:
     """Whole numbers as ints (the grids hold integers), anything else as a float."""
     v = float(v)
     return int(v) if v.is_integer() else v
+
+
+def _draw_maps(maps: dict):
+    def draw(path):
+        viz.plot_heatmaps(
+            maps,
+            title="One patch through a convolutional layer (red positive, blue negative)",
+            path=path,
+        )
+
+    return draw
 
 
 def conv_forward() -> Lesson:
@@ -104,4 +116,16 @@ def conv_forward() -> Lesson:
         pooled=pooled.data[0, 0].tolist(),
         relu=out.data[0, 0].tolist(),
     )
+    lesson.say(
+        "descent lesson conv-forward --plot DIR draws the patch, the filter, the convolution "
+        "output, the pooled map and the ReLU output, every number in its cell."
+    )
+    maps = {
+        "input patch": x.data[0, 0],
+        "filter": w.data[0, 0],
+        "convolution": conv.data[0, 0],
+        "2x2 max pool": pooled.data[0, 0],
+        "ReLU": out.data[0, 0],
+    }
+    lesson.figure("conv-forward-maps.png", _draw_maps(maps))
     return lesson

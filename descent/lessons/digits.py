@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import nn, optim
+from .. import nn, optim, viz
 from ..autograd import no_grad
 from ..data import Standardizer, train_val_test_split
 from ..datasets import load_digits
@@ -41,6 +41,45 @@ def _predict(model, x: np.ndarray) -> np.ndarray:
     model.eval()
     with no_grad():
         return model(tensor(x)).data.argmax(axis=1)
+
+
+def confusion_matrix(labels: np.ndarray, predictions: np.ndarray, classes: int) -> np.ndarray:
+    """(classes, classes) counts: row the true digit, column the predicted one."""
+    cm = np.zeros((classes, classes), dtype=np.int64)
+    np.add.at(cm, (labels, predictions), 1)
+    return cm
+
+
+def _draw_history(history, title: str):
+    def draw(path):
+        viz.plot_history(history, metrics=["accuracy"], title=title, path=path)
+
+    return draw
+
+
+def _draw_confusion(cm: np.ndarray):
+    def draw(path):
+        viz.plot_confusion_matrix(
+            cm,
+            title=f"The MLP on the {int(cm.sum())} test images "
+            f"(accuracy {np.trace(cm) / cm.sum():.3f})",
+            path=path,
+        )
+
+    return draw
+
+
+def _draw_templates(weight: np.ndarray):
+    def draw(path):
+        viz.plot_weight_templates(
+            weight,
+            (8, 8),
+            class_names=[f"digit {k}" for k in range(weight.shape[0])],
+            title="The softmax classifier's weights, one 8x8 template per digit",
+            path=path,
+        )
+
+    return draw
 
 
 def digits() -> Lesson:
@@ -121,4 +160,16 @@ def digits() -> Lesson:
         test_predictions={name: p.tolist() for name, p in predictions.items()},
         test_accuracy=accuracy,
     )
+    lesson.say(
+        "descent lesson digits --plot DIR draws both models' training curves, the MLP's "
+        "confusion matrix on the test images, and the softmax classifier's weights as one "
+        "8x8 template per digit: red pixels raise that digit's score, blue ones lower it."
+    )
+    for name, label in (("softmax", "softmax classifier"), ("mlp", "MLP")):
+        title = f"The {label}: training loss, validation loss and accuracy"
+        lesson.figure(f"digits-{name}-history.png", _draw_history(histories[name], title))
+    classes = len(data.target_names)
+    cm = confusion_matrix(y_te, predictions["mlp"], classes)
+    lesson.figure("digits-mlp-confusion.png", _draw_confusion(cm))
+    lesson.figure("digits-softmax-templates.png", _draw_templates(models["softmax"].weight.data))
     return lesson

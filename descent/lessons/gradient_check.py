@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import viz
 from ..autograd import Function, grad
 from ..gradcheck import GradcheckError, gradcheck, numerical_grad
 from ..nn import functional as F
@@ -79,6 +80,39 @@ def _check(lesson: Lesson, title: str, loss_fn, params: dict) -> dict:
         worst = max(worst, float(err.max()))
     out["max_relative_error"] = worst
     return out
+
+
+def _flat(check: dict, key: str) -> np.ndarray:
+    """Every element of every parameter's gradient (or error), in one vector."""
+    return np.concatenate([np.ravel(v) for v in check[key].values()])
+
+
+def _draw_agreement(good: dict, bad: dict):
+    def draw(path):
+        good_a, good_n = _flat(good, "analytic"), _flat(good, "numerical")
+        bad_a, bad_n = _flat(bad, "analytic"), _flat(bad, "numerical")
+        failing = _flat(bad, "relative_error") > WRONG
+        values = np.concatenate([good_a, good_n, bad_a, bad_n])
+        lo, hi = float(values.min()), float(values.max())
+        pad = 0.08 * (hi - lo)
+        viz.plot_series(
+            {"analytic = numerical": ([lo - pad, hi + pad], [lo - pad, hi + pad])},
+            points={
+                f"descent's matmul: all {good_a.size} elements": (good_a, good_n),
+                f"BuggyMatMul: the {int(failing.sum())} that fail": (
+                    bad_a[failing],
+                    bad_n[failing],
+                ),
+                "BuggyMatMul: the rest (diagonal of W, b)": (bad_a[~failing], bad_n[~failing]),
+            },
+            xlabel="analytic gradient (backward pass)",
+            ylabel="numerical gradient (central differences)",
+            title="Gradient check: a correct backward pass lies on the diagonal",
+            path=path,
+            figsize=(6.5, 5.5),
+        )
+
+    return draw
 
 
 def gradient_check() -> Lesson:
@@ -157,4 +191,10 @@ def gradient_check() -> Lesson:
         gradcheck_good=good_passes,
         gradcheck_buggy_message=message,
     )
+    lesson.say(
+        "descent lesson gradient-check --plot DIR draws every element's analytic gradient "
+        "against its numerical one, for both backward passes: the correct ones on the "
+        "diagonal, the buggy ones off it."
+    )
+    lesson.figure("gradient-check-agreement.png", _draw_agreement(good, bad))
     return lesson

@@ -7,6 +7,9 @@ from a = 8 with learning rate 0.003 down to a = 9.8.
 
 from __future__ import annotations
 
+import numpy as np
+
+from .. import viz
 from ..nn import functional as F
 from ..optim import GradientDescent
 from ..tensor import float64, tensor
@@ -52,6 +55,44 @@ def _descend(a0: float, lr: float, steps: int, tolerance: float = 0.0) -> dict:
             break
         optimizer.step()  # a := a - lr * dJ/da
     return path
+
+
+def loss_curve(a):
+    """J(a) = sum_i (a x_i - y_i)^2 in NumPy, for one a or an array of them (for drawing)."""
+    a = np.asarray(a, dtype=np.float64)
+    return np.sum((a[..., None] * np.array(X) - np.array(Y)) ** 2, axis=-1)
+
+
+def explain_slope(a0: float = A0):
+    """dJ/da at ``a0``, the chain rule edge by edge (``descent explain gravity``)."""
+    a = tensor(a0, dtype=float64, requires_grad=True)
+    x = tensor(X, dtype=float64)
+    y = tensor(Y, dtype=float64)
+    loss = ((a * x - y) ** 2).sum()
+    return viz.explain(loss, wrt=a, names={"a": a, "x": x, "y": y, "J": loss})
+
+
+def _draw_descent(path_a: list, slope_at: dict):
+    def draw(path):
+        fig = viz.plot_loss_curve(
+            loss_curve,
+            (7.0, 12.5),
+            path_a,
+            xlabel="a (m/s^2)",
+            ylabel="J(a)",
+            title=f"J(a) = sum (a x - y)^2: gradient descent from a = {A0:g}, lr {LR:g}",
+        )
+        ax = fig.axes[0]
+        for (a, slope), colour in zip(slope_at.items(), ("#9467bd", "#ff7f0e")):
+            run = np.linspace(a - 0.9, a + 0.9, 2)
+            ax.plot(run, loss_curve(a) + slope * (run - a), "--", color=colour, lw=1.5,
+                    label=f"tangent at a = {a:g}: slope dJ/da = {slope:.4g}")  # fmt: skip
+            ax.plot([a], [loss_curve(a)], "s", color=colour, ms=6)
+        ax.axvline(A_STAR, color="#2ca02c", ls=":", lw=1.2, label=f"a = {A_STAR:g}")
+        ax.legend(fontsize=8, loc="upper center")
+        fig.savefig(path, dpi=fig.dpi)
+
+    return draw
 
 
 def gravity() -> Lesson:
@@ -111,4 +152,10 @@ def gravity() -> Lesson:
         "factor": factor,
         "a_final": path["a"][-1],
     }
+    lesson.say(
+        "descent lesson gravity --plot DIR draws the loss curve with these steps and the two "
+        f"tangents; descent explain gravity walks the chain rule for dJ/da at a = {A0:g}."
+    )
+    lesson.figure("gravity-descent.png", _draw_descent(path["a"], slope_at))
+    lesson.explain = explain_slope
     return lesson

@@ -6,7 +6,8 @@ at a = 9.8. Every run starts at a = 8 and takes the same number of steps.
 
 from __future__ import annotations
 
-from .gravity import A0, A_STAR, _descend, _loss_and_slope
+from .. import viz
+from .gravity import A0, A_STAR, _descend, _loss_and_slope, loss_curve
 from .lesson import Lesson
 
 STEPS = 12
@@ -31,6 +32,22 @@ def _verdict(distances: list[float]) -> str:
     if last >= CLOSE:
         return "too low: slow"
     return "good"
+
+
+def _draw_rates(runs: list):
+    def draw(path):
+        fig = viz.plot_learning_rates(
+            loss_curve,
+            runs=[(run["lr"], run["path"]["a"]) for run in runs],
+            title=f"The same loss, the same start (a = {A0:g}), {STEPS} steps: five learning rates",
+        )
+        for ax, run in zip(fig.axes, runs):
+            ax.set_xlabel("a")
+            ax.set_title(f"{ax.get_title()}\n{run['verdict']}", fontsize=9)
+        fig.axes[0].set_ylabel("J(a)")
+        fig.savefig(path, dpi=fig.dpi)
+
+    return draw
 
 
 def learning_rate() -> Lesson:
@@ -96,4 +113,6 @@ def learning_rate() -> Lesson:
         "max_lr": 2.0 / curvature,
         "runs": runs,
     }
+    lesson.say("descent lesson learning-rate --plot DIR draws the five runs side by side.")
+    lesson.figure("learning-rate-runs.png", _draw_rates(runs))
     return lesson

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import viz
 from ..autograd import no_grad
 from ..data import Standardizer, train_val_test_split
 from ..datasets import make_line
@@ -23,6 +24,7 @@ N, SLOPE, INTERCEPT, NOISE, SEED = 100, 2.0, 1.0, 1.0, 0
 EPOCHS = 20
 # (name, batch size (None: the whole training set), learning rate)
 METHODS = [("full-batch", None, 0.1), ("mini-batch", 10, 0.05), ("stochastic", 1, 0.01)]
+EXPLAIN_POINTS = 3  # descent explain: the lecture's graph on the first few training points
 
 
 def _weights(model: Linear) -> np.ndarray:
@@ -38,6 +40,66 @@ class _Distance(Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         self.distances.append(float(np.linalg.norm(_weights(self.model) - self.w_star)))
+
+
+def explain_points() -> tuple[list[float], list[float]]:
+    """The first ``EXPLAIN_POINTS`` training points (x, y), rounded to two decimals."""
+    x, y = make_line(N, SLOPE, INTERCEPT, NOISE, seed=SEED)
+    x_tr, _, _, y_tr, _, _ = train_val_test_split(
+        x.astype(np.float64), y.astype(np.float64), fractions=(0.6, 0.2, 0.2), seed=SEED
+    )
+    xs = np.round(x_tr[:EXPLAIN_POINTS, 0], 2).tolist()
+    ys = np.round(y_tr[:EXPLAIN_POINTS], 2).tolist()
+    return xs, ys
+
+
+def explain_gradient(wrt: str = "b", w0: float = SLOPE, b0: float = INTERCEPT):
+    """The lectures' graph J = sum((w x + b - y)^2) on a few training points, at the true line
+    (w, b) = (2, 1): dJ/db (or dJ/dw with ``wrt='w'``), the chain rule edge by edge."""
+    xs, ys = explain_points()
+    w = tensor(w0, dtype=float64, requires_grad=True)
+    b = tensor(b0, dtype=float64, requires_grad=True)
+    x = tensor(xs, dtype=float64)
+    y = tensor(ys, dtype=float64)
+    loss = ((w * x + b - y) ** 2).sum()
+    target = {"w": w, "b": b}[wrt]
+    return viz.explain(loss, wrt=target, names={"w": w, "b": b, "x": x, "y": y, "J": loss})
+
+
+def _draw_distances(runs: dict):
+    def draw(path):
+        viz.plot_series(
+            {f"{name} (lr {runs[name]['lr']:g})": runs[name]["distance"] for name in runs},
+            xlabel="epoch",
+            ylabel="||w - w*||  (log scale)",
+            log_y=True,
+            title="Distance to the closed-form optimum w* after each epoch",
+            path=path,
+        )
+
+    return draw
+
+
+def _draw_fits(data: dict, scaler: dict, lines: dict):
+    def draw(path):
+        grid = np.linspace(min(data["x_train"].min(), data["x_val"].min()) - 0.3,
+                           max(data["x_train"].max(), data["x_val"].max()) + 0.3, 50)  # fmt: skip
+        z = (grid - scaler["mean"]) / scaler["std"]
+        series = {"true line y = 2 x + 1": (grid, SLOPE * grid + INTERCEPT)}
+        series.update({name: (grid, w[0] + w[1] * z) for name, w in lines.items()})
+        viz.plot_series(
+            series,
+            points={
+                "training points": (data["x_train"], data["y_train"]),
+                "validation points": (data["x_val"], data["y_val"]),
+            },
+            xlabel="x",
+            ylabel="y",
+            title=f"The data and the fitted lines after {EPOCHS} epochs: nearly one line",
+            path=path,
+        )
+
+    return draw
 
 
 def linear_regression() -> Lesson:
@@ -163,4 +225,19 @@ def linear_regression() -> Lesson:
             "y_test": y_te,
         },  # fmt: skip
     }
+    xs, ys = explain_points()
+    lesson.say(
+        "descent lesson linear-regression --plot DIR draws the distances above and the fitted "
+        "lines; descent explain linear-regression walks the chain rule of the lectures' graph "
+        f"J = sum((w x + b - y)^2) for dJ/db on the first {EXPLAIN_POINTS} training points "
+        f"(x = {xs}, y = {ys}), at the true line w = {SLOPE:g}, b = {INTERCEPT:g}."
+    )
+    lines = {"closed form": w_star.tolist()}
+    lines.update({name: run["w"] for name, run in runs.items()})
+    lesson.figure("linear-regression-distance.png", _draw_distances(runs))
+    lesson.figure(
+        "linear-regression-fits.png",
+        _draw_fits(lesson.results["data"], lesson.results["scaler"], lines),
+    )
+    lesson.explain = explain_gradient
     return lesson

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
+from .. import viz
 from ..nn import functional as F
+from ..ops.elementwise import sigmoid
 from ..optim import GradientDescent
 from ..tensor import float64, tensor
 from .lesson import Lesson
@@ -18,6 +22,7 @@ TICKETS = [False, False, False, True, True]
 LR = 1.0
 ITERATIONS = 1000
 SHOW = (0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
+CURVES_AT = (10, 100, ITERATIONS)  # iterations whose probability curves are drawn
 
 
 def _standardise(values: list[float]) -> tuple[list[float], float, float]:
@@ -25,6 +30,75 @@ def _standardise(values: list[float]) -> tuple[list[float], float, float]:
     mean = sum(values) / len(values)
     std = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
     return [(v - mean) / std for v in values], mean, std
+
+
+def explain_gradient(wrt: str = "w", w0: float = 0.0, b0: float = 0.0):
+    """dL/dw (or dL/db with ``wrt='b'``) of the mean cross-entropy at w = w0, b = b0, written
+    out as s = w z + b, p = sigmoid(s), q = 1 - p, L = -mean(y log p + (1 - y) log q): the chain
+    rule edge by edge, two paths meeting at p (``descent explain logistic-regression``)."""
+    z_values, _, _ = _standardise(SPEEDS)
+    z = tensor(z_values, dtype=float64)
+    y = tensor([float(t) for t in TICKETS], dtype=float64)
+    w = tensor(w0, dtype=float64, requires_grad=True)
+    b = tensor(b0, dtype=float64, requires_grad=True)
+    s = w * z + b
+    p = sigmoid(s)
+    q = 1.0 - p  # the probability of no ticket
+    log_p, log_q = p.log(), q.log()
+    not_y = 1.0 - y
+    loss = -(y * log_p + not_y * log_q).mean()
+    names = {"w": w, "b": b, "z": z, "y": y, "(1-y)": not_y, "s": s, "p": p, "q": q,
+             "log_p": log_p, "log_q": log_q, "L": loss}  # fmt: skip
+    return viz.explain(loss, wrt={"w": w, "b": b}[wrt], names=names)
+
+
+def _speed_weights(w_z: float, b_z: float, mean: float, std: float) -> tuple[float, float]:
+    """(w, b) in speed units from the weights of the standardised speed."""
+    return w_z / std, b_z - w_z * mean / std
+
+
+def _draw_curve(history: list, mean: float, std: float, boundary: float):
+    def draw(path):
+        speeds = np.linspace(28.0, 41.0, 300)
+        series = {}
+        for row in history:
+            if row["iteration"] in CURVES_AT:
+                w, b = _speed_weights(row["w"], row["b"], mean, std)
+                p = 1.0 / (1.0 + np.exp(-(w * speeds + b)))
+                series[f"p(ticket) after {row['iteration']} iterations"] = (speeds, p)
+        no = [s for s, t in zip(SPEEDS, TICKETS) if not t]
+        yes = [s for s, t in zip(SPEEDS, TICKETS) if t]
+        viz.plot_series(
+            series,
+            points={
+                "no ticket (y = 0)": (no, [0.0] * len(no)),
+                "ticket (y = 1)": (yes, [1.0] * len(yes)),
+            },
+            vlines={f"decision boundary: speed {boundary:.2f}": boundary},
+            hlines={"p = 1/2": 0.5},
+            xlabel="speed (km/h)",
+            ylabel="p(ticket | speed)",
+            ylim=(-0.08, 1.08),
+            title="p(ticket) = sigmoid(w * speed + b), getting steeper as training goes on",
+            path=path,
+            figsize=(7, 4.5),
+        )
+
+    return draw
+
+
+def _draw_loss(losses: list):
+    def draw(path):
+        viz.plot_series(
+            {"mean cross-entropy": losses},
+            xlabel="iteration",
+            ylabel="loss (log scale)",
+            log_y=True,
+            title=f"The loss over {ITERATIONS} iterations of gradient descent (lr {LR:g})",
+            path=path,
+        )
+
+    return draw
 
 
 def logistic_regression() -> Lesson:
@@ -60,11 +134,12 @@ def logistic_regression() -> Lesson:
         "Gradient descent on the cross-entropy (standardised speed z)",
         ["iteration", "w", "b", "loss", "dloss/dw", "dloss/db", "boundary speed"],
     )
-    history = []
+    history, losses = [], []
     for iteration in range(ITERATIONS + 1):
         optimizer.zero_grad()
         loss = F.binary_cross_entropy_with_logits(w * z + b, y)
         loss.backward()
+        losses.append(loss.item())
         row = {"iteration": iteration, "w": w.item(), "b": b.item(), "loss": loss.item()}
         if iteration in SHOW:
             # where w z + b = 0, in km/h (undefined while w = 0)
@@ -76,8 +151,7 @@ def logistic_regression() -> Lesson:
             optimizer.step()
     w_z, b_z, final_loss = w.item(), b.item(), history[-1]["loss"]
     # Back to speeds: w z + b = (w / std) speed + (b - w mean / std).
-    w_speed = w_z / std
-    b_speed = b_z - w_z * mean / std
+    w_speed, b_speed = _speed_weights(w_z, b_z, mean, std)
     boundary = -b_speed / w_speed
     lesson.say(
         f"In speed units the fit is p(ticket) = sigmoid({w_speed:.4f} * speed "
@@ -116,4 +190,13 @@ def logistic_regression() -> Lesson:
         "predictions": predictions,
         "accuracy": right / len(TICKETS),
     }
+    lesson.say(
+        "descent lesson logistic-regression --plot DIR draws the probability curve over the "
+        "five speeds and the loss over the iterations; descent explain logistic-regression "
+        "walks the chain rule for dL/dw at the start, w = b = 0, with the loss written out "
+        "as s = w z + b, p = sigmoid(s), q = 1 - p, L = -mean(y log p + (1 - y) log q)."
+    )
+    lesson.figure("logistic-regression-sigmoid.png", _draw_curve(history, mean, std, boundary))
+    lesson.figure("logistic-regression-loss.png", _draw_loss(losses))
+    lesson.explain = explain_gradient
     return lesson

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import viz
 from ..data import train_val_test_split
 from ..nn import functional as F
 from ..optim import GradientDescent
@@ -78,6 +79,49 @@ def _fit(phi_train: np.ndarray, y_train: np.ndarray) -> tuple[np.ndarray, list[f
             loss.backward()
             optimizer.step()
     return theta.numpy().copy(), losses
+
+
+def _draw_fits(fits: dict, data: dict):
+    def draw(path):
+        grid = np.linspace(0.0, 2 * np.pi, 300)
+        series = {
+            f"{name}: {fits[name]['formula']}": (grid, features(grid) @ fits[name]["coefficients"])
+            for name, (_, features) in MODELS.items()
+        }
+        ys = np.concatenate([data["y_train"], data["y_val"]])
+        pad = 0.25 * (ys.max() - ys.min())
+        viz.plot_series(
+            series,
+            points={
+                "training points": (data["x_train"], data["y_train"]),
+                "validation points": (data["x_val"], data["y_val"]),
+            },
+            xlabel="x",
+            ylabel="y",
+            ylim=(ys.min() - pad, ys.max() + pad),
+            title="Four models fitted to the training points",
+            path=path,
+            figsize=(7, 4.5),
+        )
+
+    return draw
+
+
+def _draw_losses(fits: dict):
+    def draw(path):
+        viz.plot_bars(
+            {
+                "training MSE": [fit["mse"]["train"] for fit in fits.values()],
+                "validation MSE": [fit["mse"]["val"] for fit in fits.values()],
+            },
+            [f"{name}\n({fit['params']} params)" for name, fit in fits.items()],
+            ylabel="mean squared error",
+            title="Training loss falls with flexibility; validation loss does not",
+            path=path,
+            figsize=(6.5, 4),
+        )
+
+    return draw
 
 
 def model_choice() -> Lesson:
@@ -169,4 +213,10 @@ def model_choice() -> Lesson:
             "y_test": y_te,
         },  # fmt: skip
     }
+    lesson.say(
+        "descent lesson model-choice --plot DIR draws the four fitted curves on the data, and "
+        "the training and validation losses of each model side by side."
+    )
+    lesson.figure("model-choice-fits.png", _draw_fits(fits, lesson.results["data"]))
+    lesson.figure("model-choice-losses.png", _draw_losses(fits))
     return lesson

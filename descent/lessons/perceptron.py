@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from .. import viz
 from ..datasets import make_separable
 from ..optim import GradientDescent
 from ..tensor import float64, tensor
@@ -61,6 +62,44 @@ def _train(x_rows, labels, lr: float = LR, max_epochs: int = MAX_EPOCHS) -> dict
         "b": b.item(),
         "trace": trace,
     }
+
+
+def _line(w: np.ndarray, b: float) -> str:
+    """'w1 x1 + w2 x2 + b = 0' with signs written as such: '4.56 x1 - 5.65 x2 - 1 = 0'."""
+    text = f"{w[0]:.3g} x1"
+    for value, name in ((w[1], " x2"), (b, "")):
+        text += f" {'-' if value < 0 else '+'} {abs(value):.3g}{name}"
+    return text + " = 0"
+
+
+def _draw_boundary(x: np.ndarray, y: np.ndarray, w: list, b: float, epochs: int):
+    def draw(path):
+        weights = np.asarray(w, dtype=np.float64)
+        viz.plot_decision_boundary(
+            lambda points: (points @ weights + b > 0).astype(np.int64),
+            x,
+            y,
+            class_names=["y = 0", "y = 1"],
+            margin=0.3,
+            title=f"After {epochs} epochs: the line {_line(weights, b)}",
+            path=path,
+        )
+
+    return draw
+
+
+def _draw_mistakes(mistakes: list):
+    def draw(path):
+        viz.plot_bars(
+            {"mistakes": mistakes},
+            [str(epoch) for epoch in range(1, len(mistakes) + 1)],
+            xlabel="epoch",
+            ylabel="mistakes (updates)",
+            title=f"{N} separable points: mistakes per epoch",
+            path=path,
+        )
+
+    return draw
 
 
 def perceptron() -> Lesson:
@@ -157,4 +196,10 @@ def perceptron() -> Lesson:
         },
         "data": {"x": x, "y": y},
     }
+    lesson.say(
+        "descent lesson perceptron --plot DIR draws the final line on the points, and the "
+        "mistakes per epoch."
+    )
+    lesson.figure("perceptron-boundary.png", _draw_boundary(x, y, w, b, len(mistakes)))
+    lesson.figure("perceptron-mistakes.png", _draw_mistakes(mistakes))
     return lesson

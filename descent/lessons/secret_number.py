@@ -6,6 +6,9 @@ pairs (x, y) and learn theta by following the slope of the loss downhill.
 
 from __future__ import annotations
 
+import numpy as np
+
+from .. import viz
 from ..nn import functional as F
 from ..optim import GradientDescent
 from ..tensor import float64, tensor
@@ -44,6 +47,70 @@ def _descend(x, y, theta0: float, lr: float, steps: int, tolerance: float = 0.0)
             break
         optimizer.step()  # theta := theta - lr * dJ/dtheta
     return path
+
+
+def _loss_curve(x, y):
+    """J(theta) = mean((x + theta - y)^2) as a NumPy function, for one theta or an array of them."""
+    x, y = np.asarray(x), np.asarray(y)
+
+    def loss(theta):
+        theta = np.asarray(theta, dtype=np.float64)
+        return np.mean((x + theta[..., None] - y) ** 2, axis=-1)
+
+    return loss
+
+
+def explain_slope(theta0: float = THETA0):
+    """dJ/dtheta at ``theta0``, the chain rule edge by edge (``descent explain secret-number``)."""
+    x = tensor(X, dtype=float64)
+    y = tensor(Y, dtype=float64)
+    theta = tensor(theta0, dtype=float64, requires_grad=True)
+    loss = ((x + theta - y) ** 2).mean()
+    return viz.explain(loss, wrt=theta, names={"theta": theta, "x": x, "y": y, "J": loss})
+
+
+def _draw_rates(lr_one: dict, lr_075: dict):
+    def draw(path):
+        fig = viz.plot_learning_rates(
+            _loss_curve(X, Y),
+            runs=[(1.0, lr_one["theta"]), (0.75, lr_075["theta"])],
+            xlim=(-2.0, 6.0),
+            title="J(theta) = mean((x + theta - y)^2) from theta = 5: two learning rates",
+        )
+        notes = ("oscillates: 5, -1, 5, -1, ... for ever", "bounces across 2 and settles")
+        for ax, note in zip(fig.axes, notes):
+            ax.set_xlabel("theta")
+            ax.set_title(f"{ax.get_title()}\n{note}", fontsize=9)
+        fig.axes[0].set_ylabel("J(theta)")
+        fig.savefig(path, dpi=fig.dpi)
+
+    return draw
+
+
+def _draw_noisy(noisy: dict, theta_star: float, min_loss: float):
+    def draw(path):
+        fig = viz.plot_loss_curve(
+            _loss_curve(X, Y_NOISY),
+            (-1.0, 6.0),
+            noisy["theta"],
+            xlabel="theta",
+            ylabel="J(theta)",
+            title="Noisy data, lr 0.25: the bowl's bottom is above 0",
+        )
+        ax = fig.axes[0]
+        exact = _loss_curve(X, Y)
+        thetas = np.linspace(-1.0, 6.0, 200)
+        ax.plot(thetas, exact(thetas), "--", color="#7f7f7f", lw=1.2,
+                label="exact data (minimum 0 at theta = 2)")  # fmt: skip
+        ax.axhline(min_loss, color="#2ca02c", ls=":", lw=1.5,
+                   label=f"J(theta*) = {min_loss:g}: the noise")  # fmt: skip
+        ax.axvline(theta_star, color="#2ca02c", ls="--", lw=1.0, alpha=0.6,
+                   label=f"theta* = mean(y - x) = {theta_star:g}")  # fmt: skip
+        ax.set_ylim(-0.5, None)
+        ax.legend(fontsize=8)
+        fig.savefig(path, dpi=fig.dpi)
+
+    return draw
 
 
 def _steps_table(lesson: Lesson, title: str, path: dict, lr: float) -> None:
@@ -123,4 +190,12 @@ def secret_number() -> Lesson:
         "theta_gd": noisy["theta"][-1],
         "min_loss": min_loss,
     }
+    lesson.say(
+        "descent lesson secret-number --plot DIR draws both runs on the loss curve and the "
+        "noisy bowl; descent explain secret-number walks the chain rule for dJ/dtheta at "
+        f"theta = {THETA0:g}."
+    )
+    lesson.figure("secret-number-learning-rates.png", _draw_rates(lr_one, lr_075))
+    lesson.figure("secret-number-noisy.png", _draw_noisy(noisy, theta_star, min_loss))
+    lesson.explain = explain_slope
     return lesson

@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from .. import viz
 from ..nn import functional as F
 from ..random import manual_seed
 from ..tensor import float64, randn, tensor
@@ -28,6 +29,26 @@ LABELS = [0, 1, 2]  # cat, car, frog
 INIT_CLASSES = (3, 10, 100)
 INIT_EXAMPLES = 200
 INIT_STD = 1e-3
+
+
+def _draw_losses(probs: np.ndarray, hinge: np.ndarray, ce: np.ndarray):
+    def draw(path):
+        images = [f"{CLASSES[label]} image" for label in LABELS]
+        viz.plot_bars(
+            {
+                "softmax probabilities": {f"p({k})": probs[:, j] for j, k in enumerate(CLASSES)},
+                "the loss of each image": {
+                    "multiclass SVM (hinge) L_i": hinge,
+                    "cross-entropy -log p(true class)": ce,
+                },
+            },
+            images,
+            ylabel=["probability", "L_i"],
+            title="Three images, one linear classifier's scores, two losses",
+            path=path,
+        )
+
+    return draw
 
 
 def softmax_svm() -> Lesson:
@@ -147,4 +168,9 @@ def softmax_svm() -> Lesson:
         cross_entropy_mean=ce_mean,
         init=init_rows,
     )
+    lesson.say(
+        "descent lesson softmax-svm --plot DIR draws each image's softmax probabilities beside "
+        "its two losses."
+    )
+    lesson.figure("softmax-svm-losses.png", _draw_losses(probs, hinge, ce))
     return lesson

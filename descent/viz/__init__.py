@@ -12,12 +12,15 @@ Importing this package does not import matplotlib; the plot functions do, when c
 from .explain import Explanation, explain
 from .graph import Graph, GraphvizNotFoundError, graph
 from .plots import (
+    plot_bars,
     plot_confusion_matrix,
     plot_decision_boundary,
+    plot_heatmaps,
     plot_history,
     plot_learning_rates,
     plot_loss_curve,
     plot_loss_landscape,
+    plot_series,
     plot_weight_templates,
 )
 from .report import RunReport, write_report
@@ -25,6 +28,7 @@ from .report import RunReport, write_report
 __all__ = [
     "graph", "Graph", "GraphvizNotFoundError", "explain", "Explanation",
     "plot_history", "plot_loss_curve", "plot_loss_landscape", "plot_learning_rates",
-    "plot_decision_boundary", "plot_weight_templates", "plot_confusion_matrix",
+    "plot_decision_boundary", "plot_weight_templates", "plot_confusion_matrix", "plot_series",
+    "plot_bars", "plot_heatmaps",
     "write_report", "RunReport",
 ]  # fmt: skip

@@ -1,0 +1,132 @@
+"""The shared part of the linear classifiers (logistic, softmax, linear SVM): one nn.Linear
+trained from zero weights on a loss plus ``alpha`` times a penalty, through ds.train.fit.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from .. import nn
+from ..nn import functional as F
+from .base import (
+    BaseEstimator,
+    ClassifierMixin,
+    ConvergenceWarning,
+    StopOnPlateau,
+    check_choice,
+    check_data,
+    check_is_fitted,
+    check_labels,
+    check_positive,
+    float_dtype,
+    make_optimizer,
+    make_rng,
+    resolve_batch_size,
+    train_module,
+    zero_init,
+)
+
+PENALTIES = ("l2", "l1", None)
+
+
+class LinearClassifier(ClassifierMixin, BaseEstimator):
+    """Scores $s = x W^T + b$, one row of W per output; subclasses say how many outputs,
+    which targets, which loss and (maybe) which probabilities.
+
+    The objective is $\\frac{1}{n} \\sum_i L(s_i, y_i) + \\alpha R(W)$ with
+    $R(W) = \\frac{1}{2}\\|W\\|^2$ (``penalty='l2'``) or $\\|W\\|_1$ (``'l1'``), on the weights
+    only (scikit-learn's SGDClassifier convention); ``penalty=None`` drops it.
+    """
+
+    def _n_outputs(self, n_classes: int) -> int:
+        raise NotImplementedError
+
+    def _targets(self, index: np.ndarray, n_classes: int) -> np.ndarray:
+        return index  # class indices (int64) unless a subclass needs something else
+
+    def _data_loss(self, scores, target):
+        raise NotImplementedError
+
+    def _check_params(self) -> None:
+        check_choice(self, "penalty", PENALTIES)
+        check_positive(self, "alpha", zero=True)
+        check_positive(self, "lr")
+        check_positive(self, "epochs", integer=True)
+        check_positive(self, "momentum", zero=True)
+        if self.tol is not None:
+            check_positive(self, "tol", zero=True)
+            check_positive(self, "n_iter_no_change", integer=True)
+
+    def fit(self, X, y):  # noqa: N803 - scikit-learn's X
+        """Fit to X (n, d) and labels y (n,) of any kind (ints, strings ...); returns self."""
+        self._check_params()
+        x = check_data(self, X, reset=True)
+        self.classes_, index = check_labels(self, y, len(x))
+        n_classes = len(self.classes_)
+        dtype = float_dtype(self)
+        rng = make_rng(self.random_state)
+        model = nn.Linear(x.shape[1], self._n_outputs(n_classes), bias=self.fit_intercept,
+                          dtype=dtype)  # fmt: skip
+        zero_init(model)  # a convex problem: the start does not matter, so start at zero
+        alpha = float(self.alpha)
+
+        def loss_fn(scores, target):
+            loss = self._data_loss(scores, target)
+            if alpha > 0 and self.penalty == "l2":
+                loss = loss + (alpha / 2) * F.l2_penalty(model.weight)
+            elif alpha > 0 and self.penalty == "l1":
+                loss = loss + alpha * F.l1_penalty(model.weight)
+            return loss
+
+        optimizer = make_optimizer(self, model.parameters(), self.solver, float(self.lr),
+                                   float(self.momentum))  # fmt: skip
+        stop = StopOnPlateau(self.tol, self.n_iter_no_change) if self.tol is not None else None
+        history = train_module(
+            model, loss_fn, optimizer, x, self._targets(index, n_classes), dtype=dtype,
+            epochs=self.epochs, batch_size=resolve_batch_size(self, self.batch_size, len(x)),
+            rng=rng, verbose=self.verbose, shuffle=self.shuffle,
+            callbacks=[stop] if stop is not None else [],
+        )  # fmt: skip
+        self.loss_curve_ = [float(v) for v in history["loss"]]
+        self.n_iter_ = len(history)
+        self.model_ = model
+        self.coef_ = model.weight.numpy().astype(np.float64)
+        self.intercept_ = (
+            model.bias.numpy().astype(np.float64)
+            if self.fit_intercept
+            else np.zeros(len(self.coef_))
+        )
+        if stop is not None and not stop.converged:
+            warnings.warn(
+                f"{type(self).__name__}: stopped at epochs={self.epochs} before the training "
+                f"loss settled (tol={self.tol}); raise epochs or lr for a converged fit",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        return self
+
+    def _scores(self, X) -> np.ndarray:  # noqa: N803
+        check_is_fitted(self, "coef_")
+        x = check_data(self, X, reset=False, method="predict")
+        return x @ self.coef_.T + self.intercept_
+
+    def decision_function(self, X) -> np.ndarray:  # noqa: N803
+        """The scores $x W^T + b$: (n, C) with one column per class in ``classes_``, or
+        (n,) for two classes, positive where ``classes_[1]`` wins."""
+        scores = self._scores(X)
+        if scores.shape[1] == 1:
+            return scores[:, 0]
+        if scores.shape[1] == 2:
+            return scores[:, 1] - scores[:, 0]
+        return scores
+
+    def predict(self, X) -> np.ndarray:  # noqa: N803
+        """The label in ``classes_`` with the highest score."""
+        scores = self._scores(X)
+        if scores.shape[1] == 1:
+            index = (scores[:, 0] > 0).astype(np.int64)
+        else:
+            index = scores.argmax(axis=1)
+        return self.classes_[index]

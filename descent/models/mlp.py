@@ -1,0 +1,326 @@
+"""Multi-layer perceptrons with scikit-learn's hyperparameters: MLPClassifier, MLPRegressor."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from .. import nn
+from ..data import train_val_test_split
+from ..nn import functional as F
+from ..train import Callback
+from .base import (
+    BaseEstimator,
+    ClassifierMixin,
+    ConvergenceWarning,
+    RegressorMixin,
+    StopOnPlateau,
+    check_choice,
+    check_data,
+    check_is_fitted,
+    check_labels,
+    check_positive,
+    check_targets,
+    float_dtype,
+    forward,
+    glorot_init,
+    make_optimizer,
+    make_rng,
+    r2_score,
+    resolve_batch_size,
+    train_module,
+)
+
+__all__ = ["MLPClassifier", "MLPRegressor"]
+
+ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "logistic": nn.Sigmoid, "identity": nn.Identity}
+
+
+class _StopOnValidation(Callback):
+    """scikit-learn's early stopping: score the held-out data after every epoch, stop once
+    the score has failed to beat ``best + tol`` for more than ``n_iter_no_change`` epochs,
+    and end with the weights of the best epoch."""
+
+    def __init__(self, score_fn, tol: float, n_iter_no_change: int):
+        self.score_fn = score_fn
+        self.tol = float(tol)
+        self.n_iter_no_change = int(n_iter_no_change)
+        self.scores: list[float] = []
+        self.best = -np.inf
+        self.best_weights = None
+        self.count = 0
+        self.converged = False
+
+    def on_epoch_end(self, epoch, logs=None):
+        score = float(self.score_fn())
+        self.scores.append(score)
+        self.count = self.count + 1 if score < self.best + self.tol else 0
+        if score > self.best:
+            self.best = score
+            self.best_weights = {
+                k: v.numpy().copy() for k, v in self.run.model.state_dict().items()
+            }
+        if self.count > self.n_iter_no_change:
+            self.converged = True
+            self.run.stop_training = True
+
+    def on_train_end(self, logs=None):
+        if self.best_weights is not None:
+            self.run.model.load_state_dict(self.best_weights)
+
+
+class _BaseMLP(BaseEstimator):
+    """Shared by MLPClassifier and MLPRegressor; see their docstrings."""
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation: str = "relu",
+        solver: str = "adam",
+        alpha: float = 1e-4,
+        batch_size="auto",
+        learning_rate_init: float = 1e-3,
+        max_iter: int = 200,
+        shuffle: bool = True,
+        random_state=None,
+        tol: float = 1e-4,
+        verbose: int = 0,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 10,
+        dtype: str = "float32",
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.dtype = dtype
+
+    # what the subclasses define
+    _out_activation = "identity"
+
+    def _data_loss(self, out, target):
+        raise NotImplementedError
+
+    def _validation_score(self, x: np.ndarray, target: np.ndarray) -> float:
+        raise NotImplementedError
+
+    def _hidden_sizes(self) -> list[int]:
+        sizes = self.hidden_layer_sizes
+        sizes = [sizes] if isinstance(sizes, (int, np.integer)) else list(sizes)
+        if any(isinstance(h, bool) or not isinstance(h, (int, np.integer)) or h < 1 for h in sizes):
+            raise ValueError(
+                f"{type(self).__name__}: hidden_layer_sizes must be positive ints, got "
+                f"{self.hidden_layer_sizes!r}"
+            )
+        return [int(h) for h in sizes]
+
+    def _check_params(self) -> None:
+        check_choice(self, "activation", tuple(ACTIVATIONS))
+        check_choice(self, "solver", ("adam", "sgd"))
+        check_positive(self, "alpha", zero=True)
+        check_positive(self, "learning_rate_init")
+        check_positive(self, "max_iter", integer=True)
+        check_positive(self, "tol", zero=True)
+        check_positive(self, "n_iter_no_change", integer=True)
+        check_positive(self, "momentum", zero=True)
+        if self.early_stopping and not 0 < self.validation_fraction < 1:
+            raise ValueError(
+                f"{type(self).__name__}: validation_fraction must be in (0, 1), got "
+                f"{self.validation_fraction!r}"
+            )
+
+    def _build(self, n_in: int, n_out: int, rng: np.random.Generator, dtype):
+        sizes = [n_in, *self._hidden_sizes(), n_out]
+        gain = 2.0 if self.activation == "logistic" else 6.0  # scikit-learn's Glorot init
+        layers = []
+        for i in range(len(sizes) - 1):
+            linear = nn.Linear(sizes[i], sizes[i + 1], dtype=dtype)
+            glorot_init(linear, rng, gain)
+            layers.append(linear)
+            if i < len(sizes) - 2:
+                layers.append(ACTIVATIONS[self.activation]())
+        return nn.Sequential(*layers)
+
+    def _train(self, x: np.ndarray, target: np.ndarray, n_out: int, stratify=None):
+        """Build the network and train it; sets every learned attribute but classes_."""
+        self._check_params()
+        dtype = float_dtype(self)
+        rng = make_rng(self.random_state)
+        model = self._build(x.shape[1], n_out, rng, dtype)
+        weights = [m.weight for m in model if isinstance(m, nn.Linear)]
+        alpha = float(self.alpha)
+
+        def loss_fn(out, t):
+            # scikit-learn's objective: data loss + alpha / (2 * batch) * sum of squared weights
+            loss = self._data_loss(out, t)
+            if alpha > 0:
+                loss = loss + (alpha / (2 * out.shape[0])) * F.l2_penalty(weights)
+            return loss
+
+        callbacks, x_train, t_train = [], x, target
+        if self.early_stopping:
+            fractions = (1 - self.validation_fraction, self.validation_fraction, 0.0)
+            x_train, x_val, _, t_train, t_val, _ = train_val_test_split(
+                x, target, fractions=fractions, seed=int(rng.integers(2**63)), stratify=stratify
+            )
+            stop = _StopOnValidation(
+                lambda: self._validation_score(forward(model, x_val, dtype), t_val),
+                self.tol, self.n_iter_no_change,
+            )  # fmt: skip
+        else:
+            stop = StopOnPlateau(self.tol, self.n_iter_no_change)
+        callbacks.append(stop)
+        optimizer = make_optimizer(
+            self, model.parameters(), self.solver, float(self.learning_rate_init),
+            float(self.momentum), bool(self.nesterovs_momentum),
+        )  # fmt: skip
+        history = train_module(
+            model, loss_fn, optimizer, x_train, t_train, dtype=dtype, epochs=self.max_iter,
+            batch_size=resolve_batch_size(self, self.batch_size, len(x_train)), rng=rng,
+            verbose=self.verbose, shuffle=self.shuffle, callbacks=callbacks,
+        )  # fmt: skip
+        self.model_ = model
+        linears = [m for m in model if isinstance(m, nn.Linear)]
+        self.coefs_ = [m.weight.numpy().T.astype(np.float64) for m in linears]  # (in, out)
+        self.intercepts_ = [m.bias.numpy().astype(np.float64) for m in linears]
+        self.n_layers_ = len(linears) + 1
+        self.n_outputs_ = n_out
+        self.out_activation_ = self._out_activation
+        self.loss_curve_ = [float(v) for v in history["loss"]]
+        self.n_iter_ = len(history)
+        if self.early_stopping:
+            self.validation_scores_ = list(stop.scores)
+            self.best_validation_score_ = stop.best
+            self.best_loss_ = None
+        else:
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+            self.best_loss_ = min(self.loss_curve_)
+        if not stop.converged:
+            warnings.warn(
+                f"{type(self).__name__}: stopped at max_iter={self.max_iter} epochs before "
+                f"the optimization converged (tol={self.tol}); raise max_iter",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+
+    def _forward(self, X, method: str) -> np.ndarray:  # noqa: N803
+        check_is_fitted(self, "model_")
+        x = check_data(self, X, reset=False, method=method)
+        return forward(self.model_, x, float_dtype(self)).astype(np.float64)
+
+
+class MLPClassifier(ClassifierMixin, _BaseMLP):
+    """A multi-layer perceptron classifier with scikit-learn's hyperparameters and defaults.
+
+    ``nn.Linear`` layers of ``hidden_layer_sizes`` units with ``activation`` ('relu',
+    'tanh', 'logistic' or 'identity') between them, and one output per class (softmax;
+    also for two classes). Trained on the cross-entropy plus
+    $\\frac{\\alpha}{2 B} \\sum \\|W\\|^2$ over the weight matrices (B = the batch size,
+    as scikit-learn) with ``solver`` 'adam' or 'sgd' (``momentum``, Nesterov's when
+    ``nesterovs_momentum``) at ``learning_rate_init``, in mini-batches of ``batch_size``
+    (``'auto'`` = min(200, n)), for at most ``max_iter`` epochs, through ``ds.train.fit``.
+    Weights start as scikit-learn's (Glorot uniform) from ``random_state``.
+
+    Stopping as scikit-learn: without ``early_stopping``, when the training loss has not
+    improved by ``tol`` for more than ``n_iter_no_change`` epochs; with it,
+    ``validation_fraction`` of the training data (stratified) is held out and training
+    stops when its accuracy has not improved by ``tol`` for more than
+    ``n_iter_no_change`` epochs, keeping the weights of the best epoch. Reaching
+    ``max_iter`` first warns with ``ConvergenceWarning``.
+
+    Learned: ``classes_``, ``coefs_`` (weight matrices, (n_in, n_out) each, as
+    scikit-learn), ``intercepts_``, ``loss_curve_``, ``best_loss_``,
+    ``validation_scores_`` / ``best_validation_score_`` (early stopping), ``n_iter_``,
+    ``n_layers_``, ``n_outputs_``, ``out_activation_``, ``n_features_in_``, ``model_``
+    (the trained ``nn.Sequential``, returning logits).
+
+    >>> X, y = ds.datasets.make_moons(200, noise=0.1, seed=0)
+    >>> clf = ds.models.MLPClassifier((32,), learning_rate_init=0.01, random_state=0).fit(X, y)
+    >>> clf.score(X, y) > 0.95
+    True
+    """
+
+    _out_activation = "softmax"
+
+    def fit(self, X, y) -> MLPClassifier:  # noqa: N803 - scikit-learn's X
+        """Fit to X (n, d) and labels y (n,) of any kind; returns self."""
+        x = check_data(self, X, reset=True)
+        self.classes_, index = check_labels(self, y, len(x))
+        self._train(x, index, len(self.classes_), stratify=index)
+        return self
+
+    def _data_loss(self, out, target):
+        return F.cross_entropy(out, target)
+
+    def _validation_score(self, logits: np.ndarray, target: np.ndarray) -> float:
+        return float(np.mean(logits.argmax(axis=1) == target))
+
+    def predict_proba(self, X) -> np.ndarray:  # noqa: N803
+        """(n, C) softmax probabilities, columns in the order of ``classes_``."""
+        logits = self._forward(X, "predict_proba")
+        z = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return z / z.sum(axis=1, keepdims=True)
+
+    def predict_log_proba(self, X) -> np.ndarray:  # noqa: N803
+        return np.log(self.predict_proba(X))
+
+    def predict(self, X) -> np.ndarray:  # noqa: N803
+        """The most probable label in ``classes_``."""
+        logits = self._forward(X, "predict")
+        return self.classes_[logits.argmax(axis=1)]
+
+
+class MLPRegressor(RegressorMixin, _BaseMLP):
+    """A multi-layer perceptron regressor with scikit-learn's hyperparameters and defaults.
+
+    As ``MLPClassifier`` but with linear outputs (one per target column) and the loss
+    $\\frac{1}{2}$ mean squared error (scikit-learn's); early stopping monitors $R^2$ on
+    the held-out data. Targets are used as given: scale them (e.g. standardise) when they
+    are large.
+
+    Learned: ``coefs_``, ``intercepts_``, ``loss_curve_``, ``best_loss_``,
+    ``validation_scores_`` / ``best_validation_score_``, ``n_iter_``, ``n_layers_``,
+    ``n_outputs_``, ``out_activation_``, ``n_features_in_``, ``model_``.
+
+    >>> X, y = ds.datasets.make_polynomial(200, coefficients=(0.0, 1.0, -0.5), noise=0.1, seed=0)
+    >>> reg = ds.models.MLPRegressor((32,), max_iter=500, random_state=0).fit(X, y)
+    >>> reg.score(X, y) > 0.9
+    True
+    """
+
+    def fit(self, X, y) -> MLPRegressor:  # noqa: N803
+        """Fit to X (n, d) and y (n,) or (n, k); returns self."""
+        x = check_data(self, X, reset=True)
+        y = check_targets(self, y, len(x))
+        self._y_ndim = y.ndim
+        target = y.reshape(len(y), -1)
+        self._train(x, target, target.shape[1])
+        return self
+
+    def _data_loss(self, out, target):
+        return F.mse_loss(out, target) / 2
+
+    def _validation_score(self, pred: np.ndarray, target: np.ndarray) -> float:
+        return r2_score(target, pred)
+
+    def predict(self, X) -> np.ndarray:  # noqa: N803
+        """(n,) predictions for a 1-D training target, (n, k) otherwise."""
+        out = self._forward(X, "predict")
+        return out[:, 0] if self._y_ndim == 1 else out

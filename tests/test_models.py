@@ -1,0 +1,662 @@
+"""ds.models: scikit-learn-style estimators, checked against scikit-learn and NumPy."""
+
+from __future__ import annotations
+
+import functools
+import warnings
+
+import numpy as np
+import pytest
+
+import descent as ds
+from descent import models as M
+
+sklearn = pytest.importorskip("sklearn")
+from sklearn import linear_model as sk_linear  # noqa: E402
+from sklearn.base import clone, is_classifier, is_regressor  # noqa: E402
+from sklearn.cluster import KMeans as SkKMeans  # noqa: E402
+from sklearn.metrics import adjusted_rand_score  # noqa: E402
+from sklearn.model_selection import cross_val_score  # noqa: E402
+from sklearn.neural_network import MLPClassifier as SkMLPClassifier  # noqa: E402
+from sklearn.neural_network import MLPRegressor as SkMLPRegressor  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import PolynomialFeatures, StandardScaler  # noqa: E402
+from sklearn.svm import LinearSVC  # noqa: E402
+
+SEEDS = (0, 1, 2)
+
+# Short training runs stop at their epoch limit on purpose; tests that check the warning
+# use pytest.warns.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::descent.models.ConvergenceWarning"),
+    pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
+]
+
+
+def _rel(a, b) -> float:
+    return float(np.linalg.norm(np.asarray(a) - np.asarray(b)) / np.linalg.norm(b))
+
+
+@functools.cache
+def _digits_split(seed: int):
+    """Digits, stratified 60/20/20 with ``seed``, standardised on the training part."""
+    X, y = ds.datasets.load_digits(return_X_y=True)
+    X_tr, X_val, X_te, y_tr, y_val, y_te = ds.data.train_val_test_split(X, y, seed=seed, stratify=y)
+    scaler = ds.data.Standardizer().fit(X_tr)
+    return scaler.transform(X_tr), y_tr, scaler.transform(X_te), y_te
+
+
+@functools.cache
+def _diabetes():
+    """Diabetes with standardised features, float64."""
+    X, y = ds.datasets.load_diabetes(return_X_y=True)
+    X = X.astype(np.float64)
+    return (X - X.mean(axis=0)) / X.std(axis=0), y.astype(np.float64)
+
+
+def _lstsq(X, y):  # noqa: N803
+    """(coef, intercept) by numpy.linalg.lstsq on [X, 1]."""
+    theta = np.linalg.lstsq(np.c_[X, np.ones(len(X))], y, rcond=None)[0]
+    return theta[:-1], theta[-1]
+
+
+# ---- the digits comparison: ours beside scikit-learn's twins ------------------------------------
+
+DIGITS_PAIRS = {
+    # name: (our estimator for a seed, scikit-learn's twin for a seed, allowed shortfall)
+    # alpha = 1 / n_train makes our objective scikit-learn's C=1 objective exactly:
+    # C * sum(CE) + ||W||^2 / 2, divided by C * n.
+    "SoftmaxRegression": (
+        lambda s, n: M.SoftmaxRegression(alpha=1 / n, random_state=s),
+        lambda s: sk_linear.LogisticRegression(max_iter=5000),
+        0.5,
+    ),
+    "MLPClassifier": (
+        lambda s, n: M.MLPClassifier(random_state=s),
+        lambda s: SkMLPClassifier(random_state=s),
+        0.5,
+    ),
+    "LinearSVM": (
+        lambda s, n: M.LinearSVM(alpha=1 / n, random_state=s),
+        lambda s: LinearSVC(random_state=s),
+        2.0,
+    ),
+    # the classic rule for 10 epochs (scikit-learn's stops by its own tol after ~10-30)
+    "Perceptron": (
+        lambda s, n: M.Perceptron(max_epochs=10, random_state=s),
+        lambda s: sk_linear.Perceptron(random_state=s),
+        3.0,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(DIGITS_PAIRS))
+def test_digits_accuracy_beside_scikit_learn(name):
+    ours_for, twin_for, shortfall = DIGITS_PAIRS[name]
+    ours, twin = [], []
+    for seed in SEEDS:
+        X_tr, y_tr, X_te, y_te = _digits_split(seed)
+        ours.append(100 * ours_for(seed, len(X_tr)).fit(X_tr, y_tr).score(X_te, y_te))
+        twin.append(100 * twin_for(seed).fit(X_tr, y_tr).score(X_te, y_te))
+    twin_name = type(twin_for(0)).__name__
+    print(f"\ndigits test accuracy (%), seeds {SEEDS}, then the average")
+    for label, accs in ((f"descent {name}", ours), (f"sklearn {twin_name}", twin)):
+        cells = "  ".join(f"{a:6.2f}" for a in accs)
+        print(f"  {label:34s} {cells}   avg {np.mean(accs):6.2f}")
+    assert np.mean(ours) >= np.mean(twin) - shortfall
+
+
+# ---- LinearRegression ---------------------------------------------------------------------------
+
+
+def test_linear_regression_normal_equals_lstsq_on_diabetes():
+    X, y = ds.datasets.load_diabetes(return_X_y=True)
+    X, y = X.astype(np.float64), y.astype(np.float64)
+    coef, intercept = _lstsq(X, y)
+    reg = M.LinearRegression(solver="normal").fit(X, y)
+    np.testing.assert_allclose(reg.coef_, coef, rtol=1e-8, atol=1e-8 * np.abs(coef).max())
+    assert abs(reg.intercept_ - intercept) <= 1e-8 * abs(intercept)
+    assert reg.rank_ == X.shape[1]
+    np.testing.assert_allclose(reg.predict(X), np.c_[X, np.ones(len(X))] @ np.r_[coef, intercept])
+
+
+# (solver, settings, allowed relative error of coef_) -- X standardised, float64 for 'sgd'.
+GRADIENT_SETTINGS = [
+    ("gd", dict(lr=0.2, epochs=3000), 1e-3),
+    (
+        "minibatch",
+        dict(batch_size=32, lr=0.01, momentum=0.98, lr_decay=1e-4 ** (1 / 1000), epochs=1000),
+        1e-3,
+    ),
+    # One example per step stays noisy: on diabetes (cond(X^T X) ~ 470) it reaches about
+    # 1e-2 in coef_ in 80 epochs; its predictions and intercept_ reach 1e-3.
+    (
+        "sgd",
+        dict(lr=0.005, momentum=0.9, lr_decay=1e-3 ** (1 / 80), epochs=80, dtype="float64"),
+        2e-2,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "solver, settings, tol", GRADIENT_SETTINGS, ids=[s[0] for s in GRADIENT_SETTINGS]
+)
+def test_linear_regression_gradient_solvers_reach_lstsq(solver, settings, tol):
+    X, y = _diabetes()
+    coef, intercept = _lstsq(X, y)
+    reg = M.LinearRegression(solver=solver, random_state=0, **settings).fit(X, y)
+    best = np.c_[X, np.ones(len(X))] @ np.r_[coef, intercept]
+    errors = {
+        "coef_": _rel(reg.coef_, coef),
+        "intercept_": abs(reg.intercept_ - intercept) / abs(intercept),
+        "predictions": _rel(reg.predict(X), best),
+    }
+    print(f"\n{solver} {settings}: relative errors", {k: f"{v:.2e}" for k, v in errors.items()})
+    assert errors["coef_"] <= tol
+    assert errors["intercept_"] <= 1e-3
+    assert errors["predictions"] <= 1e-3
+    assert len(reg.loss_curve_) == reg.n_iter_ == settings["epochs"]
+    assert reg.loss_curve_[-1] < reg.loss_curve_[0]
+
+
+def test_minibatch_steps_weigh_every_example_alike():
+    # 100 = 3 * 32 + 4. In data order (shuffle=False), a plain batch mean would give the
+    # last 4 examples 8 times the weight of the others in every epoch, and descent would
+    # settle on that weighted least-squares solution instead of the plain one.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 3))
+    y = X @ np.array([1.0, -2.0, 0.5]) + 3.0 + rng.normal(size=100)
+    A = np.c_[X, np.ones(100)]
+    plain = np.linalg.lstsq(A, y, rcond=None)[0]
+    root_w = np.sqrt(np.r_[np.ones(96), np.full(4, 8.0)])
+    weighted = np.linalg.lstsq(A * root_w[:, None], y * root_w, rcond=None)[0]
+    assert _rel(weighted, plain) > 1e-2  # far enough apart to tell
+    reg = M.LinearRegression(
+        solver="minibatch", batch_size=32, lr=0.1, lr_decay=1e-3 ** (1 / 300), epochs=300,
+        shuffle=False, dtype="float64",
+    ).fit(X, y)  # fmt: skip
+    assert _rel(np.r_[reg.coef_, reg.intercept_], plain) < 1e-3
+
+
+def test_linear_regression_warns_when_ill_conditioned():
+    rng = np.random.default_rng(0)
+    x1 = rng.normal(size=200)
+    X = np.c_[x1, x1 + 1e-7 * rng.normal(size=200), rng.normal(size=200)]  # nearly collinear
+    y = X @ np.array([1.0, 2.0, 3.0]) + rng.normal(size=200)
+    with pytest.warns(M.IllConditionedWarning, match="ill-conditioned"):
+        reg = M.LinearRegression().fit(X, y)
+    assert reg.condition_number_ > 1e10
+    assert issubclass(M.IllConditionedWarning, UserWarning)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", M.IllConditionedWarning)
+        reg = M.LinearRegression().fit(X[:, [0, 2]], y)  # the same data without the twin
+    assert reg.condition_number_ < 10
+
+
+def test_linear_regression_two_targets_and_no_intercept():
+    X, y = _diabetes()
+    Y = np.c_[y, 2 * y - X[:, 0]]
+    reg = M.LinearRegression().fit(X, Y)
+    assert reg.coef_.shape == (2, X.shape[1]) and reg.intercept_.shape == (2,)
+    theta = np.linalg.lstsq(np.c_[X, np.ones(len(X))], Y, rcond=None)[0]
+    np.testing.assert_allclose(reg.coef_, theta[:-1].T, atol=1e-9)
+    assert reg.predict(X).shape == (len(X), 2)
+    flat = M.LinearRegression(fit_intercept=False).fit(X, y)
+    np.testing.assert_allclose(flat.coef_, np.linalg.lstsq(X, y, rcond=None)[0], atol=1e-9)
+    assert flat.intercept_ == 0.0
+
+
+# ---- PolynomialRegression -----------------------------------------------------------------------
+
+
+def test_polynomial_regression_recovers_a_polynomial():
+    X, y = ds.datasets.make_polynomial(40, coefficients=(1.0, -2.0, 0.5, 0.25), noise=0.0,
+                                       seed=0)  # fmt: skip
+    reg = M.PolynomialRegression(degree=3).fit(X, y)
+    np.testing.assert_allclose(reg.coef_, [-2.0, 0.5, 0.25], atol=1e-5)
+    assert reg.intercept_ == pytest.approx(1.0, abs=1e-5)
+    gd = M.PolynomialRegression(degree=3, solver="gd", lr=0.3, epochs=3000, dtype="float64")
+    gd.fit(X, y)
+    np.testing.assert_allclose(gd.predict(X), reg.predict(X), atol=1e-3)
+
+
+def test_polynomial_ridge_matches_scikit_learn():
+    X, y = ds.datasets.make_polynomial(60, coefficients=(0.0, 1.0, -0.5), noise=0.3, seed=1)
+    X = np.c_[X, np.sin(X)].astype(np.float64)  # two features: products appear too
+    y = y.astype(np.float64)
+    alpha, n = 0.05, len(X)
+    reg = M.PolynomialRegression(degree=3, alpha=alpha).fit(X, y)
+    assert reg.powers_.shape == (9, 2)
+    # ours: MSE + alpha ||w||^2 on standardised monomials = (Ridge(alpha n) objective) / n
+    sk = make_pipeline(PolynomialFeatures(3, include_bias=False), StandardScaler(),
+                       sk_linear.Ridge(alpha=alpha * n)).fit(X, y)  # fmt: skip
+    np.testing.assert_allclose(reg.predict(X), sk.predict(X), rtol=1e-8, atol=1e-8)
+    gd = M.PolynomialRegression(degree=3, alpha=alpha, solver="gd", lr=0.1, epochs=4000,
+                                dtype="float64").fit(X, y)  # fmt: skip
+    np.testing.assert_allclose(gd.predict(X), sk.predict(X), atol=1e-3)
+
+
+def test_polynomial_lasso_by_gradient_descent_near_scikit_learn():
+    X, y = ds.datasets.make_polynomial(80, coefficients=(0.5, 1.0, -0.5), noise=0.2, seed=2)
+    X, y = X.astype(np.float64), y.astype(np.float64)
+    alpha = 0.1
+    reg = M.PolynomialRegression(degree=4, alpha=alpha, penalty="l1", solver="gd", lr=0.02,
+                                 epochs=3000, dtype="float64").fit(X, y)  # fmt: skip
+    # ours: MSE + alpha ||w||_1 = 2 * (Lasso(alpha / 2) objective) on standardised monomials
+    sk = make_pipeline(PolynomialFeatures(4, include_bias=False), StandardScaler(),
+                       sk_linear.Lasso(alpha=alpha / 2)).fit(X, y)  # fmt: skip
+    np.testing.assert_allclose(reg.predict(X), sk.predict(X), atol=2e-2)
+    with pytest.raises(ValueError, match="l1"):
+        M.PolynomialRegression(alpha=alpha, penalty="l1").fit(X, y)
+
+
+# ---- logistic and softmax regression, linear SVM ------------------------------------------------
+
+
+@functools.cache
+def _breast_cancer():
+    X, y = ds.datasets.load_breast_cancer(return_X_y=True)
+    X = X.astype(np.float64)
+    return (X - X.mean(axis=0)) / X.std(axis=0), y
+
+
+def test_logistic_regression_reaches_scikit_learns_optimum():
+    X, y = _breast_cancer()
+    C = 1.0
+    sk = sk_linear.LogisticRegression(C=C, max_iter=5000, tol=1e-10).fit(X, y)
+    ours = M.LogisticRegression(alpha=1 / (C * len(X)), batch_size=len(X), lr=0.05, epochs=2000,
+                                tol=None, dtype="float64", random_state=0).fit(X, y)  # fmt: skip
+    assert ours.coef_.shape == (1, X.shape[1])
+    np.testing.assert_allclose(ours.coef_, sk.coef_, atol=2e-2 * np.abs(sk.coef_).max())
+    np.testing.assert_allclose(ours.predict_proba(X), sk.predict_proba(X), atol=1e-2)
+    np.testing.assert_allclose(ours.decision_function(X), sk.decision_function(X), atol=0.1)
+    assert ours.score(X, y) == pytest.approx(sk.score(X, y), abs=0.01)
+
+
+def test_softmax_regression_reaches_scikit_learns_optimum():
+    X, y = ds.datasets.load_iris(return_X_y=True)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    sk = sk_linear.LogisticRegression(C=1.0, max_iter=5000, tol=1e-10).fit(X, y)
+    ours = M.SoftmaxRegression(alpha=1 / len(X), batch_size=len(X), lr=0.05, epochs=3000,
+                               tol=None, dtype="float64", random_state=0).fit(X, y)  # fmt: skip
+    np.testing.assert_allclose(ours.predict_proba(X), sk.predict_proba(X), atol=1e-3)
+    np.testing.assert_allclose(ours.predict_log_proba(X), np.log(ours.predict_proba(X)))
+
+
+def test_logistic_regression_one_vs_rest_for_many_classes():
+    X, y = ds.datasets.load_iris(return_X_y=True)
+    clf = M.LogisticRegression(random_state=0).fit(X, y)
+    assert clf.coef_.shape == (3, 4) and clf.decision_function(X).shape == (150, 3)
+    proba = clf.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(clf.classes_[proba.argmax(axis=1)], clf.predict(X))
+    assert clf.score(X, y) > 0.9
+
+
+def test_linear_svm_binary_and_multiclass():
+    X, y = _breast_cancer()
+    svm = M.LinearSVM(random_state=0).fit(X, y)
+    scores = svm.decision_function(X)
+    assert scores.shape == (len(X),)
+    np.testing.assert_array_equal(svm.predict(X), svm.classes_[(scores > 0).astype(int)])
+    assert svm.score(X, y) > 0.97
+    assert not hasattr(svm, "predict_proba")
+    X3, y3 = ds.datasets.make_blobs(150, centers=3, seed=0)
+    svm3 = M.LinearSVM(random_state=0).fit(X3, y3)
+    assert svm3.decision_function(X3).shape == (150, 3) and svm3.score(X3, y3) > 0.95
+
+
+def test_l1_penalty_zeroes_weights_of_useless_features():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 6))
+    y = (X[:, 0] - X[:, 1] > 0).astype(int)  # features 2..5 are noise
+    l1 = M.LogisticRegression(penalty="l1", alpha=0.05, solver="sgd", lr=0.05, epochs=300,
+                              tol=None, random_state=0).fit(X, y)  # fmt: skip
+    l2 = M.LogisticRegression(penalty="l2", alpha=0.05, solver="sgd", lr=0.05, epochs=300,
+                              tol=None, random_state=0).fit(X, y)  # fmt: skip
+    noise_l1 = np.abs(l1.coef_[0, 2:]).max()
+    assert noise_l1 < 0.05 < np.abs(l1.coef_[0, :2]).min()
+    assert noise_l1 < np.abs(l2.coef_[0, 2:]).max()
+
+
+# ---- the perceptron -----------------------------------------------------------------------------
+
+
+def test_perceptron_converges_on_separable_data_and_stops_early():
+    X, y = ds.datasets.make_separable(200, margin=0.3, seed=0)
+    clf = M.Perceptron(max_epochs=100, random_state=0).fit(X, y)
+    assert clf.errors_[-1] == 0 and clf.score(X, y) == 1.0
+    assert clf.n_iter_ == len(clf.errors_) < 100
+    assert all(e > 0 for e in clf.errors_[:-1])  # it stopped at the first clean epoch
+
+
+def test_perceptron_runs_to_max_epochs_on_non_separable_data():
+    X, y = ds.datasets.make_moons(100, noise=0.3, seed=0)
+    with pytest.warns(M.ConvergenceWarning, match="separable"):
+        clf = M.Perceptron(max_epochs=7, random_state=0).fit(X, y)
+    assert clf.n_iter_ == len(clf.errors_) == 7
+    assert min(clf.errors_) > 0
+
+
+def test_perceptron_rule_by_hand():
+    """One epoch in NumPy: w += lr (y - y_hat) x, y_hat = [w.x + b >= 0], in data order."""
+    X, y = ds.datasets.make_moons(40, noise=0.2, seed=3)
+    X = X.astype(np.float64)
+    lr = 0.5
+    w, b, errors, changed_on_right = np.zeros(2), 0.0, 0, False
+    for x_i, y_i in zip(X, y):
+        y_hat = 1.0 if x_i @ w + b >= 0 else 0.0
+        new_w, new_b = w + lr * (y_i - y_hat) * x_i, b + lr * (y_i - y_hat)
+        if y_hat == y_i:
+            changed_on_right |= not (np.array_equal(new_w, w) and new_b == b)
+        else:
+            errors += 1
+        w, b = new_w, new_b
+    assert not changed_on_right and 0 < errors < len(X)
+    with pytest.warns(M.ConvergenceWarning):
+        clf = M.Perceptron(lr=lr, max_epochs=1, shuffle=False, dtype="float64").fit(X, y)
+    np.testing.assert_allclose(clf.coef_[0], w, rtol=1e-12)
+    assert clf.intercept_[0] == pytest.approx(b, rel=1e-12)
+    assert clf.errors_ == [errors]
+
+
+def test_perceptron_one_vs_rest():
+    X, y = ds.datasets.make_blobs(150, centers=3, std=0.5, seed=1)
+    clf = M.Perceptron(random_state=0).fit(X, y)
+    assert clf.coef_.shape == (3, 2) and clf.decision_function(X).shape == (150, 3)
+    assert clf.score(X, y) == 1.0 and clf.errors_[-1] == 0
+
+
+# ---- MLPs ---------------------------------------------------------------------------------------
+
+
+def test_mlp_regressor_beside_scikit_learn():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-2, 2, size=(400, 2))
+    y = np.sin(X[:, 0]) * X[:, 1] + 0.05 * rng.normal(size=400)
+    X_te = rng.uniform(-2, 2, size=(200, 2))
+    y_te = np.sin(X_te[:, 0]) * X_te[:, 1]
+    ours = M.MLPRegressor((50,), max_iter=500, random_state=0).fit(X, y)
+    sk = SkMLPRegressor(hidden_layer_sizes=(50,), max_iter=500, random_state=0).fit(X, y)
+    print(f"\nMLPRegressor test R^2: descent {ours.score(X_te, y_te):.4f}, "
+          f"sklearn {sk.score(X_te, y_te):.4f}")  # fmt: skip
+    assert ours.score(X_te, y_te) >= sk.score(X_te, y_te) - 0.03
+    assert ours.predict(X_te).shape == (200,)
+    assert [c.shape for c in ours.coefs_] == [c.shape for c in sk.coefs_]
+    assert ours.loss_curve_[-1] < ours.loss_curve_[0]
+
+
+def test_mlp_early_stopping_keeps_the_best_validation_epoch():
+    X_tr, y_tr, X_te, y_te = _digits_split(0)
+    clf = M.MLPClassifier((32,), early_stopping=True, n_iter_no_change=3, max_iter=200,
+                          learning_rate_init=0.01, random_state=0).fit(X_tr, y_tr)  # fmt: skip
+    assert clf.n_iter_ < 200
+    assert len(clf.validation_scores_) == clf.n_iter_
+    assert clf.best_validation_score_ == max(clf.validation_scores_)
+    assert clf.best_loss_ is None
+    assert clf.score(X_te, y_te) > 0.9
+    # the stopping rule: more than n_iter_no_change epochs without beating best + tol
+    scores = clf.validation_scores_
+    assert max(scores[-4:]) < max(scores[:-4]) + clf.tol
+
+
+@pytest.mark.parametrize("activation", ["tanh", "logistic"])
+def test_mlp_activations_and_sgd_solver(activation):
+    X, y = ds.datasets.make_moons(200, noise=0.1, seed=0)
+    clf = M.MLPClassifier((16,), activation=activation, solver="sgd", learning_rate_init=0.1,
+                          max_iter=300, random_state=0).fit(X, y)  # fmt: skip
+    assert clf.score(X, y) > 0.85
+    assert isinstance(clf.model_[1], ds.nn.Tanh if activation == "tanh" else ds.nn.Sigmoid)
+
+
+# ---- autoencoder --------------------------------------------------------------------------------
+
+
+def test_autoencoder_reconstruction_error_falls():
+    X_tr, _, X_te, _ = _digits_split(0)
+    ae = M.Autoencoder(code_size=16, random_state=0).fit(X_tr)
+    assert ae.loss_curve_[-1] < 0.5 * ae.loss_curve_[0]
+    codes = ae.transform(X_te)
+    assert codes.shape == (len(X_te), 16)
+    assert ae.inverse_transform(codes).shape == X_te.shape
+    # far better than the best constant (the mean: error = the variance, about 1 here) ...
+    err = ae.reconstruction_error(X_te)
+    assert err < 0.5 * np.mean((X_te - X_tr.mean(axis=0)) ** 2)
+    # ... and in the range of the best linear code of that size (PCA, 16 components)
+    _, _, vt = np.linalg.svd(X_tr - X_tr.mean(axis=0), full_matrices=False)
+    proj = (X_te - X_tr.mean(axis=0)) @ vt[:16].T @ vt[:16] + X_tr.mean(axis=0)
+    assert err < 1.5 * np.mean((proj - X_te) ** 2)
+    with pytest.raises(AttributeError, match="head"):
+        ae.predict(X_te)
+
+
+def test_autoencoder_with_a_head_classifies_digits():
+    X_tr, y_tr, X_te, y_te = _digits_split(1)
+    plain = M.Autoencoder(code_size=16, max_iter=60, random_state=0).fit(X_tr)
+    ae = M.Autoencoder(code_size=16, max_iter=60, random_state=0).fit(X_tr, y_tr)
+    assert ae.score(X_te, y_te) > 0.9  # chance is 0.1
+    np.testing.assert_allclose(ae.predict_proba(X_te).sum(axis=1), 1.0, rtol=1e-6)
+    # the loss is the sum: the reconstruction part alone is below the total
+    assert ae.reconstruction_error(X_tr) < ae.loss_curve_[-1]
+    # ... and the head costs the reconstruction little
+    assert ae.reconstruction_error(X_te) < 1.5 * plain.reconstruction_error(X_te)
+
+
+# ---- k-means ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_kmeans_beside_scikit_learn(seed):
+    X, _ = ds.datasets.make_blobs(300, centers=4, std=1.5, seed=seed)
+    X = X.astype(np.float64)
+    ours = M.KMeans(n_clusters=4, random_state=seed).fit(X)
+    sk = SkKMeans(n_clusters=4, n_init=10, random_state=seed).fit(X)
+    assert ours.inertia_ == pytest.approx(sk.inertia_, rel=1e-6)
+    assert adjusted_rand_score(ours.labels_, sk.labels_) == 1.0
+    np.testing.assert_array_equal(ours.predict(X), ours.labels_)
+    d2 = ((X[:, None, :] - ours.cluster_centers_[None]) ** 2).sum(axis=2)
+    np.testing.assert_array_equal(ours.labels_, d2.argmin(axis=1))
+    assert ours.inertia_ == pytest.approx(d2.min(axis=1).sum())
+    for k in range(4):  # each center is the mean of its cluster
+        np.testing.assert_allclose(ours.cluster_centers_[k], X[ours.labels_ == k].mean(axis=0))
+    assert ours.transform(X).shape == (300, 4) and ours.score(X) == pytest.approx(-ours.inertia_)
+
+
+def test_kmeans_plus_plus_beats_bad_starts_and_checks_init():
+    X, _ = ds.datasets.make_blobs(200, centers=5, std=0.5, seed=4)
+    best = M.KMeans(n_clusters=5, random_state=0).fit(X).inertia_
+    one = M.KMeans(n_clusters=5, n_init=1, random_state=0).fit(X).inertia_
+    assert best <= one
+    starts = X[:5].astype(np.float64)
+    fixed = M.KMeans(n_clusters=5, init=starts).fit(X)
+    assert fixed.n_iter_ >= 1
+    with pytest.raises(ValueError, match="shape"):
+        M.KMeans(n_clusters=5, init=starts[:3]).fit(X)
+    with pytest.raises(ValueError, match="at least 5"):
+        M.KMeans(n_clusters=5).fit(X[:3])
+
+
+# ---- the estimator API --------------------------------------------------------------------------
+
+
+def _fast(cls):
+    """An instance of ``cls`` with settings that fit in milliseconds."""
+    quick = {
+        "LinearRegression": {},
+        "PolynomialRegression": {"degree": 2},
+        "MLPClassifier": {"hidden_layer_sizes": (8,), "max_iter": 5},
+        "MLPRegressor": {"hidden_layer_sizes": (8,), "max_iter": 5},
+        "Autoencoder": {"code_size": 2, "max_iter": 5},
+        "KMeans": {"n_clusters": 3, "n_init": 2},
+        "Perceptron": {"max_epochs": 3},
+    }
+    settings = quick.get(cls.__name__, {"epochs": 5})
+    if "random_state" in cls().get_params():
+        settings = {**settings, "random_state": 0}
+    return cls(**settings)
+
+
+ALL = [
+    M.LinearRegression, M.PolynomialRegression, M.LogisticRegression, M.SoftmaxRegression,
+    M.LinearSVM, M.Perceptron, M.MLPClassifier, M.MLPRegressor, M.Autoencoder, M.KMeans,
+]  # fmt: skip
+CLASSIFIERS = [M.LogisticRegression, M.SoftmaxRegression, M.LinearSVM, M.Perceptron,
+               M.MLPClassifier]  # fmt: skip
+WITH_PROBA = [M.LogisticRegression, M.SoftmaxRegression, M.MLPClassifier]
+GRADIENT_BASED = [M.LogisticRegression, M.SoftmaxRegression, M.LinearSVM, M.MLPClassifier,
+                  M.MLPRegressor, M.Autoencoder]  # fmt: skip
+
+
+@functools.cache
+def _iris():
+    X, y = ds.datasets.load_iris(return_X_y=True)
+    return ((X - X.mean(axis=0)) / X.std(axis=0)).astype(np.float64), y
+
+
+def _fit(est):
+    X, y = _iris()
+    return est.fit(X) if isinstance(est, (M.KMeans, M.Autoencoder)) else est.fit(X, y)
+
+
+def _names(cls):
+    return [c.__name__ for c in cls]
+
+
+@pytest.mark.parametrize("cls", ALL, ids=_names(ALL))
+def test_init_only_stores_hyperparameters_and_params_round_trip(cls):
+    est = _fast(cls)
+    assert not [k for k in vars(est) if k.endswith("_")]  # nothing learned before fit
+    params = est.get_params()
+    assert set(params) == set(vars(est))  # __init__ stored each argument, nothing else
+    twin = clone(est)
+    assert twin is not est and twin.get_params() == params
+    assert cls(**params).get_params() == params
+    name = sorted(params)[0]
+    assert est.set_params(**{name: params[name]}) is est
+    with pytest.raises(ValueError, match="Invalid parameter 'nonsense'"):
+        est.set_params(nonsense=1)
+    assert repr(est).startswith(cls.__name__ + "(")
+
+
+@pytest.mark.parametrize("cls", ALL, ids=_names(ALL))
+def test_fit_returns_self_and_checks_inputs(cls):
+    X, _ = _iris()
+    est = _fast(cls)
+    with pytest.raises(M.NotFittedError, match=f"This {cls.__name__} instance is not fitted yet"):
+        (est.transform if cls in (M.Autoencoder,) else est.predict)(X)
+    assert issubclass(M.NotFittedError, ValueError) and issubclass(M.NotFittedError, AttributeError)
+    assert _fit(est) is est
+    assert est.n_features_in_ == 4
+    method = est.transform if cls is M.Autoencoder else est.predict
+    with pytest.raises(ValueError, match="X has 3 features, but .* expecting 4 features"):
+        method(X[:, :3])
+    y = _iris()[1]
+    bad = X.copy()
+    bad[5, 2] = np.nan
+    with pytest.raises(ValueError, match="row 5, column 2"):
+        clone(est).fit(bad, y)
+    with pytest.raises(ValueError, match="2-D"):
+        clone(est).fit(X[:, 0], y)
+    with pytest.raises(ValueError, match="0 examples"):
+        clone(est).fit(X[:0], y[:0])
+
+
+@pytest.mark.parametrize("cls", GRADIENT_BASED, ids=_names(GRADIENT_BASED))
+def test_gradient_based_keep_a_loss_curve_and_repeat_with_random_state(cls):
+    first = _fit(_fast(cls))
+    again = _fit(_fast(cls))
+    assert len(first.loss_curve_) == first.n_iter_ >= 1
+    assert all(np.isfinite(first.loss_curve_))
+    assert first.loss_curve_ == again.loss_curve_
+    other = _fit(_fast(cls).set_params(random_state=1))
+    assert other.loss_curve_ != first.loss_curve_
+
+
+@pytest.mark.parametrize("cls", CLASSIFIERS, ids=_names(CLASSIFIERS))
+def test_classifiers_take_any_labels(cls):
+    X, y = _iris()
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    est = cls(random_state=0).fit(X, names)
+    assert est.classes_.tolist() == ["setosa", "versicolor", "virginica"]
+    assert set(est.predict(X)) <= set(names)
+    assert est.score(X, names) > 0.8
+    # integer labels that do not start at 0, two classes
+    two = np.where(y == 0, 7, 12)
+    est2 = cls(random_state=0).fit(X, two)
+    assert est2.classes_.tolist() == [7, 12] and est2.score(X, two) > 0.95
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        cls().fit(X, np.zeros(len(X)))
+
+
+@pytest.mark.parametrize("cls", WITH_PROBA, ids=_names(WITH_PROBA))
+def test_predict_proba_rows_sum_to_one(cls):
+    X, y = _iris()
+    est = cls(random_state=0).fit(X, y)
+    proba = est.predict_proba(X)
+    assert proba.shape == (len(X), 3) and (proba >= 0).all()
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+    np.testing.assert_array_equal(est.classes_[proba.argmax(axis=1)], est.predict(X))
+    binary = cls(random_state=0).fit(X, y == 2)
+    np.testing.assert_allclose(binary.predict_proba(X).sum(axis=1), 1.0, rtol=1e-6)
+
+
+def test_works_inside_scikit_learn_tools():
+    X, y = _iris()
+    assert is_classifier(M.SoftmaxRegression()) and is_regressor(M.LinearRegression())
+    scores = cross_val_score(make_pipeline(StandardScaler(), M.SoftmaxRegression(random_state=0)),
+                             X, y, cv=3)  # fmt: skip
+    assert scores.mean() > 0.85
+    tensor_fit = M.LinearRegression().fit(ds.tensor(X), ds.tensor(y.astype(np.float32)))
+    np.testing.assert_allclose(tensor_fit.coef_, M.LinearRegression().fit(X, y).coef_, rtol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["base", "linear", "logistic", "svm", "perceptron", "mlp", "autoencoder", "kmeans", ""],
+)
+def test_docstring_examples_run(module, monkeypatch):
+    import doctest
+    import importlib
+
+    monkeypatch.setattr(ds, "models", M, raising=False)  # until descent/__init__ imports it
+    mod = importlib.import_module("descent.models" + (f".{module}" if module else ""))
+    result = doctest.testmod(mod, extraglobs={"ds": ds, "np": np})
+    assert result.attempted > 0 and result.failed == 0
+
+
+SKLEARN_CHECKED = [
+    M.LinearRegression(),
+    M.PolynomialRegression(alpha=1e-3),  # its checks fit 65 monomials to fewer examples
+    M.LogisticRegression(epochs=30, random_state=0),
+    M.SoftmaxRegression(epochs=30, random_state=0),
+    M.LinearSVM(epochs=30, random_state=0),
+    M.Perceptron(max_epochs=5, random_state=0),
+    M.MLPClassifier((16,), learning_rate_init=0.01, max_iter=100, random_state=0),
+    M.MLPRegressor((32,), learning_rate_init=0.01, max_iter=300, random_state=0),
+    M.Autoencoder(code_size=2, max_iter=5, dtype="float64", random_state=0),
+    M.KMeans(n_clusters=3, n_init=2, random_state=0),
+]
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.SkipTestWarning")
+@pytest.mark.filterwarnings("ignore:Estimator .* does not inherit:UserWarning")
+@pytest.mark.parametrize("est", SKLEARN_CHECKED, ids=[type(e).__name__ for e in SKLEARN_CHECKED])
+def test_passes_scikit_learns_estimator_checks(est):
+    checks = pytest.importorskip("sklearn.utils.estimator_checks")
+    if tuple(int(p) for p in sklearn.__version__.split(".")[:2]) < (1, 6):
+        pytest.skip("check_estimator(on_fail=None) needs scikit-learn >= 1.6")
+    results = checks.check_estimator(clone(est), on_fail=None)
+    failed = [f"{r['check_name']}: {r['exception']!r}" for r in results if r["status"] == "failed"]
+    assert len(results) > 40 and not failed
+
+
+def test_hyperparameters_are_checked_at_fit():
+    X, y = _iris()
+    with pytest.raises(ValueError, match="solver='newton'"):
+        M.LinearRegression(solver="newton").fit(X, y)
+    with pytest.raises(ValueError, match="penalty='l3'"):
+        M.SoftmaxRegression(penalty="l3").fit(X, y)
+    with pytest.raises(ValueError, match="activation='swish'"):
+        M.MLPClassifier(activation="swish").fit(X, y)
+    with pytest.raises(ValueError, match="X has 150 examples but y has 149"):
+        M.SoftmaxRegression().fit(X, y[:-1])
