@@ -138,3 +138,26 @@ def test_lesson_command_lists_runs_and_prints_json(capsys):
     assert data["name"] == "conv-forward" and data["sections"]
     assert main(["lesson", "no-such-lesson"]) == 2
     assert "the lessons are" in capsys.readouterr().err
+
+
+def test_lesson_plot_writes_the_lessons_pictures(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    assert main(["lesson", "gravity", "--plot", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert written == ["gravity-descent.png"] and f"wrote {tmp_path}" in out
+
+
+def test_explain_walks_the_chain_rule_of_a_lesson(capsys):
+    from descent.cli import EXPLAINED
+
+    assert main(["explain", "gravity"]) == 0
+    text = capsys.readouterr().out
+    xs, ys, a = np.array([2.0, 4.5, 10.0]), np.array([19.6, 44.1, 98.0]), 8.0
+    assert f"{2 * np.sum(xs * (a * xs - ys)):g}" in text  # -447.3, the closed form
+    assert "equal" in text
+    for name in EXPLAINED:
+        assert main(["explain", name]) == 0
+    capsys.readouterr()
+    assert main(["explain", "conv-forward"]) == 2
+    assert "no chain-rule walk-through" in capsys.readouterr().err
