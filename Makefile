@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: demo test lint clean
+.PHONY: demo test lint bench clean
 
 $(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ demo: $(VENV)/.installed
 test: $(VENV)/.test-deps
 	$(VENV)/bin/ruff check descent tests
 	$(PY) -m pytest -n 2 -q
+
+# OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE slow NumPy on some machines: unset for this command only
+bench: $(VENV)/.test-deps
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(VENV)/bin/descent bench
 
 lint: $(VENV)/.test-deps
 	$(VENV)/bin/ruff check descent tests

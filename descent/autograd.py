@@ -148,25 +148,22 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **options):
-        from .tensor import Tensor
-
-        arrays = []
-        needs = []
-        for a in args:
-            if isinstance(a, Tensor):
-                arrays.append(a.data)
-                needs.append(a.requires_grad)
-            else:
-                arrays.append(a)
-                needs.append(False)
-        record = _grad_mode.enabled and any(needs)
-        ctx = Context(cls, args, tuple(needs))
+        # NOTE: this runs once per op, so it is written for speed: no per-call imports,
+        # no graph bookkeeping unless an input needs a gradient and grad mode is on.
+        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+        if _grad_mode.enabled:
+            needs = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
+            if True in needs:
+                ctx = Context(cls, args, needs)
+                out = cls.forward(ctx, *arrays, **options)
+                if out.__class__ is not np.ndarray:
+                    out = np.asarray(out)
+                return make_tensor(out, ctx, True)
+        ctx = Context(cls, args, (False,) * len(args))
         out = cls.forward(ctx, *arrays, **options)
-        if not isinstance(out, np.ndarray):
+        if out.__class__ is not np.ndarray:
             out = np.asarray(out)
-        if not record:
-            return Tensor._make(out)
-        return Tensor._make(out, ctx, True)
+        return make_tensor(out)
 
 
 # ---------------------------------------------------------------------------------
@@ -180,18 +177,21 @@ def _topological_order(roots) -> list:
     """
     order = []
     seen = set()
+    mark = seen.add
     stack = [(r, False) for r in roots]
+    push, pop = stack.append, stack.pop
     while stack:
-        t, expanded = stack.pop()
+        t, expanded = pop()
         if expanded:
             order.append(t)
             continue
-        if id(t) in seen:
+        key = id(t)
+        if key in seen:
             continue
-        seen.add(id(t))
-        stack.append((t, True))
+        mark(key)
         ctx = t._ctx
-        if ctx is None:
+        if ctx is None:  # a leaf has no inputs to wait for
+            order.append(t)
             continue
         if ctx.freed:
             raise RuntimeError(
@@ -199,42 +199,53 @@ def _topological_order(roots) -> list:
                 f"'{ctx.name}' was freed by an earlier backward. Pass retain_graph=True "
                 f"to the first backward() or ds.grad() call if you need to walk it again."
             )
+        push((t, True))
         for inp, need in zip(ctx.inputs, ctx.needs_input_grad):
             if need and id(inp) not in seen:
-                stack.append((inp, False))
+                push((inp, False))
     return order
 
 
-def _check_rule(ctx: Context, grads) -> tuple:
-    """The engine's check of a backward rule: one gradient per input, right shape and dtype."""
-    if not isinstance(grads, tuple):
-        grads = (grads,)
+def _bad_count(ctx: Context, grads: tuple) -> None:
     n = len(ctx.inputs)
-    if len(grads) != n:
+    raise RuntimeError(
+        f"{ctx.name}.backward returned {len(grads)} gradient(s) but forward took {n} "
+        f"positional input(s); return one gradient per input (None where there is none)."
+    )
+
+
+def _checked_gradient(ctx: Context, i: int, g, data: np.ndarray) -> np.ndarray:
+    """The engine's check of one gradient a rule returned: its input's shape and dtype.
+
+    A Tensor (from a custom rule) is unwrapped; anything else of the wrong shape or dtype
+    is an error that names the op.
+    """
+    if not isinstance(g, np.ndarray):
+        g = np.asarray(getattr(g, "data", g))
+    if g.shape != data.shape:
         raise RuntimeError(
-            f"{ctx.name}.backward returned {len(grads)} gradient(s) but forward took {n} "
-            f"positional input(s); return one gradient per input (None where there is none)."
+            f"{ctx.name}.backward returned a gradient of shape {g.shape} for input {i}, "
+            f"whose shape is {data.shape}; a gradient must have its input's shape."
         )
-    checked = []
-    for i, (inp, need, g) in enumerate(zip(ctx.inputs, ctx.needs_input_grad, grads)):
-        if not need or g is None:
-            checked.append(None)
-            continue
-        if not isinstance(g, np.ndarray):
-            g = getattr(g, "data", g)  # a Tensor returned by a custom rule
-            g = np.asarray(g)
-        if g.shape != inp.data.shape:
-            raise RuntimeError(
-                f"{ctx.name}.backward returned a gradient of shape {g.shape} for input {i}, "
-                f"whose shape is {inp.data.shape}; a gradient must have its input's shape."
-            )
-        if g.dtype != inp.data.dtype:
-            raise RuntimeError(
-                f"{ctx.name}.backward returned a gradient of dtype {g.dtype} for input {i}, "
-                f"whose dtype is {inp.data.dtype}; a gradient must have its input's dtype."
-            )
-        checked.append(g)
-    return tuple(checked)
+    if g.dtype != data.dtype:
+        raise RuntimeError(
+            f"{ctx.name}.backward returned a gradient of dtype {g.dtype} for input {i}, "
+            f"whose dtype is {data.dtype}; a gradient must have its input's dtype."
+        )
+    return g
+
+
+def _check_rule(ctx: Context, grads) -> tuple:
+    """A rule's answer checked as the engine checks it: one gradient per input, each with
+    its input's shape and dtype (None where the input needs none)."""
+    if grads.__class__ is not tuple:
+        grads = (grads,)
+    if len(grads) != len(ctx.inputs):
+        _bad_count(ctx, grads)
+    return tuple(
+        None if not need or g is None else _checked_gradient(ctx, i, g, inp.data)
+        for i, (inp, need, g) in enumerate(zip(ctx.inputs, ctx.needs_input_grad, grads))
+    )
 
 
 def _run_backward(outputs, grad_outputs, retain_graph: bool, accumulate_into=None):
@@ -243,50 +254,69 @@ def _run_backward(outputs, grad_outputs, retain_graph: bool, accumulate_into=Non
     ``accumulate_into`` None: every leaf that requires grad gets ``.grad += g``
     (``Tensor.backward``). Otherwise a list of tensors whose gradients are returned and no
     ``.grad`` is touched (``ds.grad``).
-    """
-    from .tensor import Tensor
 
+    Gradients on their way are kept on the tensors themselves (``_pending``), summed as
+    each consumer's rule delivers its share, and taken off when the walk reaches them.
+    """
     order = _topological_order(outputs)
-    grads: dict[int, np.ndarray] = {}
+    for t in order:  # a walk that failed half-way may have left gradients behind
+        t._pending = None
     for out, g in zip(outputs, grad_outputs):
-        key = id(out)
-        grads[key] = grads[key] + g if key in grads else g
+        out._pending = g if out._pending is None else out._pending + g
 
     wanted = None if accumulate_into is None else {id(t) for t in accumulate_into}
     found: dict[int, np.ndarray] = {}
     with no_grad():
         for t in reversed(order):
-            g = grads.pop(id(t), None)
+            g = t._pending
             if g is None:
                 continue
+            t._pending = None
+            ctx = t._ctx
             if wanted is not None:
                 if id(t) in wanted:
                     found[id(t)] = g
-            elif t._ctx is None or t._retains_grad:
-                if t.grad is None:
-                    t.grad = Tensor._make(g.copy())  # g may be shared with other inputs
-                else:
-                    t.grad = Tensor._make(t.grad.data + g)
-            ctx = t._ctx
+            elif ctx is None:
+                t.grad = make_tensor(g if t.grad is None else t.grad.data + g)
+            elif t._retains_grad:  # g also flows on through ctx's rule: keep a copy
+                t.grad = make_tensor(g.copy() if t.grad is None else t.grad.data + g)
             if ctx is None:
                 continue
-            input_grads = _check_rule(ctx, ctx.fn.backward(ctx, g))
-            for inp, ig in zip(ctx.inputs, input_grads):
-                if ig is None:
+            input_grads = ctx.fn.backward(ctx, g)
+            if input_grads.__class__ is not tuple:
+                input_grads = (input_grads,)
+            inputs = ctx.inputs
+            if len(input_grads) != len(inputs):
+                _bad_count(ctx, input_grads)
+            given = []  # the arrays already handed to an input of this node
+            for inp, need, ig in zip(inputs, ctx.needs_input_grad, input_grads):
+                if ig is None or not need:
                     continue
-                key = id(inp)
-                if key in grads:
-                    grads[key] = grads[key] + ig
+                data = inp.data
+                if (
+                    ig.__class__ is not np.ndarray
+                    or ig.shape != data.shape
+                    or ig.dtype != data.dtype
+                ):  # the engine's check of the rule: see _checked_gradient
+                    i = next(k for k, x in enumerate(inputs) if x is inp)
+                    ig = _checked_gradient(ctx, i, ig, data)
+                # NOTE: a rule may hand one array to two inputs (Add returns grad twice);
+                # the second gets a copy, so no two gradients share memory and a leaf can
+                # keep its gradient uncopied (optimizers and clipping change .grad in place).
+                if given and any(ig is x for x in given):
+                    ig = ig.copy()
                 else:
-                    grads[key] = ig
+                    given.append(ig)
+                pending = inp._pending
+                inp._pending = ig if pending is None else pending + ig
             if not retain_graph:
-                ctx.release()
+                ctx.saved_tensors = ctx.inputs = ()
+                ctx.freed = True
+                ctx.__dict__.clear()
     return found
 
 
 def _seed_gradients(outputs, grad_outputs, who: str) -> list:
-    from .tensor import Tensor
-
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
     seeds = []
@@ -311,7 +341,7 @@ def _seed_gradients(outputs, grad_outputs, who: str) -> list:
                     f"{who}: the gradient has shape {g.shape} but the output has shape "
                     f"{out.data.shape}; they must match."
                 )
-            g = g.astype(out.data.dtype, copy=False)
+            g = np.array(g, dtype=out.data.dtype)  # a copy: .grad must not alias it
         seeds.append(g)
     return seeds
 
@@ -333,8 +363,6 @@ def grad(
     >>> ds.grad(x * x, [x])
     (tensor(6.),)
     """
-    from .tensor import Tensor
-
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     if grad_outputs is not None:
@@ -364,3 +392,8 @@ def grad(
         else:
             result.append(Tensor._make(g))
     return tuple(result)
+
+
+# NOTE: imported last, because tensor.py imports this module; descent/__init__.py imports
+# autograd first, so Function exists by the time tensor.py (and the ops) need it.
+from .tensor import Tensor, make_tensor  # noqa: E402

@@ -184,6 +184,12 @@ def cmd_gradcheck(args) -> int:
     return 1 if failed else 0
 
 
+def cmd_bench(args) -> int:
+    from .bench import main as bench_main
+
+    return bench_main(args)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="descent", description="descent: learning from data by gradient descent."
@@ -217,6 +223,12 @@ def main(argv=None) -> int:
     p = sub.add_parser("gradcheck", help="check every built-in op's gradient numerically")
     p.add_argument("ops", nargs="*", help="only these ops (names as in the table)")
     p.set_defaults(handler=cmd_gradcheck)
+
+    p = sub.add_parser("bench", help="time descent against PyTorch and a NumPy reference")
+    from .bench import add_arguments as add_bench_arguments
+
+    add_bench_arguments(p)
+    p.set_defaults(handler=cmd_bench)
 
     args = parser.parse_args(argv)
     if args.command is None:

@@ -65,7 +65,10 @@ class Tensor:
     tensor([2., 4.])
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_retains_grad", "__weakref__")
+    # _pending: the gradient collected so far during a backward walk (None otherwise)
+    __slots__ = (
+        "data", "grad", "requires_grad", "_ctx", "_retains_grad", "_pending", "__weakref__"
+    )  # fmt: skip
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operator
 
     def __init__(self, data, dtype=None, requires_grad: bool = False):
@@ -73,20 +76,15 @@ class Tensor:
         self.grad = None
         self._ctx = None
         self._retains_grad = False
+        self._pending = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
 
-    @classmethod
-    def _make(cls, data: np.ndarray, ctx=None, requires_grad: bool = False) -> Tensor:
-        """Wrap an array without copying (the ops' constructor)."""
-        t = object.__new__(Tensor)
-        t.data = data
-        t.grad = None
-        t._ctx = ctx
-        t._retains_grad = False
-        t.requires_grad = requires_grad
-        return t
+    @staticmethod
+    def _make(data: np.ndarray, ctx=None, requires_grad: bool = False) -> Tensor:
+        """Wrap an array without copying (the ops' constructor); see ``make_tensor``."""
+        return make_tensor(data, ctx, requires_grad)
 
     # ---- properties --------------------------------------------------------------
     @property
@@ -441,6 +439,21 @@ class Tensor:
 
     def matmul(self, other):
         return _linalg.matmul(self, other)
+
+
+_new = object.__new__
+
+
+def make_tensor(data: np.ndarray, ctx=None, requires_grad: bool = False) -> Tensor:
+    """Wrap an array without copying: the constructor every op's output goes through."""
+    t = _new(Tensor)
+    t.data = data
+    t.grad = None
+    t._ctx = ctx
+    t._retains_grad = False
+    t._pending = None
+    t.requires_grad = requires_grad
+    return t
 
 
 def _plain(value):

@@ -699,3 +699,28 @@ def test_item_assignment_on_a_leaf_that_requires_grad_raises_unless_under_no_gra
     with ds.no_grad():
         x[ds.tensor([0, 2])] = 5.0
     np.testing.assert_array_equal(x.numpy(), [5.0, 2.0, 5.0])
+
+
+def test_gradients_never_share_memory_even_when_a_rule_returns_one_array_twice():
+    # Add hands the same upstream array to both inputs; reshape passes a view on. Clipping
+    # or an optimizer changes .grad in place, so shared memory would corrupt another .grad.
+    a = f64([1.0, 2.0])
+    b = f64([3.0, 4.0])
+    c = f64([[5.0, 6.0]])
+    s = a + b.reshape(2) + c.reshape(2)
+    s.sum().backward()
+    grads = [a.grad.numpy(), b.grad.numpy(), c.grad.numpy()]
+    for i in range(3):
+        for j in range(i + 1, 3):
+            assert not np.shares_memory(grads[i], grads[j])
+    a.grad.numpy()[...] *= 10
+    np.testing.assert_array_equal(b.grad.numpy(), [1.0, 1.0])
+    np.testing.assert_array_equal(c.grad.numpy(), [[1.0, 1.0]])
+
+
+def test_a_given_output_gradient_is_copied_not_aliased():
+    x = f64([1.0, 2.0])
+    seed = np.array([3.0, 4.0])
+    x.backward(seed)
+    seed[...] = 0
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 4.0])

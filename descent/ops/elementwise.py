@@ -32,13 +32,17 @@ class Add(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (a.shape, a.dtype, b.shape, b.dtype)
         return a + b
 
     @staticmethod
     def backward(ctx, grad):
-        sa, da, sb, db = ctx.shapes
-        return unbroadcast(grad, sa, da), unbroadcast(grad, sb, db)
+        # the inputs that need a gradient are Tensors: their arrays give shape and dtype
+        a, b = ctx.inputs
+        need_a, need_b = ctx.needs_input_grad
+        return (
+            unbroadcast(grad, a.data.shape, a.data.dtype) if need_a else None,
+            unbroadcast(grad, b.data.shape, b.data.dtype) if need_b else None,
+        )
 
 
 class Sub(Function):
@@ -46,14 +50,15 @@ class Sub(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (a.shape, a.dtype, b.shape, b.dtype)
         return a - b
 
     @staticmethod
     def backward(ctx, grad):
-        sa, da, sb, db = ctx.shapes
-        gb = unbroadcast(-grad, sb, db) if ctx.needs_input_grad[1] else None
-        return unbroadcast(grad, sa, da), gb
+        a, b = ctx.inputs
+        need_a, need_b = ctx.needs_input_grad
+        ga = unbroadcast(grad, a.data.shape, a.data.dtype) if need_a else None
+        gb = unbroadcast(-grad, b.data.shape, b.data.dtype) if need_b else None
+        return ga, gb
 
 
 class Mul(Function):
@@ -376,8 +381,17 @@ class Cast(Function):
 # ---- the functional forms (ds.exp, Tensor.exp, ...) ------------------------------------
 
 
+_PYTHON_NUMBERS = (float, int)
+
+
 def _binary(fn: type[Function], a, b, name: str) -> Tensor:
-    a, b = _operands(a, b)
+    # Fast path for ``x * 2.0``: the number becomes a NumPy scalar of x's dtype (no Tensor).
+    if b.__class__ in _PYTHON_NUMBERS and isinstance(a, Tensor) and a.data.dtype.kind == "f":
+        b = a.data.dtype.type(b)
+    elif a.__class__ in _PYTHON_NUMBERS and isinstance(b, Tensor) and b.data.dtype.kind == "f":
+        a = b.data.dtype.type(a)
+    else:
+        a, b = _operands(a, b)
     try:
         return fn.apply(a, b)
     except ValueError as e:

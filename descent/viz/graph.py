@@ -68,6 +68,9 @@ def capture(output: Tensor) -> Captured:
         raise TypeError(f"expected a Tensor, got {type(output).__name__}")
     order: list = []
     seen: set = set()
+    # A number an op took as it is (``x ** 2``: the 2 is a NumPy scalar, not a Tensor) is
+    # drawn as a constant input: one node per (op, argument position).
+    constants: dict = {}
     stack = [(output, False)]
     while stack:
         t, expanded = stack.pop()
@@ -87,7 +90,10 @@ def capture(output: Tensor) -> Captured:
                 f"(call ds.viz.graph / ds.viz.explain before loss.backward()) or call "
                 f"backward(retain_graph=True)"
             )
-        for inp in reversed(ctx.inputs):  # reversed: inputs come out in argument order
+        for pos in reversed(range(len(ctx.inputs))):  # reversed: argument order
+            inp = ctx.inputs[pos]
+            if isinstance(inp, (np.ndarray, np.generic)):
+                inp = constants[(id(ctx), pos)] = Tensor._make(np.asarray(inp))
             if isinstance(inp, Tensor) and id(inp) not in seen:
                 stack.append((inp, False))
     index = {id(t): i for i, t in enumerate(order)}
@@ -95,6 +101,7 @@ def capture(output: Tensor) -> Captured:
     for i, t in enumerate(order):
         if t._ctx is not None:
             for pos, inp in enumerate(t._ctx.inputs):
+                inp = constants.get((id(t._ctx), pos), inp)
                 if isinstance(inp, Tensor):
                     edges.append((index[id(inp)], i, pos))
     return Captured(order, edges, index)

@@ -1,0 +1,216 @@
+"""descent.bench: the three implementations of each workload agree, and the runner reports.
+
+Nothing here is timed: these are smoke tests on tiny settings (one round, short blocks).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import inspect
+import json
+
+import numpy as np
+import pytest
+
+from descent.bench import runner
+from descent.bench import workloads as wl
+
+HAS_TORCH = importlib.util.find_spec("torch") is not None
+HAS_SKLEARN = importlib.util.find_spec("sklearn") is not None
+FRAMEWORKS = ["descent", "numpy"] + (["torch"] if HAS_TORCH else [])
+
+
+def _one_step(workload: wl.Workload) -> dict:
+    """{framework: (output, state before, state after)} for one step from the same problem."""
+    problem = workload.make_problem()
+    done = {}
+    for fw in FRAMEWORKS:
+        impl = workload.builders[fw](problem)
+        before = impl.state()
+        out = wl.to_numpy(impl.step())
+        done[fw] = (out, before, impl.state())
+    return done
+
+
+@pytest.mark.parametrize("name", [n for n in wl.WORKLOADS if n != "ops-tiny"])
+def test_training_step_same_loss_and_update(name):
+    done = _one_step(wl.WORKLOADS[name])
+    ref_loss, ref_before, ref_after = done["numpy"]
+    ref_updates = [a - b for a, b in zip(ref_after, ref_before)]
+    assert max(np.abs(u).max() for u in ref_updates) > 0, "the step changed no weight"
+    for fw in FRAMEWORKS:
+        loss, before, after = done[fw]
+        np.testing.assert_allclose(loss, ref_loss, rtol=1e-5, err_msg=f"{name} {fw} loss")
+        for i, (b, a, ref_b, ref_u) in enumerate(zip(before, after, ref_before, ref_updates)):
+            assert a.dtype == np.float32, f"{name} {fw} parameter {i} is {a.dtype}"
+            np.testing.assert_array_equal(b, ref_b)  # the same starting weights
+            scale = np.abs(ref_u).max()
+            np.testing.assert_allclose(
+                a - b, ref_u, rtol=1e-3, atol=1e-3 * scale, err_msg=f"{name} {fw} update {i}"
+            )
+
+
+def test_ops_tiny_same_output_and_gradient():
+    done = _one_step(wl.WORKLOADS["ops-tiny"])
+    ref_out, _, (ref_grad,) = done["numpy"]
+    assert np.abs(ref_grad).max() > 0
+    for fw in FRAMEWORKS:
+        out, _, (grad,) = done[fw]
+        np.testing.assert_allclose(out, ref_out, rtol=1e-5, atol=1e-6, err_msg=fw)
+        np.testing.assert_allclose(grad, ref_grad, rtol=1e-4, atol=1e-7, err_msg=fw)
+
+
+def test_chain_problem_has_200_ops_with_tanh_every_10th():
+    kinds = wl.chain_problem().kinds
+    assert len(kinds) == 200
+    assert [i for i, k in enumerate(kinds) if k == "tanh"] == list(range(9, 200, 10))
+    assert set(kinds) == {"mul", "add", "tanh"}
+
+
+def test_numpy_reference_takes_repeated_steps_like_descent():
+    workload = wl.WORKLOADS["cnn-b64"]
+    problem = workload.make_problem()
+    ours, ref = workload.builders["descent"](problem), workload.builders["numpy"](problem)
+    for _ in range(3):
+        np.testing.assert_allclose(float(ours.step()), ref.step(), rtol=1e-5)
+    for a, b in zip(ours.state(), ref.state()):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+# ---- fit-digits --------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not HAS_SKLEARN, reason="fit-digits needs scikit-learn")
+def test_fit_digits_sklearn_side_learns():
+    data = wl.digits_split(0)
+    assert len(data[0]) + len(data[1]) == 1797
+    seconds, accuracy, epochs = wl.fit_sklearn(data, wl.FitSettings(epochs=10))
+    assert seconds > 0
+    assert 0.5 < accuracy <= 1.0  # chance is 0.1
+    assert epochs == 10
+
+
+@pytest.mark.skipif(not HAS_SKLEARN, reason="fit-digits needs scikit-learn")
+def test_fit_digits_descent_side_or_clear_na():
+    data = wl.digits_split(0)
+    try:
+        from descent.models import MLPClassifier  # noqa: F401
+    except ImportError:  # not written yet: the row must say so
+        with pytest.raises(wl.MissingModelError, match=r"descent\.models.* missing"):
+            wl.fit_descent(data, wl.FitSettings(epochs=2))
+    else:
+        seconds, accuracy, epochs = wl.fit_descent(data, wl.FitSettings(epochs=10))
+        assert seconds > 0 and 0.5 < accuracy <= 1.0
+        assert epochs in (None, 10)
+
+
+def test_descent_classifier_options_map_the_settings():
+    class SklearnNames:
+        def __init__(self, hidden_layer_sizes=(), batch_size=1, max_iter=1, solver="sgd",
+                     learning_rate_init=0.1, early_stopping=True, n_iter_no_change=10,
+                     random_state=None):  # fmt: skip
+            pass
+
+    class ShortNames:
+        def __init__(self, hidden=(), epochs=1, batch_size=1, lr=0.1, seed=None):
+            pass
+
+    class NoEpochs:
+        def __init__(self, hidden=(), batch_size=1):
+            pass
+
+    settings = wl.FitSettings()
+    options = wl.descent_classifier_options(SklearnNames, settings)
+    assert options == {
+        "hidden_layer_sizes": (100,), "batch_size": 200, "max_iter": 30, "solver": "adam",
+        "learning_rate_init": 1e-3, "early_stopping": False, "n_iter_no_change": 31,
+        "random_state": 0,
+    }  # fmt: skip
+    options = wl.descent_classifier_options(ShortNames, settings)
+    assert options == {"hidden": (100,), "epochs": 30, "batch_size": 200, "lr": 1e-3, "seed": 0}
+    assert set(options) <= set(inspect.signature(ShortNames).parameters)
+    with pytest.raises(wl.MissingModelError, match="max_iter"):
+        wl.descent_classifier_options(NoEpochs, settings)
+
+
+# ---- the runner ----------------------------------------------------------------------------------
+
+
+def _parse(argv: list) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="descent bench")
+    runner.add_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def test_command_prints_table_and_writes_json(tmp_path, capsys):
+    path = tmp_path / "bench.json"
+    names = "ops-tiny,tiny-mlp,fit-digits,import-time"
+    args = _parse(["--quick", "--repeat", "1", "--workloads", names, "--json", str(path)])
+    assert runner.main(args) == 0
+    table = capsys.readouterr().out
+    for text in ("NumPy BLAS", "threads", "Python", "NumPy", "PyTorch", "descent", "machine",
+                 "ops-tiny", "us/op", "tiny-mlp", "ms/step", "desc/torch", "desc/numpy",
+                 "fit-digits", "import descent", "targets", "<= 0.5"):  # fmt: skip
+        assert text in table, text
+
+    data = json.loads(path.read_text())
+    assert data["schema"] == runner.SCHEMA
+    env = data["environment"]
+    for key in ("date", "platform", "cpu", "cores", "python", "numpy", "torch", "descent",
+                "threads", "numpy_blas", "load_average"):  # fmt: skip
+        assert key in env, key
+    assert env["threads"] == 2
+    assert {"internal_api", "version", "architecture", "num_threads"} <= set(env["numpy_blas"])
+    assert data["settings"]["repeat"] == 1
+    rows = {w["name"]: w for w in data["workloads"]}
+    assert set(rows) == {"ops-tiny", "tiny-mlp"}
+    for row in rows.values():
+        assert set(row["median"]) == {"descent", "torch", "numpy"}
+        assert row["median"]["descent"] > 0 and row["median"]["numpy"] > 0
+        assert len(row["samples"]["descent"]) == 1
+        assert set(row["ratios"]) == {"descent/torch", "descent/numpy"}
+        assert row["ratios"]["descent/numpy"] == pytest.approx(
+            row["median"]["descent"] / row["median"]["numpy"]
+        )
+    assert rows["ops-tiny"]["unit"] == "us/op"
+    if HAS_TORCH:
+        assert rows["ops-tiny"]["ratios"]["descent/torch"] > 0
+    fit = data["fit_digits"]
+    assert fit["settings"]["epochs"] == 3
+    if HAS_SKLEARN:
+        assert fit["seconds"]["sklearn"] > 0 and 0 < fit["accuracy"]["sklearn"] <= 1
+    assert data["import_time"]["seconds"] > 0
+    assert data["peak_memory"] is None
+    measures = {(t["workload"], t["measure"]) for t in data["targets"]}
+    assert ("ops-tiny", "descent/torch") in measures and ("import-time", "seconds") in measures
+    assert all(t["passed"] in (True, False, None) for t in data["targets"])
+
+
+def test_torch_missing_gives_na_columns():
+    settings = runner.Settings.quick(["ops-tiny"], repeat=1)
+    row = runner.time_workload(wl.WORKLOADS["ops-tiny"], settings, torch_ok=False)
+    assert row["median"]["torch"] is None and row["ratios"]["descent/torch"] is None
+    assert row["status"]["torch"] == "n/a (torch not installed)"
+    assert row["median"]["descent"] > 0
+    assert "n/a" in runner._step_table([row])
+
+
+def test_peak_memory_in_fresh_processes():
+    settings = runner.Settings.quick(repeat=1)
+    mem = runner.measure_peak_memory(settings, "mlp-b128", frameworks=("descent", "numpy"))
+    assert mem["status"] == {"descent": "ok", "torch": "not measured", "numpy": "ok"}
+    assert 10 < mem["mib"]["numpy"] < mem["mib"]["descent"] < 1000  # descent loads more
+    assert mem["ratios"]["descent/torch"] is None
+
+
+def test_slow_blas_variables_are_warned_about():
+    assert runner.blas_warnings({}) == []
+    warnings = runner.blas_warnings({"OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_L2_SIZE": "1"})
+    assert len(warnings) == 2 and "OPENBLAS_CORETYPE=Haswell" in warnings[0]
+
+
+def test_unknown_workload_is_a_usage_error():
+    with pytest.raises(SystemExit):
+        _parse(["--workloads", "mlp-b128,nope"])
+    assert _parse(["--workloads", "mlp-b128, cnn-b64"]).workloads == ("mlp-b128", "cnn-b64")
