@@ -8,10 +8,9 @@
 tensor(7.)
 """
 
-from . import autograd, data, datasets, models, nn, optim, train, viz
+from . import autograd, nn
 from .autograd import enable_grad, grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck, numerical_grad
-from .io import load, save
 from .ops.elementwise import (
     abs,
     clamp,
@@ -76,6 +75,33 @@ from .tensor import (
 )
 
 __version__ = "0.1.0"
+
+# The rest of the package is imported on first use (``ds.optim``, ``ds.viz`` ...), so that
+# ``import descent`` stays fast: these are the submodules it can reach that way.
+_SUBMODULES = ("data", "datasets", "io", "lessons", "models", "optim", "train", "viz")
+
+
+def __getattr__(name: str):
+    if name in _SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'descent' has no attribute {name!r}")
+
+
+def save(obj_state, path, metadata=None):
+    """Write a checkpoint (see ``descent.io.save``): safetensors, atomic, no pickle."""
+    from .io import save as _save
+
+    return _save(obj_state, path, metadata)
+
+
+def load(path):
+    """Read a checkpoint written by ``save`` (see ``descent.io.load``)."""
+    from .io import load as _load
+
+    return _load(path)
+
 
 __all__ = [
     "Tensor", "tensor", "zeros", "ones", "full", "zeros_like", "ones_like", "randn", "rand",

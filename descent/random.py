@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-_state = {"rng": np.random.default_rng()}
+_state: dict = {"rng": None}  # made on first use: fresh OS entropy costs an import
 
 
 def manual_seed(seed: int) -> np.random.Generator:
@@ -14,15 +14,17 @@ def manual_seed(seed: int) -> np.random.Generator:
 
 
 def generator() -> np.random.Generator:
-    """The generator in use."""
+    """The generator in use (seeded from the operating system until ``manual_seed``)."""
+    if _state["rng"] is None:
+        _state["rng"] = np.random.default_rng()
     return _state["rng"]
 
 
 def get_rng_state() -> dict:
     """The generator's state, a plain dict (checkpoints store it)."""
-    return _state["rng"].bit_generator.state
+    return generator().bit_generator.state
 
 
 def set_rng_state(state: dict) -> None:
     """Restore a state returned by ``get_rng_state``."""
-    _state["rng"].bit_generator.state = state
+    generator().bit_generator.state = state
