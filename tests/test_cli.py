@@ -66,6 +66,36 @@ def test_demo_writes_a_run_folder_whose_numbers_agree_with_each_other(tmp_path):
     assert (cm.sum(axis=1) == np.bincount(y_te, minlength=10)).all()
 
 
+def test_demo_report_is_html_whose_every_image_is_a_picture(tmp_path):
+    image = pytest.importorskip("matplotlib.image")
+    import base64
+    import io
+    from html.parser import HTMLParser
+
+    assert main(["demo", "--runs-dir", str(tmp_path), "--quiet"]) == 0
+
+    class Page(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.tags, self.images = [], []
+
+        def handle_starttag(self, tag, attrs):
+            self.tags.append(tag)
+            if tag == "img":
+                self.images.append(dict(attrs)["src"])
+
+    page = Page()
+    page.feed((tmp_path / "demo-seed0" / "report.html").read_text())
+    assert page.tags[:2] == ["html", "head"] and "table" in page.tags
+    assert len(page.images) == 2  # the curves and the confusion matrix
+    for src in page.images:
+        prefix = "data:image/png;base64,"
+        assert src.startswith(prefix)
+        pixels = image.imread(io.BytesIO(base64.b64decode(src[len(prefix) :])), format="png")
+        assert pixels.shape[0] > 100 and pixels.shape[1] > 100
+        assert pixels[..., :3].var() > 1e-3  # not blank
+
+
 def test_train_on_a_csv_file_with_a_named_target(tmp_path):
     iris = ds.datasets.load_iris()
     path = tmp_path / "iris.csv"
