@@ -40,6 +40,38 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
     only (scikit-learn's SGDClassifier convention); ``penalty=None`` drops it.
     """
 
+    def __init__(
+        self,
+        penalty: str | None = "l2",
+        alpha: float = 1e-4,
+        fit_intercept: bool = True,
+        solver: str = "adam",
+        lr: float = 0.01,
+        momentum: float = 0.9,
+        epochs: int = 500,
+        batch_size="auto",
+        tol: float | None = 1e-4,
+        n_iter_no_change: int = 10,
+        shuffle: bool = True,
+        dtype: str = "float32",
+        random_state=None,
+        verbose: int = 0,
+    ):
+        self.penalty = penalty
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.lr = lr
+        self.momentum = momentum
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.shuffle = shuffle
+        self.dtype = dtype
+        self.random_state = random_state
+        self.verbose = verbose
+
     def _n_outputs(self, n_classes: int) -> int:
         raise NotImplementedError
 

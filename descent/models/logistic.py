@@ -46,38 +46,6 @@ class LogisticRegression(LinearClassifier):
     ['T']
     """
 
-    def __init__(
-        self,
-        penalty: str | None = "l2",
-        alpha: float = 1e-4,
-        fit_intercept: bool = True,
-        solver: str = "adam",
-        lr: float = 0.01,
-        momentum: float = 0.9,
-        epochs: int = 500,
-        batch_size="auto",
-        tol: float | None = 1e-4,
-        n_iter_no_change: int = 10,
-        shuffle: bool = True,
-        dtype: str = "float32",
-        random_state=None,
-        verbose: int = 0,
-    ):
-        self.penalty = penalty
-        self.alpha = alpha
-        self.fit_intercept = fit_intercept
-        self.solver = solver
-        self.lr = lr
-        self.momentum = momentum
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.shuffle = shuffle
-        self.dtype = dtype
-        self.random_state = random_state
-        self.verbose = verbose
-
     def _n_outputs(self, n_classes: int) -> int:
         return 1 if n_classes == 2 else n_classes
 
@@ -118,38 +86,6 @@ class SoftmaxRegression(LinearClassifier):
     >>> clf.predict_proba(X[:2]).sum(axis=1).round(6).tolist()
     [1.0, 1.0]
     """
-
-    def __init__(
-        self,
-        penalty: str | None = "l2",
-        alpha: float = 1e-4,
-        fit_intercept: bool = True,
-        solver: str = "adam",
-        lr: float = 0.01,
-        momentum: float = 0.9,
-        epochs: int = 500,
-        batch_size="auto",
-        tol: float | None = 1e-4,
-        n_iter_no_change: int = 10,
-        shuffle: bool = True,
-        dtype: str = "float32",
-        random_state=None,
-        verbose: int = 0,
-    ):
-        self.penalty = penalty
-        self.alpha = alpha
-        self.fit_intercept = fit_intercept
-        self.solver = solver
-        self.lr = lr
-        self.momentum = momentum
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.shuffle = shuffle
-        self.dtype = dtype
-        self.random_state = random_state
-        self.verbose = verbose
 
     def _n_outputs(self, n_classes: int) -> int:
         return n_classes
