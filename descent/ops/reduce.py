@@ -26,7 +26,7 @@ class Sum(Function):
     @staticmethod
     def backward(ctx, grad):
         shape, axes, keepdim = ctx.meta
-        return np.broadcast_to(expand_reduced(grad, shape, axes, keepdim), shape).copy()
+        return _spread(expand_reduced(grad, shape, axes, keepdim), shape)
 
 
 class Mean(Function):
@@ -34,16 +34,24 @@ class Mean(Function):
 
     @staticmethod
     def forward(ctx, x, *, axes, keepdim):
-        out = np.mean(x, axis=axes, keepdims=keepdim)
-        ctx.meta = (x.shape, axes, keepdim)
-        ctx.count = x.size // out.size if out.size else 0
-        return out
+        # NOTE: the sum divided by the count, as np.mean computes it, minus its Python layer
+        total = np.add.reduce(x, axis=axes, keepdims=keepdim)
+        count = x.size // total.size if total.size else 0
+        ctx.meta = (x.shape, axes, keepdim, count)
+        return np.true_divide(total, count, dtype=x.dtype) if count else total * np.nan
 
     @staticmethod
     def backward(ctx, grad):
-        shape, axes, keepdim = ctx.meta
-        g = expand_reduced(grad, shape, axes, keepdim) / np.asarray(ctx.count, grad.dtype)
-        return np.broadcast_to(g, shape).copy()
+        shape, axes, keepdim, count = ctx.meta
+        g = expand_reduced(grad, shape, axes, keepdim) / np.asarray(count, grad.dtype)
+        return _spread(g, shape)
+
+
+def _spread(g: np.ndarray, shape: tuple) -> np.ndarray:
+    """A new array of ``shape`` filled by broadcasting ``g`` (a reduction's gradient)."""
+    out = np.empty(shape, g.dtype)
+    out[...] = g
+    return out
 
 
 class Amax(Function):

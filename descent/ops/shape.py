@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
-from ..tensor import Tensor, as_tensor
+from ..tensor import Tensor, as_tensor, make_tensor
 from ._util import normalize_dim, unbroadcast
 
 
@@ -210,6 +210,8 @@ def getitem(x: Tensor, index) -> Tensor:
     """``x[index]``: basic slicing and integer-array (or boolean) indexing, with gradients."""
     index = plain_index(index)
     try:
+        if not x.requires_grad:  # nothing to record: index the array directly
+            return make_tensor(np.asarray(x.data[index]))
         return GetItem.apply(x, index=index)
     except IndexError as e:
         raise IndexError(f"index {index!r} into a tensor of shape {x.shape}: {e}") from None
