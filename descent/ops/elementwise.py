@@ -132,9 +132,10 @@ class Maximum(Function):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         share = (a > b) + 0.5 * (a == b)
+        need_a, need_b = ctx.needs_input_grad
         return (
-            unbroadcast(grad * share, a.shape, a.dtype),
-            unbroadcast(grad * (1 - share), b.shape, b.dtype),
+            unbroadcast(grad * share, a.shape, a.dtype) if need_a else None,
+            unbroadcast(grad * (1 - share), b.shape, b.dtype) if need_b else None,
         )
 
 
@@ -150,9 +151,10 @@ class Minimum(Function):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         share = (a < b) + 0.5 * (a == b)
+        need_a, need_b = ctx.needs_input_grad
         return (
-            unbroadcast(grad * share, a.shape, a.dtype),
-            unbroadcast(grad * (1 - share), b.shape, b.dtype),
+            unbroadcast(grad * share, a.shape, a.dtype) if need_a else None,
+            unbroadcast(grad * (1 - share), b.shape, b.dtype) if need_b else None,
         )
 
 
@@ -385,12 +387,11 @@ _PYTHON_NUMBERS = (float, int)
 
 
 def _binary(fn: type[Function], a, b, name: str) -> Tensor:
-    # Fast path for ``x * 2.0``: the number becomes a NumPy scalar of x's dtype (no Tensor).
-    if b.__class__ in _PYTHON_NUMBERS and isinstance(a, Tensor) and a.data.dtype.kind == "f":
-        b = a.data.dtype.type(b)
-    elif a.__class__ in _PYTHON_NUMBERS and isinstance(b, Tensor) and b.data.dtype.kind == "f":
-        a = b.data.dtype.type(a)
-    else:
+    # Fast path for ``x * 2.0``: the Python number goes to NumPy as it is, which keeps x's
+    # floating dtype (NumPy treats Python numbers as weakly typed); no Tensor is made.
+    number_b = b.__class__ in _PYTHON_NUMBERS and isinstance(a, Tensor) and a.data.dtype.kind == "f"
+    number_a = a.__class__ in _PYTHON_NUMBERS and isinstance(b, Tensor) and b.data.dtype.kind == "f"
+    if not (number_a or number_b):
         a, b = _operands(a, b)
     try:
         return fn.apply(a, b)

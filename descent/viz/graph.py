@@ -92,7 +92,7 @@ def capture(output: Tensor) -> Captured:
             )
         for pos in reversed(range(len(ctx.inputs))):  # reversed: argument order
             inp = ctx.inputs[pos]
-            if isinstance(inp, (np.ndarray, np.generic)):
+            if isinstance(inp, (np.ndarray, np.generic, int, float)) and not isinstance(inp, bool):
                 inp = constants[(id(ctx), pos)] = Tensor._make(np.asarray(inp))
             if isinstance(inp, Tensor) and id(inp) not in seen:
                 stack.append((inp, False))
