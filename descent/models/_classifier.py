@@ -14,10 +14,10 @@ from .base import (
     BaseEstimator,
     ClassifierMixin,
     ConvergenceWarning,
+    LinearScoresMixin,
     StopOnPlateau,
     check_choice,
     check_data,
-    check_is_fitted,
     check_labels,
     check_positive,
     float_dtype,
@@ -31,7 +31,7 @@ from .base import (
 PENALTIES = ("l2", "l1", None)
 
 
-class LinearClassifier(ClassifierMixin, BaseEstimator):
+class LinearClassifier(LinearScoresMixin, ClassifierMixin, BaseEstimator):
     """Scores $s = x W^T + b$, one row of W per output; subclasses say how many outputs,
     which targets, which loss and (maybe) which probabilities.
 
@@ -138,11 +138,6 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
                 stacklevel=2,
             )
         return self
-
-    def _scores(self, X) -> np.ndarray:  # noqa: N803
-        check_is_fitted(self, "coef_")
-        x = check_data(self, X, reset=False, method="predict")
-        return x @ self.coef_.T + self.intercept_
 
     def decision_function(self, X) -> np.ndarray:  # noqa: N803
         """The scores $x W^T + b$: (n, C) with one column per class in ``classes_``, or

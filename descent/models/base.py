@@ -188,6 +188,15 @@ class ClassifierMixin:
         return float(np.average(right, weights=sample_weight))
 
 
+class LinearScoresMixin:
+    """``_scores(X)`` = $x W^T + b$ from the learned ``coef_`` and ``intercept_``."""
+
+    def _scores(self, X) -> np.ndarray:  # noqa: N803
+        check_is_fitted(self, "coef_")
+        x = check_data(self, X, reset=False, method="predict")
+        return x @ self.coef_.T + self.intercept_
+
+
 class RegressorMixin:
     """``score`` is $R^2 = 1 - SS_{res} / SS_{tot}$ (averaged over outputs), as scikit-learn."""
 

@@ -14,8 +14,8 @@ from .base import (
     BaseEstimator,
     ClassifierMixin,
     ConvergenceWarning,
+    LinearScoresMixin,
     check_data,
-    check_is_fitted,
     check_labels,
     check_positive,
     float_dtype,
@@ -54,7 +54,7 @@ class _PerceptronCriterion(Callback):
         self.errors = 0
 
 
-class Perceptron(ClassifierMixin, BaseEstimator):
+class Perceptron(LinearScoresMixin, ClassifierMixin, BaseEstimator):
     """The classic perceptron learning rule.
 
     The unit outputs $\\hat y = 1$ if $x \\cdot w + b \\ge 0$ else 0 (a step). Weights start
@@ -141,11 +141,6 @@ class Perceptron(ClassifierMixin, BaseEstimator):
                 stacklevel=2,
             )
         return self
-
-    def _scores(self, X) -> np.ndarray:  # noqa: N803
-        check_is_fitted(self, "coef_")
-        x = check_data(self, X, reset=False, method="predict")
-        return x @ self.coef_.T + self.intercept_
 
     def decision_function(self, X) -> np.ndarray:  # noqa: N803
         """$x \\cdot w + b$: (n,) for two classes (>= 0 means ``classes_[1]``), else (n, C)."""
