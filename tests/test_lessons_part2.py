@@ -2,30 +2,16 @@
 digits: each one's numbers against an independent computation (NumPy loops, closed forms,
 central differences, PyTorch)."""
 
-import json
 import math
 
 import numpy as np
 import pytest
 import torch
 
+from descent import lessons
 from descent.datasets import load_digits
-from descent.lessons.autoencoder_classifier import autoencoder_classifier
-from descent.lessons.backprop import backprop
-from descent.lessons.conv_forward import conv_forward
-from descent.lessons.digits import EPOCHS, digits
-from descent.lessons.gradient_check import gradient_check
+from descent.lessons.digits import EPOCHS
 from descent.lessons.lesson import Lesson
-from descent.lessons.softmax_svm import softmax_svm
-
-LESSONS = {
-    "softmax-svm": softmax_svm,
-    "backprop": backprop,
-    "autoencoder-classifier": autoencoder_classifier,
-    "conv-forward": conv_forward,
-    "gradient-check": gradient_check,
-    "digits": digits,
-}
 
 _computed: dict = {}
 
@@ -33,35 +19,12 @@ _computed: dict = {}
 def lesson_of(name: str) -> Lesson:
     """Each lesson computed once for the whole module."""
     if name not in _computed:
-        _computed[name] = LESSONS[name]()
+        _computed[name] = lessons.run(name)
     return _computed[name]
 
 
 def arrays(d: dict) -> dict:
     return {k: np.asarray(v, dtype=np.float64) for k, v in d.items()}
-
-
-# ---- every lesson ----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("name", list(LESSONS))
-def test_lesson_renders_its_tables_and_serialises(name):
-    lesson = lesson_of(name)
-    assert lesson.name == name
-    text = lesson.render()
-    tables = lesson.tables()
-    assert len(tables) >= 2
-    for table in tables:
-        assert table.title in text
-        assert table.rows
-    restored = json.loads(json.dumps(lesson.to_dict()))
-    assert restored["name"] == name
-    assert restored["results"]
-
-
-@pytest.mark.parametrize("name", list(LESSONS))
-def test_lesson_is_deterministic(name):
-    assert LESSONS[name]().to_dict() == lesson_of(name).to_dict()
 
 
 # ---- softmax-svm -----------------------------------------------------------------------------

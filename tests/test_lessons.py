@@ -1,0 +1,45 @@
+"""What every lesson must do, for every lesson in the registry (descent.lessons.LESSONS).
+
+The numbers of each lesson are checked against independent computations in
+tests/test_lessons_part1.py and tests/test_lessons_part2.py.
+"""
+
+import json
+
+import pytest
+
+from descent.lessons import LESSONS
+
+_computed: dict = {}
+
+
+def _lesson(name: str):
+    if name not in _computed:
+        _computed[name] = LESSONS[name]()
+    return _computed[name]
+
+
+def test_the_registry_holds_the_lectures_thirteen_lessons():
+    assert len(LESSONS) == 13 and len(set(LESSONS)) == 13
+
+
+@pytest.mark.parametrize("name", list(LESSONS))
+def test_lesson_renders_its_tables_and_serialises(name):
+    lesson = _lesson(name)
+    assert lesson.name == name
+    text = lesson.render()
+    tables = lesson.tables()
+    assert tables, "a lesson prints at least one table"
+    for table in tables:
+        assert table.title in text
+        assert table.rows, f"table {table.title!r} is empty"
+        assert all(len(row) == len(table.columns) for row in table.rows)
+    assert any(isinstance(s, str) for s in lesson.sections), "a lesson explains itself"
+    data = json.loads(json.dumps(lesson.to_dict(), allow_nan=False))
+    assert data["name"] == name
+    assert data["results"], "a lesson records its key numbers"
+
+
+@pytest.mark.parametrize("name", list(LESSONS))
+def test_lesson_is_deterministic(name):
+    assert LESSONS[name]().to_dict() == _lesson(name).to_dict()
