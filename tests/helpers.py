@@ -1,5 +1,7 @@
 """Small helpers shared by several test files."""
 
+from html.parser import HTMLParser
+
 import numpy as np
 import torch
 
@@ -36,3 +38,18 @@ def assert_close(actual, expected, rtol=1e-12, atol=1e-12):
     e = expected.detach().numpy() if isinstance(expected, torch.Tensor) else np.asarray(expected)
     assert a.shape == e.shape, f"shape {a.shape} != {e.shape}"
     np.testing.assert_allclose(a, e, rtol=rtol, atol=atol)
+
+
+class PageParts(HTMLParser):
+    """The start tags of an HTML page, in order, and the ``src`` of each ``<img>``."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.tags: list[str] = []
+        self.images: list[str] = []
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        if tag == "img":
+            self.images.append(dict(attrs)["src"])

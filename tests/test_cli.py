@@ -70,22 +70,11 @@ def test_demo_report_is_html_whose_every_image_is_a_picture(tmp_path):
     image = pytest.importorskip("matplotlib.image")
     import base64
     import io
-    from html.parser import HTMLParser
+
+    from tests.helpers import PageParts
 
     assert main(["demo", "--runs-dir", str(tmp_path), "--quiet"]) == 0
-
-    class Page(HTMLParser):
-        def __init__(self):
-            super().__init__()
-            self.tags, self.images = [], []
-
-        def handle_starttag(self, tag, attrs):
-            self.tags.append(tag)
-            if tag == "img":
-                self.images.append(dict(attrs)["src"])
-
-    page = Page()
-    page.feed((tmp_path / "demo-seed0" / "report.html").read_text())
+    page = PageParts((tmp_path / "demo-seed0" / "report.html").read_text())
     assert page.tags[:2] == ["html", "head"] and "table" in page.tags
     assert len(page.images) == 2  # the curves and the confusion matrix
     for src in page.images:

@@ -10,7 +10,6 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from html.parser import HTMLParser
 
 import numpy as np
 import pytest
@@ -20,6 +19,7 @@ import descent.viz as viz
 from descent import nn
 from descent.autograd import module_scope
 from descent.train import History
+from tests.helpers import PageParts
 
 # the submodules (ds.viz.graph and ds.viz.explain are the functions)
 graph_module = importlib.import_module("descent.viz.graph")
@@ -548,17 +548,6 @@ def test_plots_without_matplotlib_say_how_to_install_it(monkeypatch):
 # ---- the run report ---------------------------------------------------------------------------
 
 
-class Tags(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.tags, self.images, self.open = [], [], []
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append(tag)
-        if tag == "img":
-            self.images.append(dict(attrs)["src"])
-
-
 def write_demo_report(tmp_path, model=True):
     net, X, y, _ = trained_classifier()
     cm = np.array([[18, 2], [1, 19]])
@@ -581,8 +570,7 @@ def test_report_is_one_self_contained_html_file(tmp_path):
     assert path == tmp_path / "report.html"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]  # no temporary left
     text = path.read_text()
-    parser = Tags()
-    parser.feed(text)
+    parser = PageParts(text)
     assert {"html", "head", "title", "body", "table", "h2"} <= set(parser.tags)
     assert "blobs &lt;demo&gt;" in text and "Hyperparameters" in text and "test accuracy" in text
     assert len(parser.images) == 2  # the curves and the confusion matrix
@@ -640,18 +628,7 @@ def test_run_report_callback_writes_a_report_at_the_end_of_fit(tmp_path):
     text = (tmp_path / "run" / "report.html").read_text()
     assert report.path == tmp_path / "run" / "report.html"
 
-    class Tags(HTMLParser):
-        def __init__(self):
-            super().__init__()
-            self.tags, self.images = [], []
-
-        def handle_starttag(self, tag, attrs):
-            self.tags.append(tag)
-            if tag == "img":
-                self.images.append(dict(attrs)["src"])
-
-    parser = Tags()
-    parser.feed(text)
+    parser = PageParts(text)
     assert parser.tags[0] == "html" and "h1" in parser.tags
     assert len(parser.images) == 1 and parser.images[0].startswith("data:image/png;base64,")
     assert "moons" in text and "val_accuracy (last epoch)" in text and "Adam" in text
