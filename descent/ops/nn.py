@@ -129,21 +129,32 @@ class Conv2d(Function):
 # ---- pooling -------------------------------------------------------------------------------
 
 
+def _pooled_hw(x: np.ndarray, kernel: tuple, stride: tuple, pads: tuple) -> tuple[int, int]:
+    """(Ho, Wo): how many windows fit along the height and the width."""
+    return (
+        out_size(x.shape[2], kernel[0], stride[0], sum(pads[0])),
+        out_size(x.shape[3], kernel[1], stride[1], sum(pads[1])),
+    )
+
+
+def _fold_windows(ufunc, xp: np.ndarray, kernel: tuple, stride: tuple, out_hw: tuple):
+    """``ufunc`` (np.maximum, np.add) applied across the kh*kw elements of every window."""
+    out = _window(xp, 0, 0, stride, out_hw).copy()
+    for i in range(kernel[0]):
+        for j in range(kernel[1]):
+            if i or j:
+                ufunc(out, _window(xp, i, j, stride, out_hw), out=out)
+    return out
+
+
 class MaxPool2d(Function):
     """$y = \\max$ over each window; the gradient goes to the first maximum (as PyTorch)."""
 
     @staticmethod
     def forward(ctx, x, *, kernel, stride, pads):
-        kh, kw = kernel
         xp = _pad_hw(x, pads, -np.inf)
-        ho = out_size(x.shape[2], kh, stride[0], sum(pads[0]))
-        wo = out_size(x.shape[3], kw, stride[1], sum(pads[1]))
         # NOTE: pairwise np.maximum of kh*kw strided views, ~10x faster than a reshape + max
-        out = _window(xp, 0, 0, stride, (ho, wo)).copy()
-        for i in range(kh):
-            for j in range(kw):
-                if i or j:
-                    np.maximum(out, _window(xp, i, j, stride, (ho, wo)), out=out)
+        out = _fold_windows(np.maximum, xp, kernel, stride, _pooled_hw(x, kernel, stride, pads))
         ctx.save_for_backward(xp, out)
         ctx.meta = (x.shape[2:], kernel, stride, pads)
         return out
@@ -170,13 +181,8 @@ class AvgPool2d(Function):
     def forward(ctx, x, *, kernel, stride, pads, count_include_pad):
         kh, kw = kernel
         xp = _pad_hw(x, pads, 0)
-        ho = out_size(x.shape[2], kh, stride[0], sum(pads[0]))
-        wo = out_size(x.shape[3], kw, stride[1], sum(pads[1]))
-        out = _window(xp, 0, 0, stride, (ho, wo)).copy()
-        for i in range(kh):
-            for j in range(kw):
-                if i or j:
-                    out += _window(xp, i, j, stride, (ho, wo))
+        ho, wo = _pooled_hw(x, kernel, stride, pads)
+        out = _fold_windows(np.add, xp, kernel, stride, (ho, wo))
         if count_include_pad:
             divisor = np.asarray(kh * kw, x.dtype)
         else:  # count only the window's elements that lie inside the input: (Ho, Wo)
