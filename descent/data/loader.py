@@ -26,6 +26,8 @@ class DataLoader:
     with exactly the batches an uninterrupted loader would yield next. Each ``for`` loop
     runs the next epoch (a loop left early, by ``break``, abandons the rest of its epoch);
     the first loop after ``load_state_dict`` continues the saved epoch where it stopped.
+    ``batch_indices`` holds the dataset indices of the batch yielded last (optimizers such
+    as SAGA need them).
 
     >>> data = ds.data.TensorDataset(np.arange(10.0).reshape(5, 2), np.arange(5))
     >>> loader = ds.data.DataLoader(data, batch_size=2, shuffle=True, seed=0)
@@ -66,6 +68,7 @@ class DataLoader:
         self._position = 0  # batches of the current epoch already yielded
         self._epoch_state = self._rng.bit_generator.state  # at the start of the epoch
         self._resume = False  # True after load_state_dict: the next loop continues
+        self.batch_indices = np.zeros(0, dtype=np.int64)
 
     def __len__(self) -> int:
         n = len(self.dataset)
@@ -90,7 +93,8 @@ class DataLoader:
         self._resume = False  # runs at the first next(): an unused iterator changes nothing
         count = len(self)
         for b in range(start, count):
-            batch = self._fetch(order[b * self.batch_size : (b + 1) * self.batch_size])
+            self.batch_indices = order[b * self.batch_size : (b + 1) * self.batch_size]
+            batch = self._fetch(self.batch_indices)
             # The last batch moves the loader to the next epoch before it is yielded, so a
             # checkpoint saved while it is in use already points at the next epoch.
             if b + 1 == count:

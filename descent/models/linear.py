@@ -4,6 +4,8 @@
 when $X^T X$ is ill-conditioned. The other solvers train one ``nn.Linear`` on the mean
 squared error with ``optim.SGD`` through ``ds.train.fit``, and differ only in how many
 examples each step sees: all of them ('gd'), one ('sgd'), or ``batch_size`` ('minibatch').
+One-example steps can use ``optim.SAGA`` instead (``optimizer='saga'``), which converges
+where plain SGD keeps wandering around the optimum.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import numpy as np
 
 from .. import nn
 from ..nn import functional as F
-from ..optim import SGD
+from ..optim import SAGA, SGD
 from ..optim.lr_scheduler import ExponentialLR
 from ..train import Callback
 from .base import (
@@ -36,6 +38,7 @@ from .base import (
 __all__ = ["LinearRegression", "PolynomialRegression", "polynomial_powers"]
 
 SOLVERS = ("normal", "gd", "sgd", "minibatch")
+OPTIMIZERS = ("sgd", "saga")
 
 # Above this condition number of X^T X the least-squares solution is numerically unstable
 # (about 1e-6 relative error in float64, as eps * cond).
@@ -100,6 +103,18 @@ class _GradientRegression(RegressorMixin, BaseEstimator):
             check_positive(self, "batch_size", integer=True)
             check_positive(self, "momentum", zero=True)
             check_positive(self, "lr_decay")
+            check_choice(self, "optimizer", OPTIMIZERS)
+            if self.optimizer == "saga" and self.solver != "sgd":
+                raise ValueError(
+                    f"{type(self).__name__}: optimizer='saga' keeps one gradient per example, "
+                    f"so it needs one example per step: use solver='sgd', not "
+                    f"{self.solver!r}"
+                )
+            if self.optimizer == "saga" and self.momentum != 0:
+                raise ValueError(
+                    f"{type(self).__name__}: optimizer='saga' has no momentum; leave momentum "
+                    f"at 0 (got {self.momentum!r})"
+                )
 
     def _gradient_fit(self, x: np.ndarray, y: np.ndarray, bias: bool, penalty=None):
         """Train nn.Linear(d, k) from zero weights on MSE (+ ``penalty(weight)``) with SGD.
@@ -125,7 +140,10 @@ class _GradientRegression(RegressorMixin, BaseEstimator):
             data = mse * (len(t) / size) if len(t) != size else mse
             return data if pen is None else data + pen
 
-        optimizer = SGD(model.parameters(), lr=float(self.lr), momentum=float(self.momentum))
+        if self.optimizer == "saga":
+            optimizer = SAGA(model.parameters(), lr=float(self.lr), n_examples=len(x))
+        else:
+            optimizer = SGD(model.parameters(), lr=float(self.lr), momentum=float(self.momentum))
         scheduler = ExponentialLR(optimizer, float(self.lr_decay)) if self.lr_decay != 1 else None
         history = train_module(
             model, loss_fn, optimizer, x, target, dtype=dtype, epochs=self.epochs,
@@ -159,6 +177,13 @@ class LinearRegression(_GradientRegression):
       momentum)`` through ``ds.train.fit`` for ``epochs`` epochs, the learning rate
       multiplied by ``lr_decay`` after each epoch. Gradient descent needs features of
       similar scale: standardise X first (``ds.data.Standardizer``).
+    - ``optimizer='saga'`` (with ``solver='sgd'``) takes the one-example steps with
+      ``optim.SAGA``, which corrects each example's gradient by the last one it saw of
+      that example. Plain SGD with a constant rate stays at a distance from the optimum
+      that shrinks only with the rate; SAGA converges with a constant rate. Its proven
+      rate is ``1 / (6 max_i ||x_i||^2)`` (counting the intercept's 1 in x_i); on the
+      standardised diabetes data six times that (lr=0.02) converges fastest, nine times
+      slowly and twelve times diverges. It keeps one gradient per example.
 
     Learned: ``coef_`` (d,) or (k, d) for a 2-D y, ``intercept_``, ``n_features_in_``;
     'normal' adds ``rank_``, ``singular_`` and ``condition_number_``; the others
@@ -179,6 +204,7 @@ class LinearRegression(_GradientRegression):
         batch_size: int = 32,
         momentum: float = 0.0,
         lr_decay: float = 1.0,
+        optimizer: str = "sgd",
         shuffle: bool = True,
         dtype: str = "float32",
         random_state=None,
@@ -191,6 +217,7 @@ class LinearRegression(_GradientRegression):
         self.batch_size = batch_size
         self.momentum = momentum
         self.lr_decay = lr_decay
+        self.optimizer = optimizer
         self.shuffle = shuffle
         self.dtype = dtype
         self.random_state = random_state
@@ -249,7 +276,8 @@ class PolynomialRegression(_GradientRegression):
     at any degree and alpha weighs every term alike; ``coef_`` and ``intercept_`` are then
     given for the raw monomials ``powers_``. ``include_bias`` fits the constant term b.
     ``solver='normal'`` solves least squares (ridge for alpha > 0) by ``np.linalg.lstsq``
-    in float64; 'gd', 'sgd' and 'minibatch' as in LinearRegression. The l1 penalty has no
+    in float64; 'gd', 'sgd' and 'minibatch' (and ``optimizer``) as in LinearRegression.
+    The l1 penalty has no
     closed form: use a gradient solver.
 
     Learned: ``coef_`` (one per monomial), ``intercept_``, ``powers_`` (monomial
@@ -274,6 +302,7 @@ class PolynomialRegression(_GradientRegression):
         batch_size: int = 32,
         momentum: float = 0.0,
         lr_decay: float = 1.0,
+        optimizer: str = "sgd",
         shuffle: bool = True,
         dtype: str = "float32",
         random_state=None,
@@ -289,6 +318,7 @@ class PolynomialRegression(_GradientRegression):
         self.batch_size = batch_size
         self.momentum = momentum
         self.lr_decay = lr_decay
+        self.optimizer = optimizer
         self.shuffle = shuffle
         self.dtype = dtype
         self.random_state = random_state

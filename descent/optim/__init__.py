@@ -14,6 +14,7 @@ from .clip import clip_grad_norm_, clip_grad_value_
 from .momentum import Momentum
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
+from .saga import SAGA
 from .sgd import SGD, GradientDescent
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "RMSprop",
     "Adam",
     "AdamW",
+    "SAGA",
     "clip_grad_norm_",
     "clip_grad_value_",
     "lr_scheduler",

@@ -66,6 +66,9 @@ class Optimizer:
 
     # The update rule; subclasses set it with staticmethod(...).
     rule: Callable[..., None]
+    # True for an optimizer whose step must be told which training examples the gradient
+    # came from (``step(examples=...)``); ``ds.train.fit`` passes them.
+    needs_examples = False
 
     def __init__(self, params, defaults: dict):
         self.defaults = self.check(dict(defaults))
@@ -271,7 +274,8 @@ class Optimizer:
             if p is None:
                 raise ValueError(f"loaded state dict has state for unknown parameter {key}")
             new_state[p] = {
-                name: _restore_state(v, p, key, name) for name, v in saved_state.items()
+                name: _restore_state(v, p, self._state_shape(name, p), key, name)
+                for name, v in saved_state.items()
             }
         new_groups = []
         for saved, group in zip(saved_groups, self.param_groups):
@@ -286,6 +290,10 @@ class Optimizer:
             group.update(params=params, **options)
         self.state = new_state
         self.global_step = int(state_dict.get("global_step", 0))
+
+    def _state_shape(self, name: str, p: Tensor) -> tuple:
+        """The shape an array of state ``name`` of parameter ``p`` must have when loaded."""
+        return p.data.shape
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
@@ -336,12 +344,12 @@ def _restore_option(saved, current):
     return saved
 
 
-def _restore_state(value, p: Tensor, key, name: str):
+def _restore_state(value, p: Tensor, shape: tuple, key, name: str):
     if not isinstance(value, np.ndarray):
         return value
-    if value.shape != p.data.shape:
+    if value.shape != shape:
         raise ValueError(
-            f"state '{name}' of parameter {key} has shape {value.shape}, but the parameter "
-            f"has shape {p.data.shape}"
+            f"state '{name}' of parameter {key} has shape {value.shape}, but it must have "
+            f"shape {shape} (the parameter has shape {p.data.shape})"
         )
     return value.astype(p.data.dtype) if value.dtype.kind == "f" else value.copy()

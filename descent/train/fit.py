@@ -325,7 +325,10 @@ def fit(
                     raise TrainingDivergedError(message)
                 run.stop_training = True
                 break
-            optimizer.step()
+            if optimizer.needs_examples:
+                optimizer.step(examples=loader.batch_indices)
+            else:
+                optimizer.step()
             total += value * len(y)
             count += len(y)
             if metric_fns:

@@ -1,0 +1,114 @@
+"""SAGA: one example per step, with the noise of the single-example gradient taken out.
+
+Plain stochastic gradient descent with a constant step never settles: each step follows
+one example's gradient, and those disagree even at the optimum, so the iterate keeps
+moving at a distance proportional to the step. SAGA (Defazio, Bach and Lacoste-Julien,
+2014) remembers the last gradient it saw of every example and corrects each new one by
+it, which gives an unbiased step whose noise vanishes at the optimum. On a finite
+training set it converges linearly with a constant learning rate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import numpy as np
+
+from ..tensor import Tensor
+from .optimizer import Optimizer, check_lr, zeros_state
+
+__all__ = ["SAGA", "saga_update"]
+
+
+def saga_update(params, grads, states, *, lr, n_examples, example) -> None:
+    """For the gradient g of example i:
+
+    theta := theta - lr * (g - table[i] + mean(table));  then
+    mean(table) += (g - table[i]) / n_examples;  table[i] := g.
+
+    The table of remembered gradients starts at zeros.
+    """
+    for p, g, state in zip(params, grads, states):
+        table = state.get("table")
+        if table is None:
+            table = state["table"] = np.zeros((n_examples, *p.shape), dtype=p.dtype)
+        mean = zeros_state(state, "mean", p)
+        change = g - table[example]
+        p -= lr * (change + mean)
+        mean += change / n_examples
+        table[example] = g
+
+
+class SAGA(Optimizer):
+    """SAGA over a training set of ``n_examples`` examples, one example per step.
+
+    Each step must say which example its gradient belongs to: ``opt.step(examples=[i])``,
+    ``opt.apply_gradients(pairs, examples=[i])`` or ``opt.minimize(loss, examples=[i])``.
+    ``ds.train.fit`` passes them itself (use ``batch_size=1``). The optimizer keeps one
+    gradient per example and parameter, so its state is ``n_examples`` times the size of
+    the model: meant for small models such as linear ones.
+
+    >>> opt = ds.optim.SAGA(model.parameters(), lr=0.02, n_examples=len(X))
+    >>> ds.train.fit(model, 'mse', opt, (X, y), batch_size=1, epochs=50)
+    """
+
+    needs_examples = True
+
+    def __init__(self, params, lr, n_examples: int):
+        self._example: int | None = None
+        super().__init__(params, dict(lr=lr, n_examples=n_examples))
+
+    @staticmethod
+    def check(options: dict) -> dict:
+        options["lr"] = check_lr(options["lr"])
+        n = options["n_examples"]
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"SAGA: n_examples must be a positive integer, got {n!r}")
+        options["n_examples"] = int(n)
+        return options
+
+    def rule(self, params, grads, states, *, lr, n_examples) -> None:
+        if self._example is None:
+            raise TypeError(
+                "SAGA needs the example each gradient belongs to: call step(examples=[i]) "
+                "(ds.train.fit passes it)"
+            )
+        if not 0 <= self._example < n_examples:
+            raise IndexError(
+                f"SAGA: example {self._example} is outside the {n_examples} examples it was "
+                f"built for (n_examples={n_examples})"
+            )
+        saga_update(params, grads, states, lr=lr, n_examples=n_examples, example=self._example)
+
+    def _state_shape(self, name: str, p: Tensor) -> tuple:
+        if name == "table":
+            group = next(g for g in self.param_groups if any(q is p for q in g["params"]))
+            return (group["n_examples"], *p.data.shape)
+        return p.data.shape
+
+    def _with_example(self, examples, verb: Callable):
+        indices = np.asarray(examples if examples is not None else [], dtype=np.int64).ravel()
+        if examples is None or indices.size != 1:
+            got = "no examples" if examples is None else f"{indices.size} examples"
+            raise ValueError(
+                f"SAGA keeps one gradient per example, so each step takes the gradient of "
+                f"exactly one example and its index; got {got}. Train with batch_size=1"
+            )
+        self._example = int(indices[0])
+        try:
+            return verb()
+        finally:
+            self._example = None
+
+    def step(self, closure: Callable[[], Tensor] | None = None, examples=None):
+        """``Optimizer.step`` for the example whose index is ``examples`` (one index)."""
+        return self._with_example(examples, lambda: super(SAGA, self).step(closure))
+
+    def apply_gradients(self, grads_and_vars: Iterable[tuple], examples=None) -> int:
+        """``Optimizer.apply_gradients`` for the example whose index is ``examples``."""
+        pairs = list(grads_and_vars)
+        return self._with_example(examples, lambda: super(SAGA, self).apply_gradients(pairs))
+
+    def minimize(self, loss, var_list: Iterable[Tensor] | None = None, examples=None) -> int:
+        """``apply_gradients(compute_gradients(loss, var_list), examples)``."""
+        return self.apply_gradients(self.compute_gradients(loss, var_list), examples)
