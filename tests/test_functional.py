@@ -215,6 +215,51 @@ def test_cross_entropy_mean_with_weight_and_ignore_index_is_pytorchs(rng, smooth
     assert nll.item() == pytest.approx(ref_nll.item(), rel=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("ignore_index", [-100, 1])
+def test_cross_entropy_one_op_path_equals_the_general_one(rng, dtype, ignore_index):
+    """Without class weights, smoothing or ignored labels the mean cross-entropy is one op;
+    with unit class weights it takes the general path. Both must give the same numbers,
+    and an ignore_index that no label carries must not change them."""
+    x = rng.standard_normal((16, 5)).astype(dtype)
+    y = ds.tensor(rng.choice([0, 2, 3, 4], 16))
+    fast = ds.tensor(x, dtype=dtype, requires_grad=True)
+    general = ds.tensor(x, dtype=dtype, requires_grad=True)
+    loss = F.cross_entropy(fast, y, ignore_index=ignore_index)
+    ref = F.cross_entropy(general, y, ds.tensor(np.ones(5, dtype)), ignore_index=ignore_index)
+    assert (loss.grad_fn.name, ref.grad_fn.name) == ("LabelCrossEntropy", "Div")
+    (3 * loss).backward()
+    (3 * ref).backward()
+    tol = 1e-6 if dtype == np.float32 else 1e-13
+    assert loss.dtype == ref.dtype == dtype and fast.grad.dtype == dtype
+    assert loss.item() == pytest.approx(ref.item(), rel=tol)
+    np.testing.assert_allclose(fast.grad.numpy(), general.grad.numpy(), rtol=tol, atol=tol)
+
+
+def test_cross_entropy_mean_skips_ignored_labels_as_pytorch(rng):
+    x, y = rng.standard_normal((6, 3)), np.array([0, 2, 1, 2, 0, 1])
+    ours = _t(x)
+    loss = F.cross_entropy(ours, ds.tensor(y), ignore_index=2)
+    loss.backward()
+    tx = torch.tensor(x, requires_grad=True)
+    ref = TF.cross_entropy(tx, torch.tensor(y), ignore_index=2)
+    ref.backward()
+    assert loss.item() == pytest.approx(ref.item(), rel=1e-12)
+    np.testing.assert_allclose(ours.grad.numpy(), tx.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+def test_l2_penalty_of_mixed_dtypes_gives_each_its_own_gradient_dtype(rng):
+    a = ds.tensor(rng.standard_normal((3, 2)).astype(np.float32), requires_grad=True)
+    b = ds.tensor(rng.standard_normal(4), dtype=ds.float64, requires_grad=True)
+    total = F.l2_penalty([a, b])
+    total.backward()
+    assert total.dtype == np.float64
+    assert total.item() == pytest.approx(float((a.numpy() ** 2).sum() + (b.numpy() ** 2).sum()))
+    assert a.grad.dtype == np.float32 and b.grad.dtype == np.float64
+    np.testing.assert_allclose(a.grad.numpy(), 2 * a.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(b.grad.numpy(), 2 * b.numpy(), rtol=1e-12)
+
+
 def test_cross_entropy_with_every_example_ignored_is_nan_as_in_pytorch():
     loss = F.cross_entropy(ds.randn(3, 4), ds.tensor([-100, -100, -100]))
     assert math.isnan(loss.item())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import warnings
 
 import numpy as np
@@ -223,7 +224,10 @@ class _BaseMLP(BaseEstimator):
     def _forward(self, X, method: str) -> np.ndarray:  # noqa: N803
         check_is_fitted(self, "model_")
         x = check_data(self, X, reset=False, method=method)
-        return forward(self.model_, x, float_dtype(self)).astype(np.float64)
+        # NOTE: float64 arithmetic from the trained weights, whatever dtype trained them: a
+        # float32 matrix product can round a row differently alone than inside a batch, and
+        # a prediction must not depend on which other rows came with it.
+        return forward(copy.deepcopy(self.model_).double(), x, np.float64)
 
 
 class MLPClassifier(ClassifierMixin, _BaseMLP):
