@@ -178,8 +178,13 @@ def test_command_prints_table_and_writes_json(tmp_path, capsys):
         assert rows["ops-tiny"]["ratios"]["descent/torch"] > 0
     fit = data["fit_digits"]
     assert fit["settings"]["epochs"] == 3
+    assert fit["settings"]["seeds"] == [0, 1, 2, 3, 4]
     if HAS_SKLEARN:
         assert fit["seconds"]["sklearn"] > 0 and 0 < fit["accuracy"]["sklearn"] <= 1
+        by_seed = fit["accuracy_by_seed"]["sklearn"]
+        assert len(by_seed) == 5 and len(set(by_seed)) > 1  # each seed its own split
+        assert fit["accuracy"]["sklearn"] == pytest.approx(sum(by_seed) / 5)
+        assert len(fit["samples"]["sklearn"]) == 5  # one round of the five seeds
     assert data["import_time"]["seconds"] > 0
     assert data["peak_memory"] is None
     measures = {(t["workload"], t["measure"]) for t in data["targets"]}
