@@ -325,7 +325,7 @@ def fit(
                     raise TrainingDivergedError(message)
                 run.stop_training = True
                 break
-            if optimizer.needs_examples:
+            if getattr(optimizer, "needs_examples", False):
                 optimizer.step(examples=loader.batch_indices)
             else:
                 optimizer.step()
