@@ -534,3 +534,28 @@ def test_clip_grad_value_matches_torch(dtype):
         assert p.grad.dtype == np.dtype(dtype)
         np.testing.assert_array_equal(p.grad.data, tp.grad.numpy())
     assert params[3].grad is None
+
+
+@pytest.mark.parametrize("size", [7, 1 << 15, (1 << 16) + 5])
+def test_add_scaled_is_the_plain_update_bit_for_bit(size):
+    """The block-by-block ``p += alpha * g`` equals the one-step expression exactly and
+    leaves the gradient alone, for sizes below, at and above one block."""
+    from descent.optim.optimizer import add_scaled
+
+    rng = np.random.default_rng(size)
+    p = rng.standard_normal(size).astype(np.float32).reshape(-1, 1)
+    g = rng.standard_normal(size).astype(np.float32).reshape(-1, 1)
+    g_before, expected = g.copy(), p - 0.01 * g
+    add_scaled(p, g, -0.01)
+    assert p.dtype == np.float32
+    np.testing.assert_array_equal(p, expected)
+    np.testing.assert_array_equal(g, g_before)
+
+
+def test_add_scaled_takes_strided_arrays():
+    from descent.optim.optimizer import add_scaled
+
+    p = np.ones((300, 300))
+    g = np.arange(90000.0).reshape(300, 300).T  # not C-contiguous
+    add_scaled(p, g, 2.0)
+    np.testing.assert_array_equal(p, 1 + 2 * g)

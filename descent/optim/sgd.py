@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .optimizer import Optimizer, check_lr, check_number
+from .optimizer import Optimizer, add_scaled, check_lr, check_number
 
 __all__ = ["GradientDescent", "SGD", "sgd_update"]
 
@@ -29,7 +29,7 @@ def sgd_update(
                 buf *= momentum
                 buf += (1 - dampening) * g
             g = g + momentum * buf if nesterov else buf
-        p -= lr * g
+        add_scaled(p, g, -lr)
 
 
 class GradientDescent(Optimizer):
