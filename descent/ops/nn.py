@@ -73,34 +73,55 @@ class Linear(Function):
 # ---- convolution -------------------------------------------------------------------------
 
 
+def _channels_last_padded(x: np.ndarray, pads: tuple) -> np.ndarray:
+    """x (N, C, H, W) as a C-contiguous (C, Hp, Wp, N) array, zero-padded in H and W."""
+    (top, bottom), (left, right) = pads
+    moved = x.transpose(1, 2, 3, 0)  # free when x came out of conv2d or pooling
+    if not (top or bottom or left or right):
+        return np.ascontiguousarray(moved)
+    n, c, h, w = x.shape
+    out = np.zeros((c, h + top + bottom, w + left + right, n), x.dtype)
+    out[:, top : top + h, left : left + w] = moved
+    return out
+
+
+def _conv_window(a: np.ndarray, i: int, j: int, stride: tuple, out_hw: tuple) -> np.ndarray:
+    """Element (i, j) of every window of a (C, Hp, Wp, N) array: shape (C, Ho, Wo, N)."""
+    (sh, sw), (ho, wo) = stride, out_hw
+    return a[:, i : i + sh * (ho - 1) + 1 : sh, j : j + sw * (wo - 1) + 1 : sw]
+
+
 class Conv2d(Function):
     """$y_{n,o,h,w} = b_o + \\sum_{c,i,j} W_{o,c,i,j} x_{n,c,s_h h + i,s_w w + j}$ (no kernel flip).
 
-    im2col: the kh*kw strided windows are copied into one (C*kh*kw, N*Ho*Wo) matrix, so the
+    im2col: the kh*kw strided windows are copied into one (C*kh*kw, Ho*Wo*N) matrix, so the
     forward is one matmul, dW is one matmul, and dx is col2im (the windows added back).
     """
+
+    # NOTE: inside, images are (C, H, W, N): the batch is the fastest axis, so a window
+    # row (Wo columns by N images) is one contiguous run. The window copies of im2col and
+    # the adds of col2im then move long runs instead of rows of Wo numbers, several times
+    # faster. The output is an (N, O, Ho, Wo) view of (O, Ho, Wo, N) memory; the next
+    # conv2d, and pooling in between, keep that layout without copies.
 
     @staticmethod
     def forward(ctx, x, weight, bias, *, stride, pads):
         n, c, h, w = x.shape
         o, _, kh, kw = weight.shape
-        # NOTE: channels first, (C, N, H, W), so each window copy fills contiguous rows of cols
-        xp = _pad_hw(x.transpose(1, 0, 2, 3), pads, 0)
+        xp = _channels_last_padded(x, pads)
         ho = out_size(h, kh, stride[0], sum(pads[0]))
         wo = out_size(w, kw, stride[1], sum(pads[1]))
-        cols = np.empty((c, kh, kw, n, ho, wo), x.dtype)
+        cols = np.empty((c, kh, kw, ho, wo, n), x.dtype)
         for i in range(kh):
             for j in range(kw):
-                cols[:, i, j] = _window(xp, i, j, stride, (ho, wo))
-        cols = cols.reshape(c * kh * kw, n * ho * wo)
-        out = weight.reshape(o, -1) @ cols  # (O, N*Ho*Wo)
+                cols[:, i, j] = _conv_window(xp, i, j, stride, (ho, wo))
+        cols = cols.reshape(c * kh * kw, ho * wo * n)
+        out = weight.reshape(o, -1) @ cols  # (O, Ho*Wo*N)
         if bias is not None:
             out += bias[:, None]
         ctx.save_for_backward(cols, weight)
         ctx.meta = (x.shape, xp.shape, stride, pads)
-        # NOTE: an (N, O, Ho, Wo) view of (O, N, Ho, Wo) memory: no copy, and the next
-        # conv2d's channels-first transpose of it is contiguous again.
-        return out.reshape(o, n, ho, wo).transpose(1, 0, 2, 3)
+        return out.reshape(o, ho, wo, n).transpose(3, 0, 1, 2)
 
     @staticmethod
     def backward(ctx, grad):
@@ -110,19 +131,20 @@ class Conv2d(Function):
         n, c, h, w = x_shape
         o, _, kh, kw = weight.shape
         ho, wo = grad.shape[2:]
-        g2 = grad.transpose(1, 0, 2, 3).reshape(o, -1)  # (O, N*Ho*Wo)
+        g2 = grad.transpose(1, 2, 3, 0).reshape(o, -1)  # (O, Ho*Wo*N)
         gx = gw = gb = None
         if need_b:
-            gb = grad.sum(axis=(0, 2, 3))
+            gb = g2.sum(axis=1)
         if need_w:
             gw = (g2 @ cols.T).reshape(weight.shape)
         if need_x:
-            gcols = (weight.reshape(o, -1).T @ g2).reshape(c, kh, kw, n, ho, wo)
-            gxp = np.zeros(xp_shape, grad.dtype)  # (C, N, Hp, Wp)
+            gcols = (weight.reshape(o, -1).T @ g2).reshape(c, kh, kw, ho, wo, n)
+            gxp = np.zeros(xp_shape, grad.dtype)  # (C, Hp, Wp, N)
             for i in range(kh):
                 for j in range(kw):
-                    _window(gxp, i, j, stride, (ho, wo))[...] += gcols[:, i, j]
-            gx = _crop_hw(gxp, pads, (h, w)).transpose(1, 0, 2, 3)
+                    _conv_window(gxp, i, j, stride, (ho, wo))[...] += gcols[:, i, j]
+            (top, _), (left, _) = pads
+            gx = gxp[:, top : top + h, left : left + w].transpose(3, 0, 1, 2)
         return gx, gw, gb
 
 
@@ -138,12 +160,16 @@ def _pooled_hw(x: np.ndarray, kernel: tuple, stride: tuple, pads: tuple) -> tupl
 
 
 def _fold_windows(ufunc, xp: np.ndarray, kernel: tuple, stride: tuple, out_hw: tuple):
-    """``ufunc`` (np.maximum, np.add) applied across the kh*kw elements of every window."""
-    out = _window(xp, 0, 0, stride, out_hw).copy()
-    for i in range(kernel[0]):
-        for j in range(kernel[1]):
-            if i or j:
-                ufunc(out, _window(xp, i, j, stride, out_hw), out=out)
+    """``ufunc`` (np.maximum, np.add) applied across the kh*kw elements of every window.
+
+    The result has xp's memory layout (NumPy's order 'K'), channels-last included.
+    """
+    views = [_window(xp, i, j, stride, out_hw) for i in range(kernel[0]) for j in range(kernel[1])]
+    if len(views) == 1:
+        return views[0].copy(order="K")
+    out = ufunc(views[0], views[1])
+    for view in views[2:]:
+        ufunc(out, view, out=out)
     return out
 
 
@@ -164,14 +190,26 @@ class MaxPool2d(Function):
         xp, out = ctx.saved_tensors
         hw, (kh, kw), stride, pads = ctx.meta
         ho, wo = out.shape[2:]
-        gxp = np.zeros(xp.shape, grad.dtype)
-        left = grad.copy()  # the gradient of windows whose first maximum is not found yet
+        gxp = np.zeros_like(xp, dtype=grad.dtype)  # xp's layout: the windows walk it in order
+        # Windows that do not overlap (stride >= kernel, as in 2x2 pooling with stride 2)
+        # give each element to at most one window: its share is written, not added.
+        disjoint = stride[0] >= kh and stride[1] >= kw
+        # the gradient of windows whose first maximum is not found yet, in out's layout
+        left = np.empty_like(out, dtype=grad.dtype)
+        np.copyto(left, grad)
         for i in range(kh):
             for j in range(kw):
-                routed = left * (_window(xp, i, j, stride, (ho, wo)) == out)
-                _window(gxp, i, j, stride, (ho, wo))[...] += routed
-                left -= routed  # exactly 0 where routed: later ties get nothing
-        return np.ascontiguousarray(_crop_hw(gxp, pads, hw))
+                hit = _window(xp, i, j, stride, (ho, wo)) == out
+                target = _window(gxp, i, j, stride, (ho, wo))
+                if disjoint:
+                    routed = np.multiply(left, hit, out=target)
+                else:
+                    routed = left * hit
+                    target += routed
+                if i < kh - 1 or j < kw - 1:
+                    left -= routed  # exactly 0 where routed: later ties get nothing
+        gx = _crop_hw(gxp, pads, hw)
+        return gx if gx.shape == gxp.shape else gx.copy(order="K")
 
 
 class AvgPool2d(Function):
