@@ -8,7 +8,7 @@
 tensor(7.)
 """
 
-from . import autograd, nn
+from . import _malloc, autograd, nn
 from .autograd import enable_grad, grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck, numerical_grad
 from .ops.elementwise import (
@@ -79,6 +79,9 @@ __version__ = "0.1.0"
 # The rest of the package is imported on first use (``ds.optim``, ``ds.viz`` ...), so that
 # ``import descent`` stays fast: these are the submodules it can reach that way.
 _SUBMODULES = ("data", "datasets", "io", "lessons", "models", "optim", "train", "viz")
+
+
+_malloc.keep_freed_memory()
 
 
 def __getattr__(name: str):
