@@ -136,7 +136,9 @@ class Conv2d(Function):
         if need_b:
             gb = g2.sum(axis=1)
         if need_w:
-            gw = (g2 @ cols.T).reshape(weight.shape)
+            # NOTE: the same product as g2 @ cols.T, but OpenBLAS takes this long-K shape
+            # (K = Ho*Wo*N) about 1.2-2x faster in this order
+            gw = np.ascontiguousarray((cols @ g2.T).T).reshape(weight.shape)
         if need_x:
             gcols = (weight.reshape(o, -1).T @ g2).reshape(c, kh, kw, ho, wo, n)
             gxp = np.zeros(xp_shape, grad.dtype)  # (C, Hp, Wp, N)
