@@ -13,7 +13,9 @@ rule's answer (count, shape, dtype) and accumulates gradients with ``+``.
 from __future__ import annotations
 
 import functools
+import itertools
 import threading
+from operator import attrgetter
 
 import numpy as np
 
@@ -85,6 +87,9 @@ class _ModuleScope(threading.local):
 
 module_scope = _ModuleScope()
 
+# Numbers the Contexts in the order their ops run (thread-safe: count is atomic in CPython)
+_next_seq = itertools.count().__next__
+
 
 class Context:
     """What one application of a Function remembers for its backward rule.
@@ -93,10 +98,12 @@ class Context:
     """
 
     __slots__ = (
-        "fn", "inputs", "needs_input_grad", "saved_tensors", "freed", "scope", "__dict__"
+        "fn", "inputs", "needs_input_grad", "saved_tensors", "freed", "scope", "seq",
+        "__dict__",
     )  # fmt: skip
 
     def __init__(self, fn: type[Function], inputs: tuple, needs_input_grad: tuple):
+        self.seq = _next_seq()  # ops run in this order: backward walks it in reverse
         self.fn = fn
         self.inputs = inputs  # the positional arguments of forward; Tensors stay Tensors
         self.needs_input_grad = needs_input_grad
@@ -150,15 +157,20 @@ class Function:
     def apply(cls, *args, **options):
         # NOTE: this runs once per op, so it is written for speed: no per-call imports,
         # no graph bookkeeping unless an input needs a gradient and grad mode is on.
-        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
-        if _grad_mode.enabled:
-            needs = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
-            if True in needs:
-                ctx = Context(cls, args, needs)
-                out = cls.forward(ctx, *arrays, **options)
-                if out.__class__ is not np.ndarray:
-                    out = np.asarray(out)
-                return make_tensor(out, ctx, True)
+        arrays, needs = [], []  # one loop for both (cheaper than two comprehensions)
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a.data)
+                needs.append(a.requires_grad)
+            else:
+                arrays.append(a)
+                needs.append(False)
+        if True in needs and _grad_mode.enabled:
+            ctx = Context(cls, args, tuple(needs))
+            out = cls.forward(ctx, *arrays, **options)
+            if out.__class__ is not np.ndarray:
+                out = np.asarray(out)
+            return make_tensor(out, ctx, True)
         ctx = Context(cls, args, (False,) * len(args))
         out = cls.forward(ctx, *arrays, **options)
         if out.__class__ is not np.ndarray:
@@ -173,25 +185,24 @@ class Function:
 def _topological_order(roots) -> list:
     """Tensors reachable from ``roots`` through graph edges, inputs before outputs.
 
-    Iterative depth-first search, so a graph of any depth is walked without recursion.
+    One iterative walk finds them (so a graph of any depth is fine); the leaves come
+    first, then the op outputs in the order their ops ran (``Context.seq``), which puts
+    every tensor before the ops that consumed it.
     """
-    order = []
+    leaves, made = [], []
     seen = set()
     mark = seen.add
-    stack = [(r, False) for r in roots]
+    stack = list(roots)
     push, pop = stack.append, stack.pop
     while stack:
-        t, expanded = pop()
-        if expanded:
-            order.append(t)
-            continue
+        t = pop()
         key = id(t)
         if key in seen:
             continue
         mark(key)
         ctx = t._ctx
         if ctx is None:  # a leaf has no inputs to wait for
-            order.append(t)
+            leaves.append(t)
             continue
         if ctx.freed:
             raise RuntimeError(
@@ -199,11 +210,15 @@ def _topological_order(roots) -> list:
                 f"'{ctx.name}' was freed by an earlier backward. Pass retain_graph=True "
                 f"to the first backward() or ds.grad() call if you need to walk it again."
             )
-        push((t, True))
+        made.append(t)
         for inp, need in zip(ctx.inputs, ctx.needs_input_grad):
-            if need and id(inp) not in seen:
-                push((inp, False))
-    return order
+            if need:
+                push(inp)
+    made.sort(key=_run_order)
+    return leaves + made
+
+
+_run_order = attrgetter("_ctx.seq")
 
 
 def _bad_count(ctx: Context, grads: tuple) -> None:
@@ -259,60 +274,67 @@ def _run_backward(outputs, grad_outputs, retain_graph: bool, accumulate_into=Non
     each consumer's rule delivers its share, and taken off when the walk reaches them.
     """
     order = _topological_order(outputs)
-    for t in order:  # a walk that failed half-way may have left gradients behind
-        t._pending = None
     for out, g in zip(outputs, grad_outputs):
         out._pending = g if out._pending is None else out._pending + g
-
     wanted = None if accumulate_into is None else {id(t) for t in accumulate_into}
-    found: dict[int, np.ndarray] = {}
-    with no_grad():
-        for t in reversed(order):
-            g = t._pending
-            if g is None:
-                continue
+    try:
+        with no_grad():
+            return _walk(order, wanted, retain_graph)
+    except BaseException:
+        for t in order:  # a walk that failed half-way leaves no gradients behind
             t._pending = None
-            ctx = t._ctx
-            if wanted is not None:
-                if id(t) in wanted:
-                    found[id(t)] = g
-            elif ctx is None:
-                t.grad = make_tensor(g if t.grad is None else t.grad.data + g)
-            elif t._retains_grad:  # g also flows on through ctx's rule: keep a copy
-                t.grad = make_tensor(g.copy() if t.grad is None else t.grad.data + g)
-            if ctx is None:
+        raise
+
+
+def _walk(order: list, wanted: set | None, retain_graph: bool) -> dict:
+    """The backward walk of ``_run_backward``, outputs first; returns the wanted gradients."""
+    found: dict[int, np.ndarray] = {}
+    for t in reversed(order):
+        g = t._pending
+        if g is None:
+            continue
+        t._pending = None
+        ctx = t._ctx
+        if wanted is not None:
+            if id(t) in wanted:
+                found[id(t)] = g
+        elif ctx is None:
+            t.grad = make_tensor(g if t.grad is None else t.grad.data + g)
+        elif t._retains_grad:  # g also flows on through ctx's rule: keep a copy
+            t.grad = make_tensor(g.copy() if t.grad is None else t.grad.data + g)
+        if ctx is None:
+            continue
+        input_grads = ctx.fn.backward(ctx, g)
+        if input_grads.__class__ is not tuple:
+            input_grads = (input_grads,)
+        inputs = ctx.inputs
+        if len(input_grads) != len(inputs):
+            _bad_count(ctx, input_grads)
+        given = []  # the arrays already handed to an input of this node
+        for inp, need, ig in zip(inputs, ctx.needs_input_grad, input_grads):
+            if ig is None or not need:
                 continue
-            input_grads = ctx.fn.backward(ctx, g)
-            if input_grads.__class__ is not tuple:
-                input_grads = (input_grads,)
-            inputs = ctx.inputs
-            if len(input_grads) != len(inputs):
-                _bad_count(ctx, input_grads)
-            given = []  # the arrays already handed to an input of this node
-            for inp, need, ig in zip(inputs, ctx.needs_input_grad, input_grads):
-                if ig is None or not need:
-                    continue
-                data = inp.data
-                if (
-                    ig.__class__ is not np.ndarray
-                    or ig.shape != data.shape
-                    or ig.dtype != data.dtype
-                ):  # the engine's check of the rule: see _checked_gradient
-                    i = next(k for k, x in enumerate(inputs) if x is inp)
-                    ig = _checked_gradient(ctx, i, ig, data)
-                # NOTE: a rule may hand one array to two inputs (Add returns grad twice);
-                # the second gets a copy, so no two gradients share memory and a leaf can
-                # keep its gradient uncopied (optimizers and clipping change .grad in place).
-                if given and any(ig is x for x in given):
+            data = inp.data
+            if (
+                ig.__class__ is not np.ndarray or ig.shape != data.shape or ig.dtype != data.dtype
+            ):  # the engine's check of the rule: see _checked_gradient
+                i = next(k for k, x in enumerate(inputs) if x is inp)
+                ig = _checked_gradient(ctx, i, ig, data)
+            # NOTE: a rule may hand one array to two inputs (Add returns grad twice);
+            # the second gets a copy, so no two gradients share memory and a leaf can
+            # keep its gradient uncopied (optimizers and clipping change .grad in place).
+            for x in given:
+                if ig is x:
                     ig = ig.copy()
-                else:
-                    given.append(ig)
-                pending = inp._pending
-                inp._pending = ig if pending is None else pending + ig
-            if not retain_graph:
-                ctx.saved_tensors = ctx.inputs = ()
-                ctx.freed = True
-                ctx.__dict__.clear()
+                    break
+            else:
+                given.append(ig)
+            pending = inp._pending
+            inp._pending = ig if pending is None else pending + ig
+        if not retain_graph:
+            ctx.saved_tensors = ctx.inputs = ()
+            ctx.freed = True
+            ctx.__dict__.clear()
     return found
 
 

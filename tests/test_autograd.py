@@ -724,3 +724,35 @@ def test_a_given_output_gradient_is_copied_not_aliased():
     x.backward(seed)
     seed[...] = 0
     np.testing.assert_array_equal(x.grad.numpy(), [3.0, 4.0])
+
+
+class FailsOnce(Function):
+    """x * 2, whose backward raises the first time it runs."""
+
+    calls = 0
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, grad):
+        FailsOnce.calls += 1
+        if FailsOnce.calls == 1:
+            raise ArithmeticError("boom")
+        return grad * 2
+
+
+def test_a_backward_that_fails_half_way_leaves_nothing_behind():
+    """The walk stops at the failing rule; the gradients already on their way are dropped,
+    so a second backward over the same graph gives exactly the right answer."""
+    FailsOnce.calls = 0
+    x = ds.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3  # receives a gradient before the failing rule runs
+    y = (FailsOnce.apply(h) + h).sum()
+    with pytest.raises(ArithmeticError, match="boom"):
+        y.backward(retain_graph=True)
+    assert x.grad is None
+    assert all(t._pending is None for t in (x, h, y))
+    y.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [9.0, 9.0])  # d/dx (6x + 3x)

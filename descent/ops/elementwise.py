@@ -389,9 +389,17 @@ _PYTHON_NUMBERS = (float, int)
 def _binary(fn: type[Function], a, b, name: str) -> Tensor:
     # Fast path for ``x * 2.0``: the Python number goes to NumPy as it is, which keeps x's
     # floating dtype (NumPy treats Python numbers as weakly typed); no Tensor is made.
-    number_b = b.__class__ in _PYTHON_NUMBERS and isinstance(a, Tensor) and a.data.dtype.kind == "f"
-    number_a = a.__class__ in _PYTHON_NUMBERS and isinstance(b, Tensor) and b.data.dtype.kind == "f"
-    if not (number_a or number_b):
+    # And two tensors of one dtype need no conversion either.
+    if isinstance(a, Tensor):
+        if isinstance(b, Tensor):
+            convert = a.data.dtype != b.data.dtype
+        else:
+            convert = not (b.__class__ in _PYTHON_NUMBERS and a.data.dtype.kind == "f")
+    else:
+        convert = not (
+            a.__class__ in _PYTHON_NUMBERS and isinstance(b, Tensor) and b.data.dtype.kind == "f"
+        )
+    if convert:
         a, b = _operands(a, b)
     try:
         return fn.apply(a, b)
