@@ -536,7 +536,7 @@ def test_clip_grad_value_matches_torch(dtype):
     assert params[3].grad is None
 
 
-@pytest.mark.parametrize("size", [7, 1 << 15, (1 << 16) + 5])
+@pytest.mark.parametrize("size", [7, 1 << 16, (1 << 17) + 5])
 def test_add_scaled_is_the_plain_update_bit_for_bit(size):
     """The block-by-block ``p += alpha * g`` equals the one-step expression exactly and
     leaves the gradient alone, for sizes below, at and above one block."""
