@@ -192,10 +192,13 @@ class MaxPool2d(Function):
         xp, out = ctx.saved_tensors
         hw, (kh, kw), stride, pads = ctx.meta
         ho, wo = out.shape[2:]
-        gxp = np.zeros_like(xp, dtype=grad.dtype)  # xp's layout: the windows walk it in order
         # Windows that do not overlap (stride >= kernel, as in 2x2 pooling with stride 2)
-        # give each element to at most one window: its share is written, not added.
+        # give each element to at most one window: its share is written, not added. When
+        # they also tile xp exactly, every element is written and none needs zeroing first.
         disjoint = stride[0] >= kh and stride[1] >= kw
+        tiled = (ho * stride[0], wo * stride[1]) == xp.shape[2:] == (ho * kh, wo * kw)
+        # in xp's layout, so the window views below walk memory in order
+        gxp = np.empty_like(xp, dtype=grad.dtype) if tiled else np.zeros_like(xp, dtype=grad.dtype)
         # the gradient of windows whose first maximum is not found yet, in out's layout
         left = np.empty_like(out, dtype=grad.dtype)
         np.copyto(left, grad)
