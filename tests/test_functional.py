@@ -532,3 +532,25 @@ def test_float32_in_gives_float32_out_and_float32_gradients(name):
     out.sum().backward()
     assert x.grad.dtype == np.float32
     assert np.isfinite(x.grad.numpy()).all()
+
+
+def test_conv2d_weight_gradient_over_a_long_batch_is_pytorchs(rng):
+    """Few channels and many positions (K = 28 * 28 * 40 = 31360): the weight gradient is
+    summed over blocks of positions; it must still be PyTorch's."""
+    x, w = rng.standard_normal((40, 1, 30, 30)), rng.standard_normal((4, 1, 3, 3))
+    ours_x, ours_w = _t(x), _t(w)
+    out = F.conv2d(ours_x, ours_w)
+    g = rng.standard_normal(out.shape)
+    out.backward(ds.tensor(g, dtype=ds.float64))
+    tx, tw = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    TF.conv2d(tx, tw).backward(torch.tensor(g))
+    np.testing.assert_allclose(ours_w.grad.numpy(), tw.grad.numpy(), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(ours_x.grad.numpy(), tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("k", [100, 16383, 16384, 40000])
+def test_long_product_equals_matmul(rng, k):
+    from descent.ops.nn import _long_product
+
+    a, b = rng.standard_normal((9, k)), rng.standard_normal((k, 8))
+    np.testing.assert_allclose(_long_product(a, b), a @ b, rtol=1e-12, atol=1e-9)

@@ -73,6 +73,26 @@ class Linear(Function):
 # ---- convolution -------------------------------------------------------------------------
 
 
+# K-block of _long_product: 8192 rows of a and b (about 0.5 MiB for 17 float32 columns)
+_K_BLOCK = 8192
+
+
+def _long_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` for a (M, K) @ (K, N) product with a small M * N and a long K.
+
+    NOTE: OpenBLAS takes such a product (conv2d's weight gradient with few channels,
+    e.g. (9, 43264) @ (43264, 8)) about 2.5x faster as a sum over blocks of 8192 rows of
+    K that stay in the cache than in one call. Larger M * N gain nothing from it.
+    """
+    m, k = a.shape
+    if m * b.shape[1] > 256 or k < 2 * _K_BLOCK:
+        return a @ b
+    out = a[:, :_K_BLOCK] @ b[:_K_BLOCK]
+    for start in range(_K_BLOCK, k, _K_BLOCK):
+        out += a[:, start : start + _K_BLOCK] @ b[start : start + _K_BLOCK]
+    return out
+
+
 def _channels_last_padded(x: np.ndarray, pads: tuple) -> np.ndarray:
     """x (N, C, H, W) as a C-contiguous (C, Hp, Wp, N) array, zero-padded in H and W."""
     (top, bottom), (left, right) = pads
@@ -138,7 +158,7 @@ class Conv2d(Function):
         if need_w:
             # NOTE: the same product as g2 @ cols.T, but OpenBLAS takes this long-K shape
             # (K = Ho*Wo*N) about 1.2-2x faster in this order
-            gw = np.ascontiguousarray((cols @ g2.T).T).reshape(weight.shape)
+            gw = np.ascontiguousarray(_long_product(cols, g2.T).T).reshape(weight.shape)
         if need_x:
             gcols = (weight.reshape(o, -1).T @ g2).reshape(c, kh, kw, ho, wo, n)
             gxp = np.zeros(xp_shape, grad.dtype)  # (C, Hp, Wp, N)
