@@ -222,9 +222,10 @@ class MaxPool2d(Function):
         # the gradient of windows whose first maximum is not found yet, in out's layout
         left = np.empty_like(out, dtype=grad.dtype)
         np.copyto(left, grad)
+        hit = np.empty_like(out, dtype=np.bool_)
         for i in range(kh):
             for j in range(kw):
-                hit = _window(xp, i, j, stride, (ho, wo)) == out
+                np.equal(_window(xp, i, j, stride, (ho, wo)), out, out=hit)
                 target = _window(gxp, i, j, stride, (ho, wo))
                 if disjoint:
                     routed = np.multiply(left, hit, out=target)
