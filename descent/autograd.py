@@ -111,6 +111,16 @@ class Context:
         self.freed = False
         self.scope = module_scope.current  # the module call this op ran inside, if any
 
+    def __setstate__(self, state) -> None:
+        # A graph rebuilt by copy.deepcopy or pickle: its numbers came from where it was
+        # built, so it is numbered afresh here. Both rebuild an op's inputs before the op.
+        extra, slots = state if isinstance(state, tuple) else (state, None)
+        for name, value in (slots or {}).items():
+            setattr(self, name, value)
+        if extra:
+            self.__dict__.update(extra)
+        self.seq = _next_seq()
+
     def save_for_backward(self, *arrays) -> None:
         self.saved_tensors = arrays
 

@@ -756,3 +756,26 @@ def test_a_backward_that_fails_half_way_leaves_nothing_behind():
     assert all(t._pending is None for t in (x, h, y))
     y.backward()
     np.testing.assert_array_equal(x.grad.numpy(), [9.0, 9.0])  # d/dx (6x + 3x)
+
+
+def test_a_copied_graph_is_numbered_afresh_inputs_first():
+    """copy.deepcopy (and pickle) rebuild a graph with the numbers of where it was made;
+    they are drawn again, inputs before the ops that use them, after everything so far,
+    so a graph extended after the copy still walks backward in the right order."""
+    import copy
+
+    w = ds.tensor([1.0, 2.0], dtype=ds.float64, requires_grad=True)
+    y = (w * 3.0).tanh() * 2.0
+    mark = (w * 1.0)._ctx.seq
+    y2 = copy.deepcopy(y)
+    seqs, t = [], y2
+    while t._ctx is not None:
+        seqs.append(t._ctx.seq)
+        t = t._ctx.inputs[0]
+    assert min(seqs) > mark
+    assert seqs == sorted(seqs, reverse=True)  # each op after its input's op
+    w2 = t
+    (y2 * ds.tensor([1.0, 1.0], dtype=ds.float64, requires_grad=True)).sum().backward()
+    expected = 6 * (1 - np.tanh(3 * np.array([1.0, 2.0])) ** 2)
+    np.testing.assert_allclose(w2.grad.numpy(), expected, rtol=1e-12)
+    assert w.grad is None
