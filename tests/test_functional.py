@@ -554,3 +554,44 @@ def test_long_product_equals_matmul(rng, k):
 
     a, b = rng.standard_normal((9, k)), rng.standard_normal((k, 8))
     np.testing.assert_allclose(_long_product(a, b), a @ b, rtol=1e-12, atol=1e-9)
+
+
+def test_l2_penalty_of_integer_tensors_keeps_numpys_sums(rng):
+    """The one-op path is for floating tensors; integers and booleans keep NumPy's sums."""
+    ints = ds.tensor(np.array([1, 2, 3], np.int32))
+    assert F.l2_penalty(ints).item() == 14 and F.l2_penalty(ints).dtype == np.int64
+    assert F.l2_penalty([ds.tensor([True, True])]).item() == 2
+    w = ds.tensor(rng.standard_normal(3).astype(np.float32), requires_grad=True)
+    mixed = F.l2_penalty([w, ds.tensor(np.array([2, 2]))])
+    assert mixed.dtype == np.float32
+    assert mixed.item() == pytest.approx(float((w.numpy() ** 2).sum()) + 8, rel=1e-6)
+
+
+def test_cross_entropy_backward_uses_the_labels_of_its_forward(rng):
+    x = _t(rng.standard_normal((5, 4)))
+    labels = ds.tensor(np.array([0, 1, 2, 3, 0]))
+    loss = F.cross_entropy(x, labels)
+    expected = F.softmax(ds.tensor(x.numpy(), dtype=ds.float64), dim=1).numpy()
+    expected[np.arange(5), [0, 1, 2, 3, 0]] -= 1
+    labels.data[:] = 3  # changed after forward: backward must not see it
+    loss.backward()
+    np.testing.assert_allclose(x.grad.numpy(), expected / 5, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("kernel, stride, padding", [(2, 2, 0), (3, 2, 1), (2, 3, 0), (3, 1, 1)])
+def test_max_pool2d_of_a_channels_last_view_is_pytorchs(rng, kernel, stride, padding):
+    """conv2d hands pooling an (N, C, H, W) view of (C, H, W, N) memory; with ties from a
+    ReLU, tiled, overlapping and gapped windows, the values and gradients are PyTorch's."""
+    memory = np.maximum(rng.standard_normal((3, 8, 7, 4)), 0)  # (C, H, W, N)
+    x = memory.transpose(3, 0, 1, 2)
+    ours = ds.tensor(x, dtype=ds.float64, requires_grad=True)
+    ours.data = x  # keep the channels-last strides
+    out = F.max_pool2d(ours, kernel, stride, padding)
+    g = rng.standard_normal(out.shape)
+    out.backward(ds.tensor(g, dtype=ds.float64))
+    tx = torch.tensor(np.ascontiguousarray(x), requires_grad=True)
+    ref = TF.max_pool2d(tx, kernel, stride, padding)
+    ref.backward(torch.tensor(g))
+    np.testing.assert_array_equal(out.numpy(), ref.detach().numpy())
+    # overlapping windows add their shares in another order: equal to rounding
+    np.testing.assert_allclose(ours.grad.numpy(), tx.grad.numpy(), rtol=1e-12, atol=1e-15)

@@ -737,4 +737,10 @@ def l2_penalty(params) -> Tensor:
     params = _param_list(params, "l2_penalty")
     if not params:
         return Tensor._make(np.zeros((), np.float32))
-    return _nn.SumOfSquares.apply(*params)
+    if all(p.data.dtype.kind == "f" for p in params):
+        return _nn.SumOfSquares.apply(*params)  # one op: the common case
+    # integer or boolean tensors: NumPy's own sums and promotions, term by term
+    total = (params[0] * params[0]).sum()
+    for p in params[1:]:
+        total = total + (p * p).sum()
+    return total

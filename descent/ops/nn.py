@@ -314,7 +314,8 @@ class LabelCrossEntropy(Function):
         rows = np.arange(len(labels))
         shifted = x - np.max(x, axis=1, keepdims=True)
         log_norm = np.log(np.sum(np.exp(shifted), axis=1))
-        ctx.save_for_backward(shifted, log_norm[:, None], labels)
+        # a copy: the caller may change its label array before backward runs
+        ctx.save_for_backward(shifted, log_norm[:, None], labels.copy())
         return np.asarray(np.mean(log_norm - shifted[rows, labels]), dtype=x.dtype)
 
     @staticmethod
@@ -328,7 +329,8 @@ class LabelCrossEntropy(Function):
 
 
 class SumOfSquares(Function):
-    """$\\sum_k \\sum_i (x_k)_i^2$ over any number of tensors, in one op; $dx_k = 2 g x_k$."""
+    """$\\sum_k \\sum_i (x_k)_i^2$ over any number of floating tensors, in one op;
+    $dx_k = 2 g x_k$."""
 
     @staticmethod
     def forward(ctx, *xs):
