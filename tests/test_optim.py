@@ -536,8 +536,9 @@ def test_clip_grad_value_matches_torch(dtype):
     assert params[3].grad is None
 
 
+@pytest.mark.parametrize("alpha", [-0.01, np.float64(-0.01)], ids=["float", "np.float64"])
 @pytest.mark.parametrize("size", [7, 1 << 16, (1 << 17) + 5])
-def test_add_scaled_is_the_plain_update_bit_for_bit(size):
+def test_add_scaled_is_the_plain_update_bit_for_bit(size, alpha):
     """The block-by-block ``p += alpha * g`` equals the one-step expression exactly and
     leaves the gradient alone, for sizes below, at and above one block."""
     from descent.optim.optimizer import add_scaled
@@ -545,8 +546,9 @@ def test_add_scaled_is_the_plain_update_bit_for_bit(size):
     rng = np.random.default_rng(size)
     p = rng.standard_normal(size).astype(np.float32).reshape(-1, 1)
     g = rng.standard_normal(size).astype(np.float32).reshape(-1, 1)
-    g_before, expected = g.copy(), p - 0.01 * g
-    add_scaled(p, g, -0.01)
+    g_before, expected = g.copy(), p.copy()
+    expected += alpha * g  # the one-step in-place update
+    add_scaled(p, g, alpha)
     assert p.dtype == np.float32
     np.testing.assert_array_equal(p, expected)
     np.testing.assert_array_equal(g, g_before)

@@ -130,14 +130,15 @@ def test_state_round_trips_through_a_checkpoint_file(tmp_path):
     np.testing.assert_array_equal(_theta(twin), _theta(model))
 
 
-def test_a_table_for_another_dataset_size_is_refused():
+@pytest.mark.parametrize("steps", [0, 1])
+def test_a_state_for_another_dataset_size_is_refused(steps):
     model = _model()
     opt = optim.SAGA(model.parameters(), lr=0.02, n_examples=N)
-    _run(model, opt, [0])
+    _run(model, opt, range(steps))
     other = optim.SAGA(_model().parameters(), lr=0.02, n_examples=N + 1)
-    shapes = r"'table' of parameter 0 has shape \(30, 1, 4\).*\(31, 1, 4\)"
-    with pytest.raises(ValueError, match=shapes):
+    with pytest.raises(ValueError, match=f"saved for n_examples={N}.*built for n_examples={N + 1}"):
         other.load_state_dict(opt.state_dict())
+    assert other.param_groups[0]["n_examples"] == N + 1 and not other.state
 
 
 def test_bad_use_is_explained():
@@ -151,9 +152,29 @@ def test_bad_use_is_explained():
         opt.step(examples=[0, 1])
     with pytest.raises(IndexError, match=f"example {N} is outside the {N} examples"):
         opt.step(examples=[N])
+    with pytest.raises(TypeError, match="must be an integer"):
+        opt.step(examples=[2.7])
     np.testing.assert_array_equal(_theta(model), before)  # nothing moved
+    assert opt.global_step == 0
     with pytest.raises(ValueError, match="n_examples must be a positive integer"):
         optim.SAGA(model.parameters(), lr=0.1, n_examples=0)
     data = _dataset()
     with pytest.raises(ValueError, match="got 4 examples. Train with batch_size=1"):
         ds.train.fit(model, "mse", opt, data, batch_size=4, epochs=1, verbose=0)
+
+
+def test_an_index_outside_any_group_moves_nothing():
+    """Groups may be built for different sizes; an index one of them cannot take is
+    refused before any group takes its step."""
+    model = _model()
+    opt = optim.SAGA(
+        [{"params": [model.weight], "n_examples": N}, {"params": [model.bias], "n_examples": 5}],
+        lr=0.02,
+        n_examples=N,
+    )
+    _example_loss(model, 10).backward()
+    before = _theta(model)
+    with pytest.raises(IndexError, match="example 10 is outside the 5 examples"):
+        opt.step(examples=[10])
+    np.testing.assert_array_equal(_theta(model), before)
+    assert opt.global_step == 0 and not opt.state

@@ -61,7 +61,7 @@ def add_scaled(p: np.ndarray, g: np.ndarray, alpha: float) -> None:
         p += alpha * g
         return
     flat_p, flat_g = p.reshape(-1), g.reshape(-1)
-    buf = np.empty(_BLOCK, np.result_type(g, p))
+    buf = np.empty(_BLOCK, np.result_type(alpha, g))  # the dtype of alpha * g
     for start in range(0, p.size, _BLOCK):
         stop = min(start + _BLOCK, p.size)
         part = buf[: stop - start]

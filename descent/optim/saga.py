@@ -73,11 +73,6 @@ class SAGA(Optimizer):
                 "SAGA needs the example each gradient belongs to: call step(examples=[i]) "
                 "(ds.train.fit passes it)"
             )
-        if not 0 <= self._example < n_examples:
-            raise IndexError(
-                f"SAGA: example {self._example} is outside the {n_examples} examples it was "
-                f"built for (n_examples={n_examples})"
-            )
         saga_update(params, grads, states, lr=lr, n_examples=n_examples, example=self._example)
 
     def _state_shape(self, name: str, p: Tensor) -> tuple:
@@ -86,15 +81,36 @@ class SAGA(Optimizer):
             return (group["n_examples"], *p.data.shape)
         return p.data.shape
 
+    def load_state_dict(self, state_dict: dict) -> None:
+        """``Optimizer.load_state_dict``, refusing a state saved for another number of
+        examples (its table would not fit this training set)."""
+        for i, (saved, group) in enumerate(zip(state_dict["param_groups"], self.param_groups)):
+            if saved.get("n_examples", group["n_examples"]) != group["n_examples"]:
+                raise ValueError(
+                    f"SAGA: param group {i} was saved for n_examples={saved['n_examples']}, "
+                    f"this optimizer was built for n_examples={group['n_examples']}; build "
+                    f"it for the training set the state came from"
+                )
+        super().load_state_dict(state_dict)
+
     def _with_example(self, examples, verb: Callable):
-        indices = np.asarray(examples if examples is not None else [], dtype=np.int64).ravel()
+        indices = np.asarray([] if examples is None else examples).ravel()
         if examples is None or indices.size != 1:
             got = "no examples" if examples is None else f"{indices.size} examples"
             raise ValueError(
                 f"SAGA keeps one gradient per example, so each step takes the gradient of "
                 f"exactly one example and its index; got {got}. Train with batch_size=1"
             )
-        self._example = int(indices[0])
+        if indices.dtype.kind not in "iu":
+            raise TypeError(f"SAGA: an example index must be an integer, got {examples!r}")
+        example = int(indices[0])
+        for group in self.param_groups:  # checked before any parameter moves
+            if not 0 <= example < group["n_examples"]:
+                raise IndexError(
+                    f"SAGA: example {example} is outside the {group['n_examples']} examples "
+                    f"it was built for (n_examples={group['n_examples']})"
+                )
+        self._example = example
         try:
             return verb()
         finally:
