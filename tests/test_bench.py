@@ -184,7 +184,8 @@ def test_command_prints_table_and_writes_json(tmp_path, capsys):
         by_seed = fit["accuracy_by_seed"]["sklearn"]
         assert len(by_seed) == 5 and len(set(by_seed)) > 1  # each seed its own split
         assert fit["accuracy"]["sklearn"] == pytest.approx(sum(by_seed) / 5)
-        assert len(fit["samples"]["sklearn"]) == 5  # one round of the five seeds
+        rounds = data["settings"]["fit_repeat"]
+        assert len(fit["samples"]["sklearn"]) == 5 * rounds  # each round fits all five seeds
     assert data["import_time"]["seconds"] > 0
     assert data["peak_memory"] is None
     measures = {(t["workload"], t["measure"]) for t in data["targets"]}
