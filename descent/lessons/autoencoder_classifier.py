@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import viz
 from ..autograd import grad
 from ..nn import functional as F
 from ..tensor import float64, tensor
-from .lesson import Lesson
+from .lesson import Lesson, draw_graph, index_cell, vector_cell
 
 # Two examples with four features, a code of three units, three classes.
 X = [[1.0, 0.5, -0.5, 2.0], [-1.0, 1.5, 0.5, 0.0]]
@@ -81,14 +80,6 @@ def network() -> dict:
     return net
 
 
-def _draw_graph(path) -> None:
-    """The computation graph, drawn after backward: Z's node shows the two heads' sum."""
-    net = network()
-    drawn = viz.graph(net["L"], names=net)  # before backward: it keeps the gradients
-    net["L"].backward()
-    drawn.render(path)
-
-
 def autoencoder_classifier() -> Lesson:
     """An autoencoder with a classifier head: its six gradients by hand and by autodiff."""
     lesson = Lesson(
@@ -115,10 +106,10 @@ def autoencoder_classifier() -> Lesson:
     for i in range(x.shape[0]):
         forward.add(
             i + 1,
-            _vector(x.data[i]),
-            _vector(z.data[i]),
-            _vector(y.data[i]),
-            _vector(c.data[i]),
+            vector_cell(x.data[i]),
+            vector_cell(z.data[i]),
+            vector_cell(y.data[i]),
+            vector_cell(c.data[i]),
             LABELS[i],
         )
     lesson.say(
@@ -170,7 +161,7 @@ def autoencoder_classifier() -> Lesson:
     for k in PARAMETERS:
         for n in range(hand[k].size):
             h, g = float(hand[k].flat[n]), float(auto[k].flat[n])
-            rows.add(f"dL/d{k}", _index(hand[k].shape, n), h, g, h - g)
+            rows.add(f"dL/d{k}", index_cell(hand[k].shape, n), h, g, h - g)
     max_diff = max(float(np.max(np.abs(hand[k] - auto[k]))) for k in PARAMETERS + ["dZ"])
     lesson.say(
         f"Largest difference: {max_diff:.1e}. Autodiff finds the same sum at the fan-out "
@@ -191,14 +182,5 @@ def autoencoder_classifier() -> Lesson:
         "node with its value and gradient: Z has two arrows out, one to each head (Graphviz's "
         "dot is needed)."
     )
-    lesson.figure("autoencoder-classifier-graph.png", _draw_graph)
+    lesson.figure("autoencoder-classifier-graph.png", lambda path: draw_graph(network, path))
     return lesson
-
-
-def _index(shape: tuple, flat: int) -> str:
-    """The position of element ``flat`` of an array of ``shape``, as '[i, j]'."""
-    return "[" + ", ".join(str(int(i)) for i in np.unravel_index(flat, shape)) + "]"
-
-
-def _vector(values) -> str:
-    return "[" + ", ".join(f"{float(v):.4f}" for v in np.ravel(values)) + "]"

@@ -13,7 +13,7 @@ from .. import viz
 from ..autograd import grad
 from ..ops.elementwise import sigmoid
 from ..tensor import float64, tensor
-from .lesson import Lesson
+from .lesson import Lesson, draw_graph, index_cell, vector_cell
 
 # Two examples with two inputs each, three hidden units, one output.
 X = [[0.5, -1.0], [1.5, 0.8]]
@@ -75,23 +75,6 @@ def explain_gradient(wrt: str = "b1"):
     return viz.explain(net["L"], wrt=net[wrt], names=net)
 
 
-def _draw_graph(path) -> None:
-    """The computation graph, drawn after backward so every node shows its gradient."""
-    net = network()
-    drawn = viz.graph(net["L"], names=net)  # before backward: it keeps the gradients
-    net["L"].backward()
-    drawn.render(path)
-
-
-def _index(shape: tuple, flat: int) -> str:
-    """The position of element ``flat`` of an array of ``shape``, as '[i, j]'."""
-    return "[" + ", ".join(str(int(i)) for i in np.unravel_index(flat, shape)) + "]"
-
-
-def _vector(values) -> str:
-    return "[" + ", ".join(f"{float(v):.4f}" for v in np.ravel(values)) + "]"
-
-
 def backprop() -> Lesson:
     """Every delta of Y = sigmoid(X W1 + b1) W2 + b2 by hand and by autodiff, side by side."""
     lesson = Lesson(
@@ -115,11 +98,11 @@ def backprop() -> Lesson:
     for i in range(x.shape[0]):
         forward.add(
             i + 1,
-            _vector(x.data[i]),
-            _vector(z.data[i]),
-            _vector(h.data[i]),
-            _vector(y.data[i]),
-            _vector(t.data[i]),
+            vector_cell(x.data[i]),
+            vector_cell(z.data[i]),
+            vector_cell(h.data[i]),
+            vector_cell(y.data[i]),
+            vector_cell(t.data[i]),
         )
     lesson.say(f"The loss: L = 1/2 sum (y - t)^2 = {loss.item():.6f}.")
 
@@ -152,7 +135,7 @@ def backprop() -> Lesson:
         a, b = hand[name], auto[name]
         for k in range(a.size):
             diff = float(a.flat[k] - b.flat[k])
-            rows.add(name, _index(a.shape, k), float(a.flat[k]), float(b.flat[k]), diff)
+            rows.add(name, index_cell(a.shape, k), float(a.flat[k]), float(b.flat[k]), diff)
     max_diff = max(float(np.max(np.abs(hand[n] - auto[n]))) for n, _ in DELTAS)
     lesson.say(
         f"The largest difference is {max_diff:.1e}: the hand derivation and autodiff agree to "
@@ -172,6 +155,6 @@ def backprop() -> Lesson:
         "value and gradient (Graphviz's dot is needed); descent explain backprop walks the "
         "chain rule from L down to b1, through every layer, edge by edge."
     )
-    lesson.figure("backprop-graph.png", _draw_graph)
+    lesson.figure("backprop-graph.png", lambda path: draw_graph(network, path))
     lesson.explain = explain_gradient
     return lesson

@@ -13,6 +13,29 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
+
+def vector_cell(values) -> str:
+    """A small array as one table cell: '[0.1234, -2.0000]' (flattened, 4 decimals)."""
+    return "[" + ", ".join(f"{float(v):.4f}" for v in np.ravel(values)) + "]"
+
+
+def index_cell(shape: tuple, flat: int) -> str:
+    """The position of element ``flat`` of an array of ``shape``, as '[i, j]'."""
+    return "[" + ", ".join(str(int(i)) for i in np.unravel_index(flat, shape)) + "]"
+
+
+def draw_graph(network: Callable[[], dict], path) -> None:
+    """Render the graph of ``network()['L']`` to ``path``, drawn after backward so every
+    node shows its gradient (the graph is taken before: backward frees it)."""
+    from .. import viz
+
+    net = network()
+    drawn = viz.graph(net["L"], names=net)
+    net["L"].backward()
+    drawn.render(path)
+
 
 def _cell(value) -> str:
     if isinstance(value, bool) or value is None:
