@@ -148,6 +148,17 @@ def _pool_args(x: Tensor, kernel_size, stride, padding, name: str):
 # ---- layers -------------------------------------------------------------------------------
 
 
+def _check_weight_and_bias(name: str, x: Tensor, weight: Tensor, bias: Tensor | None) -> None:
+    """One bias per output (weight's first dim), and weight and bias of the input's dtype."""
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise ValueError(
+            f"{name}: bias has shape {bias.shape} but weight {weight.shape} needs "
+            f"({weight.shape[0]},)"
+        )
+    _same_dtype(name, x, weight, "weight")
+    _same_dtype(name, x, bias, "bias")
+
+
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """$y = x W^T + b$ with ``weight`` of shape (out_features, in_features); x is (*, in).
 
@@ -167,13 +178,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"linear: input has {n} features (last dim of shape {x.shape}) but weight "
             f"{weight.shape} expects {weight.shape[1]}"
         )
-    if bias is not None and bias.shape != (weight.shape[0],):
-        raise ValueError(
-            f"linear: bias has shape {bias.shape} but weight {weight.shape} needs "
-            f"({weight.shape[0]},)"
-        )
-    _same_dtype("linear", x, weight, "weight")
-    _same_dtype("linear", x, bias, "bias")
+    _check_weight_and_bias("linear", x, weight, bias)
     return _nn.Linear.apply(x, weight, bias)
 
 
@@ -206,13 +211,7 @@ def conv2d(
             f"conv2d: input has {x.shape[1]} channels (shape {tuple(input.shape)}) but weight "
             f"{weight.shape} expects {weight.shape[1]}"
         )
-    if bias is not None and bias.shape != (weight.shape[0],):
-        raise ValueError(
-            f"conv2d: bias has shape {bias.shape} but weight {weight.shape} needs "
-            f"({weight.shape[0]},)"
-        )
-    _same_dtype("conv2d", x, weight, "weight")
-    _same_dtype("conv2d", x, bias, "bias")
+    _check_weight_and_bias("conv2d", x, weight, bias)
     stride = _pair(stride, "conv2d", "stride")
     kh, kw = weight.shape[2:]
     if isinstance(padding, str):
