@@ -22,10 +22,10 @@ from .base import (
     check_labels,
     check_positive,
     float_dtype,
-    forward,
     glorot_init,
     make_optimizer,
     make_rng,
+    predict_forward,
     resolve_batch_size,
     train_module,
 )
@@ -192,7 +192,7 @@ class Autoencoder(TransformerMixin, BaseEstimator):
         """The codes of X, (n, code_size)."""
         check_is_fitted(self, "model_")
         x = check_data(self, X, reset=False, method="transform")
-        return forward(self.model_.encoder, x, float_dtype(self)).astype(np.float64)
+        return predict_forward(self.model_.encoder, x)
 
     def inverse_transform(self, Z) -> np.ndarray:  # noqa: N803
         """Decode codes Z (n, code_size) back to inputs, (n, n_features_in_)."""
@@ -203,7 +203,7 @@ class Autoencoder(TransformerMixin, BaseEstimator):
                 f"Autoencoder.inverse_transform: Z has {z.shape[1]} columns, but the code has "
                 f"code_size={self.code_size}"
             )
-        return forward(self.model_.decoder, z, float_dtype(self)).astype(np.float64)
+        return predict_forward(self.model_.decoder, z)
 
     def reconstruct(self, X) -> np.ndarray:  # noqa: N803
         """``inverse_transform(transform(X))``: X passed through the whole autoencoder."""
@@ -224,7 +224,7 @@ class Autoencoder(TransformerMixin, BaseEstimator):
                 f"labels, fit(X, y), to classify"
             )
         z = self.transform(X)
-        return forward(self.model_.head, z, float_dtype(self)).astype(np.float64)
+        return predict_forward(self.model_.head, z)
 
     def predict_proba(self, X) -> np.ndarray:  # noqa: N803
         """(n, C) class probabilities from the head (softmax of its logits)."""

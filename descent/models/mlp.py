@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import warnings
 
 import numpy as np
@@ -28,6 +27,7 @@ from .base import (
     glorot_init,
     make_optimizer,
     make_rng,
+    predict_forward,
     r2_score,
     resolve_batch_size,
     train_module,
@@ -224,10 +224,7 @@ class _BaseMLP(BaseEstimator):
     def _forward(self, X, method: str) -> np.ndarray:  # noqa: N803
         check_is_fitted(self, "model_")
         x = check_data(self, X, reset=False, method=method)
-        # NOTE: float64 arithmetic from the trained weights, whatever dtype trained them: a
-        # float32 matrix product can round a row differently alone than inside a batch, and
-        # a prediction must not depend on which other rows came with it.
-        return forward(copy.deepcopy(self.model_).double(), x, np.float64)
+        return predict_forward(self.model_, x)
 
 
 class MLPClassifier(ClassifierMixin, _BaseMLP):
