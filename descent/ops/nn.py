@@ -15,27 +15,43 @@ from .elementwise import stable_sigmoid
 # ---- window helpers shared by conv2d and pooling ---------------------------------------
 
 
-def _pad_hw(a: np.ndarray, pads: tuple, value: float) -> np.ndarray:
-    """``a`` with its last two dims padded by ``pads`` with ``value`` (``a`` itself if none)."""
+# The helpers work on the two image dims starting at ``hw`` (pooling: the last two, -2;
+# conv2d's channels-last (C, H, W, N) arrays: 1).
+
+
+def _hw_index(ndim: int, hw: int, rows: slice, cols: slice) -> tuple:
+    index = [slice(None)] * ndim
+    index[hw % ndim], index[hw % ndim + 1] = rows, cols
+    return tuple(index)
+
+
+def _pad_hw(a: np.ndarray, pads: tuple, value: float, hw: int = -2) -> np.ndarray:
+    """``a`` with its image dims padded by ``pads`` with ``value`` (``a`` itself if none)."""
     (top, bottom), (left, right) = pads
     if not (top or bottom or left or right):
         return a
-    *lead, h, w = a.shape
-    out = np.full((*lead, h + top + bottom, w + left + right), value, a.dtype)
-    out[..., top : top + h, left : left + w] = a
+    shape = list(a.shape)
+    h, w = shape[hw % a.ndim], shape[hw % a.ndim + 1]
+    shape[hw % a.ndim], shape[hw % a.ndim + 1] = h + top + bottom, w + left + right
+    out = np.full(shape, value, a.dtype)
+    out[_hw_index(a.ndim, hw, slice(top, top + h), slice(left, left + w))] = a
     return out
 
 
-def _crop_hw(a: np.ndarray, pads: tuple, hw: tuple) -> np.ndarray:
-    """The inverse of ``_pad_hw``: the unpadded ``hw`` window of ``a``."""
+def _crop_hw(a: np.ndarray, pads: tuple, size: tuple, hw: int = -2) -> np.ndarray:
+    """The inverse of ``_pad_hw``: the unpadded ``size`` (H, W) window of ``a``."""
     (top, _), (left, _) = pads
-    return a[..., top : top + hw[0], left : left + hw[1]]
+    return a[_hw_index(a.ndim, hw, slice(top, top + size[0]), slice(left, left + size[1]))]
 
 
-def _window(a: np.ndarray, i: int, j: int, stride: tuple, out_hw: tuple) -> np.ndarray:
-    """The strided view of ``a`` holding element (i, j) of every window: shape (..., Ho, Wo)."""
+def _window(
+    a: np.ndarray, i: int, j: int, stride: tuple, out_hw: tuple, hw: int = -2
+) -> np.ndarray:
+    """The strided view of ``a`` holding element (i, j) of every window, (Ho, Wo) in the
+    image dims."""
     (sh, sw), (ho, wo) = stride, out_hw
-    return a[..., i : i + sh * (ho - 1) + 1 : sh, j : j + sw * (wo - 1) + 1 : sw]
+    rows, cols = slice(i, i + sh * (ho - 1) + 1, sh), slice(j, j + sw * (wo - 1) + 1, sw)
+    return a[_hw_index(a.ndim, hw, rows, cols)]
 
 
 def out_size(size: int, kernel: int, stride: int, pad_total: int) -> int:
@@ -95,20 +111,8 @@ def _long_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _channels_last_padded(x: np.ndarray, pads: tuple) -> np.ndarray:
     """x (N, C, H, W) as a C-contiguous (C, Hp, Wp, N) array, zero-padded in H and W."""
-    (top, bottom), (left, right) = pads
     moved = x.transpose(1, 2, 3, 0)  # free when x came out of conv2d or pooling
-    if not (top or bottom or left or right):
-        return np.ascontiguousarray(moved)
-    n, c, h, w = x.shape
-    out = np.zeros((c, h + top + bottom, w + left + right, n), x.dtype)
-    out[:, top : top + h, left : left + w] = moved
-    return out
-
-
-def _conv_window(a: np.ndarray, i: int, j: int, stride: tuple, out_hw: tuple) -> np.ndarray:
-    """Element (i, j) of every window of a (C, Hp, Wp, N) array: shape (C, Ho, Wo, N)."""
-    (sh, sw), (ho, wo) = stride, out_hw
-    return a[:, i : i + sh * (ho - 1) + 1 : sh, j : j + sw * (wo - 1) + 1 : sw]
+    return np.ascontiguousarray(_pad_hw(moved, pads, 0, hw=1))
 
 
 class Conv2d(Function):
@@ -134,7 +138,7 @@ class Conv2d(Function):
         cols = np.empty((c, kh, kw, ho, wo, n), x.dtype)
         for i in range(kh):
             for j in range(kw):
-                cols[:, i, j] = _conv_window(xp, i, j, stride, (ho, wo))
+                cols[:, i, j] = _window(xp, i, j, stride, (ho, wo), hw=1)
         cols = cols.reshape(c * kh * kw, ho * wo * n)
         out = weight.reshape(o, -1) @ cols  # (O, Ho*Wo*N)
         if bias is not None:
@@ -164,9 +168,8 @@ class Conv2d(Function):
             gxp = np.zeros(xp_shape, grad.dtype)  # (C, Hp, Wp, N)
             for i in range(kh):
                 for j in range(kw):
-                    _conv_window(gxp, i, j, stride, (ho, wo))[...] += gcols[:, i, j]
-            (top, _), (left, _) = pads
-            gx = gxp[:, top : top + h, left : left + w].transpose(3, 0, 1, 2)
+                    _window(gxp, i, j, stride, (ho, wo), hw=1)[...] += gcols[:, i, j]
+            gx = _crop_hw(gxp, pads, (h, w), hw=1).transpose(3, 0, 1, 2)
         return gx, gw, gb
 
 
