@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .optimizer import Optimizer, check_lr, check_number, zeros_state
+from .optimizer import Optimizer, add_scaled, check_lr, check_number, zeros_state
 
 __all__ = ["Momentum", "momentum_update"]
 
@@ -15,7 +15,7 @@ def momentum_update(params, grads, states, *, lr, momentum, nesterov) -> None:
         accum = zeros_state(state, "accumulator", p)
         accum *= momentum
         accum += g
-        p -= lr * (g + momentum * accum) if nesterov else lr * accum
+        add_scaled(p, g + momentum * accum if nesterov else accum, -lr)
 
 
 class Momentum(Optimizer):
