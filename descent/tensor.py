@@ -299,22 +299,22 @@ class Tensor:
 
     # ---- comparisons (no gradient) -------------------------------------------------------
     def __eq__(self, other):
-        return Tensor._make(np.asarray(self.data == _plain(other)))
+        return Tensor._make(np.asarray(self.data == array_of(other)))
 
     def __ne__(self, other):
-        return Tensor._make(np.asarray(self.data != _plain(other)))
+        return Tensor._make(np.asarray(self.data != array_of(other)))
 
     def __lt__(self, other):
-        return Tensor._make(np.asarray(self.data < _plain(other)))
+        return Tensor._make(np.asarray(self.data < array_of(other)))
 
     def __le__(self, other):
-        return Tensor._make(np.asarray(self.data <= _plain(other)))
+        return Tensor._make(np.asarray(self.data <= array_of(other)))
 
     def __gt__(self, other):
-        return Tensor._make(np.asarray(self.data > _plain(other)))
+        return Tensor._make(np.asarray(self.data > array_of(other)))
 
     def __ge__(self, other):
-        return Tensor._make(np.asarray(self.data >= _plain(other)))
+        return Tensor._make(np.asarray(self.data >= array_of(other)))
 
     def any(self) -> Tensor:
         return Tensor._make(np.asarray(self.data.any()))
@@ -332,7 +332,7 @@ class Tensor:
                 "item assignment on a tensor that requires grad is not recorded in the graph; "
                 "build a new tensor (ds.where, ds.cat) or assign inside `with ds.no_grad():`"
             )
-        self.data[_shape.plain_index(index)] = _plain(value)
+        self.data[_shape.plain_index(index)] = array_of(value)
 
     # ---- elementwise math --------------------------------------------------------------
     def exp(self):
@@ -456,7 +456,7 @@ def make_tensor(data: np.ndarray, ctx=None, requires_grad: bool = False) -> Tens
     return t
 
 
-def _plain(value):
+def array_of(value):
     """The array behind a Tensor; anything else as it is."""
     return value.data if isinstance(value, Tensor) else value
 
@@ -522,12 +522,12 @@ def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
 
 
 def zeros_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
-    arr = np.zeros_like(_plain(t), dtype=as_dtype(dtype))
+    arr = np.zeros_like(array_of(t), dtype=as_dtype(dtype))
     return Tensor._make(arr).requires_grad_(requires_grad)
 
 
 def ones_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
-    arr = np.ones_like(_plain(t), dtype=as_dtype(dtype))
+    arr = np.ones_like(array_of(t), dtype=as_dtype(dtype))
     return Tensor._make(arr).requires_grad_(requires_grad)
 
 

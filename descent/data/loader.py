@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from ..io.plain import plain_data
 from ..ops.shape import stack
 from ..tensor import Tensor, tensor
 from .dataset import Subset, TensorDataset, draw_seed
@@ -123,7 +124,7 @@ class DataLoader:
         return {
             "epoch": self._epoch,
             "position": self._position,
-            "rng_state": _plain(self._epoch_state),
+            "rng_state": plain_data(self._epoch_state),
             "seed": self.seed,
             "num_examples": len(self.dataset),
             "batch_size": self.batch_size,
@@ -174,15 +175,6 @@ class DataLoader:
         self._epoch_state = self._rng.bit_generator.state
         self.seed = int(state.get("seed", self.seed))
         self._resume = True
-
-
-def _plain(value):
-    """A copy of a nested dict of ints/strings (the generator's state) for a checkpoint."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
 
 
 def _tensor_source(dataset):

@@ -2,5 +2,6 @@
 
 from .checkpoint import CheckpointError, load, save
 from .files import atomic_write
+from .plain import plain_data
 
-__all__ = ["save", "load", "CheckpointError", "atomic_write"]
+__all__ = ["save", "load", "CheckpointError", "atomic_write", "plain_data"]

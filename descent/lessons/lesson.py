@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..io.plain import plain_data
+
 
 def vector_cell(values) -> str:
     """A small array as one table cell: '[0.1234, -2.0000]' (flattened, 4 decimals)."""
@@ -77,7 +79,7 @@ class Table:
         return "\n".join(out)
 
     def to_dict(self) -> dict:
-        return {"title": self.title, "columns": list(self.columns), "rows": _plain(self.rows)}
+        return {"title": self.title, "columns": list(self.columns), "rows": plain_data(self.rows)}
 
 
 @dataclass
@@ -131,16 +133,5 @@ class Lesson:
             "title": self.title,
             "summary": self.summary,
             "sections": [s.to_dict() if isinstance(s, Table) else s for s in self.sections],
-            "results": _plain(self.results),
+            "results": plain_data(self.results),
         }
-
-
-def _plain(value):
-    """Numbers and nested lists/dicts as JSON-ready Python values (NumPy scalars unwrapped)."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    return value

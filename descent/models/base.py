@@ -25,7 +25,7 @@ from .. import random as _random
 from ..autograd import no_grad
 from ..data import TensorDataset
 from ..optim import SGD, Adam
-from ..tensor import Tensor, tensor
+from ..tensor import array_of, tensor
 from ..train import Callback, fit
 
 __all__ = [
@@ -204,7 +204,7 @@ class RegressorMixin:
     _estimator_type = "regressor"
 
     def score(self, X, y, sample_weight=None) -> float:  # noqa: N803
-        y = np.asarray(_plain(y), dtype=np.float64)
+        y = np.asarray(array_of(y), dtype=np.float64)
         pred = np.asarray(self.predict(X), dtype=np.float64).reshape(y.shape)
         return r2_score(y, pred, sample_weight)
 
@@ -242,10 +242,6 @@ def r2_score(y_true: np.ndarray, y_pred: np.ndarray, sample_weight=None) -> floa
 # ---- input checks ----------------------------------------------------------------------------
 
 
-def _plain(value):
-    return value.data if isinstance(value, Tensor) else value
-
-
 def check_array(X, who: str, dtype=np.float64) -> np.ndarray:  # noqa: N803
     """X as a 2-D ``dtype`` array of finite numbers with at least one row and one column.
 
@@ -253,7 +249,7 @@ def check_array(X, who: str, dtype=np.float64) -> np.ndarray:  # noqa: N803
     """
     if hasattr(X, "toarray") and not isinstance(X, np.ndarray):
         raise TypeError(f"{who}: sparse input is not supported; pass a dense array (X.toarray())")
-    x = np.asarray(_plain(X))
+    x = np.asarray(array_of(X))
     if x.dtype.kind == "O":  # e.g. numbers of mixed types
         try:
             x = x.astype(np.float64)
@@ -321,7 +317,7 @@ def check_data(estimator, X, *, reset: bool, method: str = "fit") -> np.ndarray:
 
 def as_labels(y, who: str, warn: bool = False) -> np.ndarray:
     """Labels as a 1-D array; a column (n, 1) is flattened (with a warning if ``warn``)."""
-    y = np.asarray(_plain(y))
+    y = np.asarray(array_of(y))
     if y.ndim == 2 and y.shape[1] == 1:
         if warn:
             warnings.warn(
@@ -378,7 +374,7 @@ def check_targets(estimator, y, n: int) -> np.ndarray:
     """Real-valued regression targets, shape (n,) or (n, k), float64 and finite."""
     who = f"{type(estimator).__name__}.fit"
     _require_y(y, who)
-    y = np.asarray(_plain(y))
+    y = np.asarray(array_of(y))
     if y.dtype.kind == "O":
         try:
             y = y.astype(np.float64)

@@ -25,7 +25,7 @@ from ..ops import nn as _nn
 from ..ops.elementwise import leaky_relu, relu, sigmoid, tanh
 from ..ops.reduce import log_softmax, softmax
 from ..ops.shape import pad
-from ..tensor import Tensor, as_tensor
+from ..tensor import Tensor, array_of, as_tensor
 
 __all__ = [
     "relu", "sigmoid", "tanh", "leaky_relu", "softmax", "log_softmax", "pad",
@@ -664,7 +664,7 @@ def multi_margin_loss(
     if weight is not None:
         loss = loss * Tensor._make(_class_weight(weight, z, num_classes, name)[y])
     loss = loss / num_classes
-    if reduction == "none" and input.ndim == 1 and np.ndim(_plain(target)) == 0:
+    if reduction == "none" and input.ndim == 1 and np.ndim(array_of(target)) == 0:
         loss = loss.squeeze(0)
     return _reduce_loss(loss, reduction)
 
@@ -689,13 +689,9 @@ def multiclass_hinge_loss(
     _check_reduction(name, reduction)
     z, _ = _margin_violations(scores, target, margin, name)
     loss = z.sum(dim=1)
-    if reduction == "none" and scores.ndim == 1 and np.ndim(_plain(target)) == 0:
+    if reduction == "none" and scores.ndim == 1 and np.ndim(array_of(target)) == 0:
         loss = loss.squeeze(0)
     return _reduce_loss(loss, reduction)
-
-
-def _plain(value):
-    return value.data if isinstance(value, Tensor) else value
 
 
 # ---- regularisation --------------------------------------------------------------------------
