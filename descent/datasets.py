@@ -37,7 +37,7 @@ class Bunch:
 
 def _sklearn_datasets():
     try:
-        from sklearn import datasets
+        from sklearn import datasets  # noqa: PLC0415 - optional: descent[datasets]
     except ImportError:
         raise ImportError(
             "the real datasets are read from the files scikit-learn ships; install them with "

@@ -13,6 +13,9 @@ import struct
 from pathlib import Path
 
 import numpy as np
+from safetensors import SafetensorError
+from safetensors.numpy import load as st_load
+from safetensors.numpy import save as st_save
 
 from ..tensor import Tensor
 from .files import atomic_write
@@ -83,8 +86,6 @@ def save(obj_state, path, metadata: dict | None = None) -> Path:
 
     >>> ds.save({"model": model.state_dict(), "epoch": 3}, "run/ckpt.safetensors")
     """
-    from safetensors.numpy import save as st_save
-
     arrays: dict[str, np.ndarray] = {}
     structure = _encode(obj_state, "", arrays)
     header = {"format": _FORMAT, "structure": json.dumps(structure)}
@@ -128,9 +129,6 @@ def load(path):
 
     Raises ``CheckpointError`` with the file name on a missing, corrupt or truncated file.
     """
-    from safetensors import SafetensorError
-    from safetensors.numpy import load as st_load
-
     path = Path(path)
     header, n = read_header(path)
     meta = header.get("__metadata__") or {}

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import viz
 from ..io.plain import plain_data
 
 
@@ -31,8 +32,6 @@ def index_cell(shape: tuple, flat: int) -> str:
 def draw_graph(network: Callable[[], dict], path) -> None:
     """Render the graph of ``network()['L']`` to ``path``, drawn after backward so every
     node shows its gradient (the graph is taken before: backward frees it)."""
-    from .. import viz
-
     net = network()
     drawn = viz.graph(net["L"], names=net)
     net["L"].backward()
