@@ -13,8 +13,14 @@ import json
 import numpy as np
 import pytest
 
-from descent.bench import runner
+from descent.bench import command, fresh, runner, table
+from descent.bench import fit_digits as fd
 from descent.bench import workloads as wl
+from descent.bench.environment import blas_warnings
+from descent.bench.problems import chain_problem
+from descent.bench.settings import FitSettings, Settings
+from descent.bench.steps import to_numpy
+from descent.bench.timing import time_workload
 
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 HAS_SKLEARN = importlib.util.find_spec("sklearn") is not None
@@ -28,7 +34,7 @@ def _one_step(workload: wl.Workload) -> dict:
     for fw in FRAMEWORKS:
         impl = workload.builders[fw](problem)
         before = impl.state()
-        out = wl.to_numpy(impl.step())
+        out = to_numpy(impl.step())
         done[fw] = (out, before, impl.state())
     return done
 
@@ -62,7 +68,7 @@ def test_ops_tiny_same_output_and_gradient():
 
 
 def test_chain_problem_has_200_ops_with_tanh_every_10th():
-    kinds = wl.chain_problem().kinds
+    kinds = chain_problem().kinds
     assert len(kinds) == 200
     assert [i for i, k in enumerate(kinds) if k == "tanh"] == list(range(9, 200, 10))
     assert set(kinds) == {"mul", "add", "tanh"}
@@ -83,9 +89,9 @@ def test_numpy_reference_takes_repeated_steps_like_descent():
 
 @pytest.mark.skipif(not HAS_SKLEARN, reason="fit-digits needs scikit-learn")
 def test_fit_digits_sklearn_side_learns():
-    data = wl.digits_split(0)
+    data = fd.digits_split(0)
     assert len(data[0]) + len(data[1]) == 1797
-    seconds, accuracy, epochs = wl.fit_sklearn(data, wl.FitSettings(epochs=10))
+    seconds, accuracy, epochs = fd.fit_sklearn(data, FitSettings(epochs=10))
     assert seconds > 0
     assert 0.5 < accuracy <= 1.0  # chance is 0.1
     assert epochs == 10
@@ -93,14 +99,14 @@ def test_fit_digits_sklearn_side_learns():
 
 @pytest.mark.skipif(not HAS_SKLEARN, reason="fit-digits needs scikit-learn")
 def test_fit_digits_descent_side_or_clear_na():
-    data = wl.digits_split(0)
+    data = fd.digits_split(0)
     try:
         from descent.models import MLPClassifier  # noqa: F401
     except ImportError:  # not written yet: the row must say so
-        with pytest.raises(wl.MissingModelError, match=r"descent\.models.* missing"):
-            wl.fit_descent(data, wl.FitSettings(epochs=2))
+        with pytest.raises(fd.MissingModelError, match=r"descent\.models.* missing"):
+            fd.fit_descent(data, FitSettings(epochs=2))
     else:
-        seconds, accuracy, epochs = wl.fit_descent(data, wl.FitSettings(epochs=10))
+        seconds, accuracy, epochs = fd.fit_descent(data, FitSettings(epochs=10))
         assert seconds > 0 and 0.5 < accuracy <= 1.0
         assert epochs in (None, 10)
 
@@ -120,18 +126,18 @@ def test_descent_classifier_options_map_the_settings():
         def __init__(self, hidden=(), batch_size=1):
             pass
 
-    settings = wl.FitSettings()
-    options = wl.descent_classifier_options(SklearnNames, settings)
+    settings = FitSettings()
+    options = fd.descent_classifier_options(SklearnNames, settings)
     assert options == {
         "hidden_layer_sizes": (100,), "batch_size": 200, "max_iter": 30, "solver": "adam",
         "learning_rate_init": 1e-3, "early_stopping": False, "n_iter_no_change": 31,
         "random_state": 0,
     }  # fmt: skip
-    options = wl.descent_classifier_options(ShortNames, settings)
+    options = fd.descent_classifier_options(ShortNames, settings)
     assert options == {"hidden": (100,), "epochs": 30, "batch_size": 200, "lr": 1e-3, "seed": 0}
     assert set(options) <= set(inspect.signature(ShortNames).parameters)
-    with pytest.raises(wl.MissingModelError, match="max_iter"):
-        wl.descent_classifier_options(NoEpochs, settings)
+    with pytest.raises(fd.MissingModelError, match="max_iter"):
+        fd.descent_classifier_options(NoEpochs, settings)
 
 
 # ---- the runner ----------------------------------------------------------------------------------
@@ -139,7 +145,7 @@ def test_descent_classifier_options_map_the_settings():
 
 def _parse(argv: list) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="descent bench")
-    runner.add_arguments(parser)
+    command.add_arguments(parser)
     return parser.parse_args(argv)
 
 
@@ -147,7 +153,7 @@ def test_command_prints_table_and_writes_json(tmp_path, capsys):
     path = tmp_path / "bench.json"
     names = "ops-tiny,tiny-mlp,fit-digits,import-time"
     args = _parse(["--quick", "--repeat", "1", "--workloads", names, "--json", str(path)])
-    assert runner.main(args) == 0
+    assert command.main(args) == 0
     table = capsys.readouterr().out
     for text in ("NumPy BLAS", "threads", "Python", "NumPy", "PyTorch", "descent", "machine",
                  "ops-tiny", "us/op", "tiny-mlp", "ms/step", "desc/torch", "desc/numpy",
@@ -194,25 +200,25 @@ def test_command_prints_table_and_writes_json(tmp_path, capsys):
 
 
 def test_torch_missing_gives_na_columns():
-    settings = runner.Settings.quick(["ops-tiny"], repeat=1)
-    row = runner.time_workload(wl.WORKLOADS["ops-tiny"], settings, torch_ok=False)
+    settings = Settings.quick(["ops-tiny"], repeat=1)
+    row = time_workload(wl.WORKLOADS["ops-tiny"], settings, torch_ok=False)
     assert row["median"]["torch"] is None and row["ratios"]["descent/torch"] is None
     assert row["status"]["torch"] == "n/a (torch not installed)"
     assert row["median"]["descent"] > 0
-    assert "n/a" in runner._step_table([row])
+    assert "n/a" in table._step_table([row])
 
 
 def test_peak_memory_in_fresh_processes():
-    settings = runner.Settings.quick(repeat=1)
-    mem = runner.measure_peak_memory(settings, "mlp-b128", frameworks=("descent", "numpy"))
+    settings = Settings.quick(repeat=1)
+    mem = fresh.measure_peak_memory(settings, "mlp-b128", frameworks=("descent", "numpy"))
     assert mem["status"] == {"descent": "ok", "torch": "not measured", "numpy": "ok"}
     assert 10 < mem["mib"]["numpy"] < mem["mib"]["descent"] < 1000  # descent loads more
     assert mem["ratios"]["descent/torch"] is None
 
 
 def test_slow_blas_variables_are_warned_about():
-    assert runner.blas_warnings({}) == []
-    warnings = runner.blas_warnings({"OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_L2_SIZE": "1"})
+    assert blas_warnings({}) == []
+    warnings = blas_warnings({"OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_L2_SIZE": "1"})
     assert len(warnings) == 2 and "OPENBLAS_CORETYPE=Haswell" in warnings[0]
 
 

@@ -3,11 +3,16 @@
 >>> from descent.bench import Settings, run, render
 >>> print(render(run(Settings.quick(["ops-tiny"], repeat=1))))  # doctest: +SKIP
 
-``add_arguments(parser)`` and ``main(args)`` are the command's flags and body; the
-workloads are in ``descent.bench.workloads``, the timing in ``descent.bench.runner``.
+``add_arguments(parser)`` and ``main(args)`` are the command's flags and body (``command``).
+The workloads are in ``workloads`` (problems, the shared user code ``steps``, the NumPy
+``reference``), their timing in ``timing``, ``fit_digits`` and ``fresh``, the whole run in
+``runner``, the table and JSON in ``table``.
 """
 
-from .runner import ALL_NAMES, TARGETS, Settings, add_arguments, main, render, run, write_json
+from .command import add_arguments, main
+from .runner import TARGETS, run
+from .settings import ALL_NAMES, Settings
+from .table import render, write_json
 from .workloads import WORKLOADS
 
 __all__ = [
