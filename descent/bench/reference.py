@@ -13,6 +13,13 @@ import numpy as np
 from .problems import F32, ChainProblem, CNNProblem, MLPProblem
 
 
+def sgd_update(params: list, grads: list, lr: float) -> None:
+    """param -= lr * grad for each pair, in place: the gradient buffer is scaled, no temporary."""
+    for param, grad in zip(params, grads):
+        grad *= lr
+        param -= grad
+
+
 class SoftmaxCrossEntropy:
     """Mean softmax cross-entropy of (N, C) logits and its gradient, in preallocated buffers."""
 
@@ -113,9 +120,7 @@ class NumpyMLP:
                 np.subtract(1.0, deriv, out=deriv)
             np.multiply(dh, deriv, out=dh)
             g = dh
-        for param, grad in zip(W + b, self.gW + self.gb):
-            grad *= self.lr
-            param -= grad
+        sgd_update(W + b, self.gW + self.gb, self.lr)
         return loss
 
     def state(self) -> list:
@@ -228,10 +233,7 @@ class NumpyCNN:
         dz1 = self.da1.reshape(8, -1)
         np.matmul(dz1, cols1.T, out=gw1.reshape(8, -1))
         np.sum(dz1, axis=1, out=gb1)
-        # update
-        for param, grad in zip(self.params, self.grads):
-            grad *= self.lr
-            param -= grad
+        sgd_update(self.params, self.grads, self.lr)
         return loss
 
     def state(self) -> list:
