@@ -19,7 +19,10 @@ from operator import attrgetter
 
 import numpy as np
 
-__all__ = ["Function", "Context", "no_grad", "enable_grad", "is_grad_enabled", "backward", "grad"]
+__all__ = [
+    "Function", "Context", "no_grad", "enable_grad", "is_grad_enabled", "backward", "grad",
+    "check_rule", "next_seq",
+]  # fmt: skip
 
 
 class _GradMode(threading.local):
@@ -75,20 +78,18 @@ class enable_grad(_SetGradMode):  # noqa: N801 - PyTorch's name
     mode = True
 
 
-class _ModuleScope(threading.local):
-    """Which ``Module.__call__`` is running: ``(module, enclosing scope)`` or None.
-
-    ``Module.__call__`` sets it and restores it; every Context copies it (``ctx.scope``),
-    so ``ds.viz.graph(..., collapse=True)`` can draw each layer as one node.
-    """
-
-    current = None
-
-
-module_scope = _ModuleScope()
-
 # Numbers the Contexts in the order their ops run (thread-safe: count is atomic in CPython)
 _next_seq = itertools.count().__next__
+
+
+def next_seq() -> int:
+    """A fresh number from the sequence that numbers ops as they run (``Context.seq``).
+
+    Every op made before the call has a smaller number and every op made after it a
+    larger one, so two calls bracket the ops run between them (how ``ds.viz`` tells which
+    module call an op ran inside).
+    """
+    return _next_seq()
 
 
 class Context:
@@ -98,8 +99,7 @@ class Context:
     """
 
     __slots__ = (
-        "fn", "inputs", "needs_input_grad", "saved_tensors", "freed", "scope", "seq",
-        "__dict__",
+        "fn", "inputs", "needs_input_grad", "saved_tensors", "freed", "seq", "__dict__",
     )  # fmt: skip
 
     def __init__(self, fn: type[Function], inputs: tuple, needs_input_grad: tuple):
@@ -109,7 +109,6 @@ class Context:
         self.needs_input_grad = needs_input_grad
         self.saved_tensors: tuple = ()
         self.freed = False
-        self.scope = module_scope.current  # the module call this op ran inside, if any
 
     def __setstate__(self, state) -> None:
         # A graph rebuilt by copy.deepcopy or pickle: its numbers came from where it was
@@ -260,9 +259,15 @@ def _checked_gradient(ctx: Context, i: int, g, data: np.ndarray) -> np.ndarray:
     return g
 
 
-def _check_rule(ctx: Context, grads) -> tuple:
-    """A rule's answer checked as the engine checks it: one gradient per input, each with
-    its input's shape and dtype (None where the input needs none)."""
+def check_rule(ctx: Context, grads) -> tuple:
+    """A backward rule's answer checked as the engine checks it: one gradient per input,
+    each with its input's shape and dtype (None where the input needs none).
+
+    Raises the engine's error, naming the op, when the rule is wrong. For code that calls
+    a rule itself (``ds.viz.explain`` finds each edge's local derivative this way)::
+
+        grads = ds.autograd.check_rule(ctx, ctx.fn.backward(ctx, upstream))
+    """
     if grads.__class__ is not tuple:
         grads = (grads,)
     if len(grads) != len(ctx.inputs):

@@ -17,7 +17,6 @@ import pytest
 import descent as ds
 import descent.viz as viz
 from descent import nn
-from descent.autograd import module_scope
 from descent.train import History
 from tests.helpers import PageParts
 
@@ -237,18 +236,60 @@ def test_depth_limits_how_far_back_the_graph_goes():
     assert "2 inputs not drawn" in pow_label
 
 
-def test_module_scope_is_restored_even_when_forward_raises():
+def test_module_calls_are_noted_by_global_hooks_and_survive_a_forward_that_raises():
     class Boom(nn.Module):
         def forward(self, x):
             raise ValueError("boom")
 
-    with pytest.raises(ValueError):
-        Boom()(ds.ones(1))
-    assert module_scope.current is None
+    class Careful(nn.Module):  # calls a layer that raises, catches it and goes on
+        def __init__(self):
+            super().__init__()
+            self.boom, self.lin = Boom(), nn.Linear(2, 2)
+
+        def forward(self, x):
+            try:
+                self.boom(x)
+            except ValueError:
+                pass
+            return self.lin(x).relu()
+
+    net = Careful()
+    out = net(ds.ones(1, 2))
+    chains = graph_module.scope_chains(graph_module.capture(out).tensors)
+    relu_chain = chains[id(out._ctx)]
+    assert [c.module for c in relu_chain] == [net]  # relu ran in Careful, not in Boom
+    lin_out = out._ctx.inputs[0]
+    assert [c.module for c in chains[id(lin_out._ctx)]] == [net.lin, net]
+    assert graph_module._open.calls == []  # nothing left open once the outer call ends
+    doubled = out * 2
+    assert graph_module.scope_chains([doubled])[id(doubled._ctx)] == []
+    nodes, _ = parse_dot(viz.graph(out, collapse=True).source)
+    assert sorted(titles(nodes).values()) == ["Relu  (output)", "input", "lin: Linear"]
+
+
+def test_global_module_hooks_run_around_every_forward_and_are_removable():
+    seen = []
     lin = nn.Linear(2, 2)
-    out = lin(ds.ones(1, 2))
-    assert out._ctx.scope[0] is lin and out._ctx.scope[1] is None
-    assert (out * 2)._ctx.scope is None
+    x = ds.ones(1, 2)
+    pre = nn.module.register_module_forward_pre_hook(lambda m, args: seen.append(("pre", m)))
+    with nn.module.register_module_forward_hook(lambda m, args, out: out * 0):
+        out = lin(x)
+    pre.remove()
+    assert seen == [("pre", lin)]
+    assert np.all(out.data == 0)  # a forward hook's result replaces the output
+    assert not np.all(lin(x).data == 0)  # both removed
+
+    class Boom(nn.Module):
+        def forward(self, x):
+            raise ValueError("boom")
+
+    boom = Boom()
+    with nn.module.register_module_forward_hook(
+        lambda m, args, out: seen.append(("after", m, out)), always_call=True
+    ):
+        with pytest.raises(ValueError, match="boom"):
+            boom(x)
+    assert seen[-1] == ("after", boom, None)  # always_call: run, with no output, on a raise
 
 
 def test_graph_refuses_a_freed_graph():

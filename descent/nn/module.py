@@ -3,14 +3,62 @@ their attributes."""
 
 from __future__ import annotations
 
+import itertools
 from collections import OrderedDict, namedtuple
 
 import numpy as np
 
-from ..autograd import module_scope, no_grad
+from ..autograd import no_grad
 from ..tensor import Tensor, as_dtype
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+# ---- global module hooks (PyTorch's torch.nn.modules.module.register_module_forward_*) ----
+
+_global_forward_pre_hooks: dict = {}  # handle id -> hook(module, args)
+_global_forward_hooks: dict = {}  # handle id -> hook(module, args, output)
+_always_called: set = set()  # ids of forward hooks that also run when forward raises
+_hook_ids = itertools.count()
+
+
+class RemovableHandle:
+    """What registering a hook returns: ``handle.remove()`` unregisters it (or ``with``)."""
+
+    def __init__(self, hooks: dict, hook):
+        self._hooks = hooks
+        self.id = next(_hook_ids)
+        hooks[self.id] = hook
+
+    def remove(self) -> None:
+        self._hooks.pop(self.id, None)
+        _always_called.discard(self.id)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+        return False
+
+
+def register_module_forward_pre_hook(hook) -> RemovableHandle:
+    """Call ``hook(module, args)`` before every module's ``forward``, as PyTorch's.
+
+    A result other than None replaces the positional arguments (a tuple, or one value).
+    """
+    return RemovableHandle(_global_forward_pre_hooks, hook)
+
+
+def register_module_forward_hook(hook, *, always_call: bool = False) -> RemovableHandle:
+    """Call ``hook(module, args, output)`` after every module's ``forward``, as PyTorch's.
+
+    A result other than None replaces the output. ``always_call=True``: also when forward
+    raises, with output None, before the error goes on.
+    """
+    handle = RemovableHandle(_global_forward_hooks, hook)
+    if always_call:
+        _always_called.add(handle.id)
+    return handle
 
 
 class Parameter(Tensor):
@@ -54,13 +102,29 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args, **kwargs):
-        # NOTE: a new (module, enclosing) pair per call, so a graph can tell two calls apart
-        prev = module_scope.current
-        module_scope.current = (self, prev)
+        # NOTE: one check when no global hook is registered (the usual case), so a module
+        # call costs nothing beyond its forward.
+        if _global_forward_pre_hooks or _global_forward_hooks:
+            return self._call_with_hooks(args, kwargs)
+        return self.forward(*args, **kwargs)
+
+    def _call_with_hooks(self, args: tuple, kwargs: dict):
+        for hook in tuple(_global_forward_pre_hooks.values()):
+            result = hook(self, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
         try:
-            return self.forward(*args, **kwargs)
-        finally:
-            module_scope.current = prev
+            output = self.forward(*args, **kwargs)
+        except BaseException:
+            for key, hook in tuple(_global_forward_hooks.items()):
+                if key in _always_called:
+                    hook(self, args, None)
+            raise
+        for hook in tuple(_global_forward_hooks.values()):
+            result = hook(self, args, output)
+            if result is not None:
+                output = result
+        return output
 
     # ---- walking the tree -------------------------------------------------------------
     def _members(self):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd import _check_rule, no_grad
+from ..autograd import check_rule, no_grad
 from ..autograd import grad as autodiff_grad
 from ..tensor import Tensor
 from .graph import capture, fmt, module_names, name_map, shape_text, summary
@@ -229,7 +229,7 @@ def _value_text(array) -> str:
 def _vjp(ctx, upstream: np.ndarray) -> tuple:
     """The op's backward rule applied to ``upstream``: one gradient per input (or None)."""
     with no_grad():
-        return _check_rule(ctx, ctx.fn.backward(ctx, upstream))
+        return check_rule(ctx, ctx.fn.backward(ctx, upstream))
 
 
 def explain(loss: Tensor, wrt: Tensor, names=None, max_paths: int = 16) -> Explanation:

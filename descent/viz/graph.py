@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from ..autograd import next_seq
 from ..io import atomic_write
+from ..nn.module import register_module_forward_hook, register_module_forward_pre_hook
 from ..tensor import Tensor
 
 __all__ = ["Graph", "GraphvizNotFoundError", "graph"]
@@ -107,14 +110,60 @@ def capture(output: Tensor) -> Captured:
     return Captured(order, edges, index)
 
 
-def scope_chain(ctx) -> list:
-    """The module calls an op ran inside, innermost first: ``[(module, enclosing), ...]``."""
-    chain = []
-    scope = getattr(ctx, "scope", None)
-    while scope is not None:
-        chain.append(scope)
-        scope = scope[1]
-    return chain
+# ---- which module call each op ran inside -------------------------------------------------
+
+
+@dataclass(eq=False)
+class ModuleCall:
+    """One call of a module: its ops are numbered (``Context.seq``) between start and end."""
+
+    module: object
+    start: int
+    end: int
+
+
+class _OpenCalls(threading.local):
+    def __init__(self):
+        self.calls = []  # (module, start) of the module calls running now, outermost first
+
+
+_open = _OpenCalls()
+
+
+def _call_starts(module, args) -> None:
+    _open.calls.append((module, next_seq()))
+
+
+def _call_ends(module, args, output) -> None:
+    # Runs when forward returns or raises (always_call), so the last open call is this one.
+    call = ModuleCall(module, _open.calls.pop()[1], next_seq())
+    # Kept on the Contexts of the call's outputs, so it lives and dies with their graph.
+    for t in output if isinstance(output, (tuple, list)) else (output,):
+        ctx = getattr(t, "_ctx", None)
+        if ctx is not None:
+            vars(ctx).setdefault("module_calls", []).append(call)
+
+
+# NOTE: from the import of viz on, every module call notes where it starts and ends in
+# the order ops run (two numbers per call, nothing per op), so a graph drawn after the
+# forward can still collapse layers. A program that never imports viz pays nothing.
+register_module_forward_pre_hook(_call_starts)
+register_module_forward_hook(_call_ends, always_call=True)
+
+
+def scope_chains(tensors) -> dict:
+    """id(Context) -> the module calls its op ran inside, innermost first, for ``tensors``."""
+    ctxs = [t._ctx for t in tensors if t._ctx is not None]
+    calls = {id(c): c for ctx in ctxs for c in vars(ctx).get("module_calls", ())}
+    pending = sorted(calls.values(), key=lambda c: c.start, reverse=True)
+    running: list = []  # the calls open at the op being looked at, outermost first
+    chains = {}
+    for ctx in sorted(ctxs, key=lambda c: c.seq):  # one sweep: calls nest like brackets
+        while pending and pending[-1].start < ctx.seq:
+            running.append(pending.pop())
+        running = [c for c in running if c.end > ctx.seq]
+        chains[id(ctx)] = running[::-1]
+    return chains
 
 
 def name_map(names) -> dict:
@@ -136,17 +185,17 @@ def name_map(names) -> dict:
     return out
 
 
-def module_names(captured: Captured) -> tuple[dict, dict]:
+def module_names(captured: Captured, chains: dict | None = None) -> tuple[dict, dict]:
     """(id(parameter) -> dotted name, id(module) -> dotted name) from the modules ops ran in."""
     param_names: dict = {}
     mod_names: dict = {}
     roots: dict = {}
-    for t in captured.tensors:
-        if t._ctx is not None:
-            chain = scope_chain(t._ctx)
-            if chain:
-                root = chain[-1][0]
-                roots[id(root)] = root
+    if chains is None:
+        chains = scope_chains(captured.tensors)
+    for chain in chains.values():
+        if chain:
+            root = chain[-1].module
+            roots[id(root)] = root
     for root in roots.values():
         for n, m in root.named_modules():
             mod_names.setdefault(id(m), n)
@@ -302,14 +351,13 @@ class Graph:
 # ---- building the drawn graph --------------------------------------------------------------
 
 
-def _group_of(ctx, collapse) -> tuple | None:
+def _group_of(chain: list, collapse) -> ModuleCall | None:
     """The module call an op is drawn inside when collapsing, or None to draw it alone."""
-    chain = scope_chain(ctx)
     if not chain:
         return None
     if collapse is True:
         innermost = chain[0]
-        has_children = next(innermost[0].children(), None) is not None
+        has_children = next(innermost.module.children(), None) is not None
         return None if has_children else innermost
     level = int(collapse)  # 1: the root module's children, 2: theirs, ...
     return chain[-1 - level] if len(chain) > level else None
@@ -331,7 +379,8 @@ def graph(tensor: Tensor, depth: int | None = None, collapse=False, names=None) 
         raise ValueError(f"graph: depth must be >= 0 or None, got {depth}")
     cap = capture(tensor)
     user_names = name_map(names)
-    param_names, mod_names = module_names(cap)
+    chains = scope_chains(cap.tensors)
+    param_names, mod_names = module_names(cap, chains)
     tensors = cap.tensors
     out_i = len(tensors) - 1  # the output comes last in topological order
 
@@ -344,7 +393,7 @@ def graph(tensor: Tensor, depth: int | None = None, collapse=False, names=None) 
     if collapse:
         for i, t in enumerate(tensors):
             if t._ctx is not None and id(t) not in user_names:
-                group[i] = _group_of(t._ctx, collapse)
+                group[i] = _group_of(chains[id(t._ctx)], collapse)
         for i, t in enumerate(tensors):  # fold leaves used only inside one module call
             if t._ctx is None and consumers[i] and id(t) not in user_names:
                 owners = {id(group[c]) if group[c] is not None else None for c in consumers[i]}
@@ -407,7 +456,7 @@ def _tensor_node(key, t: Tensor, user_names, param_names, is_output: bool) -> No
 
 
 def _module_node(key, g, members, tensors, consumers, rep, out_i, mod_names, param_names):
-    module = g[0]
+    module = g.module
     name = mod_names.get(id(module), "")
     title = f"{name}: {type(module).__name__}" if name else type(module).__name__
     member_set = set(members)
