@@ -19,8 +19,10 @@ from ..autograd import enable_grad
 from ..io import atomic_write
 from ..tensor import Tensor, tensor
 from ..train.callbacks import Callback
+from .charts import plot_history
+from .classification import plot_confusion_matrix
+from .figure import png_bytes
 from .graph import GraphvizNotFoundError, graph
-from .plots import plot_confusion_matrix, plot_history, png_bytes
 
 __all__ = ["write_report", "RunReport"]
 
