@@ -123,6 +123,18 @@ def test_divergence_names_the_step_and_keeps_the_last_good_weights():
         np.testing.assert_array_equal(v.numpy(), snaps.before_step[k])
 
 
+def test_a_huge_but_finite_gradient_is_no_divergence():
+    """A float32 gradient of 1e20 is finite (its square is not): fit takes the step."""
+    model = nn.Linear(1, 1, bias=False)
+    model.weight.data[...] = 0.0
+    X, y = np.ones((4, 1), np.float32), np.zeros((4, 1), np.float32)
+    opt = ds.optim.SGD(model.parameters(), lr=1e-21)
+    ds.train.fit(model, lambda pred, t: (pred * 1e20).mean(), opt, (X, y), epochs=1,
+                 batch_size=4, verbose=0)  # fmt: skip
+    assert model.weight.dtype == np.float32 and opt.global_step == 1
+    np.testing.assert_allclose(model.weight.numpy(), [[-0.1]], rtol=1e-5)
+
+
 def test_nan_in_the_data_is_caught_and_terminate_on_nan_stops_quietly():
     X, y = _digits(100)
     X = X.copy()

@@ -366,5 +366,11 @@ def fit(
 
 
 def _finite(t: Tensor) -> bool:
-    g = t.data
-    return bool(np.isfinite(np.vdot(g.reshape(-1), g.reshape(-1)))) if g.size else True
+    """Whether every value of ``t`` is finite.
+
+    NOTE: ``vdot(g, g)`` is one fast pass, finite only when every value is; but it also
+    overflows for finite values above about 1e19 (float32), so an inf there is settled by
+    the exact ``isfinite(g).all()``, two and a half times slower on a large gradient.
+    """
+    g = t.data.reshape(-1)
+    return bool(np.isfinite(np.vdot(g, g)) or np.isfinite(g).all())
