@@ -193,6 +193,24 @@ def test_fast_path_equals_the_per_item_path():
         assert same_batches([arrays(b) for b in fast], [arrays(b) for b in slow])
 
 
+@pytest.mark.parametrize("kind", ["tensors", "subset", "per-item"])
+def test_batches_are_tuples_that_know_their_dataset_indices(kind):
+    x, y = np.arange(23.0)[:, None] * 10, np.arange(23)
+    data = {
+        "tensors": TensorDataset(x, y),
+        "subset": Subset(TensorDataset(x[::-1], y[::-1]), np.arange(22, -1, -1)),
+        "per-item": ArrayDataset(x, y),
+    }[kind]
+    seen = []
+    for batch in DataLoader(data, 5, shuffle=True, seed=1):
+        xb, yb = batch
+        assert isinstance(batch, tuple) and len(batch) == 2
+        assert yb.tolist() == batch.indices.tolist()  # y holds each example's index
+        np.testing.assert_array_equal(xb.numpy()[:, 0], batch.indices * 10)
+        seen += batch.indices.tolist()
+    assert sorted(seen) == list(range(23)) and seen != sorted(seen)
+
+
 def test_loader_over_subsets_gives_the_subset_rows():
     data = TensorDataset(np.arange(30) * 10)
     train, _ = random_split(data, [20, 10], seed=2)

@@ -12,6 +12,25 @@ from ..tensor import Tensor, tensor
 from .dataset import Subset, TensorDataset, draw_seed
 
 
+class Batch(tuple):
+    """A batch's fields, ``(x_batch, y_batch, ...)``, and ``indices``: the dataset indices
+    of its examples, in order.
+
+    >>> data = ds.data.TensorDataset(np.arange(10.0).reshape(5, 2), np.arange(5) * 10)
+    >>> batch = next(iter(ds.data.DataLoader(data, batch_size=2, shuffle=True, seed=0)))
+    >>> x, y = batch
+    >>> batch.indices, y.tolist()
+    (array([2, 4]), [20, 40])
+    """
+
+    indices: np.ndarray
+
+    def __new__(cls, fields, indices: np.ndarray):
+        batch = super().__new__(cls, fields)
+        batch.indices = indices
+        return batch
+
+
 class DataLoader:
     """Iterate over ``dataset`` in batches of ``batch_size`` examples.
 
@@ -27,8 +46,8 @@ class DataLoader:
     with exactly the batches an uninterrupted loader would yield next. Each ``for`` loop
     runs the next epoch (a loop left early, by ``break``, abandons the rest of its epoch);
     the first loop after ``load_state_dict`` continues the saved epoch where it stopped.
-    ``batch_indices`` holds the dataset indices of the batch yielded last (optimizers such
-    as SAGA need them).
+    A batch of fields is a ``Batch``: a tuple that also knows the dataset indices of its
+    examples (``batch.indices``, which ``fit`` hands to the optimizer's step).
 
     >>> data = ds.data.TensorDataset(np.arange(10.0).reshape(5, 2), np.arange(5))
     >>> loader = ds.data.DataLoader(data, batch_size=2, shuffle=True, seed=0)
@@ -114,8 +133,9 @@ class DataLoader:
         tensors, base = _tensor_source(self.dataset)
         if tensors is not None:
             rows = indices if base is None else base[indices]
-            return tuple(t[rows] for t in tensors)  # one indexing op per field
-        return collate([self.dataset[int(i)] for i in indices])
+            return Batch((t[rows] for t in tensors), indices)  # one indexing op per field
+        batch = collate([self.dataset[int(i)] for i in indices])
+        return Batch(batch, indices) if isinstance(batch, tuple) else batch
 
     # ---- checkpointing -----------------------------------------------------------------
     def state_dict(self) -> dict:
