@@ -130,14 +130,13 @@ def test_follows_torch_for_20_steps(name, options, torch_name, torch_options):
     assert not np.array_equal(params[0].data, START[0]), "the parameters did not move"
     np.testing.assert_array_equal(params[2].data, START[2])  # grad None: skipped
     assert not opt.state.get(params[2])
-    if name not in ("Momentum",):  # same state names as torch: compare the state too
-        for p, tp in zip(params[:2], tparams[:2]):
-            ours, theirs = opt.state.get(p, {}), topt.state[tp]
-            assert set(ours) == set(theirs)
-            for key, value in theirs.items():
-                np.testing.assert_allclose(
-                    np.asarray(ours[key]), value.numpy(), rtol=1e-10, atol=1e-14, err_msg=key
-                )
+    for p, tp in zip(params[:2], tparams[:2]):  # same state names as torch: compare them too
+        ours, theirs = opt.state.get(p, {}), topt.state[tp]
+        assert set(ours) == set(theirs)
+        for key, value in theirs.items():
+            np.testing.assert_allclose(
+                np.asarray(ours[key]), value.numpy(), rtol=1e-10, atol=1e-14, err_msg=key
+            )
 
 
 @pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop"])

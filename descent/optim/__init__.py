@@ -11,11 +11,10 @@ from . import lr_scheduler
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .clip import clip_grad_norm_, clip_grad_value_
-from .momentum import Momentum
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .saga import SAGA
-from .sgd import SGD, GradientDescent
+from .sgd import SGD, GradientDescent, Momentum
 
 __all__ = [
     "Optimizer",

@@ -1,10 +1,11 @@
-"""Gradient descent: the plain rule, and torch.optim.SGD's momentum, dampening and Nesterov."""
+"""Gradient descent: the plain rule, torch.optim.SGD's momentum, dampening and Nesterov, and
+TensorFlow's MomentumOptimizer, which is SGD with momentum."""
 
 from __future__ import annotations
 
 from .optimizer import Optimizer, add_scaled, check_lr, check_number
 
-__all__ = ["GradientDescent", "SGD", "sgd_update"]
+__all__ = ["GradientDescent", "SGD", "Momentum", "sgd_update"]
 
 
 def sgd_update(
@@ -80,3 +81,17 @@ class GradientDescent(Optimizer):
 
 
 SGD = GradientDescent
+
+
+class Momentum(GradientDescent):
+    """TensorFlow's MomentumOptimizer (heavy ball, optionally Nesterov):
+    a := momentum * a + g;  theta := theta - lr * a  (Nesterov: lr * (g + momentum * a)).
+
+    NOTE: it is ``SGD(params, lr, momentum, nesterov=nesterov)`` (torch.optim.SGD), whose
+    buffer starts at the first gradient, which is what ``momentum * 0 + g`` gives.
+
+    >>> opt = ds.optim.Momentum(model.parameters(), lr=0.01, momentum=0.9)
+    """
+
+    def __init__(self, params, lr, momentum: float = 0.9, nesterov: bool = False):
+        super().__init__(params, lr, momentum=momentum, nesterov=nesterov)
