@@ -271,6 +271,29 @@ def test_minimize_equals_zero_grad_backward_step(name, form):
     assert all(p.grad is None for p in params_b)
 
 
+@pytest.mark.parametrize("name, options, torch_name, torch_options", ROWS)
+def test_every_verb_takes_the_examples_which_most_rules_ignore(
+    name, options, torch_name, torch_options
+):
+    params_a, loss_a = ds_problem()
+    params_b, loss_b = ds_problem()
+    opt_a, opt_b = make(name, params_a, options), make(name, params_b, options)
+    for k in range(3):
+        opt_a.zero_grad()
+        loss_a().backward()
+        opt_a.step()
+        opt_b.zero_grad()
+        loss_b().backward()
+        opt_b.step(examples=np.arange(k, k + 4))
+    opt_a.apply_gradients(opt_a.compute_gradients(loss_a))
+    opt_b.apply_gradients(opt_b.compute_gradients(loss_b), examples=[0])
+    opt_a.minimize(loss_a)
+    opt_b.minimize(loss_b, examples=np.array([1, 2]))
+    for a, b in zip(params_a, params_b):
+        np.testing.assert_array_equal(a.data, b.data)
+    assert opt_b.global_step == 5
+
+
 def test_apply_gradients_all_none_names_the_variables():
     params, _ = ds_problem()
     opt = optim.Adam(params)

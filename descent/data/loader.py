@@ -88,7 +88,6 @@ class DataLoader:
         self._position = 0  # batches of the current epoch already yielded
         self._epoch_state = self._rng.bit_generator.state  # at the start of the epoch
         self._resume = False  # True after load_state_dict: the next loop continues
-        self.batch_indices = np.zeros(0, dtype=np.int64)
 
     def __len__(self) -> int:
         n = len(self.dataset)
@@ -113,8 +112,7 @@ class DataLoader:
         self._resume = False  # runs at the first next(): an unused iterator changes nothing
         count = len(self)
         for b in range(start, count):
-            self.batch_indices = order[b * self.batch_size : (b + 1) * self.batch_size]
-            batch = self._fetch(self.batch_indices)
+            batch = self._fetch(order[b * self.batch_size : (b + 1) * self.batch_size])
             # The last batch moves the loader to the next epoch before it is yielded, so a
             # checkpoint saved while it is in use already points at the next epoch.
             if b + 1 == count:

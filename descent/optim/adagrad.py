@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, check_lr, check_number
+from .optimizer import Optimizer, check_number
 
 __all__ = ["Adagrad", "adagrad_update"]
 
@@ -60,7 +60,6 @@ class Adagrad(Optimizer):
 
     @staticmethod
     def check(options: dict) -> dict:
-        options["lr"] = check_lr(options["lr"])
         for name in ("lr_decay", "weight_decay", "initial_accumulator_value", "eps"):
             options[name] = check_number(name, options[name])
         options["maximize"] = bool(options["maximize"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, check_lr, check_number, zeros_state
+from .optimizer import Optimizer, check_number, zeros_state
 
 __all__ = ["Adam", "AdamW", "adam_update", "adamw_update"]
 
@@ -74,7 +74,6 @@ class Adam(Optimizer):
 
     @staticmethod
     def check(options: dict) -> dict:
-        options["lr"] = check_lr(options["lr"])
         betas = tuple(options["betas"])
         if len(betas) != 2:
             raise ValueError(f"Invalid betas: {options['betas']!r}; give two numbers")

@@ -19,7 +19,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from .optimizer import Optimizer, check_number
+from .optimizer import Optimizer
+from .schedules import SCHEDULES, ExponentialDecay, check_number
 
 __all__ = [
     "LRScheduler",
@@ -300,72 +301,3 @@ class ReduceLROnPlateau(LRScheduler):
             self.cooldown_counter = self.cooldown
             self.num_bad_epochs = 0
         self._last_lr = self._group_lrs()
-
-
-class ExponentialDecay:
-    """TensorFlow's exponential decay schedule, a function of the step number:
-
-    lr(step) = initial_learning_rate * decay_rate ** (step / decay_steps),
-    with ``step // decay_steps`` (whole periods) when ``staircase``.
-
-    Pass it as an optimizer's lr: each update uses ``lr(global_step)``.
-
-    >>> schedule = ExponentialDecay(0.1, decay_steps=100, decay_rate=0.5)
-    >>> schedule(200)
-    0.025
-    """
-
-    def __init__(
-        self,
-        initial_learning_rate: float,
-        decay_steps: int,
-        decay_rate: float,
-        staircase: bool = False,
-    ):
-        self.load_state_dict(
-            dict(
-                initial_learning_rate=initial_learning_rate,
-                decay_steps=decay_steps,
-                decay_rate=decay_rate,
-                staircase=staircase,
-            )
-        )
-
-    def __call__(self, step) -> float:
-        exponent = step // self.decay_steps if self.staircase else step / self.decay_steps
-        return self.initial_learning_rate * self.decay_rate ** float(exponent)
-
-    def get_config(self) -> dict:
-        """The constructor's arguments (TensorFlow's name); plain data."""
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "decay_rate": self.decay_rate,
-            "staircase": self.staircase,
-        }
-
-    @classmethod
-    def from_config(cls, config: dict) -> ExponentialDecay:
-        return cls(**config)
-
-    def state_dict(self) -> dict:
-        return self.get_config()
-
-    def load_state_dict(self, state_dict: dict) -> None:
-        decay_steps = check_number("decay_steps", state_dict["decay_steps"])
-        if not decay_steps > 0:
-            raise ValueError(f"ExponentialDecay: decay_steps must be > 0, got {decay_steps!r}")
-        self.initial_learning_rate = check_number(
-            "initial_learning_rate", state_dict["initial_learning_rate"]
-        )
-        self.decay_steps = int(decay_steps) if decay_steps.is_integer() else decay_steps
-        self.decay_rate = check_number("decay_rate", state_dict["decay_rate"])
-        self.staircase = bool(state_dict["staircase"])
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"ExponentialDecay({args})"
-
-
-# The schedules an optimizer's load_state_dict can rebuild from their saved config.
-SCHEDULES = {"ExponentialDecay": ExponentialDecay}

@@ -1,14 +1,17 @@
 """The Optimizer base: parameters, per-parameter state, the step counter and both verb sets.
 
-A subclass only names its hyperparameters (``defaults``), checks them (``check``) and
-points at its update rule (``rule``): a short function of NumPy arrays,
+A subclass only names its hyperparameters (``defaults``), checks those beyond the lr
+(``check``) and points at its update rule (``rule``): a short function of NumPy arrays,
 
     rule(params, grads, states, **hyperparameters)
 
 that changes each array of ``params`` in place from its gradient in ``grads`` and its
-state dict in ``states`` (created empty by the base, filled by the rule). The base does
-the rest: param groups, PyTorch's ``zero_grad`` / ``step`` / ``state_dict``, TensorFlow's
-``compute_gradients`` / ``apply_gradients`` / ``minimize`` and ``global_step``.
+state dict in ``states`` (created empty by the base, filled by the rule). Every verb also
+takes the indices of the training examples the gradient came from (``examples``, which
+``ds.train.fit`` always passes); ``check_examples`` turns them into more arguments of the
+rule, none for the rules that have no use for them. The base does the rest: param groups,
+PyTorch's ``zero_grad`` / ``step`` / ``state_dict``, TensorFlow's ``compute_gradients`` /
+``apply_gradients`` / ``minimize`` and ``global_step``.
 """
 
 from __future__ import annotations
@@ -19,23 +22,9 @@ import numpy as np
 
 from ..autograd import enable_grad, grad
 from ..tensor import Tensor
+from .schedules import SCHEDULES, check_number
 
 __all__ = ["Optimizer", "add_scaled", "check_lr", "check_number", "zeros_state"]
-
-
-def check_number(name: str, value, low: float = 0.0, high: float | None = None) -> float:
-    """``value`` as a Python float, checked to lie in ``[low, high)`` (``>= low`` if no high).
-
-    A Python float keeps float32 arithmetic float32 (a NumPy float64 scalar would not).
-    """
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number, got {value!r}") from None
-    if not number >= low or (high is not None and not number < high):
-        allowed = f"in [{low}, {high})" if high is not None else f">= {low}"
-        raise ValueError(f"Invalid {name}: {value!r}; it must be {allowed}")
-    return number
 
 
 def check_lr(lr):
@@ -90,12 +79,9 @@ class Optimizer:
 
     # The update rule; subclasses set it with staticmethod(...).
     rule: Callable[..., None]
-    # True for an optimizer whose step must be told which training examples the gradient
-    # came from (``step(examples=...)``); ``ds.train.fit`` passes them.
-    needs_examples = False
 
     def __init__(self, params, defaults: dict):
-        self.defaults = self.check(dict(defaults))
+        self.defaults = self._checked(dict(defaults))
         self.param_groups: list[dict] = []
         self.state: dict[Tensor, dict] = {}
         self.global_step = 0
@@ -108,9 +94,19 @@ class Optimizer:
 
     @staticmethod
     def check(options: dict) -> dict:
-        """Validate one group's hyperparameters; return them normalised (plain floats)."""
-        options["lr"] = check_lr(options["lr"])
+        """Validate one group's hyperparameters beyond the lr; return them normalised
+        (plain floats). The base has none."""
         return options
+
+    @staticmethod
+    def check_examples(examples, options: dict) -> dict:
+        """The rule's arguments from the step's example indices, checked against one
+        group's options before any parameter moves. The base rules take none."""
+        return {}
+
+    def _checked(self, options: dict) -> dict:
+        options["lr"] = check_lr(options["lr"])
+        return self.check(options)
 
     def add_param_group(self, param_group: dict) -> None:
         """Add a group of parameters with its own hyperparameters (the rest from defaults)."""
@@ -127,11 +123,11 @@ class Optimizer:
                 raise ValueError(f"can't optimize a tensor of dtype {p.data.dtype}")
             if not p.is_leaf:
                 raise ValueError("can't optimize a non-leaf Tensor; optimize the leaves it uses")
-        taken = {id(p) for g in self.param_groups for p in g["params"]}
-        if len({id(p) for p in params}) != len(params) or taken & {id(p) for p in params}:
+        taken = set(self._params())
+        if len(set(params)) != len(params) or taken & set(params):
             raise ValueError("some parameters appear more than once (in one or several groups)")
         unknown = [k for k in param_group if k != "params" and k not in self.defaults]
-        options = self.check({k: param_group.get(k, v) for k, v in self.defaults.items()})
+        options = self._checked({k: param_group.get(k, v) for k, v in self.defaults.items()})
         extras = {k: param_group[k] for k in unknown}  # e.g. 'initial_lr' of a scheduler
         self.param_groups.append({"params": params, **options, **extras})
 
@@ -139,26 +135,24 @@ class Optimizer:
         return [p for group in self.param_groups for p in group["params"]]
 
     # ---- the update (shared by both verb sets) --------------------------------------
-    def _update(self, grads: dict[int, np.ndarray]) -> None:
-        """Call the rule once per group on the parameters that have a gradient in ``grads``.
+    def _update(self, grads: dict[Tensor, np.ndarray], examples) -> None:
+        """Call the rule once per group on the parameters that have a gradient in ``grads``,
+        with the arguments ``check_examples`` makes of ``examples`` (every group's first).
 
         A schedule lr is evaluated at ``global_step`` before it is incremented (TensorFlow).
         """
+        calls = []
         for group in self.param_groups:
-            params, grad_arrays, states = [], [], []
-            for p in group["params"]:
-                g = grads.get(id(p))
-                if g is None:
-                    continue
-                params.append(p.data)
-                grad_arrays.append(g)
-                states.append(self.state.setdefault(p, {}))
+            options = {k: group[k] for k in self.defaults}
+            calls.append((group, {**options, **self.check_examples(examples, options)}))
+        for group, options in calls:
+            params = [p for p in group["params"] if p in grads]
             if not params:
                 continue
-            options = {k: group[k] for k in self.defaults}
             if callable(options["lr"]):
                 options["lr"] = float(options["lr"](self.global_step))
-            self.rule(params, grad_arrays, states, **options)
+            states = [self.state.setdefault(p, {}) for p in params]
+            self.rule([p.data for p in params], [grads[p] for p in params], states, **options)
 
     @staticmethod
     def _grad_array(g, p: Tensor, where: str) -> np.ndarray:
@@ -176,19 +170,20 @@ class Optimizer:
         for p in self._params():
             p.zero_grad(set_to_none)
 
-    def step(self, closure: Callable[[], Tensor] | None = None):
+    def step(self, closure: Callable[[], Tensor] | None = None, examples=None):
         """Update every parameter from its ``.grad`` (those with None are skipped).
 
         Adds 1 to ``global_step``. ``closure``, if given, recomputes and returns the loss.
+        ``examples``: the indices of the training examples behind the gradient.
         """
         loss = None
         if closure is not None:
             with enable_grad():
                 loss = closure()
         grads = {
-            id(p): self._grad_array(p.grad, p, "step") for p in self._params() if p.grad is not None
+            p: self._grad_array(p.grad, p, "step") for p in self._params() if p.grad is not None
         }
-        self._update(grads)
+        self._update(grads, examples)
         self.global_step += 1
         return loss
 
@@ -212,42 +207,42 @@ class Optimizer:
             )
         var_list = self._params() if var_list is None else list(var_list)
         wanted = [v for v in var_list if v.requires_grad]
-        found: dict[int, Tensor | None] = {}
+        found: dict[Tensor, Tensor | None] = {}
         if wanted and loss.requires_grad:
-            grads = grad(loss, wanted, allow_unused=True)
-            found = {id(v): g for v, g in zip(wanted, grads)}
-        return [(found.get(id(v)), v) for v in var_list]
+            found = dict(zip(wanted, grad(loss, wanted, allow_unused=True)))
+        return [(found.get(v), v) for v in var_list]
 
-    def apply_gradients(self, grads_and_vars: Iterable[tuple]) -> int:
+    def apply_gradients(self, grads_and_vars: Iterable[tuple], examples=None) -> int:
         """Update each variable with its gradient; add 1 to ``global_step`` and return it.
 
         Pairs whose gradient is None are skipped; every variable must belong to this
-        optimizer.
+        optimizer. ``examples``: the indices of the training examples behind the gradients.
         """
         pairs = list(grads_and_vars)
-        index = {id(p): i for i, p in enumerate(self._params())}
-        grads: dict[int, np.ndarray] = {}
+        index = {p: i for i, p in enumerate(self._params())}
+        grads: dict[Tensor, np.ndarray] = {}
         for g, v in pairs:
-            if id(v) not in index:
+            if not isinstance(v, Tensor) or v not in index:
                 raise ValueError(
                     f"apply_gradients: {_describe(v)} is not a parameter of this optimizer; "
                     f"pass it in the optimizer's params (or add_param_group) first"
                 )
             if g is None:
                 continue
-            if id(v) in grads:
+            if v in grads:
                 raise ValueError(f"apply_gradients: {_describe(v, index)} appears twice")
-            grads[id(v)] = self._grad_array(g, v, "apply_gradients")
+            grads[v] = self._grad_array(g, v, "apply_gradients")
         if not grads:
             names = ", ".join(_describe(v, index) for _, v in pairs)
             raise ValueError(f"No gradients provided for any variable: [{names}]")
-        self._update(grads)
+        self._update(grads, examples)
         self.global_step += 1
         return self.global_step
 
-    def minimize(self, loss, var_list: Iterable[Tensor] | None = None) -> int:
-        """``apply_gradients(compute_gradients(loss, var_list))``; returns ``global_step``."""
-        return self.apply_gradients(self.compute_gradients(loss, var_list))
+    def minimize(self, loss, var_list: Iterable[Tensor] | None = None, examples=None) -> int:
+        """``apply_gradients(compute_gradients(loss, var_list), examples)``; returns
+        ``global_step``."""
+        return self.apply_gradients(self.compute_gradients(loss, var_list), examples)
 
     # ---- state -----------------------------------------------------------------
     def state_dict(self) -> dict:
@@ -306,7 +301,7 @@ class Optimizer:
             options = {
                 k: _restore_option(v, group.get(k)) for k, v in saved.items() if k != "params"
             }
-            checked = self.check({k: options.get(k, group[k]) for k in self.defaults})
+            checked = self._checked({k: options.get(k, group[k]) for k in self.defaults})
             new_groups.append({**options, **checked})
         for group, options in zip(self.param_groups, new_groups):
             params = group["params"]
@@ -329,10 +324,10 @@ class Optimizer:
 
 def _describe(v, index: dict | None = None) -> str:
     """How an error names a variable: its name if it has one, else its place and shape."""
-    name = getattr(v, "name", None)
     if not isinstance(v, Tensor):
         return f"{type(v).__name__} object (not a Tensor)"
-    where = f"params[{index[id(v)]}]" if index and id(v) in index else "tensor"
+    name = getattr(v, "name", None)
+    where = f"params[{index[v]}]" if index and v in index else "tensor"
     shape = f"shape {tuple(v.data.shape)}, {v.data.dtype}"
     return f"{name} ({where}, {shape})" if isinstance(name, str) else f"{where} ({shape})"
 
@@ -353,8 +348,6 @@ def _restore_option(saved, current):
         if callable(current) and hasattr(current, "load_state_dict"):
             current.load_state_dict(saved["config"])
             return current
-        from .lr_scheduler import SCHEDULES
-
         if saved["schedule"] in SCHEDULES and saved["config"] is not None:
             return SCHEDULES[saved["schedule"]](**saved["config"])
         if callable(current):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, check_lr, check_number, zeros_state
+from .optimizer import Optimizer, check_number, zeros_state
 
 __all__ = ["RMSprop", "rmsprop_update"]
 
@@ -72,7 +72,6 @@ class RMSprop(Optimizer):
 
     @staticmethod
     def check(options: dict) -> dict:
-        options["lr"] = check_lr(options["lr"])
         for name in ("alpha", "eps", "weight_decay", "momentum"):
             options[name] = check_number(name, options[name])
         options["centered"] = bool(options["centered"])

@@ -10,18 +10,16 @@ training set it converges linearly with a constant learning rate.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_lr, zeros_state
+from .optimizer import Optimizer, zeros_state
 
 __all__ = ["SAGA", "saga_update"]
 
 
 def saga_update(params, grads, states, *, lr, n_examples, example) -> None:
-    """For the gradient g of example i:
+    """For the gradient g of example i (``example``):
 
     theta := theta - lr * (g - table[i] + mean(table));  then
     mean(table) += (g - table[i]) / n_examples;  table[i] := g.
@@ -52,28 +50,38 @@ class SAGA(Optimizer):
     >>> ds.train.fit(model, 'mse', opt, (X, y), batch_size=1, epochs=50)
     """
 
-    needs_examples = True
+    rule = staticmethod(saga_update)
 
     def __init__(self, params, lr, n_examples: int):
-        self._example: int | None = None
         super().__init__(params, dict(lr=lr, n_examples=n_examples))
 
     @staticmethod
     def check(options: dict) -> dict:
-        options["lr"] = check_lr(options["lr"])
         n = options["n_examples"]
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise ValueError(f"SAGA: n_examples must be a positive integer, got {n!r}")
         options["n_examples"] = int(n)
         return options
 
-    def rule(self, params, grads, states, *, lr, n_examples) -> None:
-        if self._example is None:
-            raise TypeError(
-                "SAGA needs the example each gradient belongs to: call step(examples=[i]) "
-                "(ds.train.fit passes it)"
+    @staticmethod
+    def check_examples(examples, options: dict) -> dict:
+        """``example``: the one integer index in ``examples``, inside ``n_examples``."""
+        indices = np.asarray([] if examples is None else examples).ravel()
+        if examples is None or indices.size != 1:
+            got = "no examples" if examples is None else f"{indices.size} examples"
+            raise ValueError(
+                f"SAGA keeps one gradient per example, so each step takes the gradient of "
+                f"exactly one example and its index; got {got}. Train with batch_size=1"
             )
-        saga_update(params, grads, states, lr=lr, n_examples=n_examples, example=self._example)
+        if indices.dtype.kind not in "iu":
+            raise TypeError(f"SAGA: an example index must be an integer, got {examples!r}")
+        example, n = int(indices[0]), options["n_examples"]
+        if not 0 <= example < n:
+            raise IndexError(
+                f"SAGA: example {example} is outside the {n} examples it was built for "
+                f"(n_examples={n})"
+            )
+        return {"example": example}
 
     def _state_shape(self, name: str, p: Tensor) -> tuple:
         if name == "table":
@@ -92,39 +100,3 @@ class SAGA(Optimizer):
                     f"it for the training set the state came from"
                 )
         super().load_state_dict(state_dict)
-
-    def _with_example(self, examples, verb: Callable):
-        indices = np.asarray([] if examples is None else examples).ravel()
-        if examples is None or indices.size != 1:
-            got = "no examples" if examples is None else f"{indices.size} examples"
-            raise ValueError(
-                f"SAGA keeps one gradient per example, so each step takes the gradient of "
-                f"exactly one example and its index; got {got}. Train with batch_size=1"
-            )
-        if indices.dtype.kind not in "iu":
-            raise TypeError(f"SAGA: an example index must be an integer, got {examples!r}")
-        example = int(indices[0])
-        for group in self.param_groups:  # checked before any parameter moves
-            if not 0 <= example < group["n_examples"]:
-                raise IndexError(
-                    f"SAGA: example {example} is outside the {group['n_examples']} examples "
-                    f"it was built for (n_examples={group['n_examples']})"
-                )
-        self._example = example
-        try:
-            return verb()
-        finally:
-            self._example = None
-
-    def step(self, closure: Callable[[], Tensor] | None = None, examples=None):
-        """``Optimizer.step`` for the example whose index is ``examples`` (one index)."""
-        return self._with_example(examples, lambda: super(SAGA, self).step(closure))
-
-    def apply_gradients(self, grads_and_vars: Iterable[tuple], examples=None) -> int:
-        """``Optimizer.apply_gradients`` for the example whose index is ``examples``."""
-        pairs = list(grads_and_vars)
-        return self._with_example(examples, lambda: super(SAGA, self).apply_gradients(pairs))
-
-    def minimize(self, loss, var_list: Iterable[Tensor] | None = None, examples=None) -> int:
-        """``apply_gradients(compute_gradients(loss, var_list), examples)``."""
-        return self.apply_gradients(self.compute_gradients(loss, var_list), examples)

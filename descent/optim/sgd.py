@@ -3,7 +3,7 @@ TensorFlow's MomentumOptimizer, which is SGD with momentum."""
 
 from __future__ import annotations
 
-from .optimizer import Optimizer, add_scaled, check_lr, check_number
+from .optimizer import Optimizer, add_scaled, check_number
 
 __all__ = ["GradientDescent", "SGD", "Momentum", "sgd_update"]
 
@@ -66,7 +66,6 @@ class GradientDescent(Optimizer):
 
     @staticmethod
     def check(options: dict) -> dict:
-        options["lr"] = check_lr(options["lr"])
         options["momentum"] = check_number("momentum", options["momentum"])
         options["dampening"] = check_number("dampening", options["dampening"], low=-float("inf"))
         options["weight_decay"] = check_number("weight_decay", options["weight_decay"])

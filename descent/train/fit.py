@@ -304,7 +304,8 @@ def fit(
         model.train()
         total, count, outs, targets = 0.0, 0, [], []
         diverged = None
-        for step, (x, y) in enumerate(loader):
+        for step, batch in enumerate(loader):
+            x, y = batch
             optimizer.zero_grad()
             out = model(x)
             loss = loss_fn(out, y)
@@ -325,10 +326,7 @@ def fit(
                     raise TrainingDivergedError(message)
                 run.stop_training = True
                 break
-            if getattr(optimizer, "needs_examples", False):
-                optimizer.step(examples=loader.batch_indices)
-            else:
-                optimizer.step()
+            optimizer.step(examples=batch.indices)
             total += value * len(y)
             count += len(y)
             if metric_fns:
