@@ -95,6 +95,18 @@ def test_follows_torch_for_50_steps(name, options):
     assert scheduler.get_last_lr() != list(LRS), "the lr never changed"
 
 
+@pytest.mark.parametrize("name, options", ROWS)
+def test_every_step_takes_a_metric_which_epoch_schedulers_ignore(name, options):
+    opt, opt_metric = ds_optimizer(), ds_optimizer()
+    scheduler = getattr(sched, name)(opt, **options)
+    with_metric = getattr(sched, name)(opt_metric, **options)
+    for k in range(20):
+        scheduler.step()
+        with_metric.step(METRIC[k])
+        assert with_metric.get_last_lr() == scheduler.get_last_lr()
+    assert with_metric.state_dict() == scheduler.state_dict()
+
+
 @pytest.mark.parametrize("options, falling", [pytest.param(*r[1:], id=r[0]) for r in PLATEAU])
 def test_reduce_on_plateau_follows_torch(options, falling):
     opt, topt = ds_optimizer(), torch_optimizer()

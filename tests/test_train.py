@@ -168,6 +168,29 @@ def test_learning_rate_scheduler_and_csv_logger(tmp_path):
     assert [float(r["accuracy"]) for r in rows] == pytest.approx(hist["accuracy"])
 
 
+@pytest.mark.parametrize("validation", [True, False])
+def test_fit_steps_every_scheduler_with_the_epochs_metric(validation):
+    """val_loss (loss without validation data) goes to every scheduler's step; those
+    that have no use for it ignore it."""
+    X, y = _digits(200)
+    val = (X[:50], y[:50]) if validation else None
+    runs = []
+    for make in (
+        lambda opt: ds.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5),
+        lambda opt: ds.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="max", patience=0),
+    ):
+        model = _classifier()
+        opt = ds.optim.SGD(model.parameters(), lr=0.1)
+        scheduler = make(opt)
+        hist = ds.train.fit(model, "cross_entropy", opt, (X, y), val, epochs=3, batch_size=50,
+                            scheduler=scheduler, verbose=0)  # fmt: skip
+        runs.append((scheduler, hist))
+    (step_lr, step_hist), (plateau, plateau_hist) = runs
+    assert step_hist["lr"] == pytest.approx([0.1, 0.05, 0.025])
+    assert plateau.best == max(plateau_hist["val_loss" if validation else "loss"])
+    assert plateau.last_epoch == step_lr.last_epoch == 3
+
+
 def test_model_checkpoint_save_best_only_keeps_the_best_weights(tmp_path):
     X, y = _digits(300)
     model = _classifier()

@@ -8,10 +8,10 @@ after ``optimizer.step()``::
         train(...)                  # optimizer.step() inside
         scheduler.step()
 
-TensorFlow's ``ExponentialDecay`` is a function of the step number passed as the lr
-itself; the optimizer evaluates it at its ``global_step``::
-
-    opt = ds.optim.SGD(params, lr=ExponentialDecay(0.1, decay_steps=1000, decay_rate=0.96))
+Every scheduler's ``step`` takes the epoch's metric (``ds.train.fit`` always passes it);
+only ``ReduceLROnPlateau`` uses it. TensorFlow's ``ExponentialDecay`` (in ``schedules``) is
+a function of the step number passed as the lr itself; the optimizer evaluates it at its
+``global_step``.
 """
 
 from __future__ import annotations
@@ -77,8 +77,8 @@ class LRScheduler:
     def get_lr(self) -> list[float]:
         raise NotImplementedError
 
-    def step(self) -> None:
-        """Move to the next epoch and set each group's lr."""
+    def step(self, metrics=None) -> None:
+        """Move to the next epoch and set each group's lr; ``metrics`` is not used."""
         self._step_count += 1
         self.last_epoch += 1
         for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
@@ -281,7 +281,7 @@ class ReduceLROnPlateau(LRScheduler):
         return current > best + self.threshold
 
     def step(self, metrics) -> None:  # type: ignore[override]
-        """Record one epoch's metric; reduce the lrs after ``patience`` bad epochs."""
+        """Record one epoch's metric (required); reduce the lrs after ``patience`` bad epochs."""
         current = float(metrics)
         self.last_epoch += 1
         if self.is_better(current, self.best):

@@ -13,8 +13,9 @@ import time
 import numpy as np
 
 from ..autograd import no_grad
-from ..data import DataLoader, Dataset, TensorDataset
-from ..optim.lr_scheduler import ReduceLROnPlateau
+from ..data import DataLoader, Dataset, Subset, TensorDataset
+from ..io import load
+from ..nn import functional as F
 from ..random import get_rng_state, set_rng_state
 from ..tensor import Tensor
 from .callbacks import Callback, TerminateOnNaN
@@ -30,28 +31,29 @@ class TrainingDivergedError(RuntimeError):
     """The loss or a gradient became NaN or inf; the model keeps its last good weights."""
 
 
+# The losses fit takes by name.
+_LOSSES = {
+    "mse": F.mse_loss,
+    "mse_loss": F.mse_loss,
+    "l1": F.l1_loss,
+    "mae": F.l1_loss,
+    "l1_loss": F.l1_loss,
+    "cross_entropy": F.cross_entropy,
+    "binary_cross_entropy": F.binary_cross_entropy,
+    "binary_cross_entropy_with_logits": F.binary_cross_entropy_with_logits,
+    "multiclass_hinge_loss": F.multiclass_hinge_loss,
+}
+
+
 def _loss_function(loss_fn):
     if callable(loss_fn):
         return loss_fn
-    from ..nn import functional as F
-
-    names = {
-        "mse": F.mse_loss,
-        "mse_loss": F.mse_loss,
-        "l1": F.l1_loss,
-        "mae": F.l1_loss,
-        "l1_loss": F.l1_loss,
-        "cross_entropy": F.cross_entropy,
-        "binary_cross_entropy": F.binary_cross_entropy,
-        "binary_cross_entropy_with_logits": F.binary_cross_entropy_with_logits,
-        "multiclass_hinge_loss": F.multiclass_hinge_loss,
-    }
     try:
-        return names[loss_fn]
+        return _LOSSES[loss_fn]
     except (KeyError, TypeError):
         raise ValueError(
             f"fit: unknown loss {loss_fn!r}; pass a function (pred, target) -> scalar Tensor "
-            f"or one of {sorted(names)}"
+            f"or one of {sorted(_LOSSES)}"
         ) from None
 
 
@@ -68,8 +70,6 @@ def _as_dataset(data, who: str):
 
 def _split_off_validation(dataset, fraction: float):
     """Keras's validation_split: the last ``fraction`` of the examples, before shuffling."""
-    from ..data import Subset
-
     if not 0.0 < fraction < 1.0:
         raise ValueError(f"fit: validation_split must be in (0, 1), got {fraction}")
     n = len(dataset)
@@ -195,7 +195,7 @@ class _Progress:
     def epoch_begin(self, epoch: int):
         self.start = time.perf_counter()
         if self.mode == "bar":
-            from tqdm import tqdm
+            from tqdm import tqdm  # noqa: PLC0415 - loaded only for a terminal's bar
 
             self.bar = tqdm(
                 total=self.steps, desc=f"epoch {epoch + 1}/{self.epochs}", file=self.stream,
@@ -249,9 +249,10 @@ def fit(
     ``loss_fn(pred, target)`` returns a scalar Tensor (or a name: 'mse', 'cross_entropy',
     ...). ``metrics``: names ('accuracy', 'mse', 'mae', 'r2') or functions
     ``f(y_pred, y_true) -> float``, computed on the whole epoch's predictions.
-    ``scheduler``: an lr_scheduler stepped once per epoch (ReduceLROnPlateau gets
-    val_loss, or loss without validation data). ``verbose``: 0 silent, 1 a progress bar
-    on a terminal (a line per epoch otherwise), 2 a line per epoch.
+    ``scheduler``: an lr_scheduler stepped once per epoch with the epoch's val_loss, or
+    loss without validation data (ReduceLROnPlateau's metric; the others ignore it).
+    ``verbose``: 0 silent, 1 a progress bar on a terminal (a line per epoch otherwise),
+    2 a line per epoch.
     ``resume_from``: a checkpoint written by ``ModelCheckpoint``; training continues from
     the epoch after it, exactly as if it had never stopped.
 
@@ -284,8 +285,6 @@ def fit(
     history = History()
     run = FitRun(model, optimizer, loader, scheduler, history, callbacks)
     if resume_from is not None:
-        from ..io import load
-
         run.restore(load(resume_from), resume_from)
     history.params = {"epochs": epochs, "steps": len(loader)}
     for cb in callbacks:
@@ -349,10 +348,7 @@ def fit(
         if isinstance(lr, (int, float)):
             logs["lr"] = float(lr)
         if scheduler is not None:
-            if isinstance(scheduler, ReduceLROnPlateau):
-                scheduler.step(logs.get("val_loss", logs["loss"]))
-            else:
-                scheduler.step()
+            scheduler.step(logs.get("val_loss", logs["loss"]))
         run.epoch = epoch + 1
         history.append(epoch, logs)
         for cb in callbacks:
