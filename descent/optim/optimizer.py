@@ -137,7 +137,8 @@ class Optimizer:
     # ---- the update (shared by both verb sets) --------------------------------------
     def _update(self, grads: dict[Tensor, np.ndarray], examples) -> None:
         """Call the rule once per group on the parameters that have a gradient in ``grads``,
-        with the arguments ``check_examples`` makes of ``examples`` (every group's first).
+        with the arguments ``check_examples`` makes of ``examples`` (for every group before
+        any rule runs, so a refused index moves nothing).
 
         A schedule lr is evaluated at ``global_step`` before it is incremented (TensorFlow).
         """
