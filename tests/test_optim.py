@@ -583,3 +583,28 @@ def test_add_scaled_takes_strided_arrays():
     g = np.arange(90000.0).reshape(300, 300).T  # not C-contiguous
     add_scaled(p, g, 2.0)
     np.testing.assert_array_equal(p, 1 + 2 * g)
+
+
+def test_momentum_resumes_from_a_state_that_names_its_buffer_accumulator():
+    # states written when Momentum had its own rule call SGD's momentum_buffer 'accumulator'
+    rng = np.random.default_rng(0)
+    grads = [rng.standard_normal(3).astype(np.float32) for _ in range(4)]
+
+    def run(resume_at=None):
+        p = ds.tensor(np.ones(3, np.float32), requires_grad=True)
+        opt = ds.optim.Momentum([p], lr=0.1, momentum=0.9)
+        for i, g in enumerate(grads):
+            if i == resume_at:
+                saved = opt.state_dict()
+                saved["state"] = {
+                    k: {"accumulator": v["momentum_buffer"]} for k, v in saved["state"].items()
+                }
+                q = ds.tensor(p.numpy().copy(), requires_grad=True)
+                opt = ds.optim.Momentum([q], lr=0.1, momentum=0.9)
+                opt.load_state_dict(saved)
+                p = q
+            p.grad = ds.tensor(g)
+            opt.step()
+        return p.numpy()
+
+    np.testing.assert_array_equal(run(resume_at=2), run())

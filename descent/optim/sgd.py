@@ -94,3 +94,12 @@ class Momentum(GradientDescent):
 
     def __init__(self, params, lr, momentum: float = 0.9, nesterov: bool = False):
         super().__init__(params, lr, momentum=momentum, nesterov=nesterov)
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """``Optimizer.load_state_dict``; a state saved when Momentum had a rule of its own
+        names the buffer 'accumulator', the very buffer SGD calls 'momentum_buffer'."""
+        renamed = {
+            key: {"momentum_buffer" if k == "accumulator" else k: v for k, v in state.items()}
+            for key, state in state_dict["state"].items()
+        }
+        super().load_state_dict({**state_dict, "state": renamed})
