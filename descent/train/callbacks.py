@@ -10,9 +10,12 @@ from __future__ import annotations
 import csv
 import math
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
+
+from ..io import save
 
 __all__ = [
     "Callback", "EarlyStopping", "ModelCheckpoint", "TerminateOnNaN", "LearningRateScheduler",
@@ -42,23 +45,24 @@ class Callback:
     def load_state_dict(self, state: dict) -> None: ...
 
 
-def _improvement(monitor: str, mode: str):
-    """(is_better(current, best, min_delta), initial best) for a monitored quantity."""
+def _direction(monitor, mode: str) -> tuple[float, float]:
+    """(sign, initial best) for a monitored quantity: sign +1 where larger is better, -1
+    where smaller is; ``sign * current > sign * best + delta`` is an improvement."""
     if mode not in ("auto", "min", "max"):
         raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
     if mode == "auto":
         larger = ("acc", "accuracy", "r2")
-        mode = "max" if any(monitor.endswith(k) for k in larger) else "min"
-    if mode == "min":
-        return (lambda cur, best, d: cur < best - d), math.inf
-    return (lambda cur, best, d: cur > best + d), -math.inf
+        # a callable is a score, larger is better (scikit-learn's scorers)
+        mode = "max" if callable(monitor) or monitor.endswith(larger) else "min"
+    return (1.0, -math.inf) if mode == "max" else (-1.0, math.inf)
 
 
-def _monitored(logs: dict, monitor: str, who: str) -> float | None:
+def _monitored(logs: dict, monitor, who: str) -> float | None:
+    """The monitored value: ``monitor()`` for a callable, else the logged ``monitor``."""
+    if callable(monitor):
+        return float(monitor())
     value = (logs or {}).get(monitor)
     if value is None:
-        import warnings
-
         warnings.warn(
             f"{who}: '{monitor}' is not among the logged values {sorted(logs or {})}; "
             f"pass validation data or monitor one of those",
@@ -70,17 +74,28 @@ def _monitored(logs: dict, monitor: str, who: str) -> float | None:
 class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
 
-    With ``restore_best_weights`` the model ends with the weights of its best epoch.
+    ``monitor`` is a logged name ('val_loss', 'loss', 'val_accuracy' ...) or a callable
+    returning a score each epoch. With ``restore_best_weights`` the model ends with the
+    weights of its best epoch. ``scores`` lists every value seen, ``best`` the best one,
+    ``stopped_epoch`` the epoch the rule stopped training (None if it never did).
+
+    ``tol`` (a number) counts as scikit-learn's estimators do: an epoch that fails to
+    beat the best so far by at least ``tol`` counts towards ``patience``, while ``best``
+    (and the weights kept) still follows every improvement. Training stops after more
+    than ``patience`` such epochs in a row: scikit-learn's ``n_iter_no_change``.
+
+    >>> stop = ds.train.EarlyStopping("loss", patience=10, tol=1e-4)
     """
 
     def __init__(
         self,
-        monitor: str = "val_loss",
+        monitor="val_loss",
         min_delta: float = 0.0,
         patience: int = 0,
         mode: str = "auto",
         restore_best_weights: bool = False,
         baseline: float | None = None,
+        tol: float | None = None,
     ):
         self.monitor = monitor
         self.min_delta = abs(min_delta)
@@ -88,25 +103,33 @@ class EarlyStopping(Callback):
         self.mode = mode
         self.restore_best_weights = restore_best_weights
         self.baseline = baseline
-        self._better, self._initial = _improvement(monitor, mode)
+        self.tol = None if tol is None else float(tol)
+        self._sign, initial = _direction(monitor, mode)
         self.wait = 0
-        self.best = self._initial if baseline is None else baseline
+        self.best = initial if baseline is None else baseline
         self.best_epoch = -1
         self.best_weights = None
         self.stopped_epoch = None
+        self.scores: list[float] = []
 
     def on_epoch_end(self, epoch, logs=None):
         current = _monitored(logs, self.monitor, "EarlyStopping")
         if current is None:
             return
-        if self._better(current, self.best, self.min_delta):
-            self.best, self.best_epoch, self.wait = current, epoch, 0
+        self.scores.append(current)
+        s = self._sign
+        improved = s * current > s * self.best + self.min_delta
+        if self.tol is None:
+            settled = not improved
+        else:  # scikit-learn's count, against the best before this epoch
+            settled = not s * current >= s * self.best + self.tol
+        if improved:
+            self.best, self.best_epoch = current, epoch
             if self.restore_best_weights:
                 self.best_weights = {
                     k: v.numpy().copy() for k, v in self.run.model.state_dict().items()
                 }
-            return
-        self.wait += 1
+        self.wait = self.wait + 1 if settled else 0
         if self.wait > self.patience:
             self.stopped_epoch = epoch
             self.run.stop_training = True
@@ -116,7 +139,8 @@ class EarlyStopping(Callback):
             self.run.model.load_state_dict(self.best_weights)
 
     def state_dict(self) -> dict:
-        state = {"wait": self.wait, "best": self.best, "best_epoch": self.best_epoch}
+        state = {"wait": self.wait, "best": self.best, "best_epoch": self.best_epoch,
+                 "scores": list(self.scores)}  # fmt: skip
         if self.best_weights is not None:
             state["best_weights"] = self.best_weights
         return state
@@ -124,6 +148,7 @@ class EarlyStopping(Callback):
     def load_state_dict(self, state: dict) -> None:
         self.wait, self.best, self.best_epoch = state["wait"], state["best"], state["best_epoch"]
         self.best_weights = state.get("best_weights")
+        self.scores = list(state.get("scores", []))
 
 
 class ModelCheckpoint(Callback):
@@ -148,15 +173,13 @@ class ModelCheckpoint(Callback):
         self.monitor = monitor
         self.save_best_only = save_best_only
         self.save_weights_only = save_weights_only
-        self._better, self.best = _improvement(monitor, mode)
+        self._sign, self.best = _direction(monitor, mode)
         self.last_path: Path | None = None
 
     def on_epoch_end(self, epoch, logs=None):
-        from ..io import save
-
         if self.save_best_only:
             current = _monitored(logs, self.monitor, "ModelCheckpoint")
-            if current is None or not self._better(current, self.best, 0.0):
+            if current is None or not self._sign * current > self._sign * self.best:
                 return
             self.best = current
         path = Path(self.filepath.format(epoch=epoch + 1, **(logs or {})))
