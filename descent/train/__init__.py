@@ -10,10 +10,10 @@ from .callbacks import (
 )
 from .fit import FitRun, TrainingDivergedError, evaluate, fit
 from .history import History
-from .metrics import accuracy, mae, mse, r2
+from .metrics import accuracy, confusion_matrix, mae, mse, r2
 
 __all__ = [
     "fit", "evaluate", "History", "FitRun", "TrainingDivergedError", "Callback",
     "EarlyStopping", "ModelCheckpoint", "TerminateOnNaN", "LearningRateScheduler", "CSVLogger",
-    "accuracy", "mse", "mae", "r2",
+    "accuracy", "mse", "mae", "r2", "confusion_matrix",
 ]  # fmt: skip

@@ -1,6 +1,7 @@
-"""Metrics computed from a whole epoch's predictions: accuracy, MSE, MAE, R^2.
+"""Metrics computed from a whole epoch's predictions: accuracy, MSE, MAE, R^2; and the
+confusion matrix.
 
-Each takes ``(y_pred, y_true)`` as NumPy arrays and returns a float. Names given to
+Each metric takes ``(y_pred, y_true)`` as NumPy arrays and returns a float. Names given to
 ``fit(metrics=[...])`` are looked up here; a callable with the same signature works too.
 """
 
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["accuracy", "mse", "mae", "r2", "get_metric"]
+__all__ = ["accuracy", "mse", "mae", "r2", "confusion_matrix", "get_metric"]
 
 
 def _as_column(y: np.ndarray) -> np.ndarray:
@@ -52,16 +53,32 @@ def mae(y_pred: np.ndarray, y_true: np.ndarray) -> float:
     return float(np.mean(np.abs(d)))
 
 
-def r2(y_pred: np.ndarray, y_true: np.ndarray) -> float:
+def r2(y_pred: np.ndarray, y_true: np.ndarray, sample_weight=None) -> float:
     """Coefficient of determination $1 - SS_{res} / SS_{tot}$, averaged over outputs
-    (scikit-learn's ``r2_score`` with uniform weights; a constant target gives 0 or 1)."""
+    (scikit-learn's ``r2_score``, optionally weighted per example; a constant target
+    gives 1 if predicted exactly, else 0)."""
     p = _as_column(np.asarray(y_pred, np.float64))
     t = _as_column(np.asarray(y_true, np.float64))
-    ss_res = np.sum((t - p) ** 2, axis=0)
-    ss_tot = np.sum((t - t.mean(axis=0)) ** 2, axis=0)
+    w = np.ones(len(t)) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    w = w.reshape(-1, 1)
+    mean = (w * t).sum(axis=0) / w.sum()
+    ss_res = (w * (t - p) ** 2).sum(axis=0)
+    ss_tot = (w * (t - mean) ** 2).sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
         scores = np.where(ss_tot > 0, 1 - ss_res / ss_tot, np.where(ss_res == 0, 1.0, 0.0))
     return float(np.mean(scores))
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
+    """(n_classes, n_classes) counts of class indices: row the true class, column the
+    predicted one (scikit-learn's argument order).
+
+    >>> ds.train.confusion_matrix(np.array([0, 1, 1]), np.array([0, 0, 1]), 2).tolist()
+    [[1, 0], [1, 1]]
+    """
+    m = np.zeros((n_classes, n_classes), np.int64)
+    np.add.at(m, (np.asarray(y_true), np.asarray(y_pred)), 1)
+    return m
 
 
 _NAMES = {
