@@ -24,17 +24,8 @@ True
 """
 
 from .autoencoder import Autoencoder, AutoencoderNet
-from .base import (
-    BaseEstimator,
-    ClassifierMixin,
-    ClusterMixin,
-    ConvergenceWarning,
-    DataConversionWarning,
-    IllConditionedWarning,
-    NotFittedError,
-    RegressorMixin,
-    TransformerMixin,
-)
+from .base import BaseEstimator, ClassifierMixin, ClusterMixin, RegressorMixin, TransformerMixin
+from .errors import ConvergenceWarning, DataConversionWarning, IllConditionedWarning, NotFittedError
 from .kmeans import KMeans
 from .linear import LinearRegression, PolynomialRegression
 from .logistic import LogisticRegression, SoftmaxRegression

@@ -10,25 +10,30 @@ import numpy as np
 
 from .. import nn
 from ..nn import functional as F
-from .base import (
-    BaseEstimator,
-    ClassifierMixin,
-    ConvergenceWarning,
-    LinearScoresMixin,
-    StopOnPlateau,
+from .base import BaseEstimator, ClassifierMixin
+from .checks import (
     check_choice,
     check_data,
+    check_is_fitted,
     check_labels,
     check_positive,
     float_dtype,
-    make_optimizer,
-    make_rng,
     resolve_batch_size,
-    train_module,
-    zero_init,
 )
+from .errors import ConvergenceWarning
+from .networks import linear_weights, zero_init
+from .training import make_optimizer, make_rng, stop_on_plateau, train_module
 
 PENALTIES = ("l2", "l1", None)
+
+
+class LinearScoresMixin:
+    """``_scores(X)`` = $x W^T + b$ from the learned ``coef_`` and ``intercept_``."""
+
+    def _scores(self, X) -> np.ndarray:  # noqa: N803
+        check_is_fitted(self, "coef_")
+        x = check_data(self, X, reset=False, method="predict")
+        return x @ self.coef_.T + self.intercept_
 
 
 class LinearClassifier(LinearScoresMixin, ClassifierMixin, BaseEstimator):
@@ -114,23 +119,14 @@ class LinearClassifier(LinearScoresMixin, ClassifierMixin, BaseEstimator):
 
         optimizer = make_optimizer(self, model.parameters(), self.solver, float(self.lr),
                                    float(self.momentum))  # fmt: skip
-        stop = StopOnPlateau(self.tol, self.n_iter_no_change) if self.tol is not None else None
-        history = train_module(
-            model, loss_fn, optimizer, x, self._targets(index, n_classes), dtype=dtype,
+        stop = stop_on_plateau(self) if self.tol is not None else None
+        train_module(
+            self, model, loss_fn, optimizer, x, self._targets(index, n_classes), dtype=dtype,
             epochs=self.epochs, batch_size=resolve_batch_size(self, self.batch_size, len(x)),
-            rng=rng, verbose=self.verbose, shuffle=self.shuffle,
-            callbacks=[stop] if stop is not None else [],
+            rng=rng, callbacks=[stop] if stop is not None else [],
         )  # fmt: skip
-        self.loss_curve_ = [float(v) for v in history["loss"]]
-        self.n_iter_ = len(history)
-        self.model_ = model
-        self.coef_ = model.weight.numpy().astype(np.float64)
-        self.intercept_ = (
-            model.bias.numpy().astype(np.float64)
-            if self.fit_intercept
-            else np.zeros(len(self.coef_))
-        )
-        if stop is not None and not stop.converged:
+        self.coef_, self.intercept_ = linear_weights(model, self.fit_intercept)
+        if stop is not None and stop.stopped_epoch is None:
             warnings.warn(
                 f"{type(self).__name__}: stopped at epochs={self.epochs} before the training "
                 f"loss settled (tol={self.tol}); raise epochs or lr for a converged fit",

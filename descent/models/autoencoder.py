@@ -9,11 +9,8 @@ import numpy as np
 from .. import nn
 from ..nn import functional as F
 from ..ops.shape import cat
-from .base import (
-    BaseEstimator,
-    ConvergenceWarning,
-    StopOnPlateau,
-    TransformerMixin,
+from .base import BaseEstimator, TransformerMixin
+from .checks import (
     as_labels,
     check_array,
     check_choice,
@@ -22,14 +19,17 @@ from .base import (
     check_labels,
     check_positive,
     float_dtype,
-    glorot_init,
+    resolve_batch_size,
+)
+from .errors import ConvergenceWarning
+from .networks import ACTIVATIONS, build_mlp
+from .training import (
     make_optimizer,
     make_rng,
     predict_forward,
-    resolve_batch_size,
+    stop_on_plateau,
     train_module,
 )
-from .mlp import ACTIVATIONS
 
 __all__ = ["Autoencoder"]
 
@@ -117,26 +117,13 @@ class Autoencoder(TransformerMixin, BaseEstimator):
     def _build(self, d: int, n_classes: int, rng, dtype) -> AutoencoderNet:
         hidden = self.hidden_layer_sizes
         hidden = [hidden] if isinstance(hidden, (int, np.integer)) else list(hidden)
-        sizes = [d, *[int(h) for h in hidden], int(self.code_size)]
-        gain = 2.0 if self.activation == "logistic" else 6.0
-        act = ACTIVATIONS[self.activation]
-
-        def linear(n_in, n_out):
-            layer = nn.Linear(n_in, n_out, dtype=dtype)
-            glorot_init(layer, rng, gain)
-            return layer
-
-        encoder = []
-        for n_in, n_out in zip(sizes[:-1], sizes[1:]):
-            encoder += [linear(n_in, n_out), act()]
-        back = sizes[::-1]  # code -> ... -> d
-        decoder = []
-        for i, (n_in, n_out) in enumerate(zip(back[:-1], back[1:])):
-            decoder.append(linear(n_in, n_out))
-            if i < len(back) - 2:
-                decoder.append(act())
-        head = linear(sizes[-1], n_classes) if n_classes else None
-        return AutoencoderNet(nn.Sequential(*encoder), nn.Sequential(*decoder), head)
+        sizes = [d, *hidden, int(self.code_size)]
+        encoder = build_mlp(sizes, self.activation, rng=rng, dtype=dtype, activate_output=True)
+        decoder = build_mlp(sizes[::-1], self.activation, rng=rng, dtype=dtype)
+        head = None
+        if n_classes:  # one nn.Linear, initialised as the other layers
+            head = build_mlp([sizes[-1], n_classes], self.activation, rng=rng, dtype=dtype)[0]
+        return AutoencoderNet(encoder, decoder, head)
 
     def fit(self, X, y=None) -> Autoencoder:  # noqa: N803 - scikit-learn's X
         """Fit to X (n, d); with labels y (n,) also train the classifier head. Returns self."""
@@ -168,18 +155,15 @@ class Autoencoder(TransformerMixin, BaseEstimator):
             recon = F.mse_loss(out[:, :d], t[:, :d])
             return recon + weight * F.cross_entropy(out[:, d:], t[:, d:])
 
-        stop = StopOnPlateau(self.tol, self.n_iter_no_change)
+        stop = stop_on_plateau(self)
         optimizer = make_optimizer(self, model.parameters(), self.solver,
                                    float(self.learning_rate_init))  # fmt: skip
-        history = train_module(
-            model, loss_fn, optimizer, x, target, dtype=dtype, epochs=self.max_iter,
+        train_module(
+            self, model, loss_fn, optimizer, x, target, dtype=dtype, epochs=self.max_iter,
             batch_size=resolve_batch_size(self, self.batch_size, len(x)), rng=rng,
-            verbose=self.verbose, shuffle=self.shuffle, callbacks=[stop],
+            callbacks=[stop],
         )  # fmt: skip
-        self.model_ = model
-        self.loss_curve_ = [float(v) for v in history["loss"]]
-        self.n_iter_ = len(history)
-        if not stop.converged:
+        if stop.stopped_epoch is None:
             warnings.warn(
                 f"Autoencoder: stopped at max_iter={self.max_iter} epochs before the loss "
                 f"settled (tol={self.tol}); raise max_iter",

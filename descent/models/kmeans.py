@@ -6,17 +6,10 @@ import warnings
 
 import numpy as np
 
-from .base import (
-    BaseEstimator,
-    ClusterMixin,
-    ConvergenceWarning,
-    TransformerMixin,
-    check_array,
-    check_data,
-    check_is_fitted,
-    check_positive,
-    make_rng,
-)
+from .base import BaseEstimator, ClusterMixin, TransformerMixin
+from .checks import check_array, check_data, check_is_fitted, check_positive
+from .errors import ConvergenceWarning
+from .training import make_rng
 
 __all__ = ["KMeans"]
 

@@ -19,21 +19,18 @@ from .. import nn
 from ..nn import functional as F
 from ..optim import SAGA, SGD
 from ..optim.lr_scheduler import ExponentialLR
-from ..train import Callback
-from .base import (
-    BaseEstimator,
-    IllConditionedWarning,
-    RegressorMixin,
+from .base import BaseEstimator, RegressorMixin
+from .checks import (
     check_choice,
     check_data,
     check_is_fitted,
     check_positive,
     check_targets,
     float_dtype,
-    make_rng,
-    train_module,
-    zero_init,
 )
+from .errors import IllConditionedWarning
+from .networks import zero_init
+from .training import make_rng, train_module
 
 __all__ = ["LinearRegression", "PolynomialRegression", "polynomial_powers"]
 
@@ -75,23 +72,6 @@ def _least_squares(x: np.ndarray, y: np.ndarray, who: str, ridge: float = 0.0, h
     return w, int(rank), sv, cond
 
 
-class _EpochLoss(Callback):
-    """The mean training loss of each epoch, every example counted once."""
-
-    def __init__(self):
-        self.curve: list[float] = []
-        self.total = 0.0
-        self.count = 0
-
-    def add(self, loss, n: int) -> None:
-        self.total += float(loss.item()) * n
-        self.count += n
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.curve.append(self.total / self.count)
-        self.total, self.count = 0.0, 0
-
-
 class _GradientRegression(RegressorMixin, BaseEstimator):
     """The gradient-descent part shared by LinearRegression and PolynomialRegression."""
 
@@ -127,32 +107,29 @@ class _GradientRegression(RegressorMixin, BaseEstimator):
         zero_init(model)
         batch = {"gd": len(x), "sgd": 1, "minibatch": min(int(self.batch_size), len(x))}
         size = batch[self.solver]
-        record = _EpochLoss()
 
         def loss_fn(pred, t):
             mse = F.mse_loss(pred, t)
-            pen = penalty(model.weight) if penalty is not None else None
-            record.add(mse if pen is None else mse + pen, len(t))
+            if len(t) == size:
+                return mse if penalty is None else mse + penalty(model.weight)
             # NOTE: each example weighs 1/batch_size in every step, so a smaller last batch
             # takes a proportionally smaller step and each epoch's steps sum to whole
             # gradients. (A plain mean would overweight the last batch's examples, which
-            # keeps mini-batch descent from settling on the least-squares solution.)
-            data = mse * (len(t) / size) if len(t) != size else mse
-            return data if pen is None else data + pen
+            # keeps mini-batch descent from settling on the least-squares solution.) The
+            # detached rest keeps the loss's value the batch's MSE, which fit logs.
+            scaled = mse * (len(t) / size)
+            loss = scaled if penalty is None else scaled + penalty(model.weight)
+            return loss + (mse - scaled).detach()
 
         if self.optimizer == "saga":
             optimizer = SAGA(model.parameters(), lr=float(self.lr), n_examples=len(x))
         else:
             optimizer = SGD(model.parameters(), lr=float(self.lr), momentum=float(self.momentum))
         scheduler = ExponentialLR(optimizer, float(self.lr_decay)) if self.lr_decay != 1 else None
-        history = train_module(
-            model, loss_fn, optimizer, x, target, dtype=dtype, epochs=self.epochs,
-            batch_size=size, rng=make_rng(self.random_state), verbose=self.verbose,
-            shuffle=self.shuffle, scheduler=scheduler, callbacks=[record],
+        train_module(
+            self, model, loss_fn, optimizer, x, target, dtype=dtype, epochs=self.epochs,
+            batch_size=size, rng=make_rng(self.random_state), scheduler=scheduler,
         )  # fmt: skip
-        self.loss_curve_ = record.curve
-        self.n_iter_ = len(history)
-        self.model_ = model
         w = model.weight.numpy().astype(np.float64)
         b = model.bias.numpy().astype(np.float64) if bias else np.zeros(len(w))
         return w, b

@@ -9,13 +9,10 @@ import numpy as np
 from .. import nn
 from ..data import train_val_test_split
 from ..nn import functional as F
-from ..train import Callback
-from .base import (
-    BaseEstimator,
-    ClassifierMixin,
-    ConvergenceWarning,
-    RegressorMixin,
-    StopOnPlateau,
+from ..train import EarlyStopping
+from ..train.metrics import r2
+from .base import BaseEstimator, ClassifierMixin, RegressorMixin
+from .checks import (
     check_choice,
     check_data,
     check_is_fitted,
@@ -23,52 +20,20 @@ from .base import (
     check_positive,
     check_targets,
     float_dtype,
+    resolve_batch_size,
+)
+from .errors import ConvergenceWarning
+from .networks import ACTIVATIONS, build_mlp
+from .training import (
     forward,
-    glorot_init,
     make_optimizer,
     make_rng,
     predict_forward,
-    r2_score,
-    resolve_batch_size,
+    stop_on_plateau,
     train_module,
 )
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
-
-ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "logistic": nn.Sigmoid, "identity": nn.Identity}
-
-
-class _StopOnValidation(Callback):
-    """scikit-learn's early stopping: score the held-out data after every epoch, stop once
-    the score has failed to beat ``best + tol`` for more than ``n_iter_no_change`` epochs,
-    and end with the weights of the best epoch."""
-
-    def __init__(self, score_fn, tol: float, n_iter_no_change: int):
-        self.score_fn = score_fn
-        self.tol = float(tol)
-        self.n_iter_no_change = int(n_iter_no_change)
-        self.scores: list[float] = []
-        self.best = -np.inf
-        self.best_weights = None
-        self.count = 0
-        self.converged = False
-
-    def on_epoch_end(self, epoch, logs=None):
-        score = float(self.score_fn())
-        self.scores.append(score)
-        self.count = self.count + 1 if score < self.best + self.tol else 0
-        if score > self.best:
-            self.best = score
-            self.best_weights = {
-                k: v.numpy().copy() for k, v in self.run.model.state_dict().items()
-            }
-        if self.count > self.n_iter_no_change:
-            self.converged = True
-            self.run.stop_training = True
-
-    def on_train_end(self, logs=None):
-        if self.best_weights is not None:
-            self.run.model.load_state_dict(self.best_weights)
 
 
 class _BaseMLP(BaseEstimator):
@@ -146,24 +111,13 @@ class _BaseMLP(BaseEstimator):
                 f"{self.validation_fraction!r}"
             )
 
-    def _build(self, n_in: int, n_out: int, rng: np.random.Generator, dtype):
-        sizes = [n_in, *self._hidden_sizes(), n_out]
-        gain = 2.0 if self.activation == "logistic" else 6.0  # scikit-learn's Glorot init
-        layers = []
-        for i in range(len(sizes) - 1):
-            linear = nn.Linear(sizes[i], sizes[i + 1], dtype=dtype)
-            glorot_init(linear, rng, gain)
-            layers.append(linear)
-            if i < len(sizes) - 2:
-                layers.append(ACTIVATIONS[self.activation]())
-        return nn.Sequential(*layers)
-
     def _train(self, x: np.ndarray, target: np.ndarray, n_out: int, stratify=None):
         """Build the network and train it; sets every learned attribute but classes_."""
         self._check_params()
         dtype = float_dtype(self)
         rng = make_rng(self.random_state)
-        model = self._build(x.shape[1], n_out, rng, dtype)
+        sizes = [x.shape[1], *self._hidden_sizes(), n_out]
+        model = build_mlp(sizes, self.activation, rng=rng, dtype=dtype)
         weights = [m.weight for m in model if isinstance(m, nn.Linear)]
         alpha = float(self.alpha)
 
@@ -174,37 +128,34 @@ class _BaseMLP(BaseEstimator):
                 loss = loss + (alpha / (2 * out.shape[0])) * F.l2_penalty(weights)
             return loss
 
-        callbacks, x_train, t_train = [], x, target
+        x_train, t_train = x, target
         if self.early_stopping:
             fractions = (1 - self.validation_fraction, self.validation_fraction, 0.0)
             x_train, x_val, _, t_train, t_val, _ = train_val_test_split(
                 x, target, fractions=fractions, seed=int(rng.integers(2**63)), stratify=stratify
             )
-            stop = _StopOnValidation(
+            stop = EarlyStopping(
                 lambda: self._validation_score(forward(model, x_val, dtype), t_val),
-                self.tol, self.n_iter_no_change,
+                mode="max", patience=int(self.n_iter_no_change), tol=self.tol,
+                restore_best_weights=True,
             )  # fmt: skip
         else:
-            stop = StopOnPlateau(self.tol, self.n_iter_no_change)
-        callbacks.append(stop)
+            stop = stop_on_plateau(self)
         optimizer = make_optimizer(
             self, model.parameters(), self.solver, float(self.learning_rate_init),
             float(self.momentum), bool(self.nesterovs_momentum),
         )  # fmt: skip
-        history = train_module(
-            model, loss_fn, optimizer, x_train, t_train, dtype=dtype, epochs=self.max_iter,
+        train_module(
+            self, model, loss_fn, optimizer, x_train, t_train, dtype=dtype, epochs=self.max_iter,
             batch_size=resolve_batch_size(self, self.batch_size, len(x_train)), rng=rng,
-            verbose=self.verbose, shuffle=self.shuffle, callbacks=callbacks,
+            callbacks=[stop],
         )  # fmt: skip
-        self.model_ = model
         linears = [m for m in model if isinstance(m, nn.Linear)]
         self.coefs_ = [m.weight.numpy().T.astype(np.float64) for m in linears]  # (in, out)
         self.intercepts_ = [m.bias.numpy().astype(np.float64) for m in linears]
         self.n_layers_ = len(linears) + 1
         self.n_outputs_ = n_out
         self.out_activation_ = self._out_activation
-        self.loss_curve_ = [float(v) for v in history["loss"]]
-        self.n_iter_ = len(history)
         if self.early_stopping:
             self.validation_scores_ = list(stop.scores)
             self.best_validation_score_ = stop.best
@@ -213,7 +164,7 @@ class _BaseMLP(BaseEstimator):
             self.validation_scores_ = None
             self.best_validation_score_ = None
             self.best_loss_ = min(self.loss_curve_)
-        if not stop.converged:
+        if stop.stopped_epoch is None:
             warnings.warn(
                 f"{type(self).__name__}: stopped at max_iter={self.max_iter} epochs before "
                 f"the optimization converged (tol={self.tol}); raise max_iter",
@@ -319,7 +270,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return F.mse_loss(out, target) / 2
 
     def _validation_score(self, pred: np.ndarray, target: np.ndarray) -> float:
-        return r2_score(target, pred)
+        return r2(pred, target)
 
     def predict(self, X) -> np.ndarray:  # noqa: N803
         """(n,) predictions for a 1-D training target, (n, k) otherwise."""

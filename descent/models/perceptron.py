@@ -10,19 +10,12 @@ from .. import nn
 from ..optim import SGD
 from ..tensor import tensor
 from ..train import Callback
-from .base import (
-    BaseEstimator,
-    ClassifierMixin,
-    ConvergenceWarning,
-    LinearScoresMixin,
-    check_data,
-    check_labels,
-    check_positive,
-    float_dtype,
-    make_rng,
-    train_module,
-    zero_init,
-)
+from ._classifier import LinearScoresMixin
+from .base import BaseEstimator, ClassifierMixin
+from .checks import check_data, check_labels, check_positive, float_dtype
+from .errors import ConvergenceWarning
+from .networks import linear_weights, zero_init
+from .training import make_rng, train_module
 
 __all__ = ["Perceptron"]
 
@@ -116,22 +109,13 @@ class Perceptron(LinearScoresMixin, ClassifierMixin, BaseEstimator):
         model = nn.Linear(x.shape[1], target.shape[1], bias=self.fit_intercept, dtype=dtype)
         zero_init(model)
         criterion = _PerceptronCriterion()
-        history = train_module(
-            model, criterion, SGD(model.parameters(), lr=float(self.lr)), x, target,
+        train_module(
+            self, model, criterion, SGD(model.parameters(), lr=float(self.lr)), x, target,
             dtype=dtype, epochs=self.max_epochs, batch_size=1,
-            rng=make_rng(self.random_state), verbose=self.verbose, shuffle=self.shuffle,
-            callbacks=[criterion],
+            rng=make_rng(self.random_state), callbacks=[criterion],
         )  # fmt: skip
         self.errors_ = list(criterion.errors_per_epoch)
-        self.n_iter_ = len(history)
-        self.loss_curve_ = [float(v) for v in history["loss"]]
-        self.model_ = model
-        self.coef_ = model.weight.numpy().astype(np.float64)
-        self.intercept_ = (
-            model.bias.numpy().astype(np.float64)
-            if self.fit_intercept
-            else np.zeros(len(self.coef_))
-        )
+        self.coef_, self.intercept_ = linear_weights(model, self.fit_intercept)
         if self.errors_[-1] > 0:
             warnings.warn(
                 f"Perceptron: {self.errors_[-1]} training examples were still misclassified "

@@ -1,0 +1,75 @@
+"""The networks the estimators train: the activation table, the MLP builder, their inits."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import nn
+
+__all__ = ["ACTIVATIONS", "build_mlp", "glorot_init", "zero_init", "linear_weights"]
+
+# 'logistic' is scikit-learn's name for the sigmoid, 'sigmoid' PyTorch's
+ACTIVATIONS = {
+    "relu": nn.ReLU,
+    "tanh": nn.Tanh,
+    "logistic": nn.Sigmoid,
+    "sigmoid": nn.Sigmoid,
+    "identity": nn.Identity,
+}
+
+
+def build_mlp(
+    sizes, activation: str = "relu", *, rng: np.random.Generator | None = None, dtype=None,
+    dropout: float = 0.0, activate_output: bool = False,
+) -> nn.Sequential:  # fmt: skip
+    """``nn.Linear`` layers of ``sizes`` (inputs, hidden..., outputs) with ``activation``
+    (a name in ``ACTIVATIONS``) and, if ``dropout``, ``nn.Dropout`` after each hidden one;
+    ``activate_output`` activates the last layer too.
+
+    With ``rng`` the layers start as scikit-learn's MLP (``glorot_init``, drawn in layer
+    order), otherwise with ``nn.Linear``'s own init.
+
+    >>> build_mlp([4, 8, 3], "tanh")
+    Sequential(
+      (0): Linear(in_features=4, out_features=8, bias=True)
+      (1): Tanh()
+      (2): Linear(in_features=8, out_features=3, bias=True)
+    )
+    """
+    act = ACTIVATIONS[activation]
+    gain = 2.0 if act is nn.Sigmoid else 6.0  # scikit-learn's Glorot gain
+    layers = []
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        linear = nn.Linear(int(n_in), int(n_out), dtype=dtype)
+        if rng is not None:
+            glorot_init(linear, rng, gain)
+        layers.append(linear)
+        if activate_output or i < len(sizes) - 2:
+            layers.append(act())
+            if dropout:
+                layers.append(nn.Dropout(dropout))
+    return nn.Sequential(*layers)
+
+
+def glorot_init(layer, rng: np.random.Generator, gain: float = 6.0) -> None:
+    """Weights and bias uniform on $\\pm\\sqrt{gain / (fan_{in} + fan_{out})}$, drawn from
+    ``rng`` (scikit-learn's MLP init: gain 6, or 2 for logistic units)."""
+    bound = np.sqrt(gain / (layer.in_features + layer.out_features))
+    dtype = layer.weight.data.dtype
+    layer.weight.data[...] = rng.uniform(-bound, bound, layer.weight.shape).astype(dtype)
+    if layer.bias is not None:
+        layer.bias.data[...] = rng.uniform(-bound, bound, layer.bias.shape).astype(dtype)
+
+
+def zero_init(layer) -> None:
+    layer.weight.data[...] = 0
+    if layer.bias is not None:
+        layer.bias.data[...] = 0
+
+
+def linear_weights(layer, fit_intercept: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(``coef_``, ``intercept_``) of a trained ``nn.Linear`` as float64 arrays; a layer
+    without a bias has zero intercepts."""
+    coef = layer.weight.numpy().astype(np.float64)
+    intercept = layer.bias.numpy().astype(np.float64) if fit_intercept else np.zeros(len(coef))
+    return coef, intercept
