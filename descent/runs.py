@@ -24,6 +24,7 @@ import numpy as np
 from . import data, datasets, nn, optim, train
 from .autograd import no_grad
 from .io import atomic_write, save
+from .models.networks import ACTIVATIONS, build_mlp
 from .random import manual_seed
 from .tensor import tensor
 from .viz.report import write_report
@@ -104,27 +105,14 @@ def load_table(config: RunConfig):
 def build_model(config: RunConfig, n_in: int, n_out: int) -> nn.Module:
     """A linear model, or an MLP with ``hidden`` layers, ``activation`` and dropout."""
     if config.model == "linear":
-        return nn.Sequential(nn.Linear(n_in, n_out))
+        return build_mlp([n_in, n_out])
     if config.model != "mlp":
         raise ValueError(f"train: unknown model {config.model!r}; use 'linear' or 'mlp'")
-    acts = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
-    if config.activation not in acts:
-        raise ValueError(f"train: unknown activation {config.activation!r}; use {sorted(acts)}")
-    layers, width = [], n_in
-    for h in config.hidden:
-        layers += [nn.Linear(width, h), acts[config.activation]()]
-        if config.dropout:
-            layers.append(nn.Dropout(config.dropout))
-        width = h
-    layers.append(nn.Linear(width, n_out))
-    return nn.Sequential(*layers)
-
-
-def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
-    """Counts: row = true class, column = predicted class."""
-    m = np.zeros((n_classes, n_classes), np.int64)
-    np.add.at(m, (y_true, y_pred), 1)
-    return m
+    if config.activation not in ACTIVATIONS:
+        raise ValueError(
+            f"train: unknown activation {config.activation!r}; use {sorted(ACTIVATIONS)}"
+        )
+    return build_mlp([n_in, *config.hidden, n_out], config.activation, dropout=config.dropout)
 
 
 def format_confusion(m: np.ndarray, classes: list) -> str:
@@ -199,7 +187,7 @@ def run(config: RunConfig, verbose: int = 1, out=None) -> RunResult:
     if task == "classification":
         labels = pred.argmax(1)
         result.test = {"accuracy": float(np.mean(labels == y_te))}
-        result.confusion = confusion_matrix(y_te, labels, len(classes))
+        result.confusion = train.confusion_matrix(y_te, labels, len(classes))
         say(f"test accuracy: {result.test['accuracy']:.4f} on {len(y_te)} examples")
         say("confusion matrix (rows: true class):\n" + format_confusion(result.confusion, classes))
     else:

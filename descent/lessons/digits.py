@@ -15,7 +15,7 @@ from ..data import Standardizer, train_val_test_split
 from ..datasets import load_digits
 from ..random import manual_seed
 from ..tensor import tensor
-from ..train import fit
+from ..train import confusion_matrix, fit
 from .lesson import Lesson
 
 SEED = 0
@@ -41,13 +41,6 @@ def _predict(model, x: np.ndarray) -> np.ndarray:
     model.eval()
     with no_grad():
         return model(tensor(x)).data.argmax(axis=1)
-
-
-def confusion_matrix(labels: np.ndarray, predictions: np.ndarray, classes: int) -> np.ndarray:
-    """(classes, classes) counts: row the true digit, column the predicted one."""
-    cm = np.zeros((classes, classes), dtype=np.int64)
-    np.add.at(cm, (labels, predictions), 1)
-    return cm
 
 
 def _draw_history(history, title: str):
