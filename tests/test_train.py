@@ -304,3 +304,37 @@ def test_killed_and_resumed_run_equals_the_uninterrupted_run_bit_for_bit(
     ha = ds.load(full / "ckpt.safetensors")["history"]
     hb = ds.load(cut / "ckpt.safetensors")["history"]
     assert ha == hb
+
+
+@pytest.mark.parametrize(
+    "rule, stopped, best",
+    [
+        # Keras: only a gain of more than min_delta is an improvement (best stays 0.6)
+        (dict(min_delta=0.01), 3, 0.6),
+        # scikit-learn: a gain under tol counts towards patience, but best follows it
+        (dict(tol=0.01), 3, 0.608),
+        # no threshold: every gain resets the count
+        (dict(), None, 0.9),
+    ],
+)
+def test_early_stopping_counts_a_callable_score_as_keras_or_scikit_learn(rule, stopped, best):
+    X, y = _digits(64)
+    model = _classifier()
+    scores = iter([0.5, 0.6, 0.605, 0.608, 0.9])
+    stop = ds.train.EarlyStopping(lambda: next(scores), mode="max", patience=1, **rule)
+    hist = ds.train.fit(model, "cross_entropy", ds.optim.SGD(model.parameters(), lr=0.01),
+                        (X, y), epochs=5, callbacks=[stop], verbose=0)  # fmt: skip
+    assert stop.stopped_epoch == stopped and stop.best == best
+    assert stop.scores == [0.5, 0.6, 0.605, 0.608, 0.9][: len(hist)]
+
+
+def test_r2_with_weights_and_the_confusion_matrix_agree_with_scikit_learn():
+    from sklearn.metrics import confusion_matrix
+
+    rng = np.random.default_rng(0)
+    t, p, w = rng.normal(size=(50, 2)), rng.normal(size=(50, 2)), rng.uniform(size=50)
+    assert ds.train.r2(p, t, sample_weight=w) == pytest.approx(r2_score(t, p, sample_weight=w))
+    labels, guesses = rng.integers(0, 4, 60), rng.integers(0, 4, 60)
+    np.testing.assert_array_equal(
+        ds.train.confusion_matrix(labels, guesses, 4), confusion_matrix(labels, guesses)
+    )
