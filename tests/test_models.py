@@ -637,8 +637,7 @@ def test_works_inside_scikit_learn_tools():
 
 
 @pytest.mark.parametrize(
-    "module",
-    ["base", "linear", "logistic", "svm", "perceptron", "mlp", "autoencoder", "kmeans", ""],
+    "module", [*"base networks linear logistic svm perceptron mlp autoencoder kmeans".split(), ""]
 )
 def test_docstring_examples_run(module, monkeypatch):
     import doctest

@@ -108,7 +108,7 @@ class BaseEstimator:
     def __sklearn_tags__(self):
         # Called by scikit-learn only (cross_val_score, GridSearchCV, is_classifier ...),
         # so scikit-learn is importable whenever this runs.
-        from sklearn.utils import (
+        from sklearn.utils import (  # noqa: PLC0415 - optional dependency
             ClassifierTags,
             RegressorTags,
             Tags,
