@@ -427,7 +427,7 @@ def grad(
                 )
             result.append(None)
         else:
-            result.append(Tensor._make(g))
+            result.append(make_tensor(g))
     return tuple(result)
 
 

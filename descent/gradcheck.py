@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import autograd
-from .tensor import Tensor
+from .tensor import Tensor, make_tensor
 
 __all__ = ["numerical_grad", "gradcheck", "check_gradients", "GradcheckReport", "GradcheckError"]
 
@@ -72,7 +72,7 @@ def numerical_grad(fn, inputs, eps: float = 1e-6, grad_outputs=None) -> list[Ten
             finally:
                 flat[i] = orig  # restored even when fn raises
             g[i] = (plus - minus) / (2 * eps)
-        grads.append(Tensor._make(g.reshape(t.shape)))
+        grads.append(make_tensor(g.reshape(t.shape)))
     return grads
 
 
@@ -112,7 +112,7 @@ def check_gradients(
         used,
         diff,
         grad_outputs=[
-            Tensor._make(d.astype(o.dtype)) for o, d in zip(outs, directions) if o.requires_grad
+            make_tensor(d.astype(o.dtype)) for o, d in zip(outs, directions) if o.requires_grad
         ],
         allow_unused=True,
     )

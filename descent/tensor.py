@@ -81,11 +81,6 @@ class Tensor:
         if requires_grad:
             self.requires_grad_(True)
 
-    @staticmethod
-    def _make(data: np.ndarray, ctx=None, requires_grad: bool = False) -> Tensor:
-        """Wrap an array without copying (the ops' constructor); see ``make_tensor``."""
-        return make_tensor(data, ctx, requires_grad)
-
     # ---- properties --------------------------------------------------------------
     @property
     def shape(self) -> tuple:
@@ -153,7 +148,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same data, cut from the graph."""
-        return Tensor._make(self.data)
+        return make_tensor(self.data)
 
     def backward(self, gradient=None, retain_graph: bool = False) -> None:
         """Backpropagate: add d(self)/d(leaf) to ``.grad`` of every leaf that requires grad."""
@@ -164,7 +159,7 @@ class Tensor:
         if set_to_none or self.grad is None:
             self.grad = None
         else:
-            self.grad = Tensor._make(np.zeros_like(self.data))
+            self.grad = make_tensor(np.zeros_like(self.data))
 
     # ---- conversion ----------------------------------------------------------------
     def to(self, dtype) -> Tensor:
@@ -299,28 +294,28 @@ class Tensor:
 
     # ---- comparisons (no gradient) -------------------------------------------------------
     def __eq__(self, other):
-        return Tensor._make(np.asarray(self.data == array_of(other)))
+        return make_tensor(np.asarray(self.data == array_of(other)))
 
     def __ne__(self, other):
-        return Tensor._make(np.asarray(self.data != array_of(other)))
+        return make_tensor(np.asarray(self.data != array_of(other)))
 
     def __lt__(self, other):
-        return Tensor._make(np.asarray(self.data < array_of(other)))
+        return make_tensor(np.asarray(self.data < array_of(other)))
 
     def __le__(self, other):
-        return Tensor._make(np.asarray(self.data <= array_of(other)))
+        return make_tensor(np.asarray(self.data <= array_of(other)))
 
     def __gt__(self, other):
-        return Tensor._make(np.asarray(self.data > array_of(other)))
+        return make_tensor(np.asarray(self.data > array_of(other)))
 
     def __ge__(self, other):
-        return Tensor._make(np.asarray(self.data >= array_of(other)))
+        return make_tensor(np.asarray(self.data >= array_of(other)))
 
     def any(self) -> Tensor:
-        return Tensor._make(np.asarray(self.data.any()))
+        return make_tensor(np.asarray(self.data.any()))
 
     def all(self) -> Tensor:
-        return Tensor._make(np.asarray(self.data.all()))
+        return make_tensor(np.asarray(self.data.all()))
 
     # ---- indexing ----------------------------------------------------------------------
     def __getitem__(self, index):
@@ -472,13 +467,13 @@ def as_tensor(value, like: Tensor | None = None) -> Tensor:
     if like is not None and like.data.dtype.kind == "f":
         arr = np.asarray(value)
         if arr.dtype.kind in "fiub":
-            return Tensor._make(arr.astype(like.data.dtype, copy=False))
+            return make_tensor(arr.astype(like.data.dtype, copy=False))
     if isinstance(value, bool):
-        return Tensor._make(np.asarray(value))
+        return make_tensor(np.asarray(value))
     if isinstance(value, float):
-        return Tensor._make(np.asarray(value, dtype=float32))
+        return make_tensor(np.asarray(value, dtype=float32))
     if isinstance(value, int):
-        return Tensor._make(np.asarray(value, dtype=int64))
+        return make_tensor(np.asarray(value, dtype=int64))
     return Tensor(value)
 
 
@@ -505,11 +500,11 @@ def _float_dtype(dtype) -> np.dtype:
 
 
 def zeros(*size, dtype=None, requires_grad: bool = False) -> Tensor:
-    return Tensor._make(np.zeros(_size(size), _float_dtype(dtype))).requires_grad_(requires_grad)
+    return make_tensor(np.zeros(_size(size), _float_dtype(dtype))).requires_grad_(requires_grad)
 
 
 def ones(*size, dtype=None, requires_grad: bool = False) -> Tensor:
-    return Tensor._make(np.ones(_size(size), _float_dtype(dtype))).requires_grad_(requires_grad)
+    return make_tensor(np.ones(_size(size), _float_dtype(dtype))).requires_grad_(requires_grad)
 
 
 def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
@@ -518,29 +513,29 @@ def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
     arr = np.full(
         tuple(size) if not isinstance(size, int) else (size,), fill_value, as_dtype(dtype)
     )
-    return Tensor._make(arr).requires_grad_(requires_grad)
+    return make_tensor(arr).requires_grad_(requires_grad)
 
 
 def zeros_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
     arr = np.zeros_like(array_of(t), dtype=as_dtype(dtype))
-    return Tensor._make(arr).requires_grad_(requires_grad)
+    return make_tensor(arr).requires_grad_(requires_grad)
 
 
 def ones_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
     arr = np.ones_like(array_of(t), dtype=as_dtype(dtype))
-    return Tensor._make(arr).requires_grad_(requires_grad)
+    return make_tensor(arr).requires_grad_(requires_grad)
 
 
 def randn(*size, dtype=None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples from descent's generator (see ``ds.manual_seed``)."""
     arr = _random.generator().standard_normal(_size(size), dtype=_float_dtype(dtype))
-    return Tensor._make(arr).requires_grad_(requires_grad)
+    return make_tensor(arr).requires_grad_(requires_grad)
 
 
 def rand(*size, dtype=None, requires_grad: bool = False) -> Tensor:
     """Uniform samples on [0, 1) from descent's generator."""
     arr = _random.generator().random(_size(size), dtype=_float_dtype(dtype))
-    return Tensor._make(arr).requires_grad_(requires_grad)
+    return make_tensor(arr).requires_grad_(requires_grad)
 
 
 def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
@@ -551,11 +546,11 @@ def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> 
         is_float = any(isinstance(v, float) for v in (start, end, step))
         dtype = float32 if is_float else int64
     arr = np.arange(start, end, step, dtype=as_dtype(dtype))
-    return Tensor._make(arr).requires_grad_(requires_grad)
+    return make_tensor(arr).requires_grad_(requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -> Tensor:
-    return Tensor._make(np.eye(n, m, dtype=_float_dtype(dtype))).requires_grad_(requires_grad)
+    return make_tensor(np.eye(n, m, dtype=_float_dtype(dtype))).requires_grad_(requires_grad)
 
 
 # The ops import Tensor from this module, so they are imported after it is defined.

@@ -25,7 +25,7 @@ from ..ops import nn as _nn
 from ..ops.elementwise import leaky_relu, relu, sigmoid, tanh
 from ..ops.reduce import log_softmax, softmax
 from ..ops.shape import pad
-from ..tensor import Tensor, array_of, as_tensor
+from ..tensor import Tensor, array_of, as_tensor, make_tensor
 
 __all__ = [
     "relu", "sigmoid", "tanh", "leaky_relu", "softmax", "log_softmax", "pad",
@@ -298,7 +298,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     else:
         keep = _random.generator().random(x.shape, dtype=x.dtype) >= p
         mask = np.where(keep, np.asarray(1.0 / (1.0 - p), x.dtype), np.asarray(0, x.dtype))
-    return _ew.mul(x, Tensor._make(mask))
+    return _ew.mul(x, make_tensor(mask))
 
 
 def one_hot(target: Tensor, num_classes: int = -1) -> Tensor:
@@ -335,7 +335,7 @@ def one_hot(target: Tensor, num_classes: int = -1) -> Tensor:
             )
     out = np.zeros(y.shape + (num_classes,), np.int64)
     np.put_along_axis(out, y[..., None].astype(np.intp), 1, axis=-1)
-    return Tensor._make(out)
+    return make_tensor(out)
 
 
 # ---- regression and binary losses -----------------------------------------------------------
@@ -610,7 +610,7 @@ def nll_loss(
     # pick x[n, y_n, d1, ...]: the label along the class dim, open ranges along the others
     index = list(np.indices(y.shape, sparse=True))
     index.insert(0 if x.ndim == 1 else 1, safe)
-    loss = -(x[tuple(index)] * Tensor._make(weight_y))
+    loss = -(x[tuple(index)] * make_tensor(weight_y))
     if reduction == "mean":
         return _mean_over(loss.sum(), weight_y.sum())
     return _reduce_loss(loss, reduction)
@@ -634,7 +634,7 @@ def _margin_violations(scores, target, margin: float, name: str):
     others = np.ones(s.shape, s.dtype)
     others[rows, y] = 0
     # NOTE: at j = y the margin is exactly `margin`; the constant mask removes it and its gradient
-    z = _ew.relu(s - true + margin) * Tensor._make(others)
+    z = _ew.relu(s - true + margin) * make_tensor(others)
     return z, y
 
 
@@ -662,7 +662,7 @@ def multi_margin_loss(
         z = z * z
     loss = z.sum(dim=1)
     if weight is not None:
-        loss = loss * Tensor._make(_class_weight(weight, z, num_classes, name)[y])
+        loss = loss * make_tensor(_class_weight(weight, z, num_classes, name)[y])
     loss = loss / num_classes
     if reduction == "none" and input.ndim == 1 and np.ndim(array_of(target)) == 0:
         loss = loss.squeeze(0)
@@ -716,7 +716,7 @@ def l1_penalty(params) -> Tensor:
     """
     params = _param_list(params, "l1_penalty")
     if not params:
-        return Tensor._make(np.zeros((), np.float32))
+        return make_tensor(np.zeros((), np.float32))
     total = _ew.abs(params[0]).sum()
     for p in params[1:]:
         total = total + _ew.abs(p).sum()
@@ -731,7 +731,7 @@ def l2_penalty(params) -> Tensor:
     """
     params = _param_list(params, "l2_penalty")
     if not params:
-        return Tensor._make(np.zeros((), np.float32))
+        return make_tensor(np.zeros((), np.float32))
     if all(p.data.dtype.kind == "f" for p in params):
         return _nn.SumOfSquares.apply(*params)  # one op: the common case
     # integer or boolean tensors: NumPy's own sums and promotions, term by term

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
-from ..tensor import Tensor, as_tensor
+from ..tensor import Tensor, as_tensor, make_tensor
 from ._util import unbroadcast
 
 
@@ -18,9 +18,9 @@ def _operands(a, b) -> tuple[Tensor, Tensor]:
     ka, kb = a.data.dtype.kind, b.data.dtype.kind
     # NumPy would promote int64 with float32 to float64; keep the float operand's dtype.
     if ka == "f" and kb != "f":
-        b = Tensor._make(b.data.astype(a.data.dtype))
+        b = make_tensor(b.data.astype(a.data.dtype))
     elif kb == "f" and ka != "f":
-        a = Tensor._make(a.data.astype(b.data.dtype))
+        a = make_tensor(a.data.astype(b.data.dtype))
     return a, b
 
 
@@ -435,8 +435,8 @@ def mul(a, b) -> Tensor:
 def div(a, b) -> Tensor:
     a, b = _operands(a, b)
     if a.data.dtype.kind != "f":  # true division of integers gives floats, as in PyTorch
-        a = Tensor._make(a.data.astype(np.float32))
-        b = Tensor._make(b.data.astype(np.float32))
+        a = make_tensor(a.data.astype(np.float32))
+        b = make_tensor(b.data.astype(np.float32))
     return _binary(Div, a, b, "div")
 
 
@@ -522,5 +522,5 @@ clip = clamp
 
 def cast(x: Tensor, dtype, copy: bool = False) -> Tensor:
     if dtype.kind != "f" and x.requires_grad:
-        return Tensor._make(x.data.astype(dtype, copy=copy))  # no gradient through ints
+        return make_tensor(x.data.astype(dtype, copy=copy))  # no gradient through ints
     return Cast.apply(x, dtype=dtype, copy=copy)

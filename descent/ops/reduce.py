@@ -8,7 +8,7 @@ from collections import namedtuple
 import numpy as np
 
 from ..autograd import Function
-from ..tensor import Tensor
+from ..tensor import Tensor, make_tensor
 from . import elementwise as ew
 from ._util import expand_reduced, normalize_dim, normalize_dims
 
@@ -189,7 +189,7 @@ def _extreme(x: Tensor, dim, keepdim: bool, largest: bool, name: str):
     values = MaxAlongDim.apply(x, indices=indices, dim=d, keepdim=keepdim)
     if keepdim:
         indices = np.expand_dims(indices, d)
-    return MaxResult(values, Tensor._make(indices.astype(np.int64)))
+    return MaxResult(values, make_tensor(indices.astype(np.int64)))
 
 
 def max(x: Tensor, dim=None, keepdim: bool = False):  # noqa: A001 - PyTorch's name
@@ -204,16 +204,16 @@ def min(x: Tensor, dim=None, keepdim: bool = False):  # noqa: A001 - PyTorch's n
 
 def argmax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     if dim is None or x.ndim == 0:
-        return Tensor._make(np.asarray(np.argmax(x.data), dtype=np.int64))
+        return make_tensor(np.asarray(np.argmax(x.data), dtype=np.int64))
     d = normalize_dim(dim, x.ndim, "argmax")
-    return Tensor._make(np.argmax(x.data, axis=d, keepdims=keepdim).astype(np.int64))
+    return make_tensor(np.argmax(x.data, axis=d, keepdims=keepdim).astype(np.int64))
 
 
 def argmin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     if dim is None or x.ndim == 0:
-        return Tensor._make(np.asarray(np.argmin(x.data), dtype=np.int64))
+        return make_tensor(np.asarray(np.argmin(x.data), dtype=np.int64))
     d = normalize_dim(dim, x.ndim, "argmin")
-    return Tensor._make(np.argmin(x.data, axis=d, keepdims=keepdim).astype(np.int64))
+    return make_tensor(np.argmin(x.data, axis=d, keepdims=keepdim).astype(np.int64))
 
 
 def logsumexp(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
