@@ -217,3 +217,20 @@ def test_repr_shows_the_tree():
     text = repr(nn.Sequential(nn.Linear(2, 3), nn.ReLU()))
     assert "(0): Linear(in_features=2, out_features=3, bias=True)" in text
     assert "(1): ReLU()" in text
+
+
+@pytest.mark.parametrize("padding", [1, (1, 0), "same", "valid"])
+def test_conv2d_layer_takes_the_paddings_of_torch(padding):
+    ds.manual_seed(0)
+    ours = nn.Conv2d(2, 3, (3, 1), padding=padding)
+    theirs = torch.nn.Conv2d(2, 3, (3, 1), padding=padding)
+    _copy_weights(ours, theirs)
+    x = np.random.default_rng(0).normal(size=(2, 2, 5, 4)).astype(np.float32)
+    np.testing.assert_allclose(
+        ours(ds.tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(), atol=1e-5
+    )
+
+
+def test_conv2d_layer_refuses_a_kernel_size_that_is_not_a_pair():
+    with pytest.raises(ValueError, match=r"Conv2d: kernel_size must be an int or a pair"):
+        nn.Conv2d(2, 3, (3, 3, 3))

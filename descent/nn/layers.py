@@ -44,10 +44,6 @@ class Linear(Module):
         )
 
 
-def _pair(v) -> tuple[int, int]:
-    return (v, v) if isinstance(v, int) else tuple(v)
-
-
 class Conv2d(Module):
     """2-D cross-correlation over NCHW inputs; weight (out, in, kh, kw).
 
@@ -67,9 +63,12 @@ class Conv2d(Module):
         super().__init__()
         self.in_channels = in_channels
         self.out_channels = out_channels
-        self.kernel_size = _pair(kernel_size)
-        self.stride = _pair(stride)
-        self.padding = _pair(padding)
+        self.kernel_size = F._pair(kernel_size, "Conv2d", "kernel_size")
+        self.stride = F._pair(stride, "Conv2d", "stride")
+        # 'valid' and 'same' are F.conv2d's to check
+        self.padding = (
+            padding if isinstance(padding, str) else F._pair(padding, "Conv2d", "padding")
+        )
         fan_in = in_channels * self.kernel_size[0] * self.kernel_size[1]
         bound = 1.0 / math.sqrt(fan_in)
         self.weight = _uniform_parameter(
