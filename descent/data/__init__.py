@@ -10,7 +10,7 @@
 [(4, 3), (2, 3)]
 """
 
-from ..nn.functional import one_hot
+from ..ops.nn import one_hot
 from .dataset import Dataset, Subset, TensorDataset, random_split
 from .loader import DataLoader, collate
 from .readers import CSVColumns, read_csv, read_idx, read_npz, write_idx

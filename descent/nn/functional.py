@@ -4,8 +4,8 @@ Names and argument orders are PyTorch's. Where PyTorch only warns about a likely
 loss whose input and target shapes differ but broadcast), these functions raise a
 ``ValueError`` that names both shapes and how to fix them. float32 in gives float32 out.
 
-The activations (relu, sigmoid, tanh, leaky_relu, softmax, log_softmax) and pad are the
-ops of ``descent`` itself, re-exported under PyTorch's functional names.
+The activations (relu, sigmoid, tanh, leaky_relu, softmax, log_softmax), pad and one_hot
+are the ops of ``descent`` itself, re-exported under PyTorch's functional names.
 
 >>> import descent.nn.functional as F
 >>> logits = ds.tensor([[2.0, 0.5, -1.0]], requires_grad=True)
@@ -23,6 +23,7 @@ from .. import random as _random
 from ..ops import elementwise as _ew
 from ..ops import nn as _nn
 from ..ops.elementwise import leaky_relu, relu, sigmoid, tanh
+from ..ops.nn import one_hot
 from ..ops.reduce import log_softmax, softmax
 from ..ops.shape import pad
 from ..tensor import Tensor, array_of, as_tensor, make_tensor
@@ -299,43 +300,6 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
         keep = _random.generator().random(x.shape, dtype=x.dtype) >= p
         mask = np.where(keep, np.asarray(1.0 / (1.0 - p), x.dtype), np.asarray(0, x.dtype))
     return _ew.mul(x, make_tensor(mask))
-
-
-def one_hot(target: Tensor, num_classes: int = -1) -> Tensor:
-    """int64 one-hot codes: shape ``target.shape + (num_classes,)``, a 1 at each label.
-
-    ``num_classes=-1`` uses the largest label + 1.
-
-    >>> F.one_hot(ds.tensor([0, 2]), 3)
-    tensor([[1, 0, 0],
-            [0, 0, 1]])
-    """
-    y = target.data if isinstance(target, Tensor) else np.asarray(target)
-    if y.dtype.kind not in "iu":
-        raise TypeError(
-            f"one_hot: target must hold integer class labels, got dtype {y.dtype}; "
-            f"convert it with .long()"
-        )
-    if num_classes == -1:
-        if y.size == 0:
-            raise ValueError("one_hot: cannot infer num_classes from an empty target; pass it")
-        num_classes = int(y.max()) + 1
-    if num_classes < 0:
-        raise ValueError(f"one_hot: num_classes must be positive or -1, got {num_classes}")
-    if y.size:
-        lo, hi = int(y.min()), int(y.max())
-        if lo < 0:
-            raise ValueError(
-                f"one_hot: label {lo} is negative; labels must be in 0..{num_classes - 1}"
-            )
-        if hi >= num_classes:
-            raise ValueError(
-                f"one_hot: label {hi} is out of range for num_classes={num_classes} "
-                f"(labels must be in 0..{num_classes - 1})"
-            )
-    out = np.zeros(y.shape + (num_classes,), np.int64)
-    np.put_along_axis(out, y[..., None].astype(np.intp), 1, axis=-1)
-    return make_tensor(out)
 
 
 # ---- regression and binary losses -----------------------------------------------------------

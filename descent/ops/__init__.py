@@ -4,5 +4,5 @@
 - ``reduce``: sum, mean, var, max/min, logsumexp, softmax, log_softmax
 - ``shape``: reshape, transpose/permute, expand, indexing, cat/stack, pad
 - ``linalg``: matmul
-- ``nn``: linear, conv2d, pooling, dropout and the fused losses of ``ds.nn.functional``
+- ``nn``: linear, conv2d, pooling, one_hot and the fused losses of ``ds.nn.functional``
 """

@@ -1,4 +1,5 @@
-"""Neural-network primitives: linear, conv2d, pooling and the fused losses of ``ds.nn.functional``.
+"""Neural-network primitives: linear, conv2d, pooling, one_hot and the fused losses of
+``ds.nn.functional``.
 
 Images are NCHW. ``pads`` is always ``((top, bottom), (left, right))`` and ``stride`` a pair;
 ``descent.nn.functional`` turns the user's ints, pairs and strings into these.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
+from ..tensor import Tensor, array_of, make_tensor
 from ._util import unbroadcast
 from .elementwise import stable_sigmoid
 
@@ -405,3 +407,43 @@ class BinaryCrossEntropyWithLogits(Function):
         if need_q:
             gq = unbroadcast(grad * y * softplus, pos_weight.shape, pos_weight.dtype)
         return gx, gy, gq
+
+
+# ---- class labels (no gradient) -------------------------------------------------------------
+
+
+def one_hot(target, num_classes: int = -1) -> Tensor:
+    """int64 one-hot codes: shape ``target.shape + (num_classes,)``, a 1 at each label.
+
+    ``num_classes=-1`` uses the largest label + 1.
+
+    >>> F.one_hot(ds.tensor([0, 2]), 3)
+    tensor([[1, 0, 0],
+            [0, 0, 1]])
+    """
+    y = np.asarray(array_of(target))
+    if y.dtype.kind not in "iu":
+        raise TypeError(
+            f"one_hot: target must hold integer class labels, got dtype {y.dtype}; "
+            f"convert it with .long()"
+        )
+    if num_classes == -1:
+        if y.size == 0:
+            raise ValueError("one_hot: cannot infer num_classes from an empty target; pass it")
+        num_classes = int(y.max()) + 1
+    if num_classes < 0:
+        raise ValueError(f"one_hot: num_classes must be positive or -1, got {num_classes}")
+    if y.size:
+        lo, hi = int(y.min()), int(y.max())
+        if lo < 0:
+            raise ValueError(
+                f"one_hot: label {lo} is negative; labels must be in 0..{num_classes - 1}"
+            )
+        if hi >= num_classes:
+            raise ValueError(
+                f"one_hot: label {hi} is out of range for num_classes={num_classes} "
+                f"(labels must be in 0..{num_classes - 1})"
+            )
+    out = np.zeros(y.shape + (num_classes,), np.int64)
+    np.put_along_axis(out, y[..., None].astype(np.intp), 1, axis=-1)
+    return make_tensor(out)
