@@ -458,24 +458,6 @@ def _class_labels(target, x: Tensor, ignore_index: int | None, name: str) -> np.
     return y
 
 
-def _weighted_labels(y: np.ndarray, w: np.ndarray | None, ignore_index: int, dtype):
-    """(labels with ignored ones set to 0, each example's class weight, 0 where ignored)."""
-    valid = y != ignore_index
-    safe = np.where(valid, y, 0)
-    weight_y = valid.astype(dtype) if w is None else w[safe] * valid
-    return safe, weight_y
-
-
-def _along_class_dim(a: np.ndarray, x: Tensor) -> np.ndarray:
-    """A per-example array (the target's shape) expanded to broadcast along x's class dim."""
-    return a[None] if x.ndim == 1 else np.expand_dims(a, 1)
-
-
-def _class_vector(w: np.ndarray, x: Tensor) -> np.ndarray:
-    """A (C,) array shaped to broadcast along x's class dim: (C,), (1, C) or (1, C, 1, ...)."""
-    return w if x.ndim == 1 else w.reshape((1, -1) + (1,) * (x.ndim - 2))
-
-
 def _mean_over(total: Tensor, denom) -> Tensor:
     """``total / denom``; a zero denominator (everything ignored) gives nan, as in PyTorch."""
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -498,7 +480,17 @@ def cross_entropy(
     semantics: ``weight`` scales each class, examples whose label is ``ignore_index`` count
     for nothing, ``label_smoothing`` eps mixes the target with the uniform distribution,
     and 'mean' over class indices divides by the summed weights of the counted examples.
-    The gradient with respect to the logits is the closed form (softmax(x) - onehot) / N.
+
+    Three paths; the derivative of each is in ``descent/ops/nn.py``, under "softmax
+    cross-entropy", forward beside backward:
+
+    - the mean over (N, C) logits of class indices, without weight, ignored labels or
+      smoothing: one fused op, ``LabelCrossEntropy``, $dx = (p - \\mathrm{onehot}(y)) / N$;
+    - other class indices: ``SoftmaxCrossEntropy`` with coefficients T from
+      ``label_coefficients`` (the weighted one-hot, smoothed), $dx = p \\sum_c T_c - T$;
+      'mean' then divides the sum by the summed weights (ops of their own);
+    - class probabilities: ``SoftmaxCrossEntropy`` with T the (smoothed, weighted)
+      probabilities, differentiable in them too, then the reduction.
     """
     name = "cross_entropy"
     _check_reduction(name, reduction)
@@ -525,7 +517,7 @@ def cross_entropy(
             )
         coeffs = probs if eps == 0 else probs * (1 - eps) + eps / num_classes
         if w is not None:
-            coeffs = coeffs * _class_vector(w, x)
+            coeffs = coeffs * _nn.class_vector(w, x.ndim)
         loss = _nn.SoftmaxCrossEntropy.apply(x, coeffs, dim=dim)
         return _reduce_loss(loss, reduction)
 
@@ -533,20 +525,8 @@ def cross_entropy(
     if w is None and not eps and reduction == "mean" and x.ndim == 2 and len(y):
         if not (y == ignore_index).any():
             return _nn.LabelCrossEntropy.apply(x, y)
-    safe, weight_y = _weighted_labels(y, w, ignore_index, x.dtype)
-    # coeffs: (1 - eps) w_y at the label, plus eps / C * w_c everywhere (0 for ignored examples)
-    coeffs = np.zeros(x.shape, x.dtype)
-    np.put_along_axis(
-        coeffs,
-        _along_class_dim(safe, x).astype(np.intp),
-        _along_class_dim(weight_y * (1 - eps), x),
-        axis=dim,
-    )
-    if eps:
-        valid = _along_class_dim((y != ignore_index).astype(x.dtype), x)
-        spread = np.ones(num_classes, x.dtype) if w is None else w
-        coeffs += (eps / num_classes) * _class_vector(spread, x) * valid
-    loss = _nn.SoftmaxCrossEntropy.apply(x, coeffs.astype(x.dtype, copy=False), dim=dim)
+    coeffs, weight_y = _nn.label_coefficients(y, w, ignore_index, eps, x.shape, x.dtype)
+    loss = _nn.SoftmaxCrossEntropy.apply(x, coeffs, dim=dim)
     if reduction == "mean":
         return _mean_over(loss.sum(), weight_y.sum())
     return _reduce_loss(loss, reduction)
@@ -570,7 +550,7 @@ def nll_loss(
     x = _class_input(input, name)
     w = _class_weight(weight, x, x.shape[0 if x.ndim == 1 else 1], name)
     y = _class_labels(target, x, ignore_index, name)
-    safe, weight_y = _weighted_labels(y, w, ignore_index, x.dtype)
+    safe, weight_y = _nn.weighted_labels(y, w, ignore_index, x.dtype)
     # pick x[n, y_n, d1, ...]: the label along the class dim, open ranges along the others
     index = list(np.indices(y.shape, sparse=True))
     index.insert(0 if x.ndim == 1 else 1, safe)

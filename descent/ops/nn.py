@@ -274,7 +274,51 @@ class AvgPool2d(Function):
         return np.ascontiguousarray(_crop_hw(gxp, pads, x_shape[2:]))
 
 
-# ---- fused losses ----------------------------------------------------------------------------
+# ---- softmax cross-entropy: the rules of F.cross_entropy -------------------------------------
+
+
+def weighted_labels(y: np.ndarray, w: np.ndarray | None, ignore_index: int, dtype):
+    """(labels with ignored ones set to 0, each example's class weight, 0 where ignored)."""
+    valid = y != ignore_index
+    safe = np.where(valid, y, 0)
+    weight_y = valid.astype(dtype) if w is None else w[safe] * valid
+    return safe, weight_y
+
+
+def _along_class_dim(a: np.ndarray, ndim: int) -> np.ndarray:
+    """A per-example array (the target's shape) expanded to broadcast along the class dim
+    of an ndim-d input."""
+    return a[None] if ndim == 1 else np.expand_dims(a, 1)
+
+
+def class_vector(w: np.ndarray, ndim: int) -> np.ndarray:
+    """A (C,) array shaped to broadcast along the class dim of an ndim-d input: (C,),
+    (1, C) or (1, C, 1, ...)."""
+    return w if ndim == 1 else w.reshape((1, -1) + (1,) * (ndim - 2))
+
+
+def label_coefficients(y, w, ignore_index: int, smoothing: float, shape: tuple, dtype):
+    """The coefficients T of ``SoftmaxCrossEntropy`` for class indices y of logits of
+    ``shape``, and each example's weight $w_y$ (0 where ignored).
+
+    $T = (1 - \\varepsilon) w_y$ at the label plus $\\varepsilon w_c / C$ at every class c;
+    0 for ignored examples. Without weight and smoothing it is the one-hot of y.
+    """
+    dim = 0 if len(shape) == 1 else 1
+    num_classes = shape[dim]
+    safe, weight_y = weighted_labels(y, w, ignore_index, dtype)
+    coeffs = np.zeros(shape, dtype)
+    np.put_along_axis(
+        coeffs,
+        _along_class_dim(safe, len(shape)).astype(np.intp),
+        _along_class_dim(weight_y * (1 - smoothing), len(shape)),
+        axis=dim,
+    )
+    if smoothing:
+        valid = _along_class_dim((y != ignore_index).astype(dtype), len(shape))
+        spread = np.ones(num_classes, dtype) if w is None else w
+        coeffs += (smoothing / num_classes) * class_vector(spread, len(shape)) * valid
+    return coeffs.astype(dtype, copy=False), weight_y
 
 
 class SoftmaxCrossEntropy(Function):
@@ -331,6 +375,9 @@ class LabelCrossEntropy(Function):
         gx[np.arange(n), labels] -= 1
         gx *= grad / n
         return gx, None
+
+
+# ---- other fused losses ----------------------------------------------------------------------
 
 
 class SumOfSquares(Function):
