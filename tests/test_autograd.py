@@ -6,6 +6,7 @@ Oracles: PyTorch (float64), closed forms and hand-derived gradients.
 
 from __future__ import annotations
 
+import copy
 import gc
 import sys
 import threading
@@ -762,8 +763,6 @@ def test_a_copied_graph_is_numbered_afresh_inputs_first():
     """copy.deepcopy (and pickle) rebuild a graph with the numbers of where it was made;
     they are drawn again, inputs before the ops that use them, after everything so far,
     so a graph extended after the copy still walks backward in the right order."""
-    import copy
-
     w = ds.tensor([1.0, 2.0], dtype=ds.float64, requires_grad=True)
     y = (w * 3.0).tanh() * 2.0
     mark = (w * 1.0)._ctx.seq

@@ -15,6 +15,7 @@ import torch
 
 import descent as ds
 import descent.nn.functional as F  # noqa: N812 - the name every PyTorch user knows
+from descent.ops.nn import _long_product
 
 TF = torch.nn.functional
 
@@ -550,8 +551,6 @@ def test_conv2d_weight_gradient_over_a_long_batch_is_pytorchs(rng):
 
 @pytest.mark.parametrize("k", [100, 16383, 16384, 40000])
 def test_long_product_equals_matmul(rng, k):
-    from descent.ops.nn import _long_product
-
     a, b = rng.standard_normal((9, k)), rng.standard_normal((k, 8))
     np.testing.assert_allclose(_long_product(a, b), a @ b, rtol=1e-12, atol=1e-9)
 

@@ -481,8 +481,8 @@ def cross_entropy(
     for nothing, ``label_smoothing`` eps mixes the target with the uniform distribution,
     and 'mean' over class indices divides by the summed weights of the counted examples.
 
-    Three paths; the derivative of each is in ``descent/ops/nn.py``, under "softmax
-    cross-entropy", forward beside backward:
+    Three paths (p = softmax(x)); the derivative of each is in ``descent/ops/nn.py``, under
+    "softmax cross-entropy", forward beside backward:
 
     - the mean over (N, C) logits of class indices, without weight, ignored labels or
       smoothing: one fused op, ``LabelCrossEntropy``, $dx = (p - \\mathrm{onehot}(y)) / N$;
