@@ -15,7 +15,7 @@ import torch
 
 import descent as ds
 import descent.nn.functional as F  # noqa: N812 - the name every PyTorch user knows
-from descent.ops.nn import _long_product
+from descent.ops.nn import _long_product, label_coefficients
 
 TF = torch.nn.functional
 
@@ -214,6 +214,22 @@ def test_cross_entropy_mean_with_weight_and_ignore_index_is_pytorchs(rng, smooth
     nll = F.nll_loss(_t(x), ds.tensor(y), _t(w, requires_grad=False), ignore_index=-100)
     ref_nll = TF.nll_loss(torch.tensor(x), torch.tensor(y), torch.tensor(w))
     assert nll.item() == pytest.approx(ref_nll.item(), rel=1e-12)
+
+
+def test_label_coefficients_are_the_weighted_smoothed_one_hot():
+    """The closed form of cross_entropy's coefficients: the one-hot of y without weight or
+    smoothing; with them (1 - eps) w_y at the label plus eps w_c / C, 0 where ignored."""
+    y = np.array([2, 0, 1, 2])
+    onehot, weight_y = label_coefficients(y, None, -100, 0.0, (4, 3), np.float32)
+    np.testing.assert_array_equal(onehot, F.one_hot(ds.tensor(y), 3).numpy())
+    np.testing.assert_array_equal(weight_y, np.ones(4, np.float32))
+    w, eps = np.array([1.0, 2.0, 3.0], np.float32), 0.3
+    coeffs, weight_y = label_coefficients(y, w, 1, eps, (4, 3), np.float32)
+    valid = (y != 1)[:, None]
+    expected = ((1 - eps) * onehot * w + eps * w / 3) * valid
+    np.testing.assert_allclose(coeffs, expected, rtol=1e-6)
+    np.testing.assert_array_equal(weight_y, w[np.where(y != 1, y, 0)] * (y != 1))
+    assert coeffs.dtype == weight_y.dtype == np.float32
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
