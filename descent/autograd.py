@@ -321,7 +321,7 @@ def _walk(order: list, wanted: set | None, retain_graph: bool) -> dict:
                 found[id(t)] = g
         elif t._retains_grad:  # g also flows on through ctx's rule: keep a copy
             t.grad = make_tensor(g.copy() if t.grad is None else t.grad.data + g)
-        # NOTE: the check of _check_rule, written into this loop: calling _check_rule for
+        # NOTE: the check of check_rule, written into this loop: calling check_rule for
         # every node (its loop, then this one) made backward through a chain of small
         # ops 4-5% slower. Its two failures are the same functions (_bad_count,
         # _checked_gradient); the test in front of _checked_gradient skips the call for

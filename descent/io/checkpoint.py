@@ -17,7 +17,7 @@ from safetensors import SafetensorError
 from safetensors.numpy import load as st_load
 from safetensors.numpy import save as st_save
 
-from ..tensor import Tensor
+from ..tensor import Tensor, make_tensor
 from .files import atomic_write
 
 __all__ = ["save", "load", "CheckpointError"]
@@ -68,7 +68,7 @@ def _decode(value, arrays: dict):
         return [_decode(v, arrays) for v in value]
     if isinstance(value, dict):
         if "__tensor__" in value:
-            return Tensor._make(arrays[value["__tensor__"]])
+            return make_tensor(arrays[value["__tensor__"]])
         if "__array__" in value:
             return arrays[value["__array__"]]
         if "__tuple__" in value:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import Tensor, make_tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
 
@@ -49,7 +49,7 @@ def clip_grad_norm_(
         raise ValueError(f"clip_grad_norm_: norm_type must be > 0 or inf, got {norm_type}")
     grads = _grads(parameters)
     if not grads:
-        return Tensor._make(np.asarray(0.0, dtype=np.float32))
+        return make_tensor(np.asarray(0.0, dtype=np.float32))
     norms = np.array([_vector_norm(g, norm_type) for g in grads])
     total = _vector_norm(norms, norm_type)
     if error_if_nonfinite and not math.isfinite(total):
@@ -61,7 +61,7 @@ def clip_grad_norm_(
     if not clip_coef >= 1.0:  # NOTE: a NaN norm spreads to the gradients, as in PyTorch
         for g in grads:
             g *= clip_coef
-    return Tensor._make(np.asarray(total, dtype=grads[0].dtype))
+    return make_tensor(np.asarray(total, dtype=grads[0].dtype))
 
 
 def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:

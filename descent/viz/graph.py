@@ -25,7 +25,7 @@ import numpy as np
 from ..autograd import next_seq
 from ..io import atomic_write
 from ..nn.module import register_module_forward_hook, register_module_forward_pre_hook
-from ..tensor import Tensor
+from ..tensor import Tensor, make_tensor
 
 __all__ = ["Graph", "GraphvizNotFoundError", "graph"]
 
@@ -96,7 +96,7 @@ def capture(output: Tensor) -> Captured:
         for pos in reversed(range(len(ctx.inputs))):  # reversed: argument order
             inp = ctx.inputs[pos]
             if isinstance(inp, (np.ndarray, np.generic, int, float)) and not isinstance(inp, bool):
-                inp = constants[(id(ctx), pos)] = Tensor._make(np.asarray(inp))
+                inp = constants[(id(ctx), pos)] = make_tensor(np.asarray(inp))
             if isinstance(inp, Tensor) and id(inp) not in seen:
                 stack.append((inp, False))
     index = {id(t): i for i, t in enumerate(order)}
