@@ -1,6 +1,8 @@
 """ds.data: datasets, the DataLoader (and its checkpoint), splits, Standardizer, one_hot."""
 
+import copy
 import json
+import pickle
 
 import numpy as np
 import pytest
@@ -209,6 +211,17 @@ def test_batches_are_tuples_that_know_their_dataset_indices(kind):
         np.testing.assert_array_equal(xb.numpy()[:, 0], batch.indices * 10)
         seen += batch.indices.tolist()
     assert sorted(seen) == list(range(23)) and seen != sorted(seen)
+
+
+@pytest.mark.parametrize(
+    "copier", [copy.copy, copy.deepcopy, lambda b: pickle.loads(pickle.dumps(b))]
+)
+def test_a_batch_copies_whole(copier):
+    data = TensorDataset(np.arange(10.0).reshape(5, 2), np.arange(5))
+    batch = next(iter(DataLoader(data, 2, shuffle=True, seed=0)))
+    again = copier(batch)
+    assert isinstance(again, ds.data.Batch) and again.indices.tolist() == batch.indices.tolist()
+    assert [t.tolist() for t in again] == [t.tolist() for t in batch]
 
 
 def test_loader_over_subsets_gives_the_subset_rows():

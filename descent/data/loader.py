@@ -30,6 +30,9 @@ class Batch(tuple):
         batch.indices = indices
         return batch
 
+    def __getnewargs__(self):  # copy.copy, copy.deepcopy and pickle rebuild it whole
+        return tuple(self), self.indices
+
 
 class DataLoader:
     """Iterate over ``dataset`` in batches of ``batch_size`` examples.
