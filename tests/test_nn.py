@@ -234,3 +234,70 @@ def test_conv2d_layer_takes_the_paddings_of_torch(padding):
 def test_conv2d_layer_refuses_a_kernel_size_that_is_not_a_pair():
     with pytest.raises(ValueError, match=r"Conv2d: kernel_size must be an int or a pair"):
         nn.Conv2d(2, 3, (3, 3, 3))
+
+
+def test_global_module_hooks_run_around_every_forward_and_are_removable():
+    seen = []
+    lin = nn.Linear(2, 2)
+    x = ds.ones(1, 2)
+    pre = nn.module.register_module_forward_pre_hook(lambda m, args: seen.append(("pre", m)))
+    with nn.module.register_module_forward_hook(lambda m, args, out: out * 0):
+        out = lin(x)
+    pre.remove()
+    assert seen == [("pre", lin)]
+    assert np.all(out.data == 0)  # a forward hook's result replaces the output
+    assert not np.all(lin(x).data == 0)  # both removed
+
+    class Boom(nn.Module):
+        def forward(self, x):
+            raise ValueError("boom")
+
+    boom = Boom()
+    with nn.module.register_module_forward_hook(
+        lambda m, args, out: seen.append(("after", m, out)), always_call=True
+    ):
+        with pytest.raises(ValueError, match="boom"):
+            boom(x)
+    assert seen[-1] == ("after", boom, None)  # always_call: run, with no output, on a raise
+
+
+def test_an_always_call_hook_that_raises_leaves_forward_s_error_as_pytorch_does():
+    class Boom(nn.Module):
+        def forward(self, x):
+            raise ValueError("forward failed")
+
+    def bad_hook(module, args, output):
+        raise ZeroDivisionError("hook failed")
+
+    with nn.module.register_module_forward_hook(bad_hook, always_call=True):
+        with pytest.warns(RuntimeWarning, match="hook failed"):
+            with pytest.raises(ValueError, match="forward failed"):
+                Boom()(ds.ones(1))
+
+
+def test_always_call_hooks_run_when_a_pre_hook_or_a_forward_hook_raises():
+    seen = []
+    lin = nn.Linear(2, 2)
+
+    def refuse(module, args):
+        raise RuntimeError("pre-hook refused")
+
+    with nn.module.register_module_forward_hook(
+        lambda m, args, out: seen.append(out), always_call=True
+    ):
+        with nn.module.register_module_forward_pre_hook(refuse):
+            with pytest.raises(RuntimeError, match="pre-hook refused"):
+                lin(ds.ones(1, 2))
+        assert seen == [None]
+    seen.clear()
+
+    def fail_after(module, args, out):
+        raise KeyError("after")
+
+    with nn.module.register_module_forward_hook(fail_after):
+        with nn.module.register_module_forward_hook(
+            lambda m, args, out: seen.append(out), always_call=True
+        ):
+            with pytest.raises(KeyError):
+                lin(ds.ones(1, 2))
+    assert len(seen) == 1  # run once, after the failing hook: a call that ended

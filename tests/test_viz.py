@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import copy
 import importlib
 import io
 import re
@@ -267,29 +268,54 @@ def test_module_calls_are_noted_by_global_hooks_and_survive_a_forward_that_raise
     assert sorted(titles(nodes).values()) == ["Relu  (output)", "input", "lin: Linear"]
 
 
-def test_global_module_hooks_run_around_every_forward_and_are_removable():
-    seen = []
-    lin = nn.Linear(2, 2)
-    x = ds.ones(1, 2)
-    pre = nn.module.register_module_forward_pre_hook(lambda m, args: seen.append(("pre", m)))
-    with nn.module.register_module_forward_hook(lambda m, args, out: out * 0):
-        out = lin(x)
-    pre.remove()
-    assert seen == [("pre", lin)]
-    assert np.all(out.data == 0)  # a forward hook's result replaces the output
-    assert not np.all(lin(x).data == 0)  # both removed
+def test_collapse_reaches_into_dict_outputs_and_survives_a_hook_that_raises():
+    class Heads(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(2, 2)
 
-    class Boom(nn.Module):
         def forward(self, x):
-            raise ValueError("boom")
+            return {"a": self.lin(x).relu(), "b": [x * 2]}
 
-    boom = Boom()
-    with nn.module.register_module_forward_hook(
-        lambda m, args, out: seen.append(("after", m, out)), always_call=True
-    ):
-        with pytest.raises(ValueError, match="boom"):
-            boom(x)
-    assert seen[-1] == ("after", boom, None)  # always_call: run, with no output, on a raise
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.heads = Heads()
+
+        def forward(self, x):
+            return self.heads(x)["a"].sum()
+
+    net = Net()
+
+    def refuse(module, args):
+        if isinstance(module, Heads):
+            raise RuntimeError("refused")
+
+    with nn.module.register_module_forward_pre_hook(refuse):
+        with pytest.raises(RuntimeError, match="refused"):
+            net(ds.ones(1, 2))
+    assert graph_module._open.calls == []  # the failed calls left nothing open
+    nodes, _ = parse_dot(viz.graph(net(ds.ones(1, 2)), collapse=1).source)
+    assert "heads: Heads" in titles(nodes).values()  # found through the dict output
+
+
+def test_collapse_with_no_recorded_module_call_says_why():
+    net = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+    out = copy.deepcopy(net(ds.ones(1, 2)).sum())  # a copied graph keeps no module calls
+    with pytest.warns(UserWarning, match="import it before the forward"):
+        viz.graph(out, collapse=True)
+    program = (
+        "import warnings, descent as ds\n"
+        "net = ds.nn.Sequential(ds.nn.Linear(2, 3), ds.nn.ReLU())\n"
+        "out = net(ds.ones(1, 2)).sum()\n"  # before descent.viz is imported
+        "with warnings.catch_warnings(record=True) as w:\n"
+        "    warnings.simplefilter('always')\n"
+        "    ds.viz.graph(out, collapse=True)\n"
+        "print([str(x.message) for x in w])\n"
+    )
+    run = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert "no op of this graph ran inside" in run.stdout
 
 
 def test_graph_refuses_a_freed_graph():

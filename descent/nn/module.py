@@ -4,6 +4,7 @@ their attributes."""
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections import OrderedDict, namedtuple
 
 import numpy as np
@@ -109,22 +110,38 @@ class Module:
         return self.forward(*args, **kwargs)
 
     def _call_with_hooks(self, args: tuple, kwargs: dict):
-        for hook in tuple(_global_forward_pre_hooks.values()):
-            result = hook(self, args)
-            if result is not None:
-                args = result if isinstance(result, tuple) else (result,)
+        # As PyTorch's: a pre-hook, forward or a forward hook that raises still lets every
+        # always_call hook that has not run see the call end (with output None), and an
+        # error inside one of those is turned into a warning so the first error goes on.
+        done = set()
+        output = None
         try:
+            for hook in tuple(_global_forward_pre_hooks.values()):
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
             output = self.forward(*args, **kwargs)
-        except BaseException:
             for key, hook in tuple(_global_forward_hooks.items()):
                 if key in _always_called:
-                    hook(self, args, None)
+                    done.add(key)
+                result = hook(self, args, output)
+                if result is not None:
+                    output = result
+            return output
+        except BaseException:
+            for key, hook in tuple(_global_forward_hooks.items()):
+                if key in _always_called and key not in done:
+                    try:
+                        hook(self, args, output)
+                    except Exception as e:
+                        warnings.warn(
+                            f"a global forward hook with always_call=True raised {e!r}, "
+                            f"silenced because {type(self).__name__}'s call had already "
+                            f"failed",
+                            RuntimeWarning,
+                            stacklevel=2,
+                        )
             raise
-        for hook in tuple(_global_forward_hooks.values()):
-            result = hook(self, args, output)
-            if result is not None:
-                output = result
-        return output
 
     # ---- walking the tree -------------------------------------------------------------
     def _members(self):

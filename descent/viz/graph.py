@@ -17,6 +17,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import threading
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -135,13 +136,29 @@ def _call_starts(module, args) -> None:
 
 
 def _call_ends(module, args, output) -> None:
-    # Runs when forward returns or raises (always_call), so the last open call is this one.
+    # Runs when forward returns or raises (always_call), so the last open call is this
+    # one, unless a hook before ours raised before our pre-hook could note the start.
+    if not _open.calls or _open.calls[-1][0] is not module:
+        return
     call = ModuleCall(module, _open.calls.pop()[1], next_seq())
     # Kept on the Contexts of the call's outputs, so it lives and dies with their graph.
-    for t in output if isinstance(output, (tuple, list)) else (output,):
+    for t in _leaves_of(output):
         ctx = getattr(t, "_ctx", None)
         if ctx is not None:
             vars(ctx).setdefault("module_calls", []).append(call)
+
+
+def _leaves_of(output):
+    """The values inside a module's output: itself, or those of its tuples, lists, dicts."""
+    stack = [output]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, (tuple, list)):
+            stack.extend(value)
+        elif isinstance(value, dict):
+            stack.extend(value.values())
+        else:
+            yield value
 
 
 # NOTE: from the import of viz on, every module call notes where it starts and ends in
@@ -390,6 +407,15 @@ def graph(tensor: Tensor, depth: int | None = None, collapse=False, names=None) 
 
     # Each tensor's representative: its own node, or the module call it is collapsed into.
     group: list = [None] * len(tensors)
+    if collapse and not any(chains.values()):
+        warnings.warn(
+            "graph(collapse=...): no op of this graph ran inside a recorded module call, so "
+            "there is no layer to collapse. Module calls are recorded from the import of "
+            "descent.viz on: import it before the forward pass (a graph copied with "
+            "copy.deepcopy loses them too)",
+            UserWarning,
+            stacklevel=2,
+        )
     if collapse:
         for i, t in enumerate(tensors):
             if t._ctx is not None and id(t) not in user_names:
