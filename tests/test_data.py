@@ -588,3 +588,18 @@ def test_docstring_examples_run(name):
     module = importlib.import_module("descent.data" + name)
     result = doctest.testmod(module, extraglobs={"ds": ds, "np": np})
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_batch_indices_names_the_last_batch_of_a_dataset_of_dicts():
+    class Dicts(Dataset):
+        def __len__(self):
+            return 7
+
+        def __getitem__(self, i):
+            return {"x": np.float32(i)}
+
+    loader = DataLoader(Dicts(), 3, shuffle=True, seed=4)
+    for batch in loader:
+        assert batch["x"].tolist() == loader.batch_indices.astype(np.float32).tolist()
+    with pytest.raises(AttributeError):
+        loader.batch_indices = np.arange(3)  # read-only: each batch's own, not a channel

@@ -708,3 +708,13 @@ def test_float32_models_predict_a_row_alone_as_inside_its_batch(make):
     rows = np.concatenate([method(X[i : i + 1]) for i in range(len(X))])
     assert whole.dtype == np.float64
     np.testing.assert_allclose(rows, whole, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "cls", [ds.models.MLPClassifier, ds.models.MLPRegressor, ds.models.Autoencoder]
+)
+def test_estimators_take_scikit_learn_s_activation_names_only(cls):
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    y = np.arange(20) % 2
+    with pytest.raises(ValueError, match="activation"):
+        cls(activation="sigmoid").fit(X, y)  # scikit-learn's name for it is 'logistic'

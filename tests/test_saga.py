@@ -93,7 +93,7 @@ def test_fit_passes_each_step_its_example():
     loader = ds.data.DataLoader(data, batch_size=1, shuffle=True, seed=5)
     ds.train.fit(model, "mse", opt, loader, epochs=3, verbose=0)
     replay = ds.data.DataLoader(data, batch_size=1, shuffle=True, seed=5)
-    order = [int(batch.indices[0]) for _ in range(3) for batch in replay]
+    order = [int(replay.batch_indices[0]) for _ in range(3) for _ in replay]
     assert sorted(order) == sorted(list(range(N)) * 3)
     np.testing.assert_allclose(_theta(model), _numpy_saga(order, 0.02), rtol=1e-12, atol=1e-12)
 

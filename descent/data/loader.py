@@ -91,6 +91,7 @@ class DataLoader:
         self._position = 0  # batches of the current epoch already yielded
         self._epoch_state = self._rng.bit_generator.state  # at the start of the epoch
         self._resume = False  # True after load_state_dict: the next loop continues
+        self._last_indices = np.zeros(0, dtype=np.int64)
 
     def __len__(self) -> int:
         n = len(self.dataset)
@@ -100,6 +101,12 @@ class DataLoader:
     def epoch(self) -> int:
         """The number of epochs finished."""
         return self._epoch
+
+    @property
+    def batch_indices(self) -> np.ndarray:
+        """The dataset indices of the batch yielded last (every batch of fields also
+        carries its own, ``batch.indices``; this serves batches of one Tensor or a dict)."""
+        return self._last_indices
 
     def __iter__(self):
         if self._position > 0 and not self._resume:
@@ -115,7 +122,8 @@ class DataLoader:
         self._resume = False  # runs at the first next(): an unused iterator changes nothing
         count = len(self)
         for b in range(start, count):
-            batch = self._fetch(order[b * self.batch_size : (b + 1) * self.batch_size])
+            self._last_indices = order[b * self.batch_size : (b + 1) * self.batch_size]
+            batch = self._fetch(self._last_indices)
             # The last batch moves the loader to the next epoch before it is yielded, so a
             # checkpoint saved while it is in use already points at the next epoch.
             if b + 1 == count:

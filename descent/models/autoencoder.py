@@ -22,7 +22,7 @@ from .checks import (
     resolve_batch_size,
 )
 from .errors import ConvergenceWarning
-from .networks import ACTIVATIONS, build_mlp
+from .networks import ESTIMATOR_ACTIVATIONS, build_mlp
 from .training import (
     make_optimizer,
     make_rng,
@@ -128,7 +128,7 @@ class Autoencoder(TransformerMixin, BaseEstimator):
     def fit(self, X, y=None) -> Autoencoder:  # noqa: N803 - scikit-learn's X
         """Fit to X (n, d); with labels y (n,) also train the classifier head. Returns self."""
         check_positive(self, "code_size", integer=True)
-        check_choice(self, "activation", tuple(ACTIVATIONS))
+        check_choice(self, "activation", ESTIMATOR_ACTIVATIONS)
         check_positive(self, "classifier_weight", zero=True)
         check_positive(self, "learning_rate_init")
         check_positive(self, "max_iter", integer=True)

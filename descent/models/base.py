@@ -15,10 +15,15 @@ import numpy as np
 
 from ..tensor import array_of
 from ..train.metrics import r2
-from .checks import as_labels
+from .checks import as_labels, check_array, check_is_fitted
+from .errors import ConvergenceWarning, DataConversionWarning, IllConditionedWarning, NotFittedError
 
+# The errors and the two public checks live in errors.py and checks.py; this module, where
+# they were first defined, still names them.
 __all__ = [
     "BaseEstimator", "ClassifierMixin", "RegressorMixin", "TransformerMixin", "ClusterMixin",
+    "NotFittedError", "ConvergenceWarning", "IllConditionedWarning", "DataConversionWarning",
+    "check_array", "check_is_fitted",
 ]  # fmt: skip
 
 

@@ -29,7 +29,7 @@ from .checks import (
     float_dtype,
 )
 from .errors import IllConditionedWarning
-from .networks import zero_init
+from .networks import linear_weights, zero_init
 from .training import make_rng, train_module
 
 __all__ = ["LinearRegression", "PolynomialRegression", "polynomial_powers"]
@@ -130,9 +130,7 @@ class _GradientRegression(RegressorMixin, BaseEstimator):
             self, model, loss_fn, optimizer, x, target, dtype=dtype, epochs=self.epochs,
             batch_size=size, rng=make_rng(self.random_state), scheduler=scheduler,
         )  # fmt: skip
-        w = model.weight.numpy().astype(np.float64)
-        b = model.bias.numpy().astype(np.float64) if bias else np.zeros(len(w))
-        return w, b
+        return linear_weights(model, bias)
 
     def _shape_outputs(self, w: np.ndarray, b: np.ndarray, y: np.ndarray) -> None:
         """coef_ (d,) and a float intercept_ for a 1-D y; (k, d) and (k,) for a 2-D y."""

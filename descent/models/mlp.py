@@ -23,7 +23,7 @@ from .checks import (
     resolve_batch_size,
 )
 from .errors import ConvergenceWarning
-from .networks import ACTIVATIONS, build_mlp
+from .networks import ESTIMATOR_ACTIVATIONS, build_mlp
 from .training import (
     forward,
     make_optimizer,
@@ -97,7 +97,7 @@ class _BaseMLP(BaseEstimator):
         return [int(h) for h in sizes]
 
     def _check_params(self) -> None:
-        check_choice(self, "activation", tuple(ACTIVATIONS))
+        check_choice(self, "activation", ESTIMATOR_ACTIVATIONS)
         check_choice(self, "solver", ("adam", "sgd"))
         check_positive(self, "alpha", zero=True)
         check_positive(self, "learning_rate_init")

@@ -6,7 +6,10 @@ import numpy as np
 
 from .. import nn
 
-__all__ = ["ACTIVATIONS", "build_mlp", "glorot_init", "zero_init", "linear_weights"]
+__all__ = [
+    "ACTIVATIONS", "ESTIMATOR_ACTIVATIONS", "build_mlp", "glorot_init", "zero_init",
+    "linear_weights",
+]  # fmt: skip
 
 # 'logistic' is scikit-learn's name for the sigmoid, 'sigmoid' PyTorch's
 ACTIVATIONS = {
@@ -16,6 +19,8 @@ ACTIVATIONS = {
     "sigmoid": nn.Sigmoid,
     "identity": nn.Identity,
 }
+# The names the estimators take: scikit-learn's own, so one concept has one name there
+ESTIMATOR_ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
 
 
 def build_mlp(
