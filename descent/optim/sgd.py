@@ -78,6 +78,18 @@ class GradientDescent(Optimizer):
             )
         return options
 
+    def load_state_dict(self, state_dict: dict) -> None:
+        """``Optimizer.load_state_dict``; a state saved when Momentum had a rule of its own
+        names the buffer 'accumulator', the very buffer SGD calls 'momentum_buffer'."""
+        saved = state_dict.get("state") if isinstance(state_dict, dict) else None
+        if isinstance(saved, dict) and all(isinstance(v, dict) for v in saved.values()):
+            renamed = {
+                key: {"momentum_buffer" if k == "accumulator" else k: v for k, v in state.items()}
+                for key, state in saved.items()
+            }
+            state_dict = {**state_dict, "state": renamed}
+        super().load_state_dict(state_dict)  # which names what is wrong with a bad one
+
 
 SGD = GradientDescent
 
@@ -94,12 +106,3 @@ class Momentum(GradientDescent):
 
     def __init__(self, params, lr, momentum: float = 0.9, nesterov: bool = False):
         super().__init__(params, lr, momentum=momentum, nesterov=nesterov)
-
-    def load_state_dict(self, state_dict: dict) -> None:
-        """``Optimizer.load_state_dict``; a state saved when Momentum had a rule of its own
-        names the buffer 'accumulator', the very buffer SGD calls 'momentum_buffer'."""
-        renamed = {
-            key: {"momentum_buffer" if k == "accumulator" else k: v for k, v in state.items()}
-            for key, state in state_dict["state"].items()
-        }
-        super().load_state_dict({**state_dict, "state": renamed})
