@@ -338,3 +338,31 @@ def test_r2_with_weights_and_the_confusion_matrix_agree_with_scikit_learn():
     np.testing.assert_array_equal(
         ds.train.confusion_matrix(labels, guesses, 4), confusion_matrix(labels, guesses)
     )
+
+
+def test_fit_refuses_at_once_an_optimizer_or_scheduler_step_that_cannot_take_its_context():
+    X = np.random.default_rng(0).normal(size=(8, 2)).astype(np.float32)
+    y = X.sum(axis=1, keepdims=True)
+
+    class OldStyle(ds.optim.SGD):
+        def step(self, closure=None):  # takes no examples
+            return super().step(closure)
+
+    class NewStyle(ds.optim.SGD):
+        def step(self, closure=None, examples=None):
+            return super().step(closure, examples=examples)
+
+    class EpochScheduler:  # PyTorch's old step(epoch): fit's metric must not land in epoch
+        def step(self, epoch=None):
+            raise AssertionError("must not be called")
+
+    model = ds.nn.Linear(2, 1)
+    before = model.weight.numpy().copy()
+    with pytest.raises(TypeError, match=r"OldStyle.step must accept examples="):
+        ds.train.fit(model, "mse", OldStyle(model.parameters(), lr=0.1), (X, y), verbose=0)
+    opt = NewStyle(model.parameters(), lr=0.1)
+    with pytest.raises(TypeError, match=r"EpochScheduler.step must accept metrics="):
+        ds.train.fit(model, "mse", opt, (X, y), scheduler=EpochScheduler(), verbose=0)
+    np.testing.assert_array_equal(model.weight.numpy(), before)  # refused before training
+    ds.train.fit(model, "mse", opt, (X, y), epochs=2, verbose=0)
+    assert opt.global_step == 2 and not np.array_equal(model.weight.numpy(), before)

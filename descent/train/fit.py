@@ -6,6 +6,7 @@ validation loss and metrics, the callbacks, and a progress line.
 
 from __future__ import annotations
 
+import inspect
 import math
 import sys
 import time
@@ -261,6 +262,9 @@ def fit(
     so the model keeps its last good weights (``TerminateOnNaN`` stops quietly instead).
     """
     loss_fn = _loss_function(loss_fn)
+    _check_step(optimizer, "examples", "step(self, closure=None, examples=None)")
+    if scheduler is not None:
+        _check_step(scheduler, "metrics", "step(self, metrics=None)")
     train_data = _as_dataset(train_data, "train_data")
     if validation_split:
         if val_data is not None:
@@ -348,7 +352,7 @@ def fit(
         if isinstance(lr, (int, float)):
             logs["lr"] = float(lr)
         if scheduler is not None:
-            scheduler.step(logs.get("val_loss", logs["loss"]))
+            scheduler.step(metrics=logs.get("val_loss", logs["loss"]))
         run.epoch = epoch + 1
         history.append(epoch, logs)
         for cb in callbacks:
@@ -357,6 +361,22 @@ def fit(
     for cb in callbacks:
         cb.on_train_end()
     return history
+
+
+def _check_step(member, keyword: str, signature: str) -> None:
+    """Refuse, before training, an optimizer or scheduler whose ``step`` cannot take what
+    fit hands every step (the batch's example indices; the epoch's monitored value)."""
+    try:
+        inspect.signature(member.step).bind(**{keyword: None})
+    except TypeError:
+        raise TypeError(
+            f"fit: {type(member).__name__}.step must accept {keyword}=..., which fit hands "
+            f"to every step (each one may ignore it); define it as {signature}, passing "
+            f"{keyword} on to the base class's step"
+        ) from None
+    except (AttributeError, ValueError):
+        if not callable(getattr(member, "step", None)):
+            raise TypeError(f"fit: {member!r} has no step() method") from None
 
 
 def _finite(t: Tensor) -> bool:
