@@ -309,8 +309,9 @@ def test_killed_and_resumed_run_equals_the_uninterrupted_run_bit_for_bit(
 @pytest.mark.parametrize(
     "rule, stopped, best",
     [
-        # Keras: only a gain of more than min_delta is an improvement (best stays 0.6)
-        (dict(min_delta=0.01), 3, 0.6),
+        # Keras: only a gain of more than min_delta is an improvement (best stays 0.6), and
+        # patience=1 stops at the first epoch without one
+        (dict(min_delta=0.01), 2, 0.6),
         # scikit-learn: a gain under tol counts towards patience, but best follows it
         (dict(tol=0.01), 3, 0.608),
         # no threshold: every gain resets the count
@@ -366,3 +367,28 @@ def test_fit_refuses_at_once_an_optimizer_or_scheduler_step_that_cannot_take_its
     np.testing.assert_array_equal(model.weight.numpy(), before)  # refused before training
     ds.train.fit(model, "mse", opt, (X, y), epochs=2, verbose=0)
     assert opt.global_step == 2 and not np.array_equal(model.weight.numpy(), before)
+
+
+@pytest.mark.parametrize("patience, stopped", [(0, 2), (1, 2), (2, 3), (3, 4)])
+def test_early_stopping_stops_where_keras_does(patience, stopped):
+    # Keras: wait counts the epochs since the last improvement; stop once wait >= patience
+    # (never at the first epoch). Losses 1, 0.9, then worse every epoch.
+    losses = iter([1.0, 0.9, 0.95, 0.96, 0.97, 0.98, 0.99])
+    stop = ds.train.EarlyStopping(lambda: next(losses), mode="min", patience=patience)
+    X, y = _digits(32)
+    model = _classifier()
+    ds.train.fit(model, "cross_entropy", ds.optim.SGD(model.parameters(), lr=0.01), (X, y),
+                 epochs=7, callbacks=[stop], verbose=0)  # fmt: skip
+    assert stop.stopped_epoch == stopped and stop.best == 0.9 and stop.best_epoch == 1
+
+
+def test_early_stopping_baseline_holds_the_count_but_not_the_best():
+    # Keras 3: only an epoch better than the baseline resets the count, while best and its
+    # epoch follow every improvement; an improving epoch never stops training
+    losses = iter([0.8, 0.7, 0.75, 0.6, 0.65])
+    stop = ds.train.EarlyStopping(lambda: next(losses), mode="min", patience=2, baseline=0.5)
+    X, y = _digits(32)
+    model = _classifier()
+    ds.train.fit(model, "cross_entropy", ds.optim.SGD(model.parameters(), lr=0.01), (X, y),
+                 epochs=5, callbacks=[stop], verbose=0)  # fmt: skip
+    assert stop.stopped_epoch == 2 and stop.best == 0.7 and stop.best_epoch == 1

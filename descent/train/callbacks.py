@@ -74,9 +74,12 @@ def _monitored(logs: dict, monitor, who: str) -> float | None:
 class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
 
-    ``monitor`` is a logged name ('val_loss', 'loss', 'val_accuracy' ...) or a callable
-    returning a score each epoch. With ``restore_best_weights`` the model ends with the
-    weights of its best epoch. ``scores`` lists every value seen, ``best`` the best one,
+    Keras's rule: after ``patience`` epochs in a row without an improvement (0: the first
+    one), training stops. ``monitor`` is a logged name ('val_loss', 'loss', 'val_accuracy'
+    ...) or a callable returning a score each epoch. With ``restore_best_weights`` the
+    model ends with the weights of its best epoch. ``baseline``: an epoch only resets the
+    count when it also beats the baseline (the best and its weights follow every
+    improvement, as in Keras 3). ``scores`` lists every value seen, ``best`` the best one,
     ``stopped_epoch`` the epoch the rule stopped training (None if it never did).
 
     ``tol`` (a number) counts as scikit-learn's estimators do: an epoch that fails to
@@ -106,7 +109,7 @@ class EarlyStopping(Callback):
         self.tol = None if tol is None else float(tol)
         self._sign, initial = _direction(monitor, mode)
         self.wait = 0
-        self.best = initial if baseline is None else baseline
+        self.best = initial
         self.best_epoch = -1
         self.best_weights = None
         self.stopped_epoch = None
@@ -119,18 +122,25 @@ class EarlyStopping(Callback):
         self.scores.append(current)
         s = self._sign
         improved = s * current > s * self.best + self.min_delta
-        if self.tol is None:
-            settled = not improved
-        else:  # scikit-learn's count, against the best before this epoch
+        if self.tol is None:  # Keras: count the epochs since the last improvement
+            self.wait += 1
+            beats_baseline = (
+                self.baseline is None or s * current > s * self.baseline + self.min_delta
+            )
+            if improved and beats_baseline:
+                self.wait = 0
+            stop = not improved and self.wait >= self.patience and epoch > 0
+        else:  # scikit-learn: count the epochs that fail to beat the best before by tol
             settled = not s * current >= s * self.best + self.tol
+            self.wait = self.wait + 1 if settled else 0
+            stop = self.wait > self.patience
         if improved:
             self.best, self.best_epoch = current, epoch
             if self.restore_best_weights:
                 self.best_weights = {
                     k: v.numpy().copy() for k, v in self.run.model.state_dict().items()
                 }
-        self.wait = self.wait + 1 if settled else 0
-        if self.wait > self.patience:
+        if stop:
             self.stopped_epoch = epoch
             self.run.stop_training = True
 
