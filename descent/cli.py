@@ -1,11 +1,19 @@
-"""The ``descent`` command: demo, train, lesson, explain, gradcheck, bench."""
+"""The ``descent`` command: demo, train, lesson, explain, gradcheck, bench.
+
+A user's mistake (a bad argument, file or value, a diverged run, too little memory) ends
+in one line on stderr and exit status 2, Ctrl-C in one line and 130; only a bug in descent
+shows a traceback. ``docs/errors.md`` lists the messages.
+"""
 
 from __future__ import annotations
 
 import argparse
 import functools
 import json
+import signal
 import sys
+import threading
+from pathlib import Path
 
 import numpy as np
 
@@ -69,33 +77,40 @@ def demo_config():
                      patience=8, batch_size=32, name=None)  # fmt: skip
 
 
-def cmd_train(args) -> int:
+def _run(config, quiet: bool) -> None:
     from .runs import run
 
-    if args.csv and not args.target:
-        print("descent train: --csv needs --target COLUMN", file=sys.stderr)
-        return 2
-    run(_config(args), verbose=0 if args.quiet else 1)
+    # NOTE: fit stops a run whose loss overflows and says why; NumPy's overflow warnings on
+    # the way there would only bury that one line.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        run(config, verbose=0 if quiet else 1)
+
+
+def cmd_train(args) -> int:
+    _run(_config(args), args.quiet)
     return 0
 
 
 def cmd_demo(args) -> int:
-    from .runs import run
-
+    config = demo_config()
+    config.runs_dir, config.seed = args.runs_dir, args.seed
+    config.name = args.name if args.name is not None else f"demo-seed{args.seed}"
+    config.check()
     print(
         "descent demo: a multilayer perceptron learns to read handwritten digits (8x8 images\n"
         "from scikit-learn), by mini-batch gradient descent with Adam and early stopping.\n"
     )
-    config = demo_config()
-    config.runs_dir, config.seed = args.runs_dir, args.seed
-    config.name = args.name or f"demo-seed{args.seed}"
-    run(config, verbose=0 if args.quiet else 1)
+    _run(config, args.quiet)
     return 0
 
 
 def cmd_lesson(args) -> int:
     from . import lessons
 
+    if args.plot and Path(args.plot).exists() and not Path(args.plot).is_dir():
+        print(f"descent lesson: --plot wants a folder for the pictures, and {args.plot!r} "
+              f"is not a folder", file=sys.stderr)  # fmt: skip
+        return 2
     if args.list or not args.name:
         width = max(len(n) for n in lessons.names())
         for name, fn in lessons.LESSONS.items():
@@ -190,9 +205,60 @@ def cmd_bench(args) -> int:
     return bench_main(args)
 
 
+EXIT_STATUS = """exit status:
+  0    done
+  1    descent gradcheck: an op failed its check
+  2    a usage error or a user's mistake (a bad argument, file or value, a run that
+       diverged, a model too big for memory), said in one line on stderr
+  130  interrupted (Ctrl-C)"""
+
+
+def _user_errors() -> tuple:
+    """The exceptions that are a user's mistake, not a bug of descent's."""
+    from .train import TrainingDivergedError
+
+    return (ValueError, TypeError, OSError, MemoryError, ImportError, TrainingDivergedError)
+
+
+def _one_line(error: BaseException, command: str) -> str:
+    """``error`` as one line after ``descent COMMAND: ``, without a repeated prefix."""
+    if isinstance(error, OSError) and error.strerror and error.filename:
+        text = f"{error.strerror}: {str(error.filename)!r}"  # an OS error as the OS told it
+    else:
+        text = str(error) or type(error).__name__
+        if isinstance(error, MemoryError) and not str(error):
+            text = "out of memory; try a smaller model (--hidden) or --batch-size"
+    text = " ".join(line.strip() for line in text.splitlines() if line.strip())
+    for prefix in (f"{command}: ", "train: "):  # runs.py's errors start with "train: "
+        if text.startswith(prefix):
+            text = text[len(prefix) :]
+    return text
+
+
+def _terminated(signum, frame):
+    raise SystemExit(128 + signum)  # unwinds like Ctrl-C, so a run removes its folder
+
+
 def main(argv=None) -> int:
+    """Run the ``descent`` command; return its exit status (see ``EXIT_STATUS``)."""
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminated) if in_main_thread else None
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("descent: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main(argv) -> int:
     parser = argparse.ArgumentParser(
-        prog="descent", description="descent: learning from data by gradient descent."
+        prog="descent",
+        description="descent: learning from data by gradient descent.",
+        epilog=EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -236,8 +302,10 @@ def main(argv=None) -> int:
         return 0
     try:
         return args.handler(args)
-    except (ValueError, FileNotFoundError, ImportError) as e:
-        print(f"descent {args.command}: {e}", file=sys.stderr)
+    except Exception as e:
+        if not isinstance(e, _user_errors()):
+            raise  # a bug: the traceback is what its report needs
+        print(f"descent {args.command}: {_one_line(e, args.command)}", file=sys.stderr)
         return 2
 
 

@@ -9,11 +9,21 @@ evaluate on the test part, and write ``runs/<name>/``:
 - ``model.safetensors``: the weights, the standardisation and the configuration;
 - ``results.json``: the test metrics (and the confusion matrix for classifiers);
 - ``report.html``: all of it in one self-contained page, with the curves and the graph.
+
+Every value of the configuration is checked before any work starts, and the run's name is
+a folder name, never a path. The files are written into a hidden temporary folder beside
+the run folder, which is renamed into place when the run is complete; a run that fails or
+is interrupted removes it, so a run folder is always whole.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import numbers
+import os
+import secrets
+import shutil
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -46,9 +56,82 @@ OPTIMIZERS = {
 }
 
 
+MODELS = ("linear", "mlp")
+MAX_SEED = 2**32 - 1  # the seeds np.random.seed and scikit-learn's random_state take
+MAX_NAME_BYTES = 200  # a file name may have 255; leave room for "-2" and the temporary name
+
+
+def check_run_name(name) -> str:
+    """``name`` if it can name a run folder; else a ValueError that says why.
+
+    A run name is a folder's name inside ``runs_dir``, not a path: no separators, no
+    ``..``, not absolute, not empty, not hidden (a leading ``.``), no control characters.
+
+    >>> check_run_name("digits-lr0.01")
+    'digits-lr0.01'
+    """
+    if not isinstance(name, str):
+        raise ValueError(f"train: a run name must be a str, got {type(name).__name__}")
+    why = None
+    if not name:
+        why = "it is empty"
+    elif os.path.isabs(name) or os.path.splitdrive(name)[0]:
+        why = "it is an absolute path"
+    elif any(sep in name for sep in ("/", "\\", os.sep, os.altsep or "/")):
+        why = "it is a path (it holds a separator)"
+    elif name in (".", ".."):
+        why = "it is a path (this folder or the one above)"
+    elif name.startswith("."):
+        why = "it starts with '.' (a hidden folder)"
+    elif any(ord(c) < 32 or ord(c) == 127 for c in name):
+        why = "it holds a control character"
+    elif len(name.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES:
+        why = f"it is longer than {MAX_NAME_BYTES} bytes"
+    if why:
+        raise ValueError(
+            f"train: the run name {name!r} (--name) is not a folder name: {why}; a run name "
+            f"names one folder inside --runs-dir, such as 'digits-lr0.01'"
+        )
+    return name
+
+
+def _flag(field_name: str) -> str:
+    return f"{field_name} (--{field_name.replace('_', '-')})"
+
+
+def _whole(config, field_name: str, low: int, high: float = math.inf) -> None:
+    value = getattr(config, field_name)
+    if (
+        not isinstance(value, numbers.Integral)
+        or isinstance(value, bool)
+        or not low <= value <= high
+    ):
+        span = f">= {low}" if high == math.inf else f"in {low}..{high}"
+        raise ValueError(f"train: {_flag(field_name)} must be a whole number {span}, got {value!r}")
+
+
+def _real(config, field_name: str, low: float, high: float, what: str) -> None:
+    value = getattr(config, field_name)
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if not (ok and math.isfinite(value) and low <= value <= high):
+        raise ValueError(f"train: {_flag(field_name)} must be {what}, got {value!r}")
+
+
+def _choice(config, field_name: str, choices) -> None:
+    value = getattr(config, field_name)
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(
+            f"train: unknown {_flag(field_name)} {value!r}; use one of {sorted(choices)}"
+        )
+
+
 @dataclass
 class RunConfig:
-    """The hyperparameters of a run (every ``descent train`` flag)."""
+    """The hyperparameters of a run (every ``descent train`` flag), checked when made.
+
+    ``check()`` runs again at the start of ``run``, so a field changed after the config was
+    made is checked too.
+    """
 
     dataset: str | None = "digits"
     csv: str | None = None
@@ -67,6 +150,61 @@ class RunConfig:
     runs_dir: str = "runs"
     name: str | None = None
 
+    def __post_init__(self):
+        self.check()
+
+    def check(self) -> RunConfig:
+        """Raise a ValueError naming the first value out of range (and its flag)."""
+        if self.csv is None:
+            if self.target is not None:
+                raise ValueError(
+                    f"train: target (--target) {self.target!r} names a column of a CSV file, "
+                    f"but no CSV file was given; add --csv PATH, or leave --target out"
+                )
+            _choice(self, "dataset", DATASETS)
+        elif not self.target:
+            raise ValueError("train: --csv needs --target COLUMN (the column to predict)")
+        _choice(self, "model", MODELS)
+        _choice(self, "activation", ACTIVATIONS)
+        _choice(self, "optimizer", OPTIMIZERS)
+        hidden = self.hidden
+        if (
+            not isinstance(hidden, (tuple, list))
+            or not hidden
+            or not all(isinstance(h, numbers.Integral) and not isinstance(h, bool) for h in hidden)
+            or min(hidden) < 1
+        ):
+            raise ValueError(f"train: {_flag('hidden')} must be sizes >= 1 such as (64, 32), "
+                             f"got {hidden!r}")  # fmt: skip
+        lr = self.lr
+        if (
+            not isinstance(lr, numbers.Real)
+            or isinstance(lr, bool)
+            or not math.isfinite(lr)
+            or lr <= 0
+        ):
+            raise ValueError(
+                f"train: {_flag('lr')} must be a finite number > 0, got {lr!r}; 1e-3 is a good "
+                f"start for adam, 0.01-0.1 for sgd"
+            )
+        _real(self, "weight_decay", 0.0, math.inf, "a finite number >= 0")
+        if self.optimizer == "momentum" and self.weight_decay:
+            raise ValueError(
+                "train: the momentum optimizer takes no weight_decay (--weight-decay); "
+                "use --optimizer adamw, or leave --weight-decay out"
+            )
+        _real(self, "dropout", 0.0, math.nextafter(1.0, 0.0), "a probability in [0, 1)")
+        _whole(self, "epochs", 1)
+        _whole(self, "batch_size", 1)
+        _whole(self, "patience", 0)
+        _whole(self, "seed", 0, MAX_SEED)
+        if not isinstance(self.runs_dir, (str, os.PathLike)) or not str(self.runs_dir):
+            raise ValueError(f"train: {_flag('runs_dir')} must be a folder's path, "
+                             f"got {self.runs_dir!r}")  # fmt: skip
+        if self.name is not None:
+            check_run_name(self.name)
+        return self
+
 
 @dataclass
 class RunResult:
@@ -80,26 +218,53 @@ class RunResult:
 
 
 def load_table(config: RunConfig):
-    """(X, y, class names or None, a label for the data) from the config."""
+    """(X, y, class names or None, a label for the data) from the config.
+
+    Integer labels of a CSV file become classes 0..K-1 in sorted order (labels 1, 2, 3 or
+    -1, 1 or 0, 5, 10), and the class names are the labels themselves, as scikit-learn's
+    ``classes_``; NaN or inf anywhere in the file is refused, naming the column and row.
+    """
     if config.csv:
         if not config.target:
             raise ValueError("train: --csv needs --target COLUMN (the column to predict)")
         X, y, cols = data.read_csv(config.csv, target=config.target, return_names=True)
         X, y = X.numpy(), y.numpy()
+        _check_finite(config.csv, X, cols.features)
+        _check_finite(config.csv, y.reshape(-1, 1), [f"{cols.target} (the target)"])
         classes = list(cols.classes) if cols.classes else None
         if classes is None and y.dtype.kind in "iu":
-            classes = [str(c) for c in np.unique(y)]
-        return X, y, classes, Path(config.csv).stem
-    try:
-        loader = DATASETS[config.dataset]
-    except KeyError:
-        raise ValueError(
-            f"train: unknown dataset {config.dataset!r}; use one of {sorted(DATASETS)} "
-            f"or --csv PATH --target COLUMN"
-        ) from None
-    bunch = loader()
+            labels, y = np.unique(y, return_inverse=True)
+            classes = [str(c) for c in labels.tolist()]
+        if classes is not None and len(classes) < 2:
+            raise ValueError(
+                f"train: {config.csv}: the target column {cols.target!r} holds one class "
+                f"({classes[0]}) only; a classifier needs examples of at least two"
+            )
+        return X, y, classes, _label(Path(config.csv).stem)
+    _choice(config, "dataset", DATASETS)
+    bunch = DATASETS[config.dataset]()
     classes = bunch.target_names if bunch.target.dtype.kind in "iu" else None
     return bunch.data, bunch.target, classes, config.dataset
+
+
+def _check_finite(path, values: np.ndarray, columns: list) -> None:
+    """Refuse NaN or inf in ``values`` (rows x columns), naming the column and data row."""
+    if values.dtype.kind != "f":
+        return
+    bad = ~np.isfinite(values)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise ValueError(
+            f"train: {path}: column {columns[col]!r} holds NaN or inf in "
+            f"{int(bad[:, col].sum())} rows (the first is data row {row + 1}, "
+            f"{values[row, col]}); drop or fill those rows"
+        )
+
+
+def _label(text: str) -> str:
+    """``text`` made fit to begin an automatic run name (a CSV file's stem may not be)."""
+    text = "".join(c if c.isprintable() and c not in "/\\" else "_" for c in text).lstrip(".")
+    return text[:100] or "csv"
 
 
 def build_model(config: RunConfig, n_in: int, n_out: int) -> nn.Module:
@@ -125,22 +290,120 @@ def format_confusion(m: np.ndarray, classes: list) -> str:
     return "\n".join(lines)
 
 
-def _run_folder(config: RunConfig, label: str) -> Path:
-    name = config.name or f"{label}-{config.model}-{time.strftime('%Y%m%d-%H%M%S')}"
-    path = Path(config.runs_dir) / name
-    k = 1
-    while path.exists():  # never overwrite an earlier run
-        k += 1
-        path = Path(config.runs_dir) / f"{name}-{k}"
-    path.mkdir(parents=True)
+def available_memory() -> int | None:
+    """Bytes of memory a new allocation may take now, or None where the system won't say.
+
+    Linux's MemAvailable (free memory plus what the page cache would give back), capped
+    by the limit of the process's control group (a container's memory limit).
+    """
+    found = []
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    found.append(int(line.split()[1]) * 1024)
+    except (OSError, ValueError, IndexError):
+        try:
+            found.append(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+        except (AttributeError, ValueError, OSError):
+            pass
+    try:
+        with open("/sys/fs/cgroup/memory.max") as f:
+            limit = f.read().strip()
+        with open("/sys/fs/cgroup/memory.current") as f:
+            used = int(f.read().strip())
+        if limit != "max":
+            found.append(max(int(limit) - used, 0))
+    except (OSError, ValueError):
+        pass
+    return min(found) if found else None
+
+
+# Training holds about this many float32 copies of the parameters at once: the weights,
+# their gradients, up to two optimizer moments, and the best weights early stopping keeps;
+# and of each layer's outputs for a batch: the output, the activation (or dropout) and
+# the gradients of both.
+_PARAMETER_COPIES = 5
+_ACTIVATION_COPIES = 4
+
+
+def check_model_size(config: RunConfig, n_in: int, n_out: int, rows: int) -> int:
+    """The number of parameters of the model ``config`` builds; a MemoryError at once,
+    before anything is allocated, if training it on batches of up to ``rows`` examples
+    would not fit in the memory available."""
+    sizes = [n_in, n_out] if config.model == "linear" else [n_in, *config.hidden, n_out]
+    count = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
+    need = 4 * (count * _PARAMETER_COPIES + rows * sum(sizes[1:]) * _ACTIVATION_COPIES)
+    have = available_memory()
+    if have is not None and need > have:
+        fix = "choose smaller --hidden sizes" if config.model == "mlp" else "use fewer features"
+        model = "an MLP" if config.model == "mlp" else "a linear model"
+        raise MemoryError(
+            f"train: {model} of layer sizes {sizes} has {count:,} parameters and needs about "
+            f"{need / 2**30:,.1f} GiB to train (on up to {rows} examples at once), more than "
+            f"the {have / 2**30:,.1f} GiB of memory available; {fix}"
+        )
+    return count
+
+
+def _check_runs_dir(runs_dir) -> Path:
+    path = Path(runs_dir)
+    for folder in (path, *path.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise NotADirectoryError(
+                    f"train: the runs folder (--runs-dir) {str(path)!r} cannot be made: "
+                    f"{str(folder)!r} is not a folder; give a folder's path"
+                )
+            break
     return path
 
 
+def _work_folder(runs_dir: Path, name: str) -> Path:
+    """A new hidden folder ``runs_dir/.name.XXXXXXXX.tmp`` for a run in progress."""
+    try:
+        runs_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OSError(
+            f"train: the runs folder (--runs-dir) {str(runs_dir)!r} cannot be made: "
+            f"{e.strerror or e}"
+        ) from None
+    while True:
+        work = runs_dir / f".{name}.{secrets.token_hex(4)}.tmp"
+        try:
+            work.mkdir()  # the mode of any folder (unlike mkdtemp's 0o700)
+            return work
+        except FileExistsError:
+            continue
+
+
+def _place(work: Path, runs_dir: Path, name: str) -> Path:
+    """Rename the finished folder ``work`` to ``runs_dir/name`` (or ``name-2``, ...: an
+    earlier run is never overwritten); return where it went."""
+    k = 1
+    while True:
+        path = runs_dir / (name if k == 1 else f"{name}-{k}")
+        if not path.exists():
+            try:
+                work.rename(path)  # NOTE: refused if another run took the name meanwhile
+                return path
+            except OSError:
+                if not path.exists():
+                    raise
+        k += 1
+
+
 def run(config: RunConfig, verbose: int = 1, out=None) -> RunResult:
-    """Train as ``config`` says and write the run folder; return the test results."""
+    """Train as ``config`` says and write the run folder; return the test results.
+
+    The folder appears, whole, only when the run has finished; a run that fails (a bad
+    file, a diverged loss, Ctrl-C) leaves nothing behind.
+    """
     out = out or sys.stdout
     say = (lambda text: print(text, file=out, flush=True)) if verbose else (lambda text: None)
     start = time.perf_counter()
+    config.check()
+    runs_dir = _check_runs_dir(config.runs_dir)
     X, y, classes, label = load_table(config)
     task = "classification" if classes is not None else "regression"
     manual_seed(config.seed)
@@ -164,63 +427,75 @@ def run(config: RunConfig, verbose: int = 1, out=None) -> RunResult:
         + (f" ({len(classes)} classes)" if classes else "")
         + f"; split {len(X_tr)}/{len(X_va)}/{len(X_te)} (train/val/test), standardised"
     )
+    # the largest batch at once: a training batch, or the validation or test set (evaluated whole)
+    rows = max(min(config.batch_size, len(X_tr)), len(X_va), len(X_te))
+    check_model_size(config, X.shape[1], n_out, rows)
     model = build_model(config, X.shape[1], n_out)
-    if config.optimizer not in OPTIMIZERS:
-        raise ValueError(f"train: unknown optimizer {config.optimizer!r}; use {sorted(OPTIMIZERS)}")
     options = {"weight_decay": config.weight_decay} if config.optimizer != "momentum" else {}
     opt = OPTIMIZERS[config.optimizer](model.parameters(), lr=config.lr, **options)
     say(f"model: {model!r}".replace("\n", "\n  ") + f"  ({model.num_parameters()} parameters)")
-    path = _run_folder(config, label)
-    stop = train.EarlyStopping(patience=config.patience, restore_best_weights=True)
-    history = train.fit(
-        model, loss, opt, (X_tr, y_tr), (X_va, y_va), epochs=config.epochs,
-        batch_size=config.batch_size, metrics=metrics, seed=config.seed, verbose=verbose,
-        callbacks=[stop, train.CSVLogger(path / "metrics.csv")],
-    )  # fmt: skip
-    if stop.stopped_epoch is not None:
-        say(f"early stopping at epoch {stop.stopped_epoch + 1}; best epoch {stop.best_epoch + 1}")
+    name = config.name or f"{label}-{config.model}-{time.strftime('%Y%m%d-%H%M%S')}"
+    path = _work_folder(runs_dir, name)
+    try:
+        stop = train.EarlyStopping(patience=config.patience, restore_best_weights=True)
+        history = train.fit(
+            model, loss, opt, (X_tr, y_tr), (X_va, y_va), epochs=config.epochs,
+            batch_size=config.batch_size, metrics=metrics, seed=config.seed, verbose=verbose,
+            callbacks=[stop, train.CSVLogger(path / "metrics.csv")],
+        )  # fmt: skip
+        if stop.stopped_epoch is not None:
+            best = stop.best_epoch + 1
+            say(f"early stopping at epoch {stop.stopped_epoch + 1}; best epoch {best}")
 
-    model.eval()
-    with no_grad():
-        pred = model(tensor(X_te)).numpy()
-    result = RunResult(path, task, {}, history, list(classes or []))
-    if task == "classification":
-        labels = pred.argmax(1)
-        result.test = {"accuracy": float(np.mean(labels == y_te))}
-        result.confusion = train.confusion_matrix(y_te, labels, len(classes))
-        say(f"test accuracy: {result.test['accuracy']:.4f} on {len(y_te)} examples")
-        say("confusion matrix (rows: true class):\n" + format_confusion(result.confusion, classes))
-    else:
-        p = pred.reshape(-1) * y_std + y_mean
-        result.test = {
-            "mse": train.mse(p, y_te),
-            "mae": train.mae(p, y_te),
-            "r2": train.r2(p, y_te),
-        }
-        say("test: " + ", ".join(f"{k} {v:.4g}" for k, v in result.test.items()))
+        model.eval()
+        with no_grad():
+            pred = model(tensor(X_te)).numpy()
+        result = RunResult(path, task, {}, history, list(classes or []))
+        if task == "classification":
+            labels = pred.argmax(1)
+            result.test = {"accuracy": float(np.mean(labels == y_te))}
+            result.confusion = train.confusion_matrix(y_te, labels, len(classes))
+            say(f"test accuracy: {result.test['accuracy']:.4f} on {len(y_te)} examples")
+            say(
+                "confusion matrix (rows: true class):\n"
+                + format_confusion(result.confusion, classes)
+            )
+        else:
+            p = pred.reshape(-1) * y_std + y_mean
+            result.test = {
+                "mse": train.mse(p, y_te),
+                "mae": train.mae(p, y_te),
+                "r2": train.r2(p, y_te),
+            }
+            say("test: " + ", ".join(f"{k} {v:.4g}" for k, v in result.test.items()))
 
-    config_dict = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(config).items()}
-    save(
-        {
-            "model": model.state_dict(),
-            "standardizer": {"mean": scaler.mean_, "scale": scaler.scale_},
-            "target": {"mean": y_mean, "std": y_std},
-            "classes": [str(c) for c in classes or []],
-        },
-        path / "model.safetensors",
-        metadata={"config": json.dumps(config_dict), "architecture": repr(model)},
-    )
-    atomic_write(path / "history.json", json.dumps(history.history, indent=1))
-    results = {"task": task, "test": result.test, "config": config_dict}
-    if result.confusion is not None:
-        results["confusion_matrix"] = result.confusion.tolist()
-        results["classes"] = [str(c) for c in classes]
-    atomic_write(path / "results.json", json.dumps(results, indent=1))
-    write_report(
-        path, title=f"{label}: {config.model} ({task})", config=config_dict, history=history,
-        test_metrics=result.test, confusion=result.confusion, class_names=classes, model=model,
-        example_input=X_te[:4],
-    )  # fmt: skip
+        config_dict = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(config).items()}
+        save(
+            {
+                "model": model.state_dict(),
+                "standardizer": {"mean": scaler.mean_, "scale": scaler.scale_},
+                "target": {"mean": y_mean, "std": y_std},
+                "classes": [str(c) for c in classes or []],
+            },
+            path / "model.safetensors",
+            metadata={"config": json.dumps(config_dict), "architecture": repr(model)},
+        )
+        atomic_write(path / "history.json", json.dumps(history.history, indent=1))
+        results = {"task": task, "test": result.test, "config": config_dict}
+        if result.confusion is not None:
+            results["confusion_matrix"] = result.confusion.tolist()
+            results["classes"] = [str(c) for c in classes]
+        atomic_write(path / "results.json", json.dumps(results, indent=1))
+        write_report(
+            path, title=f"{label}: {config.model} ({task})", config=config_dict, history=history,
+            test_metrics=result.test, confusion=result.confusion, class_names=classes, model=model,
+            example_input=X_te[:4],
+        )  # fmt: skip
+        path = _place(path, runs_dir, name)
+    except BaseException:  # a failed or interrupted run leaves no folder behind
+        shutil.rmtree(path, ignore_errors=True)
+        raise
+    result.path = path
     result.seconds = time.perf_counter() - start
     say(
         f"run folder: {path}/ (metrics.csv, history.json, model.safetensors, results.json, "
