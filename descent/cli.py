@@ -213,6 +213,13 @@ EXIT_STATUS = """exit status:
   130  interrupted (Ctrl-C)"""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, whose usage errors are one line (the usage is a --help away)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def _user_errors() -> tuple:
     """The exceptions that are a user's mistake, not a bug of descent's."""
     from .train import TrainingDivergedError
@@ -254,7 +261,7 @@ def main(argv=None) -> int:
 
 
 def _main(argv) -> int:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="descent",
         description="descent: learning from data by gradient descent.",
         epilog=EXIT_STATUS,

@@ -229,8 +229,8 @@ def load_table(config: RunConfig):
             raise ValueError("train: --csv needs --target COLUMN (the column to predict)")
         X, y, cols = data.read_csv(config.csv, target=config.target, return_names=True)
         X, y = X.numpy(), y.numpy()
-        _check_finite(config.csv, X, cols.features)
-        _check_finite(config.csv, y.reshape(-1, 1), [f"{cols.target} (the target)"])
+        _check_finite(config.csv, X, [f"column {name!r}" for name in cols.features])
+        _check_finite(config.csv, y.reshape(-1, 1), [f"the target column {cols.target!r}"])
         classes = list(cols.classes) if cols.classes else None
         if classes is None and y.dtype.kind in "iu":
             labels, y = np.unique(y, return_inverse=True)
@@ -254,9 +254,10 @@ def _check_finite(path, values: np.ndarray, columns: list) -> None:
     bad = ~np.isfinite(values)
     if bad.any():
         row, col = np.argwhere(bad)[0]
+        count = int(bad[:, col].sum())
         raise ValueError(
-            f"train: {path}: column {columns[col]!r} holds NaN or inf in "
-            f"{int(bad[:, col].sum())} rows (the first is data row {row + 1}, "
+            f"train: {path}: {columns[col]} holds NaN or inf in {count} "
+            f"row{'s' if count > 1 else ''} (the first is data row {row + 1}: "
             f"{values[row, col]}); drop or fill those rows"
         )
 

@@ -377,6 +377,13 @@ def test_a_csv_target_with_one_class_is_refused(tmp_path, capsys):
     assert "one class" in _one_line(capsys.readouterr().err)
 
 
+def test_a_usage_error_is_one_line_and_status_2():
+    for args in (["train", "--hidden", "64,zero"], ["train", "--model", "cnn"], ["nope"]):
+        done = _descent(*args)
+        assert done.returncode == 2
+        assert "--help" in _one_line(done.stderr)
+
+
 def test_help_says_what_the_exit_codes_mean():
     done = _descent("--help")
     assert done.returncode == 0
