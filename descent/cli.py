@@ -231,10 +231,12 @@ def _one_line(error: BaseException, command: str) -> str:
     """``error`` as one line after ``descent COMMAND: ``, without a repeated prefix."""
     if isinstance(error, OSError) and error.strerror and error.filename:
         text = f"{error.strerror}: {str(error.filename)!r}"  # an OS error as the OS told it
+    elif str(error):
+        text = str(error)
+    elif isinstance(error, MemoryError):
+        text = "out of memory; try a smaller model (--hidden) or --batch-size"
     else:
-        text = str(error) or type(error).__name__
-        if isinstance(error, MemoryError) and not str(error):
-            text = "out of memory; try a smaller model (--hidden) or --batch-size"
+        text = type(error).__name__
     text = " ".join(line.strip() for line in text.splitlines() if line.strip())
     for prefix in (f"{command}: ", "train: "):  # runs.py's errors start with "train: "
         if text.startswith(prefix):
@@ -256,8 +258,8 @@ def main(argv=None) -> int:
         print("descent: interrupted", file=sys.stderr)
         return 130
     finally:
-        if in_main_thread:
-            signal.signal(signal.SIGTERM, previous)
+        if in_main_thread:  # None: a handler not set from Python, so the default one
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 def _main(argv) -> int:

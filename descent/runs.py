@@ -77,7 +77,7 @@ def check_run_name(name) -> str:
         why = "it is empty"
     elif os.path.isabs(name) or os.path.splitdrive(name)[0]:
         why = "it is an absolute path"
-    elif any(sep in name for sep in ("/", "\\", os.sep, os.altsep or "/")):
+    elif "/" in name or "\\" in name:  # a separator on POSIX or on Windows
         why = "it is a path (it holds a separator)"
     elif name in (".", ".."):
         why = "it is a path (this folder or the one above)"
