@@ -301,3 +301,36 @@ def test_always_call_hooks_run_when_a_pre_hook_or_a_forward_hook_raises():
             with pytest.raises(KeyError):
                 lin(ds.ones(1, 2))
     assert len(seen) == 1  # run once, after the failing hook: a call that ended
+
+
+@pytest.mark.parametrize(
+    "make, error, match",
+    [
+        (lambda: nn.Linear(-1, 3), ValueError, r"Linear: in_features must be >= 0, got -1"),
+        (lambda: nn.Linear(3, -2), ValueError, r"Linear: out_features must be >= 0, got -2"),
+        (lambda: nn.Linear(2.5, 3), TypeError, r"Linear: in_features must be an int, got 2.5"),
+        (lambda: nn.Linear(True, 3), TypeError, r"Linear: in_features must be an int"),
+        (lambda: nn.Conv2d(-1, 3, 3), ValueError, r"Conv2d: in_channels must be >= 0, got -1"),
+        (lambda: nn.Conv2d(1, -3, 3), ValueError, r"Conv2d: out_channels must be >= 0"),
+        (lambda: nn.Conv2d(1, 3, 0), ValueError, r"Conv2d: kernel_size must be positive"),
+        (lambda: nn.Conv2d(1, 3, (3, -1)), ValueError, r"Conv2d: kernel_size must be positive"),
+        (lambda: nn.Conv2d(1, 3, 3, stride=0), ValueError, r"Conv2d: stride must be positive"),
+        (lambda: nn.Conv2d(1, 3, 3, padding=-1), ValueError, r"Conv2d: padding must be >= 0"),
+        (lambda: nn.Conv2d(1.0, 3, 3), TypeError, r"Conv2d: in_channels must be an int"),
+    ],
+)
+def test_layer_sizes_are_checked_as_torch_does(make, error, match):
+    with pytest.raises(error, match=match):
+        make()
+
+
+@pytest.mark.filterwarnings("ignore:Initializing zero-element tensors")
+def test_zero_features_make_an_empty_weight_as_in_torch():
+    """PyTorch allows 0 in or out features: an empty weight (and a bias of zeros)."""
+    layer = nn.Linear(0, 3)
+    assert layer.weight.shape == (3, 0) == tuple(torch.nn.Linear(0, 3).weight.shape)
+    np.testing.assert_array_equal(layer.bias.numpy(), np.zeros(3, np.float32))
+    assert nn.Linear(3, 0)(ds.ones(2, 3)).shape == (2, 0)
+    conv = nn.Conv2d(0, 2, 3)
+    assert conv.weight.shape == (2, 0, 3, 3) and not conv.bias.numpy().any()
+    assert nn.Linear(np.int64(4), 2).weight.shape == (2, 4)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ..random import generator
 from ..tensor import Tensor, as_dtype, float32
 from . import functional as F
@@ -13,6 +15,20 @@ __all__ = [
     "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "Dropout", "ReLU", "Sigmoid",
     "Tanh", "LeakyReLU", "Softmax", "LogSoftmax", "Identity", "Sequential",
 ]  # fmt: skip
+
+
+def _size(value, layer: str, name: str) -> int:
+    """A count of features or channels: an int >= 0 (0 gives an empty weight, as in PyTorch)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{layer}: {name} must be an int, got {value!r}")
+    if value < 0:
+        raise ValueError(f"{layer}: {name} must be >= 0, got {value}")
+    return int(value)
+
+
+def _bound(fan_in: int) -> float:
+    """PyTorch's default bound $1/\\sqrt{fan\\_in}$; 0 (an all-zero init) when fan_in is 0."""
+    return 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
 
 
 def _uniform_parameter(shape: tuple, bound: float, dtype) -> Parameter:
@@ -28,9 +44,9 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=None):
         super().__init__()
-        self.in_features = in_features
-        self.out_features = out_features
-        bound = 1.0 / math.sqrt(in_features) if in_features > 0 else 0.0
+        self.in_features = in_features = _size(in_features, "Linear", "in_features")
+        self.out_features = out_features = _size(out_features, "Linear", "out_features")
+        bound = _bound(in_features)
         self.weight = _uniform_parameter((out_features, in_features), bound, dtype)
         self.bias = _uniform_parameter((out_features,), bound, dtype) if bias else None
 
@@ -61,16 +77,21 @@ class Conv2d(Module):
         dtype=None,
     ):
         super().__init__()
-        self.in_channels = in_channels
-        self.out_channels = out_channels
+        self.in_channels = in_channels = _size(in_channels, "Conv2d", "in_channels")
+        self.out_channels = out_channels = _size(out_channels, "Conv2d", "out_channels")
         self.kernel_size = F._pair(kernel_size, "Conv2d", "kernel_size")
         self.stride = F._pair(stride, "Conv2d", "stride")
         # 'valid' and 'same' are F.conv2d's to check
         self.padding = (
             padding if isinstance(padding, str) else F._pair(padding, "Conv2d", "padding")
         )
+        for name, low, pair in [("kernel_size", 1, self.kernel_size), ("stride", 1, self.stride),
+                                ("padding", 0, self.padding)]:  # fmt: skip
+            if not isinstance(pair, str) and min(pair) < low:
+                rule = "positive" if low else ">= 0"
+                raise ValueError(f"Conv2d: {name} must be {rule}, got {pair}")
         fan_in = in_channels * self.kernel_size[0] * self.kernel_size[1]
-        bound = 1.0 / math.sqrt(fan_in)
+        bound = _bound(fan_in)
         self.weight = _uniform_parameter(
             (out_channels, in_channels, *self.kernel_size), bound, dtype
         )
