@@ -610,3 +610,15 @@ def test_max_pool2d_of_a_channels_last_view_is_pytorchs(rng, kernel, stride, pad
     np.testing.assert_array_equal(out.numpy(), ref.detach().numpy())
     # overlapping windows add their shares in another order: equal to rounding
     np.testing.assert_allclose(ours.grad.numpy(), tx.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("loss", [F.binary_cross_entropy, F.binary_cross_entropy_with_logits])
+@pytest.mark.parametrize("bad", [2.0, -0.5, float("nan")])
+def test_binary_cross_entropy_refuses_targets_outside_0_1(loss, bad):
+    """PyTorch's BCE requires targets in [0, 1]; outside it the loss has no minimum (it
+    falls without end as the prediction grows), so both forms refuse them."""
+    with pytest.raises(ValueError, match=rf"{loss.__name__}: target values must be in \[0, 1\]"):
+        loss(ds.tensor([0.5, 0.5, 0.5]), ds.tensor([0.0, bad, 1.0]))
+    with pytest.raises(ValueError, match=f"{bad}"):
+        loss(ds.tensor([0.5, 0.5, 0.5]), ds.tensor([0.0, bad, 1.0]))
+    assert np.isfinite(loss(ds.tensor([0.5, 0.2]), ds.tensor([0.0, 1.0])).item())

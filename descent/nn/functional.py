@@ -344,6 +344,28 @@ def _elementwise_weight(weight, x: Tensor, name: str, what: str = "weight") -> T
     return w
 
 
+def _check_binary_targets(name: str, target: Tensor) -> None:
+    """Targets of a binary cross-entropy are probabilities of the positive class, in [0, 1].
+
+    NOTE: PyTorch checks this for ``binary_cross_entropy`` only. Outside [0, 1] both forms
+    stop being a cross-entropy and have no minimum (with a target of 2 the loss falls
+    without end as the prediction grows), so training on such targets goes wrong silently;
+    both refuse them here (principle 6: a likely bug is an error). A target that requires
+    grad is a computed value being differentiated (soft targets, or a numerical gradient
+    check stepping off 0 and 1), not data, and is not checked.
+    """
+    t = target.data
+    if target.requires_grad or t.size == 0 or (np.min(t) >= 0 and np.max(t) <= 1):
+        return
+    bad = ~((t >= 0) & (t <= 1))
+    raise ValueError(
+        f"{name}: target values must be in [0, 1] (the probability of the positive class), "
+        f"got {float(t[bad].flat[0])} ({int(bad.sum())} of {t.size} values outside); map "
+        f"class labels such as -1/1 or 1/2 to 0/1, and for more than two classes use "
+        f"cross_entropy"
+    )
+
+
 def binary_cross_entropy(
     input: Tensor,  # noqa: A002 - PyTorch's name
     target: Tensor,
@@ -354,13 +376,15 @@ def binary_cross_entropy(
     """$-w (y \\log x + (1 - y) \\log(1 - x))$ for probabilities x in [0, 1].
 
     Each log is clamped at -100, as PyTorch does, so x = 0 or 1 gives a finite loss. For
-    logits use ``binary_cross_entropy_with_logits``, which is more stable.
+    logits use ``binary_cross_entropy_with_logits``, which is more stable. Targets must
+    lie in [0, 1], as PyTorch requires.
     """
     name = "binary_cross_entropy"
     _check_reduction(name, reduction)
     input = _tensor(input, name)  # noqa: A001
     target = _like(target, input, name, "target")
     _check_same_shape(name, input, target)
+    _check_binary_targets(name, target)
     w = _elementwise_weight(weight, input, name)
     x = input.data
     if x.size and not (np.min(x) >= 0 and np.max(x) <= 1):
@@ -386,13 +410,16 @@ def binary_cross_entropy_with_logits(
     """$-w (q y \\log \\sigma(x) + (1 - y) \\log(1 - \\sigma(x)))$ from logits x, computed stably.
 
     Uses $\\max(x, 0) - x y + \\log(1 + e^{-|x|})$ (for pos_weight q = 1), finite for any x;
-    ``pos_weight`` (e.g. one per class, shape (C,)) weighs the positive targets.
+    ``pos_weight`` (e.g. one per class, shape (C,)) weighs the positive targets. Targets
+    must lie in [0, 1]: PyTorch does not check them here, descent does (outside [0, 1] the
+    loss has no minimum).
     """
     name = "binary_cross_entropy_with_logits"
     _check_reduction(name, reduction)
     input = _tensor(input, name)  # noqa: A001
     target = _like(target, input, name, "target")
     _check_same_shape(name, input, target)
+    _check_binary_targets(name, target)
     w = _elementwise_weight(weight, input, name)
     q = _elementwise_weight(pos_weight, input, name, "pos_weight")
     loss = _nn.BinaryCrossEntropyWithLogits.apply(input, target, q)
