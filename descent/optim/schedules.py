@@ -8,6 +8,8 @@ An optimizer's lr may be one: each update uses ``lr(global_step)``, and the opti
 
 from __future__ import annotations
 
+import numpy as np
+
 __all__ = ["ExponentialDecay", "SCHEDULES", "check_number"]
 
 
@@ -15,7 +17,18 @@ def check_number(name: str, value, low: float = 0.0, high: float | None = None) 
     """``value`` as a Python float, checked to lie in ``[low, high)`` (``>= low`` if no high).
 
     A Python float keeps float32 arithmetic float32 (a NumPy float64 scalar would not).
+    A string or a bool is refused, though ``float`` takes them: ``lr="0.1"`` or
+    ``momentum=True`` is a mistake, not a number.
     """
+    if isinstance(value, (str, bytes, bool, np.bool_)):
+        raise TypeError(
+            f"{name} must be a number, got the {type(value).__name__} {value!r}"
+            + (
+                f"; write {name}={float(value)!r}"
+                if isinstance(value, str) and _parses(value)
+                else ""
+            )
+        )
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -24,6 +37,14 @@ def check_number(name: str, value, low: float = 0.0, high: float | None = None) 
         allowed = f"in [{low}, {high})" if high is not None else f">= {low}"
         raise ValueError(f"Invalid {name}: {value!r}; it must be {allowed}")
     return number
+
+
+def _parses(value) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 class ExponentialDecay:
