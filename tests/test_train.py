@@ -135,7 +135,7 @@ def test_a_huge_but_finite_gradient_is_no_divergence():
     np.testing.assert_allclose(model.weight.numpy(), [[-0.1]], rtol=1e-5)
 
 
-def test_nan_in_the_data_is_caught_and_terminate_on_nan_stops_quietly():
+def test_nan_in_the_data_is_caught_and_terminate_on_nan_stops_with_a_warning():
     X, y = _digits(100)
     X = X.copy()
     X[37, 5] = np.nan
@@ -143,10 +143,11 @@ def test_nan_in_the_data_is_caught_and_terminate_on_nan_stops_quietly():
     with pytest.raises(ds.train.TrainingDivergedError, match="the loss became nan"):
         ds.train.fit(model, "cross_entropy", ds.optim.SGD(model.parameters(), lr=0.1), (X, y),
                      epochs=2, batch_size=10, shuffle=False, verbose=0)  # fmt: skip
-    hist = ds.train.fit(
-        model, "cross_entropy", ds.optim.SGD(model.parameters(), lr=0.1), (X, y), epochs=2,
-        batch_size=10, shuffle=False, verbose=0, callbacks=[ds.train.TerminateOnNaN()],
-    )  # fmt: skip
+    with pytest.warns(RuntimeWarning, match=r"TerminateOnNaN: the loss became nan at epoch 1"):
+        hist = ds.train.fit(
+            model, "cross_entropy", ds.optim.SGD(model.parameters(), lr=0.1), (X, y), epochs=2,
+            batch_size=10, shuffle=False, verbose=0, callbacks=[ds.train.TerminateOnNaN()],
+        )  # fmt: skip
     assert len(hist) == 0
     assert all(np.isfinite(p.numpy()).all() for p in model.parameters())
 
@@ -392,3 +393,215 @@ def test_early_stopping_baseline_holds_the_count_but_not_the_best():
     ds.train.fit(model, "cross_entropy", ds.optim.SGD(model.parameters(), lr=0.01), (X, y),
                  epochs=5, callbacks=[stop], verbose=0)  # fmt: skip
     assert stop.stopped_epoch == 2 and stop.best == 0.7 and stop.best_epoch == 1
+
+
+# ---- training faults that must not pass silently -------------------------------------------
+
+
+class _EpochCount(ds.train.Callback):
+    def __init__(self):
+        self.begun = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.begun += 1
+
+
+@pytest.mark.parametrize(
+    "epochs, error", [(0, ValueError), (-1, ValueError), (1.5, TypeError), (True, TypeError),
+                      ("3", TypeError)],
+)  # fmt: skip
+def test_fit_refuses_epochs_that_are_not_a_positive_int(epochs, error):
+    X, y = _digits(50)
+    model = _classifier()
+    with pytest.raises(error, match=r"fit: epochs must be a positive int"):
+        ds.train.fit(model, "cross_entropy", ds.optim.SGD(model.parameters(), lr=0.1), (X, y),
+                     epochs=epochs, verbose=0)  # fmt: skip
+
+
+@pytest.mark.parametrize("lr", ["0.1", True, b"0.1"])
+def test_a_learning_rate_must_be_a_number_not_a_string_or_bool(lr):
+    model = _classifier()
+    with pytest.raises(TypeError, match=r"lr must be a number"):
+        ds.optim.SGD(model.parameters(), lr=lr)
+    with pytest.raises(TypeError, match=r"eps must be a number"):
+        ds.optim.Adam(model.parameters(), eps=lr)
+
+
+def test_fit_warns_when_the_optimizer_trains_none_of_the_models_parameters():
+    X, y = _digits(50)
+    model, other = _classifier(), _classifier()
+    before = {k: v.numpy().copy() for k, v in model.state_dict().items()}
+    with pytest.warns(UserWarning, match=r"none of the model's 4 parameters is in the optimizer"):
+        ds.train.fit(model, "cross_entropy", ds.optim.SGD(other.parameters(), lr=0.1), (X, y),
+                     verbose=0)  # fmt: skip
+    assert all(np.array_equal(v.numpy(), before[k]) for k, v in model.state_dict().items())
+
+
+class _WithSpare(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.head, self.spare = nn.Linear(64, 10), nn.Linear(3, 3)
+
+    def forward(self, x):
+        return self.head(x)
+
+
+def test_fit_warns_when_no_parameter_of_the_optimizer_gets_a_gradient():
+    X, y = _digits(50)
+    model = _WithSpare()
+    with pytest.warns(UserWarning, match=r"no parameter of the optimizer got a gradient"):
+        ds.train.fit(model, "cross_entropy", ds.optim.SGD(model.spare.parameters(), lr=0.1),
+                     (X, y), verbose=0)  # fmt: skip
+
+
+def test_terminate_on_nan_says_where_it_stopped_and_keeps_the_finished_epochs():
+    X, y = _digits(100)
+    model = _classifier()
+    calls = []
+
+    def loss(pred, target):  # NaN at the third step of the second epoch (5 steps an epoch)
+        calls.append(1)
+        value = ds.nn.functional.cross_entropy(pred, target)
+        return value * float("nan") if len(calls) == 8 else value
+
+    with pytest.warns(RuntimeWarning, match=r"TerminateOnNaN: .* at epoch 2, step 3") as rec:
+        hist = ds.train.fit(model, loss, ds.optim.SGD(model.parameters(), lr=0.1), (X, y),
+                            epochs=4, batch_size=20, callbacks=[ds.train.TerminateOnNaN()],
+                            verbose=0)  # fmt: skip
+    assert len(rec) == 1 and "\n" not in str(rec[0].message)
+    assert len(hist) == 1 and hist.epoch == [0] and len(hist["loss"]) == 1
+    assert hist.stopped_by.startswith("TerminateOnNaN") and "epoch 2, step 3" in hist.stopped_by
+    finished = ds.train.fit(model, "cross_entropy", ds.optim.SGD(model.parameters(), lr=0.1),
+                            (X, y), epochs=1, verbose=0)  # fmt: skip
+    assert finished.stopped_by is None
+
+
+@pytest.mark.parametrize(
+    "template, val, missing",
+    [("ckpt-{val_loss:.3f}.safetensors", False, "val_loss"),
+     ("ckpt-{epoch}-{acc}.safetensors", True, "acc"),
+     ("ckpt-{}.safetensors", True, "{}")],
+)  # fmt: skip
+def test_model_checkpoint_template_is_checked_before_training(tmp_path, template, val, missing):
+    X, y = _digits(100)
+    model = _classifier()
+    count = _EpochCount()
+    ckpt = ds.train.ModelCheckpoint(tmp_path / template)
+    with pytest.raises(ValueError, match="ModelCheckpoint") as err:
+        ds.train.fit(model, "cross_entropy", ds.optim.SGD(model.parameters(), lr=0.1), (X, y),
+                     (X, y) if val else None, metrics=["accuracy"], callbacks=[count, ckpt],
+                     verbose=0)  # fmt: skip
+    msg = str(err.value)
+    assert missing in msg and "'epoch'" in msg and "'loss'" in msg and "'accuracy'" in msg
+    assert ("'val_loss'" in msg) == val
+    assert count.begun == 0 and not list(tmp_path.iterdir())
+
+
+def test_a_folder_given_where_a_file_is_expected_is_refused_before_training(tmp_path):
+    X, y = _digits(50)
+    model = _classifier()
+    count = _EpochCount()
+    (tmp_path / "afile").write_text("")
+    for cb, what in [
+        (ds.train.ModelCheckpoint(tmp_path), "is a folder"),
+        (ds.train.CSVLogger(tmp_path), "is a folder"),
+        (ds.train.CSVLogger(tmp_path / "afile" / "log.csv"), "is a file, not a folder"),
+        (ds.train.ModelCheckpoint(tmp_path / "afile" / "c.safetensors"), "is a file, not a"),
+    ]:
+        with pytest.raises(ValueError, match=f"{type(cb).__name__}: .*{what}"):
+            ds.train.fit(model, "cross_entropy", ds.optim.SGD(model.parameters(), lr=0.1),
+                         (X, y), callbacks=[count, cb], verbose=0)  # fmt: skip
+    assert count.begun == 0
+
+
+def test_a_loss_must_be_a_scalar_tensor_with_a_graph():
+    X, y = _digits(50)
+    model = _classifier()
+    opt = ds.optim.SGD(model.parameters(), lr=0.1)
+    F = ds.nn.functional
+    with pytest.raises(TypeError, match=r"returned a float.*scalar Tensor"):
+        ds.train.fit(model, lambda p, t: 0.5, opt, (X, y), verbose=0)
+    with pytest.raises(ValueError, match=r"shape \(32,\).*must be a scalar.*reduction"):
+        ds.train.fit(model, lambda p, t: F.cross_entropy(p, t, reduction="none"), opt, (X, y),
+                     verbose=0)  # fmt: skip
+    with pytest.raises(ValueError, match=r"no graph.*no_grad"):
+        ds.train.fit(model, lambda p, t: F.cross_entropy(p.detach(), t), opt, (X, y), verbose=0)
+    with pytest.raises(TypeError, match=r"returned a float.*scalar Tensor"):
+        ds.train.evaluate(model, lambda p, t: 0.5, (X, y))
+
+
+def test_a_batch_whose_every_label_is_ignored_is_named_not_the_learning_rate():
+    X, y = _digits(60)
+    y = y.copy()
+    y[20:40] = -100  # the second batch: every label ignored, so its mean is over nothing
+    model = _classifier()
+    with pytest.raises(ds.train.TrainingDivergedError) as err:
+        ds.train.fit(model, "cross_entropy", ds.optim.SGD(model.parameters(), lr=0.1), (X, y),
+                     batch_size=20, shuffle=False, verbose=0)  # fmt: skip
+    msg = str(err.value)
+    assert "step 2" in msg and "Every target of the batch is -100" in msg
+    assert "ignore_index" in msg and "learning rate" not in msg
+
+
+# ---- the CSV log on resume -----------------------------------------------------------------
+
+
+class _Killed(BaseException):
+    """Stands in for SIGKILL: nothing of fit's runs after it, only what is on disk stays."""
+
+
+class _KillAt(ds.train.Callback):
+    def __init__(self, epoch: int, hook: str):
+        self.epoch, self.hook = epoch, hook
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.hook == "begin" and epoch == self.epoch:
+            raise _Killed
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.hook == "end" and epoch == self.epoch:
+            raise _Killed
+
+
+def _logged_run(folder: Path, order: str, kill=None, resume=None, append=False, epochs=4):
+    X, y = _digits(120)
+    model = _classifier(dropout=0.2)
+    opt = ds.optim.Adam(model.parameters(), lr=1e-2)
+    ckpt = ds.train.ModelCheckpoint(folder / "ckpt-{epoch}.safetensors")
+    log = ds.train.CSVLogger(folder / "metrics.csv", append=append)
+    callbacks = {"csv,ckpt": [log, ckpt], "ckpt,csv": [ckpt, log]}[order]
+    if kill is not None:  # (epoch, position among the callbacks, hook)
+        callbacks.insert(kill[1], _KillAt(kill[0], kill[2]))
+    return ds.train.fit(
+        model, "cross_entropy", opt, (X, y), (X[:30], y[:30]), epochs=epochs, batch_size=32,
+        metrics=["accuracy"], callbacks=callbacks, verbose=0, seed=1, resume_from=resume,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("order", ["csv,ckpt", "ckpt,csv"])
+@pytest.mark.parametrize(
+    "kill",
+    [(1, 0, "end"), (1, 1, "end"), (1, 2, "end"), (2, 0, "begin")],
+    ids=["before-both", "between", "after-both", "next-epoch"],
+)
+@pytest.mark.parametrize("append", [False, True], ids=["new", "append"])
+def test_the_csv_log_after_a_kill_and_resume_equals_the_uninterrupted_runs(
+    tmp_path, order, kill, append
+):
+    full, cut = tmp_path / "full", tmp_path / "cut"
+    old = "epoch,accuracy,loss,lr,val_accuracy,val_loss\n0,0.5,1.0,0.01,0.5,1.0\n"
+    for folder in (full, cut):
+        folder.mkdir()
+        if append:  # a log of an earlier run, which append keeps
+            (folder / "metrics.csv").write_text(old)
+    done = _logged_run(full, order, append=append)
+    with pytest.raises(_Killed):
+        _logged_run(cut, order, kill=kill, append=append)
+    if kill[2] == "end" and kill[1] == 1 and order == "ckpt,csv":
+        (cut / "metrics.csv").open("a").write("2,0.4")  # and a row cut short by the kill
+    latest = max(cut.glob("ckpt-*.safetensors"), key=lambda p: int(p.stem.split("-")[1]))
+    resumed = _logged_run(cut, order, resume=latest, append=append)
+    assert (cut / "metrics.csv").read_text() == (full / "metrics.csv").read_text()
+    assert resumed.history == done.history
+    rows = list(csv.reader((full / "metrics.csv").open()))
+    assert len(rows) == 1 + 4 + (1 if append else 0)

@@ -8,14 +8,16 @@ arguments.
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
+import string
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-from ..io import save
+from ..io import atomic_write, save
 
 __all__ = [
     "Callback", "EarlyStopping", "ModelCheckpoint", "TerminateOnNaN", "LearningRateScheduler",
@@ -69,6 +71,24 @@ def _monitored(logs: dict, monitor, who: str) -> float | None:
             stacklevel=3,
         )
     return value
+
+
+def _check_file_path(path, who: str, example: str) -> None:
+    """Refuse, before training, a path that cannot become a file: a folder, or a path
+    under a file."""
+    path = Path(path)
+    if str(path).endswith(("/", os.sep)) or path.is_dir():
+        raise ValueError(
+            f"{who}: {path} is a folder, but it needs the path of a file; give one inside it, "
+            f"e.g. {path / example}"
+        )
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ValueError(
+                    f"{who}: {parent} is a file, not a folder, so {path} cannot be written"
+                )
+            break
 
 
 class EarlyStopping(Callback):
@@ -165,7 +185,9 @@ class ModelCheckpoint(Callback):
     """Save a checkpoint at the end of each epoch (or only when ``monitor`` improves).
 
     ``filepath`` may hold ``{epoch}`` (1-based, as Keras) and any logged value, e.g.
-    ``"run/ckpt-{epoch:02d}.safetensors"``. The checkpoint holds everything a run needs to
+    ``"run/ckpt-{epoch:02d}.safetensors"``; before training starts, a name the run will not
+    log (``{val_loss}`` without validation data, a typo) is an error that lists the names it
+    can use. The checkpoint holds everything a run needs to
     continue exactly (``fit(..., resume_from=path)``): weights, optimizer, scheduler,
     data-loader position and RNG states, global step, epoch and history; with
     ``save_weights_only`` just the model's state_dict.
@@ -185,6 +207,25 @@ class ModelCheckpoint(Callback):
         self.save_weights_only = save_weights_only
         self._sign, self.best = _direction(monitor, mode)
         self.last_path: Path | None = None
+
+    def on_train_begin(self, logs=None):
+        names = ["epoch", *self.run.log_names]
+        for _, field, _, _ in string.Formatter().parse(self.filepath):
+            if field is None:
+                continue
+            name = field.split(".")[0].split("[")[0]
+            if name not in names:
+                shown = "{" + field + "}"
+                raise ValueError(
+                    f"ModelCheckpoint: the file name {self.filepath!r} uses {shown}, which this "
+                    f"run does not log; it can use {names}, e.g. 'ckpt-{{epoch:02d}}.safetensors' "
+                    f"(the val_ names need validation data: val_data or validation_split)"
+                )
+        try:
+            trial = self.filepath.format(epoch=1, **dict.fromkeys(self.run.log_names, 0.0))
+        except (ValueError, TypeError, IndexError, KeyError, AttributeError) as e:
+            raise ValueError(f"ModelCheckpoint: bad file name {self.filepath!r}: {e}") from None
+        _check_file_path(trial, "ModelCheckpoint", "ckpt-{epoch:02d}.safetensors")
 
     def on_epoch_end(self, epoch, logs=None):
         if self.save_best_only:
@@ -207,10 +248,11 @@ class ModelCheckpoint(Callback):
 
 
 class TerminateOnNaN(Callback):
-    """When the loss turns NaN or inf, stop training quietly instead of raising.
+    """When the loss turns NaN or inf, stop training instead of raising.
 
-    ``fit`` then returns the History so far, and the model keeps the weights of the last
-    good step.
+    ``fit`` warns in one line naming the epoch and step, records it in
+    ``history.stopped_by`` and returns the History of the epochs finished so far; the
+    model keeps the weights of the last good step.
     """
 
 
@@ -233,32 +275,78 @@ class LearningRateScheduler(Callback):
 
 
 class CSVLogger(Callback):
-    """Write one row per epoch (epoch, then each logged value) to a CSV file."""
+    """Write one row per epoch (epoch, then each logged value by name) to a CSV file.
+
+    Each epoch rewrites the file under a temporary name and renames it, so it never holds
+    half a row. With ``append`` the rows follow what the file held before the run (a
+    header already there is kept). On ``fit(resume_from=...)`` the file is rebuilt from the
+    checkpoint (what it held before the run, then one row for each epoch the checkpoint
+    holds), so after a kill at any moment and a resume, it equals the log of the run that
+    was never stopped, row for row, whatever the order of the callbacks.
+    """
 
     def __init__(self, filename, separator: str = ",", append: bool = False):
         self.filename = Path(filename)
         self.separator = separator
         self.append = append
+        self._prefix = ""  # what the file held before this run began
         self._keys: list[str] | None = None
+        self._header = False  # whether this logger writes the header (not the prefix)
+        self._rows: list[str] = []
+        self._restored: dict | None = None
 
     def on_train_begin(self, logs=None):
-        resuming = self.append and self.filename.exists() and self.filename.stat().st_size > 0
-        if resuming:
-            with open(self.filename, newline="") as f:
-                header = next(csv.reader(f, delimiter=self.separator), None)
-            self._keys = header[1:] if header else None
+        _check_file_path(self.filename, "CSVLogger", "metrics.csv")
+        history = self.run.history
+        if self._restored is not None or len(history):  # resuming: rebuild from the checkpoint
+            state = self._restored or {}
+            self._prefix, self._keys = state.get("prefix", ""), state.get("keys")
+            self._header, self._rows = bool(state.get("header")), []
+            for epoch, epoch_logs in history.rows():
+                self._add_row(epoch, epoch_logs)
         else:
-            self.filename.parent.mkdir(parents=True, exist_ok=True)
-            self.filename.write_text("")
-            self._keys = None
+            self._prefix, self._keys, self._header, self._rows = "", None, False, []
+            if self.append and self.filename.is_file() and self.filename.stat().st_size > 0:
+                self._prefix = self.filename.read_text()
+                if not self._prefix.endswith("\n"):
+                    self._prefix += "\n"
+                header = next(csv.reader(io.StringIO(self._prefix), delimiter=self.separator))
+                self._keys = header[1:] or None
+        self._restored = None
+        self._write()
 
     def on_epoch_end(self, epoch, logs=None):
-        logs = logs or {}
-        with open(self.filename, "a", newline="") as f:
-            writer = csv.writer(f, delimiter=self.separator)
-            if self._keys is None:
-                self._keys = sorted(logs)
-                writer.writerow(["epoch", *self._keys])
-            writer.writerow([epoch, *(logs.get(k, "") for k in self._keys)])
-            f.flush()
-            os.fsync(f.fileno())
+        self._add_row(epoch, logs or {})
+        self._write()
+
+    def _add_row(self, epoch: int, logs: dict) -> None:
+        if self._keys is None:
+            self._keys, self._header = sorted(logs), True
+        self._rows.append(self._line([epoch, *(_cell(logs.get(k, "")) for k in self._keys)]))
+
+    def _line(self, cells: list) -> str:
+        out = io.StringIO()
+        csv.writer(out, delimiter=self.separator, lineterminator="\n").writerow(cells)
+        return out.getvalue()
+
+    def _write(self) -> None:
+        header = self._line(["epoch", *self._keys]) if self._header else ""
+        atomic_write(self.filename, self._prefix + header + "".join(self._rows))
+
+    def state_dict(self) -> dict:
+        return {"prefix": self._prefix, "keys": self._keys, "header": self._header}
+
+    def load_state_dict(self, state: dict) -> None:
+        self._restored = dict(state)
+
+
+def _cell(value):
+    """A logged value as the log writes it, the same before and after a checkpoint's round
+    trip (which turns NumPy scalars into Python numbers)."""
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        return repr(float(value))
+    return value

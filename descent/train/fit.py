@@ -10,6 +10,7 @@ import inspect
 import math
 import sys
 import time
+import warnings
 
 import numpy as np
 
@@ -83,10 +84,86 @@ def _split_off_validation(dataset, fraction: float):
     return Subset(dataset, np.arange(n - n_val)), Subset(dataset, np.arange(n - n_val, n))
 
 
-def _divergence_message(what: str, epoch: int, step: int, global_step: int) -> str:
-    return (
+def _check_epochs(epochs) -> int:
+    """Keras's check of ``epochs``: a positive int (a bool is no count)."""
+    if isinstance(epochs, (bool, np.bool_)) or not isinstance(epochs, (int, np.integer)):
+        raise TypeError(f"fit: epochs must be a positive int, got {epochs!r}")
+    if epochs < 1:
+        raise ValueError(f"fit: epochs must be a positive int, got {epochs}")
+    return int(epochs)
+
+
+def _check_loss(loss, where: str) -> None:
+    """The loss function's answer must be a one-value Tensor."""
+    if not isinstance(loss, Tensor):
+        raise TypeError(
+            f"fit: the loss function returned a {type(loss).__name__} {where}; it must return "
+            f"a scalar Tensor computed from the model's output with descent operations (e.g. "
+            f"F.mse_loss(pred, target)), not a Python number or a NumPy array"
+        )
+    if loss.data.size != 1:
+        raise ValueError(
+            f"fit: the loss function returned a Tensor of shape {loss.shape} {where}; it must "
+            f"be a scalar: reduce it (reduction='mean', or .mean())"
+        )
+
+
+def _log_names(metric_fns, validation: bool, optimizer) -> list[str]:
+    """The names each epoch's logs will hold, in order."""
+    names = ["loss", *(name for name, _ in metric_fns)]
+    if validation:
+        names += [f"val_{n}" for n in names]
+    if isinstance(optimizer.param_groups[0]["lr"], (int, float)):
+        names.append("lr")
+    return names
+
+
+def _check_parameters(model, optimizer) -> bool:
+    """Warn (and say so) when the optimizer holds none of the model's parameters: fit would
+    train nothing."""
+    own = [p for p in model.parameters() if p.requires_grad]
+    held = {id(p) for group in optimizer.param_groups for p in group["params"]}
+    if own and not any(id(p) in held for p in own):
+        warnings.warn(
+            f"fit: none of the model's {len(own)} parameters is in the optimizer, so training "
+            f"will not change the model; build the optimizer from this model's parameters "
+            f"(e.g. SGD(model.parameters(), lr=...))",
+            stacklevel=3,
+        )
+        return True
+    return False
+
+
+def _check_gradients(optimizer) -> None:
+    """After the first backward: warn when no parameter of the optimizer got a gradient."""
+    held = [p for group in optimizer.param_groups for p in group["params"]]
+    if held and all(p.grad is None for p in held):
+        warnings.warn(
+            f"fit: no parameter of the optimizer got a gradient from the loss at the first "
+            f"step ({len(held)} parameters), so training changes nothing; check that the "
+            f"loss is computed from the model's output and that the optimizer holds the "
+            f"parameters the model uses",
+            stacklevel=3,
+        )
+
+
+def _divergence_message(what: str, epoch: int, step: int, global_step: int, y) -> str:
+    where = (
         f"training diverged: {what} at epoch {epoch + 1}, step {step + 1} (global step "
-        f"{global_step}). The usual causes: a learning rate too high (try one 10x smaller), "
+        f"{global_step})."
+    )
+    labels = y.data if isinstance(y, Tensor) else np.asarray(y)
+    if labels.dtype.kind in "iu" and labels.size and (labels < 0).all():
+        # negative labels are out of range unless ignored, so every one was ignored
+        return (
+            f"{where} Every target of the batch is {labels.flat[0]}"
+            f"{'' if (labels == labels.flat[0]).all() else ' or another negative label'}, "
+            f"which cross_entropy and nll_loss skip (ignore_index, -100 by default): the mean "
+            f"over no counted targets is NaN. Leave out the examples whose every label is "
+            f"ignored, or use reduction='sum'. The model keeps the weights of the last good step."
+        )
+    return (
+        f"{where} The usual causes: a learning rate too high (try one 10x smaller), "
         f"bad input (NaN or inf in the data: check np.isfinite(X).all()), or the log of zero "
         f"(take cross_entropy / binary_cross_entropy_with_logits of logits rather than the "
         f"log of probabilities). The model keeps the weights of the last good step."
@@ -105,6 +182,7 @@ class FitRun:
         self.callbacks = callbacks
         self.epoch = 0  # epochs finished
         self.stop_training = False
+        self.log_names: list[str] = []  # what each epoch's logs hold (set by fit)
 
     def checkpoint_state(self) -> dict:
         """Everything needed to continue this run exactly (``fit(resume_from=...)``)."""
@@ -167,7 +245,9 @@ def evaluate(model, loss_fn, data, batch_size: int = 256, metrics=()) -> dict:
         with no_grad():
             for x, y in loader:
                 out = model(x)
-                total += float(loss_fn(out, y).item()) * len(y)
+                loss = loss_fn(out, y)
+                _check_loss(loss, "in evaluate")
+                total += float(loss.item()) * len(y)
                 count += len(y)
                 outs.append(out.numpy())
                 targets.append(y.numpy())
@@ -259,8 +339,12 @@ def fit(
 
     A loss or gradient that turns NaN or inf stops training with a
     ``TrainingDivergedError`` naming the step and the usual causes, before the bad update,
-    so the model keeps its last good weights (``TerminateOnNaN`` stops quietly instead).
+    so the model keeps its last good weights (with ``TerminateOnNaN`` it warns instead and
+    returns the finished epochs; ``history.stopped_by`` says where). ``epochs`` must be a
+    positive int; an optimizer that holds none of the model's parameters, or whose
+    parameters get no gradient, is warned about.
     """
+    epochs = _check_epochs(epochs)
     loss_fn = _loss_function(loss_fn)
     _check_step(optimizer, "examples", "step(self, closure=None, examples=None)")
     if scheduler is not None:
@@ -291,11 +375,13 @@ def fit(
     if resume_from is not None:
         run.restore(load(resume_from), resume_from)
     history.params = {"epochs": epochs, "steps": len(loader)}
+    run.log_names = _log_names(metric_fns, val_loader is not None, optimizer)
     for cb in callbacks:
         cb.run = run
     quiet_on_nan = any(isinstance(cb, TerminateOnNaN) for cb in callbacks)
     progress = _Progress(verbose, epochs, len(loader))
     params = list(model.parameters())
+    first_step = not _check_parameters(model, optimizer)  # then check the first gradients
 
     for cb in callbacks:
         cb.on_train_begin()
@@ -312,21 +398,38 @@ def fit(
             optimizer.zero_grad()
             out = model(x)
             loss = loss_fn(out, y)
+            _check_loss(loss, f"at epoch {epoch + 1}, step {step + 1}")
             value = float(loss.item())
             if not math.isfinite(value):
                 diverged = f"the loss became {value}"
             else:
+                if not loss.requires_grad:
+                    raise ValueError(
+                        f"fit: the loss at epoch {epoch + 1}, step {step + 1} has no graph, so "
+                        f"no parameter can get a gradient; was it computed under no_grad, from "
+                        f"a detached output (.detach(), .data, .numpy()), or from a model whose "
+                        f"parameters all have requires_grad=False?"
+                    )
                 loss.backward()
+                if first_step:
+                    _check_gradients(optimizer)
+                    first_step = False
                 bad = [
                     i for i, p in enumerate(params) if p.grad is not None and not _finite(p.grad)
                 ]
                 if bad:
                     diverged = f"the gradient of parameter {bad[0]} became NaN or inf"
             if diverged:
-                message = _divergence_message(diverged, epoch, step, optimizer.global_step)
+                message = _divergence_message(diverged, epoch, step, optimizer.global_step, y)
                 if not quiet_on_nan:
                     progress.epoch_end(epoch, {"loss": value})
                     raise TrainingDivergedError(message)
+                history.stopped_by = (
+                    f"TerminateOnNaN: {diverged} at epoch {epoch + 1}, step {step + 1} (global "
+                    f"step {optimizer.global_step}); training stopped with the weights of the "
+                    f"last good step and {len(history)} finished epochs in the history"
+                )
+                warnings.warn(history.stopped_by, RuntimeWarning, stacklevel=2)
                 run.stop_training = True
                 break
             optimizer.step(examples=batch.indices)
@@ -357,6 +460,8 @@ def fit(
         history.append(epoch, logs)
         for cb in callbacks:
             cb.on_epoch_end(epoch, logs)
+            if run.stop_training and history.stopped_by is None:
+                history.stopped_by = f"{type(cb).__name__} at epoch {epoch + 1}"
         progress.epoch_end(epoch, logs)
     for cb in callbacks:
         cb.on_train_end()
