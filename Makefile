@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench soak clean
 
 $(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ test: $(VENV)/.test-deps
 # OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE slow NumPy on some machines: unset for this command only
 bench: $(VENV)/.test-deps
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(VENV)/bin/descent bench
+
+# 20 training runs killed with SIGKILL (half during a checkpoint write) and resumed; not part of test
+SOAK_KILLS ?= 20
+soak: $(VENV)/.test-deps
+	$(PY) -m tools.soak --kills $(SOAK_KILLS)
 
 lint: $(VENV)/.test-deps
 	$(VENV)/bin/ruff check descent tests
