@@ -24,7 +24,7 @@ demo: $(VENV)/.installed
 	$(VENV)/bin/descent demo
 
 test: $(VENV)/.test-deps
-	$(VENV)/bin/ruff check descent tests
+	$(VENV)/bin/ruff check descent tests tools
 	$(PY) -m pytest -n 2 -q
 
 # OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE slow NumPy on some machines: unset for this command only
@@ -37,8 +37,8 @@ soak: $(VENV)/.test-deps
 	$(PY) -m tools.soak --kills $(SOAK_KILLS)
 
 lint: $(VENV)/.test-deps
-	$(VENV)/bin/ruff check descent tests
-	$(VENV)/bin/ruff format --check descent tests
+	$(VENV)/bin/ruff check descent tests tools
+	$(VENV)/bin/ruff format --check descent tests tools
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
