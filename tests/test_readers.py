@@ -3,6 +3,7 @@
 import gzip
 import io
 import os
+import re
 import struct
 import zipfile
 
@@ -10,7 +11,7 @@ import numpy as np
 import pytest
 
 import descent as ds
-from descent.data import read_csv, read_idx, read_npz, readers, write_idx
+from descent.data import DataFormatError, read_csv, read_idx, read_npz, readers, write_idx
 
 
 def write(tmp_path, name: str, content) -> str:
@@ -326,3 +327,202 @@ def test_idx_errors_say_what_and_where(tmp_path, content, pattern):
 def test_idx_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="no such file"):
         read_idx(tmp_path / "nope")
+
+
+# ---- hostile files: one error type, limits on inflating, strict numbers and labels ----------
+
+
+def test_every_bad_file_is_a_data_format_error_naming_the_file(tmp_path):
+    bad = {
+        read_csv: write(tmp_path, "bad.csv", "a,b\n1,x\n"),
+        read_npz: write(tmp_path, "bad.npz", b"PK garbage"),
+        read_idx: write(tmp_path, "bad-idx", b"\x01\x02\x03\x04"),
+    }
+    for reader, path in bad.items():
+        with pytest.raises(DataFormatError) as info:
+            reader(path)
+        assert isinstance(info.value, ValueError) and info.value.path == path
+        assert path in str(info.value)
+
+
+def big_claim_gzip_idx(tmp_path) -> str:
+    """A 1 MiB gzip file whose IDX header declares 1 GiB + 1 byte (a size deflate could
+    reach from 1 MiB): only the limit on the inflated size stops it being inflated."""
+    rng = np.random.default_rng(0)
+    body = rng.integers(0, 256, size=2**20, dtype=np.uint8).tobytes()
+    head = struct.pack(">BBBBi", 0, 0, 0x08, 1, 2**30 + 1)
+    return write(tmp_path, "bomb-idx.gz", gzip.compress(head + body, compresslevel=1))
+
+
+def test_idx_gzip_refuses_to_inflate_past_max_bytes(tmp_path):
+    path = big_claim_gzip_idx(tmp_path)
+    with pytest.raises(DataFormatError, match=r"1073741825 bytes .*max_bytes=1073741824") as info:
+        read_idx(path)
+    assert path in str(info.value)
+    small = write(tmp_path, "small-idx.gz", gzip.compress(idx_bytes(0x08, (100,), "B", [1] * 100)))
+    with pytest.raises(DataFormatError, match=r"100 bytes .*over the limit max_bytes=64"):
+        read_idx(small, max_bytes=64)
+    assert read_idx(small, max_bytes=108).tolist() == [1] * 100  # header and data: 108 bytes
+
+
+def patch_member_size(data: bytes, new_size: int) -> bytes:
+    """Set the uncompressed size of a one-member zip in its local header and its directory."""
+    out = bytearray(data)
+    struct.pack_into("<I", out, 22, new_size)  # local file header: uncompressed size
+    directory = out.rfind(b"PK\x01\x02")
+    struct.pack_into("<I", out, directory + 24, new_size)  # central directory entry
+    return bytes(out)
+
+
+def test_npz_refuses_to_inflate_past_max_bytes(tmp_path):
+    # a 1 MiB deflated member that claims 1 GiB + 1 byte: refused before any inflating
+    n = 2**30 + 1
+    header = npz_member({"descr": "|u1", "fortran_order": False, "shape": (n,)}, b"")
+    body = np.random.default_rng(0).integers(0, 256, 2**20, dtype=np.uint8).tobytes()
+    archive = zipped({"x.npy": header + body}, zipfile.ZIP_DEFLATED)
+    path = write(tmp_path, "bomb.npz", patch_member_size(archive, len(header) + n))
+    with pytest.raises(DataFormatError, match=r"max_bytes=1073741824") as info:
+        read_npz(path)
+    assert path in str(info.value) and "'x'" in str(info.value)
+    small = tmp_path / "small.npz"
+    np.savez_compressed(small, a=np.zeros(1000), b=np.zeros(1000))
+    with pytest.raises(DataFormatError, match=r"max_bytes=10000; .*read_npz\(path, max_bytes="):
+        read_npz(small, max_bytes=10_000)  # 16 KB of arrays in all
+    assert set(read_npz(small, max_bytes=20_000)) == {"a", "b"}
+
+
+@pytest.mark.parametrize(
+    "field", ["1_000", "\u0661\u0662", "\u0967", "\uff11", "0x10", "1e", "+", "."],
+    ids=["underscore", "arabic-indic", "devanagari", "fullwidth", "hex", "bare-e", "sign", "dot"],
+)  # fmt: skip
+def test_csv_numbers_are_ascii_numbers_only(tmp_path, field):
+    path = write(tmp_path, "n.csv", f"a,b\n1,2\n3,{field}\n")
+    with pytest.raises(
+        DataFormatError, match=rf"line 3, column 'b' \(field 2\) holds '{re.escape(field)}'"
+    ):
+        read_csv(path)
+
+
+def test_csv_number_spellings_that_are_numbers(tmp_path):
+    path = write(tmp_path, "n.csv", "a\n-1\n+2.5\n.5\n5.\n1e3\n-2E-2\n nan \nNaN\ninf\n-Infinity\n")
+    got = read_csv(path, dtype="float64").numpy().ravel()
+    np.testing.assert_array_equal(
+        got, [-1, 2.5, 0.5, 5, 1000, -0.02, np.nan, np.nan, np.inf, -np.inf]
+    )
+
+
+def test_csv_label_kinds_are_explicit(tmp_path):
+    def target(text, **kwargs):
+        return read_csv(write(tmp_path, "t.csv", "x,y\n" + text), target="y", **kwargs)[1]
+
+    assert target("1,3\n2,-1\n").dtype == ds.int64  # integers: class labels
+    regression = target("1,1.0\n2,2.0\n")  # written as floats: a regression target
+    assert regression.dtype == ds.float32 and regression.tolist() == [1.0, 2.0]
+    classes = target("1,1.0\n2,2.0\n", target_type="classes")
+    assert classes.dtype == ds.int64 and classes.tolist() == [1, 2]
+    values = target("1,3\n2,-1\n", target_type="regression")
+    assert values.dtype == ds.float32 and values.tolist() == [3.0, -1.0]
+    with pytest.raises(DataFormatError, match=r"line 3: the target .* holds '2.5'.* not a whole"):
+        target("1,1\n2,2.5\n", target_type="classes")
+    with pytest.raises(DataFormatError, match=r"line 2: the target .* holds 'cat'.* not a number"):
+        target("1,cat\n2,2.5\n", target_type="regression")
+    with pytest.raises(ValueError, match="target_type must be"):
+        target("1,1\n", target_type="labels")
+
+
+@pytest.mark.parametrize(
+    "labels, pattern",
+    [
+        (["0", "1", "nan"], r"line 4: the target column 'y' holds 'nan'"),
+        (["0", "inf", "1"], r"line 3: the target column 'y' holds 'inf'"),
+        (["0.5", "nan"], r"line 3: the target column 'y' holds 'nan'"),
+        (["0", str(2**70)], r"line 3: .* holds 1180591620717411303424, .* int64"),
+    ],
+    ids=["nan-in-classes", "inf-in-classes", "nan-in-regression", "2**70"],
+)
+def test_csv_labels_that_are_no_class_and_no_value_are_errors(tmp_path, labels, pattern):
+    text = "x,y\n" + "".join(f"{i},{v}\n" for i, v in enumerate(labels))
+    path = write(tmp_path, "t.csv", text)
+    with pytest.raises(DataFormatError, match=pattern) as info:
+        read_csv(path, target="y")
+    assert path in str(info.value)
+
+
+def test_csv_a_too_long_field_is_reported_as_too_long(tmp_path):
+    path = write(tmp_path, "long.csv", "a,b\n1,2\n3," + "4" * 200_000 + "\n")
+    with pytest.raises(DataFormatError, match=r"line 3: a field is longer than 131072 char") as e:
+        read_csv(path)
+    assert "quote" not in str(e.value).split(";")[0]
+
+
+def npz_with(arrays: dict, edit) -> bytes:
+    data = bytearray(saved(**arrays))
+    edit(data)
+    return bytes(data)
+
+
+def set_eocd(field_offset: int, value: int, fmt: str = "<H"):
+    def edit(data: bytearray):
+        struct.pack_into(fmt, data, data.rfind(b"PK\x05\x06") + field_offset, value)
+
+    return edit
+
+
+def utf8_flag_and_bad_name(data: bytearray):
+    directory = data.rfind(b"PK\x01\x02")
+    data[directory + 9] |= 0x08  # general purpose flags: bit 11 (0x800) says UTF-8 names
+    data[directory + 46] = 0xFF  # the first byte of the name: not UTF-8
+
+
+def swallowing_comment(data: bytearray):
+    # the first directory entry's comment length covers the second entry, which vanishes
+    struct.pack_into("<H", data, data.find(b"PK\x01\x02") + 32, 0xFFFF)
+
+
+def unknown_method(data: bytearray):
+    directory = data.rfind(b"PK\x01\x02")
+    struct.pack_into("<H", data, directory + 10, 99)  # compression method 99 (AES)
+    struct.pack_into("<H", data, 8, 99)
+
+
+def negative_shape() -> bytes:
+    header = {"descr": "<i8", "fortran_order": False, "shape": (-1, -2)}
+    return zipped({"x.npy": npz_member(header, b"\x00" * 16)})
+
+
+@pytest.mark.parametrize(
+    "content, pattern",
+    [
+        (npz_with({"a": np.arange(3), "b": np.arange(4)}, set_eocd(10, 1)), "claims 1 arrays"),
+        (npz_with({"a": np.arange(3), "b": np.arange(4)}, set_eocd(10, 3)), "claims 3 arrays"),
+        (npz_with({"a": np.arange(3), "b": np.arange(4)}, swallowing_comment), "lists 1"),
+        (npz_with({"a": np.arange(3)}, utf8_flag_and_bad_name), "not a readable"),
+        (npz_with({"a": np.arange(3)}, unknown_method), "compression method 99"),
+        (negative_shape(), r"shape \(-1, -2\).*negative"),
+    ],
+    ids=[
+        "count-low",
+        "count-high",
+        "lost-entry",
+        "bad-utf8-name",
+        "unknown-method",
+        "negative-shape",
+    ],
+)
+def test_npz_damaged_directories_and_headers(tmp_path, content, pattern):
+    path = write(tmp_path, "bad.npz", content)
+    with pytest.raises(DataFormatError, match=pattern) as info:
+        read_npz(path)
+    assert path in str(info.value)
+
+
+def patched_flag_bit(data: bytearray):
+    data[6] |= 0x20  # flags: bit 5, compressed patched data (in the local header and directory)
+    data[data.rfind(b"PK\x01\x02") + 8] |= 0x20
+
+
+def test_npz_unsupported_zip_features_are_clear(tmp_path):
+    path = write(tmp_path, "bad.npz", npz_with({"a": np.arange(3)}, patched_flag_bit))
+    with pytest.raises(DataFormatError, match="not a readable") as info:
+        read_npz(path)
+    assert path in str(info.value)

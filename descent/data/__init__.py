@@ -13,12 +13,12 @@
 from ..ops.nn import one_hot
 from .dataset import Dataset, Subset, TensorDataset, random_split
 from .loader import Batch, DataLoader, collate
-from .readers import CSVColumns, read_csv, read_idx, read_npz, write_idx
+from .readers import CSVColumns, DataFormatError, read_csv, read_idx, read_npz, write_idx
 from .split import train_val_test_split
 from .transforms import Standardizer
 
 __all__ = [
     "Dataset", "TensorDataset", "Subset", "random_split", "DataLoader", "Batch", "collate",
     "train_val_test_split", "Standardizer", "one_hot",
-    "read_csv", "read_npz", "read_idx", "write_idx", "CSVColumns",
+    "read_csv", "read_npz", "read_idx", "write_idx", "CSVColumns", "DataFormatError",
 ]  # fmt: skip
