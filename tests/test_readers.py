@@ -338,6 +338,7 @@ def test_every_bad_file_is_a_data_format_error_naming_the_file(tmp_path):
         read_npz: write(tmp_path, "bad.npz", b"PK garbage"),
         read_idx: write(tmp_path, "bad-idx", b"\x01\x02\x03\x04"),
     }
+    bad[lambda path: read_csv(path, target="label")] = write(tmp_path, "h.csv", "a,lbl\n1,2\n")
     for reader, path in bad.items():
         with pytest.raises(DataFormatError) as info:
             reader(path)

@@ -285,13 +285,16 @@ def _target_index(p: str, names: list, target, header: bool) -> int | None:
                 f"target column's index instead"
             )
         if target not in names:
-            raise ValueError(f"read_csv: {p}: no column named {target!r}; the columns are {names}")
+            raise DataFormatError(
+                f"read_csv: {p}: no column named {target!r}; the columns are {names}", p
+            )
         return names.index(target)
     if isinstance(target, (int, np.integer)) and not isinstance(target, bool):
         if not -len(names) <= target < len(names):
-            raise ValueError(
+            raise DataFormatError(
                 f"read_csv: {p}: target column index {target} is out of range for "
-                f"{len(names)} columns {names}"
+                f"{len(names)} columns {names}",
+                p,
             )
         return int(target) % len(names)
     raise TypeError(f"read_csv: target must be a column name or index, got {target!r}")
