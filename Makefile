@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: demo test lint bench soak clean
+.PHONY: demo test lint bench fuzz soak clean
 
 $(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,12 @@ test: $(VENV)/.test-deps
 # OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE slow NumPy on some machines: unset for this command only
 bench: $(VENV)/.test-deps
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(VENV)/bin/descent bench
+
+# Mutants of valid checkpoint, CSV, IDX and NPZ files, each read in a bounded child process;
+# the short version runs inside `make test` (tests/test_fuzz.py). FUZZ_INPUTS=1000000 for more.
+FUZZ_INPUTS ?= 100000
+fuzz: $(VENV)/.test-deps
+	$(PY) -m tools.fuzz --inputs $(FUZZ_INPUTS) --jobs 2
 
 # 20 training runs killed with SIGKILL (half during a checkpoint write) and resumed; not part of test
 SOAK_KILLS ?= 20
