@@ -196,6 +196,9 @@ def _structure_nodes(node, path=()):
             yield from _structure_nodes(v, path + (k,))
 
 
+DEEP = "\u0000deep\u0000"
+
+
 def edit_structure(data: bytes, rng: random.Random):
     """Edit one node of the nested state: rename a key (exp_avg -> exp_arg), change a number
     or a type, drop an item, point a tensor elsewhere, nest deeply."""
@@ -243,9 +246,10 @@ def edit_structure(data: bytes, rng: random.Random):
         replace(new)
         what = f"{node!r} -> {new!r}"
     else:
-        replace(json.loads(_nest(rng.choice([500, 5000]))))
+        replace(DEEP)  # spliced in as text: json would recurse as deep as the nesting
         what = "deep nesting"
-    meta["structure"] = json.dumps(structure)
+    text = json.dumps(structure)
+    meta["structure"] = text.replace(json.dumps(DEEP), _nest(rng.choice([500, 5000, 100_000])))
     return _join_safetensors(header, body), f"structure at {list(path)[:6]}: {what}"
 
 
@@ -423,4 +427,9 @@ SPECIFIC = {"checkpoint": CHECKPOINT, "csv": [edit_csv], "idx": [edit_idx], "npz
 def mutate(fmt: str, data: bytes, rng: random.Random):
     """One mutant of ``data``: half generic byte edits, half edits that know the format."""
     mutator = rng.choice(GENERIC) if rng.random() < 0.5 else rng.choice(SPECIFIC[fmt])
-    return mutator(data, rng)
+    try:
+        return mutator(data, rng)
+    except (ValueError, KeyError, IndexError, TypeError, RecursionError) as e:
+        # an edit that does not apply to this seed (no such field): a bit flip instead
+        mutant, what = flip_bits(data, rng)
+        return mutant, f"{what} ({mutator.__name__} did not apply: {type(e).__name__})"
