@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import warnings
 from collections import OrderedDict, namedtuple
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -203,25 +204,47 @@ class Module:
     def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
         """Copy values into this module's parameters.
 
-        With ``strict`` every key must match; the error lists missing and unexpected keys
-        and mismatched shapes together. Nothing is changed unless everything fits.
+        ``state_dict`` is a mapping of dotted names to Tensors or arrays (what
+        ``state_dict()`` or ``ds.load`` returns). With ``strict`` every key must match; the
+        error lists missing and unexpected keys, mismatched shapes and dtypes together.
+        Nothing is changed unless everything fits.
+
+        A value's dtype must be of the parameter's kind: a float checkpoint for a float
+        parameter (float64 into float32 is cast, as PyTorch does), never an int or bool
+        array cast silently into floats.
         """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(
+                f"{type(self).__name__}.load_state_dict expects a mapping of parameter names "
+                f"to tensors (what state_dict() or ds.load returns), got a "
+                f"{type(state_dict).__name__}"
+            )
         own = OrderedDict(self.named_parameters())
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
-        mismatched = []
+        mismatched, wrong_kind = [], []
         for k, p in own.items():
-            if k in state_dict:
-                shape = tuple(np.shape(_array(state_dict[k])))
-                if shape != p.shape:
-                    mismatched.append(f"{k}: checkpoint {shape}, model {p.shape}")
+            if k not in state_dict:
+                continue
+            value = state_dict[k]
+            if not isinstance(value, (Tensor, np.ndarray, np.generic, int, float, list)):
+                wrong_kind.append(f"{k}: a {type(value).__name__}, not a tensor")
+                continue
+            array = _array(value)
+            if array.dtype.kind not in "biuf" or _kind(array.dtype) != _kind(p.data.dtype):
+                wrong_kind.append(f"{k}: checkpoint dtype {array.dtype}, model {p.data.dtype}")
+            if tuple(array.shape) != p.shape:
+                mismatched.append(f"{k}: checkpoint {tuple(array.shape)}, model {p.shape}")
         problems = []
         if strict and missing:
             problems.append(f"missing keys: {missing}")
         if strict and unexpected:
-            problems.append(f"unexpected keys: {unexpected}")
+            more = f" and {len(unexpected) - 20} more" if len(unexpected) > 20 else ""
+            problems.append(f"unexpected keys: {unexpected[:20]}{more}")
         if mismatched:
             problems.append(f"shape mismatches: {mismatched}")
+        if wrong_kind:
+            problems.append(f"dtype mismatches (no silent cast between kinds): {wrong_kind}")
         if problems:
             raise RuntimeError(
                 f"Error loading state_dict into {type(self).__name__}: "
@@ -290,3 +313,8 @@ class Module:
 
 def _array(value) -> np.ndarray:
     return value.data if isinstance(value, Tensor) else np.asarray(value)
+
+
+def _kind(dtype: np.dtype) -> str:
+    """A dtype's kind for loading: float, integer (signed or not) or bool."""
+    return "i" if dtype.kind == "u" else dtype.kind
