@@ -16,7 +16,7 @@ PyTorch's ``zero_grad`` / ``step`` / ``state_dict``, TensorFlow's ``compute_grad
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 
@@ -271,32 +271,47 @@ class Optimizer:
     def load_state_dict(self, state_dict: dict) -> None:
         """Restore what ``state_dict`` saved, into an optimizer built on the same parameters.
 
-        Checks the number of groups, their sizes and every array's shape before changing
-        anything.
+        Checks everything before changing anything: the number of groups and their sizes,
+        that each parameter's state holds exactly the names this optimizer's rule keeps
+        with the saved options (an unknown name such as 'exp_arg', or a missing one, is
+        refused, never silently restarted at zero), and each array's shape and dtype kind.
         """
-        saved_groups = state_dict["param_groups"]
+        who = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(
+                f"{who} expects the dict that state_dict() returns, got a "
+                f"{type(state_dict).__name__}"
+            )
+        for key in ("state", "param_groups"):
+            if key not in state_dict:
+                raise ValueError(
+                    f"{who}: the state dict has no {key!r}; expected the dict that "
+                    f"state_dict() returns (keys 'state', 'param_groups', 'global_step')"
+                )
+        saved_groups, saved_states = state_dict["param_groups"], state_dict["state"]
+        if not isinstance(saved_groups, list) or not all(
+            isinstance(g, Mapping) and isinstance(g.get("params"), list) for g in saved_groups
+        ):
+            raise ValueError(f"{who}: 'param_groups' must be a list of dicts with a 'params' list")
+        if not isinstance(saved_states, Mapping):
+            raise ValueError(
+                f"{who}: 'state' must be a dict of parameter index -> state, got a "
+                f"{type(saved_states).__name__}"
+            )
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(
                 f"loaded state dict has {len(saved_groups)} parameter group(s), this "
                 f"optimizer has {len(self.param_groups)}"
             )
-        by_index: dict[int, Tensor] = {}
+        by_index: dict[int, tuple[Tensor, int]] = {}
         for i, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
             if len(saved["params"]) != len(group["params"]):
                 raise ValueError(
                     f"param group {i}: the loaded state dict has {len(saved['params'])} "
                     f"parameter(s), this optimizer has {len(group['params'])}"
                 )
-            by_index.update({int(k): p for k, p in zip(saved["params"], group["params"])})
-        new_state = {}
-        for key, saved_state in state_dict["state"].items():
-            p = by_index.get(int(key))
-            if p is None:
-                raise ValueError(f"loaded state dict has state for unknown parameter {key}")
-            new_state[p] = {
-                name: _restore_state(v, p, self._state_shape(name, p), key, name)
-                for name, v in saved_state.items()
-            }
+            for k, p in zip(saved["params"], group["params"]):
+                by_index[_parameter_index(k, who)] = (p, i)
         new_groups = []
         for saved, group in zip(saved_groups, self.param_groups):
             options = {
@@ -304,12 +319,53 @@ class Optimizer:
             }
             checked = self._checked({k: options.get(k, group[k]) for k in self.defaults})
             new_groups.append({**options, **checked})
+        kept = [self._state_names(options) for options in new_groups]
+        new_state = {}
+        for key, saved_state in saved_states.items():
+            p, i = by_index.get(_parameter_index(key, who), (None, None))
+            if p is None:
+                raise ValueError(f"loaded state dict has state for unknown parameter {key}")
+            if not isinstance(saved_state, Mapping):
+                raise ValueError(
+                    f"{who}: the state of parameter {key} must be a dict of name -> value, "
+                    f"got a {type(saved_state).__name__}"
+                )
+            _check_state_names(saved_state, kept[i], key, type(self).__name__)
+            new_state[p] = {
+                name: _restore_state(v, p, self._state_shape(name, p), key, name)
+                for name, v in saved_state.items()
+            }
+            if not new_state[p]:
+                del new_state[p]
+        global_step = state_dict.get("global_step", 0)
+        if isinstance(global_step, bool) or not isinstance(global_step, (int, np.integer)):
+            raise ValueError(f"{who}: global_step must be an int, got {global_step!r}")
+        if global_step < 0:
+            raise ValueError(f"{who}: global_step must be >= 0, got {global_step}")
         for group, options in zip(self.param_groups, new_groups):
             params = group["params"]
             group.clear()
             group.update(params=params, **options)
         self.state = new_state
-        self.global_step = int(state_dict.get("global_step", 0))
+        self.global_step = int(global_step)
+
+    def _state_names(self, options: dict) -> set[str] | None:
+        """The state names the rule keeps for a parameter of a group with ``options``.
+
+        NOTE: found by running the rule once on a scratch parameter of one value with a
+        zero gradient (and example 0 for the rules that take examples), since which
+        buffers a rule keeps depends on its options (Adam's amsgrad, SGD's momentum).
+        None where the rule cannot run on such a scratch; then the names are not checked.
+        """
+        probe = {k: options[k] for k in self.defaults}
+        probe["lr"] = 0.0
+        state: dict = {}
+        try:
+            probe.update(self.check_examples(np.zeros(1, np.int64), probe))
+            self.rule([np.zeros(1)], [np.zeros(1)], [state], **probe)
+        except Exception:
+            return None
+        return set(state)
 
     def _state_shape(self, name: str, p: Tensor) -> tuple:
         """The shape an array of state ``name`` of parameter ``p`` must have when loaded."""
@@ -362,12 +418,47 @@ def _restore_option(saved, current):
     return saved
 
 
+def _parameter_index(key, who: str) -> int:
+    """A parameter's index as a state dict holds it (an int, or its string from JSON)."""
+    if isinstance(key, str) and key.isdigit():
+        return int(key)
+    if isinstance(key, bool) or not isinstance(key, (int, np.integer)):
+        raise ValueError(f"{who}: parameter index {key!r} is not an int")
+    return int(key)
+
+
+def _check_state_names(saved: Mapping, kept: set[str] | None, key, optimizer: str) -> None:
+    if kept is None or not saved:
+        return
+    unknown, missing = sorted(set(saved) - kept, key=str), sorted(kept - set(saved))
+    if unknown or missing:
+        parts = [f"unknown names {unknown}"] if unknown else []
+        parts += [f"missing names {missing}"] if missing else []
+        raise ValueError(
+            f"the state of parameter {key} has {' and '.join(parts)}; {optimizer} with these "
+            f"options keeps exactly {sorted(kept)}. Load a state saved by the same optimizer "
+            f"with the same options"
+        )
+
+
 def _restore_state(value, p: Tensor, shape: tuple, key, name: str):
+    if isinstance(value, Tensor):
+        value = value.data
     if not isinstance(value, np.ndarray):
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+            raise ValueError(
+                f"state '{name}' of parameter {key} is a {type(value).__name__}; an "
+                f"optimizer's state holds arrays and numbers"
+            )
         return value
     if value.shape != shape:
         raise ValueError(
             f"state '{name}' of parameter {key} has shape {value.shape}, but it must have "
             f"shape {shape} (the parameter has shape {p.data.shape})"
         )
-    return value.astype(p.data.dtype) if value.dtype.kind == "f" else value.copy()
+    if value.dtype.kind != p.data.dtype.kind:
+        raise ValueError(
+            f"state '{name}' of parameter {key} has dtype {value.dtype}, but the parameter is "
+            f"{p.data.dtype}: no silent cast between kinds"
+        )
+    return value.astype(p.data.dtype)  # a copy, in the parameter's precision
