@@ -26,5 +26,23 @@ def get_rng_state() -> dict:
 
 
 def set_rng_state(state: dict) -> None:
-    """Restore a state returned by ``get_rng_state``."""
-    generator().bit_generator.state = state
+    """Restore a state returned by ``get_rng_state``; a state of another bit generator,
+    or one that is not a state at all, is refused and the generator is left unchanged."""
+    bit_generator = generator().bit_generator
+    mine = type(bit_generator).__name__
+    if not isinstance(state, dict):
+        raise TypeError(
+            f"set_rng_state expects the dict that get_rng_state() returns, got a "
+            f"{type(state).__name__}"
+        )
+    if state.get("bit_generator") != mine:
+        raise ValueError(
+            f"set_rng_state: the state is for a {state.get('bit_generator')!r} generator, "
+            f"descent's generator is {mine}; pass a state that get_rng_state() returned"
+        )
+    before = bit_generator.state
+    try:
+        bit_generator.state = state
+    except (TypeError, ValueError, KeyError, OverflowError) as e:
+        bit_generator.state = before
+        raise ValueError(f"set_rng_state: the {mine} state is malformed ({e!r})") from None
