@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -164,12 +165,23 @@ class DataLoader:
     def load_state_dict(self, state: dict) -> None:
         """Resume from ``state_dict()``: the next loop yields exactly the batches that the
         saved loader would have yielded next, and later epochs follow identically."""
+        if not isinstance(state, Mapping):
+            raise TypeError(
+                f"DataLoader.load_state_dict expects the dict that DataLoader.state_dict() "
+                f"returns, got a {type(state).__name__}"
+            )
         missing = {"epoch", "position", "rng_state"} - set(state)
         if missing:
             raise KeyError(
                 f"DataLoader.load_state_dict: missing keys {sorted(missing)}; expected the "
                 f"dict that DataLoader.state_dict() returns"
             )
+        for key in ("epoch", "position", "seed"):
+            value = state.get(key, 0)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+                raise ValueError(
+                    f"DataLoader.load_state_dict: {key} must be an int >= 0, got {value!r}"
+                )
         position = int(state["position"])
         if position > 0:
             saved = {k: state[k] for k in ("num_examples", "batch_size", "drop_last") if k in state}
@@ -192,9 +204,11 @@ class DataLoader:
                 "DataLoader.load_state_dict: cannot resume in the middle of an epoch after "
                 f"changing shuffle {state['shuffle']} -> {self.shuffle}"
             )
+        before = self._rng.bit_generator.state
         try:
             self._rng.bit_generator.state = state["rng_state"]
-        except (TypeError, ValueError, KeyError) as e:
+        except (TypeError, ValueError, KeyError, OverflowError) as e:
+            self._rng.bit_generator.state = before
             raise ValueError(
                 f"DataLoader.load_state_dict: rng_state is not a state of "
                 f"{type(self._rng.bit_generator).__name__}: {e}"
