@@ -1,7 +1,14 @@
 """Files: checkpoints in safetensors (``ds.save`` / ``ds.load``)."""
 
 from .checkpoint import CheckpointError, load, save
-from .files import atomic_write
+from .files import atomic_write, remove_stale_temporaries
 from .plain import plain_data
 
-__all__ = ["save", "load", "CheckpointError", "atomic_write", "plain_data"]
+__all__ = [
+    "save",
+    "load",
+    "CheckpointError",
+    "atomic_write",
+    "plain_data",
+    "remove_stale_temporaries",
+]

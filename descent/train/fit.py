@@ -11,12 +11,13 @@ import math
 import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 
 from ..autograd import no_grad
 from ..data import DataLoader, Dataset, Subset, TensorDataset
-from ..io import load
+from ..io import CheckpointError, load, remove_stale_temporaries
 from ..nn import functional as F
 from ..random import get_rng_state, set_rng_state
 from ..tensor import Tensor
@@ -202,35 +203,138 @@ class FitRun:
         return state
 
     def restore(self, state: dict, path) -> None:
+        """Continue from the training checkpoint ``state`` that was read from ``path``.
+
+        The checkpoint's layout is checked before anything changes; then each part is
+        loaded, and when one is refused the parts already loaded are put back, so a
+        refused resume changes nothing. Every problem is a ``CheckpointError`` naming the
+        file. The temporary files that killed writes left in the folder are removed.
+        """
+        remove_stale_temporaries(Path(path).parent)
         if not isinstance(state, dict) or state.get("kind") != _CHECKPOINT_KIND:
-            raise ValueError(
+            raise CheckpointError(
                 f"fit: {path} is not a training checkpoint (written by ModelCheckpoint); "
                 f"a weights-only file can be loaded with model.load_state_dict(ds.load(path))"
             )
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.loader.load_state_dict(state["loader"])
-        set_rng_state(state["rng"])
+        self._check_layout(state, path)
+        before = self._snapshot()
+        part = "model"
+        try:
+            self.model.load_state_dict(state["model"])
+            part = "optimizer"
+            self.optimizer.load_state_dict(state["optimizer"])
+            part = "loader"
+            self.loader.load_state_dict(state["loader"])
+            part = "rng"
+            set_rng_state(state["rng"])
+            if self.scheduler is not None:
+                part = "scheduler"
+                self.scheduler.load_state_dict(state["scheduler"])
+            part = "callbacks"
+            self._restore_callbacks(state.get("callbacks", []), path)
+            part = "history"
+            restored = History.from_state_dict(state["history"])
+        except Exception as e:
+            self._put_back(before)
+            if isinstance(e, CheckpointError):
+                raise
+            reason = e.args[0] if isinstance(e, KeyError) and e.args else e
+            raise CheckpointError(
+                f"fit: cannot resume from {path}: its '{part}' state is refused ({reason}); "
+                f"nothing was changed. Resume with the model, optimizer, scheduler and "
+                f"callbacks the checkpoint was written with"
+            ) from e
+        self.history.history, self.history.epoch = restored.history, restored.epoch
+        self.epoch = int(state["epoch"])
+
+    def _check_layout(self, state: dict, path) -> None:
+        """Refuse a checkpoint that lacks an entry or holds one of the wrong type."""
+
+        def refuse(what: str):
+            raise CheckpointError(f"fit: {path} is not a complete training checkpoint: {what}")
+
+        wanted = ["model", "optimizer", "loader", "rng", "history", "epoch"]
         if self.scheduler is not None:
-            if "scheduler" not in state:
-                raise ValueError(f"fit: {path} holds no scheduler state but a scheduler was given")
-            self.scheduler.load_state_dict(state["scheduler"])
+            wanted.append("scheduler")
+        for key in wanted:
+            if key not in state:
+                refuse(
+                    f"it has no '{key}' entry"
+                    + (" (it was written without a scheduler)" if key == "scheduler" else "")
+                )
+            if key != "epoch" and not isinstance(state[key], dict):
+                refuse(f"its '{key}' entry is a {type(state[key]).__name__}, not a dict")
+        epoch = state["epoch"]
+        if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+            refuse(f"its 'epoch' entry must be an int >= 0, got {epoch!r}")
+        history = state["history"]
+        if not (
+            isinstance(history.get("history"), dict)
+            and all(isinstance(v, list) for v in history["history"].values())
+            and isinstance(history.get("epoch"), list)
+        ):
+            refuse("its 'history' entry is not a History's state (a dict of lists and epochs)")
+        callbacks = state.get("callbacks", [])
+        if not isinstance(callbacks, list) or not all(
+            isinstance(c, list) and len(c) == 2 and isinstance(c[0], str) and isinstance(c[1], dict)
+            for c in callbacks
+        ):
+            refuse("its 'callbacks' entry is not a list of [class name, state] pairs")
+        if self.scheduler is not None:
+            unknown = set(state["scheduler"]) - set(self.scheduler.state_dict())
+            if unknown:
+                refuse(
+                    f"its 'scheduler' entry has entries {sorted(unknown, key=str)} that a "
+                    f"{type(self.scheduler).__name__} does not keep"
+                )
+
+    def _restore_callbacks(self, saved: list, path) -> None:
         # Each saved callback state goes to the next callback of the same class.
         unused = list(self.callbacks)
-        for name, cb_state in state.get("callbacks", []):
+        for name, cb_state in saved:
             match = next((cb for cb in unused if type(cb).__name__ == name), None)
             if match is None:
                 if cb_state:
-                    raise ValueError(
+                    raise CheckpointError(
                         f"fit: {path} holds the state of a {name} callback but this run has "
                         f"none; pass the same callbacks to resume exactly"
                     )
                 continue
             unused.remove(match)
             match.load_state_dict(cb_state)
-        restored = History.from_state_dict(state["history"])
-        self.history.history, self.history.epoch = restored.history, restored.epoch
-        self.epoch = int(state["epoch"])
+
+    def _snapshot(self) -> dict:
+        """What ``restore`` changes, to put back when a part of a checkpoint is refused."""
+        opt = self.optimizer
+        schedules = [g["lr"] for g in opt.param_groups if hasattr(g["lr"], "load_state_dict")]
+        return {
+            "weights": [(p, p.data.copy()) for p in self.model.parameters()],
+            "groups": [dict(g) for g in opt.param_groups],
+            "schedules": [(lr, lr.state_dict()) for lr in schedules],
+            "opt_state": dict(opt.state),
+            "global_step": opt.global_step,
+            "loader": self.loader.state_dict(),
+            "rng": get_rng_state(),
+            "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
+            "callbacks": [(cb, cb.state_dict()) for cb in self.callbacks],
+        }
+
+    def _put_back(self, before: dict) -> None:
+        for p, data in before["weights"]:
+            p.data[...] = data
+        opt = self.optimizer
+        for group, saved in zip(opt.param_groups, before["groups"]):
+            group.clear()
+            group.update(saved)
+        for lr, saved in before["schedules"]:
+            lr.load_state_dict(saved)
+        opt.state, opt.global_step = before["opt_state"], before["global_step"]
+        self.loader.load_state_dict(before["loader"])
+        set_rng_state(before["rng"])
+        if self.scheduler is not None:
+            self.scheduler.load_state_dict(before["scheduler"])
+        for cb, saved in before["callbacks"]:
+            cb.load_state_dict(saved)
 
 
 def evaluate(model, loss_fn, data, batch_size: int = 256, metrics=()) -> dict:
