@@ -193,6 +193,7 @@ def test_a_write_killed_by_sigkill_leaves_the_previous_checkpoint_loadable(tmp_p
     state = ds.load(path)  # and the checkpoint under the real name is whole
     expected = np.random.default_rng(0).standard_normal(6_000_000) + state["version"]
     np.testing.assert_array_equal(state["w"], expected)
+    assert not list(tmp_path.glob(".ckpt.safetensors.*.tmp"))  # loading removed the dead write's
 
 
 # ---- helpers for hand-made files --------------------------------------------------------
