@@ -118,19 +118,31 @@ def test_files_get_the_usual_permissions(tmp_path):
     assert path.stat().st_mode & 0o777 == 0o666 & ~mask
 
 
-def test_missing_file_is_refused_and_a_foreign_safetensors_file_loads_flat(tmp_path):
+def test_missing_file_and_foreign_safetensors_file_are_refused_and_load_file_reads_it(tmp_path):
     from safetensors.numpy import save_file
 
     with pytest.raises(CheckpointError, match="does not exist"):
         ds.load(tmp_path / "nope.safetensors")
     foreign = tmp_path / "foreign.safetensors"
     save_file({"w": np.arange(3, dtype=np.float32), "b": np.ones((), np.int64)}, str(foreign))
-    loaded = ds.load(foreign)  # as safetensors' load_file, with Tensors
+    with pytest.raises(CheckpointError, match=r"not a descent checkpoint.*ds.io.load_file"):
+        ds.load(foreign)
+    loaded = ds.io.load_file(foreign)  # as safetensors' load_file, with Tensors
     assert sorted(loaded) == ["b", "w"] and isinstance(loaded["w"], ds.Tensor)
     assert loaded["w"].tolist() == [0.0, 1.0, 2.0] and loaded["b"].shape == ()
     save_file({"w": np.zeros(1)}, str(foreign), metadata={"format": "descent.checkpoint/9"})
     with pytest.raises(CheckpointError, match="format tag 'descent.checkpoint/9'"):
         ds.load(foreign)
+
+
+def test_load_file_reads_a_checkpoints_tensors_and_checks_them(tmp_path):
+    path = ds.save({"w": np.arange(4.0), "epoch": 1}, tmp_path / "c.safetensors")
+    assert ds.io.load_file(path)["w"].tolist() == [0.0, 1.0, 2.0, 3.0]
+    raw = bytearray(path.read_bytes())
+    raw[-1] ^= 1
+    path.write_bytes(bytes(raw))
+    with pytest.raises(CheckpointError, match="checksum"):
+        ds.io.load_file(path)
 
 
 def test_unstorable_values_are_refused_before_anything_is_written(tmp_path):
@@ -301,6 +313,7 @@ def test_entries_whose_flattened_names_collide_all_come_back(tmp_path, state):
     path = ds.save(state, tmp_path / "c.safetensors")
     _assert_same(state, ds.load(path))
     assert len(load_file(str(path))) == 2  # a plain safetensors file with two tensors
+    assert len(ds.io.load_file(path)) == 2
 
 
 def test_a_bare_tensor_or_array_round_trips(tmp_path):
@@ -661,7 +674,7 @@ def test_bf16_and_f8_files_written_by_other_tools_load_as_float32(tmp_path):
     tensors = _low_precision_tensors()
     plain = tmp_path / "plain.safetensors"
     save_file(tensors, str(plain))
-    loaded = ds.load(plain)
+    loaded = ds.io.load_file(plain)
     assert sorted(loaded) == sorted(tensors)
     for name, t in tensors.items():
         assert loaded[name].dtype == np.float32

@@ -28,7 +28,7 @@ import numpy as np
 from ..tensor import Tensor, make_tensor
 from .files import atomic_file, remove_stale_temporaries
 
-__all__ = ["save", "load", "CheckpointError"]
+__all__ = ["save", "load", "load_file", "CheckpointError"]
 
 _FORMAT = "descent.checkpoint/1"
 _DESCENT_KEYS = ("format", "structure", "checksums")
@@ -432,20 +432,10 @@ class _Decoder:
 _TAGS = {"__tensor__": "tensor", "__array__": "array", "__tuple__": "tuple", "__dict__": "dict"}
 
 
-def load(path):
-    """Read a checkpoint written by ``save``; tensors come back as Tensors.
-
-    Every tensor is read straight into its own array (no copy of the whole file) and
-    checked against the CRC-32 ``save`` recorded, with its dtype and shape, and so is the
-    description. A safetensors file written by another tool (no descent metadata, so no
-    checksums) loads unchecked as a flat dict of name -> Tensor; its BF16, F8_E4M3 and
-    F8_E5M2 tensors, which NumPy lacks, come back as float32.
-
-    Raises ``CheckpointError`` naming the file and the problem for a missing, unreadable,
-    corrupt, truncated or altered file. Loading also removes the temporary files that
-    killed writes of ``path`` left beside it.
-    """
-    path = Path(path)
+def _read(path: Path, checkpoint: bool) -> tuple[dict, dict, object]:
+    """The metadata and arrays of the safetensors file ``path`` (BF16 and F8 as float32),
+    checked against its checksums when it is a descent checkpoint; with ``checkpoint``
+    it must be one."""
 
     def fail(what: str) -> CheckpointError:
         return CheckpointError(f"checkpoint {path} {what}")
@@ -457,15 +447,20 @@ def load(path):
         if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
             raise fail("has a corrupt header: __metadata__ must be a JSON object of strings")
         table = _tensor_table(header, size - 8 - n, fail)
-        descent = any(k in meta for k in _DESCENT_KEYS)
-        if descent and meta.get("format") != _FORMAT:
+        ours = meta.get("format") == _FORMAT
+        if checkpoint and not any(k in meta for k in _DESCENT_KEYS):
+            raise fail(
+                f"is a safetensors file but not a descent checkpoint (its metadata has no "
+                f"{_FORMAT!r} format tag); read its tensors with ds.io.load_file(path)"
+            )
+        if checkpoint and not ours:
             raise fail(
                 f"has the format tag {meta.get('format')!r}; this descent reads {_FORMAT!r} "
                 f"(a newer descent may have written it)"
             )
-        if descent and "structure" not in meta:
+        if checkpoint and "structure" not in meta:
             raise fail("is corrupt: its metadata has no description ('structure')")
-        sums = _checksums(meta, table, fail) if descent else None
+        sums = _checksums(meta, table, fail) if ours else None
         arrays = {}
         for name, entry in table.items():
             array, crc = _read_tensor(f, 8 + n, entry, fail, name)
@@ -477,8 +472,23 @@ def load(path):
             dtype = entry[0]
             arrays[name] = _WIDENED[dtype][1](array) if dtype in _WIDENED else array
     remove_stale_temporaries(path.parent, path.name)
-    if not descent:
-        return {name: make_tensor(array) for name, array in arrays.items()}
+    return meta, arrays, fail
+
+
+def load(path):
+    """Read a checkpoint written by ``save``; tensors come back as Tensors.
+
+    Every tensor is read straight into its own array (no copy of the whole file) and
+    checked against the CRC-32 ``save`` recorded, with its dtype and shape, and so is the
+    description. A checkpoint without checksums (written by another tool) loads
+    unchecked; its BF16, F8_E4M3 and F8_E5M2 tensors, which NumPy lacks, come back as
+    float32. A plain safetensors file is refused: ``ds.io.load_file`` reads those.
+
+    Raises ``CheckpointError`` naming the file and the problem for a missing, unreadable,
+    corrupt, truncated or altered file. Loading also removes the temporary files that
+    killed writes of ``path`` left beside it.
+    """
+    meta, arrays, fail = _read(Path(path), checkpoint=True)
     structure = _json(meta["structure"], "description", fail)
     decode = _Decoder(arrays, fail)
     try:
@@ -489,3 +499,15 @@ def load(path):
     if unused:
         raise fail(f"is corrupt: it holds tensors its description never uses: {unused[:5]}")
     return state
+
+
+def load_file(path) -> dict:
+    """The tensors of any safetensors file, as a flat dict of name -> Tensor (safetensors'
+    ``load_file``): a model's weights written by another tool, say. BF16, F8_E4M3 and
+    F8_E5M2 tensors come back as float32. A descent checkpoint's tensors are checked
+    against its checksums; other files have none and load unchecked.
+
+    >>> model.load_state_dict(ds.io.load_file("weights.safetensors"))
+    """
+    _, arrays, _ = _read(Path(path), checkpoint=False)
+    return {name: make_tensor(array) for name, array in arrays.items()}
