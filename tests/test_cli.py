@@ -293,7 +293,7 @@ def test_user_errors_from_the_shell_are_one_line_and_status_2(tmp_path):
     cases = [
         (["train", *_DIVERGES], "diverged"),
         (["train", "--csv", str(tmp_path), "--target", "y"], "directory"),
-        (["train", "--csv", str(nan_labels), "--target", "y", "--epochs", "2"], "NaN"),
+        (["train", "--csv", str(nan_labels), "--target", "y", "--epochs", "2"], "holds 'nan'"),
         (["train", *_QUICK, "--runs-dir", str(a_file)], "not a folder"),
         (["lesson", "gravity", "--plot", str(a_file)], "not a folder"),
     ]

@@ -34,11 +34,6 @@ def test_data_readers_survive_mutants(tmp_path):
         assert counts[(fmt, "clear")] > 500, report  # the mutants do reach the checks
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="damaged checkpoints still give raw exceptions and load silently (issue 11, defects "
-    "4 and 5: every case a CheckpointError, checksums of tensor data); remove this mark then",
-)
 def test_checkpoints_survive_mutants(tmp_path):
     counts, report = run_campaign(tmp_path, "--inputs", "1000", "--formats", "checkpoint")
     print(report)

@@ -24,10 +24,5 @@ def test_killed_runs_resume_bit_identical_with_whole_checkpoints_and_equal_logs(
     assert all(t.checkpoints <= 3 for t in report.trials)
 
 
-@pytest.mark.xfail(
-    reason="a write killed before its rename leaves its temporary file; removing stale ones "
-    "of our own naming is the atomic-write part of issue 11 (defect 7)",
-    strict=False,
-)
 def test_killed_runs_leave_no_temporary_file(report):
     assert report.temp_files_left == 0, report.table()
