@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from ..io.plain import plain_data
 from .optimizer import Optimizer
 from .schedules import SCHEDULES, ExponentialDecay, check_number
 
@@ -49,7 +50,9 @@ class LRScheduler:
     """Base of the epoch-driven schedulers (PyTorch's ``LRScheduler``).
 
     A subclass computes the new lrs in ``get_lr()`` from ``last_epoch``, ``base_lrs``
-    (the groups' ``initial_lr``) and the groups' current lrs.
+    (the groups' ``initial_lr``) and the groups' current lrs; one whose lr at an epoch
+    follows from ``base_lrs`` alone also says so in ``_closed_form_lr()``, which
+    ``SequentialLR`` uses to start it at epoch 0.
     """
 
     # Attributes that are not plain data and are left out of state_dict().
@@ -69,21 +72,45 @@ class LRScheduler:
                 )
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = int(last_epoch)
+        self._initial_step()
+
+    def _initial_step(self) -> None:
+        """The constructor's step (SequentialLR's too, when a scheduler's turn comes)."""
         self._step_count = 0
-        self._initial = True  # the first step, from the constructor, keeps the lrs
-        self.step()
-        self._initial = False
+        self._initial = True  # most schedulers keep the lrs on this step
+        try:
+            self.step()
+        finally:
+            self._initial = False
+
+    def _undo_initial_step(self) -> None:
+        """Take back the constructor's step (SequentialLR does, for the schedulers it runs)."""
+        self.last_epoch -= 1
 
     def get_lr(self) -> list[float]:
         raise NotImplementedError
 
+    def _closed_form_lr(self) -> list[float]:
+        """The lrs at ``last_epoch`` from ``base_lrs`` alone; ``get_lr()`` where there is no
+        such formula."""
+        return self.get_lr()
+
     def step(self, metrics=None) -> None:
         """Move to the next epoch and set each group's lr; ``metrics`` is not used."""
         self._step_count += 1
-        self.last_epoch += 1
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+        self._update_lr()
+
+    def _update_lr(self, epoch: int | None = None) -> None:
+        """Set the lrs of the next epoch, or of ``epoch`` from the closed form."""
+        if epoch is None:
+            self.last_epoch += 1
+            lrs = self.get_lr()
+        else:
+            self.last_epoch = epoch
+            lrs = self._closed_form_lr()
+        for group, lr in zip(self.optimizer.param_groups, lrs):
             group["lr"] = lr
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+        self._last_lr = self._group_lrs()
 
     def get_last_lr(self) -> list[float]:
         """The lrs set by the latest step, one per param group."""
@@ -93,17 +120,11 @@ class LRScheduler:
         return [group["lr"] for group in self.optimizer.param_groups]
 
     def state_dict(self) -> dict:
-        """Every attribute but the optimizer, as plain data."""
-        return {
-            k: list(v) if isinstance(v, list) else v
-            for k, v in self.__dict__.items()
-            if k not in self._not_saved
-        }
+        """Every attribute but the optimizer, as plain data (numbers, strings, lists, dicts)."""
+        return {k: plain_data(v) for k, v in self.__dict__.items() if k not in self._not_saved}
 
     def load_state_dict(self, state_dict: dict) -> None:
-        self.__dict__.update(
-            {k: list(v) if isinstance(v, list) else v for k, v in state_dict.items()}
-        )
+        self.__dict__.update({k: plain_data(v) for k, v in state_dict.items()})
 
 
 class StepLR(LRScheduler):
@@ -126,6 +147,9 @@ class StepLR(LRScheduler):
             return self._group_lrs()
         return [lr * self.gamma for lr in self._group_lrs()]
 
+    def _closed_form_lr(self) -> list[float]:
+        return [base * self.gamma ** (self.last_epoch // self.step_size) for base in self.base_lrs]
+
 
 class ExponentialLR(LRScheduler):
     """Multiply the lr by ``gamma`` every epoch.
@@ -141,6 +165,9 @@ class ExponentialLR(LRScheduler):
         if self._initial:
             return self._group_lrs()
         return [lr * self.gamma for lr in self._group_lrs()]
+
+    def _closed_form_lr(self) -> list[float]:
+        return [base * self.gamma**self.last_epoch for base in self.base_lrs]
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -182,6 +209,13 @@ class CosineAnnealingLR(LRScheduler):
             ]
         ratio = (1 + math.cos(math.pi * t / period)) / (1 + math.cos(math.pi * (t - 1) / period))
         return [ratio * (lr - eta_min) + eta_min for lr in self._group_lrs()]
+
+    def _closed_form_lr(self) -> list[float]:
+        t, period, eta_min = self.last_epoch, self.T_max, self.eta_min
+        return [
+            eta_min + (base - eta_min) * (1 + math.cos(math.pi * t / period)) / 2
+            for base in self.base_lrs
+        ]
 
 
 class LambdaLR(LRScheduler):
