@@ -17,14 +17,23 @@ from tests.helpers import assert_plain
 LRS = (0.1, 0.05)  # two param groups
 
 
-def ds_optimizer(lrs=LRS):
+def ds_optimizer(lrs=LRS, kind="sgd"):
     groups = [{"params": [ds.zeros(2, requires_grad=True)], "lr": lr} for lr in lrs]
+    if kind == "adam":
+        return optim.Adam(groups, lr=1.0, betas=(0.9, 0.999))
     return optim.SGD(groups, lr=1.0, momentum=0.9)
 
 
-def torch_optimizer(lrs=LRS):
+def torch_optimizer(lrs=LRS, kind="sgd"):
     groups = [{"params": [torch.zeros(2, requires_grad=True)], "lr": lr} for lr in lrs]
+    if kind == "adam":
+        return torch.optim.Adam(groups, lr=1.0, betas=(0.9, 0.999))
     return torch.optim.SGD(groups, lr=1.0, momentum=0.9)
+
+
+def optimizer_of(lib, kind="sgd"):
+    """An optimizer of the library whose schedulers ``lib`` holds."""
+    return ds_optimizer(kind=kind) if lib is sched else torch_optimizer(kind=kind)
 
 
 def inverse(epoch):
@@ -35,16 +44,106 @@ def wave(epoch):
     return 0.5 + 0.5 * math.cos(epoch)
 
 
-# (id, scheduler name, options); the same class name and options in both libraries
+def simple(name, **options):
+    """Build scheduler ``name`` of either library with ``options``."""
+    return lambda lib, opt: getattr(lib, name)(opt, **options)
+
+
+def sequence(milestones, *parts):
+    """A SequentialLR of (name, options) parts, in either library."""
+    return lambda lib, opt: lib.SequentialLR(
+        opt, [getattr(lib, name)(opt, **options) for name, options in parts], milestones
+    )
+
+
+ONE_CYCLE_THREE = dict(
+    max_lr=0.3, total_steps=90, pct_start=0.25, anneal_strategy="linear", three_phase=True
+)
+ONE_CYCLE_EPOCHS = dict(
+    max_lr=(0.2, 0.4),
+    epochs=5,
+    steps_per_epoch=12,
+    div_factor=10.0,
+    final_div_factor=100.0,
+    base_momentum=[0.8, 0.7],
+    max_momentum=0.9,
+)
+WARMUP_COSINE = [
+    ("LinearLR", dict(start_factor=0.1, total_iters=5)),
+    ("CosineAnnealingLR", dict(T_max=40, eta_min=0.001)),
+]
+THREE = [
+    ("ConstantLR", dict(factor=0.5, total_iters=3)),
+    ("ExponentialLR", dict(gamma=0.9)),
+    ("StepLR", dict(step_size=4, gamma=0.7)),
+]
+RESTARTS = [
+    ("LinearLR", dict(start_factor=0.2, total_iters=4)),
+    ("CosineAnnealingWarmRestarts", dict(T_0=5, T_mult=2)),
+]
+DECAYS = [
+    ("ExponentialLR", dict(gamma=0.8)),
+    ("MultiStepLR", dict(milestones=[3, 12])),
+    ("PolynomialLR", dict(total_iters=20, power=1.5)),
+]
+CYCLE_LAST = [
+    ("ConstantLR", dict(factor=0.25, total_iters=10)),
+    ("OneCycleLR", dict(max_lr=0.5, total_steps=40)),
+]
+
+# (id, optimizer, steps, make): make(lib, optimizer) builds the same scheduler in descent
+# (lib = sched) and in PyTorch (lib = torch.optim.lr_scheduler)
 TABLE = [
-    ("step", "StepLR", dict(step_size=7, gamma=0.5)),
-    ("step-default-gamma", "StepLR", dict(step_size=3)),
-    ("exponential", "ExponentialLR", dict(gamma=0.9)),
-    ("cosine", "CosineAnnealingLR", dict(T_max=10, eta_min=0.001)),
-    ("cosine-50", "CosineAnnealingLR", dict(T_max=50)),
-    ("cosine-short", "CosineAnnealingLR", dict(T_max=3, eta_min=0.01)),
-    ("lambda", "LambdaLR", dict(lr_lambda=inverse)),
-    ("lambda-per-group", "LambdaLR", dict(lr_lambda=[inverse, wave])),
+    ("step", "sgd", 50, simple("StepLR", step_size=7, gamma=0.5)),
+    ("step-default-gamma", "sgd", 50, simple("StepLR", step_size=3)),
+    ("exponential", "sgd", 50, simple("ExponentialLR", gamma=0.9)),
+    ("cosine", "sgd", 50, simple("CosineAnnealingLR", T_max=10, eta_min=0.001)),
+    ("cosine-50", "sgd", 50, simple("CosineAnnealingLR", T_max=50)),
+    ("cosine-short", "sgd", 50, simple("CosineAnnealingLR", T_max=3, eta_min=0.01)),
+    ("lambda", "sgd", 50, simple("LambdaLR", lr_lambda=inverse)),
+    ("lambda-per-group", "sgd", 50, simple("LambdaLR", lr_lambda=[inverse, wave])),
+    ("multistep", "sgd", 60, simple("MultiStepLR", milestones=[3, 10, 10, 25], gamma=0.5)),
+    ("multistep-unsorted", "adam", 60, simple("MultiStepLR", milestones=(40, 5))),
+    ("constant", "sgd", 60, simple("ConstantLR", factor=0.5, total_iters=4)),
+    ("constant-defaults", "adam", 60, simple("ConstantLR")),
+    ("linear-warmup", "sgd", 60, simple("LinearLR", start_factor=0.1, total_iters=10)),
+    (
+        "linear-decay",
+        "sgd",
+        60,
+        simple("LinearLR", start_factor=1.0, end_factor=0.05, total_iters=30),
+    ),
+    ("linear-defaults", "adam", 60, simple("LinearLR")),
+    ("polynomial", "sgd", 60, simple("PolynomialLR", total_iters=40, power=2.0)),
+    ("polynomial-root", "sgd", 60, simple("PolynomialLR", total_iters=25, power=0.5)),
+    ("polynomial-defaults", "adam", 60, simple("PolynomialLR")),
+    ("warm-restarts", "sgd", 80, simple("CosineAnnealingWarmRestarts", T_0=7)),
+    (
+        "warm-restarts-mult",
+        "sgd",
+        80,
+        simple("CosineAnnealingWarmRestarts", T_0=3, T_mult=2, eta_min=0.001),
+    ),
+    ("onecycle", "sgd", 100, simple("OneCycleLR", max_lr=[1.0, 0.5], total_steps=100)),
+    ("onecycle-adam-three-linear", "adam", 90, simple("OneCycleLR", **ONE_CYCLE_THREE)),
+    ("onecycle-epochs", "sgd", 60, simple("OneCycleLR", **ONE_CYCLE_EPOCHS)),
+    (
+        "onecycle-adam-three-cos",
+        "adam",
+        70,
+        simple("OneCycleLR", max_lr=[0.01, 0.02], total_steps=70, pct_start=0.4, three_phase=True),
+    ),
+    (
+        "onecycle-no-momentum",
+        "adam",
+        60,
+        simple("OneCycleLR", max_lr=0.3, total_steps=60, pct_start=0.5, cycle_momentum=False),
+    ),
+    ("sequential-warmup-cosine", "sgd", 60, sequence([5], *WARMUP_COSINE)),
+    ("sequential-three", "sgd", 60, sequence([6, 20], *THREE)),
+    ("sequential-restarts", "adam", 60, sequence([8], *RESTARTS)),
+    ("sequential-decays", "sgd", 60, sequence([10, 30], *DECAYS)),
+    ("sequential-onecycle", "sgd", 50, sequence([10], *CYCLE_LAST)),
 ]
 ROWS = [pytest.param(*row[1:], id=row[0]) for row in TABLE]
 
@@ -65,6 +164,11 @@ PLATEAU = [
 ]
 
 
+def momenta(opt) -> list[float]:
+    """Each group's momentum, or its beta1 (Adam), as OneCycleLR cycles it."""
+    return [g["betas"][0] if "betas" in g else g["momentum"] for g in opt.param_groups]
+
+
 def step_both(opt, scheduler, topt, tscheduler, steps: int, metric=None) -> None:
     for k in range(steps):
         opt.step()
@@ -81,30 +185,63 @@ def step_both(opt, scheduler, topt, tscheduler, steps: int, metric=None) -> None
         ours = [g["lr"] for g in opt.param_groups]
         theirs = [g["lr"] for g in topt.param_groups]
         np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12, err_msg=f"step {k}")
+        np.testing.assert_allclose(momenta(opt), momenta(topt), rtol=1e-12, err_msg=f"step {k}")
         assert scheduler.last_epoch == tscheduler.last_epoch
 
 
-@pytest.mark.parametrize("name, options", ROWS)
-def test_follows_torch_for_50_steps(name, options):
-    opt, topt = ds_optimizer(), torch_optimizer()
-    scheduler = getattr(sched, name)(opt, **options)
-    tscheduler = getattr(torch.optim.lr_scheduler, name)(topt, **options)
+@pytest.mark.parametrize("kind, steps, make", ROWS)
+def test_follows_torch(kind, steps, make):
+    opt, topt = ds_optimizer(kind=kind), torch_optimizer(kind=kind)
+    scheduler, tscheduler = make(sched, opt), make(torch.optim.lr_scheduler, topt)
     assert scheduler.get_last_lr() == pytest.approx(tscheduler.get_last_lr(), rel=1e-12)
-    assert scheduler.base_lrs == list(LRS)
-    step_both(opt, scheduler, topt, tscheduler, 50)
-    assert scheduler.get_last_lr() != list(LRS), "the lr never changed"
+    for key in ("initial_lr", "max_lr", "min_lr", "max_momentum", "base_momentum"):
+        assert [g.get(key) for g in opt.param_groups] == [g.get(key) for g in topt.param_groups]
+    np.testing.assert_allclose(momenta(opt), momenta(topt), rtol=1e-12)
+    start = scheduler.get_last_lr()
+    step_both(opt, scheduler, topt, tscheduler, steps)
+    assert scheduler.get_last_lr() != start, "the lr never changed"
 
 
-@pytest.mark.parametrize("name, options", ROWS)
-def test_every_step_takes_a_metric_which_epoch_schedulers_ignore(name, options):
-    opt, opt_metric = ds_optimizer(), ds_optimizer()
-    scheduler = getattr(sched, name)(opt, **options)
-    with_metric = getattr(sched, name)(opt_metric, **options)
+@pytest.mark.parametrize("kind, steps, make", ROWS)
+def test_every_step_takes_a_metric_which_epoch_schedulers_ignore(kind, steps, make):
+    opt, opt_metric = ds_optimizer(kind=kind), ds_optimizer(kind=kind)
+    scheduler, with_metric = make(sched, opt), make(sched, opt_metric)
     for k in range(20):
         scheduler.step()
         with_metric.step(METRIC[k])
         assert with_metric.get_last_lr() == scheduler.get_last_lr()
     assert with_metric.state_dict() == scheduler.state_dict()
+
+
+@pytest.mark.parametrize("total_steps", [1, 2, 7])
+@pytest.mark.parametrize("three_phase", [False, True])
+def test_one_cycle_steps_to_total_steps_and_refuses_one_more_as_torch(total_steps, three_phase):
+    opt, topt = ds_optimizer(), torch_optimizer()
+    options = dict(max_lr=0.5, total_steps=total_steps, three_phase=three_phase)
+    scheduler = sched.OneCycleLR(opt, **options)
+    tscheduler = torch.optim.lr_scheduler.OneCycleLR(topt, **options)
+    step_both(opt, scheduler, topt, tscheduler, total_steps)
+    with pytest.raises(ValueError, match="total steps is"):
+        tscheduler.step()
+    with pytest.raises(ValueError, match=f"tried to step {total_steps + 1} times.*total_steps"):
+        scheduler.step()
+
+
+@pytest.mark.parametrize("options", [dict(T_0=4), dict(T_0=3, T_mult=2, eta_min=0.01)])
+def test_warm_restarts_jumps_to_fractional_epochs_as_torch(options):
+    """PyTorch's ``scheduler.step(epoch + i / iters)`` is ``step(epoch=...)`` here."""
+    opt, topt = ds_optimizer(), torch_optimizer()
+    scheduler = sched.CosineAnnealingWarmRestarts(opt, **options)
+    tscheduler = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(topt, **options)
+    for epoch in [0.5, 1.25, 3.0, 3.5, 7.75, 9.0, 20.5, 2.0, 45.0]:
+        scheduler.step(epoch=epoch)
+        tscheduler.step(epoch)
+        np.testing.assert_allclose(
+            scheduler.get_last_lr(), tscheduler.get_last_lr(), rtol=1e-12, atol=1e-12
+        )
+        assert (scheduler.T_cur, scheduler.T_i) == (tscheduler.T_cur, tscheduler.T_i)
+        assert scheduler.last_epoch == tscheduler.last_epoch
+    step_both(opt, scheduler, topt, tscheduler, 10)
 
 
 @pytest.mark.parametrize("options, falling", [pytest.param(*r[1:], id=r[0]) for r in PLATEAU])
@@ -118,9 +255,10 @@ def test_reduce_on_plateau_follows_torch(options, falling):
     assert scheduler.best == tscheduler.best
 
 
-def resume(make, steps_before: int, steps_after: int, metric=None):
-    """Run, save, rebuild both objects from the saved dicts, and run both on."""
-    opt = ds_optimizer()
+def resume(make, steps_before: int, steps_after: int, metric=None, kind="sgd", tmp_path=None):
+    """Run, save, rebuild both objects from the saved dicts, and run both on; with
+    ``tmp_path`` the scheduler's state goes through a ds.save checkpoint on the way."""
+    opt = ds_optimizer(kind=kind)
     scheduler = make(opt)
     for k in range(steps_before):
         opt.step()
@@ -128,9 +266,16 @@ def resume(make, steps_before: int, steps_after: int, metric=None):
     saved_opt, saved = opt.state_dict(), scheduler.state_dict()
     assert_plain(saved_opt)
     assert_plain(saved)
-    fresh_opt = ds_optimizer(lrs=(7.0, 7.0))
-    fresh_opt.load_state_dict(saved_opt)
+    if tmp_path is not None:
+        ds.save({"optimizer": saved_opt, "scheduler": saved}, tmp_path / "ckpt.safetensors")
+        loaded = ds.load(tmp_path / "ckpt.safetensors")
+        assert loaded["scheduler"] == saved
+        saved_opt, saved = loaded["optimizer"], loaded["scheduler"]
+    # PyTorch's order: build both, then load both (a scheduler built on a loaded optimizer
+    # would take its first step again from the loaded lrs, in PyTorch as here)
+    fresh_opt = ds_optimizer(lrs=(7.0, 7.0), kind=kind)
     fresh = make(fresh_opt)
+    fresh_opt.load_state_dict(saved_opt)
     fresh.load_state_dict(saved)
     for k in range(steps_before, steps_before + steps_after):
         for o, s in ((opt, scheduler), (fresh_opt, fresh)):
@@ -138,15 +283,18 @@ def resume(make, steps_before: int, steps_after: int, metric=None):
             s.step() if metric is None else s.step(metric[k])
         assert fresh.get_last_lr() == scheduler.get_last_lr(), f"step {k}"
         assert [g["lr"] for g in fresh_opt.param_groups] == [g["lr"] for g in opt.param_groups]
+        assert momenta(fresh_opt) == momenta(opt), f"step {k}"
     assert fresh.last_epoch == scheduler.last_epoch
     return saved
 
 
-@pytest.mark.parametrize("name, options", ROWS)
-def test_state_dict_round_trip_resumes_identically(name, options):
-    saved = resume(lambda opt: getattr(sched, name)(opt, **options), 20, 30)
-    assert saved["last_epoch"] == 20
+@pytest.mark.parametrize("kind, steps, make", ROWS)
+def test_state_dict_round_trip_resumes_identically(kind, steps, make, tmp_path):
+    before = steps // 2 - 3  # mid-way, off any round number
+    saved = resume(lambda opt: make(sched, opt), before, steps - before, kind=kind)
+    assert saved["last_epoch"] == before
     assert "optimizer" not in saved and "lr_lambdas" not in saved
+    resume(lambda opt: make(sched, opt), before, steps - before, kind=kind, tmp_path=tmp_path)
 
 
 @pytest.mark.parametrize("options, falling", [pytest.param(*r[1:], id=r[0]) for r in PLATEAU])
