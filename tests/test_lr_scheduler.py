@@ -336,6 +336,255 @@ def test_scheduler_errors():
         sched.ExponentialLR(decaying, gamma=0.5)
 
 
+def other_optimizer(lib):
+    return optimizer_of(lib)
+
+
+def adagrad(lib):
+    if lib is sched:
+        return optim.Adagrad([ds.zeros(2, requires_grad=True)], lr=0.1)
+    return torch.optim.Adagrad([torch.zeros(2, requires_grad=True)], lr=0.1)
+
+
+# (id, make(lib, optimizer), our error and message, PyTorch's error or None where it accepts)
+BAD = [
+    (
+        "multistep-fraction",
+        simple("MultiStepLR", milestones=[2.5]),
+        (ValueError, "milestone must be an integer"),
+        None,
+    ),
+    (
+        "multistep-gamma",
+        simple("MultiStepLR", milestones=[2], gamma=-0.5),
+        (ValueError, "gamma"),
+        None,
+    ),
+    (
+        "constant-factor-big",
+        simple("ConstantLR", factor=1.5),
+        (ValueError, r"factor must be in \(0, 1\]"),
+        ValueError,
+    ),
+    (
+        "constant-factor-negative",
+        simple("ConstantLR", factor=-0.1),
+        (ValueError, "factor"),
+        ValueError,
+    ),
+    ("constant-factor-zero", simple("ConstantLR", factor=0.0), (ValueError, "divided by it"), None),
+    (
+        "constant-total-iters",
+        simple("ConstantLR", total_iters=-1),
+        (ValueError, "total_iters must be an integer >= 0"),
+        None,
+    ),
+    (
+        "linear-start-zero",
+        simple("LinearLR", start_factor=0.0),
+        (ValueError, "start_factor must be greater than 0"),
+        ValueError,
+    ),
+    (
+        "linear-start-big",
+        simple("LinearLR", start_factor=1.5),
+        (ValueError, "start_factor"),
+        ValueError,
+    ),
+    (
+        "linear-end-big",
+        simple("LinearLR", end_factor=1.5),
+        (ValueError, r"end_factor must be in \[0, 1\]"),
+        ValueError,
+    ),
+    (
+        "linear-end-negative",
+        simple("LinearLR", end_factor=-0.5),
+        (ValueError, "end_factor"),
+        ValueError,
+    ),
+    (
+        "linear-string",
+        simple("LinearLR", start_factor="0.5"),
+        (TypeError, "start_factor=0.5"),
+        TypeError,
+    ),
+    (
+        "polynomial-total-iters",
+        simple("PolynomialLR", total_iters=-2),
+        (ValueError, "total_iters"),
+        None,
+    ),
+    (
+        "restarts-T_0-zero",
+        simple("CosineAnnealingWarmRestarts", T_0=0),
+        (ValueError, "T_0 must be an integer >= 1"),
+        ValueError,
+    ),
+    (
+        "restarts-T_0-float",
+        simple("CosineAnnealingWarmRestarts", T_0=2.0),
+        (ValueError, "T_0"),
+        ValueError,
+    ),
+    (
+        "restarts-T_mult-zero",
+        simple("CosineAnnealingWarmRestarts", T_0=2, T_mult=0),
+        (ValueError, "T_mult"),
+        ValueError,
+    ),
+    (
+        "restarts-T_mult-float",
+        simple("CosineAnnealingWarmRestarts", T_0=2, T_mult=1.5),
+        (ValueError, "T_mult"),
+        ValueError,
+    ),
+    (
+        "restarts-eta_min",
+        simple("CosineAnnealingWarmRestarts", T_0=2, eta_min="0"),
+        (ValueError, "eta_min must be a number"),
+        ValueError,
+    ),
+    (
+        "onecycle-no-length",
+        simple("OneCycleLR", max_lr=0.1),
+        (ValueError, "either total_steps OR"),
+        ValueError,
+    ),
+    (
+        "onecycle-epochs-only",
+        simple("OneCycleLR", max_lr=0.1, epochs=3),
+        (ValueError, "steps_per_epoch"),
+        ValueError,
+    ),
+    (
+        "onecycle-total-zero",
+        simple("OneCycleLR", max_lr=0.1, total_steps=0),
+        (ValueError, "total_steps must be an integer >= 1"),
+        ValueError,
+    ),
+    (
+        "onecycle-total-float",
+        simple("OneCycleLR", max_lr=0.1, total_steps=10.0),
+        (ValueError, "total_steps"),
+        ValueError,
+    ),
+    (
+        "onecycle-epochs-zero",
+        simple("OneCycleLR", max_lr=0.1, epochs=0, steps_per_epoch=3),
+        (ValueError, "epochs"),
+        ValueError,
+    ),
+    (
+        "onecycle-steps-negative",
+        simple("OneCycleLR", max_lr=0.1, epochs=2, steps_per_epoch=-3),
+        (ValueError, "steps_per_epoch"),
+        ValueError,
+    ),
+    (
+        "onecycle-pct-big",
+        simple("OneCycleLR", max_lr=0.1, total_steps=10, pct_start=1.5),
+        (ValueError, "pct_start must be between 0 and 1"),
+        ValueError,
+    ),
+    (
+        "onecycle-pct-int",
+        simple("OneCycleLR", max_lr=0.1, total_steps=10, pct_start=1),
+        (ValueError, "pct_start must be a float"),
+        ValueError,
+    ),
+    (
+        "onecycle-anneal",
+        simple("OneCycleLR", max_lr=0.1, total_steps=10, anneal_strategy="exp"),
+        (ValueError, "'cos' or 'linear'"),
+        ValueError,
+    ),
+    (
+        "onecycle-max-lrs",
+        simple("OneCycleLR", max_lr=[0.1], total_steps=10),
+        (ValueError, "max_lr has 1 values, param_groups has 2"),
+        ValueError,
+    ),
+    (
+        "onecycle-momentums",
+        simple("OneCycleLR", max_lr=0.1, total_steps=10, base_momentum=[0.8, 0.8, 0.8]),
+        (ValueError, "base_momentum has 3 values"),
+        ValueError,
+    ),
+    (
+        "onecycle-no-momentum",
+        lambda lib, opt: lib.OneCycleLR(adagrad(lib), max_lr=0.1, total_steps=10),
+        (ValueError, "cycle_momentum=False"),
+        ValueError,
+    ),
+    (
+        "onecycle-div-zero",
+        simple("OneCycleLR", max_lr=0.1, total_steps=10, div_factor=0.0),
+        (ValueError, "div_factor must be > 0"),
+        ZeroDivisionError,
+    ),
+    (
+        "onecycle-empty-phase",
+        simple("OneCycleLR", max_lr=0.1, total_steps=10, pct_start=0.1),
+        (ValueError, "phase 1 of the cycle has no length"),
+        ZeroDivisionError,
+    ),
+    (
+        "sequential-empty",
+        lambda lib, opt: lib.SequentialLR(opt, [], []),
+        (ValueError, "at least one scheduler"),
+        ValueError,
+    ),
+    (
+        "sequential-milestones",
+        sequence([3, 6], *WARMUP_COSINE),
+        (ValueError, "one more than the number of milestone"),
+        ValueError,
+    ),
+    (
+        "sequential-other-optimizer",
+        lambda lib, opt: lib.SequentialLR(opt, [lib.StepLR(other_optimizer(lib), 2)], []),
+        (ValueError, "same optimizer"),
+        ValueError,
+    ),
+    (
+        "sequential-plateau",
+        lambda lib, opt: lib.SequentialLR(opt, [lib.ReduceLROnPlateau(opt)], []),
+        (ValueError, "ReduceLROnPlateau"),
+        ValueError,
+    ),
+    (
+        "sequential-not-a-scheduler",
+        lambda lib, opt: lib.SequentialLR(opt, [opt], []),
+        (TypeError, "not an LRScheduler"),
+        TypeError,
+    ),
+]
+
+
+@pytest.mark.parametrize("make, ours, theirs", [pytest.param(*r[1:], id=r[0]) for r in BAD])
+def test_bad_arguments_raise_where_torch_does(make, ours, theirs):
+    """Our error says what is wrong; PyTorch raises the same type (or accepts, or breaks on
+    a division by zero that ours names before it happens)."""
+    error, message = ours
+    with pytest.raises(error, match=message):
+        make(sched, ds_optimizer())
+    if theirs is None:
+        make(torch.optim.lr_scheduler, torch_optimizer())
+    else:
+        with pytest.raises(theirs):
+            make(torch.optim.lr_scheduler, torch_optimizer())
+
+
+def test_sequential_state_dict_needs_the_same_schedulers():
+    scheduler = sequence([5], *WARMUP_COSINE)(sched, ds_optimizer())
+    saved = scheduler.state_dict()
+    assert [s["start_factor"] for s in saved["_schedulers"][:1]] == [0.1]
+    single = sched.SequentialLR(scheduler.optimizer, [sched.StepLR(scheduler.optimizer, 2)], [])
+    with pytest.raises(ValueError, match="holds 2 schedulers, this one runs 1"):
+        single.load_state_dict(saved)
+
+
 # ---- ExponentialDecay (TensorFlow) ------------------------------------------------------------
 
 
