@@ -166,6 +166,21 @@ def test_sgd_is_gradient_descent():
     assert optim.SGD is optim.GradientDescent
 
 
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_sgd_lr_defaults_to_torchs(momentum):
+    g = np.array([1.0, -2.0, 0.5])
+    w = ds.tensor(np.zeros(3), dtype=ds.float64, requires_grad=True)
+    tw = torch.zeros(3, dtype=torch.float64, requires_grad=True)
+    opt, topt = optim.SGD([w], momentum=momentum), torch.optim.SGD([tw], momentum=momentum)
+    assert opt.defaults["lr"] == topt.defaults["lr"] == 0.001
+    assert optim.GradientDescent([w]).param_groups[0]["lr"] == 0.001
+    for _ in range(5):
+        w.grad, tw.grad = ds.tensor(g, dtype=ds.float64), torch.tensor(g)
+        opt.step()
+        topt.step()
+    np.testing.assert_allclose(w.data, tw.detach().numpy(), rtol=1e-12)
+
+
 # ---- PyTorch verbs -------------------------------------------------------------------
 
 

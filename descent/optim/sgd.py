@@ -34,7 +34,8 @@ def sgd_update(
 
 
 class GradientDescent(Optimizer):
-    """Gradient descent, ``theta := theta - lr * grad``; with options exactly torch.optim.SGD.
+    """Gradient descent, ``theta := theta - lr * grad``; with options exactly torch.optim.SGD
+    (whose default lr, 0.001, it shares).
 
     ``SGD`` is the same class.
 
@@ -47,7 +48,7 @@ class GradientDescent(Optimizer):
     def __init__(
         self,
         params,
-        lr,
+        lr: float = 0.001,
         momentum: float = 0.0,
         dampening: float = 0.0,
         nesterov: bool = False,
