@@ -9,9 +9,11 @@ after ``optimizer.step()``::
         scheduler.step()
 
 Every scheduler's ``step`` takes the epoch's metric (``ds.train.fit`` always passes it);
-only ``ReduceLROnPlateau`` uses it. TensorFlow's ``ExponentialDecay`` (in ``schedules``) is
-a function of the step number passed as the lr itself; the optimizer evaluates it at its
-``global_step``.
+only ``ReduceLROnPlateau`` uses it. ``OneCycleLR`` is stepped after every batch instead, and
+``SequentialLR`` runs several schedulers in turn (a warm-up, then a decay).
+
+TensorFlow's ``ExponentialDecay`` (in ``schedules``) is a function of the step number
+passed as the lr itself; the optimizer evaluates it at its ``global_step``.
 """
 
 from __future__ import annotations
