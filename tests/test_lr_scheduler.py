@@ -4,6 +4,7 @@ TensorFlow's formula lr * rate ** (step / decay_steps)."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -208,7 +209,7 @@ def test_every_step_takes_a_metric_which_epoch_schedulers_ignore(kind, steps, ma
     scheduler, with_metric = make(sched, opt), make(sched, opt_metric)
     for k in range(20):
         scheduler.step()
-        with_metric.step(METRIC[k])
+        with_metric.step(metrics=METRIC[k])
         assert with_metric.get_last_lr() == scheduler.get_last_lr()
     assert with_metric.state_dict() == scheduler.state_dict()
 
@@ -228,7 +229,7 @@ def test_one_cycle_steps_to_total_steps_and_refuses_one_more_as_torch(total_step
 
 
 @pytest.mark.parametrize("options", [dict(T_0=4), dict(T_0=3, T_mult=2, eta_min=0.01)])
-def test_warm_restarts_jumps_to_fractional_epochs_as_torch(options):
+    """PyTorch's ``scheduler.step(epoch + i / iters)``, with the epoch by keyword."""
     """PyTorch's ``scheduler.step(epoch + i / iters)`` is ``step(epoch=...)`` here."""
     opt, topt = ds_optimizer(), torch_optimizer()
     scheduler = sched.CosineAnnealingWarmRestarts(opt, **options)
@@ -664,3 +665,22 @@ def test_exponential_decay_validates():
         sched.ExponentialDecay(0.1, decay_steps=0, decay_rate=0.5)
     with pytest.raises(ValueError, match="initial_learning_rate"):
         sched.ExponentialDecay(-0.1, decay_steps=10, decay_rate=0.5)
+
+
+def test_a_positional_step_argument_is_pytorch_s_epoch():
+    # torch: scheduler.step(epoch) jumps by the closed form (deprecated there), and
+    # CosineAnnealingWarmRestarts' per-batch step(epoch + i / iters) is the documented use
+    opt, topt = ds_optimizer(), torch_optimizer()
+    warm = sched.CosineAnnealingWarmRestarts(opt, T_0=3)
+    twarm = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(topt, T_0=3)
+    for e in [0.25, 0.5, 1.75, 3.5, 7.0]:
+        warm.step(e)
+        twarm.step(e)
+        assert warm.get_last_lr() == pytest.approx(twarm.get_last_lr(), rel=1e-12)
+    step = sched.StepLR(ds_optimizer(), step_size=2, gamma=0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch warns that the epoch argument is deprecated
+        tstep = torch.optim.lr_scheduler.StepLR(torch_optimizer(), step_size=2, gamma=0.5)
+        step.step(5)
+        tstep.step(5)
+    assert step.get_last_lr() == pytest.approx(tstep.get_last_lr(), rel=1e-12)

@@ -107,10 +107,15 @@ class LRScheduler:
         such formula."""
         return self.get_lr()
 
-    def step(self, metrics=None) -> None:
-        """Move to the next epoch and set each group's lr; ``metrics`` is not used."""
+    def step(self, epoch: int | None = None, *, metrics=None) -> None:
+        """Move to the next epoch and set each group's lr.
+
+        PyTorch's signature: ``epoch`` (deprecated there) jumps to that epoch by the closed
+        form; ``metrics``, the epoch's monitored value that ``fit`` hands every scheduler,
+        is not used (``ReduceLROnPlateau`` uses it).
+        """
         self._step_count += 1
-        self._update_lr()
+        self._update_lr(None if epoch is None else int(check_number("epoch", epoch)))
 
     def _update_lr(self, epoch: int | None = None) -> None:
         """Set the lrs of the next epoch, or of ``epoch`` from the closed form."""
@@ -463,9 +468,10 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         eta_min, phase = self.eta_min, math.pi * self.T_cur / self.T_i
         return [eta_min + (base - eta_min) * (1 + math.cos(phase)) / 2 for base in self.base_lrs]
 
-    def step(self, metrics=None, epoch: float | None = None) -> None:
-        """One epoch on (``metrics`` is not used), or to ``epoch``, restarting as it passes
-        the end of a period."""
+    def step(self, epoch: float | None = None, *, metrics=None) -> None:
+        """One epoch on, or to ``epoch`` (a fraction within an epoch too, as PyTorch's
+        ``scheduler.step(epoch + i / iters)``), restarting as it passes the end of a
+        period; ``metrics`` is not used."""
         self._step_count += 1
         if epoch is None and self.last_epoch < 0:
             epoch = 0
@@ -725,8 +731,10 @@ class ReduceLROnPlateau(LRScheduler):
             return current > best * (self.threshold + 1.0)
         return current > best + self.threshold
 
-    def step(self, metrics) -> None:  # type: ignore[override]
-        """Record one epoch's metric (required); reduce the lrs after ``patience`` bad epochs."""
+    def step(self, metrics, epoch=None) -> None:  # type: ignore[override]
+        """Record one epoch's metric (required); reduce the lrs after ``patience`` bad epochs.
+
+        PyTorch's signature; ``epoch`` is not used."""
         current = float(metrics)
         self.last_epoch += 1
         if self.is_better(current, self.best):
@@ -812,16 +820,20 @@ class SequentialLR(LRScheduler):
         for scheduler in self._schedulers:
             scheduler._undo_initial_step()
 
-    def step(self, metrics=None) -> None:
+    def step(self, epoch=None, *, metrics=None) -> None:
         """One epoch of the scheduler whose turn it is (started at epoch 0 on its milestone);
-        ``metrics`` is handed to it."""
+        ``metrics`` is handed to it. ``epoch`` is refused, as PyTorch refuses it."""
+        if epoch is not None:
+            raise ValueError(
+                "SequentialLR.step() takes no epoch: it moves one epoch at a time (as PyTorch's)"
+            )
         self.last_epoch += 1
         i = bisect.bisect_right(self._milestones, self.last_epoch)
         scheduler = self._schedulers[i]
         if i > 0 and self._milestones[i - 1] == self.last_epoch:
             scheduler._update_lr(0)
         else:
-            scheduler.step(metrics)
+            scheduler.step(metrics=metrics)
         self._last_lr = scheduler.get_last_lr()
 
     def state_dict(self) -> dict:
