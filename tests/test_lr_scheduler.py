@@ -229,8 +229,8 @@ def test_one_cycle_steps_to_total_steps_and_refuses_one_more_as_torch(total_step
 
 
 @pytest.mark.parametrize("options", [dict(T_0=4), dict(T_0=3, T_mult=2, eta_min=0.01)])
+def test_warm_restarts_jumps_to_fractional_epochs_as_torch(options):
     """PyTorch's ``scheduler.step(epoch + i / iters)``, with the epoch by keyword."""
-    """PyTorch's ``scheduler.step(epoch + i / iters)`` is ``step(epoch=...)`` here."""
     opt, topt = ds_optimizer(), torch_optimizer()
     scheduler = sched.CosineAnnealingWarmRestarts(opt, **options)
     tscheduler = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(topt, **options)
