@@ -549,6 +549,18 @@ def test_a_file_without_checksums_still_loads(tmp_path):
     assert state["epoch"] == 3 and state["w"].tolist() == [1.0, 1.0]
 
 
+def test_a_checkpoint_that_lost_its_checksums_is_refused(tmp_path):
+    # a current checkpoint's format tag promises checksums: a damaged key that hides them
+    # (found by the fuzzer: 'checksums' -> 'check{ums' with the description also changed)
+    path = tmp_path / "c.safetensors"
+    ds.save({"w": np.ones(3, np.float32)}, path)
+    raw = path.read_bytes()
+    assert raw.count(b'"checksums"') == 1
+    path.write_bytes(raw.replace(b'"checksums"', b'"check{ums"'))
+    with pytest.raises(CheckpointError, match="promises checksums, but it has none"):
+        ds.load(path)
+
+
 def test_module_load_state_dict_refuses_another_dtype_kind():
     model = ds.nn.Linear(3, 2)
     state = {k: v.numpy() for k, v in model.state_dict().items()}

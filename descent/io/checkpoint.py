@@ -9,8 +9,10 @@ The file is plain safetensors: an 8-byte little-endian header length, a JSON hea
 tensor's dtype, shape and byte range, and ``__metadata__``, a map of strings), then the
 tensors' bytes back to back. descent's metadata holds the format tag, the description
 (``structure``) and ``checksums``: the CRC-32 of each tensor's bytes with its dtype and
-shape, and of the rest of the metadata, all checked on load. A file written by another
-tool has no checksums and loads unchecked.
+shape, and of the rest of the metadata, all checked on load. The format tag says they
+are there (``descent.checkpoint/2``), so a file that lost them is refused; checkpoints
+written before checksums (``descent.checkpoint/1``) and files written by other tools have
+none and load unchecked.
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ from .files import atomic_file, remove_stale_temporaries
 
 __all__ = ["save", "load", "load_file", "CheckpointError"]
 
-_FORMAT = "descent.checkpoint/1"
+_FORMAT = "descent.checkpoint/2"  # what save writes: checksums always
+_UNCHECKED_FORMAT = "descent.checkpoint/1"  # written before checksums: loads unchecked
 _DESCENT_KEYS = ("format", "structure", "checksums")
 _MAX_HEADER = 100 * 1024 * 1024  # the limit safetensors itself sets
 _CHUNK = 64 * 1024 * 1024  # bytes per read or write call: large files go in pieces
@@ -447,7 +450,7 @@ def _read(path: Path, checkpoint: bool) -> tuple[dict, dict, object]:
         if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
             raise fail("has a corrupt header: __metadata__ must be a JSON object of strings")
         table = _tensor_table(header, size - 8 - n, fail)
-        ours = meta.get("format") == _FORMAT
+        ours = meta.get("format") in (_FORMAT, _UNCHECKED_FORMAT)
         if checkpoint and not any(k in meta for k in _DESCENT_KEYS):
             raise fail(
                 f"is a safetensors file but not a descent checkpoint (its metadata has no "
@@ -456,10 +459,13 @@ def _read(path: Path, checkpoint: bool) -> tuple[dict, dict, object]:
         if checkpoint and not ours:
             raise fail(
                 f"has the format tag {meta.get('format')!r}; this descent reads {_FORMAT!r} "
+                f"and {_UNCHECKED_FORMAT!r} "
                 f"(a newer descent may have written it)"
             )
         if checkpoint and "structure" not in meta:
             raise fail("is corrupt: its metadata has no description ('structure')")
+        if meta.get("format") == _FORMAT and "checksums" not in meta:
+            raise fail("is corrupt: its format tag promises checksums, but it has none")
         sums = _checksums(meta, table, fail) if ours else None
         arrays = {}
         for name, entry in table.items():

@@ -167,7 +167,7 @@ def edit_metadata(data: bytes, rng: random.Random):
     if kind == "junk":
         header["__metadata__"] = rng.choice(JUNK_VALUES)
     elif kind == "format" and isinstance(meta, dict):
-        meta["format"] = rng.choice(["descent.checkpoint/2", "", None, 1, "descent.checkpoint/1 "])
+        meta["format"] = rng.choice(["descent.checkpoint/3", "", None, 1, "descent.checkpoint/2 "])
     elif kind == "structure-text" and isinstance(meta, dict):
         text = meta.get("structure", "")
         meta["structure"] = rng.choice(
