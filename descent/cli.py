@@ -186,7 +186,11 @@ def gradcheck_table(names=None) -> list[dict]:
 def cmd_gradcheck(args) -> int:
     rows = gradcheck_table(args.ops or None)
     if not rows:
-        print(f"descent gradcheck: no op named {args.ops}", file=sys.stderr)
+        from .optable import TABLE
+
+        names = ", ".join(sorted(op.name for op in TABLE))
+        unknown = " ".join(args.ops)
+        print(f"descent gradcheck: no op named {unknown}; the ops are: {names}", file=sys.stderr)
         return 2
     width = max(len(r["op"]) for r in rows)
     print(f"{'op'.ljust(width)}  cases  max |autodiff - numerical|  result")

@@ -32,8 +32,8 @@ def set_rng_state(state: dict) -> None:
     mine = type(bit_generator).__name__
     if not isinstance(state, dict):
         raise TypeError(
-            f"set_rng_state expects the dict that get_rng_state() returns, got a "
-            f"{type(state).__name__}"
+            f"set_rng_state expects the dict that get_rng_state() returns, got "
+            f"{type(state).__name__} {state!r:.40}"
         )
     if state.get("bit_generator") != mine:
         raise ValueError(

@@ -134,7 +134,10 @@ def test_gradcheck_command_checks_the_ops_it_is_given(capsys):
     assert "3 of 3 ops pass gradcheck" in out
     for name in ("exp", "F.conv2d", "Tensor.__matmul__"):
         assert name in out
+    capsys.readouterr()
     assert main(["gradcheck", "no_such_op"]) == 2
+    err = capsys.readouterr().err
+    assert "no op named no_such_op; the ops are: " in err and "F.conv2d" in err
 
 
 def test_every_command_has_help():

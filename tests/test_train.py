@@ -605,3 +605,23 @@ def test_the_csv_log_after_a_kill_and_resume_equals_the_uninterrupted_runs(
     assert resumed.history == done.history
     rows = list(csv.reader((full / "metrics.csv").open()))
     assert len(rows) == 1 + 4 + (1 if append else 0)
+
+
+def test_fit_and_evaluate_name_themselves_and_the_bad_member():
+    X, y = np.ones((4, 2), np.float32), np.zeros((4, 1), np.float32)
+    model = ds.nn.Linear(2, 1)
+    opt = ds.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(
+        TypeError, match=r"callbacks must be descent.train.Callback objects, got a dict"
+    ):
+        ds.train.fit(model, "mse", opt, (X, y), callbacks=[{}], verbose=0)
+
+    class NoStep:
+        pass
+
+    with pytest.raises(TypeError, match=r"the NoStep given has no step\(\) method"):
+        ds.train.fit(model, "mse", NoStep(), (X, y), verbose=0)
+    with pytest.raises(
+        TypeError, match=r"^evaluate: the loss function returned a float on a batch"
+    ):
+        ds.train.evaluate(model, lambda p, t: 1.0, (X, y))

@@ -190,7 +190,7 @@ def read_csv(
         rows = rows[1:]
         if not rows:
             raise DataFormatError(
-                f"read_csv: {p}: has a header (line {first_line}) but no data rows", p
+                f"read_csv: {p} has a header (line {first_line}) but no data rows", p
             )
     else:
         names = [f"x{i}" for i in range(len(first))]
@@ -471,9 +471,9 @@ def _check_member_count(p: str, listed: int, size: int) -> None:
                 (claimed,) = struct.unpack_from("<Q", record, 32)
     if claimed != listed:
         raise DataFormatError(
-            f"read_npz: {p}: the archive's end record claims {claimed} arrays but its "
-            f"directory lists {listed}; the archive is corrupt (an array may be lost), so "
-            f"write it again",
+            f"read_npz: {p}: the archive's end record claims {claimed} "
+            f"{'array' if claimed == 1 else 'arrays'} but its directory lists {listed}; the "
+            f"archive is corrupt (an array may be lost), so write it again",
             p,
         )
 

@@ -241,9 +241,9 @@ def _json(text: str, what: str, fail):
     try:
         return json.loads(text, object_pairs_hook=_unique_keys)
     except RecursionError:
-        raise fail(f"its {what} is nested too deeply to be one descent wrote") from None
+        raise fail(f"is corrupt: its {what} is nested too deeply to be one descent wrote") from None
     except ValueError as e:  # JSONDecodeError, a repeated key, an int too long
-        raise fail(f"its {what} is not valid JSON ({e})") from None
+        raise fail(f"is corrupt: its {what} is not valid JSON ({e})") from None
 
 
 def _read_header(f, size: int, fail) -> tuple[dict, int]:
@@ -362,8 +362,8 @@ def _checksums(meta: dict, table: dict, fail) -> dict | None:
             raise fail(f"has a corrupt checksum for tensor {name!r}")
         if entry[0] != dtype or entry[1] != list(shape):
             raise fail(
-                f"is corrupt: tensor {name!r} was written as {entry[0]} of shape {entry[1]} but "
-                f"the header now says {dtype} of shape {list(shape)} (the header was altered)"
+                f"is corrupt: tensor {name!r} is {dtype} of shape {list(shape)} in the header "
+                f"but {entry[0]} of shape {entry[1]} in its checksums (one of them was altered)"
             )
     if sums.get("description") != _description_crc(meta):
         raise fail(

@@ -94,17 +94,17 @@ def _check_epochs(epochs) -> int:
     return int(epochs)
 
 
-def _check_loss(loss, where: str) -> None:
+def _check_loss(loss, where: str, who: str = "fit") -> None:
     """The loss function's answer must be a one-value Tensor."""
     if not isinstance(loss, Tensor):
         raise TypeError(
-            f"fit: the loss function returned a {type(loss).__name__} {where}; it must return "
+            f"{who}: the loss function returned a {type(loss).__name__} {where}; it must return "
             f"a scalar Tensor computed from the model's output with descent operations (e.g. "
             f"F.mse_loss(pred, target)), not a Python number or a NumPy array"
         )
     if loss.data.size != 1:
         raise ValueError(
-            f"fit: the loss function returned a Tensor of shape {loss.shape} {where}; it must "
+            f"{who}: the loss function returned a Tensor of shape {loss.shape} {where}; it must "
             f"be a scalar: reduce it (reduction='mean', or .mean())"
         )
 
@@ -350,7 +350,7 @@ def evaluate(model, loss_fn, data, batch_size: int = 256, metrics=()) -> dict:
             for x, y in loader:
                 out = model(x)
                 loss = loss_fn(out, y)
-                _check_loss(loss, "in evaluate")
+                _check_loss(loss, "on a batch", "evaluate")
                 total += float(loss.item()) * len(y)
                 count += len(y)
                 outs.append(out.numpy())
@@ -473,7 +473,10 @@ def fit(
     callbacks = list(callbacks)
     for cb in callbacks:
         if not isinstance(cb, Callback):
-            raise TypeError(f"fit: {cb!r} is not a descent.train.Callback")
+            raise TypeError(
+                f"fit: callbacks must be descent.train.Callback objects, got a "
+                f"{type(cb).__name__}; subclass ds.train.Callback for your own"
+            )
     history = History()
     run = FitRun(model, optimizer, loader, scheduler, history, callbacks)
     if resume_from is not None:
@@ -585,7 +588,9 @@ def _check_step(member, keyword: str, signature: str) -> None:
         ) from None
     except (AttributeError, ValueError):
         if not callable(getattr(member, "step", None)):
-            raise TypeError(f"fit: {member!r} has no step() method") from None
+            raise TypeError(
+                f"fit: the {type(member).__name__} given has no step() method"
+            ) from None
 
 
 def _finite(t: Tensor) -> bool:
