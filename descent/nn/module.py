@@ -99,6 +99,7 @@ class Module:
 
     def __init__(self):
         self.training = True
+        self._buffer_names: dict = {}  # buffer name -> persistent (saved in state_dict)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
@@ -160,24 +161,32 @@ class Module:
                         yield f"{name}.{k}", v
 
     def named_children(self):
+        """(name, module) of the direct sub-modules, each once, as PyTorch's."""
+        seen = set()
         for name, value in self._members():
-            if isinstance(value, Module):
+            if isinstance(value, Module) and id(value) not in seen:
+                seen.add(id(value))
                 yield name, value
 
     def children(self):
         return (m for _, m in self.named_children())
 
-    def named_modules(self, prefix: str = ""):
-        """This module and every module below it, with dotted names (iterative walk)."""
-        seen = set()
+    def named_modules(self, memo=None, prefix: str = "", remove_duplicate: bool = True):
+        """This module and every module below it, with dotted names, in PyTorch's order.
+
+        Iterative walk, each module once (``remove_duplicate=False``: once per path).
+        """
+        seen = set() if memo is None else memo  # modules hash by identity
         stack = [(prefix, self)]
         while stack:
             name, module = stack.pop()
-            if id(module) in seen:
-                continue
-            seen.add(id(module))
+            if remove_duplicate:
+                if module in seen:
+                    continue
+                seen.add(module)
             yield name, module
-            kids = [(f"{name}.{n}" if name else n, m) for n, m in module.named_children()]
+            kids = module._members() if not remove_duplicate else module.named_children()
+            kids = [(f"{name}.{n}" if name else n, m) for n, m in kids if isinstance(m, Module)]
             stack.extend(reversed(kids))
 
     def modules(self):
@@ -186,7 +195,7 @@ class Module:
     def named_parameters(self, prefix: str = "", recurse: bool = True):
         """(dotted name, Parameter) pairs, PyTorch's names; a shared Parameter once."""
         seen = set()
-        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
         for mname, module in modules:
             for name, value in module._members():
                 if isinstance(value, Parameter) and id(value) not in seen:
@@ -196,13 +205,85 @@ class Module:
     def parameters(self, recurse: bool = True):
         return (p for _, p in self.named_parameters(recurse=recurse))
 
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Set ``param`` (a Parameter, or None for an absent one) as attribute ``name``."""
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(
+                f"{type(self).__name__}.register_parameter: {name!r} must be a Parameter or "
+                f"None, got a {type(param).__name__}; wrap it as nn.Parameter(tensor)"
+            )
+        _check_new_name(self, name, "register_parameter")
+        setattr(self, name, param)
+
+    # ---- buffers ----------------------------------------------------------------------------
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Keep ``tensor`` as attribute ``name``: state that is not a parameter.
+
+        As PyTorch's: a buffer is not trained (``parameters()`` leaves it out), follows
+        ``to()``/``double()`` when it is floating, and is saved by ``state_dict`` unless
+        ``persistent=False``. None registers an absent buffer (neither listed nor saved).
+
+        >>> m = ds.nn.Module()
+        >>> m.register_buffer("steps", ds.zeros(()))
+        >>> list(m.state_dict())
+        ['steps']
+        """
+        if tensor is not None and (not isinstance(tensor, Tensor) or isinstance(tensor, Parameter)):
+            kind = (
+                "a Parameter (use register_parameter)"
+                if isinstance(tensor, Parameter)
+                else (f"a {type(tensor).__name__}")
+            )
+            raise TypeError(
+                f"{type(self).__name__}.register_buffer: {name!r} must be a Tensor or None, "
+                f"got {kind}"
+            )
+        if name not in self._buffer_names:
+            _check_new_name(self, name, "register_buffer")
+        self._buffer_names[name] = bool(persistent)
+        setattr(self, name, tensor)
+
+    def _own_buffers(self, persistent_only: bool = False):
+        """(name, Tensor) of this module's own buffers that are not None, in registration order."""
+        for name, persistent in vars(self).get("_buffer_names", {}).items():
+            value = vars(self).get(name)
+            if isinstance(value, Tensor) and (persistent or not persistent_only):
+                yield name, value
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True):
+        """(dotted name, Tensor) of every buffer, PyTorch's names and order."""
+        seen = set()
+        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        for mname, module in modules:
+            for name, value in module._own_buffers():
+                if remove_duplicate and id(value) in seen:
+                    continue
+                seen.add(id(value))
+                yield (f"{mname}.{name}" if mname else name), value
+
+    def buffers(self, recurse: bool = True):
+        return (b for _, b in self.named_buffers(recurse=recurse))
+
+    def _named_state(self):
+        """What ``state_dict`` saves, in PyTorch's order: per module its parameters, then its
+        persistent buffers."""
+        seen = set()
+        for mname, module in self.named_modules():
+            own = [(n, v) for n, v in module._members() if isinstance(v, Parameter)]
+            own += list(module._own_buffers(persistent_only=True))
+            for name, value in own:
+                if id(value) not in seen:
+                    seen.add(id(value))
+                    yield (f"{mname}.{name}" if mname else name), value
+
     # ---- state ----------------------------------------------------------------------------
     def state_dict(self) -> OrderedDict:
-        """Dotted name -> Tensor (sharing the parameter's data), as PyTorch's keys."""
-        return OrderedDict((name, p.detach()) for name, p in self.named_parameters())
+        """Dotted name -> Tensor (sharing the data), as PyTorch's keys: the parameters and
+        the persistent buffers."""
+        return OrderedDict((name, p.detach()) for name, p in self._named_state())
 
     def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
-        """Copy values into this module's parameters.
+        """Copy values into this module's parameters and persistent buffers.
 
         ``state_dict`` is a mapping of dotted names to Tensors or arrays (what
         ``state_dict()`` or ``ds.load`` returns). With ``strict`` every key must match; the
@@ -211,7 +292,8 @@ class Module:
 
         A value's dtype must be of the parameter's kind: a float checkpoint for a float
         parameter (float64 into float32 is cast, as PyTorch does), never an int or bool
-        array cast silently into floats.
+        array cast silently into floats. Buffers are checked the same way (an int64 counter
+        takes integers).
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(
@@ -219,7 +301,7 @@ class Module:
                 f"to tensors (what state_dict() or ds.load returns), got a "
                 f"{type(state_dict).__name__}"
             )
-        own = OrderedDict(self.named_parameters())
+        own = OrderedDict(self._named_state())
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         mismatched, wrong_kind = [], []
@@ -271,13 +353,34 @@ class Module:
         for p in self.parameters():
             p.zero_grad(set_to_none)
 
-    def to(self, dtype) -> Module:
-        """Convert every parameter to ``dtype`` in place (e.g. ``ds.float64``)."""
-        dtype = as_dtype(dtype)
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Set ``requires_grad`` of every parameter (False freezes the module), as PyTorch's."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def to(self, *args, **kwargs) -> Module:
+        """Convert the floating parameters and buffers to a dtype in place, as PyTorch's
+        ``to(dtype)``, ``to('cpu')``, ``to('cpu', dtype)``, ``to(tensor)`` or
+        ``to(device=..., dtype=...)``; integer buffers (a step counter) keep theirs.
+        """
+        dtype = _to_dtype(type(self).__name__, args, kwargs)
+        if dtype is None:
+            return self
+        if dtype.kind != "f":
+            raise TypeError(
+                f"{type(self).__name__}.to: only floating dtypes are allowed, got {dtype}"
+            )
+        if dtype.itemsize < 4:
+            raise TypeError(_no_half(type(self).__name__))
         with no_grad():
             for p in self.parameters():
-                p.data = p.data.astype(dtype)
-                p.grad = None
+                if p.data.dtype.kind == "f":
+                    p.data = p.data.astype(dtype)
+                    p.grad = None
+            for b in self.buffers():
+                if b.data.dtype.kind == "f":
+                    b.data = b.data.astype(dtype)
         return self
 
     def double(self) -> Module:
@@ -286,9 +389,25 @@ class Module:
     def float(self) -> Module:
         return self.to(np.float32)
 
+    def half(self) -> Module:
+        raise TypeError(_no_half(type(self).__name__))
+
+    def cpu(self) -> Module:
+        return self
+
     def apply(self, fn) -> Module:
-        """Call ``fn(module)`` on every module (e.g. a custom initialisation)."""
-        for m in self.modules():
+        """Call ``fn(module)`` on every sub-module and then on this one, as PyTorch's
+        (children first: a module sees its children already done)."""
+        order = []
+        stack = [(self, False)]
+        while stack:  # iterative post-order walk
+            module, expanded = stack.pop()
+            if expanded:
+                order.append(module)
+                continue
+            stack.append((module, True))
+            stack.extend((m, False) for m in reversed(list(module.children())))
+        for m in order:
             fn(m)
         return self
 
@@ -309,6 +428,46 @@ class Module:
             lines.append(f"  ({name}): {body}")
         lines.append(")")
         return "\n".join(lines)
+
+
+def _check_new_name(module: Module, name: str, where: str) -> None:
+    if not isinstance(name, str) or not name or "." in name:
+        raise KeyError(
+            f"{type(module).__name__}.{where}: name must be a non-empty string without '.', "
+            f"got {name!r}"
+        )
+    if name in vars(module) and not isinstance(vars(module)[name], (Tensor, type(None))):
+        raise KeyError(f"{type(module).__name__}.{where}: attribute {name!r} already exists")
+
+
+def _no_half(layer: str) -> str:
+    return (
+        f"{layer}: float16 is not supported (descent computes in float32 or float64); "
+        f"use .float() or .double()"
+    )
+
+
+def _to_dtype(layer: str, args: tuple, kwargs: dict) -> np.dtype | None:
+    """The dtype asked of ``Module.to``; a device must be the CPU, the only one descent has."""
+    kwargs = dict(kwargs)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
+    dtype = kwargs.pop("dtype", None)
+    device = kwargs.pop("device", None)
+    if kwargs:
+        raise TypeError(f"{layer}.to: unexpected arguments {sorted(kwargs)}")
+    for arg in args:
+        if isinstance(arg, Tensor):
+            dtype = arg.dtype
+        elif isinstance(arg, bool):
+            continue  # non_blocking given by position
+        elif isinstance(arg, str) and arg.split(":")[0] in ("cpu", "cuda", "mps", "meta"):
+            device = arg
+        else:
+            dtype = arg
+    if device is not None and str(device).split(":")[0] != "cpu":
+        raise ValueError(f"{layer}.to: descent runs on the CPU only, got device {device!r}")
+    return as_dtype(dtype)
 
 
 def _array(value) -> np.ndarray:
