@@ -2,25 +2,43 @@
 
 from . import functional, init
 from .layers import (
+    GELU,
     AvgPool2d,
     Conv2d,
     Dropout,
+    Embedding,
     Flatten,
     Identity,
     LeakyReLU,
     Linear,
     LogSoftmax,
     MaxPool2d,
+    ModuleDict,
+    ModuleList,
     ReLU,
     Sequential,
     Sigmoid,
     Softmax,
+    Softplus,
     Tanh,
 )
+from .loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    L1Loss,
+    MSELoss,
+    MulticlassHingeLoss,
+    MultiMarginLoss,
+    NLLLoss,
+)
 from .module import Module, Parameter
+from .norm import BatchNorm1d, BatchNorm2d, LayerNorm
 
 __all__ = [
     "functional", "init", "Module", "Parameter", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d",
     "Flatten", "Dropout", "ReLU", "Sigmoid", "Tanh", "LeakyReLU", "Softmax", "LogSoftmax",
-    "Identity", "Sequential",
+    "Identity", "Sequential", "GELU", "Softplus", "ModuleList", "ModuleDict", "Embedding",
+    "BatchNorm1d", "BatchNorm2d", "LayerNorm", "MSELoss", "L1Loss", "CrossEntropyLoss",
+    "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "MultiMarginLoss", "MulticlassHingeLoss",
 ]  # fmt: skip

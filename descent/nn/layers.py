@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 
+from ..ops import elementwise as _ew
 from ..random import generator
 from ..tensor import Tensor, as_dtype, float32
 from . import functional as F
@@ -13,7 +16,8 @@ from .module import Module, Parameter
 
 __all__ = [
     "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "Dropout", "ReLU", "Sigmoid",
-    "Tanh", "LeakyReLU", "Softmax", "LogSoftmax", "Identity", "Sequential",
+    "Tanh", "LeakyReLU", "Softmax", "LogSoftmax", "Identity", "Sequential", "GELU", "Softplus",
+    "ModuleList", "ModuleDict", "Embedding",
 ]  # fmt: skip
 
 
@@ -236,3 +240,248 @@ class Sequential(Module):
 
     def __iter__(self):
         return iter(self.layers)
+
+
+class GELU(Module):
+    """$x \\Phi(x)$, here in PyTorch's 'tanh' form:
+    $\frac{x}{2} (1 + \tanh(\\sqrt{2/\\pi} (x + 0.044715 x^3)))$.
+
+    NOTE: the exact form (approximate='none', PyTorch's default) needs erf, which descent
+    has no op for yet; it is refused rather than silently approximated.
+    """
+
+    def __init__(self, approximate: str = "none"):
+        super().__init__()
+        if approximate == "none":
+            raise NotImplementedError(
+                "GELU: the exact form (approximate='none') needs erf, which descent does not "
+                "have yet; use nn.GELU(approximate='tanh'), which differs from it by < 1e-3"
+            )
+        if approximate != "tanh":
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x: Tensor) -> Tensor:
+        inner = (x + x * x * x * 0.044715) * math.sqrt(2.0 / math.pi)
+        return x * 0.5 * (F.tanh(inner) + 1.0)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class Softplus(Module):
+    """$\frac{1}{\beta} \\log(1 + e^{\beta x})$, and x itself where $\beta x$ > threshold."""
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0):
+        super().__init__()
+        self.beta, self.threshold = beta, threshold
+
+    def forward(self, x: Tensor) -> Tensor:
+        z = x * self.beta
+        linear = z.data > self.threshold
+        # NOTE: exp of the clamped z stays finite, so the branch where() drops has a finite
+        # gradient (0 * inf would give nan)
+        smooth = (_ew.exp(z.clamp(max=self.threshold)) + 1.0).log() / self.beta
+        return _ew.where(linear, x, smooth)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class ModuleList(Module):
+    """A list of modules, registered as children '0', '1', ... (keys 'layers.0.weight')."""
+
+    def __init__(self, modules: Iterable[Module] | None = None):
+        super().__init__()
+        self._list: list[Module] = []
+        if modules is not None:
+            self.extend(modules)
+
+    def _members(self):
+        return ((str(i), m) for i, m in enumerate(self._list))
+
+    @staticmethod
+    def _checked(module, i) -> Module:
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleList: item {i} is a {type(module).__name__}, not a Module")
+        return module
+
+    def append(self, module: Module) -> ModuleList:
+        self._list.append(self._checked(module, len(self._list)))
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        for m in modules:
+            self.append(m)
+        return self
+
+    def insert(self, index: int, module: Module) -> None:
+        self._list.insert(index, self._checked(module, index))
+
+    def pop(self, index: int = -1) -> Module:
+        return self._list.pop(index)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return ModuleList(self._list[i])
+        return self._list[i]
+
+    def __setitem__(self, i: int, module: Module) -> None:
+        self._list[i] = self._checked(module, i)
+
+    def __delitem__(self, i) -> None:
+        del self._list[i]
+
+    def __len__(self) -> int:
+        return len(self._list)
+
+    def __iter__(self):
+        return iter(self._list)
+
+    def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
+        return self.extend(modules)
+
+    def __add__(self, other: Iterable[Module]) -> ModuleList:
+        return ModuleList([*self._list, *other])
+
+
+class ModuleDict(Module):
+    """Modules by name, in insertion order (keys 'blocks.encoder.weight')."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        self._dict: OrderedDict[str, Module] = OrderedDict()
+        if modules is not None:
+            self.update(modules)
+
+    def _members(self):
+        return iter(self._dict.items())
+
+    def __getitem__(self, key: str) -> Module:
+        return self._dict[key]
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        if not isinstance(key, str) or not key or "." in key:
+            raise KeyError(f"ModuleDict: a key must be a non-empty string without '.', got {key!r}")
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleDict: {key!r} is a {type(module).__name__}, not a Module")
+        self._dict[key] = module
+
+    def __delitem__(self, key: str) -> None:
+        del self._dict[key]
+
+    def __contains__(self, key) -> bool:
+        return key in self._dict
+
+    def __len__(self) -> int:
+        return len(self._dict)
+
+    def __iter__(self):
+        return iter(self._dict)
+
+    def keys(self):
+        return self._dict.keys()
+
+    def items(self):
+        return self._dict.items()
+
+    def values(self):
+        return self._dict.values()
+
+    def pop(self, key: str) -> Module:
+        return self._dict.pop(key)
+
+    def clear(self) -> None:
+        self._dict.clear()
+
+    def update(self, modules) -> None:
+        pairs = modules.items() if isinstance(modules, Mapping) else modules
+        for key, module in pairs:
+            self[key] = module
+
+
+class Embedding(Module):
+    """A lookup table: ``weight[indices]`` with weight (num_embeddings, embedding_dim).
+
+    Initialised N(0, 1), as PyTorch's. The row ``padding_idx`` starts at zero and gets no
+    gradient (what it holds is still returned).
+    """
+
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        padding_idx: int | None = None,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        sparse: bool = False,
+        _weight: Tensor | None = None,
+        _freeze: bool = False,
+        device=None,
+        dtype=None,
+    ):
+        super().__init__()
+        self.num_embeddings = _size(num_embeddings, "Embedding", "num_embeddings")
+        self.embedding_dim = _size(embedding_dim, "Embedding", "embedding_dim")
+        if max_norm is not None or scale_grad_by_freq or sparse:
+            raise NotImplementedError(
+                "Embedding: max_norm, scale_grad_by_freq and sparse are not supported"
+            )
+        if padding_idx is not None:
+            if not -self.num_embeddings <= padding_idx < self.num_embeddings:
+                raise ValueError(
+                    f"Embedding: padding_idx must be within num_embeddings "
+                    f"({self.num_embeddings}), got {padding_idx}"
+                )
+            padding_idx = padding_idx % self.num_embeddings
+        self.padding_idx = padding_idx
+        self.max_norm, self.norm_type = max_norm, norm_type
+        self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
+        shape = (self.num_embeddings, self.embedding_dim)
+        if _weight is None:
+            arr = generator().standard_normal(shape).astype(as_dtype(dtype) or float32)
+            if padding_idx is not None:
+                arr[padding_idx] = 0
+        else:
+            arr = np.array(_weight.data if isinstance(_weight, Tensor) else _weight)
+            if arr.shape != shape:
+                raise ValueError(f"Embedding: _weight must have shape {shape}, got {arr.shape}")
+        self.weight = Parameter(arr, requires_grad=not _freeze)
+
+    @classmethod
+    def from_pretrained(
+        cls, embeddings: Tensor, freeze: bool = True, padding_idx: int | None = None, **kwargs
+    ) -> Embedding:
+        """An Embedding holding a copy of ``embeddings`` (2-D), frozen unless freeze=False."""
+        if embeddings.ndim != 2:
+            raise ValueError(
+                f"Embedding.from_pretrained: embeddings must be 2-D, got {embeddings.shape}"
+            )
+        rows, cols = embeddings.shape
+        return cls(rows, cols, padding_idx, _weight=embeddings, _freeze=freeze, **kwargs)
+
+    def forward(self, indices) -> Tensor:
+        idx = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
+        if idx.dtype.kind not in "iu":
+            raise TypeError(
+                f"Embedding: indices must be integers (int64), got dtype {idx.dtype}; use "
+                f"indices.long()"
+            )
+        if idx.size and (idx.min() < 0 or idx.max() >= self.num_embeddings):
+            bad = idx[(idx < 0) | (idx >= self.num_embeddings)].flat[0]
+            raise IndexError(
+                f"Embedding: index {bad} is out of range for {self.num_embeddings} embeddings "
+                f"(indices must be in 0..{self.num_embeddings - 1})"
+            )
+        rows = self.weight[idx]  # (*idx.shape, embedding_dim)
+        if self.padding_idx is None:
+            return rows
+        keep = (idx != self.padding_idx)[..., None]
+        return _ew.where(keep, rows, rows.detach())
+
+    def extra_repr(self) -> str:
+        text = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.padding_idx is not None:
+            text += f", padding_idx={self.padding_idx}"
+        return text
