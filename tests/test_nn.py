@@ -334,3 +334,455 @@ def test_zero_features_make_an_empty_weight_as_in_torch():
     conv = nn.Conv2d(0, 2, 3)
     assert conv.weight.shape == (2, 0, 3, 3) and not conv.bias.numpy().any()
     assert nn.Linear(np.int64(4), 2).weight.shape == (2, 4)
+
+
+# ---- losses, activations, normalisation, embeddings and containers, against torch.nn ----
+
+TOL = {np.float64: 1e-10, np.float32: 1e-5, np.int64: 0}
+
+
+# NOTE: torch computes in float64 on the same (float32-rounded) values: its own float32
+# results are off by up to 3e-5 on a LayerNorm gradient where ours are within 2e-6 of
+# float64, so float64 is the reference that a float32 tolerance of 1e-5 can be held to.
+
+
+def _pair_tensors(array, requires_grad=True):
+    """The same values as a descent tensor of the array's dtype and a torch one (float64
+    for floats)."""
+    ours = ds.tensor(array, dtype=array.dtype, requires_grad=requires_grad)
+    dtype = torch.float64 if array.dtype.kind == "f" else None
+    theirs = torch.tensor(array, dtype=dtype, requires_grad=requires_grad)
+    return ours, theirs
+
+
+def _assert_same(ours, theirs, dtype) -> None:
+    """Our result has ``dtype`` and torch's values, to 1e-10 (float64) or 1e-5 (float32)."""
+    tol = TOL[dtype]
+    expected = theirs.detach().numpy() if isinstance(theirs, torch.Tensor) else theirs
+    actual = ours.numpy() if isinstance(ours, ds.Tensor) else np.asarray(ours)
+    assert actual.shape == expected.shape
+    assert actual.dtype == dtype
+    np.testing.assert_allclose(actual, expected, rtol=tol, atol=tol)
+
+
+def _load_from_torch(ours: nn.Module, theirs: torch.nn.Module) -> None:
+    """Load torch's state_dict (as arrays) into ours; the keys must agree."""
+    sd = theirs.state_dict()
+    assert list(ours.state_dict()) == list(sd)
+    ours.load_state_dict({k: v.numpy() for k, v in sd.items()})
+
+
+def _classes(rng, n, c):
+    return rng.integers(0, c, size=n)
+
+
+def _loss_case(name, rng, dtype):
+    """(ours, theirs, input array, target array) for one loss module."""
+    n, c = int(rng.integers(1, 7)), int(rng.integers(2, 6))
+    x = rng.standard_normal((n, c)).astype(dtype)
+    w = rng.uniform(0.5, 2.0, c).astype(dtype)
+    tw = torch.tensor(w, dtype=torch.float64)
+    labels = _classes(rng, n, c)
+    if name == "mse":
+        return nn.MSELoss(), torch.nn.MSELoss(), x, rng.standard_normal((n, c)).astype(dtype)
+    if name == "l1_sum":
+        return (nn.L1Loss(reduction="sum"), torch.nn.L1Loss(reduction="sum"), x,
+                rng.standard_normal((n, c)).astype(dtype))  # fmt: skip
+    if name == "ce_options":
+        labels[0] = 1
+        kw = dict(ignore_index=1, label_smoothing=0.1)
+        return (nn.CrossEntropyLoss(ds.tensor(w, dtype=dtype), **kw),
+                torch.nn.CrossEntropyLoss(tw, **kw), x, labels)  # fmt: skip
+    if name == "ce":
+        return nn.CrossEntropyLoss(), torch.nn.CrossEntropyLoss(), x, labels
+    if name == "nll_none":
+        logp = x - np.log(np.exp(x).sum(1, keepdims=True))
+        return (nn.NLLLoss(ds.tensor(w, dtype=dtype), reduction="none"),
+                torch.nn.NLLLoss(tw, reduction="none"), logp, labels)  # fmt: skip
+    if name == "bce":
+        p = 1 / (1 + np.exp(-x))
+        t = rng.uniform(0, 1, (n, c)).astype(dtype)
+        return nn.BCELoss(ds.tensor(w, dtype=dtype)), torch.nn.BCELoss(tw), p, t
+    if name == "bce_logits":
+        t = rng.uniform(0, 1, (n, c)).astype(dtype)
+        ours = nn.BCEWithLogitsLoss(reduction="sum", pos_weight=ds.tensor(w, dtype=dtype))
+        theirs = torch.nn.BCEWithLogitsLoss(reduction="sum", pos_weight=tw)
+        return ours, theirs, x, t
+    if name == "multi_margin":
+        kw = dict(p=2, margin=0.7)
+        return (nn.MultiMarginLoss(weight=ds.tensor(w, dtype=dtype), **kw),
+                torch.nn.MultiMarginLoss(weight=tw, **kw), x, labels)  # fmt: skip
+    raise AssertionError(name)
+
+
+LOSSES = ["mse", "l1_sum", "ce", "ce_options", "nll_none", "bce", "bce_logits", "multi_margin"]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("name", LOSSES)
+def test_loss_modules_match_torch_values_and_input_gradients(name, seed, dtype):
+    rng = np.random.default_rng(seed)
+    ours, theirs, x, t = _loss_case(name, rng, dtype)
+    theirs = theirs.double()
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert repr(ours) == repr(theirs)
+    xo, xt = _pair_tensors(x)
+    to, tt = _pair_tensors(t, requires_grad=False)
+    lo, lt = ours(xo, to), theirs(xt, tt)
+    _assert_same(lo, lt, dtype)
+    g = rng.standard_normal(lt.shape).astype(dtype)
+    lo.backward(ds.tensor(g, dtype=dtype))
+    lt.backward(torch.tensor(g, dtype=torch.float64))
+    _assert_same(xo.grad, xt.grad, dtype)
+
+
+def test_loss_modules_take_torch_legacy_reduction_flags_and_follow_to():
+    assert nn.MSELoss(size_average=False).reduction == "sum"
+    assert nn.MSELoss(reduce=False).reduction == "none"
+    assert nn.CrossEntropyLoss(size_average=True, reduce=True).reduction == "mean"
+    loss = nn.CrossEntropyLoss(weight=ds.ones(3)).double()
+    assert loss.weight.dtype == np.float64
+    assert not list(loss.parameters())  # a weight is a buffer, not trained
+
+
+def test_multiclass_hinge_loss_module_is_the_lectures_loss_and_multi_margin_times_c():
+    scores = ds.tensor([[3.2, 5.1, -1.7], [1.3, 4.9, 2.0]], dtype=ds.float64)
+    y = ds.tensor([0, 1])
+    hinge = nn.MulticlassHingeLoss()(scores, y)
+    assert hinge.item() == pytest.approx((2.9 + 0.0) / 2)
+    margin = nn.MultiMarginLoss()(scores, y)
+    assert hinge.item() == pytest.approx(margin.item() * 3)
+    assert nn.MulticlassHingeLoss(margin=2.0, reduction="sum")(scores, y).item() == (
+        pytest.approx(3.9)
+    )
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize(
+    "ours, theirs",
+    [
+        (lambda: nn.GELU(approximate="tanh"), lambda: torch.nn.GELU(approximate="tanh")),
+        (lambda: nn.Softplus(), lambda: torch.nn.Softplus()),
+        (lambda: nn.Softplus(beta=2.0, threshold=3.0), lambda: torch.nn.Softplus(2.0, 3.0)),
+        (lambda: nn.Softplus(beta=0.5, threshold=1.0), lambda: torch.nn.Softplus(0.5, 1.0)),
+    ],
+    ids=["gelu_tanh", "softplus", "softplus_beta2", "softplus_beta_half"],
+)
+def test_activation_modules_match_torch(ours, theirs, dtype):
+    ours, theirs = ours(), theirs().double()
+    assert repr(ours) == repr(theirs)
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.standard_normal(40) * 6, [0.0, 1.5, 2.0, 3.0, 40.0, -40.0, 800.0]])
+    xo, xt = _pair_tensors(x.astype(dtype).reshape(-1, 1))
+    yo, yt = ours(xo), theirs(xt)
+    _assert_same(yo, yt, dtype)
+    g = rng.standard_normal(yt.shape).astype(dtype)
+    yo.backward(ds.tensor(g, dtype=dtype))
+    yt.backward(torch.tensor(g, dtype=torch.float64))
+    _assert_same(xo.grad, xt.grad, dtype)
+
+
+def test_exact_gelu_is_refused_with_the_way_out():
+    with pytest.raises(NotImplementedError, match="approximate='tanh'"):
+        nn.GELU()
+    with pytest.raises(ValueError, match="'none' or 'tanh'"):
+        nn.GELU(approximate="fast")
+
+
+BATCHNORMS = [
+    (nn.BatchNorm1d, torch.nn.BatchNorm1d, (6, 3)),
+    (nn.BatchNorm1d, torch.nn.BatchNorm1d, (4, 3, 5)),
+    (nn.BatchNorm2d, torch.nn.BatchNorm2d, (3, 2, 4, 5)),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize(
+    "kwargs",
+    [{}, {"momentum": None}, {"momentum": 0.3, "eps": 1e-3}, {"affine": False},
+     {"track_running_stats": False}],
+    ids=["default", "cumulative", "momentum", "no_affine", "no_running"],
+)  # fmt: skip
+@pytest.mark.parametrize("ours_cls, torch_cls, shape", BATCHNORMS, ids=["1d", "1d_len", "2d"])
+def test_batchnorm_matches_torch_in_train_and_eval_over_several_steps(
+    ours_cls, torch_cls, shape, kwargs, dtype
+):
+    rng = np.random.default_rng(len(shape))
+    c = shape[1]
+    theirs = torch_cls(c, **kwargs)
+    theirs = theirs.double()
+    if theirs.affine:
+        with torch.no_grad():
+            theirs.weight.uniform_(0.5, 1.5)
+            theirs.bias.uniform_(-1, 1)
+    ours = ours_cls(c, **kwargs)
+    ours = ours.double() if dtype == np.float64 else ours
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert repr(ours) == repr(theirs)
+    _load_from_torch(ours, theirs)
+    for step in range(4):
+        x = (rng.standard_normal(shape) * (step + 1) + step).astype(dtype)
+        xo, xt = _pair_tensors(x)
+        yo, yt = ours(xo), theirs(xt)
+        _assert_same(yo, yt, dtype)
+        g = rng.standard_normal(shape).astype(dtype)
+        yo.backward(ds.tensor(g, dtype=dtype))
+        yt.backward(torch.tensor(g, dtype=torch.float64))
+        _assert_same(xo.grad, xt.grad, dtype)
+        for p, q in zip(ours.parameters(), theirs.parameters()):
+            _assert_same(p.grad, q.grad, dtype)
+        for (name, b), (tname, tb) in zip(ours.named_buffers(), theirs.named_buffers()):
+            assert name == tname
+            _assert_same(b, tb, b.dtype.type)
+    if theirs.track_running_stats:
+        assert ours.num_batches_tracked.item() == 4
+        assert ours.num_batches_tracked.dtype == np.int64
+        assert ours.running_mean.dtype == dtype
+    ours.eval()
+    theirs.eval()
+    x = rng.standard_normal(shape).astype(dtype)
+    xo, xt = _pair_tensors(x)
+    yo, yt = ours(xo), theirs(xt)
+    _assert_same(yo, yt, dtype)
+    yo.sum().backward()
+    yt.sum().backward()
+    _assert_same(xo.grad, xt.grad, dtype)
+
+
+def test_batchnorm_state_saved_by_torch_loads_and_gives_torch_s_eval_outputs():
+    theirs = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.BatchNorm1d(3)).double()
+    for _ in range(3):
+        theirs(torch.randn(8, 4, dtype=torch.float64))
+    theirs.eval()
+    ours = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3)).double().eval()
+    _load_from_torch(ours, theirs)
+    assert ours[1].num_batches_tracked.item() == 3
+    x = np.random.default_rng(1).standard_normal((5, 4))
+    _assert_same(ours(ds.tensor(x, dtype=ds.float64)), theirs(torch.tensor(x)), np.float64)
+
+
+def test_batchnorm_refuses_inputs_torch_refuses():
+    with pytest.raises(ValueError, match="2D or 3D"):
+        nn.BatchNorm1d(3)(ds.randn(2, 3, 4, 4))
+    with pytest.raises(ValueError, match="num_features=3"):
+        nn.BatchNorm2d(3)(ds.randn(2, 4, 4, 4))
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        nn.BatchNorm1d(3)(ds.randn(1, 3))
+    assert nn.BatchNorm1d(3).eval()(ds.randn(1, 3)).shape == (1, 3)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize(
+    "normalized_shape, kwargs, shape",
+    [(5, {}, (3, 5)), ((4, 5), {"eps": 1e-3}, (2, 3, 4, 5)),
+     (5, {"elementwise_affine": False}, (2, 6, 5)), ((3,), {"bias": False}, (7, 3))],
+    ids=["1", "2dims", "no_affine", "no_bias"],
+)  # fmt: skip
+def test_layernorm_matches_torch_in_train_and_eval(normalized_shape, kwargs, shape, dtype):
+    rng = np.random.default_rng(0)
+    theirs = torch.nn.LayerNorm(normalized_shape, **kwargs)
+    theirs = theirs.double()
+    with torch.no_grad():
+        for p in theirs.parameters():
+            p.uniform_(-1, 1)
+    ours = nn.LayerNorm(normalized_shape, **kwargs)
+    ours = ours.double() if dtype == np.float64 else ours
+    assert repr(ours) == repr(theirs)
+    _load_from_torch(ours, theirs)
+    for mode in (True, False):
+        ours.train(mode)
+        theirs.train(mode)
+        x = (rng.standard_normal(shape) * 3 + 1).astype(dtype)
+        xo, xt = _pair_tensors(x)
+        yo, yt = ours(xo), theirs(xt)
+        _assert_same(yo, yt, dtype)
+        g = rng.standard_normal(shape).astype(dtype)
+        yo.backward(ds.tensor(g, dtype=dtype))
+        yt.backward(torch.tensor(g, dtype=torch.float64))
+        _assert_same(xo.grad, xt.grad, dtype)
+        for p, q in zip(ours.parameters(), theirs.parameters()):
+            _assert_same(p.grad, q.grad, dtype)
+            p.grad, q.grad = None, None
+    with pytest.raises(ValueError, match="normalized_shape"):
+        ours(ds.randn(2, 9))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("padding_idx", [None, 0, -1], ids=["plain", "pad0", "pad_last"])
+def test_embedding_matches_torch_and_padding_row_gets_no_gradient(padding_idx, dtype):
+    theirs = torch.nn.Embedding(7, 3, padding_idx=padding_idx)
+    theirs = theirs.double()
+    with torch.no_grad():
+        theirs.weight.uniform_(-1, 1)  # the padding row too: it is still returned
+    ours = nn.Embedding(7, 3, padding_idx=padding_idx)
+    ours = ours.double() if dtype == np.float64 else ours
+    assert repr(ours) == repr(theirs)
+    if padding_idx is not None:
+        fresh = nn.Embedding(7, 3, padding_idx=padding_idx).weight.numpy()
+        assert not fresh[padding_idx].any()
+    _load_from_torch(ours, theirs)
+    idx = np.array([[0, 6, 2, 2], [1, 0, 6, 3]])
+    yo, yt = ours(ds.tensor(idx)), theirs(torch.tensor(idx))
+    _assert_same(yo, yt, dtype)
+    g = np.random.default_rng(0).standard_normal(yt.shape).astype(dtype)
+    yo.backward(ds.tensor(g, dtype=dtype))
+    yt.backward(torch.tensor(g, dtype=torch.float64))
+    _assert_same(ours.weight.grad, theirs.weight.grad, dtype)
+
+
+def test_embedding_refuses_what_torch_refuses_and_loads_pretrained():
+    emb = nn.Embedding(4, 2)
+    with pytest.raises(IndexError, match="index 4 is out of range for 4"):
+        emb(ds.tensor([1, 4]))
+    with pytest.raises(TypeError, match="integers"):
+        emb(ds.tensor([1.0]))
+    with pytest.raises(ValueError, match="padding_idx"):
+        nn.Embedding(4, 2, padding_idx=4)
+    table = ds.tensor([[1.0, 2.0], [3.0, 4.0]])
+    frozen = nn.Embedding.from_pretrained(table)
+    assert not frozen.weight.requires_grad
+    np.testing.assert_array_equal(frozen(ds.tensor([1])).numpy(), [[3.0, 4.0]])
+
+
+def test_gradcheck_batchnorm_train_layernorm_and_embedding():
+    rng = np.random.default_rng(0)
+    bn = nn.BatchNorm2d(2).double()
+    bn.weight.data[:] = [0.5, 1.5]
+    ln = nn.LayerNorm((3, 4)).double()
+    emb = nn.Embedding(5, 3).double()  # a padding row affects the output, has no gradient
+    x4 = ds.tensor(rng.standard_normal((3, 2, 2, 3)), dtype=ds.float64, requires_grad=True)
+    x3 = ds.tensor(rng.standard_normal((2, 3, 4)), dtype=ds.float64, requires_grad=True)
+    idx = ds.tensor(np.array([[0, 2, 4], [4, 1, 2]]))
+    assert ds.gradcheck(lambda x, w, b: bn(x), [x4, bn.weight, bn.bias])
+    assert ds.gradcheck(lambda x, w, b: ln(x), [x3, ln.weight, ln.bias])
+    assert ds.gradcheck(lambda w: emb(idx), [emb.weight])
+
+
+def test_module_list_and_dict_name_parameters_as_torch():
+    class Ours(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layers = nn.ModuleList([nn.Linear(2, 3), nn.Linear(3, 3)])
+            self.layers.append(nn.LayerNorm(3))
+            self.heads = nn.ModuleDict({"a": nn.Linear(3, 1), "b": nn.BatchNorm1d(3)})
+
+    class Theirs(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layers = torch.nn.ModuleList([torch.nn.Linear(2, 3), torch.nn.Linear(3, 3)])
+            self.layers.append(torch.nn.LayerNorm(3))
+            self.heads = torch.nn.ModuleDict(
+                {"a": torch.nn.Linear(3, 1), "b": torch.nn.BatchNorm1d(3)}
+            )
+
+    ours, theirs = Ours(), Theirs()
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert [n for n, _ in ours.named_buffers()] == [n for n, _ in theirs.named_buffers()]
+    assert [n for n, _ in ours.named_modules()] == [n for n, _ in theirs.named_modules()]
+    assert [n for n, _ in ours.named_children()] == [n for n, _ in theirs.named_children()]
+    assert [type(m).__name__ for m in ours.modules()][1:] == [
+        type(m).__name__ for m in theirs.modules()
+    ][1:]
+    assert repr(ours.layers) == repr(theirs.layers)
+    assert repr(nn.ModuleList([nn.ReLU(), nn.ReLU(), nn.Tanh()])) == repr(
+        torch.nn.ModuleList([torch.nn.ReLU(), torch.nn.ReLU(), torch.nn.Tanh()])
+    )
+    _load_from_torch(ours, theirs)
+    np.testing.assert_array_equal(
+        ours.layers[1].weight.numpy(), theirs.layers[1].weight.detach().numpy()
+    )
+
+
+def test_module_list_and_dict_behave_as_a_list_and_a_dict():
+    a, b, c = nn.Linear(1, 1), nn.ReLU(), nn.Tanh()
+    ml = nn.ModuleList([a])
+    ml.extend([b])
+    ml.insert(0, c)
+    assert list(ml) == [c, a, b] and len(ml) == 3 and ml[-1] is b
+    assert isinstance(ml[1:], nn.ModuleList) and list(ml[1:]) == [a, b]
+    with pytest.raises(TypeError, match="not a Module"):
+        ml.append(3)
+    md = nn.ModuleDict([("x", a), ("y", b)])
+    md["z"] = c
+    assert list(md) == ["x", "y", "z"] == list(md.keys())
+    assert list(md.values()) == [a, b, c] and dict(md.items())["y"] is b
+    assert "y" in md and len(md) == 3
+    del md["y"]
+    assert list(md) == ["x", "z"]
+    with pytest.raises(KeyError, match="without '.'"):
+        md["a.b"] = a
+
+
+def test_buffers_are_saved_loaded_and_converted_as_torch():
+    class Ours(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(2, 2)
+            self.register_buffer("scale", ds.ones(2))
+            self.register_buffer("steps", ds.tensor(np.zeros((), np.int64)))
+            self.register_buffer("cache", ds.zeros(3), persistent=False)
+            self.register_buffer("absent", None)
+
+    class Theirs(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = torch.nn.Linear(2, 2)
+            self.register_buffer("scale", torch.ones(2))
+            self.register_buffer("steps", torch.tensor(0))
+            self.register_buffer("cache", torch.zeros(3), persistent=False)
+            self.register_buffer("absent", None)
+
+    ours, theirs = Ours(), Theirs()
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert [n for n, _ in ours.named_buffers()] == [n for n, _ in theirs.named_buffers()]
+    assert len(list(ours.buffers())) == 3
+    assert [n for n, _ in ours.named_parameters()] == ["lin.weight", "lin.bias"]
+    with torch.no_grad():
+        theirs.scale.fill_(3.0)
+        theirs.steps.fill_(7)
+    _load_from_torch(ours, theirs)
+    assert ours.steps.item() == 7 and ours.scale.numpy().tolist() == [3.0, 3.0]
+
+    sd = {k: v.numpy() for k, v in theirs.state_dict().items()}
+    before = ours.scale.numpy().copy()
+    with pytest.raises(RuntimeError) as err:
+        ours.load_state_dict({**sd, "scale": np.ones(3), "steps": np.array(1.5)})
+    msg = str(err.value)
+    assert "scale: checkpoint (3,), model (2,)" in msg
+    assert "steps: checkpoint dtype float64, model int64" in msg
+    np.testing.assert_array_equal(ours.scale.numpy(), before)  # nothing half-loaded
+    with pytest.raises(RuntimeError, match="missing keys: \\['steps'\\]"):
+        ours.load_state_dict({k: v for k, v in sd.items() if k != "steps"})
+
+    ours.double()
+    assert ours.scale.dtype == np.float64 and ours.cache.dtype == np.float64
+    assert ours.steps.dtype == np.int64  # integer buffers keep their dtype, as in torch
+    ours.to("cpu", ds.float32)
+    assert ours.scale.dtype == np.float32 and ours.lin.weight.dtype == np.float32
+    ours.to(device="cpu", dtype="float64")
+    assert ours.lin.weight.dtype == np.float64
+    with pytest.raises(TypeError, match="float16 is not supported"):
+        ours.half()
+    with pytest.raises(ValueError, match="CPU only"):
+        ours.to("cuda")
+    with pytest.raises(TypeError, match="Parameter"):
+        ours.register_buffer("p", nn.Parameter(ds.zeros(1)))
+
+
+def test_requires_grad_apply_and_module_walks_are_torch_s():
+    ours = nn.Sequential(nn.Linear(2, 2), nn.Sequential(nn.ReLU(), nn.Linear(2, 1)))
+    theirs = torch.nn.Sequential(
+        torch.nn.Linear(2, 2), torch.nn.Sequential(torch.nn.ReLU(), torch.nn.Linear(2, 1))
+    )
+    seen_ours, seen_theirs = [], []
+    ours.apply(lambda m: seen_ours.append(type(m).__name__))
+    theirs.apply(lambda m: seen_theirs.append(type(m).__name__))
+    assert seen_ours == seen_theirs  # children first, then the module
+    assert [n for n, _ in ours.named_modules()] == [n for n, _ in theirs.named_modules()]
+    assert len(list(ours.children())) == len(list(theirs.children())) == 2
+    assert ours.requires_grad_(False) is ours
+    assert not any(p.requires_grad for p in ours.parameters())
+    ours[1].requires_grad_()
+    assert [p.requires_grad for p in ours.parameters()] == [False, False, True, True]

@@ -344,6 +344,23 @@ class ModuleList(Module):
     def __add__(self, other: Iterable[Module]) -> ModuleList:
         return ModuleList([*self._list, *other])
 
+    def __repr__(self) -> str:
+        # as PyTorch's: a run of children that print alike is one line, "(0-2): 3 x ReLU()"
+        if not self._list:
+            return "ModuleList()"
+        lines, start = ["ModuleList("], 0
+        bodies = [repr(m).replace("\n", "\n  ") for m in self._list]
+        for i in range(1, len(bodies) + 1):
+            if i < len(bodies) and bodies[i] == bodies[start]:
+                continue
+            if i - start == 1:
+                lines.append(f"  ({start}): {bodies[start]}")
+            else:
+                lines.append(f"  ({start}-{i - 1}): {i - start} x {bodies[start]}")
+            start = i
+        lines.append(")")
+        return "\n".join(lines)
+
 
 class ModuleDict(Module):
     """Modules by name, in insertion order (keys 'blocks.encoder.weight')."""

@@ -40,6 +40,8 @@ class _BatchNorm(Module):
         track_running_stats: bool = True,
         device=None,
         dtype=None,
+        *,
+        bias: bool = True,
     ):
         super().__init__()
         name = type(self).__name__
@@ -52,7 +54,8 @@ class _BatchNorm(Module):
         self.track_running_stats = track_running_stats
         shape = (self.num_features,)
         self.weight = Parameter(_filled(shape, 1.0, dtype)) if affine else None
-        self.bias = Parameter(_filled(shape, 0.0, dtype)) if affine else None
+        has_bias = affine and bias
+        self.bias = Parameter(_filled(shape, 0.0, dtype)) if has_bias else None
         if track_running_stats:
             self.register_buffer("running_mean", make_tensor(_filled(shape, 0.0, dtype)))
             self.register_buffer("running_var", make_tensor(_filled(shape, 1.0, dtype)))
@@ -104,7 +107,9 @@ class _BatchNorm(Module):
             centred = x - mean
         y = centred / (var + self.eps).sqrt()
         if self.weight is not None:
-            y = y * self.weight.reshape(per_channel) + self.bias.reshape(per_channel)
+            y = y * self.weight.reshape(per_channel)
+        if self.bias is not None:
+            y = y + self.bias.reshape(per_channel)
         return y
 
     def _update_running_stats(self, mean: Tensor, var: Tensor, n: int) -> None:
@@ -125,7 +130,8 @@ class _BatchNorm(Module):
     def extra_repr(self) -> str:
         return (
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-            f"affine={self.affine}, track_running_stats={self.track_running_stats}"
+            f"affine={self.affine}, bias={self.bias is not None}, "
+            f"track_running_stats={self.track_running_stats}"
         )
 
 
@@ -188,5 +194,6 @@ class LayerNorm(Module):
 
     def extra_repr(self) -> str:
         return (
-            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+            f"{self.normalized_shape}, eps={self.eps}, "
+            f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}"
         )
