@@ -570,6 +570,19 @@ def test_batchnorm_refuses_inputs_torch_refuses():
     with pytest.raises(ValueError, match="more than 1 value per channel"):
         nn.BatchNorm1d(3)(ds.randn(1, 3))
     assert nn.BatchNorm1d(3).eval()(ds.randn(1, 3)).shape == (1, 3)
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        nn.BatchNorm1d(3, track_running_stats=False).eval()(ds.randn(1, 3))  # batch stats
+
+
+def test_batchnorm_state_survives_a_checkpoint_file(tmp_path):
+    model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    model(ds.randn(4, 2))
+    ds.save(model.state_dict(), tmp_path / "m.safetensors")
+    again = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    again.load_state_dict(ds.load(tmp_path / "m.safetensors"))
+    assert again[1].num_batches_tracked.item() == 1
+    assert again[1].num_batches_tracked.dtype == np.int64
+    np.testing.assert_array_equal(again[1].running_var.numpy(), model[1].running_var.numpy())
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])

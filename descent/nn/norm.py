@@ -91,7 +91,7 @@ class _BatchNorm(Module):
         use_batch = self.training or not self.track_running_stats
         if use_batch:
             n = x.data.size // max(self.num_features, 1)
-            if n <= 1 and self.training:
+            if n <= 1:  # also in eval without running statistics, as PyTorch
                 raise ValueError(
                     f"{type(self).__name__}: expected more than 1 value per channel when "
                     f"training, got input {x.shape}; use a larger batch or eval()"
