@@ -21,10 +21,10 @@ PACKAGE = ROOT / "descent"
 # operators call ops, and ops make Tensors); from the second floor up, parts on one floor
 # are siblings that do not import each other.
 FLOORS = [
-    {"tensor", "autograd", "ops", "random", "_malloc"},
+    {"tensor", "autograd", "ops", "random", "_malloc", "cuda"},
     {"gradcheck", "io", "datasets"},
     {"nn", "optim", "data"},
-    {"train"},
+    {"train", "utils"},
     {"models", "viz", "onnx", "compile", "distributed"},
     {"lessons", "runs", "bench", "optable"},
     {"cli"},
