@@ -78,7 +78,7 @@ __version__ = "0.1.0"
 
 # The rest of the package is imported on first use (``ds.optim``, ``ds.viz`` ...), so that
 # ``import descent`` stays fast: these are the submodules it can reach that way.
-_SUBMODULES = ("data", "datasets", "io", "lessons", "models", "optim", "train", "viz")
+_SUBMODULES = ("data", "datasets", "io", "lessons", "models", "optim", "train", "utils", "viz")
 
 
 _malloc.keep_freed_memory()

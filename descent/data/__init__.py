@@ -12,13 +12,22 @@
 
 from ..ops.nn import one_hot
 from .dataset import Dataset, Subset, TensorDataset, random_split
-from .loader import Batch, DataLoader, collate
+from .loader import (
+    Batch,
+    BatchSampler,
+    DataLoader,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    collate,
+)
 from .readers import CSVColumns, DataFormatError, read_csv, read_idx, read_npz, write_idx
 from .split import train_val_test_split
 from .transforms import Standardizer
 
 __all__ = [
     "Dataset", "TensorDataset", "Subset", "random_split", "DataLoader", "Batch", "collate",
+    "Sampler", "SequentialSampler", "RandomSampler", "BatchSampler",
     "train_val_test_split", "Standardizer", "one_hot",
     "read_csv", "read_npz", "read_idx", "write_idx", "CSVColumns", "DataFormatError",
 ]  # fmt: skip

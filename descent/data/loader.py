@@ -35,6 +35,116 @@ class Batch(tuple):
         return tuple(self), self.indices
 
 
+class Sampler:
+    """An iterable of dataset indices (PyTorch's ``torch.utils.data.Sampler``): subclasses
+    define ``__iter__`` and, when they know it, ``__len__``."""
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__} must define __iter__")
+
+
+class SequentialSampler(Sampler):
+    """The indices ``0, 1, ..., len(data_source) - 1`` in order.
+
+    >>> list(ds.data.SequentialSampler(range(3)))
+    [0, 1, 2]
+    """
+
+    def __init__(self, data_source):
+        self.data_source = data_source
+
+    def __iter__(self):
+        return iter(range(len(self.data_source)))
+
+    def __len__(self) -> int:
+        return len(self.data_source)
+
+
+class RandomSampler(Sampler):
+    """Random indices of ``data_source``: a new permutation each pass, or with
+    ``replacement=True`` independent draws; ``num_samples`` of them (default: the
+    dataset's length; without replacement, more than that chains permutations).
+
+    ``generator`` is a NumPy Generator (descent's own is one), drawn from directly; with
+    ``None`` each pass takes a seed from descent's generator, so ``ds.manual_seed`` makes
+    the passes repeatable.
+
+    >>> sorted(ds.data.RandomSampler(range(4), generator=np.random.default_rng(0)))
+    [0, 1, 2, 3]
+    """
+
+    def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
+        if not isinstance(replacement, bool):
+            raise TypeError(
+                f"replacement should be a boolean value, but got replacement={replacement}"
+            )
+        if generator is not None and not isinstance(generator, np.random.Generator):
+            raise TypeError(
+                f"RandomSampler: generator must be a NumPy Generator "
+                f"(np.random.default_rng(seed)) or None, got {type(generator).__name__}"
+            )
+        self.data_source = data_source
+        self.replacement = replacement
+        self._num_samples = num_samples
+        self.generator = generator
+        n = self.num_samples
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
+            raise ValueError(
+                f"num_samples should be a positive integer value, but got num_samples={n}"
+            )
+
+    @property
+    def num_samples(self) -> int:
+        return len(self.data_source) if self._num_samples is None else self._num_samples
+
+    def __iter__(self):
+        n = len(self.data_source)
+        rng = self.generator if self.generator is not None else np.random.default_rng(draw_seed())
+        if self.replacement:
+            return iter(rng.integers(n, size=self.num_samples).tolist())
+        whole, rest = divmod(self.num_samples, n)
+        parts = [rng.permutation(n) for _ in range(whole)] + [rng.permutation(n)[:rest]]
+        return iter(np.concatenate(parts).tolist())
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
+class BatchSampler(Sampler):
+    """Group the indices of ``sampler`` into lists of ``batch_size``; ``drop_last=True``
+    skips a last, smaller list.
+
+    >>> list(ds.data.BatchSampler(range(5), batch_size=2, drop_last=False))
+    [[0, 1], [2, 3], [4]]
+    """
+
+    def __init__(self, sampler, batch_size, drop_last):
+        integer = isinstance(batch_size, (int, np.integer)) and not isinstance(batch_size, bool)
+        if not integer or batch_size <= 0:
+            raise ValueError(
+                f"batch_size should be a positive integer value, but got batch_size={batch_size}"
+            )
+        if not isinstance(drop_last, bool):
+            raise ValueError(f"drop_last should be a boolean value, but got drop_last={drop_last}")
+        self.sampler = sampler
+        self.batch_size = int(batch_size)
+        self.drop_last = drop_last
+
+    def __iter__(self):
+        batch = []
+        for index in self.sampler:
+            batch.append(index)
+            if len(batch) == self.batch_size:
+                yield batch
+                batch = []
+        if batch and not self.drop_last:
+            yield batch
+
+    def __len__(self) -> int:
+        n = len(self.sampler)
+        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+
+
 class DataLoader:
     """Iterate over ``dataset`` in batches of ``batch_size`` examples.
 
@@ -53,6 +163,26 @@ class DataLoader:
     A batch of fields is a ``Batch``: a tuple that also knows the dataset indices of its
     examples (``batch.indices``, which ``fit`` hands to the optimizer's step).
 
+    PyTorch's keywords (keyword-only here; the fifth positional argument is ``seed``):
+    ``sampler`` (an iterable of indices, exclusive with ``shuffle``) and ``batch_sampler``
+    (an iterable of lists of indices, exclusive with ``batch_size``, ``shuffle``,
+    ``sampler`` and ``drop_last``) choose the order instead of the loader; ``collate_fn``
+    turns a list of examples into a batch instead of ``collate`` (a tuple it returns
+    becomes a ``Batch``, anything else is yielded as it is; ``batch_indices`` names the
+    examples either way); ``generator``, a NumPy Generator such as descent's, gives the
+    loader its seed. descent loads in the main process: ``num_workers`` must be 0, and
+    ``timeout``, ``worker_init_fn``, ``pin_memory``, ``pin_memory_device`` and
+    ``in_order`` are accepted and change nothing; ``prefetch_factor``,
+    ``persistent_workers`` and ``multiprocessing_context`` need workers and are refused,
+    as PyTorch refuses them with ``num_workers=0``.
+
+    With a ``sampler`` or ``batch_sampler``, each epoch is a new pass over it, and
+    ``load_state_dict`` resumes by passing over it again and skipping the batches already
+    yielded: exactly the batches an uninterrupted loader would yield when the sampler gives
+    the same order on every pass (a list, ``SequentialSampler``, a sampler of a fixed
+    seed); a ``RandomSampler`` draws a new order, so a resumed epoch yields the rest of
+    the epoch's batches in number, not the same examples.
+
     >>> data = ds.data.TensorDataset(np.arange(10.0).reshape(5, 2), np.arange(5))
     >>> loader = ds.data.DataLoader(data, batch_size=2, shuffle=True, seed=0)
     >>> len(loader), [y.shape for x, y in loader]
@@ -62,31 +192,85 @@ class DataLoader:
     def __init__(
         self,
         dataset,
-        batch_size: int = 1,
-        shuffle: bool = False,
+        batch_size: int | None = 1,
+        shuffle: bool | None = False,
         drop_last: bool = False,
         seed: int | None = None,
+        *,
+        sampler=None,
+        batch_sampler=None,
+        num_workers: int = 0,
+        collate_fn=None,
+        pin_memory: bool = False,
+        timeout: float = 0,
+        worker_init_fn=None,
+        multiprocessing_context=None,
+        generator=None,
+        prefetch_factor: int | None = None,
+        persistent_workers: bool = False,
+        pin_memory_device: str = "",
+        in_order: bool = True,
     ):
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
-            raise TypeError(f"DataLoader: batch_size must be an int, got {batch_size!r}")
-        if batch_size < 1:
-            raise ValueError(f"DataLoader: batch_size must be at least 1, got {batch_size}")
-        n = len(dataset)
-        if n == 0:
-            raise ValueError(
-                "DataLoader: dataset is empty (len 0), so there is nothing to batch; check the "
-                "split or the file it came from"
+        _check_main_process(
+            num_workers, timeout, multiprocessing_context, prefetch_factor, persistent_workers
+        )
+        if collate_fn is not None and not callable(collate_fn):
+            raise TypeError(
+                f"DataLoader: collate_fn must be a function of a list of examples, got "
+                f"{type(collate_fn).__name__}"
             )
-        if drop_last and n < batch_size:
-            raise ValueError(
-                f"DataLoader: drop_last=True with batch_size={batch_size} and only {n} examples "
-                f"would yield no batch at all; lower batch_size or set drop_last=False"
+        if generator is not None and not isinstance(generator, np.random.Generator):
+            raise TypeError(
+                f"DataLoader: generator must be a NumPy Generator (descent's generator, or "
+                f"np.random.default_rng(seed)) or None, got {type(generator).__name__}"
             )
+        if generator is not None and seed is not None:
+            raise ValueError(
+                "DataLoader: give seed or generator, not both (the loader's seed is drawn "
+                "from generator)"
+            )
+        if sampler is not None and shuffle:
+            raise ValueError("sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError(
+                    "batch_sampler option is mutually exclusive with batch_size, shuffle, "
+                    "sampler, and drop_last"
+                )
+            batch_size = None
+        elif sampler is not None:
+            _check_batch_size(batch_size)
+            batch_sampler = BatchSampler(sampler, int(batch_size), bool(drop_last))
+        else:
+            _check_batch_size(batch_size)
+            n = len(dataset)
+            if n == 0:
+                raise ValueError(
+                    "DataLoader: dataset is empty (len 0), so there is nothing to batch; check "
+                    "the split or the file it came from"
+                )
+            if drop_last and n < batch_size:
+                raise ValueError(
+                    f"DataLoader: drop_last=True with batch_size={batch_size} and only {n} "
+                    f"examples would yield no batch at all; lower batch_size or set "
+                    f"drop_last=False"
+                )
         self.dataset = dataset
-        self.batch_size = int(batch_size)
+        self.batch_size = None if batch_size is None else int(batch_size)
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
-        self.seed = draw_seed() if seed is None else int(seed)
+        self.sampler = sampler
+        self.batch_sampler = batch_sampler
+        self._batch_sampler = batch_sampler  # None: the loader's own order (and fast path)
+        self.collate_fn = None if collate_fn is collate else collate_fn
+        self.num_workers = 0
+        self.pin_memory = bool(pin_memory)  # there is only the CPU: nothing to pin
+        self.timeout = timeout
+        self.worker_init_fn = worker_init_fn
+        self.generator = generator
+        if seed is None:
+            seed = draw_seed() if generator is None else int(generator.integers(2**63))
+        self.seed = int(seed)
         self._rng = np.random.default_rng(self.seed)
         self._epoch = 0  # epochs finished (the index of the current or next epoch)
         self._position = 0  # batches of the current epoch already yielded
@@ -95,6 +279,8 @@ class DataLoader:
         self._last_indices = np.zeros(0, dtype=np.int64)
 
     def __len__(self) -> int:
+        if self._batch_sampler is not None:
+            return len(self._batch_sampler)  # a TypeError if the sampler has no length
         n = len(self.dataset)
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
@@ -112,6 +298,8 @@ class DataLoader:
     def __iter__(self):
         if self._position > 0 and not self._resume:
             self._next_epoch()  # the last loop was left early: its epoch is abandoned
+        if self._batch_sampler is not None:
+            return self._sampled_batches(self._position)
         # Regenerate the epoch's order from the state at its start; a resumed epoch
         # then skips the batches that were already yielded.
         self._rng.bit_generator.state = self._epoch_state
@@ -133,6 +321,25 @@ class DataLoader:
                 self._position = b + 1
             yield batch
 
+    def _sampled_batches(self, start: int):
+        """The batches of the user's sampler or batch_sampler: a new pass over it, less the
+        ``start`` batches already yielded; one batch is read ahead to know the last."""
+        self._resume = False
+        batches = iter(self._batch_sampler)
+        for _ in range(start):
+            next(batches, None)
+        upcoming = next(batches, None)
+        b = start
+        while upcoming is not None:
+            current, upcoming = upcoming, next(batches, None)
+            self._last_indices = _as_indices(current)
+            batch = self._fetch(self._last_indices)
+            if upcoming is None:
+                self._next_epoch()
+            else:
+                self._position = b = b + 1
+            yield batch
+
     def _next_epoch(self) -> None:
         """Move to the next epoch; the generator has already drawn this epoch's order."""
         self._epoch += 1
@@ -140,11 +347,14 @@ class DataLoader:
         self._epoch_state = self._rng.bit_generator.state
 
     def _fetch(self, indices: np.ndarray):
+        if self.collate_fn is not None:
+            batch = self.collate_fn([self.dataset[_key(i)] for i in indices])
+            return Batch(batch, indices) if type(batch) is tuple else batch
         tensors, base = _tensor_source(self.dataset)
         if tensors is not None:
             rows = indices if base is None else base[indices]
             return Batch((t[rows] for t in tensors), indices)  # one indexing op per field
-        batch = collate([self.dataset[int(i)] for i in indices])
+        batch = collate([self.dataset[_key(i)] for i in indices])
         return Batch(batch, indices) if isinstance(batch, tuple) else batch
 
     # ---- checkpointing -----------------------------------------------------------------
@@ -194,7 +404,7 @@ class DataLoader:
                     f"DataLoader.load_state_dict: cannot resume in the middle of an epoch "
                     f"after changing {diffs}; build the loader as it was saved"
                 )
-            if position >= len(self):
+            if _known_length(self) is not None and position >= len(self):
                 raise ValueError(
                     f"DataLoader.load_state_dict: position {position} is past the end of an "
                     f"epoch of {len(self)} batches"
@@ -218,6 +428,67 @@ class DataLoader:
         self._epoch_state = self._rng.bit_generator.state
         self.seed = int(state.get("seed", self.seed))
         self._resume = True
+
+
+def _check_batch_size(batch_size) -> None:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
+        raise TypeError(f"DataLoader: batch_size must be an int, got {batch_size!r}")
+    if batch_size < 1:
+        raise ValueError(f"DataLoader: batch_size must be at least 1, got {batch_size}")
+
+
+def _check_main_process(
+    num_workers, timeout, multiprocessing_context, prefetch_factor, persistent_workers
+) -> None:
+    """PyTorch's worker options: descent loads every batch in the main process."""
+    if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)):
+        raise TypeError(f"DataLoader: num_workers must be an int, got {num_workers!r}")
+    if num_workers < 0:
+        raise ValueError(
+            "num_workers option should be non-negative; use num_workers=0 to disable "
+            "multiprocessing."
+        )
+    if num_workers > 0:
+        raise ValueError(
+            f"DataLoader: num_workers={num_workers}, but descent loads every batch in the "
+            f"main process (there are no worker processes); use num_workers=0"
+        )
+    if timeout < 0:
+        raise ValueError("timeout option should be non-negative")
+    if multiprocessing_context is not None:
+        raise ValueError(
+            "multiprocessing_context can only be used with multi-process loading "
+            "(num_workers > 0), but got num_workers=0"
+        )
+    if prefetch_factor is not None:
+        raise ValueError(
+            "prefetch_factor option could only be specified in multiprocessing; descent loads "
+            "in the main process (num_workers=0), so set prefetch_factor to None"
+        )
+    if persistent_workers:
+        raise ValueError(
+            "persistent_workers option needs num_workers > 0; descent loads in the main "
+            "process, so set persistent_workers=False"
+        )
+
+
+def _as_indices(batch) -> np.ndarray:
+    """A batch of indices from a sampler as an array (int64 when they are integers)."""
+    indices = np.asarray(list(batch))
+    return indices.astype(np.int64) if indices.dtype.kind in "iu" or not indices.size else indices
+
+
+def _known_length(loader) -> int | None:
+    """The number of batches in an epoch, or None for a sampler without a length."""
+    try:
+        return len(loader)
+    except TypeError:
+        return None
+
+
+def _key(index):
+    """An index as a dataset takes it: integers as Python ints, other keys as they are."""
+    return int(index) if isinstance(index, np.integer) else index
 
 
 def _tensor_source(dataset):

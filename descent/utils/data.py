@@ -1,0 +1,26 @@
+"""``ds.utils.data``: ``torch.utils.data``'s names for descent's data pipeline, the same
+objects as ``ds.data``'s (``default_collate`` is ``ds.data.collate``).
+
+>>> from descent.utils.data import DataLoader, TensorDataset
+>>> loader = DataLoader(TensorDataset(np.arange(6.0).reshape(3, 2)), batch_size=2)
+>>> [x.shape for (x,) in loader]
+[(2, 2), (1, 2)]
+"""
+
+from ..data import (
+    BatchSampler,
+    DataLoader,
+    Dataset,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    Subset,
+    TensorDataset,
+    random_split,
+)
+from ..data import collate as default_collate
+
+__all__ = [
+    "Dataset", "TensorDataset", "Subset", "random_split", "DataLoader", "default_collate",
+    "Sampler", "SequentialSampler", "RandomSampler", "BatchSampler",
+]  # fmt: skip
