@@ -6,6 +6,7 @@ import pickle
 
 import numpy as np
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -603,3 +604,256 @@ def test_batch_indices_names_the_last_batch_of_a_dataset_of_dicts():
         assert batch["x"].tolist() == loader.batch_indices.astype(np.float32).tolist()
     with pytest.raises(AttributeError):
         loader.batch_indices = np.arange(3)  # read-only: each batch's own, not a channel
+
+
+# ---- PyTorch's path, samplers and DataLoader keywords -----------------------------------------
+
+tdata = torch.utils.data
+
+X = np.arange(22.0).reshape(11, 2)
+Y = np.arange(11) * 10
+
+
+def ours_and_torchs(**kw):
+    """The batches of our loader and of torch's with the same keywords, as arrays."""
+    ours = DataLoader(TensorDataset(X, Y), **kw)
+    theirs = tdata.DataLoader(tdata.TensorDataset(torch.tensor(X), torch.tensor(Y)), **kw)
+    return [[t.numpy() for t in b] for b in ours], [[t.numpy() for t in b] for b in theirs]
+
+
+def same_values(a: list, b: list) -> bool:
+    return len(a) == len(b) and all(
+        len(x) == len(y) and all(np.array_equal(u, v) for u, v in zip(x, y)) for x, y in zip(a, b)
+    )
+
+
+def test_utils_data_is_pytorchs_path_to_the_same_objects():
+    import descent.utils.data as data
+    from descent.utils.data import DataLoader as Loader
+    from descent.utils.data import default_collate
+
+    assert Loader is ds.data.DataLoader and data is ds.utils.data
+    assert default_collate is ds.data.collate
+    for name in (
+        "Dataset", "TensorDataset", "DataLoader", "random_split", "Subset", "Sampler",
+        "SequentialSampler", "RandomSampler", "BatchSampler",
+    ):  # fmt: skip
+        assert getattr(ds.utils.data, name) is getattr(ds.data, name)
+        assert hasattr(tdata, name)
+
+
+def test_import_descent_does_not_load_utils():
+    import subprocess
+    import sys
+
+    code = "import sys, descent\nprint('descent.utils' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_samplers_give_torchs_indices():
+    assert list(ds.data.SequentialSampler(X)) == list(tdata.SequentialSampler(X))
+    assert len(ds.data.SequentialSampler(X)) == len(tdata.SequentialSampler(X)) == 11
+    for sampler, drop_last in [(range(7), False), (range(7), True), ([3, 1, 4, 1, 5], False)]:
+        ours = ds.data.BatchSampler(sampler, 3, drop_last)
+        theirs = tdata.BatchSampler(sampler, 3, drop_last)
+        assert list(ours) == list(theirs) and len(ours) == len(theirs)
+    for kw in [{}, {"num_samples": 25}, {"num_samples": 4}, {"replacement": True}]:
+        ours = ds.data.RandomSampler(X, generator=np.random.default_rng(0), **kw)
+        theirs = tdata.RandomSampler(X, **kw)
+        drawn = list(ours)
+        assert len(ours) == len(theirs) == len(drawn) == len(list(theirs))
+        assert all(isinstance(i, int) and 0 <= i < 11 for i in drawn)
+        if not kw.get("replacement"):  # each pass of n is a permutation, as torch's
+            whole = len(drawn) // 11 * 11
+            assert all(sorted(drawn[k : k + 11]) == list(range(11)) for k in range(0, whole, 11))
+            assert len(set(drawn[whole:])) == len(drawn[whole:])
+
+
+def test_random_sampler_is_repeatable_with_manual_seed_and_new_each_pass():
+    ds.manual_seed(3)
+    sampler = ds.data.RandomSampler(X)
+    first, second = list(sampler), list(sampler)
+    ds.manual_seed(3)
+    assert list(sampler) == first and first != second
+
+
+def test_sampler_errors_are_torchs():
+    cases = [
+        (lambda m: m.RandomSampler(X, replacement=1), TypeError),
+        (lambda m: m.RandomSampler(X, num_samples=0), ValueError),
+        (lambda m: m.RandomSampler(X, num_samples=2.0), ValueError),
+        (lambda m: m.BatchSampler(range(3), 0, False), ValueError),
+        (lambda m: m.BatchSampler(range(3), True, False), ValueError),
+        (lambda m: m.BatchSampler(range(3), 2.0, False), ValueError),
+        (lambda m: m.BatchSampler(range(3), 2, 1), ValueError),
+    ]
+    for make, error in cases:
+        with pytest.raises(error) as theirs:
+            make(tdata)
+        with pytest.raises(error) as ours:
+            make(ds.data)
+        assert str(ours.value) == str(theirs.value)
+    with pytest.raises(NotImplementedError, match="must define __iter__"):
+        iter(ds.data.Sampler())
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"batch_size": 3, "sampler": [5, 0, 7, 7, 2, 9, 1]},
+        {"batch_size": 3, "sampler": [5, 0, 7, 7, 2, 9, 1], "drop_last": True},
+        {"batch_size": 4, "sampler": tdata.SequentialSampler(range(11))},
+        {"batch_sampler": [[3, 1], [0], [10, 9, 8, 7]]},
+        {"batch_sampler": tdata.BatchSampler(range(11), 4, True)},
+        {"batch_size": 4, "drop_last": True},
+        {"batch_size": 4, "pin_memory": False, "timeout": 0, "worker_init_fn": print},
+        {"batch_size": 5, "num_workers": 0, "persistent_workers": False, "prefetch_factor": None},
+    ],
+)
+def test_loader_keywords_give_torchs_batches(kw):
+    ours, theirs = ours_and_torchs(**kw)
+    assert same_values(ours, theirs)
+    loader = DataLoader(TensorDataset(X, Y), **kw)
+    assert len(loader) == len(tdata.DataLoader(tdata.TensorDataset(torch.tensor(X)), **kw))
+
+
+def test_our_samplers_drive_torchs_loader_and_ours_alike():
+    kw = {"batch_sampler": ds.data.BatchSampler(ds.data.SequentialSampler(X), 3, False)}
+    assert same_values(*ours_and_torchs(**kw))
+    loader = DataLoader(TensorDataset(X, Y), **kw)
+    assert loader.batch_size is None and loader.drop_last is False
+    theirs = tdata.DataLoader(tdata.TensorDataset(torch.tensor(X)), **kw)
+    assert theirs.batch_size is None and theirs.drop_last is False
+
+
+def test_collate_fn_is_used_and_the_loader_still_knows_the_indices():
+    def pairs(examples):
+        return [(float(x[0]), int(y)) for x, y in examples]
+
+    ours = DataLoader(TensorDataset(X, Y), batch_size=4, sampler=[2, 9, 4, 0, 1], collate_fn=pairs)
+    tx, ty = torch.tensor(X), torch.tensor(Y)
+    theirs = tdata.DataLoader(
+        tdata.TensorDataset(tx, ty), batch_size=4, sampler=[2, 9, 4, 0, 1], collate_fn=pairs
+    )
+    seen = []
+    for batch in ours:
+        assert type(batch) is list
+        seen.append(loader_indices := ours.batch_indices.tolist())
+        assert [y for _, y in batch] == [10 * i for i in loader_indices]
+    assert seen == [[2, 9, 4, 0], [1]]
+    assert list(ours) == list(theirs)
+    # a tuple from collate_fn is a Batch that knows its indices
+    as_tuple = DataLoader(TensorDataset(X, Y), batch_size=3, collate_fn=lambda e: tuple(e))
+    batch = next(iter(as_tuple))
+    assert isinstance(batch, tuple) and batch.indices.tolist() == [0, 1, 2]
+    # default_collate passed explicitly is the default
+    explicit = DataLoader(
+        TensorDataset(X, Y), batch_size=3, collate_fn=ds.utils.data.default_collate
+    )
+    assert same_batches(
+        [arrays(b) for b in explicit], [arrays(b) for b in DataLoader(TensorDataset(X, Y), 3)]
+    )
+
+
+def test_loader_over_a_plain_dataset_with_a_sampler():
+    ours = DataLoader(ArrayDataset(X, Y), batch_size=2, sampler=[4, 3, 8])
+    assert [b.indices.tolist() for b in ours] == [[4, 3], [8]]
+    assert [arrays(b)[1].tolist() for b in ours] == [[40, 30], [80]]
+
+
+def test_an_iterable_sampler_without_a_length():
+    loader = DataLoader(TensorDataset(X, Y), batch_size=2, sampler=iter([1, 2, 3]))
+    with pytest.raises(TypeError):
+        len(loader)
+    with pytest.raises(TypeError):
+        len(tdata.DataLoader(tdata.TensorDataset(torch.tensor(X)), batch_size=2, sampler=iter([1])))
+    assert [b.indices.tolist() for b in loader] == [[1, 2], [3]]
+
+
+def test_generator_seeds_the_shuffle_repeatably():
+    def order(generator):
+        loader = DataLoader(TensorDataset(X, Y), batch_size=11, shuffle=True, generator=generator)
+        return [b.indices.tolist() for b in loader]
+
+    assert order(np.random.default_rng(5)) == order(np.random.default_rng(5))
+    assert order(np.random.default_rng(5)) != order(np.random.default_rng(6))
+    assert sorted(order(np.random.default_rng(5))[0]) == list(range(11))
+    ds.manual_seed(1)
+    first = order(ds.random.generator())
+    ds.manual_seed(1)
+    assert order(ds.random.generator()) == first
+
+
+def test_loader_errors_are_torchs():
+    cases = [
+        {"sampler": [1, 2], "shuffle": True},
+        {"batch_sampler": [[1]], "batch_size": 2},
+        {"batch_sampler": [[1]], "shuffle": True},
+        {"batch_sampler": [[1]], "drop_last": True},
+        {"batch_sampler": [[1]], "sampler": [1]},
+        {"num_workers": -1},
+        {"timeout": -1},
+        {"multiprocessing_context": "spawn"},
+    ]
+    for kw in cases:
+        with pytest.raises(ValueError) as theirs:
+            tdata.DataLoader(tdata.TensorDataset(torch.tensor(X)), **kw)
+        with pytest.raises(ValueError) as ours:
+            DataLoader(TensorDataset(X), **kw)
+        assert str(ours.value) == str(theirs.value)
+    # torch's own words, then how to fix it here
+    for kw, words in [
+        ({"persistent_workers": True}, "persistent_workers option needs num_workers > 0"),
+        ({"prefetch_factor": 2}, "prefetch_factor option could only be specified in multi"),
+    ]:
+        with pytest.raises(ValueError, match=words):
+            tdata.DataLoader(tdata.TensorDataset(torch.tensor(X)), **kw)
+        with pytest.raises(ValueError, match=words):
+            DataLoader(TensorDataset(X), **kw)
+    with pytest.raises(ValueError, match="main process.*use num_workers=0"):
+        DataLoader(TensorDataset(X), num_workers=2)
+    with pytest.raises(TypeError, match="generator must be a NumPy Generator"):
+        DataLoader(TensorDataset(X), shuffle=True, generator=torch.Generator())
+    with pytest.raises(ValueError, match="seed or generator, not both"):
+        DataLoader(TensorDataset(X), seed=0, generator=np.random.default_rng(0))
+    with pytest.raises(TypeError, match="collate_fn must be a function"):
+        DataLoader(TensorDataset(X), collate_fn=3)
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"batch_size": 3, "sampler": [5, 0, 7, 7, 2, 9, 1, 3]},
+        {"batch_sampler": [[3, 1], [0], [10, 9, 8, 7], [2]]},
+        {"batch_size": 2, "sampler": ds.data.RandomSampler(X, generator=np.random.default_rng(0))},
+    ],
+)
+def test_a_deterministic_sampler_resumes_at_every_batch(kw):
+    if isinstance(kw.get("sampler"), ds.data.RandomSampler):  # the same order every pass
+        kw = {**kw, "sampler": list(kw["sampler"])}
+    whole = [arrays(b) for b in DataLoader(TensorDataset(X, Y), **kw)]
+    for stop in range(len(whole)):
+        loader = DataLoader(TensorDataset(X, Y), **kw)
+        it = iter(loader)
+        head = [arrays(next(it)) for _ in range(stop)]
+        state = loader.state_dict()
+        resumed = DataLoader(TensorDataset(X, Y), **kw)
+        resumed.load_state_dict(json.loads(json.dumps(state)))
+        assert same_batches(head + [arrays(b) for b in resumed], whole)
+        assert resumed.epoch == 1
+
+
+def test_pin_memory_is_accepted_and_changes_nothing():
+    pinned = DataLoader(TensorDataset(X, Y), batch_size=4, pin_memory=True)
+    plain = DataLoader(TensorDataset(X, Y), batch_size=4)
+    assert same_batches([arrays(b) for b in pinned], [arrays(b) for b in plain])
+
+
+def test_utils_data_docstring_example_runs():
+    import doctest
+
+    import descent.utils.data
+
+    result = doctest.testmod(descent.utils.data, extraglobs={"ds": ds, "np": np})
+    assert result.attempted > 0 and result.failed == 0
