@@ -8,8 +8,15 @@
 tensor(7.)
 """
 
-from . import _malloc, autograd, nn
-from .autograd import enable_grad, grad, is_grad_enabled, no_grad
+from . import _malloc, autograd, cuda, nn
+from .autograd import (
+    enable_grad,
+    grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .gradcheck import GradcheckError, gradcheck, numerical_grad
 from .ops.elementwise import (
     abs,
@@ -57,22 +64,38 @@ from .ops.shape import (
 from .random import get_rng_state, manual_seed, set_rng_state
 from .tensor import (
     Tensor,
+    allclose,
     arange,
+    asarray,
     bool_,
+    device,
+    empty,
     eye,
     float32,
     float64,
+    from_numpy,
     full,
     int32,
     int64,
+    linspace,
     ones,
     ones_like,
     rand,
+    randint,
     randn,
+    randperm,
     tensor,
     zeros,
     zeros_like,
 )
+
+# PyTorch's other names for the dtypes (they shadow the builtins only inside this module).
+float = float32  # noqa: A001
+double = float64
+long = int64
+int = int32  # noqa: A001
+bool = bool_  # noqa: A001
+as_tensor = asarray
 
 __version__ = "0.1.0"
 
@@ -84,11 +107,20 @@ _SUBMODULES = ("data", "datasets", "io", "lessons", "models", "optim", "train", 
 _malloc.keep_freed_memory()
 
 
+# Half precision is PyTorch's and not descent's: a clear answer instead of a missing name.
+_NO_HALF = ("half", "float16", "bfloat16")
+
+
 def __getattr__(name: str):
     if name in _SUBMODULES:
         import importlib
 
         return importlib.import_module(f"{__name__}.{name}")
+    if name in _NO_HALF:
+        raise AttributeError(
+            f"descent has no half-precision dtype (ds.{name}); it computes in float32 "
+            f"(ds.float) or float64 (ds.double)"
+        )
     raise AttributeError(f"module 'descent' has no attribute {name!r}")
 
 
@@ -110,8 +142,11 @@ __all__ = [
     "Tensor", "tensor", "zeros", "ones", "full", "zeros_like", "ones_like", "randn", "rand",
     "arange", "eye", "manual_seed", "get_rng_state", "set_rng_state",
     "float32", "float64", "int64", "int32", "bool_",
-    "no_grad", "enable_grad", "is_grad_enabled", "grad", "autograd", "nn", "optim", "data",
-    "train", "save", "load", "datasets", "viz", "models",
+    "float", "double", "long", "int", "bool",
+    "empty", "linspace", "randint", "randperm", "from_numpy", "as_tensor", "asarray",
+    "allclose", "device", "cuda",
+    "no_grad", "enable_grad", "inference_mode", "set_grad_enabled", "is_grad_enabled",
+    "grad", "autograd", "nn", "optim", "data", "train", "save", "load", "datasets", "viz", "models",
     "gradcheck", "numerical_grad", "GradcheckError",
     "exp", "log", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu", "clamp", "clip",
     "pow", "maximum", "minimum", "where",

@@ -20,7 +20,8 @@ from operator import attrgetter
 import numpy as np
 
 __all__ = [
-    "Function", "Context", "no_grad", "enable_grad", "is_grad_enabled", "backward", "grad",
+    "Function", "Context", "no_grad", "enable_grad", "inference_mode", "set_grad_enabled",
+    "is_grad_enabled", "backward", "grad",
     "check_rule", "next_seq",
 ]  # fmt: skip
 
@@ -38,9 +39,21 @@ def is_grad_enabled() -> bool:
 
 
 class _SetGradMode:
-    """Context manager and decorator that sets the grad mode and restores it."""
+    """Context manager and decorator that sets the grad mode and restores it.
+
+    As a decorator it works with parentheses (``@ds.no_grad()``) and without
+    (``@ds.no_grad``): called with a function instead of its arguments, the class
+    returns the function wrapped.
+    """
 
     mode = True
+
+    def __new__(cls, *args, **kwargs):
+        if len(args) == 1 and not kwargs and callable(args[0]) and cls._bare:
+            return cls()(args[0])
+        return super().__new__(cls)
+
+    _bare = True  # whether ``@cls`` (no parentheses) decorates
 
     def __enter__(self):
         self._prev = _grad_mode.enabled
@@ -67,7 +80,8 @@ class _SetGradMode:
 
 
 class no_grad(_SetGradMode):  # noqa: N801 - PyTorch's name
-    """Operations inside record no graph: ``with ds.no_grad(): ...`` or ``@ds.no_grad()``."""
+    """Operations inside record no graph: ``with ds.no_grad():``, ``@ds.no_grad`` or
+    ``@ds.no_grad()``."""
 
     mode = False
 
@@ -76,6 +90,34 @@ class enable_grad(_SetGradMode):  # noqa: N801 - PyTorch's name
     """Turns graph recording back on inside a ``no_grad`` block."""
 
     mode = True
+
+
+class inference_mode(_SetGradMode):  # noqa: N801 - PyTorch's name
+    """PyTorch's inference mode, which here is ``no_grad``: nothing inside records a graph.
+
+    ``inference_mode(False)`` turns recording on, as in PyTorch. A context manager and a
+    decorator, with or without parentheses.
+    """
+
+    def __init__(self, mode: bool = True):
+        self.mode = not mode
+
+
+class set_grad_enabled(_SetGradMode):  # noqa: N801 - PyTorch's name
+    """Turn graph recording on or off: ``ds.set_grad_enabled(False)`` sets it at once;
+    ``with ds.set_grad_enabled(mode):`` (and ``@ds.set_grad_enabled(mode)``) set it for
+    the block and restore it after."""
+
+    _bare = False
+
+    def __init__(self, mode: bool):
+        self._prev = _grad_mode.enabled
+        self.mode = bool(mode)
+        _grad_mode.enabled = self.mode
+
+    def __call__(self, fn):
+        _grad_mode.enabled = self._prev  # as a decorator, only the calls change the mode
+        return super().__call__(fn)
 
 
 # Numbers the Contexts in the order their ops run (thread-safe: count is atomic in CPython)

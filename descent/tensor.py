@@ -41,6 +41,79 @@ def as_dtype(dtype) -> np.dtype | None:
     return np.dtype(dtype)
 
 
+class device:  # noqa: N801 - PyTorch's name
+    """Where a tensor lives: ``ds.device('cpu')``, the only device descent has.
+
+    Any other device ('cuda', 'cuda:0', 'mps', an index) is refused with an error that
+    names it, so a program written for an accelerator stops at the line that asks for one.
+    """
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type="cpu", index=None):  # noqa: A002 - PyTorch's name
+        spec = type
+        if isinstance(spec, device):
+            spec, index = spec.type, spec.index if index is None else index
+        if not isinstance(spec, str):
+            _no_backend(spec)
+        name, _, number = spec.partition(":")
+        if name != "cpu":
+            _no_backend(spec)
+        if number:
+            if not number.isdigit():
+                raise RuntimeError(f"invalid device string: {spec!r}")
+            index = int(number)
+        if index is not None and (not isinstance(index, int) or index < 0):
+            raise RuntimeError(f"device index must be a non-negative integer, got {index!r}")
+        self.type = "cpu"
+        self.index = index
+
+    def __repr__(self) -> str:
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            try:
+                other = device(other)
+            except RuntimeError:
+                return False
+        if not isinstance(other, device):
+            return NotImplemented
+        return (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self) -> int:
+        return hash(str(self))
+
+
+def _no_backend(what):
+    name = what.partition(":")[0] if isinstance(what, str) else "cuda"
+    shown = what if isinstance(what, str) else repr(what)
+    raise RuntimeError(
+        f"descent runs on the CPU only; there is no {name!r} backend (asked for device "
+        f"{shown!r}); use device='cpu' or leave device out"
+    )
+
+
+_CPU = device("cpu")
+_DeviceType = device  # the class, under a name Tensor's ``device`` property cannot hide
+
+
+def check_device(where) -> device:
+    """The device ``where`` names (None means the CPU); any device but the CPU is refused."""
+    if where is None:
+        return _CPU
+    if isinstance(where, device):
+        return where
+    if isinstance(where, str):
+        return device(where)
+    _no_backend(where)  # an int is an accelerator's index in PyTorch
+
+
 def _to_array(data, dtype) -> np.ndarray:
     """The array behind ``ds.tensor(data, dtype)``: floats become float32 unless asked."""
     if isinstance(data, Tensor):
@@ -161,9 +234,49 @@ class Tensor:
         else:
             self.grad = make_tensor(np.zeros_like(self.data))
 
+    @property
+    def device(self) -> device:
+        """Always ``device(type='cpu')``: descent's tensors live in NumPy arrays."""
+        return _CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
     # ---- conversion ----------------------------------------------------------------
-    def to(self, dtype) -> Tensor:
-        return _ew.cast(self, as_dtype(dtype))
+    def to(self, *args, dtype=None, device=None, non_blocking: bool = False,
+           copy: bool = False) -> Tensor:  # fmt: skip
+        """PyTorch's ``to``: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``.
+
+        The device must be the CPU; a change of dtype is a differentiable cast, and
+        nothing to change returns the tensor itself (a copy with ``copy=True``).
+        """
+        if len(args) > 2:
+            raise TypeError(f"to() takes at most 2 positional arguments ({len(args)} given)")
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.data.dtype
+            elif isinstance(arg, _DeviceType) or (isinstance(arg, str) and arg not in _DTYPE_NAMES):
+                device = arg
+            elif isinstance(arg, int) and not isinstance(arg, bool):
+                device = arg
+            else:
+                dtype = arg
+        check_device(device)
+        if dtype is not None:
+            return _ew.cast(self, as_dtype(dtype), copy=copy)
+        return self.clone() if copy else self
+
+    def cpu(self) -> Tensor:
+        """The tensor itself: it is on the CPU already."""
+        return self
+
+    def cuda(self, device=None, non_blocking: bool = False) -> Tensor:
+        _no_backend("cuda" if device is None else f"cuda:{device}")
+
+    def allclose(self, other, rtol: float = 1e-05, atol: float = 1e-08,
+                 equal_nan: bool = False) -> bool:  # fmt: skip
+        return allclose(self, other, rtol, atol, equal_nan)
 
     def float(self) -> Tensor:
         return _ew.cast(self, float32)
@@ -477,7 +590,7 @@ def as_tensor(value, like: Tensor | None = None) -> Tensor:
     return Tensor(value)
 
 
-def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
+def tensor(data, dtype=None, requires_grad: bool = False, *, device=None) -> Tensor:
     """A new tensor holding a copy of ``data``.
 
     Floating data becomes float32 unless ``dtype`` says otherwise; integer data stays
@@ -486,6 +599,7 @@ def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
     >>> ds.tensor([[1, 2], [3, 4]], dtype=ds.float64, requires_grad=True).shape
     (2, 2)
     """
+    check_device(device)
     return Tensor(data, dtype=dtype, requires_grad=requires_grad)
 
 
@@ -499,15 +613,24 @@ def _float_dtype(dtype) -> np.dtype:
     return as_dtype(dtype) or float32
 
 
-def zeros(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    check_device(device)
     return make_tensor(np.zeros(_size(size), _float_dtype(dtype))).requires_grad_(requires_grad)
 
 
-def ones(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    check_device(device)
     return make_tensor(np.ones(_size(size), _float_dtype(dtype))).requires_grad_(requires_grad)
 
 
-def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor whose values are whatever the memory held (fill it before reading it)."""
+    check_device(device)
+    return make_tensor(np.empty(_size(size), _float_dtype(dtype))).requires_grad_(requires_grad)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    check_device(device)
     if dtype is None:
         dtype = float32 if isinstance(fill_value, float) else np.asarray(fill_value).dtype
     arr = np.full(
@@ -516,30 +639,82 @@ def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
     return make_tensor(arr).requires_grad_(requires_grad)
 
 
-def zeros_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+def zeros_like(t: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    check_device(device)
     arr = np.zeros_like(array_of(t), dtype=as_dtype(dtype))
     return make_tensor(arr).requires_grad_(requires_grad)
 
 
-def ones_like(t: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+def ones_like(t: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    check_device(device)
     arr = np.ones_like(array_of(t), dtype=as_dtype(dtype))
     return make_tensor(arr).requires_grad_(requires_grad)
 
 
-def randn(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+def randn(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples from descent's generator (see ``ds.manual_seed``)."""
+    check_device(device)
     arr = _random.generator().standard_normal(_size(size), dtype=_float_dtype(dtype))
     return make_tensor(arr).requires_grad_(requires_grad)
 
 
-def rand(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+def rand(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Uniform samples on [0, 1) from descent's generator."""
+    check_device(device)
     arr = _random.generator().random(_size(size), dtype=_float_dtype(dtype))
     return make_tensor(arr).requires_grad_(requires_grad)
 
 
-def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
+def randint(*args, low=None, high=None, size=None, dtype=None, device=None,
+            requires_grad: bool = False) -> Tensor:  # fmt: skip
+    """Integers drawn uniformly from [low, high), from descent's generator.
+
+    PyTorch's two forms: ``ds.randint(high, size)`` and ``ds.randint(low, high, size)``
+    (``size`` a tuple; each may be given by keyword). The dtype is int64 unless asked.
+
+    >>> ds.randint(3, 10, (2, 2)).shape
+    (2, 2)
+    """
+    check_device(device)
+    if len(args) > 3:
+        raise TypeError(f"randint() takes at most 3 positional arguments ({len(args)} given)")
+    given = dict(zip(("low", "high", "size"), args if len(args) == 3 else (None, *args)))
+    for name, value in (("low", low), ("high", high), ("size", size)):
+        if value is not None:
+            if given.get(name) is not None:
+                raise TypeError(f"randint() got multiple values for argument {name!r}")
+            given[name] = value
+    low, high, size = given.get("low"), given.get("high"), given.get("size")
+    if high is None or size is None:
+        raise TypeError(
+            "randint() needs high and size: ds.randint(high, size) or "
+            "ds.randint(low, high, size), size a tuple such as (3,)"
+        )
+    low = 0 if low is None else low
+    if not low < high:
+        raise RuntimeError(
+            f"randint: low must be less than high (the values are drawn from [low, high)), "
+            f"got low={low} >= high={high}"
+        )
+    shape = (size,) if isinstance(size, int) else tuple(size)
+    arr = _random.generator().integers(int(low), int(high), shape, dtype=np.int64)
+    dtype = as_dtype(dtype) or int64
+    return make_tensor(arr.astype(dtype, copy=False)).requires_grad_(requires_grad)
+
+
+def randperm(n: int, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A random permutation of 0 .. n-1 (int64), from descent's generator."""
+    check_device(device)
+    if n < 0:
+        raise RuntimeError(f"randperm: n must be non-negative, got {n}")
+    arr = _random.generator().permutation(int(n)).astype(as_dtype(dtype) or int64)
+    return make_tensor(arr).requires_grad_(requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None,
+           requires_grad: bool = False) -> Tensor:  # fmt: skip
     """Values from start to end (exclusive): integers stay int64, floats become float32."""
+    check_device(device)
     if end is None:
         start, end = 0, start
     if dtype is None:
@@ -549,8 +724,87 @@ def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> 
     return make_tensor(arr).requires_grad_(requires_grad)
 
 
-def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -> Tensor:
+def linspace(start, end, steps: int, dtype=None, device=None,
+             requires_grad: bool = False) -> Tensor:  # fmt: skip
+    """``steps`` evenly spaced values from start to end, both included (float32 unless asked).
+
+    Computed as PyTorch does, in the tensor's own dtype: the first half counts up from
+    ``start`` and the second half down from ``end``, so both ends are exact.
+
+    >>> ds.linspace(0, 1, 5)
+    tensor([0.  , 0.25, 0.5 , 0.75, 1.  ])
+    """
+    check_device(device)
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
+        raise TypeError(f"linspace: steps must be an int, got {type(steps).__name__}")
+    if steps < 0:
+        raise RuntimeError(f"linspace: the number of steps must be non-negative, got {steps}")
+    dtype = _float_dtype(dtype)
+    work = dtype if dtype.kind == "f" else float64
+    start, end = (float(array_of(v)) for v in (start, end))
+    if steps == 1:
+        arr = np.full(1, start, work)
+    else:
+        i = np.arange(steps, dtype=work)
+        step = work.type((end - start) / (steps - 1))
+        arr = np.where(
+            i < steps // 2, work.type(start) + step * i,
+            work.type(end) - step * (steps - 1 - i),
+        )  # fmt: skip
+    return make_tensor(arr.astype(dtype, copy=False)).requires_grad_(requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype=None, device=None,
+        requires_grad: bool = False) -> Tensor:  # fmt: skip
+    check_device(device)
     return make_tensor(np.eye(n, m, dtype=_float_dtype(dtype))).requires_grad_(requires_grad)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing memory with a NumPy array: writing one shows in the other.
+
+    The array keeps its dtype (float64 stays float64, as in PyTorch).
+    """
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected np.ndarray (got {type(array).__name__})")
+    if array.dtype.kind not in "fiub":
+        raise TypeError(
+            f"from_numpy: cannot share an array of dtype {array.dtype}; descent's tensors "
+            f"hold floating, integer or bool data"
+        )
+    return make_tensor(array)
+
+
+def asarray(obj, dtype=None, device=None, copy=None, requires_grad: bool = False) -> Tensor:
+    """``obj`` as a tensor, sharing memory where it can (``ds.as_tensor``, ``ds.asarray``).
+
+    A Tensor of the asked dtype is returned as it is; a NumPy array of the asked dtype is
+    shared, not copied (its dtype is kept when none is asked); anything else is converted
+    as ``ds.tensor`` converts it. ``copy=True`` always copies, ``copy=False`` refuses to.
+    """
+    check_device(device)
+    want = as_dtype(dtype)
+    if isinstance(obj, Tensor) and not copy and (want is None or obj.dtype == want):
+        return obj.requires_grad_(True) if requires_grad else obj
+    arr = obj.data if isinstance(obj, Tensor) else obj
+    if isinstance(arr, np.ndarray) and (want is None or arr.dtype == want) and not copy:
+        return from_numpy(arr).requires_grad_(requires_grad)
+    if copy is False:
+        raise ValueError(
+            f"asarray: copy=False, but {type(obj).__name__} data cannot be shared as "
+            f"dtype {want}; leave copy out to allow a copy"
+        )
+    if isinstance(arr, np.ndarray) and want is None:
+        want = arr.dtype
+    return Tensor(arr, dtype=want, requires_grad=requires_grad)
+
+
+def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08,  # noqa: A002
+             equal_nan: bool = False) -> bool:  # fmt: skip
+    """True when ``|input - other| <= atol + rtol * |other|`` everywhere (PyTorch's rule)."""
+    return bool(
+        np.allclose(array_of(input), array_of(other), rtol=rtol, atol=atol, equal_nan=equal_nan)
+    )
 
 
 # The ops import Tensor from this module, so they are imported after it is defined.
