@@ -115,6 +115,10 @@ class set_grad_enabled(_SetGradMode):  # noqa: N801 - PyTorch's name
         self.mode = bool(mode)
         _grad_mode.enabled = self.mode
 
+    def __enter__(self):  # the mode before the call is the one to restore
+        _grad_mode.enabled = self.mode
+        return self
+
     def __call__(self, fn):
         _grad_mode.enabled = self._prev  # as a decorator, only the calls change the mode
         return super().__call__(fn)

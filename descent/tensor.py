@@ -729,7 +729,8 @@ def linspace(start, end, steps: int, dtype=None, device=None,
     """``steps`` evenly spaced values from start to end, both included (float32 unless asked).
 
     Computed as PyTorch does, in the tensor's own dtype: the first half counts up from
-    ``start`` and the second half down from ``end``, so both ends are exact.
+    ``start`` and the second half down from ``end``, so both ends are exact (the values
+    between may differ from PyTorch's in the last bit, which can fuse a multiply-add).
 
     >>> ds.linspace(0, 1, 5)
     tensor([0.  , 0.25, 0.5 , 0.75, 1.  ])
@@ -746,7 +747,7 @@ def linspace(start, end, steps: int, dtype=None, device=None,
         arr = np.full(1, start, work)
     else:
         i = np.arange(steps, dtype=work)
-        step = work.type((end - start) / (steps - 1))
+        step = (work.type(end) - work.type(start)) / work.type(steps - 1)
         arr = np.where(
             i < steps // 2, work.type(start) + step * i,
             work.type(end) - step * (steps - 1 - i),

@@ -778,3 +778,94 @@ def test_a_copied_graph_is_numbered_afresh_inputs_first():
     expected = 6 * (1 - np.tanh(3 * np.array([1.0, 2.0])) ** 2)
     np.testing.assert_allclose(w2.grad.numpy(), expected, rtol=1e-12)
     assert w.grad is None
+
+
+# ---- PyTorch's grad-mode forms: bare decorators, inference_mode, set_grad_enabled -----------
+
+
+def _modes_seen(lib, make):
+    """What is_grad_enabled says inside a function decorated by ``make(lib)``, and after."""
+
+    @make(lib)
+    def inside():
+        """doc"""
+        return lib.is_grad_enabled()
+
+    return inside(), lib.is_grad_enabled(), inside.__name__, inside.__doc__
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda lib: lib.no_grad, lambda lib: lib.no_grad(), lambda lib: lib.inference_mode,
+        lambda lib: lib.inference_mode(), lambda lib: lib.inference_mode(True),
+        lambda lib: lib.inference_mode(False), lambda lib: lib.set_grad_enabled(False),
+        lambda lib: lib.set_grad_enabled(True), lambda lib: lib.enable_grad,
+        lambda lib: lib.enable_grad(),
+    ],
+)  # fmt: skip
+def test_grad_mode_decorators_match_torch(make):
+    assert _modes_seen(ds, make) == _modes_seen(torch, make)
+    with torch.no_grad(), ds.no_grad():  # the same forms inside a no-grad block
+        assert _modes_seen(ds, make) == _modes_seen(torch, make)
+    assert ds.is_grad_enabled()
+
+
+def test_bare_no_grad_decorator_records_no_graph():
+    x = ds.tensor([1.0, 2.0], requires_grad=True)
+
+    @ds.no_grad
+    def double(t):
+        return t * 2
+
+    y = double(x)
+    assert y.grad_fn is None and not y.requires_grad
+    assert (x * 2).requires_grad
+
+
+@pytest.mark.parametrize("mode", [True, False])
+def test_inference_mode_as_a_context_manager_matches_torch(mode):
+    for outer in (True, False):
+        with ds.set_grad_enabled(outer), torch.set_grad_enabled(outer):
+            with ds.inference_mode(mode), torch.inference_mode(mode):
+                assert ds.is_grad_enabled() == torch.is_grad_enabled()
+                y = ds.tensor([1.0], requires_grad=True) * 2
+                t = torch.tensor([1.0], requires_grad=True) * 2
+                assert y.requires_grad == t.requires_grad
+            assert ds.is_grad_enabled() == torch.is_grad_enabled() == outer
+    assert ds.is_grad_enabled()
+
+
+def test_set_grad_enabled_as_a_function_and_a_context_manager_matches_torch():
+    try:
+        ds.set_grad_enabled(False)
+        torch.set_grad_enabled(False)
+        assert ds.is_grad_enabled() == torch.is_grad_enabled() is False
+        assert not (ds.tensor([1.0], requires_grad=True) * 2).requires_grad
+        ds.set_grad_enabled(True)
+        torch.set_grad_enabled(True)
+        assert ds.is_grad_enabled() == torch.is_grad_enabled() is True
+        for mode in (False, True):
+            with ds.set_grad_enabled(mode), torch.set_grad_enabled(mode):
+                assert ds.is_grad_enabled() == torch.is_grad_enabled() == mode
+            assert ds.is_grad_enabled() == torch.is_grad_enabled() is True
+        with ds.no_grad():
+            with ds.set_grad_enabled(True):
+                assert ds.is_grad_enabled()
+            assert not ds.is_grad_enabled()
+    finally:
+        ds.set_grad_enabled(True)
+        torch.set_grad_enabled(True)
+
+
+def test_grad_modes_restore_the_mode_when_the_body_raises():
+    @ds.no_grad
+    def fails():
+        raise ValueError("inside")
+
+    with pytest.raises(ValueError, match="inside"):
+        fails()
+    assert ds.is_grad_enabled()
+    with pytest.raises(ValueError, match="inside"), ds.inference_mode():
+        raise ValueError("inside")
+    assert ds.is_grad_enabled()

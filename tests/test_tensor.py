@@ -612,3 +612,246 @@ def test_large_inputs_give_finite_values_and_gradients(name, fn, torch_fn, close
         assert_close(x.grad, closed_grad(a).astype(dtype), rtol=tol, atol=tol)
     else:  # d logsumexp / dx = softmax(x) = (1, 0, 0) here
         assert_close(x.grad, np.array([1.0, 0.0, 0.0], dtype))
+
+
+# ---- PyTorch's names: dtype aliases, devices, the rest of the creation functions -------------
+
+
+@pytest.mark.parametrize(
+    "alias, canonical, torch_alias, torch_canonical",
+    [
+        ("float", "float32", torch.float, torch.float32),
+        ("double", "float64", torch.double, torch.float64),
+        ("long", "int64", torch.long, torch.int64),
+        ("int", "int32", torch.int, torch.int32),
+        ("bool", "bool_", torch.bool, torch.bool),
+    ],
+)
+def test_dtype_aliases_are_pytorchs(alias, canonical, torch_alias, torch_canonical):
+    assert (getattr(ds, alias) == getattr(ds, canonical)) == (torch_alias == torch_canonical)
+    x = ds.zeros(2, dtype=getattr(ds, canonical))
+    assert x.dtype == getattr(ds, alias) and x.dtype == getattr(ds, canonical)
+    assert ds.zeros(2, dtype=getattr(ds, alias)).dtype == getattr(ds, canonical)
+    assert str(torch.zeros(2, dtype=torch_alias).numpy().dtype) == str(x.numpy().dtype)
+
+
+def test_default_float_tensor_compares_equal_to_ds_float():
+    assert ds.tensor([1.0]).dtype == ds.float
+    assert ds.tensor([1]).dtype == ds.long
+    assert ds.tensor([True]).dtype == ds.bool
+    assert ds.bool_ is ds.bool
+
+
+@pytest.mark.parametrize("name", ["half", "float16", "bfloat16"])
+def test_half_precision_is_refused_clearly(name):
+    assert not hasattr(ds, name)
+    with pytest.raises(AttributeError, match=f"no half-precision dtype \\(ds.{name}\\)"):
+        getattr(ds, name)
+
+
+def test_device_cpu_is_pytorchs():
+    d = ds.device("cpu")
+    assert repr(d) == repr(torch.device("cpu")) == "device(type='cpu')"
+    assert str(d) == str(torch.device("cpu")) and d.type == torch.device("cpu").type == "cpu"
+    assert repr(ds.device("cpu:0")) == repr(torch.device("cpu:0"))
+    assert d == ds.device("cpu") and d == "cpu" and "cpu" == d  # noqa: SIM300
+    assert d != ds.device("cpu:0") and d != "cuda" and hash(d) == hash(ds.device(d))
+    assert ds.device(d) == d
+
+
+@pytest.mark.parametrize("where", ["cuda", "cuda:0", "mps", 0])
+def test_any_device_but_the_cpu_is_refused_naming_it(where):
+    name = "cuda" if where == 0 else where.partition(":")[0]
+    message = f"descent runs on the CPU only; there is no '{name}' backend"
+    with pytest.raises(RuntimeError, match=message):
+        ds.zeros(2, device=where)
+    with pytest.raises(RuntimeError, match=message):
+        ds.ones(2).to(where)
+    if isinstance(where, str):
+        with pytest.raises(RuntimeError, match=message):
+            ds.device(where)
+
+
+def test_bad_device_strings_are_refused():
+    with pytest.raises(RuntimeError, match="invalid device string: 'cpu:x'"):
+        ds.device("cpu:x")
+    with pytest.raises(RuntimeError, match="device index must be a non-negative integer"):
+        ds.device("cpu", -1)
+
+
+@pytest.mark.parametrize("where", [None, "cpu", ds.device("cpu")])
+def test_every_creation_function_takes_device(where):
+    made = [
+        ds.tensor([1.0], device=where), ds.zeros(2, device=where), ds.ones(2, device=where),
+        ds.empty(2, device=where), ds.full((2,), 1.0, device=where),
+        ds.zeros_like(ds.ones(2), device=where), ds.ones_like(ds.ones(2), device=where),
+        ds.randn(2, device=where), ds.rand(2, device=where), ds.randint(3, (2,), device=where),
+        ds.randperm(3, device=where), ds.arange(3, device=where),
+        ds.linspace(0, 1, 3, device=where), ds.eye(2, device=where),
+        ds.as_tensor([1.0], device=where), ds.asarray([1.0], device=where),
+    ]  # fmt: skip
+    expected = torch.zeros(1, device=None if where is None else str(where)).device
+    for t in made:
+        assert t.device == expected.type and repr(t.device) == repr(expected)
+
+
+def test_tensor_device_cpu_and_to():
+    x = ds.ones(2, requires_grad=True)
+    t = torch.ones(2, requires_grad=True)
+    assert repr(x.device) == repr(t.device) and not x.is_cuda
+    assert (x.cpu() is x) == (t.cpu() is t)
+    assert (x.to("cpu") is x) == (t.to("cpu") is t)
+    assert (x.to(ds.device("cpu")) is x) == (t.to(torch.device("cpu")) is t)
+    assert x.to(ds.float64).dtype == ds.float64 and x.to("double").dtype == ds.float64
+    assert x.to("cpu", ds.float64).dtype == ds.float64
+    assert x.to(device="cpu", dtype=ds.int64).dtype == ds.int64
+    assert x.to(ds.zeros(1, dtype=ds.float64)).dtype == ds.float64
+    assert x.to(ds.device("cpu"), "int32").dtype == ds.int32
+    x.to("cpu", ds.float64).sum().backward()  # the cast is differentiable
+    assert np.array_equal(x.grad.numpy(), np.ones(2))
+    copied = x.to("cpu", copy=True)
+    assert copied is not x and not np.shares_memory(copied.numpy(), x.numpy())
+    with pytest.raises(RuntimeError, match="there is no 'cuda' backend"):
+        x.cuda()
+
+
+def test_cuda_answers_like_a_machine_without_cuda():
+    import descent.cuda  # noqa: PLC0415 - the module's own import path is the point
+
+    assert descent.cuda is ds.cuda
+    assert ds.cuda.is_available() is False and ds.cuda.device_count() == 0
+    device = "cuda" if ds.cuda.is_available() else "cpu"
+    assert ds.zeros(2, device=device).device == "cpu"
+
+
+@pytest.mark.parametrize(
+    "start, end, steps, dtype",
+    [(0, 1, 5, None), (-1, 1, 7, None), (0.0, 10.0, 11, "float64"), (3, 3, 4, None),
+     (2, -5, 9, "float64"), (0, 1, 1, None), (0, 1, 0, None), (0, 10, 5, "int64"),
+     (-10, 0, 5, "int64"), (0.1, 0.9, 100, None)],
+)  # fmt: skip
+def test_linspace_matches_torch(start, end, steps, dtype):
+    got = ds.linspace(start, end, steps, dtype=dtype)
+    expected = torch.linspace(start, end, steps, dtype=getattr(torch, dtype or "float32"))
+    assert got.dtype == np.dtype(str(expected.numpy().dtype)) and got.shape == expected.shape
+    # PyTorch's kernel may fuse a multiply-add, so float32 values can differ in the last bit
+    np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=2e-7, atol=6e-8)
+    if steps:
+        assert got.tolist()[0] == expected.tolist()[0] and got.tolist()[-1] == expected.tolist()[-1]
+
+
+def test_linspace_requires_grad_and_refuses_bad_steps():
+    assert ds.linspace(0, 1, 3, requires_grad=True).requires_grad
+    with pytest.raises(RuntimeError, match="number of steps must be non-negative"):
+        torch.linspace(0, 1, -1)
+    with pytest.raises(RuntimeError, match="number of steps must be non-negative, got -1"):
+        ds.linspace(0, 1, -1)
+    with pytest.raises(TypeError, match="steps must be an int, got float"):
+        ds.linspace(0, 1, 2.0)
+
+
+def test_from_numpy_shares_memory_and_keeps_the_dtype():
+    for dtype in (np.float64, np.float32, np.int64, np.int32, np.bool_):
+        a = np.zeros(3, dtype)
+        x, t = ds.from_numpy(a), torch.from_numpy(a.copy())
+        assert str(x.dtype) == str(t.numpy().dtype)
+        a[1] = 1
+        assert x.tolist()[1] == 1  # writing the array shows in the tensor
+        x.numpy()[2] = 1
+        assert a[2] == 1
+    with pytest.raises(TypeError, match=r"expected np.ndarray \(got list\)"):
+        torch.from_numpy([1.0])
+    with pytest.raises(TypeError, match=r"expected np.ndarray \(got list\)"):
+        ds.from_numpy([1.0])
+    with pytest.raises(TypeError, match="cannot share an array of dtype object"):
+        ds.from_numpy(np.array([None]))
+
+
+def test_as_tensor_shares_what_it_can_like_torch():
+    a = np.arange(3.0)
+    x, t = ds.as_tensor(a), torch.as_tensor(a)
+    assert str(x.dtype) == str(t.numpy().dtype) == "float64"
+    assert np.shares_memory(x.numpy(), a) == np.shares_memory(t.numpy(), a)
+    y = ds.as_tensor(a, dtype=ds.float32)
+    assert not np.shares_memory(y.numpy(), a) and y.dtype == ds.float
+    assert ds.as_tensor(x) is x and ds.as_tensor(x, dtype=ds.float64) is x
+    assert ds.as_tensor([1.0, 2.0]).dtype == torch.as_tensor([1.0, 2.0]).numpy().dtype
+    assert ds.as_tensor([1, 2]).dtype == ds.long
+    assert not np.shares_memory(ds.asarray(a, copy=True).numpy(), a)
+    with pytest.raises(ValueError, match="copy=False"):
+        ds.asarray(a, dtype=ds.float32, copy=False)
+
+
+def test_empty_has_the_shape_and_dtype_asked():
+    for size in [(2, 3), ((2, 3),), ([4],)]:
+        x, t = ds.empty(*size), torch.empty(*size)
+        assert x.shape == tuple(t.shape) and x.dtype == ds.float
+    assert ds.empty(2, dtype=ds.int64).dtype == ds.int64
+    assert ds.empty(2, requires_grad=True).requires_grad
+
+
+def test_randint_overloads_match_torch():
+    forms = [
+        ((10, (3,)), {}), ((3, 10, (2, 2)), {}), ((), {"low": 2, "high": 5, "size": (3,)}),
+        ((), {"high": 5, "size": (3,)}), ((5,), {"size": (4,)}), ((-3, 3, (50,)), {}),
+    ]  # fmt: skip
+    for args, kwargs in forms:
+        x, t = ds.randint(*args, **kwargs), torch.randint(*args, **kwargs)
+        assert x.shape == tuple(t.shape) and str(x.dtype) == str(t.numpy().dtype) == "int64"
+        low = args[0] if len(args) == 3 else kwargs.get("low", 0)
+        high = args[1] if len(args) == 3 else (args[0] if args else kwargs["high"])
+        assert low <= x.numpy().min() and x.numpy().max() < high
+    assert ds.randint(0, 2, (1000,)).numpy().min() == 0  # low is included ...
+    assert ds.randint(0, 2, (1000,)).numpy().max() == 1  # ... high is not
+    assert ds.randint(5, (3,), dtype=ds.float32).dtype == ds.float
+
+
+def test_randint_follows_manual_seed():
+    ds.manual_seed(7)
+    first = ds.randint(0, 100, (20,)).tolist()
+    ds.manual_seed(7)
+    assert ds.randint(0, 100, (20,)).tolist() == first
+
+
+def test_randint_errors():
+    with pytest.raises(RuntimeError, match="expects 'from' to be less than 'to'"):
+        torch.randint(5, 5, (2,))
+    with pytest.raises(RuntimeError, match="low must be less than high.*low=5 >= high=5"):
+        ds.randint(5, 5, (2,))
+    with pytest.raises(TypeError, match=r"needs high and size: ds.randint\(high, size\)"):
+        ds.randint(5)
+    with pytest.raises(TypeError, match="multiple values for argument 'high'"):
+        ds.randint(2, 5, (2,), high=3)
+    with pytest.raises(RuntimeError, match="only floating-point tensors can require grad"):
+        ds.randint(5, (2,), requires_grad=True)
+
+
+def test_randperm_is_a_permutation_and_follows_manual_seed():
+    for n in (0, 1, 10):
+        x, t = ds.randperm(n), torch.randperm(n)
+        assert x.shape == tuple(t.shape) and str(x.dtype) == str(t.numpy().dtype)
+        assert sorted(x.tolist()) == list(range(n))
+    ds.manual_seed(3)
+    first = ds.randperm(30).tolist()
+    ds.manual_seed(3)
+    assert ds.randperm(30).tolist() == first
+    assert ds.randperm(4, dtype=ds.int32).dtype == ds.int32
+    with pytest.raises(RuntimeError, match="n must be non-negative, got -1"):
+        ds.randperm(-1)
+
+
+@pytest.mark.parametrize(
+    "a, b, kwargs",
+    [
+        ([1.0, 2.0], [1.0, 2.0 + 1e-6], {}), ([1.0, 2.0], [1.0, 2.1], {}),
+        ([1.0, 2.0], [1.0, 2.1], {"atol": 0.2}), ([100.0], [101.0], {"rtol": 0.01}),
+        ([1.0, float("nan")], [1.0, float("nan")], {}),
+        ([1.0, float("nan")], [1.0, float("nan")], {"equal_nan": True}),
+        ([[1.0, 2.0]], [1.0, 2.0], {}), ([float("inf")], [float("inf")], {}),
+    ],
+)  # fmt: skip
+def test_allclose_matches_torch(a, b, kwargs):
+    expected = torch.allclose(torch.tensor(a), torch.tensor(b), **kwargs)
+    x, y = ds.tensor(a), ds.tensor(b)
+    assert ds.allclose(x, y, **kwargs) is expected
+    assert x.allclose(y, **kwargs) is expected
