@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import itertools
 import threading
+import weakref
 from operator import attrgetter
 
 import numpy as np
@@ -22,7 +23,7 @@ import numpy as np
 __all__ = [
     "Function", "Context", "no_grad", "enable_grad", "inference_mode", "set_grad_enabled",
     "is_grad_enabled", "backward", "grad",
-    "check_rule", "next_seq",
+    "check_rule", "next_seq", "Node", "AccumulateGrad",
 ]  # fmt: skip
 
 
@@ -179,6 +180,80 @@ class Context:
     @property
     def name(self) -> str:
         return self.fn.__name__
+
+
+# ---------------------------------------------------------------------------------
+# The graph as PyTorch shows it: ``grad_fn``, ``next_functions``, ``AccumulateGrad``
+
+# One node per Context (or leaf) while anyone holds it, so ``y.grad_fn is y.grad_fn``
+# and a walk over the graph meets each node once. The node holds its Context (or leaf)
+# and the dictionary only a weak reference to the node: nothing refers back, so no
+# cycle, and the key (an id) is unique while its value lives.
+_nodes: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
+
+class Node:
+    """The node of the graph that made a tensor (``t.grad_fn``), as PyTorch shows it.
+
+    Made on first read from the op's Context, so the forward pays nothing for it.
+    ``name()`` is PyTorch's name for the node of that op, ``Backward0`` after the op's
+    name (``MeanBackward0``); ``next_functions`` has one ``(node, 0)`` pair per
+    positional input of the op: the node that made the input, an ``AccumulateGrad``
+    for a leaf that requires grad, ``(None, 0)`` for an input that needs no gradient.
+
+    The edges are read when the node is made, so a node made before ``backward`` keeps
+    them after the walk frees the graph; one first made from a freed graph has none.
+    """
+
+    __slots__ = ("_ctx", "_edges", "_next", "__weakref__")
+
+    def __init__(self, ctx: Context):
+        self._ctx = ctx
+        self._edges = tuple(
+            (inp._ctx if inp._ctx is not None else inp) if need else None
+            for inp, need in zip(ctx.inputs, ctx.needs_input_grad)
+        )
+        self._next = None
+
+    def name(self) -> str:
+        return self._ctx.fn.__name__ + "Backward0"
+
+    @property
+    def next_functions(self) -> tuple:
+        nxt = self._next
+        if nxt is None:
+            nxt = self._next = tuple((None if e is None else _node(e), 0) for e in self._edges)
+        return nxt
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {id(self):#x}>"
+
+
+class AccumulateGrad:
+    """The node that adds a leaf's gradient into its ``.grad``; ``variable`` is the leaf."""
+
+    __slots__ = ("variable", "__weakref__")
+
+    next_functions = ()
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {id(self):#x}>"
+
+
+def _node(of):
+    """The one node of a Context (a ``Node``) or of a leaf (an ``AccumulateGrad``)."""
+    key = id(of)
+    node = _nodes.get(key)
+    if node is None:
+        node = Node(of) if isinstance(of, Context) else AccumulateGrad(of)
+        _nodes[key] = node
+    return node
 
 
 class Function:
@@ -358,7 +433,7 @@ def _walk(order: list, wanted: set | None, retain_graph: bool) -> dict:
         ctx = t._ctx
         if ctx is None:  # a leaf: its gradient is complete
             if wanted is None:
-                t.grad = make_tensor(g if t.grad is None else t.grad.data + g)
+                t._grad = make_tensor(g if t._grad is None else t._grad.data + g)
             elif id(t) in wanted:
                 found[id(t)] = g
             continue
@@ -366,7 +441,7 @@ def _walk(order: list, wanted: set | None, retain_graph: bool) -> dict:
             if id(t) in wanted:
                 found[id(t)] = g
         elif t._retains_grad:  # g also flows on through ctx's rule: keep a copy
-            t.grad = make_tensor(g.copy() if t.grad is None else t.grad.data + g)
+            t._grad = make_tensor(g.copy() if t._grad is None else t._grad.data + g)
         # NOTE: the check of check_rule, written into this loop: calling check_rule for
         # every node (its loop, then this one) made backward through a chain of small
         # ops 4-5% slower. Its two failures are the same functions (_bad_count,

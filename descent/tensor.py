@@ -140,13 +140,13 @@ class Tensor:
 
     # _pending: the gradient collected so far during a backward walk (None otherwise)
     __slots__ = (
-        "data", "grad", "requires_grad", "_ctx", "_retains_grad", "_pending", "__weakref__"
+        "data", "_grad", "requires_grad", "_ctx", "_retains_grad", "_pending", "__weakref__"
     )  # fmt: skip
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operator
 
     def __init__(self, data, dtype=None, requires_grad: bool = False):
         self.data = _to_array(data, dtype)
-        self.grad = None
+        self._grad = None
         self._ctx = None
         self._retains_grad = False
         self._pending = None
@@ -173,8 +173,32 @@ class Tensor:
 
     @property
     def grad_fn(self):
-        """The Context of the op that produced this tensor (None for leaves)."""
-        return self._ctx
+        """The graph node of the op that made this tensor (None for leaves), as PyTorch's:
+        ``.name()`` and ``.next_functions``. Its Context is ``t._ctx``."""
+        ctx = self._ctx
+        return None if ctx is None else autograd._node(ctx)
+
+    @property
+    def grad(self):
+        """The gradient that backward accumulated here (None until then)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        # The engine writes ``_grad`` itself; this check is for assignments by users.
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    f"assigned grad expected to be a Tensor or None but got grad of type "
+                    f"{type(value).__name__}"
+                )
+            if value.data.shape != self.data.shape:
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{list(value.data.shape)}' to "
+                    f"a tensor of size '{list(self.data.shape)}'. Please ensure that the "
+                    f"gradient and the tensor are the same size"
+                )
+        self._grad = value
 
     def size(self, dim: int | None = None):
         return self.data.shape if dim is None else self.data.shape[dim]
@@ -297,7 +321,7 @@ class Tensor:
         if self.data.dtype not in (float32, int64, bool_):
             extras.append(f"dtype={self.data.dtype}")
         if self._ctx is not None:
-            extras.append(f"grad_fn=<{self._ctx.name}>")
+            extras.append(f"grad_fn=<{self._ctx.name}Backward0>")
         elif self.requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
@@ -556,7 +580,7 @@ def make_tensor(data: np.ndarray, ctx=None, requires_grad: bool = False) -> Tens
     """Wrap an array without copying: the constructor every op's output goes through."""
     t = _new(Tensor)
     t.data = data
-    t.grad = None
+    t._grad = None
     t._ctx = ctx
     t._retains_grad = False
     t._pending = None

@@ -869,3 +869,113 @@ def test_grad_modes_restore_the_mode_when_the_body_raises():
     with pytest.raises(ValueError, match="inside"), ds.inference_mode():
         raise ValueError("inside")
     assert ds.is_grad_enabled()
+
+
+# ---- grad_fn as PyTorch's graph node, and assignment to .grad ------------------------
+
+
+def _walk_names(node) -> list:
+    """Every node's name, depth first along next_functions, as a tutorial walks it."""
+    if node is None:
+        return [None]
+    names = [node.name()]
+    for child, index in node.next_functions:
+        assert index == 0
+        names += _walk_names(child)
+    return names
+
+
+def test_grad_fn_is_a_node_with_pytorchs_name_and_next_functions():
+    x = np.array([1.0, 2.0, 3.0], np.float32)
+    a, ta = ds.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    b, tb = ds.tensor(x), torch.tensor(x)
+    y, ty = (a * b + a).mean(), (ta * tb + ta).mean()
+    assert y.grad_fn.name() == ty.grad_fn.name() == "MeanBackward0"
+    assert repr(y) == f"tensor({y.item():.4f}, grad_fn=<MeanBackward0>)"
+    assert repr(y).split("grad_fn=")[1] == repr(ty).split("grad_fn=")[1]
+    assert repr(y.grad_fn).startswith("<MeanBackward0 object at 0x")
+    assert [n.split("::")[-1] if n else n for n in _walk_names(ty.grad_fn)] == _walk_names(
+        y.grad_fn
+    )  # Mean, Add, Mul, AccumulateGrad, None, AccumulateGrad
+    add = y.grad_fn.next_functions[0][0]
+    mul, leaf = add.next_functions[0][0], add.next_functions[1][0]
+    assert mul.next_functions[1] == (None, 0)  # b needs no gradient
+    assert leaf.variable is a and mul.next_functions[0][0].variable is a
+    assert repr(leaf).startswith("<AccumulateGrad object at 0x")
+    tleaf = ty.grad_fn.next_functions[0][0].next_functions[1][0]
+    assert leaf.next_functions == tleaf.next_functions == () and tleaf.variable is ta
+
+
+def test_grad_fn_is_none_where_pytorchs_is():
+    a, ta = ds.tensor([1.0], requires_grad=True), torch.tensor([1.0], requires_grad=True)
+    with ds.no_grad(), torch.no_grad():
+        made, tmade = a * 2, ta * 2
+    cases = [(a, ta), (ds.tensor([1.0]) * 2, torch.tensor([1.0]) * 2), (made, tmade)]
+    cases.append(((a * 2).detach(), (ta * 2).detach()))
+    for t, tt in cases:
+        assert t.grad_fn is None and tt.grad_fn is None
+
+
+def test_grad_fn_is_one_node_per_op_as_pytorchs():
+    a, ta = ds.tensor([1.0], requires_grad=True), torch.tensor([1.0], requires_grad=True)
+    y, ty = a * a, ta * ta
+    assert y.grad_fn is y.grad_fn and ty.grad_fn is ty.grad_fn
+    (first, _), (second, _) = y.grad_fn.next_functions
+    (tfirst, _), (tsecond, _) = ty.grad_fn.next_functions
+    assert first is second and tfirst is tsecond  # one leaf, one AccumulateGrad
+
+
+def test_grad_fn_keeps_its_name_and_edges_after_backward():
+    a, ta = ds.tensor([1.0, 2.0], requires_grad=True), torch.tensor([1.0, 2.0], requires_grad=True)
+    y, ty = (a * 3).sum(), (ta * 3).sum()
+    node, tnode = y.grad_fn, ty.grad_fn
+    y.backward()
+    ty.backward()
+    assert y.grad_fn is node and node.name() == tnode.name() == "SumBackward0"
+    assert node.next_functions[0][0].name() == tnode.next_functions[0][0].name() == "MulBackward0"
+
+
+def test_grad_fn_forms_no_cycle_and_keeps_nothing_alive():
+    gc.collect()
+    gc.disable()
+    try:
+        a = ds.tensor(np.ones(4), requires_grad=True)
+        h = a * 2
+        probe = weakref.ref(h)
+        y = (h * 3).sum()
+        held = y.grad_fn
+        _walk_names(held)
+        del h
+        y.backward()  # frees the graph: the intermediate goes, held nodes or not
+        assert probe() is None
+        assert held.next_functions[0][0].name() == "MulBackward0"
+        del held
+        node = weakref.ref(y.grad_fn)
+        assert node() is None  # nobody held it: freed by its count alone, no cycle
+        del y
+        assert probe() is None
+    finally:
+        gc.enable()
+
+
+def test_assigning_grad_is_checked_as_in_pytorch():
+    x, tx = ds.tensor([1.0, 2.0, 3.0], requires_grad=True), torch.ones(3, requires_grad=True)
+    for value in (0.0, [1.0, 2.0, 3.0]):
+        with pytest.raises(TypeError) as ours:
+            x.grad = value
+        with pytest.raises(TypeError) as theirs:
+            tx.grad = value
+        assert str(ours.value) == str(theirs.value)
+    with pytest.raises(RuntimeError) as ours:
+        x.grad = ds.ones(2)
+    with pytest.raises(RuntimeError) as theirs:
+        tx.grad = torch.ones(2)
+    assert str(ours.value) == str(theirs.value)
+    assert x.grad is None
+    g = ds.tensor([4.0, 5.0, 6.0])
+    x.grad = g
+    assert x.grad is g
+    (x * x).sum().backward()  # accumulates onto what was assigned
+    assert_close(x.grad.data, [6.0, 9.0, 12.0])
+    x.grad = None
+    assert x.grad is None

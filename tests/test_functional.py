@@ -244,7 +244,8 @@ def test_cross_entropy_one_op_path_equals_the_general_one(rng, dtype, ignore_ind
     general = ds.tensor(x, dtype=dtype, requires_grad=True)
     loss = F.cross_entropy(fast, y, ignore_index=ignore_index)
     ref = F.cross_entropy(general, y, ds.tensor(np.ones(5, dtype)), ignore_index=ignore_index)
-    assert (loss.grad_fn.name, ref.grad_fn.name) == ("LabelCrossEntropy", "Div")
+    assert loss.grad_fn.name() == "LabelCrossEntropyBackward0"
+    assert ref.grad_fn.name() == "DivBackward0"
     (3 * loss).backward()
     (3 * ref).backward()
     tol = 1e-6 if dtype == np.float32 else 1e-13

@@ -291,7 +291,7 @@ def test_repr():
     assert repr(ds.tensor([1.0, 2.0], requires_grad=True)) == "tensor([1., 2.], requires_grad=True)"
     assert "dtype=float64" in repr(ds.tensor([1.5], dtype=ds.float64))
     x = ds.tensor([1.0], requires_grad=True)
-    assert repr(x * 2) == "tensor([2.], grad_fn=<Mul>)"
+    assert repr(x * 2) == "tensor([2.], grad_fn=<MulBackward0>)"
 
 
 # ---- indexing ---------------------------------------------------------------------------------

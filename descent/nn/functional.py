@@ -10,7 +10,7 @@ are the ops of ``descent`` itself, re-exported under PyTorch's functional names.
 >>> import descent.nn.functional as F
 >>> logits = ds.tensor([[2.0, 0.5, -1.0]], requires_grad=True)
 >>> F.cross_entropy(logits, ds.tensor([0]))
-tensor(0.2413, grad_fn=<Div>)
+tensor(0.2413, grad_fn=<DivBackward0>)
 """
 
 from __future__ import annotations
