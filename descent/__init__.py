@@ -20,22 +20,27 @@ from .autograd import (
 from .gradcheck import GradcheckError, gradcheck, numerical_grad
 from .ops.elementwise import (
     abs,
+    add,
     clamp,
     clip,
     cos,
+    div,
     exp,
     log,
+    masked_fill,
     maximum,
     minimum,
+    mul,
     pow,
     relu,
     sigmoid,
     sin,
     sqrt,
+    sub,
     tanh,
     where,
 )
-from .ops.linalg import matmul
+from .ops.linalg import einsum, matmul, mm
 from .ops.reduce import (
     argmax,
     argmin,
@@ -45,24 +50,34 @@ from .ops.reduce import (
     mean,
     min,
     softmax,
+    sort,
+    std,
     sum,
+    topk,
     var,
 )
 from .ops.shape import (
     cat,
+    chunk,
     expand,
     flatten,
+    gather,
     pad,
     permute,
     reshape,
+    scatter,
+    scatter_add,
+    split,
     squeeze,
     stack,
+    t,
     transpose,
     unsqueeze,
     view,
 )
 from .random import get_rng_state, manual_seed, set_rng_state
 from .tensor import (
+    Size,
     Tensor,
     allclose,
     arange,
@@ -96,6 +111,12 @@ long = int64
 int = int32  # noqa: A001
 bool = bool_  # noqa: A001
 as_tensor = asarray
+
+
+def numel(input):  # noqa: A002 - PyTorch's name
+    """The number of elements of a tensor."""
+    return input.numel()
+
 
 __version__ = "0.1.0"
 
@@ -154,4 +175,6 @@ __all__ = [
     "log_softmax",
     "reshape", "view", "flatten", "transpose", "permute", "squeeze", "unsqueeze", "expand",
     "matmul", "cat", "stack", "pad",
+    "Size", "add", "sub", "mul", "div", "masked_fill", "mm", "einsum", "std", "sort", "topk",
+    "gather", "scatter", "scatter_add", "split", "chunk", "t", "numel",
 ]  # fmt: skip

@@ -50,6 +50,15 @@ def labels(num_classes: int):
     return make
 
 
+def _permutations(n: int):
+    """Index rows that are each a permutation of 0 .. n-1 (no repeats: scatter is exact)."""
+
+    def make(rng, shape):
+        return np.stack([rng.permutation(n)[: shape[-1]] for _ in range(shape[0])]).astype(np.int64)
+
+    return make
+
+
 def binary_targets(rng, shape):
     return rng.integers(0, 2, shape).astype(np.float64)
 
@@ -149,6 +158,38 @@ CORE = [
     Op("cat", lambda m, F, a, b: m.cat([a, b, a], dim=1), [((2, 3), (2, 4)), ((2, 1, 3), (2, 2, 3))]),
     Op("stack", lambda m, F, a, b: m.stack([a, b], dim=-1), [((2, 3), (2, 3)), ((), ())]),
     Op("pad", lambda m, F, a: F.pad(a, (1, 2, 0, 1), value=0.5), [((3, 4),), ((2, 3, 4),)]),
+    # ---- PyTorch's named forms and further methods
+    Op("add", lambda m, F, a, b: m.add(a, b, alpha=0.5) + a.add(b) + m.add(input=a, other=2.0),
+       B, draw="pair"),
+    Op("sub", lambda m, F, a, b: m.sub(a, b, alpha=2) + a.sub(b), B, draw="pair"),
+    Op("mul", lambda m, F, a, b: m.mul(a, b) + a.mul(other=3.0), B, draw="pair"),
+    Op("div", lambda m, F, a, b: m.div(a, b) + a.div(2.0), B, (normal, away_from_zero),
+       draw="pair"),
+    Op("masked_fill", lambda m, F, a, b: m.masked_fill(a, b > 0, -1.5) + a.masked_fill(a < 0, 0.0),
+       [((3, 4), (3, 4)), ((3, 4), (4,)), ((2, 3, 4), (1, 4)), ((), ())]),
+    Op("mm", lambda m, F, a, b: m.mm(a, b) + a.mm(b), [((3, 4), (4, 5)), ((1, 2), (2, 1))]),
+    Op("einsum", lambda m, F, a, b: _cat(
+        m, m.einsum("ij,jk->ik", a, a), m.einsum("ij,jk", a, a), m.einsum("ij->j", a),
+        m.einsum("ij,jk->", a, a), m.einsum("ij,kl->ijkl", a, a), m.einsum("ij,jk->kj", [a, a]),
+        m.einsum("ii->i", a), m.einsum("ii", a), m.einsum("bij,bjk->bik", b, b),
+        m.einsum("ij,bjj->bi", a, b), m.einsum("bij->", b)),
+       [((3, 3), (2, 3, 3)), ((2, 2), (1, 2, 2)), ((1, 1), (3, 1, 1))]),
+    Op("t", lambda m, F, a: m.t(a) * a.t().sum(), [((3, 4),), ((4,),), ((),)]),
+    Op("std", lambda m, F, a: m.std(a, dim=-1, keepdim=True) + a.std() + a.std(0, correction=0).sum(),
+       R),
+    Op("sort", lambda m, F, a: m.sort(a).values + a.sort(dim=0, descending=True).values,
+       [((3, 4),), ((2, 3, 4),), ((5,),)], distinct),
+    Op("topk", lambda m, F, a: m.topk(a, 2).values.sum() + a.topk(2, dim=0, largest=False).values,
+       [((3, 4),), ((2, 3, 4),)], distinct),
+    Op("gather", lambda m, F, a, i: m.gather(a, 1, i) + a.gather(dim=1, index=i),
+       [((3, 4), (3, 5)), ((2, 4), (1, 3))], (normal, labels(4))),
+    Op("scatter", lambda m, F, a, b, i: m.scatter(a, 1, i[:, :2], b[:, :2]) + a.scatter(0, i[:1], 0.5),
+       [((4, 4), (4, 4), (4, 4))], (normal, normal, _permutations(4))),
+    Op("scatter_add", lambda m, F, a, b, i: m.scatter_add(a, 1, i, b) + a.scatter_add(0, i, b),
+       [((3, 4), (3, 4), (3, 4)), ((4, 4), (2, 3), (2, 3))], (normal, normal, labels(3))),
+    Op("split", lambda m, F, a: _cat(m, *m.split(a, 2, dim=1), *a.split([1, 2], 0)),
+       [((3, 5),), ((3, 4, 2),)]),
+    Op("chunk", lambda m, F, a: _cat(m, *m.chunk(a, 2, dim=-1), *a.chunk(3)), [((3, 5),), ((4, 4),)]),
 ]
 # fmt: on
 

@@ -114,6 +114,35 @@ def check_device(where) -> device:
     _no_backend(where)  # an int is an accelerator's index in PyTorch
 
 
+class Size(tuple):
+    """A tensor's shape, as ``x.size()`` gives it: a tuple of ints, PyTorch's ``torch.Size``.
+
+    >>> ds.zeros(2, 3).size()
+    descent.Size([2, 3])
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, sizes=()):
+        return super().__new__(cls, (int(n) for n in sizes))
+
+    def __repr__(self) -> str:
+        return f"descent.Size({list(self)})"
+
+    def numel(self) -> int:
+        n = 1
+        for k in self:
+            n *= k
+        return n
+
+    def __getitem__(self, key):
+        out = super().__getitem__(key)
+        return Size(out) if isinstance(key, slice) else out
+
+    def __add__(self, other):
+        return Size(tuple(self) + tuple(other))
+
+
 def _to_array(data, dtype) -> np.ndarray:
     """The array behind ``ds.tensor(data, dtype)``: floats become float32 unless asked."""
     if isinstance(data, Tensor):
@@ -201,7 +230,16 @@ class Tensor:
         self._grad = value
 
     def size(self, dim: int | None = None):
-        return self.data.shape if dim is None else self.data.shape[dim]
+        """The shape as a ``ds.Size``, or the length of one dim (an int)."""
+        if dim is None:
+            return Size(self.data.shape)
+        n = self.data.ndim
+        if not -max(n, 1) <= dim < max(n, 1):
+            raise IndexError(
+                f"Dimension out of range (expected to be in range of [{-max(n, 1)}, "
+                f"{max(n, 1) - 1}], but got {dim})"
+            )
+        return self.data.shape[dim] if n else 1
 
     def dim(self) -> int:
         return self.data.ndim
@@ -571,6 +609,167 @@ class Tensor:
 
     def matmul(self, other):
         return _linalg.matmul(self, other)
+
+    # ---- PyTorch's named forms of the operators, and more of its methods -------------------
+    def add(self, other, *, alpha=1):
+        return _ew.add(self, other, alpha=alpha)
+
+    def sub(self, other, *, alpha=1):
+        return _ew.sub(self, other, alpha=alpha)
+
+    def mul(self, other):
+        return _ew.mul(self, other)
+
+    def div(self, other):
+        return _ew.div(self, other)
+
+    def t(self):
+        return _shape.t(self)
+
+    def mm(self, mat2):
+        return _linalg.mm(self, mat2)
+
+    def std(self, dim=None, keepdim: bool = False, correction: int = 1, unbiased=None):
+        return _reduce.std(self, dim, keepdim, correction, unbiased)
+
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False):
+        return _reduce.sort(self, dim, descending, stable)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
+        return _reduce.topk(self, k, dim, largest, sorted)
+
+    def gather(self, dim: int, index):
+        return _shape.gather(self, dim, index)
+
+    def scatter(self, dim: int, index, src=None, *, value=None):
+        return _shape.scatter(self, dim, index, src, value=value)
+
+    def scatter_add(self, dim: int, index, src):
+        return _shape.scatter_add(self, dim, index, src)
+
+    def masked_fill(self, mask, value):
+        return _ew.masked_fill(self, mask, value)
+
+    def split(self, split_size, dim: int = 0):
+        return _shape.split(self, split_size, dim)
+
+    def chunk(self, chunks: int, dim: int = 0):
+        return _shape.chunk(self, chunks, dim)
+
+    # ---- in-place methods: they change the array and record nothing ------------------------
+    def _writable(self) -> np.ndarray:
+        """The array, once it is sure that changing it in place breaks no gradient."""
+        if self.requires_grad and autograd.is_grad_enabled():
+            if self._ctx is None:
+                raise RuntimeError(
+                    "a leaf Variable that requires grad is being used in an in-place operation."
+                )
+            raise RuntimeError(
+                "an in-place operation on a tensor that an op made and that requires grad is "
+                "not recorded in the graph; use the out-of-place form (x = x.add(y)) or run "
+                "it inside `with ds.no_grad():`"
+            )
+        return self.data
+
+    def _update(self, ufunc, value) -> Tensor:
+        ufunc(self._writable(), array_of(value), out=self.data, casting="same_kind")
+        return self
+
+    def add_(self, other, *, alpha=1):
+        arr = self._writable()
+        value = array_of(other)
+        np.add(arr, value if alpha == 1 else value * alpha, out=arr, casting="same_kind")
+        return self
+
+    def sub_(self, other, *, alpha=1):
+        arr = self._writable()
+        value = array_of(other)
+        np.subtract(arr, value if alpha == 1 else value * alpha, out=arr, casting="same_kind")
+        return self
+
+    def mul_(self, other):
+        return self._update(np.multiply, other)
+
+    def div_(self, other):
+        if self.data.dtype.kind != "f":
+            raise RuntimeError(
+                f"result type Float can't be cast to the desired output type {self.data.dtype}"
+            )
+        return self._update(np.true_divide, other)
+
+    def zero_(self):
+        self._writable()[...] = 0
+        return self
+
+    def fill_(self, value):
+        value = array_of(value)
+        if np.ndim(value) != 0:
+            raise RuntimeError(
+                f"fill_ only supports 0-dimension value tensor but got tensor with "
+                f"{np.ndim(value)} dimensions."
+            )
+        self._writable()[...] = value
+        return self
+
+    def copy_(self, src, non_blocking: bool = False):
+        arr = self._writable()
+        value = array_of(src)
+        try:
+            np.broadcast_to(value, arr.shape)
+        except ValueError:
+            raise RuntimeError(
+                f"copy_: the source of shape {np.shape(value)} must broadcast to the "
+                f"destination's shape {arr.shape}"
+            ) from None
+        np.copyto(arr, value, casting="unsafe")
+        return self
+
+    def clamp_(self, min=None, max=None):  # noqa: A002 - PyTorch's names
+        if min is None and max is None:
+            raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+        arr = self._writable()
+        np.clip(arr, array_of(min), array_of(max), out=arr)
+        return self
+
+    def clip_(self, min=None, max=None):  # noqa: A002 - PyTorch's names
+        return self.clamp_(min, max)
+
+    def exp_(self):
+        return self._update_unary(np.exp)
+
+    def _update_unary(self, ufunc) -> Tensor:
+        arr = self._writable()
+        if arr.dtype.kind != "f":
+            raise RuntimeError(
+                f"{ufunc.__name__}_: needs a floating tensor, this one is {arr.dtype}"
+            )
+        ufunc(arr, out=arr)
+        return self
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None):
+        """Fill with samples of N(mean, std**2) from descent's generator."""
+        arr = self._writable()
+        if std < 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+        arr[...] = _random.generator().standard_normal(arr.shape, dtype=float64) * std + mean
+        return self
+
+    def uniform_(self, *args, generator=None, **bounds):
+        """Fill with samples of U[from, to) (PyTorch's ``uniform_(from=0, to=1)``)."""
+        names = ("from", "to")
+        given = dict(zip(names, args))
+        for name, value in bounds.items():
+            if name not in names:
+                raise TypeError(f"uniform_() got an unexpected keyword argument {name!r}")
+            given[name] = value
+        lo, hi = float(given.get("from", 0.0)), float(given.get("to", 1.0))
+        if lo > hi:
+            raise RuntimeError(
+                f"uniform_ expects to return a [from, to) range, but found from={lo} > to={hi}"
+            )
+        arr = self._writable()
+        arr[...] = _random.generator().uniform(lo, hi, arr.shape)
+        return self
 
 
 _new = object.__new__

@@ -420,28 +420,35 @@ def _mismatch(sa: tuple, sb: tuple) -> str:
     return "no single dim"
 
 
-def add(a, b) -> Tensor:
-    return _binary(Add, a, b, "add")
+def add(input, other, *, alpha=1) -> Tensor:  # noqa: A002 - PyTorch's names
+    """``input + alpha * other`` (PyTorch's ``torch.add``)."""
+    if alpha != 1:
+        other = mul(other, alpha)
+    return _binary(Add, input, other, "add")
 
 
-def sub(a, b) -> Tensor:
-    return _binary(Sub, a, b, "sub")
+def sub(input, other, *, alpha=1) -> Tensor:  # noqa: A002 - PyTorch's names
+    """``input - alpha * other`` (PyTorch's ``torch.sub``)."""
+    if alpha != 1:
+        other = mul(other, alpha)
+    return _binary(Sub, input, other, "sub")
 
 
-def mul(a, b) -> Tensor:
-    return _binary(Mul, a, b, "mul")
+def mul(input, other) -> Tensor:  # noqa: A002 - PyTorch's names
+    return _binary(Mul, input, other, "mul")
 
 
-def div(a, b) -> Tensor:
-    a, b = _operands(a, b)
+def div(input, other) -> Tensor:  # noqa: A002 - PyTorch's names
+    """True division; integer operands give floats, as in PyTorch."""
+    a, b = _operands(input, other)
     if a.data.dtype.kind != "f":  # true division of integers gives floats, as in PyTorch
         a = make_tensor(a.data.astype(np.float32))
         b = make_tensor(b.data.astype(np.float32))
     return _binary(Div, a, b, "div")
 
 
-def pow(a, b) -> Tensor:  # noqa: A001 - PyTorch's name
-    return _binary(Pow, a, b, "pow")
+def pow(input, exponent) -> Tensor:  # noqa: A001, A002 - PyTorch's names
+    return _binary(Pow, input, exponent, "pow")
 
 
 def maximum(a, b) -> Tensor:
@@ -518,6 +525,34 @@ def clamp(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's na
 
 
 clip = clamp
+
+
+def masked_fill(input, mask, value) -> Tensor:  # noqa: A002 - PyTorch's names
+    """``value`` where ``mask`` is True, else ``input``; ``mask`` broadcasts to input's shape."""
+    m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.dtype != np.bool_:
+        raise RuntimeError(
+            f"masked_fill only supports boolean masks, but got mask with dtype {m.dtype}"
+        )
+    try:
+        shape = np.broadcast_shapes(m.shape, input.shape)
+    except ValueError:
+        shape = None
+    if shape != input.shape:
+        raise RuntimeError(
+            f"masked_fill: the mask of shape {m.shape} must broadcast to the input's shape "
+            f"{input.shape}"
+        )
+    if isinstance(value, Tensor) and value.ndim != 0:
+        raise RuntimeError(
+            f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+            f"{value.ndim} dimension(s)."
+        )
+    if not isinstance(value, Tensor):
+        value = make_tensor(np.asarray(value, dtype=input.dtype))
+    elif value.dtype != input.dtype:
+        value = cast(value, input.dtype)
+    return Where.apply(m, value, input)
 
 
 def cast(x: Tensor, dtype, copy: bool = False) -> Tensor:

@@ -63,3 +63,110 @@ def matmul(a, b) -> Tensor:
             f"matmul: the batch dims of shapes {a.shape} and {b.shape} do not broadcast"
         ) from None
     return MatMul.apply(a, b)
+
+
+def mm(input, mat2) -> Tensor:  # noqa: A002 - PyTorch's names
+    """The product of two matrices (no broadcasting, as ``torch.mm``)."""
+    a, b = ew._operands(input, mat2)
+    if a.ndim != 2:
+        raise RuntimeError("self must be a matrix")
+    if b.ndim != 2:
+        raise RuntimeError("mat2 must be a matrix")
+    if a.shape[1] != b.shape[0]:
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
+            f"{b.shape[0]}x{b.shape[1]})"
+        )
+    return MatMul.apply(a, b)
+
+
+class Einsum(Function):
+    """A sum of products named by subscripts; each operand's gradient is another einsum:
+    the output's gradient times the other operands, summed to that operand's subscripts
+    (broadcast over letters only it has, written onto the diagonal where a letter repeats)."""
+
+    @staticmethod
+    def forward(ctx, *xs, subs, out):
+        ctx.save_for_backward(*xs)
+        ctx.meta = (subs, out)
+        return np.einsum(",".join(subs) + "->" + out, *xs)
+
+    @staticmethod
+    def backward(ctx, grad):
+        xs = ctx.saved_tensors
+        subs, out = ctx.meta
+        grads = []
+        for i, (x, s) in enumerate(zip(xs, subs)):
+            if not ctx.needs_input_grad[i]:
+                grads.append(None)
+                continue
+            others = [(xs[j], subs[j]) for j in range(len(xs)) if j != i]
+            letters = "".join(dict.fromkeys(s))
+            have = set(out).union(*(set(o) for _, o in others))
+            kept = "".join(c for c in letters if c in have)
+            eq = ",".join([out] + [o for _, o in others]) + "->" + kept
+            g = np.einsum(eq, grad, *[o for o, _ in others])
+            sizes = {c: x.shape[s.index(c)] for c in letters}
+            g = g.reshape([sizes[c] if c in kept else 1 for c in letters])  # kept is in order
+            g = np.broadcast_to(g, [sizes[c] for c in letters])
+            if len(letters) == len(s):
+                full = np.ascontiguousarray(g, dtype=x.dtype)
+            else:  # a repeated letter: the gradient lives on the diagonal
+                full = np.zeros(x.shape, x.dtype)
+                np.einsum(s + "->" + letters, full)[...] = g
+            grads.append(full)
+        return tuple(grads)
+
+
+def einsum(equation: str, *operands) -> Tensor:
+    """Einstein summation, ``ds.einsum('bij,bjk->bik', a, b)``, with gradients.
+
+    Letters name dims; a letter missing from the output is summed over; without ``->`` the
+    output has the letters used once, in alphabetical order. Operands may be given as a list.
+    """
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    if "." in equation:
+        raise NotImplementedError("einsum: ellipsis ('...') is not supported; name every dim")
+    eq = equation.replace(" ", "")
+    lhs, arrow, out = eq.partition("->")
+    subs = lhs.split(",")
+    if len(subs) != len(operands):
+        raise ValueError(
+            "einsum(): more operands were provided than specified in the equation"
+            if len(operands) > len(subs)
+            else "einsum(): fewer operands were provided than specified in the equation"
+        )
+    if not arrow:
+        counts = {c: lhs.count(c) for c in lhs if c.isalpha()}
+        out = "".join(sorted(c for c, n in counts.items() if n == 1))
+    if not all(c.isalpha() for c in "".join(subs) + out):
+        raise ValueError(f"einsum(): invalid subscript in equation {equation!r}; use letters")
+    xs = [operands[0] if isinstance(operands[0], Tensor) else ew.as_tensor(operands[0])]
+    for o in operands[1:]:
+        xs.append(ew.as_tensor(o, like=xs[0]))
+    dtypes = {x.dtype for x in xs}
+    if len(dtypes) > 1:
+        raise RuntimeError(
+            f"einsum(): operands must have one dtype, got {sorted(map(str, dtypes))}"
+        )
+    sizes = {}
+    for k, (x, s) in enumerate(zip(xs, subs)):
+        if len(s) != x.ndim:
+            raise RuntimeError(
+                f"einsum(): the number of subscripts in the equation ({len(s)}) does not "
+                f"match the number of dimensions ({x.ndim}) for operand {k}"
+            )
+        for c, n in zip(s, x.shape):
+            if sizes.setdefault(c, n) != n:
+                raise RuntimeError(
+                    f"einsum(): subscript {c} has size {n} for operand {k} which does not "
+                    f"broadcast with previously seen size {sizes[c]}"
+                )
+    for c in out:
+        if c not in sizes:
+            raise ValueError(
+                f"einsum(): output subscript {c} does not appear in the equation for any input "
+                f"operand"
+            )
+    return Einsum.apply(*xs, subs=tuple(subs), out=out)

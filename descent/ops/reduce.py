@@ -10,6 +10,7 @@ import numpy as np
 from ..autograd import Function
 from ..tensor import Tensor, make_tensor
 from . import elementwise as ew
+from . import shape
 from ._util import expand_reduced, normalize_dim, normalize_dims
 
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
@@ -229,3 +230,45 @@ def softmax(x: Tensor, dim: int = -1) -> Tensor:
 def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
     """$x_i - \\log \\sum_j e^{x_j}$ along ``dim``, stable for large inputs."""
     return LogSoftmax.apply(x, dim=normalize_dim(dim, x.ndim, "log_softmax"))
+
+
+def std(input: Tensor, dim=None, keepdim: bool = False, correction: int = 1,  # noqa: A002
+        unbiased=None) -> Tensor:  # fmt: skip
+    """Standard deviation over ``dim``: the square root of ``var`` (correction 1 by default)."""
+    return ew.sqrt(var(input, dim, keepdim, correction, unbiased))
+
+
+SortResult = namedtuple("SortResult", ["values", "indices"])
+TopkResult = namedtuple("TopkResult", ["values", "indices"])
+
+
+def _order(x: Tensor, d: int, descending: bool) -> np.ndarray:
+    """Indices that sort x along d (stable; NaN counts as the largest, as in PyTorch)."""
+    if not descending:
+        return np.argsort(x.data, axis=d, kind="stable")
+    # stable descending: sort the reversed dim ascending, then flip it back
+    rev = np.flip(x.data, axis=d)
+    idx = np.flip(np.argsort(rev, axis=d, kind="stable"), axis=d)
+    return x.shape[d] - 1 - idx
+
+
+def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):  # noqa: A002
+    """``(values, indices)`` of input sorted along ``dim``; the gradient follows the values."""
+    if input.ndim == 0:
+        return SortResult(input * 1, make_tensor(np.zeros((), np.int64)))
+    d = normalize_dim(dim, input.ndim, "sort")
+    idx = _order(input, d, descending)
+    return SortResult(shape.gather(input, d, idx), make_tensor(idx.astype(np.int64)))
+
+
+def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True,  # noqa: A002
+         sorted: bool = True):  # noqa: A002 - PyTorch's names  # fmt: skip
+    """``(values, indices)`` of the ``k`` largest (or smallest) along ``dim``, largest first."""
+    n = input.shape[normalize_dim(dim, input.ndim, "topk")] if input.ndim else 1
+    if not 0 <= k <= n:
+        raise RuntimeError("selected index k out of range")
+    if input.ndim == 0:
+        return TopkResult(input * 1, make_tensor(np.zeros((), np.int64)))
+    d = normalize_dim(dim, input.ndim, "topk")
+    idx = np.take(_order(input, d, largest), np.arange(k), axis=d)
+    return TopkResult(shape.gather(input, d, idx), make_tensor(idx.astype(np.int64)))

@@ -263,3 +263,178 @@ def pad(x: Tensor, pad: tuple, mode: str = "constant", value: float = 0.0) -> Te
     if any(lo < 0 or hi < 0 for lo, hi in widths):
         raise ValueError(f"pad: negative widths are not supported, got {pad}")
     return Pad.apply(x, widths=tuple(widths), value=value)
+
+
+# ---- gather and scatter along a dim --------------------------------------------------------
+
+
+def _along(index: np.ndarray, dim: int) -> tuple:
+    """The fancy index that picks ``x[i0, .., index[i0, ..], ..]`` at every position of index."""
+    grids = list(np.ix_(*[np.arange(n) for n in index.shape]))
+    grids[dim] = index
+    return tuple(grids)
+
+
+class Gather(Function):
+    """``out[i][j] = x[i][index[i][j]]`` (dim 1); the gradient is added back where it came from."""
+
+    @staticmethod
+    def forward(ctx, x, *, index, dim):
+        where = _along(index, dim)
+        ctx.meta = (x.shape, where)
+        return x[where]
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, where = ctx.meta
+        out = np.zeros(shape, grad.dtype)
+        np.add.at(out, where, grad)
+        return out
+
+
+class Scatter(Function):
+    """A copy of x with ``src``'s values written at ``index`` along dim (added with reduce)."""
+
+    @staticmethod
+    def forward(ctx, x, src, *, index, dim, add):
+        where = _along(index, dim)
+        part = tuple(slice(0, n) for n in index.shape)
+        ctx.meta = (where, part, src.shape, add)
+        out = x.copy()
+        values = src[part] if src.ndim else src
+        if add:
+            np.add.at(out, where, values)
+        else:
+            out[where] = values
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        where, part, src_shape, add = ctx.meta
+        need_x, need_src = ctx.needs_input_grad
+        gx = gsrc = None
+        if need_x:
+            gx = grad.copy()
+            if not add:
+                gx[where] = 0  # overwritten values do not reach the output
+        if need_src:
+            gsrc = np.zeros(src_shape, grad.dtype)
+            gsrc[part] = grad[where]
+        return gx, gsrc
+
+
+def _check_index(name: str, x: Tensor, dim, index, other=None) -> tuple[int, np.ndarray]:
+    idx = index.data if isinstance(index, Tensor) else np.asarray(index)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+    d = normalize_dim(dim, x.ndim, name)
+    d = 0 if d is None else d
+    if idx.ndim != x.ndim:
+        raise RuntimeError(
+            f"Index tensor must have the same number of dimensions as "
+            f"{'input' if name == 'gather' else 'self'} tensor"
+        )
+    for i, n in enumerate(idx.shape):
+        if i != d and x.ndim and n > x.shape[i]:
+            raise RuntimeError(
+                f"Size does not match at dimension {i} expected index {list(idx.shape)} to be "
+                f"no larger than self {list(x.shape)} apart from dimension {d}"
+            )
+        if other is not None and other.ndim and n > other.shape[i]:
+            raise RuntimeError(
+                f"Size does not match at dimension {i} expected index {list(idx.shape)} to be "
+                f"no larger than src {list(other.shape)}"
+            )
+    size = x.shape[d] if x.ndim else 1
+    if idx.size and (idx.min() < -size or idx.max() >= size):
+        bad = idx.max() if idx.max() >= size else idx.min()
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {size}")
+    return d, idx.astype(np.intp, copy=False)
+
+
+def gather(input: Tensor, dim: int, index) -> Tensor:  # noqa: A002 - PyTorch's names
+    """Values of ``input`` along ``dim`` at ``index`` (an int64 tensor of input's rank)."""
+    d, idx = _check_index("gather", input, dim, index)
+    if input.ndim == 0:  # a scalar: its one value
+        return reshape(Gather.apply(reshape(input, 1), index=idx.reshape(1), dim=0), ())
+    return Gather.apply(input, index=idx, dim=d)
+
+
+def _scatter(name, x, dim, index, src, add) -> Tensor:
+    if not isinstance(src, Tensor):
+        src = make_tensor(np.asarray(src, dtype=x.dtype))
+    elif src.dtype != x.dtype:
+        raise RuntimeError(
+            f"{name}(): Expected self.dtype to be equal to src.dtype ({x.dtype} vs {src.dtype})"
+        )
+    d, idx = _check_index(name, x, dim, index, src if src.ndim else None)
+    return Scatter.apply(x, src, index=idx, dim=d, add=add)
+
+
+def scatter(input: Tensor, dim: int, index, src=None, *, value=None) -> Tensor:  # noqa: A002
+    """A copy of ``input`` with ``src`` (a tensor, or a number ``value``) written at ``index``."""
+    if src is None:
+        src = value
+    if src is None:
+        raise TypeError("scatter() needs src (a tensor) or value (a number)")
+    return _scatter("scatter", input, dim, index, src, add=False)
+
+
+def scatter_add(input: Tensor, dim: int, index, src) -> Tensor:  # noqa: A002
+    """A copy of ``input`` with ``src`` added at ``index`` along ``dim`` (repeats add up)."""
+    return _scatter("scatter_add", input, dim, index, src, add=True)
+
+
+# ---- pieces ---------------------------------------------------------------------------------
+
+
+def _pieces(x: Tensor, d: int, sizes) -> tuple:
+    out, start = [], 0
+    lead = (slice(None),) * d
+    for n in sizes:
+        out.append(getitem(x, lead + (slice(start, start + n),)))
+        start += n
+    return tuple(out)
+
+
+def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
+    """Pieces of ``split_size_or_sections`` along ``dim`` (an int: the last may be smaller;
+    a list: the size of each piece, summing to the dim's size)."""
+    if tensor.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
+    d = normalize_dim(dim, tensor.ndim, "split")
+    n = tensor.shape[d]
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        size = int(split_size_or_sections)
+        if size < 0 or (size == 0 and n):
+            raise RuntimeError(
+                f"split expects split_size be non-negative, but got split_size={size}"
+            )
+        sizes = [size] * (n // size) + ([n % size] if n % size else []) if size else [0]
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if sum(sizes) != n or any(s < 0 for s in sizes):
+            raise RuntimeError(
+                f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's "
+                f"size at dimension {d}), but got split_sizes={sizes}"
+            )
+    return _pieces(tensor, d, sizes)
+
+
+def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:  # noqa: A002 - PyTorch's names
+    """At most ``chunks`` pieces of equal size along ``dim`` (the last may be smaller)."""
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    if input.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
+    d = normalize_dim(dim, input.ndim, "chunk")
+    n = input.shape[d]
+    size = -(-n // chunks)
+    return split(input, size if size else 1, d) if n else split(input, [0] * chunks, d)
+
+
+def t(input: Tensor) -> Tensor:  # noqa: A002 - PyTorch's name
+    """The transpose of a matrix (a vector or scalar as it is)."""
+    if input.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
+    return input if input.ndim < 2 else Permute.apply(input, dims=(1, 0))
