@@ -855,3 +855,109 @@ def test_allclose_matches_torch(a, b, kwargs):
     x, y = ds.tensor(a), ds.tensor(b)
     assert ds.allclose(x, y, **kwargs) is expected
     assert x.allclose(y, **kwargs) is expected
+
+
+# ---- PyTorch's further methods: sizes, indices, errors and in-place updates -----------------
+
+
+def test_size_is_a_tuple_with_pytorchs_repr():
+    x, tx = ds.zeros(2, 3), torch.zeros(2, 3)
+    assert x.size() == tx.size() == (2, 3)
+    assert isinstance(x.size(), tuple) and isinstance(x.size(), ds.Size)
+    assert repr(x.size()) == repr(tx.size()).replace("torch", "descent")
+    assert x.size(-1) == tx.size(-1) == 3 and x.numel() == ds.numel(x) == tx.numel()
+    assert x.dim() == tx.dim() and x.size()[1:] == ds.Size([3])
+    with pytest.raises(IndexError) as te:
+        tx.size(5)
+    with pytest.raises(IndexError) as e:
+        x.size(5)
+    assert str(e.value) == str(te.value)
+
+
+def _same_error(fn, *cases):
+    """fn(m, ...) raises the same message for descent and torch on each case."""
+    for args in cases:
+        with pytest.raises(Exception) as te:
+            fn(torch, *[torch.from_numpy(a.numpy()) for a in args])
+        with pytest.raises(type(te.value)) as e:
+            fn(ds, *args)
+        assert str(e.value) == str(te.value)
+
+
+def test_errors_match_pytorchs():
+    a, i3 = ds.randn(3, 4), ds.tensor([[0, 5]])
+    _same_error(lambda m, x, i: m.gather(x, 1, i), (a, i3), (a, ds.tensor([0, 1])))
+    _same_error(lambda m, x: m.topk(x, 5), (a,))
+    _same_error(lambda m, x, y: m.mm(x, y), (a, a), (ds.randn(3), a), (a, ds.randn(4)))
+    _same_error(lambda m, x: x.t(), (ds.randn(2, 3, 4),))
+    _same_error(lambda m, x: m.chunk(x, 0), (a,))
+    with pytest.raises(RuntimeError, match="^masked_fill_ only supports boolean masks"):
+        a.masked_fill(ds.tensor([1, 0, 1, 0]), 0.0)  # torch names the dtype "long int"
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_sort_and_topk_indices_match_pytorchs(descending):
+    x = ds.tensor(np.random.default_rng(0).permutation(24).reshape(2, 3, 4) * 1.0)
+    tx = as_torch(x)
+    for dim in (0, 1, -1):
+        v, i = x.sort(dim=dim, descending=descending)
+        tv, ti = tx.sort(dim=dim, descending=descending)
+        assert_close(v, tv) and np.testing.assert_array_equal(i.numpy(), ti.numpy())
+        v, i = ds.topk(x, 2, dim=dim, largest=not descending)
+        tv, ti = torch.topk(tx, 2, dim=dim, largest=not descending)
+        np.testing.assert_array_equal(i.numpy(), ti.numpy())
+        assert i.dtype == np.int64
+
+
+def test_split_and_chunk_pieces_match_pytorchs():
+    x = ds.arange(14.0).reshape(2, 7)
+    for args in [(3, 1), ([2, 5], 1), (1, 0)]:
+        ours, theirs = x.split(*args), as_torch(x).split(*args)
+        assert [p.shape for p in ours] == [tuple(p.shape) for p in theirs]
+    for n in (1, 3, 4, 7, 9):
+        ours, theirs = ds.chunk(x, n, dim=1), torch.chunk(as_torch(x), n, dim=1)
+        assert [p.shape for p in ours] == [tuple(p.shape) for p in theirs]
+
+
+INPLACE = [
+    ("add_", (2.0,), {"alpha": 3}), ("sub_", (1.5,), {}), ("mul_", (-2.0,), {}),
+    ("div_", (4.0,), {}), ("zero_", (), {}), ("fill_", (0.25,), {}), ("clamp_", (-0.5, 0.5), {}),
+    ("exp_", (), {}), ("copy_", (np.arange(4.0),), {}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name, args, kwargs", INPLACE, ids=[c[0] for c in INPLACE])
+def test_inplace_methods_match_pytorchs_and_return_self(name, args, kwargs):
+    a = np.random.default_rng(1).standard_normal((3, 4))
+    x, tx = ds.tensor(a, dtype=ds.float64), torch.tensor(a)
+    targs = [torch.tensor(v) if isinstance(v, np.ndarray) else v for v in args]
+    assert getattr(x, name)(*args, **kwargs) is x
+    getattr(tx, name)(*targs, **kwargs)
+    assert_close(x, tx)
+    # a leaf that requires grad: PyTorch's error, but allowed under no_grad
+    w, tw = ds.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    with pytest.raises(RuntimeError) as te:
+        getattr(tw, name)(*targs, **kwargs)
+    with pytest.raises(RuntimeError) as e:
+        getattr(w, name)(*args, **kwargs)
+    assert str(e.value) == str(te.value)
+    with ds.no_grad():
+        assert getattr(w, name)(*args, **kwargs) is w
+
+
+def test_random_inplace_fills_are_seeded_and_in_range():
+    x = ds.empty(1000, dtype=ds.float64)
+    ds.manual_seed(0)
+    a = x.normal_(2.0, 0.5).numpy().copy()
+    ds.manual_seed(0)
+    assert np.array_equal(x.normal_(2.0, 0.5).numpy(), a)
+    assert abs(a.mean() - 2.0) < 0.1 and abs(a.std() - 0.5) < 0.1
+    u = x.uniform_(-1, 3).numpy()
+    assert u.min() >= -1 and u.max() < 3 and x.dtype == np.float64
+    assert ds.zeros(3).uniform_(**{"from": 1, "to": 2}).numpy().min() >= 1
+
+
+def test_inplace_on_a_made_tensor_that_requires_grad_is_refused():
+    y = ds.randn(3, requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match="not recorded in the graph"):
+        y.add_(1)

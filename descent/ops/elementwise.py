@@ -532,7 +532,7 @@ def masked_fill(input, mask, value) -> Tensor:  # noqa: A002 - PyTorch's names
     m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
     if m.dtype != np.bool_:
         raise RuntimeError(
-            f"masked_fill only supports boolean masks, but got mask with dtype {m.dtype}"
+            f"masked_fill_ only supports boolean masks, but got mask with dtype {m.dtype}"
         )
     try:
         shape = np.broadcast_shapes(m.shape, input.shape)
