@@ -275,23 +275,6 @@ def _along(index: np.ndarray, dim: int) -> tuple:
     return tuple(grids)
 
 
-class Gather(Function):
-    """``out[i][j] = x[i][index[i][j]]`` (dim 1); the gradient is added back where it came from."""
-
-    @staticmethod
-    def forward(ctx, x, *, index, dim):
-        where = _along(index, dim)
-        ctx.meta = (x.shape, where)
-        return x[where]
-
-    @staticmethod
-    def backward(ctx, grad):
-        shape, where = ctx.meta
-        out = np.zeros(shape, grad.dtype)
-        np.add.at(out, where, grad)
-        return out
-
-
 class Scatter(Function):
     """A copy of x with ``src``'s values written at ``index`` along dim (added with reduce)."""
 
@@ -355,9 +338,10 @@ def _check_index(name: str, x: Tensor, dim, index, other=None) -> tuple[int, np.
 def gather(input: Tensor, dim: int, index) -> Tensor:  # noqa: A002 - PyTorch's names
     """Values of ``input`` along ``dim`` at ``index`` (an int64 tensor of input's rank)."""
     d, idx = _check_index("gather", input, dim, index)
+    # a composite: indexing with the grid of positions along dim (its rule adds repeats)
     if input.ndim == 0:  # a scalar: its one value
-        return reshape(Gather.apply(reshape(input, 1), index=idx.reshape(1), dim=0), ())
-    return Gather.apply(input, index=idx, dim=d)
+        return reshape(getitem(reshape(input, 1), _along(idx.reshape(1), 0)), ())
+    return getitem(input, _along(idx, d))
 
 
 def _scatter(name, x, dim, index, src, add) -> Tensor:
