@@ -16,6 +16,7 @@ import pytest
 
 import descent as ds
 from descent import nn
+from tools.soak import flat_state, same_state
 
 sklearn = pytest.importorskip("sklearn")
 from sklearn.datasets import load_diabetes, load_digits  # noqa: E402
@@ -262,17 +263,6 @@ def _job(out: Path, *args: str) -> subprocess.CompletedProcess:
     )  # fmt: skip
 
 
-def _flat(state, prefix=""):
-    if isinstance(state, dict):
-        for k, v in state.items():
-            yield from _flat(v, f"{prefix}/{k}")
-    elif isinstance(state, (list, tuple)):
-        for i, v in enumerate(state):
-            yield from _flat(v, f"{prefix}/{i}")
-    else:
-        yield prefix, state
-
-
 @pytest.mark.parametrize("shuffle, dropout", [(0, 0.0), (1, 0.3)], ids=["plain", "shuffle+dropout"])
 def test_killed_and_resumed_run_equals_the_uninterrupted_run_bit_for_bit(
     tmp_path, shuffle, dropout
@@ -290,17 +280,9 @@ def test_killed_and_resumed_run_equals_the_uninterrupted_run_bit_for_bit(
     assert "epochs run in this process: 4" in done.stdout
     assert "epochs run in this process: 2" in resumed.stdout  # it continued, not restarted
 
-    a = dict(_flat(ds.load(full / "final.safetensors")))
-    b = dict(_flat(ds.load(cut / "final.safetensors")))
-    assert a.keys() == b.keys()
-    assert any("exp_avg" in k for k in a)  # the optimizer state is compared too
-    for k in a:
-        va, vb = a[k], b[k]
-        if isinstance(va, ds.Tensor | np.ndarray):
-            va, vb = np.asarray(va), np.asarray(vb)
-            assert va.dtype == vb.dtype and va.tobytes() == vb.tobytes(), k
-        else:
-            assert va == vb, k
+    a, b = ds.load(full / "final.safetensors"), ds.load(cut / "final.safetensors")
+    assert any("exp_avg" in k for k, _ in flat_state(a))  # the optimizer state is compared too
+    assert same_state(a, b)  # names, dtypes, shapes and bytes
     # and the resumed run's history is the whole run's
     ha = ds.load(full / "ckpt.safetensors")["history"]
     hb = ds.load(cut / "ckpt.safetensors")["history"]

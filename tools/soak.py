@@ -176,20 +176,21 @@ def _kill(trial: Trial, out: Path, settings: dict, rng: random.Random, duration:
     return proc.returncode == -signal.SIGKILL
 
 
-def _flat(state, prefix=""):
+def flat_state(state, prefix=""):
+    """(path, value) of every leaf of a nested state: dicts, lists and tuples walked."""
     if isinstance(state, dict):
         for k, v in state.items():
-            yield from _flat(v, f"{prefix}/{k}")
+            yield from flat_state(v, f"{prefix}/{k}")
     elif isinstance(state, (list, tuple)):
         for i, v in enumerate(state):
-            yield from _flat(v, f"{prefix}/{i}")
+            yield from flat_state(v, f"{prefix}/{i}")
     else:
         yield prefix, state
 
 
-def _same_state(a, b) -> bool:
+def same_state(a, b) -> bool:
     """Byte for byte: the same names, dtypes, shapes and bytes, the same plain values."""
-    fa, fb = dict(_flat(a)), dict(_flat(b))
+    fa, fb = dict(flat_state(a)), dict(flat_state(b))
     if fa.keys() != fb.keys():
         return False
     for k, va in fa.items():
@@ -224,7 +225,7 @@ def _check(trial: Trial, out: Path, ref: Path, settings: dict) -> None:
         trial.resumed_from = latest.name
         extra += ["--resume", str(latest)]
     _run(out, settings, *extra)
-    trial.identical = _same_state(
+    trial.identical = same_state(
         ds.load(ref / "final.safetensors"), ds.load(out / "final.safetensors")
     )
     if not trial.identical:
