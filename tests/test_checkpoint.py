@@ -795,3 +795,25 @@ def test_loading_holds_about_one_copy_of_the_data(tmp_path):
         tracemalloc.stop()
     assert state["w"].sum() == size // 8
     assert peak < 1.25 * (size + size // 4), peak
+
+
+def test_a_refused_resume_leaves_the_models_buffers_as_they_were(tmp_path):
+    # the model part loads (running statistics too), then a later part is refused:
+    # everything the model held, buffers included, must come back
+    def net():
+        ds.manual_seed(0)
+        return ds.nn.Sequential(ds.nn.Linear(3, 4), ds.nn.BatchNorm1d(4), ds.nn.Linear(4, 2))
+
+    model, path = net(), tmp_path / "ckpt.safetensors"
+    ds.train.fit(model, "cross_entropy", ds.optim.SGD(model.parameters(), lr=0.1), _tiny_data(),
+                 epochs=2, batch_size=8, verbose=0, seed=0,
+                 callbacks=[ds.train.ModelCheckpoint(path)])  # fmt: skip
+    fresh = net()
+    before = {k: v.numpy().copy() for k, v in fresh.state_dict().items()}
+    with pytest.raises(CheckpointError, match="ModelCheckpoint callback"):
+        ds.train.fit(fresh, "cross_entropy", ds.optim.Adam(fresh.parameters()), _tiny_data(),
+                     epochs=3, batch_size=8, verbose=0, seed=0, resume_from=path)  # fmt: skip
+    after = {k: v.numpy() for k, v in fresh.state_dict().items()}
+    assert before.keys() == after.keys() and "1.running_mean" in after
+    for k in before:
+        np.testing.assert_array_equal(before[k], after[k], err_msg=k)

@@ -308,7 +308,8 @@ class FitRun:
         opt = self.optimizer
         schedules = [g["lr"] for g in opt.param_groups if hasattr(g["lr"], "load_state_dict")]
         return {
-            "weights": [(p, p.data.copy()) for p in self.model.parameters()],
+            # parameters and buffers (BatchNorm's running statistics) alike
+            "model": {k: v.numpy().copy() for k, v in self.model.state_dict().items()},
             "groups": [dict(g) for g in opt.param_groups],
             "schedules": [(lr, lr.state_dict()) for lr in schedules],
             "opt_state": dict(opt.state),
@@ -320,8 +321,7 @@ class FitRun:
         }
 
     def _put_back(self, before: dict) -> None:
-        for p, data in before["weights"]:
-            p.data[...] = data
+        self.model.load_state_dict(before["model"])
         opt = self.optimizer
         for group, saved in zip(opt.param_groups, before["groups"]):
             group.clear()
