@@ -961,3 +961,15 @@ def test_inplace_on_a_made_tensor_that_requires_grad_is_refused():
     y = ds.randn(3, requires_grad=True) * 2
     with pytest.raises(RuntimeError, match="not recorded in the graph"):
         y.add_(1)
+
+
+@pytest.mark.parametrize("add", [False, True])
+def test_scatter_of_one_value_that_requires_grad_matches_numerical_gradients(add):
+    # torch takes only a Python number as a scalar src; here a 0-d tensor may need a gradient,
+    # checked against central differences (index 0 is named twice in row 0)
+    x = ds.tensor(np.random.default_rng(0).normal(size=(2, 3)), dtype=ds.float64,
+                  requires_grad=True)  # fmt: skip
+    v = ds.tensor(1.5, dtype=ds.float64, requires_grad=True)
+    idx = ds.tensor(np.array([[0, 0], [2, 1]]))
+    op = ds.scatter_add if add else ds.scatter
+    assert ds.gradcheck(lambda a, b: (op(a, 1, idx, b) * a).sum(), [x, v])

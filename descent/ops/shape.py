@@ -300,7 +300,14 @@ class Scatter(Function):
             gx = grad.copy()
             if not add:
                 gx[where] = 0  # overwritten values do not reach the output
-        if need_src:
+        if need_src and src_shape == ():  # one value written everywhere index points
+            if add:  # each addition counts
+                gsrc = np.asarray(grad[where].sum(), grad.dtype)
+            else:  # each position once, however often index names it
+                written = np.zeros(grad.shape, bool)
+                written[where] = True
+                gsrc = np.asarray(grad[written].sum(), grad.dtype)
+        elif need_src:
             gsrc = np.zeros(src_shape, grad.dtype)
             gsrc[part] = grad[where]
         return gx, gsrc
