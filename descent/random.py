@@ -25,24 +25,29 @@ def get_rng_state() -> dict:
     return generator().bit_generator.state
 
 
-def set_rng_state(state: dict) -> None:
-    """Restore a state returned by ``get_rng_state``; a state of another bit generator,
-    or one that is not a state at all, is refused and the generator is left unchanged."""
-    bit_generator = generator().bit_generator
+def restore_state(bit_generator, state, who: str, source: str) -> None:
+    """Set ``bit_generator`` to ``state`` (a dict its ``.state`` returned, as ``source``
+    gives it), or refuse, naming ``who``, and leave the generator as it was."""
     mine = type(bit_generator).__name__
     if not isinstance(state, dict):
         raise TypeError(
-            f"set_rng_state expects the dict that get_rng_state() returns, got "
-            f"{type(state).__name__} {state!r:.40}"
+            f"{who} expects the dict that {source} returns, got {type(state).__name__} "
+            f"{state!r:.40}"
         )
     if state.get("bit_generator") != mine:
         raise ValueError(
-            f"set_rng_state: the state is for a {state.get('bit_generator')!r} generator, "
-            f"descent's generator is {mine}; pass a state that get_rng_state() returned"
+            f"{who}: the state is for a {state.get('bit_generator')!r} generator, this one "
+            f"is {mine}; pass a state that {source} returned"
         )
     before = bit_generator.state
     try:
         bit_generator.state = state
     except (TypeError, ValueError, KeyError, OverflowError) as e:
         bit_generator.state = before
-        raise ValueError(f"set_rng_state: the {mine} state is malformed ({e!r})") from None
+        raise ValueError(f"{who}: the {mine} state is malformed ({e!r})") from None
+
+
+def set_rng_state(state: dict) -> None:
+    """Restore a state returned by ``get_rng_state``; a state of another bit generator,
+    or one that is not a state at all, is refused and the generator is left unchanged."""
+    restore_state(generator().bit_generator, state, "set_rng_state", "get_rng_state()")

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..io.plain import plain_data
 from ..ops.shape import stack
+from ..random import restore_state
 from ..tensor import Tensor, tensor
 from .dataset import Subset, TensorDataset, draw_seed
 
@@ -414,15 +415,10 @@ class DataLoader:
                 "DataLoader.load_state_dict: cannot resume in the middle of an epoch after "
                 f"changing shuffle {state['shuffle']} -> {self.shuffle}"
             )
-        before = self._rng.bit_generator.state
-        try:
-            self._rng.bit_generator.state = state["rng_state"]
-        except (TypeError, ValueError, KeyError, OverflowError) as e:
-            self._rng.bit_generator.state = before
-            raise ValueError(
-                f"DataLoader.load_state_dict: rng_state is not a state of "
-                f"{type(self._rng.bit_generator).__name__}: {e}"
-            ) from e
+        restore_state(
+            self._rng.bit_generator, state["rng_state"], "DataLoader.load_state_dict",
+            "DataLoader.state_dict()['rng_state']",
+        )  # fmt: skip
         self._epoch = int(state["epoch"])
         self._position = position
         self._epoch_state = self._rng.bit_generator.state
