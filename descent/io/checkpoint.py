@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ..tensor import Tensor, make_tensor
-from .files import atomic_file, remove_stale_temporaries
+from .files import atomic_file
 
 __all__ = ["save", "load", "load_file", "CheckpointError"]
 
@@ -477,7 +477,6 @@ def _read(path: Path, checkpoint: bool) -> tuple[dict, dict, object]:
                 )
             dtype = entry[0]
             arrays[name] = _WIDENED[dtype][1](array) if dtype in _WIDENED else array
-    remove_stale_temporaries(path.parent, path.name)
     return meta, arrays, fail
 
 
