@@ -454,7 +454,7 @@ def run(config: RunConfig, verbose: int = 1, out=None) -> RunResult:
         result = RunResult(path, task, {}, history, list(classes or []))
         if task == "classification":
             labels = pred.argmax(1)
-            result.test = {"accuracy": float(np.mean(labels == y_te))}
+            result.test = {"accuracy": train.accuracy(pred, y_te)}
             result.confusion = train.confusion_matrix(y_te, labels, len(classes))
             say(f"test accuracy: {result.test['accuracy']:.4f} on {len(y_te)} examples")
             say(

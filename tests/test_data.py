@@ -857,3 +857,9 @@ def test_utils_data_docstring_example_runs():
 
     result = doctest.testmod(descent.utils.data, extraglobs={"ds": ds, "np": np})
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_a_random_sampler_over_an_empty_source_says_so():
+    sampler = ds.data.RandomSampler(range(0), num_samples=3)  # accepted, as torch's is
+    with pytest.raises(ValueError, match="data source is empty"):
+        list(sampler)  # torch: ZeroDivisionError

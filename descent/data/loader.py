@@ -100,6 +100,11 @@ class RandomSampler(Sampler):
 
     def __iter__(self):
         n = len(self.data_source)
+        if n == 0:  # torch divides by zero here
+            raise ValueError(
+                f"RandomSampler: the data source is empty, so there is nothing to draw "
+                f"{self.num_samples} samples from; check the dataset or the split it came from"
+            )
         rng = self.generator if self.generator is not None else np.random.default_rng(draw_seed())
         if self.replacement:
             return iter(rng.integers(n, size=self.num_samples).tolist())
