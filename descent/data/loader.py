@@ -353,15 +353,14 @@ class DataLoader:
         self._epoch_state = self._rng.bit_generator.state
 
     def _fetch(self, indices: np.ndarray):
-        if self.collate_fn is not None:
-            batch = self.collate_fn([self.dataset[_key(i)] for i in indices])
-            return Batch(batch, indices) if type(batch) is tuple else batch
         tensors, base = _tensor_source(self.dataset)
-        if tensors is not None:
+        if tensors is not None and self.collate_fn is None:
             rows = indices if base is None else base[indices]
             return Batch((t[rows] for t in tensors), indices)  # one indexing op per field
-        batch = collate([self.dataset[_key(i)] for i in indices])
-        return Batch(batch, indices) if isinstance(batch, tuple) else batch
+        batch = (self.collate_fn or collate)([self.dataset[_key(i)] for i in indices])
+        # a plain tuple of fields learns its indices; any other result (a dict, a Tensor, a
+        # user's namedtuple) is yielded as it came
+        return Batch(batch, indices) if type(batch) is tuple else batch
 
     # ---- checkpointing -----------------------------------------------------------------
     def state_dict(self) -> dict:
