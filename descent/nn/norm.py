@@ -98,6 +98,7 @@ class _BatchNorm(Module):
                 )
             mean = x.mean(dim=axes, keepdim=True)
             centred = x - mean
+            # NOTE: ds.var(correction=0) written out, since the output reuses ``centred``
             var = (centred * centred).mean(dim=axes, keepdim=True)  # biased
             if self.training and self.track_running_stats:
                 self._update_running_stats(mean, var, n)
@@ -184,7 +185,7 @@ class LayerNorm(Module):
         axes = tuple(range(x.ndim - k, x.ndim))
         mean = x.mean(dim=axes, keepdim=True)
         centred = x - mean
-        var = (centred * centred).mean(dim=axes, keepdim=True)
+        var = (centred * centred).mean(dim=axes, keepdim=True)  # as above: reuses centred
         y = centred / (var + self.eps).sqrt()
         if self.weight is not None:
             y = y * self.weight
