@@ -365,6 +365,20 @@ def _assert_same(ours, theirs, dtype) -> None:
     np.testing.assert_allclose(actual, expected, rtol=tol, atol=tol)
 
 
+def _backward_both(yo, yt, rng, dtype) -> None:
+    """One random output gradient, backpropagated through ours and torch's."""
+    g = rng.standard_normal(yt.shape).astype(dtype)
+    yo.backward(ds.tensor(g, dtype=dtype))
+    yt.backward(torch.tensor(g, dtype=torch.float64))
+
+
+def _assert_same_grads(ours, theirs, xo, xt, dtype) -> None:
+    """The input's and every parameter's gradients agree with torch's."""
+    _assert_same(xo.grad, xt.grad, dtype)
+    for p, q in zip(ours.parameters(), theirs.parameters()):
+        _assert_same(p.grad, q.grad, dtype)
+
+
 def _load_from_torch(ours: nn.Module, theirs: torch.nn.Module) -> None:
     """Load torch's state_dict (as arrays) into ours; the keys must agree."""
     sd = theirs.state_dict()
@@ -477,9 +491,7 @@ def test_activation_modules_match_torch(ours, theirs, dtype):
     xo, xt = _pair_tensors(x.astype(dtype).reshape(-1, 1))
     yo, yt = ours(xo), theirs(xt)
     _assert_same(yo, yt, dtype)
-    g = rng.standard_normal(yt.shape).astype(dtype)
-    yo.backward(ds.tensor(g, dtype=dtype))
-    yt.backward(torch.tensor(g, dtype=torch.float64))
+    _backward_both(yo, yt, rng, dtype)
     _assert_same(xo.grad, xt.grad, dtype)
 
 
@@ -529,12 +541,8 @@ def test_batchnorm_matches_torch_in_train_and_eval_over_several_steps(
         xo, xt = _pair_tensors(x)
         yo, yt = ours(xo), theirs(xt)
         _assert_same(yo, yt, dtype)
-        g = rng.standard_normal(shape).astype(dtype)
-        yo.backward(ds.tensor(g, dtype=dtype))
-        yt.backward(torch.tensor(g, dtype=torch.float64))
-        _assert_same(xo.grad, xt.grad, dtype)
-        for p, q in zip(ours.parameters(), theirs.parameters()):
-            _assert_same(p.grad, q.grad, dtype)
+        _backward_both(yo, yt, rng, dtype)
+        _assert_same_grads(ours, theirs, xo, xt, dtype)
         for (name, b), (tname, tb) in zip(ours.named_buffers(), theirs.named_buffers()):
             assert name == tname
             _assert_same(b, tb, b.dtype.type)
@@ -615,12 +623,9 @@ def test_layernorm_matches_torch_in_train_and_eval(dims, kwargs, dtype, seed):
         xo, xt = _pair_tensors(x)
         yo, yt = ours(xo), theirs(xt)
         _assert_same(yo, yt, dtype)
-        g = rng.standard_normal(shape).astype(dtype)
-        yo.backward(ds.tensor(g, dtype=dtype))
-        yt.backward(torch.tensor(g, dtype=torch.float64))
-        _assert_same(xo.grad, xt.grad, dtype)
+        _backward_both(yo, yt, rng, dtype)
+        _assert_same_grads(ours, theirs, xo, xt, dtype)
         for p, q in zip(ours.parameters(), theirs.parameters()):
-            _assert_same(p.grad, q.grad, dtype)
             p.grad, q.grad = None, None
     with pytest.raises(ValueError, match="normalized_shape"):
         ours(ds.randn(2, 9))
@@ -643,9 +648,7 @@ def test_embedding_matches_torch_and_padding_row_gets_no_gradient(padding_idx, d
     idx = np.array([[0, 6, 2, 2], [1, 0, 6, 3]])
     yo, yt = ours(ds.tensor(idx)), theirs(torch.tensor(idx))
     _assert_same(yo, yt, dtype)
-    g = np.random.default_rng(0).standard_normal(yt.shape).astype(dtype)
-    yo.backward(ds.tensor(g, dtype=dtype))
-    yt.backward(torch.tensor(g, dtype=torch.float64))
+    _backward_both(yo, yt, np.random.default_rng(0), dtype)
     _assert_same(ours.weight.grad, theirs.weight.grad, dtype)
 
 
