@@ -290,7 +290,7 @@ class Function:
         arrays, needs = [], []  # one loop for both (cheaper than two comprehensions)
         for a in args:
             if isinstance(a, Tensor):
-                arrays.append(a.data)
+                arrays.append(a._data)
                 needs.append(a.requires_grad)
             else:
                 arrays.append(a)
@@ -366,7 +366,7 @@ def _checked_gradient(ctx: Context, i: int, g, data: np.ndarray) -> np.ndarray:
     is an error that names the op.
     """
     if not isinstance(g, np.ndarray):
-        g = np.asarray(getattr(g, "data", g))
+        g = np.asarray(getattr(g, "_data", g))
     if g.shape != data.shape:
         raise RuntimeError(
             f"{ctx.name}.backward returned a gradient of shape {g.shape} for input {i}, "
@@ -394,7 +394,7 @@ def check_rule(ctx: Context, grads) -> tuple:
     if len(grads) != len(ctx.inputs):
         _bad_count(ctx, grads)
     return tuple(
-        None if not need or g is None else _checked_gradient(ctx, i, g, inp.data)
+        None if not need or g is None else _checked_gradient(ctx, i, g, inp._data)
         for i, (inp, need, g) in enumerate(zip(ctx.inputs, ctx.needs_input_grad, grads))
     )
 
@@ -433,7 +433,7 @@ def _walk(order: list, wanted: set | None, retain_graph: bool) -> dict:
         ctx = t._ctx
         if ctx is None:  # a leaf: its gradient is complete
             if wanted is None:
-                t._grad = make_tensor(g if t._grad is None else t._grad.data + g)
+                t._grad = make_tensor(g if t._grad is None else t._grad._data + g)
             elif id(t) in wanted:
                 found[id(t)] = g
             continue
@@ -441,7 +441,7 @@ def _walk(order: list, wanted: set | None, retain_graph: bool) -> dict:
             if id(t) in wanted:
                 found[id(t)] = g
         elif t._retains_grad:  # g also flows on through ctx's rule: keep a copy
-            t._grad = make_tensor(g.copy() if t._grad is None else t._grad.data + g)
+            t._grad = make_tensor(g.copy() if t._grad is None else t._grad._data + g)
         # NOTE: the check of check_rule, written into this loop: calling check_rule for
         # every node (its loop, then this one) made backward through a chain of small
         # ops 4-5% slower. Its two failures are the same functions (_bad_count,
@@ -457,7 +457,7 @@ def _walk(order: list, wanted: set | None, retain_graph: bool) -> dict:
         for inp, need, ig in zip(inputs, ctx.needs_input_grad, input_grads):
             if ig is None or not need:
                 continue
-            data = inp.data
+            data = inp._data
             if ig.__class__ is not np.ndarray or ig.shape != data.shape or ig.dtype != data.dtype:
                 i = next(k for k, x in enumerate(inputs) if x is inp)
                 ig = _checked_gradient(ctx, i, ig, data)
@@ -488,21 +488,21 @@ def _seed_gradients(outputs, grad_outputs, who: str) -> list:
                 f"was created with requires_grad=True and that you are not inside ds.no_grad()."
             )
         if g is None:
-            if out.data.size != 1:
+            if out._data.size != 1:
                 raise RuntimeError(
                     f"{who}: gradient can be implicitly created only for scalar outputs, "
-                    f"but the output has shape {out.data.shape}; pass a gradient of that shape "
+                    f"but the output has shape {out._data.shape}; pass a gradient of that shape "
                     f"or reduce the output first (e.g. .sum())."
                 )
-            g = np.ones_like(out.data)
+            g = np.ones_like(out._data)
         else:
-            g = g.data if isinstance(g, Tensor) else np.asarray(g, dtype=out.data.dtype)
-            if g.shape != out.data.shape:
+            g = g._data if isinstance(g, Tensor) else np.asarray(g, dtype=out._data.dtype)
+            if g.shape != out._data.shape:
                 raise RuntimeError(
                     f"{who}: the gradient has shape {g.shape} but the output has shape "
-                    f"{out.data.shape}; they must match."
+                    f"{out._data.shape}; they must match."
                 )
-            g = np.array(g, dtype=out.data.dtype)  # a copy: .grad must not alias it
+            g = np.array(g, dtype=out._data.dtype)  # a copy: .grad must not alias it
         seeds.append(g)
     return seeds
 

@@ -32,7 +32,7 @@ def _weighted_sum(fn, inputs, directions) -> float:
     """$\\sum_k \\langle v_k, f_k(x) \\rangle$ in float64, without building a graph."""
     with autograd.no_grad():
         outs = _outputs(fn, inputs)
-    return float(sum(np.sum(o.data.astype(np.float64) * v) for o, v in zip(outs, directions)))
+    return float(sum(np.sum(o._data.astype(np.float64) * v) for o, v in zip(outs, directions)))
 
 
 def numerical_grad(fn, inputs, eps: float = 1e-6, grad_outputs=None) -> list[Tensor]:
@@ -52,15 +52,15 @@ def numerical_grad(fn, inputs, eps: float = 1e-6, grad_outputs=None) -> list[Ten
         directions = [np.ones(o.shape) for o in outs]
     else:
         gos = grad_outputs if isinstance(grad_outputs, (list, tuple)) else [grad_outputs]
-        directions = [np.asarray(g.data if isinstance(g, Tensor) else g, np.float64) for g in gos]
+        directions = [np.asarray(g._data if isinstance(g, Tensor) else g, np.float64) for g in gos]
     grads = []
     for t in inputs:
         if not isinstance(t, Tensor) or t.dtype.kind != "f":
             grads.append(None)  # a number, an option or an integer tensor: no gradient
             continue
-        if not t.data.flags.c_contiguous:
-            t.data = np.ascontiguousarray(t.data)
-        flat = t.data.reshape(-1)  # a view: changing it changes the input
+        if not t._data.flags.c_contiguous:
+            t._data = np.ascontiguousarray(t._data)
+        flat = t._data.reshape(-1)  # a view: changing it changes the input
         g = np.zeros(flat.shape, np.float64)
         for i in range(flat.size):
             orig = flat[i]
@@ -124,8 +124,8 @@ def check_gradients(
             continue
         a = analytical[k]
         k += 1
-        a = np.zeros(t.shape) if a is None else a.data.astype(np.float64)
-        n = numerical[i].data
+        a = np.zeros(t.shape) if a is None else a._data.astype(np.float64)
+        n = numerical[i]._data
         gap = np.abs(a - n)
         report.max_abs_diff = max(report.max_abs_diff, float(np.max(gap, initial=0.0)))
         bad = ~(gap <= atol + rtol * np.abs(n))

@@ -146,9 +146,9 @@ class Size(tuple):
 def _to_array(data, dtype) -> np.ndarray:
     """The array behind ``ds.tensor(data, dtype)``: floats become float32 unless asked."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     elif isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
-        data = [d.data if isinstance(d, Tensor) else d for d in data]
+        data = [d._data if isinstance(d, Tensor) else d for d in data]
     dtype = as_dtype(dtype)
     arr = np.array(data, dtype=dtype, copy=True)
     if dtype is None and arr.dtype.kind == "f" and arr.dtype != float32:
@@ -169,12 +169,12 @@ class Tensor:
 
     # _pending: the gradient collected so far during a backward walk (None otherwise)
     __slots__ = (
-        "data", "_grad", "requires_grad", "_ctx", "_retains_grad", "_pending", "__weakref__"
+        "_data", "_grad", "requires_grad", "_ctx", "_retains_grad", "_pending", "__weakref__"
     )  # fmt: skip
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operator
 
     def __init__(self, data, dtype=None, requires_grad: bool = False):
-        self.data = _to_array(data, dtype)
+        self._data = _to_array(data, dtype)
         self._grad = None
         self._ctx = None
         self._retains_grad = False
@@ -186,15 +186,32 @@ class Tensor:
     # ---- properties --------------------------------------------------------------
     @property
     def shape(self) -> tuple:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
+
+    @property
+    def data(self) -> Tensor:
+        """This tensor's values as a new Tensor cut from the graph, sharing memory (PyTorch's
+        ``.data``): writing into it changes this tensor and autograd does not see it, which
+        is what ``p.data.sub_(lr * p.grad.data)`` wants. ``.numpy()`` is the array itself."""
+        return make_tensor(self._data)
+
+    @data.setter
+    def data(self, value) -> None:
+        # PyTorch's ``x.data = other``: x takes other's values (shape and dtype may change).
+        if not isinstance(value, Tensor):
+            raise TypeError(
+                f"data must be set to a Tensor, got {type(value).__name__}; wrap it first, "
+                f"e.g. x.data = ds.tensor(value)"
+            )
+        self._data = value._data
 
     @property
     def is_leaf(self) -> bool:
@@ -221,10 +238,10 @@ class Tensor:
                     f"assigned grad expected to be a Tensor or None but got grad of type "
                     f"{type(value).__name__}"
                 )
-            if value.data.shape != self.data.shape:
+            if value._data.shape != self._data.shape:
                 raise RuntimeError(
-                    f"attempting to assign a gradient of size '{list(value.data.shape)}' to "
-                    f"a tensor of size '{list(self.data.shape)}'. Please ensure that the "
+                    f"attempting to assign a gradient of size '{list(value._data.shape)}' to "
+                    f"a tensor of size '{list(self._data.shape)}'. Please ensure that the "
                     f"gradient and the tensor are the same size"
                 )
         self._grad = value
@@ -232,45 +249,45 @@ class Tensor:
     def size(self, dim: int | None = None):
         """The shape as a ``ds.Size``, or the length of one dim (an int)."""
         if dim is None:
-            return Size(self.data.shape)
-        n = self.data.ndim
+            return Size(self._data.shape)
+        n = self._data.ndim
         if not -max(n, 1) <= dim < max(n, 1):
             raise IndexError(
                 f"Dimension out of range (expected to be in range of [{-max(n, 1)}, "
                 f"{max(n, 1) - 1}], but got {dim})"
             )
-        return self.data.shape[dim] if n else 1
+        return self._data.shape[dim] if n else 1
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def numel(self) -> int:
-        return self.data.size
+        return self._data.size
 
     def numpy(self) -> np.ndarray:
         """The underlying array (shared, not copied)."""
-        return self.data
+        return self._data
 
     def item(self):
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(
                 f"item(): only a tensor with one element can be converted to a Python "
-                f"number, this one has shape {self.data.shape}"
+                f"number, this one has shape {self._data.shape}"
             )
-        return self.data.item()
+        return self._data.item()
 
     def tolist(self):
-        return self.data.tolist()
+        return self._data.tolist()
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        return self._data if dtype is None else self._data.astype(dtype)
 
     # ---- autograd ------------------------------------------------------------------
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        if requires_grad and self.data.dtype.kind != "f":
+        if requires_grad and self._data.dtype.kind != "f":
             raise RuntimeError(
                 f"only floating-point tensors can require gradients, this one is "
-                f"{self.data.dtype}; convert it first, e.g. x.float()"
+                f"{self._data.dtype}; convert it first, e.g. x.float()"
             )
         if not requires_grad and self._ctx is not None:
             raise RuntimeError("requires_grad_(False) only works on leaf tensors; use .detach()")
@@ -283,7 +300,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same data, cut from the graph."""
-        return make_tensor(self.data)
+        return make_tensor(self._data)
 
     def backward(self, gradient=None, retain_graph: bool = False) -> None:
         """Backpropagate: add d(self)/d(leaf) to ``.grad`` of every leaf that requires grad."""
@@ -294,7 +311,7 @@ class Tensor:
         if set_to_none or self.grad is None:
             self.grad = None
         else:
-            self.grad = make_tensor(np.zeros_like(self.data))
+            self.grad = make_tensor(np.zeros_like(self._data))
 
     @property
     def device(self) -> device:
@@ -317,7 +334,7 @@ class Tensor:
             raise TypeError(f"to() takes at most 2 positional arguments ({len(args)} given)")
         for arg in args:
             if isinstance(arg, Tensor):
-                dtype = arg.data.dtype
+                dtype = arg._data.dtype
             elif isinstance(arg, _DeviceType) or (isinstance(arg, str) and arg not in _DTYPE_NAMES):
                 device = arg
             elif isinstance(arg, int) and not isinstance(arg, bool):
@@ -350,14 +367,14 @@ class Tensor:
         return _ew.cast(self, int64)
 
     def clone(self) -> Tensor:
-        return _ew.cast(self, self.data.dtype, copy=True)
+        return _ew.cast(self, self._data.dtype, copy=True)
 
     # ---- printing ------------------------------------------------------------------
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
+        body = np.array2string(self._data, separator=", ", prefix="tensor(", precision=4)
         extras = []
-        if self.data.dtype not in (float32, int64, bool_):
-            extras.append(f"dtype={self.data.dtype}")
+        if self._data.dtype not in (float32, int64, bool_):
+            extras.append(f"dtype={self._data.dtype}")
         if self._ctx is not None:
             extras.append(f"grad_fn=<{self._ctx.name}Backward0>")
         elif self.requires_grad:
@@ -366,22 +383,22 @@ class Tensor:
 
     # ---- python protocol -----------------------------------------------------------
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     def __iter__(self):
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.data.shape[0]))
+        return (self[i] for i in range(self._data.shape[0]))
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise RuntimeError(
-                f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                f"the truth value of a tensor with {self._data.size} elements is ambiguous; "
                 f"use .any() or .all()"
             )
-        return bool(self.data)
+        return bool(self._data)
 
     def __float__(self) -> float:
         return float(self.item())
@@ -390,9 +407,9 @@ class Tensor:
         return int(self.item())
 
     def __index__(self) -> int:
-        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+        if self._data.dtype.kind not in "iu" or self._data.size != 1:
             raise TypeError("only integer tensors of one element can be used as an index")
-        return int(self.data.item())  # int() of a 1-element array with ndim > 0 fails
+        return int(self._data.item())  # int() of a 1-element array with ndim > 0 fails
 
     __hash__ = object.__hash__  # identity, so tensors can key dicts despite elementwise ==
 
@@ -451,8 +468,8 @@ class Tensor:
                 f"values behind its back; write `x = x {name} y`, or wrap the update in "
                 f"`with ds.no_grad():` (as optimizers do)"
             )
-        value = other.data if isinstance(other, Tensor) else other
-        ufunc(self.data, value, out=self.data, casting="same_kind")
+        value = other._data if isinstance(other, Tensor) else other
+        ufunc(self._data, value, out=self._data, casting="same_kind")
         return self
 
     def __iadd__(self, other):
@@ -469,28 +486,28 @@ class Tensor:
 
     # ---- comparisons (no gradient) -------------------------------------------------------
     def __eq__(self, other):
-        return make_tensor(np.asarray(self.data == array_of(other)))
+        return make_tensor(np.asarray(self._data == array_of(other)))
 
     def __ne__(self, other):
-        return make_tensor(np.asarray(self.data != array_of(other)))
+        return make_tensor(np.asarray(self._data != array_of(other)))
 
     def __lt__(self, other):
-        return make_tensor(np.asarray(self.data < array_of(other)))
+        return make_tensor(np.asarray(self._data < array_of(other)))
 
     def __le__(self, other):
-        return make_tensor(np.asarray(self.data <= array_of(other)))
+        return make_tensor(np.asarray(self._data <= array_of(other)))
 
     def __gt__(self, other):
-        return make_tensor(np.asarray(self.data > array_of(other)))
+        return make_tensor(np.asarray(self._data > array_of(other)))
 
     def __ge__(self, other):
-        return make_tensor(np.asarray(self.data >= array_of(other)))
+        return make_tensor(np.asarray(self._data >= array_of(other)))
 
     def any(self) -> Tensor:
-        return make_tensor(np.asarray(self.data.any()))
+        return make_tensor(np.asarray(self._data.any()))
 
     def all(self) -> Tensor:
-        return make_tensor(np.asarray(self.data.all()))
+        return make_tensor(np.asarray(self._data.all()))
 
     # ---- indexing ----------------------------------------------------------------------
     def __getitem__(self, index):
@@ -502,7 +519,7 @@ class Tensor:
                 "item assignment on a tensor that requires grad is not recorded in the graph; "
                 "build a new tensor (ds.where, ds.cat) or assign inside `with ds.no_grad():`"
             )
-        self.data[_shape.plain_index(index)] = array_of(value)
+        self._data[_shape.plain_index(index)] = array_of(value)
 
     # ---- elementwise math --------------------------------------------------------------
     def exp(self):
@@ -596,7 +613,7 @@ class Tensor:
 
     @property
     def T(self):  # noqa: N802 - PyTorch's name
-        return _shape.permute(self, *reversed(range(self.data.ndim)))
+        return _shape.permute(self, *reversed(range(self._data.ndim)))
 
     def squeeze(self, dim=None):
         return _shape.squeeze(self, dim)
@@ -669,10 +686,10 @@ class Tensor:
                 "not recorded in the graph; use the out-of-place form (x = x.add(y)) or run "
                 "it inside `with ds.no_grad():`"
             )
-        return self.data
+        return self._data
 
     def _update(self, ufunc, value) -> Tensor:
-        ufunc(self._writable(), array_of(value), out=self.data, casting="same_kind")
+        ufunc(self._writable(), array_of(value), out=self._data, casting="same_kind")
         return self
 
     def add_(self, other, *, alpha=1):
@@ -691,9 +708,9 @@ class Tensor:
         return self._update(np.multiply, other)
 
     def div_(self, other):
-        if self.data.dtype.kind != "f":
+        if self._data.dtype.kind != "f":
             raise RuntimeError(
-                f"result type Float can't be cast to the desired output type {self.data.dtype}"
+                f"result type Float can't be cast to the desired output type {self._data.dtype}"
             )
         return self._update(np.true_divide, other)
 
@@ -778,7 +795,7 @@ _new = object.__new__
 def make_tensor(data: np.ndarray, ctx=None, requires_grad: bool = False) -> Tensor:
     """Wrap an array without copying: the constructor every op's output goes through."""
     t = _new(Tensor)
-    t.data = data
+    t._data = data
     t._grad = None
     t._ctx = ctx
     t._retains_grad = False
@@ -789,7 +806,7 @@ def make_tensor(data: np.ndarray, ctx=None, requires_grad: bool = False) -> Tens
 
 def array_of(value):
     """The array behind a Tensor; anything else as it is."""
-    return value.data if isinstance(value, Tensor) else value
+    return value._data if isinstance(value, Tensor) else value
 
 
 def as_tensor(value, like: Tensor | None = None) -> Tensor:
@@ -800,10 +817,10 @@ def as_tensor(value, like: Tensor | None = None) -> Tensor:
     """
     if isinstance(value, Tensor):
         return value
-    if like is not None and like.data.dtype.kind == "f":
+    if like is not None and like._data.dtype.kind == "f":
         arr = np.asarray(value)
         if arr.dtype.kind in "fiub":
-            return make_tensor(arr.astype(like.data.dtype, copy=False))
+            return make_tensor(arr.astype(like._data.dtype, copy=False))
     if isinstance(value, bool):
         return make_tensor(np.asarray(value))
     if isinstance(value, float):
@@ -1010,7 +1027,7 @@ def asarray(obj, dtype=None, device=None, copy=None, requires_grad: bool = False
     want = as_dtype(dtype)
     if isinstance(obj, Tensor) and not copy and (want is None or obj.dtype == want):
         return obj.requires_grad_(True) if requires_grad else obj
-    arr = obj.data if isinstance(obj, Tensor) else obj
+    arr = obj._data if isinstance(obj, Tensor) else obj
     if isinstance(arr, np.ndarray) and (want is None or arr.dtype == want) and not copy:
         return from_numpy(arr).requires_grad_(requires_grad)
     if copy is False:

@@ -976,6 +976,6 @@ def test_assigning_grad_is_checked_as_in_pytorch():
     x.grad = g
     assert x.grad is g
     (x * x).sum().backward()  # accumulates onto what was assigned
-    assert_close(x.grad.data, [6.0, 9.0, 12.0])
+    assert_close(x.grad.numpy(), [6.0, 9.0, 12.0])
     x.grad = None
     assert x.grad is None

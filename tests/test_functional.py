@@ -601,7 +601,7 @@ def test_max_pool2d_of_a_channels_last_view_is_pytorchs(rng, kernel, stride, pad
     memory = np.maximum(rng.standard_normal((3, 8, 7, 4)), 0)  # (C, H, W, N)
     x = memory.transpose(3, 0, 1, 2)
     ours = ds.tensor(x, dtype=ds.float64, requires_grad=True)
-    ours.data = x  # keep the channels-last strides
+    ours.data = ds.from_numpy(x)  # keep the channels-last strides
     out = F.max_pool2d(ours, kernel, stride, padding)
     g = rng.standard_normal(out.shape)
     out.backward(ds.tensor(g, dtype=ds.float64))

@@ -164,7 +164,7 @@ def test_secret_number_explains_the_slope_at_theta0():
     theta = ds.tensor(THETA0, dtype=ds.float64, requires_grad=True)
     loss = F.mse_loss(ds.tensor(X, dtype=ds.float64) + theta, ds.tensor(Y, dtype=ds.float64))
     (autodiff,) = ds.grad(loss, [theta])
-    check_explanation(explanation, autodiff.data)
+    check_explanation(explanation, autodiff.numpy())
     check_explanation(explanation, 2 * (THETA0 - 2))  # J = (theta - 2)^2 here
 
 
@@ -197,7 +197,7 @@ def test_logistic_regression_explains_dloss_dw_at_the_start():
     z_t, y_t = ds.tensor(z, dtype=ds.float64), ds.tensor(y, dtype=ds.float64)
     loss = F.binary_cross_entropy_with_logits(w * z_t + b, y_t)
     (autodiff,) = ds.grad(loss, [w])
-    check_explanation(explanation, autodiff.data)
+    check_explanation(explanation, autodiff.numpy())
     check_explanation(explanation, np.mean((0.5 - y) * z))  # mean((sigmoid(0) - y) z)
     assert len(explanation.paths) == 2  # through log p and through log(1 - p), meeting at p
 
@@ -212,7 +212,7 @@ def test_backprop_explains_db1_through_the_whole_network():
     out = hidden @ w2 + b2
     loss = 0.5 * F.mse_loss(out, ds.tensor(T, dtype=ds.float64), reduction="sum")
     (autodiff,) = ds.grad(loss, [b1])
-    check_explanation(explanation, autodiff.data)
+    check_explanation(explanation, autodiff.numpy())
     # by hand, in NumPy: sum over the examples of ((Y - T) W2^T) * H (1 - H)
     x, t = np.array(X), np.array(T)
     h = 1 / (1 + np.exp(-(x @ np.array(W1) + np.array(B1))))

@@ -123,12 +123,12 @@ def test_follows_torch_for_20_steps(name, options, torch_name, torch_options):
         topt.step()
         for p, tp in zip(params, tparams):
             np.testing.assert_allclose(
-                p.data, tp.detach().numpy(), rtol=1e-10, atol=1e-14, err_msg=f"step {step}"
+                p.numpy(), tp.detach().numpy(), rtol=1e-10, atol=1e-14, err_msg=f"step {step}"
             )
-    assert params[0].data.dtype == np.float64
-    assert all(np.isfinite(p.data).all() for p in params)
-    assert not np.array_equal(params[0].data, START[0]), "the parameters did not move"
-    np.testing.assert_array_equal(params[2].data, START[2])  # grad None: skipped
+    assert params[0].numpy().dtype == np.float64
+    assert all(np.isfinite(p.numpy()).all() for p in params)
+    assert not np.array_equal(params[0].numpy(), START[0]), "the parameters did not move"
+    np.testing.assert_array_equal(params[2].numpy(), START[2])  # grad None: skipped
     assert not opt.state.get(params[2])
     for p, tp in zip(params[:2], tparams[:2]):  # same state names as torch: compare them too
         ours, theirs = opt.state.get(p, {}), topt.state[tp]
@@ -159,7 +159,7 @@ def test_param_groups_follow_torch(name):
         tloss_fn().backward()
         topt.step()
     for p, tp in zip(params, tparams):
-        np.testing.assert_allclose(p.data, tp.detach().numpy(), rtol=1e-10, atol=1e-14)
+        np.testing.assert_allclose(p.numpy(), tp.detach().numpy(), rtol=1e-10, atol=1e-14)
 
 
 def test_sgd_is_gradient_descent():
@@ -178,7 +178,7 @@ def test_sgd_lr_defaults_to_torchs(momentum):
         w.grad, tw.grad = ds.tensor(g, dtype=ds.float64), torch.tensor(g)
         opt.step()
         topt.step()
-    np.testing.assert_allclose(w.data, tw.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(w.numpy(), tw.detach().numpy(), rtol=1e-12)
 
 
 # ---- PyTorch verbs -------------------------------------------------------------------
@@ -190,13 +190,13 @@ def test_zero_grad_and_step_counter():
     assert opt.global_step == 0
     loss_fn().backward()
     opt.zero_grad(set_to_none=False)
-    assert np.array_equal(params[0].grad.data, np.zeros((3, 2)))
+    assert np.array_equal(params[0].grad.numpy(), np.zeros((3, 2)))
     assert params[2].grad is None
     opt.zero_grad()
     assert all(p.grad is None for p in params)
     opt.step()  # no gradients at all: nothing moves, the step still counts
     assert opt.global_step == 1
-    np.testing.assert_array_equal(params[0].data, START[0])
+    np.testing.assert_array_equal(params[0].numpy(), START[0])
 
 
 def test_step_with_closure_returns_its_loss():
@@ -220,7 +220,7 @@ def test_step_with_closure_returns_its_loss():
     loss = opt.step(closure)
     tloss = topt.step(tclosure)
     assert loss.item() == pytest.approx(tloss.item(), rel=1e-12)
-    np.testing.assert_allclose(params[0].data, tparams[0].detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(params[0].numpy(), tparams[0].detach().numpy(), rtol=1e-12)
 
 
 # ---- TensorFlow verbs ------------------------------------------------------------------
@@ -232,17 +232,17 @@ def test_compute_gradients_leaves_grad_untouched():
     W, b, c = params
     loss_fn().backward()
     W_grad = W.grad
-    before = W.grad.data.copy()
+    before = W.grad.numpy().copy()
     b.grad = None
     opt = optim.Adam(params)
     pairs = opt.compute_gradients(loss_fn)
-    assert W.grad is W_grad and np.array_equal(W.grad.data, before)
+    assert W.grad is W_grad and np.array_equal(W.grad.numpy(), before)
     assert b.grad is None and c.grad is None
     assert [v for _, v in pairs] == params
     assert pairs[2][0] is None  # c is unused
     tgrads = torch.autograd.grad(tloss_fn(), tparams[:2])
     for (g, _), tg in zip(pairs[:2], tgrads):
-        np.testing.assert_allclose(g.data, tg.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(g.numpy(), tg.numpy(), rtol=1e-12)
     assert opt.global_step == 0 and not opt.state
 
 
@@ -264,8 +264,8 @@ def test_apply_gradients_is_theta_minus_lr_grad():
     opt = optim.GradientDescent(params, lr=0.25)
     g = RNG.standard_normal((3, 2))
     opt.apply_gradients([(ds.tensor(g, dtype=ds.float64), params[0]), (g[0], params[1])])
-    np.testing.assert_allclose(params[0].data, START[0] - 0.25 * g, rtol=1e-15)
-    np.testing.assert_allclose(params[1].data, START[1] - 0.25 * g[0], rtol=1e-15)
+    np.testing.assert_allclose(params[0].numpy(), START[0] - 0.25 * g, rtol=1e-15)
+    np.testing.assert_allclose(params[1].numpy(), START[1] - 0.25 * g[0], rtol=1e-15)
 
 
 @pytest.mark.parametrize("name", ["GradientDescent", "SGD", "Momentum", "Adagrad", "Adam"])
@@ -281,7 +281,7 @@ def test_minimize_equals_zero_grad_backward_step(name, form):
         opt_a.step()
         opt_b.minimize(loss_b() if form == "tensor" else loss_b)
     for a, b in zip(params_a, params_b):
-        np.testing.assert_array_equal(a.data, b.data)
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
     assert opt_b.global_step == 5
     assert all(p.grad is None for p in params_b)
 
@@ -305,7 +305,7 @@ def test_every_verb_takes_the_examples_which_most_rules_ignore(
     opt_a.minimize(loss_a)
     opt_b.minimize(loss_b, examples=np.array([1, 2]))
     for a, b in zip(params_a, params_b):
-        np.testing.assert_array_equal(a.data, b.data)
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
     assert opt_b.global_step == 5
 
 
@@ -337,11 +337,11 @@ def test_var_list_subset_updates_only_those():
     assert [v for _, v in pairs] == [params[0]]
     assert opt.apply_gradients(pairs) == 1
     (tg,) = torch.autograd.grad(tloss_fn(), [tparams[0]])
-    np.testing.assert_allclose(params[0].data, START[0] - 0.1 * tg.numpy(), rtol=1e-12)
-    np.testing.assert_array_equal(params[1].data, START[1])
+    np.testing.assert_allclose(params[0].numpy(), START[0] - 0.1 * tg.numpy(), rtol=1e-12)
+    np.testing.assert_array_equal(params[1].numpy(), START[1])
     opt.minimize(loss_fn, var_list=[params[1]])
-    np.testing.assert_allclose(params[0].data, START[0] - 0.1 * tg.numpy(), rtol=1e-12)
-    assert not np.array_equal(params[1].data, START[1])
+    np.testing.assert_allclose(params[0].numpy(), START[0] - 0.1 * tg.numpy(), rtol=1e-12)
+    assert not np.array_equal(params[1].numpy(), START[1])
 
 
 def test_apply_gradients_rejects_foreign_variables_and_bad_shapes():
@@ -367,7 +367,7 @@ def test_state_dict_round_trip_is_bit_for_bit(name, options, torch_name, torch_o
     assert_plain(saved)
     assert saved["global_step"] == 10
     assert [g["params"] for g in saved["param_groups"]] == [[0, 1, 2]]
-    fresh_params = [ds.tensor(p.data, dtype=ds.float64, requires_grad=True) for p in params]
+    fresh_params = [ds.tensor(p.numpy(), dtype=ds.float64, requires_grad=True) for p in params]
     data = (ds.tensor(X, dtype=ds.float64), ds.tensor(Y, dtype=ds.float64))
     fresh = make(name, fresh_params, {**options, "lr": 123.0})
     fresh.load_state_dict(saved)
@@ -376,7 +376,7 @@ def test_state_dict_round_trip_is_bit_for_bit(name, options, torch_name, torch_o
     run_ds(opt, loss_fn, 10)
     run_ds(fresh, lambda: loss_of(*data, fresh_params[0], fresh_params[1]), 10)
     for p, q in zip(params, fresh_params):
-        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_array_equal(p.numpy(), q.numpy())
     assert fresh.global_step == opt.global_step == 20
 
 
@@ -455,7 +455,7 @@ def test_float32_parameters_stay_float32(name, options, torch_name, torch_option
     run_ds(opt, loss_fn, 3)
     opt.apply_gradients([(np.ones((3, 2)), params[0])])  # a float64 gradient
     for p in params:
-        assert p.data.dtype == np.float32
+        assert p.numpy().dtype == np.float32
         for key, value in opt.state.get(p, {}).items():
             if isinstance(value, np.ndarray):
                 assert value.dtype == np.float32, key
@@ -541,7 +541,7 @@ def test_clip_grad_norm_matches_torch(norm_type, max_norm, dtype):
     np.testing.assert_allclose(total.item(), ttotal.item(), rtol=rtol)
     for p, tp in zip(params[:3], tparams[:3]):
         assert p.grad.dtype == np.dtype(dtype)
-        np.testing.assert_allclose(p.grad.data, tp.grad.numpy(), rtol=rtol, atol=1e-7)
+        np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=rtol, atol=1e-7)
     assert params[3].grad is None
 
 
@@ -553,7 +553,7 @@ def test_clip_grad_norm_takes_one_tensor_and_no_grads():
     tp.grad = torch.tensor([3.0, 4.0], dtype=torch.float64)
     total = optim.clip_grad_norm_(p, 1.0)
     assert total.item() == torch.nn.utils.clip_grad_norm_(tp, 1.0).item() == 5.0
-    np.testing.assert_allclose(p.grad.data, tp.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-12)
     p.grad = ds.tensor([np.inf, 1.0], dtype=ds.float64)
     with pytest.raises(RuntimeError, match="total norm"):
         optim.clip_grad_norm_(p, 1.0, error_if_nonfinite=True)
@@ -569,7 +569,7 @@ def test_clip_grad_value_matches_torch(dtype):
     torch.nn.utils.clip_grad_value_(tparams, 0.7)
     for p, tp in zip(params[:3], tparams[:3]):
         assert p.grad.dtype == np.dtype(dtype)
-        np.testing.assert_array_equal(p.grad.data, tp.grad.numpy())
+        np.testing.assert_array_equal(p.grad.numpy(), tp.grad.numpy())
     assert params[3].grad is None
 
 

@@ -19,8 +19,8 @@ BEST = np.linalg.lstsq(np.c_[X, np.ones(N)], Y, rcond=None)[0]
 
 def _model():
     model = ds.nn.Linear(D, 1, dtype=ds.float64)
-    model.weight.data[...] = 0.0
-    model.bias.data[...] = 0.0
+    model.weight.numpy()[...] = 0.0
+    model.bias.numpy()[...] = 0.0
     return model
 
 

@@ -973,3 +973,34 @@ def test_scatter_of_one_value_that_requires_grad_matches_numerical_gradients(add
     idx = ds.tensor(np.array([[0, 0], [2, 1]]))
     op = ds.scatter_add if add else ds.scatter
     assert ds.gradcheck(lambda a, b: (op(a, 1, idx, b) * a).sum(), [x, v])
+
+
+def test_data_is_a_detached_tensor_sharing_memory_as_in_torch():
+    """``.data`` is a Tensor cut from the graph over the same memory: the tutorials'
+    manual update ``p.data.sub_(lr * p.grad.data)`` and ``max(out.data, 1)`` work, and
+    the change is invisible to autograd, exactly as with torch."""
+    start = np.array([1.0, -2.0, 3.0])
+    for lib in (ds, torch):
+        w = lib.tensor(start.copy(), requires_grad=True)
+        (w * w).sum().backward()
+        view = w.data
+        assert isinstance(view, lib.Tensor) and not view.requires_grad
+        assert view.grad_fn is None and view.is_leaf
+        w.data.sub_(0.25 * w.grad.data)
+        np.testing.assert_allclose(w.detach().numpy(), start - 0.25 * 2 * start)
+        assert w.requires_grad and w.grad is not None  # w itself is untouched otherwise
+        values, index = lib.max((w * 2).data, 0)
+        assert values.item() == pytest.approx(2 * (start[2] - 0.5 * start[2]))
+        assert index.item() == 2
+    w = ds.tensor([1.0, 2.0], requires_grad=True)
+    assert np.shares_memory(w.data.numpy(), w.numpy())
+    assert isinstance(w.numpy(), np.ndarray)
+
+
+def test_data_assignment_swaps_the_values_and_refuses_non_tensors():
+    w = ds.tensor([1.0, 2.0], requires_grad=True)
+    w.data = ds.tensor([[5.0, 6.0, 7.0]])
+    assert w.shape == (1, 3) and w.requires_grad
+    np.testing.assert_array_equal(w.numpy(), [[5.0, 6.0, 7.0]])
+    with pytest.raises(TypeError, match="data must be set to a Tensor, got float"):
+        w.data = 5.0

@@ -393,15 +393,15 @@ def backprop_network():
 
 def test_explain_a_two_layer_network_matches_autodiff_and_the_hand_derivation():
     L, n = backprop_network()
-    X, T, W2 = n["X"].data, n["T"].data, n["W2"].data
-    H, Y = n["h"].data, n["y"].data
+    X, T, W2 = n["X"].numpy(), n["T"].numpy(), n["W2"].numpy()
+    H, Y = n["h"].numpy(), n["y"].numpy()
     dY = Y - T
     dZ = (dY @ W2.T) * H * (1 - H)
 
     e = viz.explain(L, wrt=n["W1"], names=n)
     text = str(e)
     np.testing.assert_allclose(e.value, X.T @ dZ, rtol=1e-10)
-    np.testing.assert_allclose(e.value, ds.grad(L, [n["W1"]], retain_graph=True)[0].data)
+    np.testing.assert_allclose(e.value, ds.grad(L, [n["W1"]], retain_graph=True)[0].numpy())
     chain = (
         "dL/dW1 = dL/dmul * dmul/dsum * dsum/dsquare * dsquare/dminus * dminus/dy * "
         "dy/dmatmul2 * dmatmul2/dh * dh/dz * dz/dmatmul * dmatmul/dW1"

@@ -111,7 +111,7 @@ def descent_training(model_fn: Callable, problem) -> TrainingStep:
     params = list(model.parameters())
     _check_shapes(params, problem.weights)
     for p, w in zip(params, problem.weights):
-        np.copyto(p.data, w)
+        np.copyto(p._data, w)
     loss_fn = _loss_function(ds.nn.functional, problem.loss)
     optimizer = ds.optim.SGD(params, lr=problem.lr)
     return TrainingStep(model, loss_fn, optimizer, ds.tensor(problem.x), ds.tensor(problem.y))

@@ -527,7 +527,7 @@ def collate(examples: list):
     if isinstance(first, Tensor):
         if any(e.requires_grad for e in examples):
             return stack(examples)
-        arr = _stack_arrays([e.data for e in examples])
+        arr = _stack_arrays([e._data for e in examples])
         return tensor(arr, dtype=arr.dtype)
     return tensor(_stack_arrays([np.asarray(e) for e in examples]))
 

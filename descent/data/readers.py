@@ -717,7 +717,7 @@ def write_idx(path, array) -> None:
     >>> write_idx("labels-idx1-ubyte", np.array([5, 0, 4], dtype=np.uint8))  # doctest: +SKIP
     """
     p = os.fspath(path)
-    a = np.asarray(array.data if isinstance(array, Tensor) else array)
+    a = np.asarray(array._data if isinstance(array, Tensor) else array)
     native = a.dtype.newbyteorder("=")
     if native not in IDX_CODES:
         raise ValueError(

@@ -111,7 +111,7 @@ def _common_length(arrays) -> int:
 
 def _labels(stratify, n: int) -> np.ndarray:
     """Class labels as codes 0..k-1, one per example."""
-    labels = np.asarray(stratify.data if isinstance(stratify, Tensor) else stratify)
+    labels = np.asarray(stratify._data if isinstance(stratify, Tensor) else stratify)
     if labels.ndim == 0 or labels.shape[0] != n:
         raise ValueError(
             f"train_val_test_split: stratify must hold one label per example ({n}), got shape "

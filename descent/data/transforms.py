@@ -121,7 +121,7 @@ class Standardizer:
         arrays = {}
         for key in ("mean_", "var_", "scale_"):
             value = state[key]
-            arr = np.asarray(value.data if isinstance(value, Tensor) else value, np.float64)
+            arr = np.asarray(value._data if isinstance(value, Tensor) else value, np.float64)
             if arr.ndim != 1:
                 raise ValueError(
                     f"Standardizer.load_state_dict: {key} must be 1-d (one value per feature), "
@@ -169,7 +169,7 @@ class Standardizer:
 
 def _as_2d(data, method: str) -> np.ndarray:
     """The array behind X, checked to be 2-D (rows = examples, columns = features)."""
-    x = data.data if isinstance(data, Tensor) else np.asarray(data)
+    x = data._data if isinstance(data, Tensor) else np.asarray(data)
     if x.ndim != 2:
         hint = " use X.reshape(-1, 1) for a single feature" if x.ndim == 1 else ""
         raise ValueError(

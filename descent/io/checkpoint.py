@@ -113,7 +113,7 @@ def _tensor_name(path: str, arrays: dict) -> str:
 def _encode(value, path: str, arrays: dict):
     """The JSON form of ``value``; arrays go to ``arrays`` under readable names."""
     if isinstance(value, (Tensor, np.ndarray)):
-        array = value.data if isinstance(value, Tensor) else value
+        array = value._data if isinstance(value, Tensor) else value
         name = _tensor_name(path, arrays)
         arrays[name] = _storable(array, path)
         return {"__tensor__" if isinstance(value, Tensor) else "__array__": name}

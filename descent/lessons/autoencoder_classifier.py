@@ -106,10 +106,10 @@ def autoencoder_classifier() -> Lesson:
     for i in range(x.shape[0]):
         forward.add(
             i + 1,
-            vector_cell(x.data[i]),
-            vector_cell(z.data[i]),
-            vector_cell(y.data[i]),
-            vector_cell(c.data[i]),
+            vector_cell(x._data[i]),
+            vector_cell(z._data[i]),
+            vector_cell(y._data[i]),
+            vector_cell(c._data[i]),
             LABELS[i],
         )
     lesson.say(
@@ -126,9 +126,9 @@ def autoencoder_classifier() -> Lesson:
         "dS W3^T; the ReLU lets it through where A = X W1 + b1 > 0, dA = dL/dZ * [A > 0]; "
         "then dL/dW1 = X^T dA and dL/db1 = the sum of dA."
     )
-    hand = hand_gradients(x.data, np.asarray(LABELS), *(p[k].data for k in PARAMETERS))
+    hand = hand_gradients(x._data, np.asarray(LABELS), *(p[k]._data for k in PARAMETERS))
     found = grad(loss, [p[k] for k in PARAMETERS] + [z])
-    auto = {k: g.data for k, g in zip(PARAMETERS + ["dZ"], found)}
+    auto = {k: g._data for k, g in zip(PARAMETERS + ["dZ"], found)}
 
     paths = lesson.table(
         "Where the paths meet: dL/dZ is the sum of what each head sends back",
@@ -144,7 +144,7 @@ def autoencoder_classifier() -> Lesson:
                 float(hand["dZ via classifier"][i, j]),
                 float(hand["dZ"][i, j]),
                 float(auto["dZ"][i, j]),
-                "yes" if a.data[i, j] > 0 else "no",
+                "yes" if a._data[i, j] > 0 else "no",
             )
 
     summary = lesson.table(

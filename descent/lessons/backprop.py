@@ -98,11 +98,11 @@ def backprop() -> Lesson:
     for i in range(x.shape[0]):
         forward.add(
             i + 1,
-            vector_cell(x.data[i]),
-            vector_cell(z.data[i]),
-            vector_cell(h.data[i]),
-            vector_cell(y.data[i]),
-            vector_cell(t.data[i]),
+            vector_cell(x._data[i]),
+            vector_cell(z._data[i]),
+            vector_cell(h._data[i]),
+            vector_cell(y._data[i]),
+            vector_cell(t._data[i]),
         )
     lesson.say(f"The loss: L = 1/2 sum (y - t)^2 = {loss.item():.6f}.")
 
@@ -114,11 +114,11 @@ def backprop() -> Lesson:
         "dL/dZ over the examples. Below, each is computed from its formula in NumPy (hand) and "
         "by descent's autodiff (ds.grad of L with respect to the same tensor)."
     )
-    hand = hand_gradients(*(a.data for a in (x, t, w1, b1, w2, b2)))
+    hand = hand_gradients(*(a._data for a in (x, t, w1, b1, w2, b2)))
     tensors = {"dL/dY": y, "dL/dW2": w2, "dL/db2": b2, "dL/dH": h, "dL/dZ": z}
     tensors.update({"dL/dW1": w1, "dL/db1": b1})
     found = grad(loss, list(tensors.values()))
-    auto = {name: g.data for name, g in zip(tensors, found)}
+    auto = {name: g._data for name, g in zip(tensors, found)}
 
     summary = lesson.table(
         "The deltas: formula and agreement",
@@ -145,7 +145,7 @@ def backprop() -> Lesson:
     lesson.results.update(
         inputs={"X": X, "T": T, "W1": W1, "b1": B1, "W2": W2, "b2": B2},
         loss=loss.item(),
-        output=y.data.tolist(),
+        output=y._data.tolist(),
         hand={k: v.tolist() for k, v in hand.items()},
         autodiff={k: v.tolist() for k, v in auto.items()},
         max_difference=max_diff,

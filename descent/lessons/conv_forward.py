@@ -65,8 +65,8 @@ def conv_forward() -> Lesson:
     )
     x = tensor(PATCH, dtype=float64).reshape(1, 1, 4, 6)  # (N, C, H, W)
     w = tensor(FILTER, dtype=float64).reshape(1, 1, 3, 3)  # (out, in, kh, kw)
-    _grid(lesson, "The input patch (4x6)", x.data[0, 0])
-    _grid(lesson, "The filter (3x3)", w.data[0, 0])
+    _grid(lesson, "The input patch (4x6)", x._data[0, 0])
+    _grid(lesson, "The filter (3x3)", w._data[0, 0])
     lesson.say(
         "This filter adds up the row above with weights 1 2 1 and subtracts the row below: "
         "it responds to horizontal edges, positive where the image gets darker going down. As "
@@ -75,8 +75,8 @@ def conv_forward() -> Lesson:
     )
 
     conv = F.conv2d(x, w)  # no padding, stride 1: (1, 1, 4-3+1, 6-3+1) = (1, 1, 2, 4)
-    window = x.data[0, 0, 0:3, 0:3]
-    products = window * w.data[0, 0]
+    window = x._data[0, 0, 0:3, 0:3]
+    products = window * w._data[0, 0]
     _grid(
         lesson, "Output[0, 0] step by step: patch[0:3, 0:3] * filter, element by element", products
     )
@@ -85,10 +85,10 @@ def conv_forward() -> Lesson:
         f"filter one column to the right gives output[0, 1], and so on: the 3x3 filter fits "
         f"in 4 - 3 + 1 = 2 rows and 6 - 3 + 1 = 4 columns of positions."
     )
-    _grid(lesson, "After convolution (2x4), F.conv2d", conv.data[0, 0])
+    _grid(lesson, "After convolution (2x4), F.conv2d", conv._data[0, 0])
 
     pooled = F.max_pool2d(conv, kernel_size=2, stride=2)  # (1, 1, 1, 2)
-    blocks = [conv.data[0, 0, 0:2, 2 * k : 2 * k + 2] for k in range(pooled.shape[3])]
+    blocks = [conv._data[0, 0, 0:2, 2 * k : 2 * k + 2] for k in range(pooled.shape[3])]
     lesson.say(
         "2x2 max pooling with stride 2 cuts the map into blocks of 2x2 that do not overlap "
         "and keeps the largest value of each: "
@@ -98,13 +98,13 @@ def conv_forward() -> Lesson:
         )
         + "."
     )
-    _grid(lesson, "After 2x2 max pooling, stride 2 (1x2), F.max_pool2d", pooled.data[0, 0])
+    _grid(lesson, "After 2x2 max pooling, stride 2 (1x2), F.max_pool2d", pooled._data[0, 0])
 
     out = F.relu(pooled)
     lesson.say("ReLU, max(0, v), keeps positive values and turns negative ones into 0.")
-    _grid(lesson, "After ReLU (1x2), F.relu", out.data[0, 0])
+    _grid(lesson, "After ReLU (1x2), F.relu", out._data[0, 0])
     lesson.say(
-        f"From {x.data.size} numbers to {out.data.size}: each says how strongly a horizontal "
+        f"From {x._data.size} numbers to {out._data.size}: each says how strongly a horizontal "
         f"edge appears in one half of the patch. (ReLU and max pooling commute, so the order "
         f"of these two does not matter.)"
     )
@@ -112,20 +112,20 @@ def conv_forward() -> Lesson:
     lesson.results.update(
         patch=PATCH,
         filter=FILTER,
-        convolution=conv.data[0, 0].tolist(),
-        pooled=pooled.data[0, 0].tolist(),
-        relu=out.data[0, 0].tolist(),
+        convolution=conv._data[0, 0].tolist(),
+        pooled=pooled._data[0, 0].tolist(),
+        relu=out._data[0, 0].tolist(),
     )
     lesson.say(
         "descent lesson conv-forward --plot DIR draws the patch, the filter, the convolution "
         "output, the pooled map and the ReLU output, every number in its cell."
     )
     maps = {
-        "input patch": x.data[0, 0],
-        "filter": w.data[0, 0],
-        "convolution": conv.data[0, 0],
-        "2x2 max pool": pooled.data[0, 0],
-        "ReLU": out.data[0, 0],
+        "input patch": x._data[0, 0],
+        "filter": w._data[0, 0],
+        "convolution": conv._data[0, 0],
+        "2x2 max pool": pooled._data[0, 0],
+        "ReLU": out._data[0, 0],
     }
     lesson.figure("conv-forward-maps.png", _draw_maps(maps))
     return lesson

@@ -40,7 +40,7 @@ def _models(n_features: int, n_classes: int) -> dict:
 def _predict(model, x: np.ndarray) -> np.ndarray:
     model.eval()
     with no_grad():
-        return model(tensor(x)).data.argmax(axis=1)
+        return model(tensor(x))._data.argmax(axis=1)
 
 
 def _draw_history(history, title: str):
@@ -164,5 +164,5 @@ def digits() -> Lesson:
     classes = len(data.target_names)
     cm = confusion_matrix(y_te, predictions["mlp"], classes)
     lesson.figure("digits-mlp-confusion.png", _draw_confusion(cm))
-    lesson.figure("digits-softmax-templates.png", _draw_templates(models["softmax"].weight.data))
+    lesson.figure("digits-softmax-templates.png", _draw_templates(models["softmax"].weight._data))
     return lesson

@@ -65,7 +65,7 @@ def _check(lesson: Lesson, title: str, loss_fn, params: dict) -> dict:
     out = {"analytic": {}, "numerical": {}, "relative_error": {}, "failing": []}
     worst = 0.0
     for name, ana, num in zip(params, analytic, numerical):
-        a, n = ana.data, num.data
+        a, n = ana._data, num._data
         err = relative_error(a, n)
         for k in range(a.size):
             index = tuple(int(i) for i in np.unravel_index(k, a.shape))
@@ -178,10 +178,10 @@ def gradient_check() -> Lesson:
 
     lesson.results.update(
         inputs={
-            "X": x.data.tolist(),
-            "y": y.data.tolist(),
-            "W": w.data.tolist(),
-            "b": b.data.tolist(),
+            "X": x._data.tolist(),
+            "y": y._data.tolist(),
+            "W": w._data.tolist(),
+            "b": b._data.tolist(),
         },
         eps=EPS,
         good=good,

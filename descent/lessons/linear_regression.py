@@ -29,7 +29,7 @@ EXPLAIN_POINTS = 3  # descent explain: the lecture's graph on the first few trai
 
 def _weights(model: Linear) -> np.ndarray:
     """(intercept, slope) of a one-input Linear layer."""
-    return np.array([model.bias.data[0], model.weight.data[0, 0]])
+    return np.array([model.bias._data[0], model.weight._data[0, 0]])
 
 
 class _Distance(Callback):
@@ -154,8 +154,8 @@ def linear_regression() -> Lesson:
     for name, batch_size, lr in METHODS:
         model = Linear(1, 1, dtype=float64)
         with no_grad():
-            model.weight.data[...] = 0.0
-            model.bias.data[...] = 0.0
+            model.weight._data[...] = 0.0
+            model.bias._data[...] = 0.0
         distances = [float(np.linalg.norm(w_star))]  # epoch 0: w = (0, 0)
         fit(
             model,

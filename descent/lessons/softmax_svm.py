@@ -70,7 +70,7 @@ def softmax_svm() -> Lesson:
         "Scores s = W x + b", ["image", "true class"] + [f"s_{k}" for k in CLASSES]
     )
     for i in range(n):
-        scores.add(i + 1, CLASSES[LABELS[i]], *s.data[i].tolist())
+        scores.add(i + 1, CLASSES[LABELS[i]], *s._data[i].tolist())
     lesson.say(
         "The classifier is right about the car (its highest score is 'car'), wrong about the "
         "cat (it scores 'car' higher) and very wrong about the frog (frog is its lowest score)."
@@ -82,9 +82,9 @@ def softmax_svm() -> Lesson:
         "the true class y. Each wrong class adds max(0, s_j - s_y + 1); the true class adds "
         "nothing. A correct score beaten by a big enough margin costs 0."
     )
-    true_score = s[np.arange(n), y.data].unsqueeze(1)  # (N, 1)
-    margins = (s - true_score + 1.0).relu().data  # (N, C), the true class's entry unused
-    hinge = F.multiclass_hinge_loss(s, y, reduction="none").data
+    true_score = s[np.arange(n), y._data].unsqueeze(1)  # (N, 1)
+    margins = (s - true_score + 1.0).relu()._data  # (N, C), the true class's entry unused
+    hinge = F.multiclass_hinge_loss(s, y, reduction="none")._data
     hinge_mean = F.multiclass_hinge_loss(s, y).item()
     svm = lesson.table(
         "Multiclass SVM loss: margins max(0, s_j - s_y + 1)",
@@ -93,8 +93,8 @@ def softmax_svm() -> Lesson:
     for i in range(n):
         cells = ["(true)" if j == LABELS[i] else float(margins[i, j]) for j in range(c)]
         svm.add(i + 1, CLASSES[LABELS[i]], *cells, float(hinge[i]))
-    sy = s.data[0, LABELS[0]]
-    terms = [f"max(0, {s.data[0, j]:g} - {sy:g} + 1)" for j in range(c) if j != LABELS[0]]
+    sy = s._data[0, LABELS[0]]
+    terms = [f"max(0, {s._data[0, j]:g} - {sy:g} + 1)" for j in range(c) if j != LABELS[0]]
     lesson.say(
         f"Cat: {' + '.join(terms)} = {hinge[0]:.4g}. "
         f"The loss over the data set is the mean, ({' + '.join(f'{v:.4g}' for v in hinge)}) / "
@@ -107,17 +107,17 @@ def softmax_svm() -> Lesson:
         "(everything becomes positive) and divide by their sum (they add up to 1). The "
         "cross-entropy loss is minus the log of the probability given to the true class."
     )
-    first = s.data[0]
+    first = s._data[0]
     unnormalised = np.exp(first)
-    probs_cat = F.softmax(s[0], dim=0).data
+    probs_cat = F.softmax(s[0], dim=0)._data
     steps = lesson.table(
         "Softmax step by step for the cat image",
         ["class", "score s_j", "exp(s_j)", "probability exp(s_j) / sum"],
     )
     for j in range(c):
         steps.add(CLASSES[j], float(first[j]), float(unnormalised[j]), float(probs_cat[j]))
-    probs = F.softmax(s, dim=1).data
-    ce = F.cross_entropy(s, y, reduction="none").data
+    probs = F.softmax(s, dim=1)._data
+    ce = F.cross_entropy(s, y, reduction="none")._data
     ce_mean = F.cross_entropy(s, y).item()
     lesson.say(
         f"The cat image gets p(cat) = {probs_cat[0]:.4f}, so its loss is "
@@ -158,7 +158,7 @@ def softmax_svm() -> Lesson:
 
     lesson.results.update(
         classes=CLASSES,
-        scores=s.data.tolist(),
+        scores=s._data.tolist(),
         labels=list(LABELS),
         margins=margins.tolist(),
         hinge=hinge.tolist(),

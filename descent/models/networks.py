@@ -60,16 +60,16 @@ def glorot_init(layer, rng: np.random.Generator, gain: float = 6.0) -> None:
     """Weights and bias uniform on $\\pm\\sqrt{gain / (fan_{in} + fan_{out})}$, drawn from
     ``rng`` (scikit-learn's MLP init: gain 6, or 2 for logistic units)."""
     bound = np.sqrt(gain / (layer.in_features + layer.out_features))
-    dtype = layer.weight.data.dtype
-    layer.weight.data[...] = rng.uniform(-bound, bound, layer.weight.shape).astype(dtype)
+    dtype = layer.weight._data.dtype
+    layer.weight._data[...] = rng.uniform(-bound, bound, layer.weight.shape).astype(dtype)
     if layer.bias is not None:
-        layer.bias.data[...] = rng.uniform(-bound, bound, layer.bias.shape).astype(dtype)
+        layer.bias._data[...] = rng.uniform(-bound, bound, layer.bias.shape).astype(dtype)
 
 
 def zero_init(layer) -> None:
-    layer.weight.data[...] = 0
+    layer.weight._data[...] = 0
     if layer.bias is not None:
-        layer.bias.data[...] = 0
+        layer.bias._data[...] = 0
 
 
 def linear_weights(layer, fit_intercept: bool) -> tuple[np.ndarray, np.ndarray]:

@@ -35,8 +35,8 @@ class _PerceptronCriterion(Callback):
         self.errors = 0
 
     def __call__(self, scores, target):
-        y_hat = (scores.data >= 0).astype(scores.data.dtype)
-        miss = target.data - y_hat  # +1, -1, or 0 where the unit is right
+        y_hat = (scores._data >= 0).astype(scores._data.dtype)
+        miss = target._data - y_hat  # +1, -1, or 0 where the unit is right
         self.errors += int(np.any(miss != 0, axis=1).sum())
         return -(scores * tensor(miss, dtype=scores.dtype)).sum()
 

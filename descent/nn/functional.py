@@ -360,7 +360,7 @@ def _check_binary_targets(name: str, target: Tensor) -> None:
     grad is a computed value being differentiated (soft targets, or a numerical gradient
     check stepping off 0 and 1), not data, and is not checked.
     """
-    t = target.data
+    t = target._data
     if target.requires_grad or t.size == 0 or _within_0_1(t):
         return
     bad = ~((t >= 0) & (t <= 1))
@@ -392,7 +392,7 @@ def binary_cross_entropy(
     _check_same_shape(name, input, target)
     _check_binary_targets(name, target)
     w = _elementwise_weight(weight, input, name)
-    x = input.data
+    x = input._data
     if x.size and not _within_0_1(x):
         raise ValueError(
             f"{name}: all input values must be probabilities in [0, 1], got values in "
@@ -448,7 +448,7 @@ def _class_weight(weight, x: Tensor, num_classes: int, name: str) -> np.ndarray 
     """A per-class weight as a constant array of x's dtype (not differentiated)."""
     if weight is None:
         return None
-    w = np.asarray(weight.data if isinstance(weight, Tensor) else weight, dtype=x.dtype)
+    w = np.asarray(weight._data if isinstance(weight, Tensor) else weight, dtype=x.dtype)
     if w.shape != (num_classes,):
         raise ValueError(
             f"{name}: weight must have one entry per class, shape ({num_classes},), got {w.shape}"
@@ -458,7 +458,7 @@ def _class_weight(weight, x: Tensor, num_classes: int, name: str) -> np.ndarray 
 
 def _class_labels(target, x: Tensor, ignore_index: int | None, name: str) -> np.ndarray:
     """Checked integer class labels for input x of shape (C,), (N, C) or (N, C, d1, ...)."""
-    y = target.data if isinstance(target, Tensor) else np.asarray(target)
+    y = target._data if isinstance(target, Tensor) else np.asarray(target)
     dim = 0 if x.ndim == 1 else 1
     num_classes = x.shape[dim]
     expected = () if x.ndim == 1 else (x.shape[0],) + x.shape[2:]
@@ -601,7 +601,7 @@ def _margin_violations(scores, target, margin: float, name: str):
     s = _tensor(scores, name)
     if s.ndim not in (1, 2):
         raise ValueError(f"{name}: input must be (N, C) or (C,), got shape {s.shape}")
-    y = target.data if isinstance(target, Tensor) else np.asarray(target)
+    y = target._data if isinstance(target, Tensor) else np.asarray(target)
     if s.ndim == 1:
         s = s.unsqueeze(0)
         y = y.reshape(1) if y.shape in ((), (1,)) else y
@@ -709,7 +709,7 @@ def l2_penalty(params) -> Tensor:
     params = _param_list(params, "l2_penalty")
     if not params:
         return make_tensor(np.zeros((), np.float32))
-    if all(p.data.dtype.kind == "f" for p in params):
+    if all(p._data.dtype.kind == "f" for p in params):
         return _nn.SumOfSquares.apply(*params)  # one op: the common case
     # integer or boolean tensors: NumPy's own sums and promotions, term by term
     total = (params[0] * params[0]).sum()

@@ -48,7 +48,7 @@ def _fans(t: Tensor) -> tuple[int, int]:
 
 
 def _fill(t: Tensor, values: np.ndarray) -> Tensor:
-    t.data[...] = values.astype(t.dtype, copy=False)
+    t._data[...] = values.astype(t.dtype, copy=False)
     return t
 
 
@@ -76,7 +76,7 @@ def trunc_normal_(
 
 
 def constant_(t: Tensor, value: float) -> Tensor:
-    t.data[...] = value
+    t._data[...] = value
     return t
 
 

@@ -278,7 +278,7 @@ class Softplus(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         z = x * self.beta
-        linear = z.data > self.threshold
+        linear = z._data > self.threshold
         # NOTE: exp of the clamped z stays finite, so the branch where() drops has a finite
         # gradient (0 * inf would give nan)
         smooth = (_ew.exp(z.clamp(max=self.threshold)) + 1.0).log() / self.beta
@@ -461,7 +461,7 @@ class Embedding(Module):
             if padding_idx is not None:
                 arr[padding_idx] = 0
         else:
-            arr = np.array(_weight.data if isinstance(_weight, Tensor) else _weight)
+            arr = np.array(_weight._data if isinstance(_weight, Tensor) else _weight)
             if arr.shape != shape:
                 raise ValueError(f"Embedding: _weight must have shape {shape}, got {arr.shape}")
         self.weight = Parameter(arr, requires_grad=not _freeze)
@@ -479,7 +479,7 @@ class Embedding(Module):
         return cls(rows, cols, padding_idx, _weight=embeddings, _freeze=freeze, **kwargs)
 
     def forward(self, indices) -> Tensor:
-        idx = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
+        idx = indices._data if isinstance(indices, Tensor) else np.asarray(indices)
         if idx.dtype.kind not in "iu":
             raise TypeError(
                 f"Embedding: indices must be integers (int64), got dtype {idx.dtype}; use "

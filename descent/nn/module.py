@@ -313,8 +313,8 @@ class Module:
                 wrong_kind.append(f"{k}: a {type(value).__name__}, not a tensor")
                 continue
             array = _array(value)
-            if array.dtype.kind not in "biuf" or _kind(array.dtype) != _kind(p.data.dtype):
-                wrong_kind.append(f"{k}: checkpoint dtype {array.dtype}, model {p.data.dtype}")
+            if array.dtype.kind not in "biuf" or _kind(array.dtype) != _kind(p._data.dtype):
+                wrong_kind.append(f"{k}: checkpoint dtype {array.dtype}, model {p._data.dtype}")
             if tuple(array.shape) != p.shape:
                 mismatched.append(f"{k}: checkpoint {tuple(array.shape)}, model {p.shape}")
         problems = []
@@ -335,7 +335,7 @@ class Module:
             )
         for k, p in own.items():
             if k in state_dict:
-                np.copyto(p.data, _array(state_dict[k]), casting="same_kind")
+                np.copyto(p._data, _array(state_dict[k]), casting="same_kind")
         return IncompatibleKeys(missing, unexpected)
 
     # ---- modes and conversion -------------------------------------------------------------
@@ -375,12 +375,12 @@ class Module:
             raise TypeError(_no_half(type(self).__name__))
         with no_grad():
             for p in self.parameters():
-                if p.data.dtype.kind == "f":
-                    p.data = p.data.astype(dtype)
+                if p._data.dtype.kind == "f":
+                    p._data = p._data.astype(dtype)
                     p.grad = None
             for b in self.buffers():
-                if b.data.dtype.kind == "f":
-                    b.data = b.data.astype(dtype)
+                if b._data.dtype.kind == "f":
+                    b._data = b._data.astype(dtype)
         return self
 
     def double(self) -> Module:
@@ -412,7 +412,7 @@ class Module:
         return self
 
     def num_parameters(self) -> int:
-        return sum(p.data.size for p in self.parameters())
+        return sum(p._data.size for p in self.parameters())
 
     # ---- printing ---------------------------------------------------------------------------
     def extra_repr(self) -> str:
@@ -471,7 +471,7 @@ def _to_dtype(layer: str, args: tuple, kwargs: dict) -> np.dtype | None:
 
 
 def _array(value) -> np.ndarray:
-    return value.data if isinstance(value, Tensor) else np.asarray(value)
+    return value._data if isinstance(value, Tensor) else np.asarray(value)
 
 
 def _kind(dtype: np.dtype) -> str:

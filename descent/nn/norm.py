@@ -67,9 +67,9 @@ class _BatchNorm(Module):
 
     def reset_running_stats(self) -> None:
         if self.track_running_stats:
-            self.running_mean.data[...] = 0
-            self.running_var.data[...] = 1
-            self.num_batches_tracked.data[...] = 0
+            self.running_mean._data[...] = 0
+            self.running_var._data[...] = 1
+            self.num_batches_tracked._data[...] = 0
 
     def _check_input(self, x: Tensor) -> None:
         name = type(self).__name__
@@ -90,7 +90,7 @@ class _BatchNorm(Module):
         per_channel = (1, self.num_features) + (1,) * (x.ndim - 2)  # (1, C, 1, ...)
         use_batch = self.training or not self.track_running_stats
         if use_batch:
-            n = x.data.size // max(self.num_features, 1)
+            n = x._data.size // max(self.num_features, 1)
             if n <= 1:  # also in eval without running statistics, as PyTorch
                 raise ValueError(
                     f"{type(self).__name__}: expected more than 1 value per channel when "
@@ -103,8 +103,8 @@ class _BatchNorm(Module):
             if self.training and self.track_running_stats:
                 self._update_running_stats(mean, var, n)
         else:
-            mean = make_tensor(self.running_mean.data.reshape(per_channel))
-            var = make_tensor(self.running_var.data.reshape(per_channel))
+            mean = make_tensor(self.running_mean._data.reshape(per_channel))
+            var = make_tensor(self.running_var._data.reshape(per_channel))
             centred = x - mean
         y = centred / (var + self.eps).sqrt()
         if self.weight is not None:
@@ -115,14 +115,14 @@ class _BatchNorm(Module):
 
     def _update_running_stats(self, mean: Tensor, var: Tensor, n: int) -> None:
         with no_grad():
-            self.num_batches_tracked.data += 1
+            self.num_batches_tracked._data += 1
             if self.momentum is None:  # cumulative moving average
-                factor = 1.0 / float(self.num_batches_tracked.data)
+                factor = 1.0 / float(self.num_batches_tracked._data)
             else:
                 factor = self.momentum
-            rm, rv = self.running_mean.data, self.running_var.data
-            batch_mean = mean.data.reshape(-1).astype(rm.dtype)
-            unbiased = var.data.reshape(-1).astype(rv.dtype) * (n / (n - 1))
+            rm, rv = self.running_mean._data, self.running_var._data
+            batch_mean = mean._data.reshape(-1).astype(rm.dtype)
+            unbiased = var._data.reshape(-1).astype(rv.dtype) * (n / (n - 1))
             rm *= 1 - factor
             rm += factor * batch_mean
             rv *= 1 - factor

@@ -15,12 +15,12 @@ def _operands(a, b) -> tuple[Tensor, Tensor]:
         b = as_tensor(b, like=a)
     else:
         a = as_tensor(a, like=b)
-    ka, kb = a.data.dtype.kind, b.data.dtype.kind
+    ka, kb = a._data.dtype.kind, b._data.dtype.kind
     # NumPy would promote int64 with float32 to float64; keep the float operand's dtype.
     if ka == "f" and kb != "f":
-        b = make_tensor(b.data.astype(a.data.dtype))
+        b = make_tensor(b._data.astype(a._data.dtype))
     elif kb == "f" and ka != "f":
-        a = make_tensor(a.data.astype(b.data.dtype))
+        a = make_tensor(a._data.astype(b._data.dtype))
     return a, b
 
 
@@ -40,8 +40,8 @@ class Add(Function):
         a, b = ctx.inputs
         need_a, need_b = ctx.needs_input_grad
         return (
-            unbroadcast(grad, a.data.shape, a.data.dtype) if need_a else None,
-            unbroadcast(grad, b.data.shape, b.data.dtype) if need_b else None,
+            unbroadcast(grad, a._data.shape, a._data.dtype) if need_a else None,
+            unbroadcast(grad, b._data.shape, b._data.dtype) if need_b else None,
         )
 
 
@@ -56,8 +56,8 @@ class Sub(Function):
     def backward(ctx, grad):
         a, b = ctx.inputs
         need_a, need_b = ctx.needs_input_grad
-        ga = unbroadcast(grad, a.data.shape, a.data.dtype) if need_a else None
-        gb = unbroadcast(-grad, b.data.shape, b.data.dtype) if need_b else None
+        ga = unbroadcast(grad, a._data.shape, a._data.dtype) if need_a else None
+        gb = unbroadcast(-grad, b._data.shape, b._data.dtype) if need_b else None
         return ga, gb
 
 
@@ -392,12 +392,12 @@ def _binary(fn: type[Function], a, b, name: str) -> Tensor:
     # And two tensors of one dtype need no conversion either.
     if isinstance(a, Tensor):
         if isinstance(b, Tensor):
-            convert = a.data.dtype != b.data.dtype
+            convert = a._data.dtype != b._data.dtype
         else:
-            convert = not (b.__class__ in _PYTHON_NUMBERS and a.data.dtype.kind == "f")
+            convert = not (b.__class__ in _PYTHON_NUMBERS and a._data.dtype.kind == "f")
     else:
         convert = not (
-            a.__class__ in _PYTHON_NUMBERS and isinstance(b, Tensor) and b.data.dtype.kind == "f"
+            a.__class__ in _PYTHON_NUMBERS and isinstance(b, Tensor) and b._data.dtype.kind == "f"
         )
     if convert:
         a, b = _operands(a, b)
@@ -441,9 +441,9 @@ def mul(input, other) -> Tensor:  # noqa: A002 - PyTorch's names
 def div(input, other) -> Tensor:  # noqa: A002 - PyTorch's names
     """True division; integer operands give floats, as in PyTorch."""
     a, b = _operands(input, other)
-    if a.data.dtype.kind != "f":  # true division of integers gives floats, as in PyTorch
-        a = make_tensor(a.data.astype(np.float32))
-        b = make_tensor(b.data.astype(np.float32))
+    if a._data.dtype.kind != "f":  # true division of integers gives floats, as in PyTorch
+        a = make_tensor(a._data.astype(np.float32))
+        b = make_tensor(b._data.astype(np.float32))
     return _binary(Div, a, b, "div")
 
 
@@ -461,7 +461,7 @@ def minimum(a, b) -> Tensor:
 
 def where(condition, a, b) -> Tensor:
     """Elements of ``a`` where ``condition`` holds, else of ``b`` (both broadcast)."""
-    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     a, b = _operands(a, b)
     try:
         np.broadcast_shapes(cond.shape, a.shape, b.shape)
@@ -529,7 +529,7 @@ clip = clamp
 
 def masked_fill(input, mask, value) -> Tensor:  # noqa: A002 - PyTorch's names
     """``value`` where ``mask`` is True, else ``input``; ``mask`` broadcasts to input's shape."""
-    m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     if m.dtype != np.bool_:
         raise RuntimeError(
             f"masked_fill_ only supports boolean masks, but got mask with dtype {m.dtype}"
@@ -557,5 +557,5 @@ def masked_fill(input, mask, value) -> Tensor:  # noqa: A002 - PyTorch's names
 
 def cast(x: Tensor, dtype, copy: bool = False) -> Tensor:
     if dtype.kind != "f" and x.requires_grad:
-        return make_tensor(x.data.astype(dtype, copy=copy))  # no gradient through ints
+        return make_tensor(x._data.astype(dtype, copy=copy))  # no gradient through ints
     return Cast.apply(x, dtype=dtype, copy=copy)

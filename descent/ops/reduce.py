@@ -170,7 +170,7 @@ def var(x: Tensor, dim=None, keepdim: bool = False, correction: int = 1, unbiase
     if unbiased is not None:
         correction = 1 if unbiased else 0
     axes = normalize_dims(dim, x.ndim, "var")
-    n = x.data.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
+    n = x._data.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
     centred = x - mean(x, dim=axes, keepdim=True)
     return sum(centred * centred, dim=axes, keepdim=keepdim) / builtins.max(n - correction, 0)
 
@@ -178,7 +178,7 @@ def var(x: Tensor, dim=None, keepdim: bool = False, correction: int = 1, unbiase
 def _extreme(x: Tensor, dim, keepdim: bool, largest: bool, name: str):
     if isinstance(dim, Tensor):  # ds.max(a, b) is the elementwise maximum, as in PyTorch
         return ew.maximum(x, dim) if largest else ew.minimum(x, dim)
-    if x.data.size == 0:
+    if x._data.size == 0:
         raise RuntimeError(f"{name}: the tensor is empty, so it has no {name}imum")
     if dim is None or isinstance(dim, (tuple, list)):
         axes = normalize_dims(dim, x.ndim, name)
@@ -186,7 +186,7 @@ def _extreme(x: Tensor, dim, keepdim: bool, largest: bool, name: str):
     d = normalize_dim(dim, x.ndim, name)
     if d is None:  # a 0-d tensor: its one element, at index 0
         return MaxResult(Amax.apply(x, axes=None, keepdim=False, largest=largest), argmax(x))
-    indices = np.argmax(x.data, axis=d) if largest else np.argmin(x.data, axis=d)
+    indices = np.argmax(x._data, axis=d) if largest else np.argmin(x._data, axis=d)
     values = MaxAlongDim.apply(x, indices=indices, dim=d, keepdim=keepdim)
     if keepdim:
         indices = np.expand_dims(indices, d)
@@ -205,16 +205,16 @@ def min(x: Tensor, dim=None, keepdim: bool = False):  # noqa: A001 - PyTorch's n
 
 def argmax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     if dim is None or x.ndim == 0:
-        return make_tensor(np.asarray(np.argmax(x.data), dtype=np.int64))
+        return make_tensor(np.asarray(np.argmax(x._data), dtype=np.int64))
     d = normalize_dim(dim, x.ndim, "argmax")
-    return make_tensor(np.argmax(x.data, axis=d, keepdims=keepdim).astype(np.int64))
+    return make_tensor(np.argmax(x._data, axis=d, keepdims=keepdim).astype(np.int64))
 
 
 def argmin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     if dim is None or x.ndim == 0:
-        return make_tensor(np.asarray(np.argmin(x.data), dtype=np.int64))
+        return make_tensor(np.asarray(np.argmin(x._data), dtype=np.int64))
     d = normalize_dim(dim, x.ndim, "argmin")
-    return make_tensor(np.argmin(x.data, axis=d, keepdims=keepdim).astype(np.int64))
+    return make_tensor(np.argmin(x._data, axis=d, keepdims=keepdim).astype(np.int64))
 
 
 def logsumexp(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
@@ -245,9 +245,9 @@ TopkResult = namedtuple("TopkResult", ["values", "indices"])
 def _order(x: Tensor, d: int, descending: bool) -> np.ndarray:
     """Indices that sort x along d (stable; NaN counts as the largest, as in PyTorch)."""
     if not descending:
-        return np.argsort(x.data, axis=d, kind="stable")
+        return np.argsort(x._data, axis=d, kind="stable")
     # stable descending: sort the reversed dim ascending, then flip it back
-    rev = np.flip(x.data, axis=d)
+    rev = np.flip(x._data, axis=d)
     idx = np.flip(np.argsort(rev, axis=d, kind="stable"), axis=d)
     return x.shape[d] - 1 - idx
 

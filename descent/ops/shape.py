@@ -107,9 +107,9 @@ def plain_index(index):
     if isinstance(index, tuple):
         return tuple(plain_index(i) for i in index)
     if isinstance(index, Tensor):
-        return index.data
+        return index._data
     if isinstance(index, list):
-        return np.asarray([i.data if isinstance(i, Tensor) else i for i in index])
+        return np.asarray([i._data if isinstance(i, Tensor) else i for i in index])
     return index
 
 
@@ -126,11 +126,11 @@ def reshape(x: Tensor, *shape) -> Tensor:
     """The same values in ``shape`` (one dim may be -1)."""
     shape = _shape_arg(shape)
     known = int(np.prod([s for s in shape if s != -1]))
-    fits = x.data.size == known if -1 not in shape else known and x.data.size % known == 0
+    fits = x._data.size == known if -1 not in shape else known and x._data.size % known == 0
     if not fits or shape.count(-1) > 1:
         raise RuntimeError(
             f"reshape: shape {shape} is invalid for a tensor of shape {x.shape} "
-            f"({x.data.size} elements)"
+            f"({x._data.size} elements)"
         )
     return Reshape.apply(x, shape=shape)
 
@@ -211,7 +211,7 @@ def getitem(x: Tensor, index) -> Tensor:
     index = plain_index(index)
     try:
         if not x.requires_grad:  # nothing to record: index the array directly
-            return make_tensor(np.asarray(x.data[index]))
+            return make_tensor(np.asarray(x._data[index]))
         return GetItem.apply(x, index=index)
     except IndexError as e:
         raise IndexError(f"index {index!r} into a tensor of shape {x.shape}: {e}") from None
@@ -314,7 +314,7 @@ class Scatter(Function):
 
 
 def _check_index(name: str, x: Tensor, dim, index, other=None) -> tuple[int, np.ndarray]:
-    idx = index.data if isinstance(index, Tensor) else np.asarray(index)
+    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
     if idx.dtype.kind not in "iu":
         raise RuntimeError(f"{name}(): Expected dtype int64 for index")
     d = normalize_dim(dim, x.ndim, name)

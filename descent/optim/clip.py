@@ -14,7 +14,7 @@ __all__ = ["clip_grad_norm_", "clip_grad_value_"]
 
 def _grads(parameters) -> list[np.ndarray]:
     params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
-    return [p.grad.data for p in params if p.grad is not None]
+    return [p.grad._data for p in params if p.grad is not None]
 
 
 def _vector_norm(values: np.ndarray, norm_type: float) -> float:

@@ -119,8 +119,8 @@ class Optimizer:
                 raise TypeError(
                     f"{type(self).__name__} can only optimize Tensors, got {type(p).__name__}"
                 )
-            if p.data.dtype.kind != "f":
-                raise ValueError(f"can't optimize a tensor of dtype {p.data.dtype}")
+            if p._data.dtype.kind != "f":
+                raise ValueError(f"can't optimize a tensor of dtype {p._data.dtype}")
             if not p.is_leaf:
                 raise ValueError("can't optimize a non-leaf Tensor; optimize the leaves it uses")
         taken = set(self._params())
@@ -153,17 +153,17 @@ class Optimizer:
             if callable(options["lr"]):
                 options["lr"] = float(options["lr"](self.global_step))
             states = [self.state.setdefault(p, {}) for p in params]
-            self.rule([p.data for p in params], [grads[p] for p in params], states, **options)
+            self.rule([p._data for p in params], [grads[p] for p in params], states, **options)
 
     @staticmethod
     def _grad_array(g, p: Tensor, where: str) -> np.ndarray:
-        array = g.data if isinstance(g, Tensor) else np.asarray(g)
-        if array.shape != p.data.shape:
+        array = g._data if isinstance(g, Tensor) else np.asarray(g)
+        if array.shape != p._data.shape:
             raise ValueError(
                 f"{where}: gradient of shape {array.shape} for a parameter of shape "
-                f"{p.data.shape}; they must match"
+                f"{p._data.shape}; they must match"
             )
-        return array.astype(p.data.dtype, copy=False)
+        return array.astype(p._data.dtype, copy=False)
 
     # ---- PyTorch verbs ------------------------------------------------------------
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -201,9 +201,9 @@ class Optimizer:
                 loss = loss()
         if not isinstance(loss, Tensor):
             raise TypeError(f"loss must be a Tensor or a callable returning one, got {loss!r}")
-        if loss.data.size != 1:
+        if loss._data.size != 1:
             raise ValueError(
-                f"compute_gradients: loss must be a scalar, got shape {loss.data.shape}; "
+                f"compute_gradients: loss must be a scalar, got shape {loss._data.shape}; "
                 f"reduce it first (e.g. .mean())"
             )
         var_list = self._params() if var_list is None else list(var_list)
@@ -369,7 +369,7 @@ class Optimizer:
 
     def _state_shape(self, name: str, p: Tensor) -> tuple:
         """The shape an array of state ``name`` of parameter ``p`` must have when loaded."""
-        return p.data.shape
+        return p._data.shape
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
@@ -385,7 +385,7 @@ def _describe(v, index: dict | None = None) -> str:
         return f"{type(v).__name__} object (not a Tensor)"
     name = getattr(v, "name", None)
     where = f"params[{index[v]}]" if index and v in index else "tensor"
-    shape = f"shape {tuple(v.data.shape)}, {v.data.dtype}"
+    shape = f"shape {tuple(v._data.shape)}, {v._data.dtype}"
     return f"{name} ({where}, {shape})" if isinstance(name, str) else f"{where} ({shape})"
 
 
@@ -443,7 +443,7 @@ def _check_state_names(saved: Mapping, kept: set[str] | None, key, optimizer: st
 
 def _restore_state(value, p: Tensor, shape: tuple, key, name: str):
     if isinstance(value, Tensor):
-        value = value.data
+        value = value._data
     if not isinstance(value, np.ndarray):
         if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
             raise ValueError(
@@ -454,11 +454,11 @@ def _restore_state(value, p: Tensor, shape: tuple, key, name: str):
     if value.shape != shape:
         raise ValueError(
             f"state '{name}' of parameter {key} has shape {value.shape}, but it must have "
-            f"shape {shape} (the parameter has shape {p.data.shape})"
+            f"shape {shape} (the parameter has shape {p._data.shape})"
         )
-    if value.dtype.kind != p.data.dtype.kind:
+    if value.dtype.kind != p._data.dtype.kind:
         raise ValueError(
             f"state '{name}' of parameter {key} has dtype {value.dtype}, but the parameter is "
-            f"{p.data.dtype}: no silent cast between kinds"
+            f"{p._data.dtype}: no silent cast between kinds"
         )
-    return value.astype(p.data.dtype)  # a copy, in the parameter's precision
+    return value.astype(p._data.dtype)  # a copy, in the parameter's precision

@@ -86,8 +86,8 @@ class SAGA(Optimizer):
     def _state_shape(self, name: str, p: Tensor) -> tuple:
         if name == "table":
             group = next(g for g in self.param_groups if any(q is p for q in g["params"]))
-            return (group["n_examples"], *p.data.shape)
-        return p.data.shape
+            return (group["n_examples"], *p._data.shape)
+        return p._data.shape
 
     def load_state_dict(self, state_dict: dict) -> None:
         """``Optimizer.load_state_dict``, refusing a state saved for another number of

@@ -102,7 +102,7 @@ def _check_loss(loss, where: str, who: str = "fit") -> None:
             f"a scalar Tensor computed from the model's output with descent operations (e.g. "
             f"F.mse_loss(pred, target)), not a Python number or a NumPy array"
         )
-    if loss.data.size != 1:
+    if loss._data.size != 1:
         raise ValueError(
             f"{who}: the loss function returned a Tensor of shape {loss.shape} {where}; it must "
             f"be a scalar: reduce it (reduction='mean', or .mean())"
@@ -153,7 +153,7 @@ def _divergence_message(what: str, epoch: int, step: int, global_step: int, y) -
         f"training diverged: {what} at epoch {epoch + 1}, step {step + 1} (global step "
         f"{global_step})."
     )
-    labels = y.data if isinstance(y, Tensor) else np.asarray(y)
+    labels = y._data if isinstance(y, Tensor) else np.asarray(y)
     if labels.dtype.kind in "iu" and labels.size and (labels < 0).all():
         # negative labels are out of range unless ignored, so every one was ignored
         return (
@@ -543,7 +543,7 @@ def fit(
             total += value * len(y)
             count += len(y)
             if metric_fns:
-                outs.append(out.data.copy())
+                outs.append(out._data.copy())
                 targets.append(y.numpy())
             progress.batch_end(value)
             for cb in callbacks:
@@ -600,5 +600,5 @@ def _finite(t: Tensor) -> bool:
     overflows for finite values above about 1e19 (float32), so an inf there is settled by
     the exact ``isfinite(g).all()``, two and a half times slower on a large gradient.
     """
-    g = t.data.reshape(-1)
+    g = t._data.reshape(-1)
     return bool(np.isfinite(np.vdot(g, g)) or np.isfinite(g).all())

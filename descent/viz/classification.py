@@ -27,7 +27,7 @@ def _labels_from(out: np.ndarray) -> np.ndarray:
 def _predict(model, X: np.ndarray) -> np.ndarray:
     if hasattr(model, "named_parameters"):  # a descent Module: its forward, in eval mode
         params = list(model.parameters())
-        dtype = params[0].data.dtype if params else np.float32
+        dtype = params[0]._data.dtype if params else np.float32
         with evaluating(model):
             out = as_array(model(tensor(X.astype(dtype))))
     elif hasattr(model, "predict"):

@@ -156,7 +156,7 @@ def _exponent(ctx) -> float | None:
     if ctx.name != "Pow" or len(ctx.inputs) < 2:
         return None
     b = ctx.inputs[1]
-    arr = b.data if isinstance(b, Tensor) else np.asarray(b)
+    arr = b._data if isinstance(b, Tensor) else np.asarray(b)
     if arr.size == 1 and not (isinstance(b, Tensor) and b.requires_grad):
         return float(arr.reshape(()))
     return None
@@ -187,8 +187,8 @@ def _scalar_form(ctx, pos: int, arg_names: list, out_value) -> tuple[str | None,
         return None, None
     values = {}
     for i, inp in enumerate(ctx.inputs):
-        if isinstance(inp, Tensor) and inp.data.size == 1:
-            values[f"v{i}"] = _paren(inp.data)
+        if isinstance(inp, Tensor) and inp._data.size == 1:
+            values[f"v{i}"] = _paren(inp._data)
     values["vo"] = _paren(out_value)
     if ctx.name == "Pow" and pos == 0 and _exponent(ctx) == 2:
         symbolic, filled = "2 {0}", "2{v0}"
@@ -242,7 +242,7 @@ def explain(loss: Tensor, wrt: Tensor, names=None, max_paths: int = 16) -> Expla
     """
     if not isinstance(loss, Tensor) or not isinstance(wrt, Tensor):
         raise TypeError("explain(loss, wrt=tensor): both must be Tensors")
-    if loss.data.size != 1:
+    if loss._data.size != 1:
         raise ValueError(
             f"explain: the loss must be one number, this one has shape {loss.shape}; reduce "
             f"it first, e.g. loss.sum()"
@@ -275,7 +275,7 @@ def explain(loss: Tensor, wrt: Tensor, names=None, max_paths: int = 16) -> Expla
     if w == L:  # the loss is wrt itself
         X = names_of[id(wrt)]
         text = f"d{J}/d{X} = 1: the loss is {X} itself, so there is no edge to walk."
-        one = np.ones_like(loss.data)
+        one = np.ones_like(loss._data)
         return Explanation(text, one, one.copy(), [[J, X]], J, X)
     if T[L]._ctx is not None:
         names_of[id(loss)] = _default_name(T[L]._ctx)
@@ -285,7 +285,7 @@ def explain(loss: Tensor, wrt: Tensor, names=None, max_paths: int = 16) -> Expla
 
     # Gradients from the loss down, only along paths to wrt: dJ/d(node) at every node on
     # them, and each edge's term dJ/d(out) * d(out)/d(in).
-    up = {L: np.ones_like(T[L].data)}
+    up = {L: np.ones_like(T[L]._data)}
     term = {}
     for b in range(n - 1, -1, -1):
         if b == w or b not in up or T[b]._ctx is None:
@@ -296,7 +296,7 @@ def explain(loss: Tensor, wrt: Tensor, names=None, max_paths: int = 16) -> Expla
                 term[(b, pos)] = grads[pos]
                 up[a] = up[a] + grads[pos] if a in up else grads[pos]
     value = up[w]
-    autodiff = autodiff_grad(loss, [wrt], retain_graph=True)[0].data
+    autodiff = autodiff_grad(loss, [wrt], retain_graph=True)[0]._data
 
     paths = _paths(inputs_of, count, L, w, max_paths)
     on_path_edges = [(b, pos, a) for b in range(n) for pos, a in inputs_of[b] if (b, pos) in term]
@@ -376,8 +376,8 @@ def _node_names(cap, user: dict, wrt: Tensor) -> dict:
                 base = _default_name(t._ctx)
             elif t is wrt:
                 base = "wrt"
-            elif t.data.size == 1 and not t.requires_grad:
-                name = _num(t.data)  # a constant: its value is its name
+            elif t._data.size == 1 and not t.requires_grad:
+                name = _num(t._data)  # a constant: its value is its name
                 base = None
             else:
                 base = "param" if t.requires_grad else "input"
@@ -414,13 +414,13 @@ def _forward_lines(T, node, args, count, index) -> list:
     lines, seen = [], set()
     for t in operands:
         name = node[index[id(t)]]
-        if id(t) in seen or (t.data.size == 1 and name == _num(t.data)):
+        if id(t) in seen or (t._data.size == 1 and name == _num(t._data)):
             continue  # constants are named by their value already
         seen.add(id(t))
-        lines.append(f"  {name} = {_value_text(t.data)}")
+        lines.append(f"  {name} = {_value_text(t._data)}")
     for i in on:
         lines.append(
-            f"  {node[i]} = {_forward_text(T[i]._ctx, args[i])} = {_value_text(T[i].data)}"
+            f"  {node[i]} = {_forward_text(T[i]._ctx, args[i])} = {_value_text(T[i]._data)}"
         )
     if len(lines) > MAX_LISTED:
         lines = lines[: MAX_LISTED // 2] + ["  ..."] + lines[-MAX_LISTED // 2 :]
@@ -428,12 +428,12 @@ def _forward_lines(T, node, args, count, index) -> list:
 
 
 def _is_scalar_edge(T, b: int, a: int) -> bool:
-    return T[b].data.size == 1 and T[a].data.size == 1
+    return T[b]._data.size == 1 and T[a]._data.size == 1
 
 
 def _local_number(T, b: int, pos: int):
     ctx = T[b]._ctx
-    return _vjp(ctx, np.ones_like(T[b].data))[pos]
+    return _vjp(ctx, np.ones_like(T[b]._data))[pos]
 
 
 def _repeated(T, b: int, a: int) -> bool:
@@ -451,7 +451,7 @@ def _edge_line(T, node, args, b: int, pos: int, a: int) -> str:
     head = _edge_label(T, node, b, pos, a)
     if _is_scalar_edge(T, b, a):
         number = _num(_local_number(T, b, pos))
-        symbolic, filled = _scalar_form(ctx, pos, args[b], T[b].data)
+        symbolic, filled = _scalar_form(ctx, pos, args[b], T[b]._data)
         parts = [head]
         for p in (symbolic, filled):
             if p and p not in parts and p.strip("()") != number:
@@ -473,7 +473,7 @@ def _path_lines(T, node, args, path: list, J: str, X: str):
         for b, pos, _ in path:
             v = float(np.asarray(_local_number(T, b, pos)).reshape(()))
             numbers.append(v)
-            _, filled = _scalar_form(T[b]._ctx, pos, args[b], T[b].data)
+            _, filled = _scalar_form(T[b]._ctx, pos, args[b], T[b]._data)
             short = filled is not None and len(filled) <= 24 and filled.strip("()") != _num(v)
             shown.append(filled if short else _paren(v))
         product = np.prod(numbers) if numbers else 1.0
@@ -485,7 +485,7 @@ def _path_lines(T, node, args, path: list, J: str, X: str):
         lines.append(f"{pad}= {_num(product)}")
         return np.asarray(product), lines
     lines = [head, "    from the loss down, each edge applied to the gradient so far (upstream):"]
-    upstream = np.ones_like(T[path[0][0]].data)
+    upstream = np.ones_like(T[path[0][0]]._data)
     width = max(len(_edge_label(T, node, b, pos, a)) for b, pos, a in path)
     for b, pos, a in path:
         ctx = T[b]._ctx

@@ -63,7 +63,7 @@ def finish(fig, path):
 def as_array(x) -> np.ndarray:
     """The numbers behind what a caller passed: a Tensor, a Linear layer (its weight), a list."""
     if isinstance(x, Tensor):
-        return x.data
+        return x._data
     if hasattr(x, "weight") and not isinstance(x, np.ndarray):
         return as_array(x.weight)  # a Linear layer
     return np.asarray(x)

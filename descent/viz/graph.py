@@ -272,7 +272,7 @@ class Node:
         lines = [self.title, shape, self.value]
         lines += self.parts
         if self.tensor is not None and self.tensor.grad is not None:
-            lines.append("grad " + summary(self.tensor.grad.data))
+            lines.append("grad " + summary(self.tensor.grad._data))
         if self.hidden_inputs:
             s = "s" if self.hidden_inputs > 1 else ""
             lines.append(f"... {self.hidden_inputs} input{s} not drawn")
@@ -423,7 +423,7 @@ def graph(tensor: Tensor, depth: int | None = None, collapse=False, names=None) 
         for i, t in enumerate(tensors):  # fold leaves used only inside one module call
             if t._ctx is None and consumers[i] and id(t) not in user_names:
                 owners = {id(group[c]) if group[c] is not None else None for c in consumers[i]}
-                foldable = t.requires_grad or t.data.size == 1
+                foldable = t.requires_grad or t._data.size == 1
                 if foldable and len(owners) == 1 and group[consumers[i][0]] is not None:
                     group[i] = group[consumers[i][0]]
 
@@ -474,10 +474,10 @@ def _tensor_node(key, t: Tensor, user_names, param_names, is_output: bool) -> No
         title = f"parameter {name}" if name else "parameter"
     else:
         kind, op = "input", None
-        title = name or ("constant" if t.data.size == 1 else "input")
+        title = name or ("constant" if t._data.size == 1 else "input")
     if is_output:
-        title += "  (loss)" if t.data.size == 1 else "  (output)"
-    value = ("value " if t.data.size == 1 else "") + summary(t.data)
+        title += "  (loss)" if t._data.size == 1 else "  (output)"
+    value = ("value " if t._data.size == 1 else "") + summary(t._data)
     return Node(key, kind, title, t.shape, value, tensor=t, op=op, is_output=is_output)
 
 
@@ -505,13 +505,13 @@ def _module_node(key, g, members, tensors, consumers, rep, out_i, mod_names, par
         parts.append("ops: " + ", ".join(ops))
     is_output = out_i in member_set
     if is_output:
-        title += "  (loss)" if tensors[out_i].data.size == 1 else "  (output)"
+        title += "  (loss)" if tensors[out_i]._data.size == 1 else "  (output)"
     if len(outputs) == 1:
         t = tensors[outputs[0]]
         if t.requires_grad:
             t.retain_grad()
         return Node(
-            key, "module", title, t.shape, summary(t.data), tensor=t, is_output=is_output,
+            key, "module", title, t.shape, summary(t._data), tensor=t, is_output=is_output,
             parts=parts,
         )  # fmt: skip
     return Node(

@@ -41,11 +41,11 @@ def _gradient(fn, point: np.ndarray) -> np.ndarray:
             out = None
         if isinstance(out, Tensor) and out.requires_grad:
             grads = autodiff_grad(out, xs, allow_unused=True)
-            return np.array([0.0 if g is None else float(g.data) for g in grads])
+            return np.array([0.0 if g is None else float(g._data) for g in grads])
     # fn works on numbers only: central differences on one float64 vector of them
     at = tensor(point, dtype=np.float64)
-    (g,) = numerical_grad(lambda p: tensor(_call(fn, *p.data), dtype=np.float64), [at])
-    return g.data
+    (g,) = numerical_grad(lambda p: tensor(_call(fn, *p._data), dtype=np.float64), [at])
+    return g._data
 
 
 def _values(fn, *grids: np.ndarray) -> np.ndarray:
@@ -173,10 +173,10 @@ def _filter_normalised(params: list, rng) -> list:
 
     Biases and other 1-D parameters get no component, unless the model has nothing else.
     """
-    has_matrix = any(p.data.ndim >= 2 for _, p in params)
+    has_matrix = any(p._data.ndim >= 2 for _, p in params)
     out = []
     for _, p in params:
-        w = p.data.astype(np.float64)
+        w = p._data.astype(np.float64)
         if w.ndim <= 1 and has_matrix:
             out.append(np.zeros_like(w))
             continue
@@ -220,13 +220,13 @@ def _pick(model, spec) -> tuple:
     else:
         p = ref
         label = next((n for n, q in named.items() if q is p), "parameter")
-    if len(index) != p.data.ndim:
-        if p.data.size == 1:
-            index = (0,) * p.data.ndim
+    if len(index) != p._data.ndim:
+        if p._data.size == 1:
+            index = (0,) * p._data.ndim
         else:
             raise ValueError(
                 f"plot_loss_landscape: {label} has shape {p.shape}; give an index into it, "
-                f"e.g. ({label!r}, {(0,) * p.data.ndim})"
+                f"e.g. ({label!r}, {(0,) * p._data.ndim})"
             )
     if index:
         label += "[" + ", ".join(str(i) for i in index) + "]"
@@ -318,13 +318,13 @@ def _model_landscape(
     X = X if isinstance(X, Tensor) else tensor(X)
     y = y if isinstance(y, Tensor) else tensor(y)
     named = _parameter_list(model)
-    originals = [p.data.copy() for _, p in named]
+    originals = [p._data.copy() for _, p in named]
 
     if params is not None:
         if len(params) != 2:
             raise ValueError("plot_loss_landscape: params= takes exactly two scalar parameters")
         picks = [_pick(model, s) for s in params]
-        centre = np.array([float(p.data[idx]) for p, idx, _ in picks])
+        centre = np.array([float(p._data[idx]) for p, idx, _ in picks])
         traj = None
         if trajectory is not None:
             if len(trajectory) and isinstance(trajectory[0], dict):
@@ -340,7 +340,7 @@ def _model_landscape(
 
         def set_point(a, b):
             for (p, idx, _), v in zip(picks, (a, b)):
-                p.data[idx] = v
+                p._data[idx] = v
 
         xs = np.linspace(*_limits(traj, xlim, 0, span, centre[0]), res)
         ys = np.linspace(*_limits(traj, ylim, 1, span, centre[1]), res)
@@ -379,7 +379,7 @@ def _model_landscape(
         def set_point(a, b):
             flat = centre_vec + a * d1 + b * d2
             for (_, p), part, o in zip(named, np.split(flat, splits), originals):
-                p.data[...] = part.reshape(o.shape)
+                p._data[...] = part.reshape(o.shape)
 
         xs = np.linspace(*_limits(traj, xlim, 0, span, 0.0), res)
         ys = np.linspace(*_limits(traj, ylim, 1, span, 0.0), res)
@@ -393,7 +393,7 @@ def _model_landscape(
                 Z[idx] = float(as_array(loss_fn(model(X), y)))
     finally:
         for (_, p), o in zip(named, originals):
-            p.data[...] = o
+            p._data[...] = o
     return A, B, Z, traj, labels
 
 
@@ -404,12 +404,12 @@ def _descend(loss_fn, start: np.ndarray, lr: float, steps: int) -> tuple[np.ndar
     """``optim.GradientDescent`` from ``start``: the points visited, and whether it diverged."""
     w = tensor(start, dtype=np.float64, requires_grad=True)
     opt = GradientDescent([w], lr=lr)
-    points = [w.data.copy()]
+    points = [w._data.copy()]
     for _ in range(steps):
-        opt.apply_gradients([(_gradient(loss_fn, w.data), w)])
-        if not np.all(np.isfinite(w.data)) or np.max(np.abs(w.data)) > 1e6:
+        opt.apply_gradients([(_gradient(loss_fn, w._data), w)])
+        if not np.all(np.isfinite(w._data)) or np.max(np.abs(w._data)) > 1e6:
             return np.array(points), True
-        points.append(w.data.copy())
+        points.append(w._data.copy())
     return np.array(points), False
 
 

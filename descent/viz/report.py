@@ -165,7 +165,7 @@ def write_report(
         parts.append(_picture(lambda: plot_history(h), "training and validation curves"))
     if confusion is not None:
         parts.append("<h2>Confusion matrix</h2>")
-        cm = np.asarray(confusion.data if isinstance(confusion, Tensor) else confusion)
+        cm = np.asarray(confusion._data if isinstance(confusion, Tensor) else confusion)
         parts.append(_picture(lambda: plot_confusion_matrix(cm, class_names), "confusion matrix"))
         names = [str(c) for c in class_names] if class_names is not None else range(len(cm))
         header = ["true \\ predicted", *[str(c) for c in names]]
@@ -173,7 +173,7 @@ def write_report(
 
     if model is not None:
         parts.append("<h2>Model</h2>")
-        count = sum(p.data.size for p in model.parameters())
+        count = sum(p._data.size for p in model.parameters())
         parts.append(f"<pre>{_esc(repr(model))}</pre>\n<p>{count} parameters.</p>")
         if example_input is not None:
             parts.append("<h2>The model's graph</h2>")
@@ -234,4 +234,4 @@ class RunReport(Callback):
 def _first_inputs(dataset, n: int = 4) -> Tensor:
     """The inputs of a dataset's first examples (the loader is left where it is)."""
     rows = [dataset[i][0] for i in range(min(n, len(dataset)))]
-    return tensor(np.stack([np.asarray(getattr(r, "data", r)) for r in rows]))
+    return tensor(np.stack([np.asarray(r) for r in rows]))
