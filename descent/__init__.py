@@ -17,7 +17,7 @@ from .autograd import (
     no_grad,
     set_grad_enabled,
 )
-from .gradcheck import GradcheckError, gradcheck, numerical_grad
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 from .ops.elementwise import (
     abs,
     add,
@@ -168,7 +168,7 @@ __all__ = [
     "allclose", "device", "cuda",
     "no_grad", "enable_grad", "inference_mode", "set_grad_enabled", "is_grad_enabled",
     "grad", "autograd", "nn", "optim", "data", "train", "save", "load", "datasets", "viz", "models",
-    "gradcheck", "numerical_grad", "GradcheckError",
+    "gradcheck", "gradgradcheck", "numerical_grad", "GradcheckError",
     "exp", "log", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu", "clamp", "clip",
     "pow", "maximum", "minimum", "where",
     "sum", "mean", "var", "max", "min", "argmax", "argmin", "logsumexp", "softmax",

@@ -283,6 +283,13 @@ class Function:
     def backward(ctx: Context, grad: np.ndarray):
         raise NotImplementedError
 
+    # The same rule written with Tensor operations, for backward with create_graph=True:
+    # ``backward_graph(ctx, grad, out)`` gets the output's gradient and the output as
+    # Tensors (the inputs are ``ctx.inputs``) and returns Tensors, so the gradients it
+    # makes are themselves in a graph and can be differentiated again. Every built-in op
+    # has one; a custom Function without one is run as described in ``_custom_rule``.
+    backward_graph = None
+
     @classmethod
     def apply(cls, *args, **options):
         # NOTE: this runs once per op, so it is written for speed: no per-call imports,
@@ -399,7 +406,9 @@ def check_rule(ctx: Context, grads) -> tuple:
     )
 
 
-def _run_backward(outputs, grad_outputs, retain_graph: bool, accumulate_into=None):
+def _run_backward(
+    outputs, grad_outputs, retain_graph: bool, accumulate_into=None, create_graph: bool = False
+):
     """Backpropagate from ``outputs``; return the gradients of the tensors asked for.
 
     ``accumulate_into`` None: every leaf that requires grad gets ``.grad += g``
@@ -414,6 +423,9 @@ def _run_backward(outputs, grad_outputs, retain_graph: bool, accumulate_into=Non
         out._pending = g if out._pending is None else out._pending + g
     wanted = None if accumulate_into is None else {id(t) for t in accumulate_into}
     try:
+        if create_graph:
+            with enable_grad():
+                return _walk_graph(order, wanted, retain_graph)
         with no_grad():
             return _walk(order, wanted, retain_graph)
     except BaseException:
@@ -477,7 +489,120 @@ def _walk(order: list, wanted: set | None, retain_graph: bool) -> dict:
     return found
 
 
-def _seed_gradients(outputs, grad_outputs, who: str) -> list:
+def _walk_graph(order: list, wanted: set | None, retain_graph: bool) -> dict:
+    """``_walk`` with Tensors for gradients: every rule runs as ``backward_graph``, whose
+    Tensor operations record a graph, and gradients are summed with Tensor ``+``; so the
+    gradients found (and a leaf's ``.grad``) can be differentiated again.
+
+    The walk is ``_walk``'s; it is written apart so that the first-order walk, the one
+    every training step runs, pays nothing for this one.
+    """
+    found: dict[int, Tensor] = {}
+    for t in reversed(order):
+        g = t._pending
+        if g is None:
+            continue
+        t._pending = None
+        ctx = t._ctx
+        if ctx is None:
+            if wanted is None:
+                t._grad = g if t._grad is None else t._grad + g
+            elif id(t) in wanted:
+                found[id(t)] = g
+            continue
+        if wanted is not None:
+            if id(t) in wanted:
+                found[id(t)] = g
+        elif t._retains_grad:
+            t._grad = g if t._grad is None else t._grad + g
+        rule = ctx.fn.backward_graph
+        if rule is None:
+            input_grads = _custom_rule(ctx, g, t)
+        else:
+            input_grads = rule(ctx, g, t)
+        if input_grads.__class__ is not tuple:
+            input_grads = (input_grads,)
+        inputs = ctx.inputs
+        if len(input_grads) != len(inputs):
+            _bad_count(ctx, input_grads)
+        for i, (inp, need, ig) in enumerate(zip(inputs, ctx.needs_input_grad, input_grads)):
+            if ig is None or not need:
+                continue
+            if not isinstance(ig, Tensor):
+                ig = _once_differentiable(ctx, ig, g)
+            _checked_gradient(ctx, i, ig._data, inp._data)
+            pending = inp._pending
+            inp._pending = ig if pending is None else pending + ig
+        if not retain_graph:
+            ctx.release()
+    return found
+
+
+def _custom_rule(ctx: Context, grad: Tensor, out: Tensor) -> tuple:
+    """A custom Function's ``backward`` run for ``create_graph=True``.
+
+    The rule is called with Tensors: the output's gradient, and in ``ctx.saved_tensors``
+    the Tensors whose arrays forward saved (an input's array becomes that input, the
+    output's array the output), so a rule written with Tensor operations builds a graph
+    and can be differentiated again. A rule that uses NumPy functions (which refuse
+    Tensors) is run again on arrays; its gradients are right, and differentiating them
+    once more is an error that names the op (``_once_differentiable``).
+    """
+    saved = ctx.saved_tensors
+    by_array = {id(x._data): x for x in ctx.inputs if isinstance(x, Tensor)}
+    by_array[id(out._data)] = out
+    ctx.saved_tensors = tuple(by_array.get(id(s), s) for s in saved)
+    try:
+        grads = ctx.fn.backward(ctx, grad)
+    except TypeError:
+        grads = None
+    finally:
+        ctx.saved_tensors = saved
+    if grads is None:
+        with no_grad():
+            grads = ctx.fn.backward(ctx, grad._data)
+    return grads
+
+
+class _NumpyGradient(Function):
+    """A gradient that a NumPy-written rule computed: a value, not a graph. Its backward
+    is reached only by differentiating it again, which is refused, naming the op."""
+
+    @staticmethod
+    def forward(ctx, *args, value, op):
+        ctx.op = op
+        return value
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError(
+            f"{ctx.op}.backward is written with NumPy, so the gradient it gave cannot be "
+            f"differentiated again; write {ctx.op}.backward with Tensor operations on "
+            f"ctx.saved_tensors and grad (x.cos() rather than np.cos(x)) to take higher "
+            f"derivatives through it."
+        )
+
+    backward_graph = None  # never differentiated: its backward refuses
+
+
+def _once_differentiable(ctx: Context, value, grad: Tensor) -> Tensor:
+    """A NumPy gradient as a Tensor that refuses to be differentiated again."""
+    value = np.asarray(value)
+    sources = [x for x in ctx.inputs if isinstance(x, Tensor) and x.requires_grad]
+    return _NumpyGradient.apply(grad, *sources, value=value, op=ctx.name)
+
+
+def _seed_gradients(outputs, grad_outputs, who: str, create_graph: bool = False) -> list:
+    """The checked gradients that a backward walk starts from: arrays, or for
+    ``create_graph`` Tensors (a Tensor given stays itself, so the gradients found can be
+    differentiated with respect to it too, as ``gradgradcheck`` does)."""
+    if create_graph:
+        given = [None] * len(outputs) if grad_outputs is None else list(grad_outputs)
+        arrays = _seed_gradients(outputs, grad_outputs, who)
+        return [
+            g if isinstance(g, Tensor) and g.dtype == a.dtype else make_tensor(a)
+            for g, a in zip(given, arrays)
+        ]
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
     seeds = []
@@ -507,23 +632,45 @@ def _seed_gradients(outputs, grad_outputs, who: str) -> list:
     return seeds
 
 
-def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
-    """Fill ``.grad`` of every leaf that requires grad with d(tensor)/d(leaf)."""
-    seeds = _seed_gradients([tensor], [gradient], "backward")
-    _run_backward([tensor], seeds, retain_graph)
+def backward(
+    tensor, gradient=None, retain_graph: bool | None = None, create_graph: bool = False
+) -> None:
+    """Fill ``.grad`` of every leaf that requires grad with d(tensor)/d(leaf).
+
+    ``create_graph=True`` records the backward pass itself, so the ``.grad`` it leaves
+    can be differentiated again; ``retain_graph`` defaults to ``create_graph`` (PyTorch's
+    rule).
+    """
+    if retain_graph is None:
+        retain_graph = create_graph
+    seeds = _seed_gradients([tensor], [gradient], "backward", create_graph)
+    _run_backward([tensor], seeds, retain_graph, create_graph=create_graph)
 
 
 def grad(
-    outputs, inputs, grad_outputs=None, retain_graph: bool = False, allow_unused: bool = False
+    outputs,
+    inputs,
+    grad_outputs=None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
 ):
     """Gradients of ``outputs`` with respect to ``inputs``, leaving every ``.grad`` untouched.
 
-    Like ``torch.autograd.grad``: returns a tuple with one Tensor per input.
+    Like ``torch.autograd.grad``: returns a tuple with one Tensor per input. With
+    ``create_graph=True`` the gradients are in a graph of their own (they require grad),
+    so differentiating them gives second derivatives, and so on to any order;
+    ``retain_graph`` defaults to ``create_graph``.
 
     >>> x = ds.tensor(3.0, requires_grad=True)
     >>> ds.grad(x * x, [x])
     (tensor(6.),)
+    >>> (dx,) = ds.grad(x**3, [x], create_graph=True)   # 3 x^2 = 27
+    >>> ds.grad(dx, [x])                                # 6 x = 18
+    (tensor(18.),)
     """
+    if retain_graph is None:
+        retain_graph = create_graph
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     if grad_outputs is not None:
@@ -538,8 +685,10 @@ def grad(
     for i, t in enumerate(inputs):
         if not isinstance(t, Tensor) or not t.requires_grad:
             raise RuntimeError(f"grad: input {i} does not require grad, so it has no gradient.")
-    seeds = _seed_gradients(outputs, grad_outputs, "grad")
-    found = _run_backward(outputs, seeds, retain_graph, accumulate_into=inputs)
+    seeds = _seed_gradients(outputs, grad_outputs, "grad", create_graph)
+    found = _run_backward(
+        outputs, seeds, retain_graph, accumulate_into=inputs, create_graph=create_graph
+    )
     result = []
     for i, t in enumerate(inputs):
         g = found.get(id(t))
@@ -551,7 +700,7 @@ def grad(
                 )
             result.append(None)
         else:
-            result.append(make_tensor(g))
+            result.append(g if create_graph else make_tensor(g))
     return tuple(result)
 
 

@@ -16,7 +16,14 @@ import numpy as np
 from . import autograd
 from .tensor import Tensor, make_tensor
 
-__all__ = ["numerical_grad", "gradcheck", "check_gradients", "GradcheckReport", "GradcheckError"]
+__all__ = [
+    "numerical_grad",
+    "gradcheck",
+    "gradgradcheck",
+    "check_gradients",
+    "GradcheckReport",
+    "GradcheckError",
+]
 
 
 class GradcheckError(AssertionError):
@@ -164,4 +171,68 @@ def gradcheck(
     report = check_gradients(fn, inputs, eps, atol, rtol, seed)
     if not report.ok and raise_exception:
         raise GradcheckError(report.failure)
+    return report.ok
+
+
+def gradgradcheck(
+    fn,
+    inputs,
+    grad_outputs=None,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+    seed: int = 0,
+) -> bool:
+    """True when the second derivatives of ``fn`` agree with central differences of its
+    first derivatives (PyTorch's ``gradgradcheck``, with its tolerances).
+
+    The function checked is the first-order backward itself,
+    $(x, v) \\mapsto J_f(x)^T v$, built with ``create_graph=True``; ``gradcheck`` then
+    compares its gradient (for a random direction, with respect to the inputs and to
+    ``v``) with central differences. ``grad_outputs`` (the ``v``) default to random
+    float64 tensors that require grad.
+
+    >>> x = ds.tensor([0.5, -1.0], dtype=ds.float64, requires_grad=True)
+    >>> ds.gradgradcheck(lambda x: x.sin() * x, [x])
+    True
+    """
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    wrt = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    with autograd.no_grad():
+        outs = _outputs(fn, inputs)
+    rng = np.random.default_rng(seed + 1)
+    if grad_outputs is None:
+        grad_outputs = [
+            Tensor(rng.standard_normal(o.shape), dtype=o.dtype, requires_grad=True) for o in outs
+        ]
+    else:
+        grad_outputs = [grad_outputs] if isinstance(grad_outputs, Tensor) else list(grad_outputs)
+    n = len(inputs)
+
+    def first_derivatives(*args):
+        xs, vs = list(args[:n]), list(args[n:])
+        with autograd.enable_grad():
+            ys = _outputs(fn, xs)
+            pairs = [(y, v) for y, v in zip(ys, vs) if y.requires_grad]
+            grads = autograd.grad(
+                [y for y, _ in pairs],
+                [xs[i] for i in wrt],
+                grad_outputs=[v for _, v in pairs],
+                create_graph=True,
+                allow_unused=True,
+            )
+        # an input the first derivative does not reach has a zero gradient there
+        return tuple(
+            g if g is not None else make_tensor(np.zeros(xs[i].shape, xs[i].dtype))
+            for i, g in zip(wrt, grads)
+        )
+
+    report = check_gradients(first_derivatives, inputs + grad_outputs, eps, atol, rtol, seed)
+    if not report.ok:
+        report.failure = report.failure.replace("gradcheck:", "gradgradcheck:", 1) + (
+            f" (inputs {n} and after are the output gradients v)"
+        )
+        if raise_exception:
+            raise GradcheckError(report.failure)
     return report.ok

@@ -302,9 +302,12 @@ class Tensor:
         """The same data, cut from the graph."""
         return make_tensor(self._data)
 
-    def backward(self, gradient=None, retain_graph: bool = False) -> None:
-        """Backpropagate: add d(self)/d(leaf) to ``.grad`` of every leaf that requires grad."""
-        autograd.backward(self, gradient, retain_graph)
+    def backward(
+        self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False
+    ) -> None:
+        """Backpropagate: add d(self)/d(leaf) to ``.grad`` of every leaf that requires grad
+        (``create_graph=True``: as a graph, so ``.grad`` can be differentiated again)."""
+        autograd.backward(self, gradient, retain_graph, create_graph)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the accumulated gradient (None, or zeros with set_to_none=False)."""

@@ -55,3 +55,34 @@ def expand_reduced(grad: np.ndarray, shape: tuple, axes: tuple | None, keepdim: 
     if not keepdim:
         grad = np.expand_dims(grad, axes)
     return grad
+
+
+def sum_to(grad, shape: tuple, dtype):
+    """``unbroadcast`` for Tensors (the rules of ``backward_graph``): ``grad`` summed down
+    to ``shape`` with Tensor operations, so the sum is itself differentiable."""
+    if grad.shape != shape:
+        extra = grad.ndim - len(shape)
+        if extra:
+            grad = grad.sum(dim=tuple(range(extra)))
+        axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+        if axes:
+            grad = grad.sum(dim=axes, keepdim=True)
+    if grad.dtype != dtype:
+        grad = grad.to(dtype)
+    return grad
+
+
+def spread_to(grad, shape: tuple, axes: tuple | None, keepdim: bool):
+    """The gradient of a reduction over ``axes`` spread back over ``shape``, with Tensor
+    operations (for ``backward_graph``): ``expand_reduced`` then a broadcast."""
+    if not shape:
+        return grad
+    if axes is None:
+        kept = (1,) * len(shape)
+    elif keepdim:
+        kept = grad.shape
+    else:
+        kept = list(grad.shape)
+        for a in axes:
+            kept.insert(a, 1)
+    return grad.reshape(tuple(kept)).expand(*shape)

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..tensor import Tensor, as_tensor, make_tensor
-from ._util import unbroadcast
+from ._util import sum_to, unbroadcast
 
 
 def _operands(a, b) -> tuple[Tensor, Tensor]:
@@ -44,6 +44,15 @@ class Add(Function):
             unbroadcast(grad, b._data.shape, b._data.dtype) if need_b else None,
         )
 
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        a, b = ctx.inputs
+        need_a, need_b = ctx.needs_input_grad
+        return (
+            sum_to(grad, a.shape, a.dtype) if need_a else None,
+            sum_to(grad, b.shape, b.dtype) if need_b else None,
+        )
+
 
 class Sub(Function):
     """$f(a, b) = a - b$"""
@@ -59,6 +68,15 @@ class Sub(Function):
         ga = unbroadcast(grad, a._data.shape, a._data.dtype) if need_a else None
         gb = unbroadcast(-grad, b._data.shape, b._data.dtype) if need_b else None
         return ga, gb
+
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        a, b = ctx.inputs
+        need_a, need_b = ctx.needs_input_grad
+        return (
+            sum_to(grad, a.shape, a.dtype) if need_a else None,
+            sum_to(-grad, b.shape, b.dtype) if need_b else None,
+        )
 
 
 class Mul(Function):
@@ -76,6 +94,15 @@ class Mul(Function):
         ga = unbroadcast(grad * b, a.shape, a.dtype) if need_a else None
         gb = unbroadcast(grad * a, b.shape, b.dtype) if need_b else None
         return ga, gb
+
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        a, b = ctx.inputs
+        need_a, need_b = ctx.needs_input_grad
+        return (
+            sum_to(grad * b, a.shape, a.dtype) if need_a else None,
+            sum_to(grad * a, b.shape, b.dtype) if need_b else None,
+        )
 
 
 class Div(Function):
@@ -193,6 +220,10 @@ class Neg(Function):
     def backward(ctx, grad):
         return -grad
 
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        return -grad
+
 
 class Exp(Function):
     """$f(x) = e^x$, $f' = e^x$"""
@@ -206,6 +237,10 @@ class Exp(Function):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
+        return grad * out
+
+    @staticmethod
+    def backward_graph(ctx, grad, out):
         return grad * out
 
 
@@ -265,6 +300,10 @@ class Sin(Function):
         (x,) = ctx.saved_tensors
         return grad * np.cos(x)
 
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        return grad * ctx.inputs[0].cos()
+
 
 class Cos(Function):
     """$f(x) = \\cos x$, $f' = -\\sin x$"""
@@ -278,6 +317,10 @@ class Cos(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return -grad * np.sin(x)
+
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        return -grad * ctx.inputs[0].sin()
 
 
 class Tanh(Function):

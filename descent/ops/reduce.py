@@ -11,7 +11,7 @@ from ..autograd import Function
 from ..tensor import Tensor, make_tensor
 from . import elementwise as ew
 from . import shape
-from ._util import expand_reduced, normalize_dim, normalize_dims
+from ._util import expand_reduced, normalize_dim, normalize_dims, spread_to
 
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
 
@@ -28,6 +28,11 @@ class Sum(Function):
     def backward(ctx, grad):
         shape, axes, keepdim = ctx.meta
         return _spread(expand_reduced(grad, shape, axes, keepdim), shape)
+
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        shape, axes, keepdim = ctx.meta
+        return spread_to(grad, shape, axes, keepdim)
 
 
 class Mean(Function):
