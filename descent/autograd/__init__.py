@@ -706,4 +706,5 @@ def grad(
 
 # NOTE: imported last, because tensor.py imports this module; descent/__init__.py imports
 # autograd first, so Function exists by the time tensor.py (and the ops) need it.
-from .tensor import Tensor, make_tensor  # noqa: E402
+from ..tensor import Tensor, make_tensor  # noqa: E402
+from . import functional  # noqa: E402, F401 - ds.autograd.functional, as torch.autograd.functional
