@@ -22,6 +22,11 @@ FIGURES = {
     "secret-number": ["secret-number-learning-rates.png", "secret-number-noisy.png"],
     "gravity": ["gravity-descent.png"],
     "learning-rate": ["learning-rate-runs.png"],
+    "curvature": [
+        "curvature-rates.png",
+        "curvature-gradient-graph.png",
+        "curvature-zigzag.png",
+    ],
     "linear-regression": ["linear-regression-distance.png", "linear-regression-fits.png"],
     "model-choice": ["model-choice-fits.png", "model-choice-losses.png"],
     "logistic-regression": ["logistic-regression-sigmoid.png", "logistic-regression-loss.png"],
@@ -38,8 +43,11 @@ FIGURES = {
         "digits-softmax-templates.png",
     ],
 }
-DRAWN_BY_DOT = {"backprop", "autoencoder-classifier"}
-EXPLAINED = {"secret-number", "gravity", "linear-regression", "logistic-regression", "backprop"}
+DRAWN_BY_DOT = {"backprop", "autoencoder-classifier", "curvature"}
+EXPLAINED = {
+    "secret-number", "gravity", "curvature", "linear-regression", "logistic-regression",
+    "backprop",
+}  # fmt: skip
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MIN_VARIANCE = 1e-3  # of the pixel values in [0, 1]: a blank picture has about 0
 
@@ -155,6 +163,20 @@ def test_gravity_explains_the_slope_at_8():
     check_explanation(explanation, closed_form)
     assert explanation.paths == [["J", "sum", "square", "minus", "mul", "a"]]
     assert "dJ/da = -447.3" in str(explanation)
+
+
+def test_curvature_explains_the_second_derivative_through_the_gradients_graph():
+    from descent.lessons.gravity import A0, X
+
+    explanation = lessons.run("curvature").explain()
+    closed_form = 2 * np.sum(np.array(X) ** 2)  # J'' = 2 sum x^2, the same at every a
+    check_explanation(explanation, closed_form)
+    assert explanation.value == pytest.approx(248.5)
+    # The graph of dJ/da = sum(x * 2 (a x - y)): its rule for r * r used r twice, so two
+    # paths reach a, each giving sum x^2.
+    assert len(explanation.paths) == 2
+    assert all(p[0] == "g" and p[-1] == "a" for p in explanation.paths)
+    assert f"a = {A0:g}" in str(explanation)
 
 
 def test_secret_number_explains_the_slope_at_theta0():

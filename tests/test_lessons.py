@@ -1,7 +1,7 @@
 """What every lesson must do, for every lesson in the registry (descent.lessons.LESSONS).
 
 The numbers of each lesson are checked against independent computations in
-tests/test_lessons_part1.py and tests/test_lessons_part2.py.
+tests/test_lessons_part1.py, tests/test_lessons_part2.py and tests/test_lessons_curvature.py.
 """
 
 import json
@@ -19,8 +19,8 @@ def _lesson(name: str):
     return _computed[name]
 
 
-def test_the_registry_holds_the_lectures_thirteen_lessons():
-    assert len(LESSONS) == 13 and len(set(LESSONS)) == 13
+def test_the_registry_holds_the_lectures_fourteen_lessons():
+    assert len(LESSONS) == 14 and len(set(LESSONS)) == 14
 
 
 @pytest.mark.parametrize("name", list(LESSONS))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from .autoencoder_classifier import autoencoder_classifier
 from .backprop import backprop
 from .conv_forward import conv_forward
+from .curvature import curvature
 from .digits import digits
 from .gradient_check import gradient_check
 from .gravity import gravity
@@ -25,6 +26,7 @@ LESSONS: dict = {  # in the order of the lectures
     "secret-number": secret_number,
     "gravity": gravity,
     "learning-rate": learning_rate,
+    "curvature": curvature,
     "linear-regression": linear_regression,
     "model-choice": model_choice,
     "logistic-regression": logistic_regression,
