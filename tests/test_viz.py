@@ -325,6 +325,69 @@ def test_graph_refuses_a_freed_graph():
         viz.graph(J)
 
 
+def gradient_graph(x=1.5, y=3.0, w=0.5, b=0.1):
+    """dJ/dw of J = sum((w x + b - y)^2) with create_graph=True: a gradient that is a graph."""
+    w = ds.tensor(w, dtype=ds.float64, requires_grad=True)
+    b = ds.tensor(b, dtype=ds.float64, requires_grad=True)
+    x = ds.tensor(x, dtype=ds.float64)
+    y = ds.tensor(y, dtype=ds.float64)
+    r = w * x + b - y
+    (dw,) = ds.grad((r * r).sum(), [w], create_graph=True)  # 2 x (w x + b - y)
+    return dw, {"w": w, "b": b, "x": x, "y": y, "dJ/dw": dw}
+
+
+def test_a_gradient_built_with_create_graph_is_drawn_like_any_graph(tmp_path):
+    x, y, w, b = 1.5, 3.0, 0.5, 0.1
+    dw, names = gradient_graph(x, y, w, b)
+    g = viz.graph(dw, names=names)
+    nodes, edges = parse_dot(g.source)
+    t = titles(nodes)
+    kinds = {k: v["class"] for k, v in nodes.items()}
+    # the forward's ops, then the backward rules' ops, ending on the gradient
+    ops = [t[k] for k in nodes if kinds[k] == "op"]
+    assert {"Mul", "Add", "Sub", "dJ/dw = Mul  (loss)"} <= set(ops)
+    assert len(ops) > 4  # more than the forward's Mul, Add, Sub, Mul and Sum
+    assert {"parameter w", "parameter b", "x", "y"} <= set(t.values())
+    (out,) = [k for k in nodes if nodes[k].get("peripheries") == "2"]
+    assert t[out].startswith("dJ/dw")
+    assert f"value {2 * x * (w * x + b - y):.4g}" in nodes[out]["label"]
+    assert sorted(t[a] for a, b in edges if b == out) == ["Add", "x"]  # (2 r) * x
+    # differentiating the gradient fills in the second derivatives on the drawing
+    dw.backward()
+    labels = {t[k]: v["label"] for k, v in parse_dot(g.source)[0].items()}
+    assert f"grad {2 * x * x:.4g}" in labels["parameter w"]  # d2J/dw2 = 2 x^2
+    assert f"grad {2 * x:.4g}" in labels["parameter b"]  # d2J/dw db = 2 x
+    if shutil.which("dot") is not None:
+        svg = g.render(tmp_path / "gradient.svg").read_text()
+        ET.fromstring(svg)  # well-formed
+        assert "dJ/dw" in svg
+
+
+def test_graphs_of_second_derivatives_and_of_a_hessian_are_drawn():
+    a = ds.tensor(0.7, dtype=ds.float64, requires_grad=True)
+    (da,) = ds.grad(a.sin() * a.exp() - a.cos(), [a], create_graph=True)
+    (d2a,) = ds.grad(da, [a], create_graph=True)
+    nodes, _ = parse_dot(viz.graph(d2a, names={"a": a}).source)
+    assert {"Sin", "Cos", "Exp", "Neg"} <= {v.split("  ")[0] for v in titles(nodes).values()}
+    assert sum(v["class"] == "parameter" for v in nodes.values()) == 1
+    # d2/da2 (sin a e^a - cos a) = 2 cos a e^a + cos a; its derivative, edge by edge
+    assert d2a.item() == pytest.approx(2 * np.cos(0.7) * np.exp(0.7) + np.cos(0.7), rel=1e-12)
+    explanation = viz.explain(d2a, wrt=a, names={"a": a})
+    third = 2 * (np.cos(0.7) - np.sin(0.7)) * np.exp(0.7) - np.sin(0.7)
+    assert explanation.equal and explanation.value == pytest.approx(third, rel=1e-12)
+    # a Hessian's entries with create_graph=True are graphs too
+    x = ds.tensor([1.0, 2.0, 3.0], dtype=ds.float64)
+    v = ds.tensor([0.3, -0.2, 0.5], dtype=ds.float64, requires_grad=True)
+
+    def f(v):
+        return (v * v * v * x).sum()
+
+    H = ds.autograd.functional.hessian(f, v, create_graph=True)  # diag(6 v x)
+    np.testing.assert_allclose(H.numpy(), np.diag(6 * v.numpy() * x.numpy()), rtol=1e-12)
+    nodes, _ = parse_dot(viz.graph(H).source)
+    assert any(n["class"] == "parameter" for n in nodes.values())
+
+
 # ---- explain -------------------------------------------------------------------------------------
 
 
