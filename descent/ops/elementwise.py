@@ -121,6 +121,15 @@ class Div(Function):
         gb = unbroadcast(-grad * a / (b * b), b.shape, b.dtype) if need_b else None
         return ga, gb
 
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        a, b = ctx.inputs
+        need_a, need_b = ctx.needs_input_grad
+        return (
+            sum_to(grad / b, a.shape, a.dtype) if need_a else None,
+            sum_to(-grad * a / (b * b), b.shape, b.dtype) if need_b else None,
+        )
+
 
 class Pow(Function):
     """$f(a, b) = a^b$; $df/da = b a^{b-1}$, $df/db = a^b \\ln a$"""
@@ -146,6 +155,18 @@ class Pow(Function):
             gb = unbroadcast(grad * out * log_a, b.shape, b.dtype)
         return ga, gb
 
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        a, b = ctx.inputs
+        need_a, need_b = ctx.needs_input_grad
+        ga = sum_to(grad * b * a ** (b - 1), a.shape, a.dtype) if need_a else None
+        gb = None
+        if need_b:  # ln a as in backward: 0 where a = 0, nan where a < 0
+            x = ctx.saved_tensors[0]
+            log_a = where(x > 0, as_tensor(a, like=b), 1.0).log() + np.where(x < 0, np.nan, 0.0)
+            gb = sum_to(grad * out * log_a, b.shape, b.dtype)
+        return ga, gb
+
 
 class Maximum(Function):
     """$f(a, b) = \\max(a, b)$; where a = b the gradient is split evenly (as PyTorch)."""
@@ -163,6 +184,17 @@ class Maximum(Function):
         return (
             unbroadcast(grad * share, a.shape, a.dtype) if need_a else None,
             unbroadcast(grad * (1 - share), b.shape, b.dtype) if need_b else None,
+        )
+
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        a, b = ctx.saved_tensors  # the share is constant: max and min are piecewise linear
+        share = (a > b) + 0.5 * (a == b)
+        x, y = ctx.inputs
+        need_a, need_b = ctx.needs_input_grad
+        return (
+            sum_to(grad * share, x.shape, x.dtype) if need_a else None,
+            sum_to(grad * (1 - share), y.shape, y.dtype) if need_b else None,
         )
 
 
@@ -184,6 +216,17 @@ class Minimum(Function):
             unbroadcast(grad * (1 - share), b.shape, b.dtype) if need_b else None,
         )
 
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        a, b = ctx.saved_tensors  # the share is constant: max and min are piecewise linear
+        share = (a < b) + 0.5 * (a == b)
+        x, y = ctx.inputs
+        need_a, need_b = ctx.needs_input_grad
+        return (
+            sum_to(grad * share, x.shape, x.dtype) if need_a else None,
+            sum_to(grad * (1 - share), y.shape, y.dtype) if need_b else None,
+        )
+
 
 class Where(Function):
     """$f(c, a, b) = a$ where c else $b$; the condition gets no gradient."""
@@ -203,6 +246,17 @@ class Where(Function):
             None,
             unbroadcast(np.where(cond, grad, zero), sa, da),
             unbroadcast(np.where(cond, zero, grad), sb, db),
+        )
+
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        (cond,) = ctx.saved_tensors
+        sa, da, sb, db = ctx.shapes
+        _, need_a, need_b = ctx.needs_input_grad
+        return (
+            None,
+            sum_to(where(cond, grad, 0.0), sa, da) if need_a else None,
+            sum_to(where(cond, 0.0, grad), sb, db) if need_b else None,
         )
 
 
@@ -257,6 +311,10 @@ class Log(Function):
         (x,) = ctx.saved_tensors
         return grad / x
 
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        return grad / ctx.inputs[0]
+
 
 class Sqrt(Function):
     """$f(x) = \\sqrt{x}$, $f' = 1 / (2 \\sqrt{x})$"""
@@ -272,6 +330,10 @@ class Sqrt(Function):
         (out,) = ctx.saved_tensors
         return grad / (2 * out)
 
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        return grad / (2 * out)
+
 
 class Abs(Function):
     """$f(x) = |x|$, $f' = \\mathrm{sign}(x)$ (0 at 0, as PyTorch)"""
@@ -285,6 +347,10 @@ class Abs(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad * np.sign(x)
+
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        return grad * np.sign(ctx.saved_tensors[0])  # piecewise constant, as PyTorch
 
 
 class Sin(Function):
@@ -337,6 +403,10 @@ class Tanh(Function):
         (out,) = ctx.saved_tensors
         return grad * (1 - out * out)
 
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        return grad * (1 - out * out)
+
 
 class Sigmoid(Function):
     """$\\sigma(x) = 1 / (1 + e^{-x})$, $\\sigma' = \\sigma (1 - \\sigma)$"""
@@ -350,6 +420,10 @@ class Sigmoid(Function):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
+        return grad * out * (1 - out)
+
+    @staticmethod
+    def backward_graph(ctx, grad, out):
         return grad * out * (1 - out)
 
 
@@ -373,6 +447,10 @@ class Relu(Function):
         (out,) = ctx.saved_tensors
         return grad * (out > 0)
 
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        return grad * (out > 0)
+
 
 class LeakyRelu(Function):
     """$f(x) = x$ for $x > 0$ else $a x$"""
@@ -387,6 +465,10 @@ class LeakyRelu(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return np.where(x > 0, grad, grad * np.asarray(ctx.slope, grad.dtype))
+
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        return where(ctx.inputs[0] > 0, grad, grad * ctx.slope)
 
 
 class Clamp(Function):
@@ -409,6 +491,12 @@ class Clamp(Function):
             inside &= x <= hi
         return grad * inside
 
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        (x,) = ctx.saved_tensors  # the mask is constant: clamp is piecewise linear
+        lo, hi = ctx.bounds
+        return grad * ((lo is None or x >= lo) & (hi is None or x <= hi))
+
 
 class Cast(Function):
     """$f(x) = x$ in another dtype; the gradient is cast back."""
@@ -421,6 +509,10 @@ class Cast(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad.astype(ctx.dtype)
+
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        return cast(grad, ctx.dtype)
 
 
 # ---- the functional forms (ds.exp, Tensor.exp, ...) ------------------------------------

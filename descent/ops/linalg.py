@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import string
+
 import numpy as np
 
 from ..autograd import Function
 from ..tensor import Tensor
 from . import elementwise as ew
-from ._util import unbroadcast
+from ._util import sum_to, unbroadcast
 
 
 class MatMul(Function):
@@ -39,6 +41,24 @@ class MatMul(Function):
         if need_b:
             gb = np.matmul(np.swapaxes(a2, -1, -2), g)
             gb = unbroadcast(gb, b2.shape, b.dtype).reshape(b.shape)
+        return ga, gb
+
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        a, b = ctx.inputs
+        need_a, need_b = ctx.needs_input_grad
+        a2 = a.reshape(1, -1) if a.ndim == 1 else a  # vectors as matrices, as in backward
+        b2 = b.reshape(-1, 1) if b.ndim == 1 else b
+        g = grad  # as the gradient of a2 @ b2
+        if a.ndim == 1:
+            g = g.unsqueeze(-2 if b.ndim > 1 else 0)
+        if b.ndim == 1:
+            g = g.unsqueeze(-1)
+        ga = gb = None
+        if need_a:
+            ga = sum_to(g @ b2.transpose(-1, -2), a2.shape, a.dtype).reshape(a.shape)
+        if need_b:
+            gb = sum_to(a2.transpose(-1, -2) @ g, b2.shape, b.dtype).reshape(b.shape)
         return ga, gb
 
 
@@ -115,6 +135,36 @@ class Einsum(Function):
                 full = np.zeros(x.shape, x.dtype)
                 np.einsum(s + "->" + letters, full)[...] = g
             grads.append(full)
+        return tuple(grads)
+
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        # NOTE: backward's gradient as one einsum, so that it is differentiable: a letter
+        # repeated in an operand is renamed and tied to its first use by an identity
+        # matrix, and a letter that only this operand has is summed, so it is broadcast
+        # back by a vector of ones (both constants).
+        xs, (subs, out_subs) = ctx.inputs, ctx.meta
+        spare = [c for c in string.ascii_letters if c not in "".join(subs)]
+        grads = []
+        for i, (x, s) in enumerate(zip(xs, subs)):
+            if not ctx.needs_input_grad[i]:
+                grads.append(None)
+                continue
+            others = [(xs[j], subs[j]) for j in range(len(xs)) if j != i]
+            have = set(out_subs).union(*(set(o) for _, o in others))
+            # a 0-d grad goes in as (1,): Einsum.backward gives a 0-d operand a (1,) gradient
+            terms = [(grad, out_subs) if grad.ndim else (grad.reshape(1), spare[-1])] + others
+            named = ""
+            for c, n in zip(s, x.shape):
+                if c in named:  # a repeat: the gradient lives on the diagonal
+                    named += spare[len(named)]
+                    terms.append((np.eye(n, dtype=x.dtype), c + named[-1]))
+                else:
+                    named += c
+                    if c not in have:
+                        terms.append((np.ones(n, x.dtype), c))
+            eq = ",".join(t for _, t in terms) + "->" + named
+            grads.append(einsum(eq, *(t for t, _ in terms)))
         return tuple(grads)
 
 

@@ -52,6 +52,11 @@ class Mean(Function):
         g = expand_reduced(grad, shape, axes, keepdim) / np.asarray(count, grad.dtype)
         return _spread(g, shape)
 
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        shape, axes, keepdim, count = ctx.meta
+        return spread_to(grad, shape, axes, keepdim) / count
+
 
 def _spread(g: np.ndarray, shape: tuple) -> np.ndarray:
     """A new array of ``shape`` filled by broadcasting ``g`` (a reduction's gradient)."""
@@ -81,6 +86,13 @@ class Amax(Function):
         g = expand_reduced(grad, x.shape, axes, keepdim)
         return (hit * (g / count)).astype(x.dtype, copy=False)
 
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        x, top = ctx.saved_tensors  # where the extremes are is constant: amax is piecewise linear
+        axes, keepdim = ctx.meta
+        hit = x == top
+        return spread_to(grad, x.shape, axes, keepdim) / np.sum(hit, axis=axes, keepdims=True) * hit
+
 
 class MaxAlongDim(Function):
     """Values at given indices along one dim (max/min with ``dim``); the gradient goes there."""
@@ -99,6 +111,13 @@ class MaxAlongDim(Function):
         out = np.zeros(shape, grad.dtype)
         np.put_along_axis(out, idx, g, axis=dim)
         return out
+
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        shape, idx, dim = ctx.meta
+        picked = np.zeros(shape, bool)  # constant: which element each index picks
+        np.put_along_axis(picked, idx, True, axis=dim)
+        return spread_to(grad, shape, (dim,), grad.ndim == len(shape)) * picked
 
 
 class LogSumExp(Function):
@@ -120,6 +139,13 @@ class LogSumExp(Function):
         g = expand_reduced(grad, x.shape, axes, keepdim)
         return g * np.exp(x - out)
 
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        (x,) = ctx.inputs
+        axes, keepdim = ctx.meta
+        softmax = (x - spread_to(out, x.shape, axes, keepdim)).exp()
+        return spread_to(grad, x.shape, axes, keepdim) * softmax
+
 
 class Softmax(Function):
     """$s_i = e^{x_i} / \\sum_j e^{x_j}$; $dx = s (g - \\sum_j g_j s_j)$"""
@@ -137,6 +163,10 @@ class Softmax(Function):
         (s,) = ctx.saved_tensors
         return s * (grad - np.sum(grad * s, axis=ctx.dim, keepdims=True))
 
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        return out * (grad - (grad * out).sum(dim=ctx.dim, keepdim=True))
+
 
 class LogSoftmax(Function):
     """$y_i = x_i - \\log \\sum_j e^{x_j}$; $dx = g - softmax(x) \\sum_j g_j$"""
@@ -153,6 +183,10 @@ class LogSoftmax(Function):
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         return grad - np.exp(out) * np.sum(grad, axis=ctx.dim, keepdims=True)
+
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        return grad - out.exp() * grad.sum(dim=ctx.dim, keepdim=True)
 
 
 # ---- the functional forms -----------------------------------------------------------------
