@@ -250,6 +250,12 @@ CASES = [
         ),
     ),
     Case(
+        "l2_penalty",  # SumOfSquares; PyTorch has no twin
+        lambda m, F, a, b: F.l2_penalty([a, b]).sin(),
+        lambda rng: (_normal(rng, _sizes(rng, 2), _sizes(rng, 1)), []),
+        torch=False,
+    ),
+    Case(
         "binary_cross_entropy_with_logits_pos_weight",
         lambda m, F, x, y, q: F.binary_cross_entropy_with_logits(
             x, y, pos_weight=m.tensor(q, dtype=m.float64), reduction="sum"
@@ -334,6 +340,12 @@ def test_gradgradcheck(case):
     rng = np.random.default_rng(2)
     xs, consts = case.make(rng)
     assert ds.gradgradcheck(lambda *a: case.fn(ds, F, *a, *consts), _inputs(ds, xs))
+
+
+def test_l2_penalty_hessian_is_twice_the_identity():
+    x = ds.tensor(np.random.default_rng(4).standard_normal(5), dtype=ds.float64)
+    hessian = ds.autograd.functional.hessian(lambda p: F.l2_penalty([p, 3 * p]), x)
+    np.testing.assert_array_equal(hessian.numpy(), 20 * np.eye(5))  # d^2 (x^2 + 9 x^2)
 
 
 @pytest.mark.parametrize("module", [shape_ops, nn_ops], ids=["shape", "nn"])
