@@ -10,9 +10,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
-from ..tensor import Tensor, array_of, make_tensor
-from ._util import unbroadcast
+from ..tensor import Tensor, array_of, as_tensor, make_tensor
+from . import elementwise as ew
+from ._util import sum_to, unbroadcast
 from .elementwise import stable_sigmoid
+from .reduce import log_softmax, softmax
+from .shape import GetItem, GetItemBackward
 
 # ---- window helpers shared by conv2d and pooling ---------------------------------------
 
@@ -87,6 +90,18 @@ class Linear(Function):
         gb = g2.sum(axis=0) if need_b else None
         return gx, gw, gb
 
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        x, weight, _ = ctx.inputs
+        need_x, need_w, need_b = ctx.needs_input_grad
+        # NOTE: both products are linear() again (a @ b.T), so the rule is closed under
+        # differentiation: derivatives of any order are linear, transposes and sums
+        g2 = grad.reshape(-1, weight.shape[0])  # (M, out)
+        gx = Linear.apply(grad, weight.T, None) if need_x else None  # g W, of x's shape
+        gw = Linear.apply(g2.T, x.reshape(-1, weight.shape[1]).T, None) if need_w else None
+        gb = g2.sum(dim=0) if need_b else None
+        return gx, gw, gb
+
 
 # ---- convolution -------------------------------------------------------------------------
 
@@ -117,6 +132,54 @@ def _channels_last_padded(x: np.ndarray, pads: tuple) -> np.ndarray:
     return np.ascontiguousarray(_pad_hw(moved, pads, 0, hw=1))
 
 
+def _im2col(x: np.ndarray, kernel: tuple, stride: tuple, pads: tuple) -> tuple:
+    """The windows of x (N, C, H, W) as one (C*kh*kw, Ho*Wo*N) matrix, and (Ho, Wo)."""
+    n, c, h, w = x.shape
+    kh, kw = kernel
+    xp = _channels_last_padded(x, pads)
+    ho = out_size(h, kh, stride[0], sum(pads[0]))
+    wo = out_size(w, kw, stride[1], sum(pads[1]))
+    cols = np.empty((c, kh, kw, ho, wo, n), x.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            cols[:, i, j] = _window(xp, i, j, stride, (ho, wo), hw=1)
+    return cols.reshape(c * kh * kw, ho * wo * n), (ho, wo)
+
+
+def _conv_of_cols(cols: np.ndarray, weight: np.ndarray, bias, n: int, out_hw: tuple):
+    """The convolution from im2col's matrix: (N, O, Ho, Wo), a view of (O, Ho, Wo, N)."""
+    o = weight.shape[0]
+    out = weight.reshape(o, -1) @ cols  # (O, Ho*Wo*N)
+    if bias is not None:
+        out += bias[:, None]
+    return out.reshape(o, *out_hw, n).transpose(3, 0, 1, 2)
+
+
+def _grad_rows(grad: np.ndarray) -> np.ndarray:
+    """An output gradient (N, O, Ho, Wo) as the (O, Ho*Wo*N) matrix the products use."""
+    return grad.transpose(1, 2, 3, 0).reshape(grad.shape[1], -1)
+
+
+def _conv_grad_weight(cols: np.ndarray, g2: np.ndarray, weight_shape: tuple) -> np.ndarray:
+    """dW = g2 @ cols.T, shaped as the weight (O, C, kh, kw)."""
+    # NOTE: the same product as g2 @ cols.T, but OpenBLAS takes this long-K shape
+    # (K = Ho*Wo*N) about 1.2-2x faster in this order
+    return np.ascontiguousarray(_long_product(cols, g2.T).T).reshape(weight_shape)
+
+
+def _conv_grad_input(weight, g2, x_shape: tuple, stride: tuple, pads: tuple, out_hw: tuple):
+    """dx (N, C, H, W): W^T g2 is every window's share (col2im adds them back in place)."""
+    n, c, h, w = x_shape
+    o, _, kh, kw = weight.shape
+    ho, wo = out_hw
+    gcols = (weight.reshape(o, -1).T @ g2).reshape(c, kh, kw, ho, wo, n)
+    gxp = np.zeros((c, h + sum(pads[0]), w + sum(pads[1]), n), g2.dtype)  # (C, Hp, Wp, N)
+    for i in range(kh):
+        for j in range(kw):
+            _window(gxp, i, j, stride, (ho, wo), hw=1)[...] += gcols[:, i, j]
+    return _crop_hw(gxp, pads, (h, w), hw=1).transpose(3, 0, 1, 2)
+
+
 class Conv2d(Function):
     """$y_{n,o,h,w} = b_o + \\sum_{c,i,j} W_{o,c,i,j} x_{n,c,s_h h + i,s_w w + j}$ (no kernel flip).
 
@@ -132,47 +195,115 @@ class Conv2d(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, *, stride, pads):
-        n, c, h, w = x.shape
-        o, _, kh, kw = weight.shape
-        xp = _channels_last_padded(x, pads)
-        ho = out_size(h, kh, stride[0], sum(pads[0]))
-        wo = out_size(w, kw, stride[1], sum(pads[1]))
-        cols = np.empty((c, kh, kw, ho, wo, n), x.dtype)
-        for i in range(kh):
-            for j in range(kw):
-                cols[:, i, j] = _window(xp, i, j, stride, (ho, wo), hw=1)
-        cols = cols.reshape(c * kh * kw, ho * wo * n)
-        out = weight.reshape(o, -1) @ cols  # (O, Ho*Wo*N)
-        if bias is not None:
-            out += bias[:, None]
+        cols, out_hw = _im2col(x, weight.shape[2:], stride, pads)
         ctx.save_for_backward(cols, weight)
-        ctx.meta = (x.shape, xp.shape, stride, pads)
-        return out.reshape(o, ho, wo, n).transpose(3, 0, 1, 2)
+        ctx.meta = (x.shape, stride, pads)
+        return _conv_of_cols(cols, weight, bias, x.shape[0], out_hw)
 
     @staticmethod
     def backward(ctx, grad):
         cols, weight = ctx.saved_tensors
-        x_shape, xp_shape, stride, pads = ctx.meta
+        x_shape, stride, pads = ctx.meta
         need_x, need_w, need_b = ctx.needs_input_grad
-        n, c, h, w = x_shape
-        o, _, kh, kw = weight.shape
-        ho, wo = grad.shape[2:]
-        g2 = grad.transpose(1, 2, 3, 0).reshape(o, -1)  # (O, Ho*Wo*N)
-        gx = gw = gb = None
-        if need_b:
-            gb = g2.sum(axis=1)
-        if need_w:
-            # NOTE: the same product as g2 @ cols.T, but OpenBLAS takes this long-K shape
-            # (K = Ho*Wo*N) about 1.2-2x faster in this order
-            gw = np.ascontiguousarray(_long_product(cols, g2.T).T).reshape(weight.shape)
+        g2 = _grad_rows(grad)  # (O, Ho*Wo*N)
+        gb = g2.sum(axis=1) if need_b else None
+        gw = _conv_grad_weight(cols, g2, weight.shape) if need_w else None
+        gx = None
         if need_x:
-            gcols = (weight.reshape(o, -1).T @ g2).reshape(c, kh, kw, ho, wo, n)
-            gxp = np.zeros(xp_shape, grad.dtype)  # (C, Hp, Wp, N)
-            for i in range(kh):
-                for j in range(kw):
-                    _window(gxp, i, j, stride, (ho, wo), hw=1)[...] += gcols[:, i, j]
-            gx = _crop_hw(gxp, pads, (h, w), hw=1).transpose(3, 0, 1, 2)
+            gx = _conv_grad_input(weight, g2, x_shape, stride, pads, grad.shape[2:])
         return gx, gw, gb
+
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        x, weight, _ = ctx.inputs
+        x_shape, stride, pads = ctx.meta
+        need_x, need_w, need_b = ctx.needs_input_grad
+        gx = gw = gb = None
+        if need_x:
+            gx = Conv2dGradInput.apply(grad, weight, x_shape=x_shape, stride=stride, pads=pads)
+        if need_w:
+            kernel = weight.shape[2:]
+            gw = Conv2dGradWeight.apply(x, grad, kernel=kernel, stride=stride, pads=pads)
+        if need_b:
+            gb = grad.sum(dim=(0, 2, 3))
+        return gx, gw, gb
+
+
+# Conv2d's two gradients as ops of their own. Each is bilinear, and the three ops are one
+# another's gradients: $\langle g, \mathrm{conv}(x, W) \rangle$ is the one form that all
+# three differentiate, so second (and higher) derivatives of a convolution run at the
+# speed of the first.
+
+
+class Conv2dGradInput(Function):
+    """Conv2d's gradient for its input: the transposed convolution of ``grad``
+    (N, O, Ho, Wo) with ``weight``, of shape ``x_shape``. Its gradients are conv2d (for
+    grad) and ``Conv2dGradWeight`` (for weight)."""
+
+    @staticmethod
+    def forward(ctx, grad, weight, *, x_shape, stride, pads):
+        ctx.save_for_backward(grad, weight)
+        ctx.meta = (stride, pads)
+        return _conv_grad_input(weight, _grad_rows(grad), x_shape, stride, pads, grad.shape[2:])
+
+    @staticmethod
+    def backward(ctx, gx):
+        grad, weight = ctx.saved_tensors
+        stride, pads = ctx.meta
+        need_g, need_w = ctx.needs_input_grad
+        cols, out_hw = _im2col(gx, weight.shape[2:], stride, pads)
+        gg = _conv_of_cols(cols, weight, None, gx.shape[0], out_hw) if need_g else None
+        gw = _conv_grad_weight(cols, _grad_rows(grad), weight.shape) if need_w else None
+        return gg, gw
+
+    @staticmethod
+    def backward_graph(ctx, gx, out):
+        grad, weight = ctx.inputs
+        stride, pads = ctx.meta
+        need_g, need_w = ctx.needs_input_grad
+        gg = Conv2d.apply(gx, weight, None, stride=stride, pads=pads) if need_g else None
+        gw = None
+        if need_w:
+            kernel = weight.shape[2:]
+            gw = Conv2dGradWeight.apply(gx, grad, kernel=kernel, stride=stride, pads=pads)
+        return gg, gw
+
+
+class Conv2dGradWeight(Function):
+    """Conv2d's gradient for its weight: the correlation of ``x`` (N, C, H, W) with
+    ``grad`` (N, O, Ho, Wo), of shape (O, C, kh, kw). Its gradients are
+    ``Conv2dGradInput`` (for x) and conv2d (for grad)."""
+
+    @staticmethod
+    def forward(ctx, x, grad, *, kernel, stride, pads):
+        cols, _ = _im2col(x, kernel, stride, pads)
+        ctx.save_for_backward(cols, grad)
+        ctx.meta = (x.shape, stride, pads)
+        return _conv_grad_weight(cols, _grad_rows(grad), (grad.shape[1], x.shape[1], *kernel))
+
+    @staticmethod
+    def backward(ctx, gw):
+        cols, grad = ctx.saved_tensors
+        x_shape, stride, pads = ctx.meta
+        need_x, need_g = ctx.needs_input_grad
+        gx = gg = None
+        if need_x:
+            gx = _conv_grad_input(gw, _grad_rows(grad), x_shape, stride, pads, grad.shape[2:])
+        if need_g:
+            gg = _conv_of_cols(cols, gw, None, x_shape[0], grad.shape[2:])
+        return gx, gg
+
+    @staticmethod
+    def backward_graph(ctx, gw, out):
+        x, grad = ctx.inputs
+        x_shape, stride, pads = ctx.meta
+        need_x, need_g = ctx.needs_input_grad
+        gx = gg = None
+        if need_x:
+            gx = Conv2dGradInput.apply(grad, gw, x_shape=x_shape, stride=stride, pads=pads)
+        if need_g:
+            gg = Conv2d.apply(x, gw, None, stride=stride, pads=pads)
+        return gx, gg
 
 
 # ---- pooling -------------------------------------------------------------------------------
@@ -242,6 +373,37 @@ class MaxPool2d(Function):
         gx = _crop_hw(gxp, pads, hw)
         return gx if gx.shape == gxp.shape else gx.copy(order="K")
 
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        xp, pooled = ctx.saved_tensors
+        hw, kernel, stride, pads = ctx.meta
+        # the same routing as backward, as an index: each window's gradient is added at
+        # its first maximum (a constant of the graph, as PyTorch's saved indices are)
+        at = _first_maxima(xp, pooled, kernel, stride).reshape(-1)
+        flat = grad.reshape(-1)
+        if (at < 0).any():  # a window without a maximum (nan) passes nothing on
+            flat, at = GetItem.apply(flat, index=at >= 0), at[at >= 0]
+        gxp = GetItemBackward.apply(flat, shape=(xp.size,), index=at).reshape(xp.shape)
+        (top, _), (left, _) = pads
+        crop = _hw_index(4, -2, slice(top, top + hw[0]), slice(left, left + hw[1]))
+        return gxp if gxp.shape[2:] == hw else GetItem.apply(gxp, index=crop)
+
+
+def _first_maxima(xp: np.ndarray, pooled: np.ndarray, kernel: tuple, stride: tuple):
+    """The flat index into xp (N, C, Hp, Wp) of each window's first maximum, in the
+    row-major order of the window (-1 where no element equals the window's maximum)."""
+    n, c, hp, wp = xp.shape
+    ho, wo = pooled.shape[2:]
+    rows = (np.arange(ho) * stride[0])[:, None]  # (Ho, 1): each window's top row
+    cols = np.arange(wo) * stride[1]  # (Wo,): its left column
+    planes = (np.arange(n * c) * (hp * wp)).reshape(n, c, 1, 1)
+    at = np.full(pooled.shape, -1, np.intp)
+    for i in range(kernel[0]):
+        for j in range(kernel[1]):
+            hit = (_window(xp, i, j, stride, (ho, wo)) == pooled) & (at < 0)
+            at = np.where(hit, planes + (rows + i) * wp + (cols + j), at)
+    return at
+
 
 class AvgPool2d(Function):
     """$y$ = mean of each window; every element of a window gets $g / \\text{divisor}$."""
@@ -261,17 +423,53 @@ class AvgPool2d(Function):
             )
         out /= divisor
         ctx.meta = (x.shape, xp.shape, kernel, stride, pads, divisor)
+        ctx.count_include_pad = count_include_pad
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        x_shape, xp_shape, (kh, kw), stride, pads, divisor = ctx.meta
-        share = grad / divisor
-        gxp = np.zeros(xp_shape, grad.dtype)
-        for i in range(kh):
-            for j in range(kw):
-                _window(gxp, i, j, stride, share.shape[2:])[...] += share
-        return np.ascontiguousarray(_crop_hw(gxp, pads, x_shape[2:]))
+        return _avg_pool_spread(grad, *ctx.meta)
+
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        return AvgPool2dBackward.apply(grad, meta=ctx.meta, count_include_pad=ctx.count_include_pad)
+
+
+class AvgPool2dBackward(Function):
+    """AvgPool2d's gradient as an op: each window's $g / \text{divisor}$ added over the
+    window. It is linear, and its adjoint is the pooling itself: each of the pair is the
+    other's gradient."""
+
+    @staticmethod
+    def forward(ctx, grad, *, meta, count_include_pad):
+        ctx.meta = meta
+        ctx.count_include_pad = count_include_pad
+        ctx.out_hw = grad.shape[2:]
+        return _avg_pool_spread(grad, *meta)
+
+    @staticmethod
+    def backward(ctx, gx):
+        _, _, kernel, stride, pads, divisor = ctx.meta
+        sums = _fold_windows(np.add, _pad_hw(gx, pads, 0), kernel, stride, ctx.out_hw)
+        return sums / divisor
+
+    @staticmethod
+    def backward_graph(ctx, gx, out):
+        _, _, kernel, stride, pads, _ = ctx.meta
+        return AvgPool2d.apply(
+            gx, kernel=kernel, stride=stride, pads=pads, count_include_pad=ctx.count_include_pad
+        )
+
+
+def _avg_pool_spread(grad, x_shape, xp_shape, kernel, stride, pads, divisor) -> np.ndarray:
+    """Each window's share ``grad / divisor`` added back over the window (AvgPool2d's
+    gradient, of the input's shape)."""
+    share = grad / divisor
+    gxp = np.zeros(xp_shape, grad.dtype)
+    for i in range(kernel[0]):
+        for j in range(kernel[1]):
+            _window(gxp, i, j, stride, share.shape[2:])[...] += share
+    return np.ascontiguousarray(_crop_hw(gxp, pads, x_shape[2:]))
 
 
 # ---- softmax cross-entropy: the rules of F.cross_entropy -------------------------------------
@@ -349,6 +547,20 @@ class SoftmaxCrossEntropy(Function):
             gt = -g * log_p
         return gx, gt
 
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        x, coeffs = ctx.inputs
+        need_x, need_t = ctx.needs_input_grad
+        coeffs = as_tensor(coeffs, like=x)  # an array of class-index targets: a constant
+        log_p = log_softmax(x, ctx.dim)
+        g = grad.unsqueeze(ctx.dim)
+        gx = gt = None
+        if need_x:
+            gx = g * (log_p.exp() * coeffs.sum(dim=ctx.dim, keepdim=True) - coeffs)
+        if need_t:
+            gt = -g * log_p
+        return gx, gt
+
 
 class LabelCrossEntropy(Function):
     """The mean over N examples of $-\\log \\mathrm{softmax}(x_n)_{y_n}$, x of shape (N, C), y
@@ -376,6 +588,15 @@ class LabelCrossEntropy(Function):
         gx *= grad / n
         return gx, None
 
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        x = ctx.inputs[0]
+        labels = ctx.saved_tensors[2]
+        n = len(labels)
+        onehot = np.zeros(x.shape, x.dtype)
+        onehot[np.arange(n), labels] = 1
+        return (softmax(x, 1) - make_tensor(onehot)) * (grad / n), None
+
 
 # ---- other fused losses ----------------------------------------------------------------------
 
@@ -398,6 +619,15 @@ class SumOfSquares(Function):
         twice = 2 * grad
         return tuple((x * twice).astype(x.dtype, copy=False) for x in ctx.saved_tensors)
 
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        twice = 2 * grad
+        grads = []
+        for x, need in zip(ctx.inputs, ctx.needs_input_grad):
+            g = x * twice if need else None
+            grads.append(g.to(x.dtype) if need and g.dtype != x.dtype else g)
+        return tuple(grads)
+
 
 class BinaryCrossEntropy(Function):
     """$\\ell = -(y \\log x + (1 - y) \\log(1 - x))$, each log clamped at -100 (as PyTorch).
@@ -419,6 +649,20 @@ class BinaryCrossEntropy(Function):
         need_x, need_y = ctx.needs_input_grad
         gx = grad * (x - y) / np.maximum(x * (1 - x), 1e-12) if need_x else None
         gy = grad * (log_1mx - log_x) if need_y else None
+        return gx, gy
+
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        x, y = ctx.inputs
+        y = as_tensor(y, like=x)
+        need_x, need_y = ctx.needs_input_grad
+        gx = gy = None
+        if need_x:
+            gx = grad * (x - y) / (x * (1 - x)).clamp(min=1e-12)
+        if need_y:
+            with np.errstate(divide="ignore"):  # log 0 = -inf, clamped as in forward
+                log_x, log_1mx = x.log().clamp(min=-100), (1 - x).log().clamp(min=-100)
+            gy = grad * (log_1mx - log_x)
         return gx, gy
 
 
@@ -453,6 +697,26 @@ class BinaryCrossEntropyWithLogits(Function):
             gy = grad * (-x if pos_weight is None else (pos_weight - 1) * softplus - x)
         if need_q:
             gq = unbroadcast(grad * y * softplus, pos_weight.shape, pos_weight.dtype)
+        return gx, gy, gq
+
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        x, y, q = ctx.inputs
+        y = as_tensor(y, like=x)
+        need_x, need_y, need_q = ctx.needs_input_grad
+        # log(1 + e^{-x}) as in forward; NOTE: maximum splits its gradient at a tie, so
+        # the derivative at x = 0 is -1/2 = -sigmoid(0), as it should be
+        softplus = ew.maximum(-x, 0) + ((-x.abs()).exp() + 1).log()
+        gx = gy = gq = None
+        if need_x:
+            if q is None:
+                gx = grad * (x.sigmoid() - y)
+            else:
+                gx = grad * ((1 - y) - (1 + (q - 1) * y) * (-x).sigmoid())
+        if need_y:
+            gy = grad * (-x if q is None else (q - 1) * softplus - x)
+        if need_q:
+            gq = sum_to(grad * y * softplus, q.shape, q.dtype)
         return gx, gy, gq
 
 

@@ -6,7 +6,8 @@ import numpy as np
 
 from ..autograd import Function
 from ..tensor import Tensor, as_tensor, make_tensor
-from ._util import normalize_dim, unbroadcast
+from . import elementwise as ew
+from ._util import normalize_dim, sum_to, unbroadcast
 
 
 class Reshape(Function):
@@ -21,6 +22,10 @@ class Reshape(Function):
     def backward(ctx, grad):
         return grad.reshape(ctx.shape)
 
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        return Reshape.apply(grad, shape=ctx.shape)
+
 
 class Permute(Function):
     """Axes reordered by ``dims``; the gradient is permuted by the inverse order."""
@@ -33,6 +38,10 @@ class Permute(Function):
     @staticmethod
     def backward(ctx, grad):
         return np.transpose(grad, np.argsort(ctx.dims))
+
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        return Permute.apply(grad, dims=tuple(int(d) for d in np.argsort(ctx.dims)))
 
 
 class Expand(Function):
@@ -47,6 +56,10 @@ class Expand(Function):
     def backward(ctx, grad):
         return unbroadcast(grad, *ctx.meta)
 
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        return sum_to(grad, *ctx.meta)
+
 
 class GetItem(Function):
     """``x[index]``; the gradient is scattered back, added up where indices repeat."""
@@ -59,12 +72,41 @@ class GetItem(Function):
     @staticmethod
     def backward(ctx, grad):
         shape, index = ctx.meta
-        out = np.zeros(shape, grad.dtype)
-        if _is_basic(index):
-            out[index] = grad  # a basic index never repeats an element
-        else:
-            np.add.at(out, index, grad)
-        return out
+        return _scattered(grad, shape, index)
+
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        shape, index = ctx.meta
+        return GetItemBackward.apply(grad, shape=shape, index=index)
+
+
+class GetItemBackward(Function):
+    """GetItem's gradient as an op: ``grad`` put into zeros of ``shape`` at ``index``,
+    added up where indices repeat. It is linear, and its adjoint is ``x[index]``: each of
+    the pair is the other's gradient, so indexing can be differentiated to any order."""
+
+    @staticmethod
+    def forward(ctx, grad, *, shape, index):
+        ctx.index = index
+        return _scattered(grad, shape, index)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.ascontiguousarray(grad[ctx.index])
+
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        return GetItem.apply(grad, index=ctx.index)
+
+
+def _scattered(grad: np.ndarray, shape: tuple, index) -> np.ndarray:
+    """Zeros of ``shape`` with ``grad`` added at ``index`` (the gradient of ``x[index]``)."""
+    out = np.zeros(shape, grad.dtype)
+    if _is_basic(index):
+        out[index] = grad  # a basic index never repeats an element
+    else:
+        np.add.at(out, index, grad)
+    return out
 
 
 class Cat(Function):
@@ -80,6 +122,16 @@ class Cat(Function):
         dim, splits = ctx.meta
         return tuple(np.split(grad, splits, axis=dim))
 
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        dim, splits = ctx.meta
+        bounds = [0, *(int(s) for s in splits), grad.shape[dim]]
+        lead = (slice(None),) * dim
+        return tuple(
+            GetItem.apply(grad, index=lead + (slice(lo, hi),)) if need else None
+            for lo, hi, need in zip(bounds, bounds[1:], ctx.needs_input_grad)
+        )
+
 
 class Pad(Function):
     """Constant padding of each dim by (before, after) widths; the gradient is cropped."""
@@ -92,6 +144,10 @@ class Pad(Function):
     @staticmethod
     def backward(ctx, grad):
         return np.ascontiguousarray(grad[ctx.crop])
+
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        return GetItem.apply(grad, index=ctx.crop)
 
 
 # ---- indexing helpers -----------------------------------------------------------------
@@ -310,6 +366,24 @@ class Scatter(Function):
         elif need_src:
             gsrc = np.zeros(src_shape, grad.dtype)
             gsrc[part] = grad[where]
+        return gx, gsrc
+
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        where, part, src_shape, add = ctx.meta
+        need_x, need_src = ctx.needs_input_grad
+        gx = gsrc = None
+        written = None
+        if not add:
+            written = np.zeros(grad.shape, bool)
+            written[where] = True
+        if need_x:
+            gx = grad if add else ew.Where.apply(written, np.zeros((), grad.dtype), grad)
+        if need_src and src_shape == ():
+            gsrc = GetItem.apply(grad, index=where if add else written).sum()
+        elif need_src:
+            picked = GetItem.apply(grad, index=where)
+            gsrc = GetItemBackward.apply(picked, shape=src_shape, index=part)
         return gx, gsrc
 
 
