@@ -20,10 +20,6 @@ import descent.nn.functional as F
 from descent.optable import TABLE
 from tests.test_ops import _arrays, _ds_inputs, _torch_fn, _torch_inputs
 
-# Rules still to come from the files whose ops are being given their backward_graph;
-# a row that uses an op of these without one is an expected failure. Remove once written.
-PENDING = ("descent.ops.shape", "descent.ops.nn")
-
 # Rows whose torch twin has no second derivative (torch raises "derivative for ... is not
 # implemented"): the comparison checks that torch still refuses, and gradgradcheck alone
 # checks ours. multi_margin_loss with p=2 is a squared hinge, so its second derivative is
@@ -31,31 +27,8 @@ PENDING = ("descent.ops.shape", "descent.ops.nn")
 NO_TORCH_SECOND = {"F.multi_margin_loss": "multi_margin_loss_backward"}
 
 
-def _ops_of(out: ds.Tensor) -> set:
-    """The Function classes of the graph that made ``out``."""
-    found, seen, stack = set(), set(), [out]
-    while stack:
-        t = stack.pop()
-        if id(t) in seen or t._ctx is None:
-            continue
-        seen.add(id(t))
-        found.add(t._ctx.fn)
-        stack.extend(x for x in t._ctx.inputs if isinstance(x, ds.Tensor))
-    return found
-
-
 def _case(op, k, shapes):
-    xs = _ds_inputs(op, _arrays(op, shapes))
-    missing = sorted(
-        fn.__name__
-        for fn in _ops_of(op.fn(ds, F, *xs))
-        if fn.backward_graph is None and fn.__module__ in PENDING
-    )
-    marks = []
-    if missing:
-        reason = f"backward_graph of {', '.join(missing)} not yet written"
-        marks = [pytest.mark.xfail(strict=False, reason=reason)]
-    return pytest.param(op, shapes, id=f"{op.name}-{k}", marks=marks)
+    return pytest.param(op, shapes, id=f"{op.name}-{k}")
 
 
 CASES = [_case(op, k, shapes) for op in TABLE for k, shapes in enumerate(op.shapes)]

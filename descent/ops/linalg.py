@@ -130,7 +130,7 @@ class Einsum(Function):
             g = g.reshape([sizes[c] if c in kept else 1 for c in letters])  # kept is in order
             g = np.broadcast_to(g, [sizes[c] for c in letters])
             if len(letters) == len(s):
-                full = np.ascontiguousarray(g, dtype=x.dtype)
+                full = np.array(g, dtype=x.dtype)  # a copy (0-d stays 0-d)
             else:  # a repeated letter: the gradient lives on the diagonal
                 full = np.zeros(x.shape, x.dtype)
                 np.einsum(s + "->" + letters, full)[...] = g
@@ -152,8 +152,7 @@ class Einsum(Function):
                 continue
             others = [(xs[j], subs[j]) for j in range(len(xs)) if j != i]
             have = set(out_subs).union(*(set(o) for _, o in others))
-            # a 0-d grad goes in as (1,): Einsum.backward gives a 0-d operand a (1,) gradient
-            terms = [(grad, out_subs) if grad.ndim else (grad.reshape(1), spare[-1])] + others
+            terms = [(grad, out_subs), *others]
             named = ""
             for c, n in zip(s, x.shape):
                 if c in named:  # a repeat: the gradient lives on the diagonal

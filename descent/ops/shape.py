@@ -92,7 +92,7 @@ class GetItemBackward(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return np.ascontiguousarray(grad[ctx.index])
+        return np.array(grad[ctx.index])  # a copy; 0-d stays 0-d (ascontiguousarray makes it 1-d)
 
     @staticmethod
     def backward_graph(ctx, grad, out):
