@@ -851,3 +851,20 @@ def test_vector_to_parameters_refuses_a_vector_of_the_wrong_length():
         nn.utils.vector_to_parameters(ds.zeros(7), layer.parameters())
     with pytest.raises(TypeError, match="expected a Tensor"):
         nn.utils.parameters_to_vector([np.zeros(3)])
+
+
+def test_batchnorm_loads_a_state_dict_without_num_batches_tracked_as_torch_does():
+    ours = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    theirs = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.BatchNorm1d(3))
+    ours[1].num_batches_tracked._data[...] = 4
+    theirs[1].num_batches_tracked.fill_(4)
+    sd = {k: v for k, v in ours.state_dict().items() if not k.endswith("num_batches_tracked")}
+    tsd = {k: torch.tensor(v.numpy()) for k, v in sd.items()}
+    result, tresult = ours.load_state_dict(sd), theirs.load_state_dict(tsd)
+    assert result.missing_keys == list(tresult.missing_keys) == []
+    assert ours[1].num_batches_tracked.item() == theirs[1].num_batches_tracked.item() == 4
+    partial = ours.load_state_dict({"0.weight": ds.zeros(3, 2)}, strict=False)
+    tpartial = theirs.load_state_dict({"0.weight": torch.zeros(3, 2)}, strict=False)
+    assert partial.missing_keys == list(tpartial.missing_keys)
+    with pytest.raises(RuntimeError, match="missing keys"):
+        ours.load_state_dict({"0.weight": ds.zeros(3, 2)})
