@@ -152,11 +152,11 @@ def save(obj_state, path, metadata=None):
     return _save(obj_state, path, metadata)
 
 
-def load(path):
+def load(path, map_location=None, *, weights_only=None, mmap=None):
     """Read a checkpoint written by ``save`` (see ``descent.io.load``)."""
     from .io import load as _load
 
-    return _load(path)
+    return _load(path, map_location, weights_only=weights_only, mmap=mmap)
 
 
 __all__ = [
