@@ -75,7 +75,7 @@ from .ops.shape import (
     unsqueeze,
     view,
 )
-from .random import get_rng_state, manual_seed, set_rng_state
+from .random import Generator, get_rng_state, manual_seed, set_rng_state
 from .tensor import (
     Size,
     Tensor,
@@ -152,16 +152,16 @@ def save(obj_state, path, metadata=None):
     return _save(obj_state, path, metadata)
 
 
-def load(path):
+def load(path, map_location=None, *, weights_only=None, mmap=None):
     """Read a checkpoint written by ``save`` (see ``descent.io.load``)."""
     from .io import load as _load
 
-    return _load(path)
+    return _load(path, map_location, weights_only=weights_only, mmap=mmap)
 
 
 __all__ = [
     "Tensor", "tensor", "zeros", "ones", "full", "zeros_like", "ones_like", "randn", "rand",
-    "arange", "eye", "manual_seed", "get_rng_state", "set_rng_state",
+    "arange", "eye", "manual_seed", "get_rng_state", "set_rng_state", "Generator",
     "float32", "float64", "int64", "int32", "bool_",
     "float", "double", "long", "int", "bool",
     "empty", "linspace", "randint", "randperm", "from_numpy", "as_tensor", "asarray",

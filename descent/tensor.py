@@ -200,8 +200,13 @@ class Tensor:
     def data(self) -> Tensor:
         """This tensor's values as a new Tensor cut from the graph, sharing memory (PyTorch's
         ``.data``): writing into it changes this tensor and autograd does not see it, which
-        is what ``p.data.sub_(lr * p.grad.data)`` wants. ``.numpy()`` is the array itself."""
-        return make_tensor(self._data)
+        is what ``p.data.sub_(lr * p.grad.data)`` wants. ``.numpy()`` is the array itself.
+
+        Unlike ``detach()``, its in-place changes bump no version (as in PyTorch, where it
+        has a counter of its own), so backward cannot refuse what they break."""
+        t = make_tensor(self._data)
+        t.__class__ = _DataTensor
+        return t
 
     @data.setter
     def data(self, value) -> None:
@@ -299,8 +304,15 @@ class Tensor:
         self._retains_grad = True
 
     def detach(self) -> Tensor:
-        """The same data, cut from the graph."""
+        """The same data, cut from the graph; it shares this tensor's version counter, so
+        backward refuses a saved value changed in place through it."""
         return make_tensor(self._data)
+
+    @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor's memory has had (PyTorch's ``_version``);
+        views, ``detach()`` and the tensor count together."""
+        return autograd.version_of(self._data)
 
     def backward(
         self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False
@@ -472,6 +484,8 @@ class Tensor:
                 f"`with ds.no_grad():` (as optimizers do)"
             )
         value = other._data if isinstance(other, Tensor) else other
+        if self._versioned:
+            autograd.bump_version(self._data)
         ufunc(self._data, value, out=self._data, casting="same_kind")
         return self
 
@@ -522,6 +536,8 @@ class Tensor:
                 "item assignment on a tensor that requires grad is not recorded in the graph; "
                 "build a new tensor (ds.where, ds.cat) or assign inside `with ds.no_grad():`"
             )
+        if self._versioned:
+            autograd.bump_version(self._data)
         self._data[_shape.plain_index(index)] = array_of(value)
 
     # ---- elementwise math --------------------------------------------------------------
@@ -677,8 +693,13 @@ class Tensor:
         return _shape.chunk(self, chunks, dim)
 
     # ---- in-place methods: they change the array and record nothing ------------------------
+    # Each one bumps the version of the array's memory first (``autograd.bump_version``),
+    # so backward refuses a value a rule saved before the change; ``.data`` is the escape.
+    _versioned = True
+
     def _writable(self) -> np.ndarray:
-        """The array, once it is sure that changing it in place breaks no gradient."""
+        """The array, once it is sure that changing it in place breaks no gradient that
+        the graph records now (backward checks the versions of the values rules saved)."""
         if self.requires_grad and autograd.is_grad_enabled():
             if self._ctx is None:
                 raise RuntimeError(
@@ -689,6 +710,8 @@ class Tensor:
                 "not recorded in the graph; use the out-of-place form (x = x.add(y)) or run "
                 "it inside `with ds.no_grad():`"
             )
+        if self._versioned:
+            autograd.bump_version(self._data)
         return self._data
 
     def _update(self, ufunc, value) -> Tensor:
@@ -732,16 +755,15 @@ class Tensor:
         return self
 
     def copy_(self, src, non_blocking: bool = False):
-        arr = self._writable()
         value = array_of(src)
         try:
-            np.broadcast_to(value, arr.shape)
+            np.broadcast_to(value, self._data.shape)
         except ValueError:
             raise RuntimeError(
                 f"copy_: the source of shape {np.shape(value)} must broadcast to the "
-                f"destination's shape {arr.shape}"
+                f"destination's shape {self._data.shape}"
             ) from None
-        np.copyto(arr, value, casting="unsafe")
+        np.copyto(self._writable(), value, casting="unsafe")
         return self
 
     def clamp_(self, min=None, max=None):  # noqa: A002 - PyTorch's names
@@ -758,19 +780,19 @@ class Tensor:
         return self._update_unary(np.exp)
 
     def _update_unary(self, ufunc) -> Tensor:
-        arr = self._writable()
-        if arr.dtype.kind != "f":
+        if self._data.dtype.kind != "f":
             raise RuntimeError(
-                f"{ufunc.__name__}_: needs a floating tensor, this one is {arr.dtype}"
+                f"{ufunc.__name__}_: needs a floating tensor, this one is {self._data.dtype}"
             )
+        arr = self._writable()
         ufunc(arr, out=arr)
         return self
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None):
         """Fill with samples of N(mean, std**2) from descent's generator."""
-        arr = self._writable()
         if std < 0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+        arr = self._writable()
         arr[...] = _random.generator().standard_normal(arr.shape, dtype=float64) * std + mean
         return self
 
@@ -790,6 +812,13 @@ class Tensor:
         arr = self._writable()
         arr[...] = _random.generator().uniform(lo, hi, arr.shape)
         return self
+
+
+class _DataTensor(Tensor):
+    """What ``t.data`` returns: a Tensor whose in-place changes bump no version."""
+
+    __slots__ = ()
+    _versioned = False
 
 
 _new = object.__new__

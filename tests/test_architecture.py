@@ -22,7 +22,7 @@ PACKAGE = ROOT / "descent"
 # are siblings that do not import each other.
 FLOORS = [
     {"tensor", "autograd", "ops", "random", "_malloc", "cuda"},
-    {"gradcheck", "io", "datasets"},
+    {"gradcheck", "io", "datasets", "clip"},
     {"nn", "optim", "data"},
     {"train", "utils"},
     {"models", "viz", "onnx", "compile", "distributed"},

@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import descent as ds
+from descent import autograd
 from descent.autograd import Function
 from tests.helpers import as_torch, assert_close, f64
 
@@ -778,6 +779,409 @@ def test_a_copied_graph_is_numbered_afresh_inputs_first():
     expected = 6 * (1 - np.tanh(3 * np.array([1.0, 2.0])) ** 2)
     np.testing.assert_allclose(w2.grad.numpy(), expected, rtol=1e-12)
     assert w.grad is None
+
+
+# ---- versions: a saved value changed in place is refused at backward ----------------------
+# Each program runs under torch and under descent (``m`` is the module) and returns the
+# leaves whose gradients are compared where neither raises. The outcome is "version" (the
+# backward refuses a changed saved value), "refused" (the in-place call itself raises) or
+# None. The last column is descent's outcome; where it differs from torch's the case says why.
+
+
+def _leaf(m, values):
+    return m.tensor(values, requires_grad=True)
+
+
+def v_exp_output_under_no_grad(m):
+    x = _leaf(m, [1.0, 2.0])
+    y = x.exp()
+    with m.no_grad():
+        y.add_(1)
+    y.sum().backward()
+    return [x]
+
+
+def v_exp_output_through_detach(m):
+    x = _leaf(m, [1.0, 2.0])
+    y = x.exp()
+    y.detach().mul_(2)
+    y.sum().backward()
+    return [x]
+
+
+def v_exp_output_through_data(m):  # .data is the escape hatch: nothing sees the change
+    x = _leaf(m, [1.0, 2.0])
+    y = x.exp()
+    y.data.add_(1)
+    y.sum().backward()
+    return [x]
+
+
+def v_constant_factor_of_mul(m):
+    x, a = _leaf(m, [1.0, 2.0]), m.tensor([3.0, 4.0])
+    y = x * a
+    a.add_(1)
+    y.sum().backward()
+    return [x]
+
+
+def v_leaf_factor_of_mul_whose_partner_needs_no_grad(m):  # mul keeps x only for a's gradient
+    x, a = _leaf(m, [1.0, 2.0]), m.tensor([3.0, 4.0])
+    y = x * a
+    with m.no_grad():
+        x.add_(1)
+    y.sum().backward()
+    return [x]
+
+
+def v_output_of_mul(m):  # mul does not keep its output
+    x = _leaf(m, [1.0, 2.0])
+    y = x * 2
+    with m.no_grad():
+        y.add_(1)
+    y.sum().backward()
+    return [x]
+
+
+def v_operand_of_add(m):  # add keeps nothing
+    x, a = _leaf(m, [1.0, 2.0]), m.tensor([3.0, 4.0])
+    y = x + a
+    a.add_(1)
+    with m.no_grad():
+        x.mul_(3)
+    y.sum().backward()
+    return [x]
+
+
+def v_input_of_sin(m):
+    x = _leaf(m, [1.0, 2.0])
+    y = x.sin()
+    with m.no_grad():
+        x.mul_(2)
+    y.sum().backward()
+    return [x]
+
+
+def v_changed_before_use(m):
+    x, a = _leaf(m, [1.0, 2.0]), m.tensor([3.0, 4.0])
+    a.add_(1)
+    a[0] = 7.0
+    y = x * a
+    y.sum().backward()
+    return [x]
+
+
+def v_slice_of_detach(m):  # a view shares its base's version
+    x = _leaf(m, [1.0, 2.0, 3.0])
+    y = x.exp()
+    y.detach()[1:].add_(1)
+    y.sum().backward()
+    return [x]
+
+
+def v_view_of_detach(m):
+    x = _leaf(m, [1.0, 2.0, 3.0, 4.0])
+    y = x.tanh()
+    y.detach().view(2, 2).mul_(2)
+    y.sum().backward()
+    return [x]
+
+
+def v_transpose_of_a_saved_input(m):
+    w = _leaf(m, [[1.0, 2.0], [3.0, 4.0]])
+    a = m.tensor([[0.5, -1.0], [2.0, 1.0]])
+    y = a @ w  # w's gradient reads a
+    a.t().mul_(2)
+    y.sum().backward()
+    return [w]
+
+
+def v_matmul_weight_when_the_other_needs_no_grad(m):  # w is kept only for a's gradient
+    w = _leaf(m, [[1.0, 2.0], [3.0, 4.0]])
+    a = m.tensor([[0.5, -1.0], [2.0, 1.0]])
+    y = a @ w
+    with m.no_grad():
+        w.sub_(1)
+    y.sum().backward()
+    return [w]
+
+
+def v_item_assignment(m):
+    x = _leaf(m, [1.0, 2.0])
+    y = x.sigmoid()
+    with m.no_grad():
+        y[0] = 5.0
+    y.sum().backward()
+    return [x]
+
+
+def v_relu_output_zeroed(m):
+    x = _leaf(m, [-1.0, 2.0])
+    y = x.relu()
+    y.detach().zero_()
+    (y * y).sum().backward()
+    return [x]
+
+
+def v_copy_into_a_saved_divisor(m):
+    x, b = _leaf(m, [1.0, 2.0]), m.tensor([3.0, 4.0])
+    y = x / b
+    b.copy_(m.tensor([1.0, 1.0]))
+    y.sum().backward()
+    return [x]
+
+
+def v_numerator_of_div_whose_divisor_needs_no_grad(m):  # div keeps x only for b's gradient
+    x, b = _leaf(m, [1.0, 2.0]), m.tensor([3.0, 4.0])
+    y = x / b
+    with m.no_grad():
+        x.fill_(9.0)
+    y.sum().backward()
+    return [x]
+
+
+def v_base_of_pow(m):
+    x = _leaf(m, [1.0, 2.0])
+    y = x**2
+    with m.no_grad():
+        x.clamp_(min=1.5)
+    y.sum().backward()
+    return [x]
+
+
+def v_input_of_sum(m):
+    x = _leaf(m, [1.0, 2.0])
+    y = (x * 3).sum()
+    with m.no_grad():
+        x.exp_()
+    y.backward()
+    return [x]
+
+
+def v_second_backward_after_a_change(m):
+    x = _leaf(m, [1.0, 2.0])
+    y = x.exp()
+    s = y.sum()
+    s.backward(retain_graph=True)
+    with m.no_grad():
+        y.mul_(2)
+    s.backward()
+    return [x]
+
+
+def _net(m, rows):
+    """A 2-3-1 tanh network with fixed weights, its SGD optimizer and its loss on ``rows``."""
+    first, last = m.nn.Linear(2, 3), m.nn.Linear(3, 1)
+    with m.no_grad():
+        first.weight.copy_(m.tensor([[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]]))
+        first.bias.copy_(m.tensor([0.0, 0.1, -0.1]))
+        last.weight.copy_(m.tensor([[0.7, -0.8, 0.9]]))
+        last.bias.copy_(m.tensor([0.2]))
+    params = [first.weight, first.bias, last.weight, last.bias]
+    loss = (last(first(rows).tanh()) ** 2).sum()
+    return params, m.optim.SGD(params, lr=0.1), loss
+
+
+def v_optimizer_step_before_the_second_backward(m):  # the GAN mistake
+    params, opt, loss = _net(m, m.tensor([[1.0, 2.0], [-1.0, 0.5]]))
+    loss.backward(retain_graph=True)
+    opt.step()
+    loss.backward()
+    return params
+
+
+def v_optimizer_step_before_the_first_backward_of_a_new_graph(m):
+    rows = m.tensor([[1.0, 2.0], [-1.0, 0.5]])
+    params, opt, loss = _net(m, rows)
+    loss.backward()
+    opt.step()
+    opt.zero_grad()
+    params, opt, loss = _net(m, rows)
+    loss.backward()
+    return params
+
+
+def v_leaf_that_requires_grad_outside_no_grad(m):
+    x = _leaf(m, [1.0, 2.0])
+    x.add_(1)
+    return [x]
+
+
+def v_made_tensor_outside_no_grad(m):  # torch records the add_ in the graph; descent refuses it
+    x = _leaf(m, [1.0, 2.0])
+    y = x * 2
+    y.add_(1)
+    y.sum().backward()
+    return [x]
+
+
+VERSION_CASES = [
+    (v_exp_output_under_no_grad, "version", "version"),
+    (v_exp_output_through_detach, "version", "version"),
+    (v_exp_output_through_data, None, None),
+    (v_constant_factor_of_mul, "version", "version"),
+    (v_leaf_factor_of_mul_whose_partner_needs_no_grad, None, None),
+    (v_output_of_mul, None, None),
+    (v_operand_of_add, None, None),
+    (v_input_of_sin, "version", "version"),
+    (v_changed_before_use, None, None),
+    (v_slice_of_detach, "version", "version"),
+    (v_view_of_detach, "version", "version"),
+    (v_transpose_of_a_saved_input, "version", "version"),
+    (v_matmul_weight_when_the_other_needs_no_grad, None, None),
+    (v_item_assignment, "version", "version"),
+    (v_relu_output_zeroed, "version", "version"),
+    (v_copy_into_a_saved_divisor, "version", "version"),
+    (v_numerator_of_div_whose_divisor_needs_no_grad, None, None),
+    (v_base_of_pow, "version", "version"),
+    (v_input_of_sum, None, None),
+    (v_second_backward_after_a_change, "version", "version"),
+    (v_optimizer_step_before_the_second_backward, "version", "version"),
+    (v_optimizer_step_before_the_first_backward_of_a_new_graph, None, None),
+    (v_leaf_that_requires_grad_outside_no_grad, "refused", "refused"),
+    (v_made_tensor_outside_no_grad, None, "refused"),
+]
+
+
+def _outcome(program, m):
+    """("version" | "refused" | None, the leaves' gradients when nothing raised)."""
+    try:
+        leaves = program(m)
+    except RuntimeError as e:
+        if "modified by an inplace operation" in str(e):
+            return "version", None
+        return "refused", None
+    return None, [None if t.grad is None else np.asarray(t.grad.detach().numpy()) for t in leaves]
+
+
+@pytest.mark.parametrize(
+    "program, in_torch, in_descent", VERSION_CASES, ids=[c[0].__name__[2:] for c in VERSION_CASES]
+)
+def test_a_saved_value_changed_in_place_is_refused_where_torch_refuses_it(
+    program, in_torch, in_descent
+):
+    torch_says, torch_grads = _outcome(program, torch)
+    assert torch_says == in_torch  # the table's claim about torch
+    descent_says, grads = _outcome(program, ds)
+    assert descent_says == in_descent
+    if descent_says is None and torch_says is None:
+        assert len(grads) == len(torch_grads)
+        for g, tg in zip(grads, torch_grads):
+            assert (g is None) == (tg is None)
+            if g is not None:
+                np.testing.assert_allclose(g, tg, rtol=1e-6, atol=1e-7)
+
+
+def test_the_version_error_names_the_op_the_tensor_and_both_versions():
+    x = ds.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x.exp()
+    y.detach().add_(1)
+    z = y * 1  # Mul's x-gradient reads 1, not y: only Exp's saved output matters
+    y.detach()[0] = 0.0
+    with pytest.raises(RuntimeError) as caught:
+        z.sum().backward()
+    message = str(caught.value)
+    assert message.startswith(
+        "one of the variables needed for gradient computation has been modified by an "
+        "inplace operation: [descent.FloatTensor [3]], which is output 0 of ExpBackward0, is "
+        "at version 2; expected version 0 instead. Exp saved its output for its backward"
+    )
+    assert x.grad is None  # nothing half-done
+
+    a = ds.tensor([[1.0, 2.0]], dtype=ds.float64)
+    a.mul_(2)  # version 1 when matmul runs
+    w = ds.tensor([[1.0], [2.0]], dtype=ds.float64, requires_grad=True)
+    out = a @ w
+    a[0, 0] = 5.0
+    with pytest.raises(RuntimeError, match=r"\[descent.DoubleTensor \[1, 2\]\] is at version 2; "
+                       r"expected version 1 instead. MatMul saved its input 0"):  # fmt: skip
+        out.sum().backward()
+
+
+def test_version_counts_match_torchs_and_are_shared_as_torch_shares_them():
+    def program(m):
+        x = m.tensor([[1.0, 2.0], [3.0, 4.0]])
+        seen = [x._version]
+        x.add_(1)
+        x[0] = 2.0
+        x.detach().mul_(2)
+        x[1:].zero_()  # a view
+        x.t().clamp_(max=3.0)
+        seen.append(x._version)
+        x.data.add_(1)  # its own counter in torch: x does not see it
+        seen.append(x._version)
+        return seen
+
+    assert program(ds) == program(torch) == [0, 5, 5]
+
+
+def test_an_optimizer_step_is_a_new_version_of_each_parameter_it_changes():
+    w = ds.tensor([1.0, 2.0], requires_grad=True)
+    b = ds.tensor([0.5], requires_grad=True)
+    opt = ds.optim.SGD([w, b], lr=0.1)
+    (w * w).sum().backward()  # b gets no gradient and is not changed
+    opt.step()
+    assert (w._version, b._version) == (1, 0)
+
+
+@pytest.mark.parametrize(
+    "op, shapes",
+    [
+        (lambda a, b: a * b, [(2, 3), (2, 3)]),
+        (lambda a, b: a / b, [(2, 3), (3,)]),
+        (lambda a, b: a**b, [(2, 3), (2, 3)]),
+        (lambda a, b: a @ b, [(2, 3), (3, 4)]),
+        (lambda x, w, b: ds.nn.functional.linear(x, w, b), [(4, 3), (2, 3), (2,)]),
+        (lambda x, w, b: ds.nn.functional.conv2d(x, w, b), [(1, 2, 4, 4), (3, 2, 3, 3), (3,)]),
+        (lambda x, y: ds.nn.functional.binary_cross_entropy(x, y, reduction="none"), [(5,), (5,)]),
+    ],
+    ids=["mul", "div", "pow", "matmul", "linear", "conv2d", "binary_cross_entropy"],
+)
+def test_saved_for_names_every_saved_value_a_gradient_reads(op, shapes):
+    # Only input i needs a gradient; every saved value that saved_for does not give to i is
+    # spoiled with NaN after the forward, and i's gradient must not change.
+    rng = np.random.default_rng(0)
+    values = [rng.uniform(0.2, 0.8, s) for s in shapes]
+    for i in range(len(shapes)):
+        spoiled = _gradient_of_one_input(op, values, i, spoil=True)
+        np.testing.assert_array_equal(spoiled, _gradient_of_one_input(op, values, i, spoil=False))
+
+
+def _gradient_of_one_input(op, values, i, spoil):
+    xs = [ds.tensor(v, dtype=ds.float64, requires_grad=(k == i)) for k, v in enumerate(values)]
+    out = op(*xs)
+    ctx = out._ctx
+    saved_for = ctx.fn.saved_for
+    assert saved_for is not None and len(saved_for) == len(ctx.saved_tensors)
+    if spoil:
+        for k, saved in enumerate(ctx.saved_tensors):
+            if i not in saved_for[k]:
+                saved[...] = np.nan  # through NumPy: no version is bumped
+    out.sum().backward()
+    return xs[i].grad.numpy()
+
+
+def test_a_forgotten_array_takes_its_version_with_it():
+    x = ds.tensor([1.0, 2.0])
+    x.add_(1)
+    key = id(x.numpy())
+    assert key in autograd._versions
+    del x
+    gc.collect()
+    assert key not in autograd._versions
+
+
+def test_a_version_long_after_many_changes_is_said_as_a_bound(monkeypatch):
+    monkeypatch.setattr(autograd, "_KEPT_STAMPS", 4)
+    x = ds.tensor([1.0, 2.0], requires_grad=True)
+    a = ds.tensor([3.0, 4.0])
+    a.add_(1)
+    y = x * a
+    for _ in range(6):
+        a.add_(1)
+    assert a._version == 7
+    with pytest.raises(RuntimeError, match="is at version 7; expected version 4 or lower"):
+        y.sum().backward()
 
 
 # ---- PyTorch's grad-mode forms: bare decorators, inference_mode, set_grad_enabled -----------

@@ -819,3 +819,20 @@ def test_a_refused_resume_leaves_the_models_buffers_as_they_were(tmp_path):
     assert before.keys() == after.keys() and "1.running_mean" in after
     for k in before:
         np.testing.assert_array_equal(before[k], after[k], err_msg=k)
+
+
+def test_a_state_dict_saved_to_a_path_loads_with_torchs_keywords(tmp_path):
+    # torch.save(model.state_dict(), path); model.load_state_dict(torch.load(path, ...))
+    model = ds.nn.Sequential(ds.nn.Linear(3, 4), ds.nn.BatchNorm1d(4))
+    path = str(tmp_path / "model.pth")
+    ds.save(model.state_dict(), path)
+    fresh = ds.nn.Sequential(ds.nn.Linear(3, 4), ds.nn.BatchNorm1d(4))
+    for kwargs in ({}, {"weights_only": True}, {"map_location": "cpu"}, {"mmap": False}):
+        state = ds.load(path, **kwargs)
+        assert list(state) == list(model.state_dict())
+        fresh.load_state_dict(state)
+    assert ds.load(path, ds.device("cpu"))["0.weight"].shape == (4, 3)
+    for a, b in zip(model.state_dict().values(), fresh.state_dict().values()):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    with pytest.raises((ValueError, RuntimeError), match="cuda"):
+        ds.load(path, map_location="cuda")

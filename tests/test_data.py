@@ -863,3 +863,34 @@ def test_a_random_sampler_over_an_empty_source_says_so():
     sampler = ds.data.RandomSampler(range(0), num_samples=3)  # accepted, as torch's is
     with pytest.raises(ValueError, match="data source is empty"):
         list(sampler)  # torch: ZeroDivisionError
+
+
+def test_random_split_takes_torchs_generator_keyword():
+    # random_split(full, [160, 40], generator=torch.Generator().manual_seed(42))
+    data = ds.data.TensorDataset(np.arange(20.0))
+    splits = [
+        ds.utils.data.random_split(data, [15, 5], generator=ds.Generator().manual_seed(42))
+        for _ in range(2)
+    ]
+    assert [list(s.indices) for s in splits[0]] == [list(s.indices) for s in splits[1]]
+    assert sorted(np.concatenate([s.indices for s in splits[0]]).tolist()) == list(range(20))
+    other = ds.utils.data.random_split(data, [15, 5], generator=ds.Generator().manual_seed(7))
+    assert list(other[0].indices) != list(splits[0][0].indices)
+    with pytest.raises(TypeError, match="generator must be"):
+        ds.utils.data.random_split(data, [15, 5], generator=42)
+
+
+def test_generator_is_torchs_and_drives_a_dataloader():
+    g = ds.Generator(device="cpu").manual_seed(5)
+    assert isinstance(g, np.random.Generator) and g.initial_seed() == 5 and g.device == "cpu"
+    state = g.get_state()
+    first = g.permutation(6).tolist()
+    assert g.set_state(state).permutation(6).tolist() == first
+    data = ds.data.TensorDataset(np.arange(6.0))
+    orders = [
+        [x.tolist() for (x,) in ds.data.DataLoader(data, batch_size=6, shuffle=True, generator=h)]
+        for h in (ds.Generator().manual_seed(1), ds.Generator().manual_seed(1))
+    ]
+    assert orders[0] == orders[1]
+    with pytest.raises(RuntimeError, match="no backend"):
+        ds.Generator(device="cuda")

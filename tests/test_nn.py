@@ -807,3 +807,64 @@ def test_requires_grad_apply_and_module_walks_are_torch_s():
     assert not any(p.requires_grad for p in ours.parameters())
     ours[1].requires_grad_()
     assert [p.requires_grad for p in ours.parameters()] == [False, False, True, True]
+
+
+# ---- nn.utils: PyTorch's path to clipping and to flat parameter vectors --------------------
+
+
+def test_nn_utils_clips_like_torch_and_is_optims_clip():
+    assert nn.utils.clip_grad_norm_ is ds.optim.clip_grad_norm_
+    assert nn.utils.clip_grad_value_ is ds.optim.clip_grad_value_
+    ours, theirs = _mlp_pair()
+    x = np.random.default_rng(3).normal(size=(5, 4))
+    (ours(ds.tensor(x, dtype=ds.float64)) ** 2).sum().backward()
+    (theirs(torch.tensor(x)) ** 2).sum().backward()
+    total = nn.utils.clip_grad_norm_(ours.parameters(), max_norm=0.5, foreach=None)
+    ttotal = torch.nn.utils.clip_grad_norm_(theirs.parameters(), max_norm=0.5, foreach=None)
+    np.testing.assert_allclose(total.item(), ttotal.item(), rtol=1e-12)
+    nn.utils.clip_grad_value_(ours.parameters(), 0.01, foreach=None)
+    torch.nn.utils.clip_grad_value_(theirs.parameters(), 0.01, foreach=None)
+    for p, tp in zip(ours.parameters(), theirs.parameters()):
+        np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_parameters_to_vector_and_back_match_torch():
+    ours, theirs = _mlp_pair()
+    flat = nn.utils.parameters_to_vector(ours.parameters())
+    tflat = torch.nn.utils.parameters_to_vector(theirs.parameters())
+    assert flat.shape == tuple(tflat.shape) and flat.requires_grad and tflat.requires_grad
+    np.testing.assert_array_equal(flat.numpy(), tflat.detach().numpy())
+    (flat * ds.arange(flat.shape[0], dtype=ds.float64)).sum().backward()
+    (tflat * torch.arange(tflat.shape[0], dtype=torch.float64)).sum().backward()
+    for p, tp in zip(ours.parameters(), theirs.parameters()):
+        np.testing.assert_array_equal(p.grad.numpy(), tp.grad.numpy())
+    new = np.linspace(-1.0, 1.0, flat.shape[0])
+    nn.utils.vector_to_parameters(ds.tensor(new, dtype=ds.float64), ours.parameters())
+    torch.nn.utils.vector_to_parameters(torch.tensor(new), theirs.parameters())
+    for p, tp in zip(ours.parameters(), theirs.parameters()):
+        np.testing.assert_array_equal(p.detach().numpy(), tp.detach().numpy())
+
+
+def test_vector_to_parameters_refuses_a_vector_of_the_wrong_length():
+    layer = nn.Linear(3, 2)
+    with pytest.raises(ValueError, match="hold 8 numbers"):
+        nn.utils.vector_to_parameters(ds.zeros(7), layer.parameters())
+    with pytest.raises(TypeError, match="expected a Tensor"):
+        nn.utils.parameters_to_vector([np.zeros(3)])
+
+
+def test_batchnorm_loads_a_state_dict_without_num_batches_tracked_as_torch_does():
+    ours = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    theirs = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.BatchNorm1d(3))
+    ours[1].num_batches_tracked._data[...] = 4
+    theirs[1].num_batches_tracked.fill_(4)
+    sd = {k: v for k, v in ours.state_dict().items() if not k.endswith("num_batches_tracked")}
+    tsd = {k: torch.tensor(v.numpy()) for k, v in sd.items()}
+    result, tresult = ours.load_state_dict(sd), theirs.load_state_dict(tsd)
+    assert result.missing_keys == list(tresult.missing_keys) == []
+    assert ours[1].num_batches_tracked.item() == theirs[1].num_batches_tracked.item() == 4
+    partial = ours.load_state_dict({"0.weight": ds.zeros(3, 2)}, strict=False)
+    tpartial = theirs.load_state_dict({"0.weight": torch.zeros(3, 2)}, strict=False)
+    assert partial.missing_keys == list(tpartial.missing_keys)
+    with pytest.raises(RuntimeError, match="missing keys"):
+        ours.load_state_dict({"0.weight": ds.zeros(3, 2)})

@@ -23,7 +23,7 @@ import numpy as np
 __all__ = [
     "Function", "Context", "no_grad", "enable_grad", "inference_mode", "set_grad_enabled",
     "is_grad_enabled", "backward", "grad",
-    "check_rule", "next_seq", "Node", "AccumulateGrad",
+    "check_rule", "next_seq", "Node", "AccumulateGrad", "bump_version", "version_of",
 ]  # fmt: skip
 
 
@@ -183,6 +183,137 @@ class Context:
 
 
 # ---------------------------------------------------------------------------------
+# Versions: which arrays were changed in place, and when
+#
+# NOTE: PyTorch gives every tensor a version counter that each in-place op bumps, and
+# records the versions of what an op saves, so backward can refuse a saved value that
+# changed since. Recording at save time costs every op; here the forward pays nothing.
+# An in-place change stamps the array's memory (its owning array, so a view, a
+# ``detach()`` and the tensor share one counter) with a fresh number from the sequence
+# that numbers the ops (``Context.seq``). A value a rule saved was changed after its op
+# ran exactly when its memory carries a stamp larger than the op's number. backward looks
+# only when some change came after the oldest op of its graph (one comparison), so a
+# graph that nothing changed in place is walked as before.
+
+
+class _Versions:
+    """The in-place changes of one array's memory: how many, and the op numbers of the
+    latest ones (enough to say which version an op saw)."""
+
+    __slots__ = ("count", "stamps")
+
+    def __init__(self):
+        self.count = 0
+        self.stamps: list[int] = []
+
+    def at(self, seq: int) -> str:
+        """The version the memory had when the op numbered ``seq`` ran, as the error says
+        it (only a bound once the stamps of changes after that op were let go)."""
+        later = sum(1 for s in self.stamps if s > seq)
+        version = self.count - later
+        if later == len(self.stamps) and self.count > later:  # older stamps let go
+            return f"{version} or lower"
+        return str(version)
+
+
+_KEPT_STAMPS = 1024  # the latest changes remembered per array (a version needs no more)
+_versions: dict[int, _Versions] = {}  # id of an owning array -> its changes
+_last_change = -1  # the number of the latest in-place change of any array
+
+
+def _owner(array: np.ndarray) -> np.ndarray:
+    """The array that owns ``array``'s memory: itself, or the base its views share."""
+    base = array.base
+    while isinstance(base, np.ndarray):
+        array, base = base, base.base
+    return array
+
+
+def bump_version(*arrays: np.ndarray) -> None:
+    """Note that the memory of each array is about to change in place (in-place methods,
+    item assignment and optimizer steps call this); backward then refuses a saved value
+    that shares the memory and was saved before the change."""
+    global _last_change
+    seq = _last_change = _next_seq()
+    for array in arrays:
+        base = array.base
+        owner = array if base is None else _owner(base)
+        key = id(owner)
+        record = _versions.get(key)
+        if record is None:
+            record = _versions[key] = _Versions()
+            weakref.finalize(owner, _versions.pop, key, None)  # forgotten with the memory
+        record.count += 1
+        stamps = record.stamps
+        stamps.append(seq)
+        if len(stamps) > _KEPT_STAMPS:
+            del stamps[: _KEPT_STAMPS // 2]
+
+
+def version_of(array: np.ndarray) -> int:
+    """How many in-place changes ``array``'s memory has had (PyTorch's ``_version``)."""
+    record = _versions.get(id(_owner(array)))
+    return 0 if record is None else record.count
+
+
+def _check_versions(made: list) -> None:
+    """Refuse a graph in which a value that a rule will read changed after its op ran.
+
+    ``made``: the op outputs of the graph, in the order their ops ran. What a rule reads
+    is what it saved with ``save_for_backward``; ``Function.saved_for`` narrows that to
+    the values the needed gradients read.
+    """
+    for t in made:
+        ctx = t._ctx
+        seq = ctx.seq
+        if seq > _last_change:
+            break  # every later op ran after the latest change
+        saved_for = ctx.fn.saved_for
+        needs = ctx.needs_input_grad
+        for k, value in enumerate(ctx.saved_tensors):
+            if value.__class__ is not np.ndarray:
+                continue
+            if saved_for is not None and not any(needs[i] for i in saved_for[k]):
+                continue
+            record = _versions.get(id(_owner(value)))
+            if record is not None and record.stamps[-1] > seq:
+                raise _modified_error(t, value, record)
+
+
+_TENSOR_TYPES = {
+    "float16": "HalfTensor", "float32": "FloatTensor", "float64": "DoubleTensor",
+    "int8": "CharTensor", "int16": "ShortTensor", "int32": "IntTensor",
+    "int64": "LongTensor", "uint8": "ByteTensor", "bool": "BoolTensor",
+}  # fmt: skip
+
+
+def _modified_error(t, value: np.ndarray, record: _Versions) -> RuntimeError:
+    """PyTorch's error for a saved value changed in place, naming descent's ops."""
+    ctx = t._ctx
+    owner = _owner(value)
+    # the tensor the value belongs to: the op's output, or one of its inputs
+    whose, role = None, "a value"
+    for i, cand in enumerate((t, *ctx.inputs)):
+        if isinstance(cand, Tensor) and _owner(cand._data) is owner:
+            whose, role = cand, "its output" if i == 0 else f"its input {i - 1}"
+            break
+    shape = list((whose._data if whose is not None else value).shape)
+    kind = _TENSOR_TYPES.get(value.dtype.name, value.dtype.name)
+    made_by = ""
+    if whose is not None and whose._ctx is not None:
+        made_by = f", which is output 0 of {whose._ctx.name}Backward0,"
+    return RuntimeError(
+        f"one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: [descent.{kind} {shape}]{made_by} is at version "
+        f"{record.count}; expected version {record.at(ctx.seq)} instead. {ctx.name} saved "
+        f"{role} for its backward, and it was changed in place after {ctx.name} ran (an "
+        f"in-place method such as add_, item assignment, or an optimizer step, on it, a "
+        f"view of it or its detach()). Change it only after the backward that needs it, "
+        f"compute the new value out of place (y = y + 1), or change a .clone() of it."
+    )
+
+
+# ---------------------------------------------------------------------------------
 # The graph as PyTorch shows it: ``grad_fn``, ``next_functions``, ``AccumulateGrad``
 
 # One node per Context (or leaf) while anyone holds it, so ``y.grad_fn is y.grad_fn``
@@ -273,7 +404,15 @@ class Function:
                 return 3 * x**2 * grad      # one gradient per forward argument
 
         y = Cube.apply(t)
+
+    ``saved_for``, when a rule sets it, says which gradients read each saved value:
+    one tuple of input positions per value of ``save_for_backward`` (Mul saves ``a, b``
+    and sets ``((1,), (0,))``: b's gradient reads a, a's reads b). backward refuses a
+    saved value changed in place only when a gradient it computes reads it; None means
+    every gradient reads every saved value.
     """
+
+    saved_for: tuple | None = None
 
     @staticmethod
     def forward(ctx: Context, *args, **options):
@@ -352,6 +491,8 @@ def _topological_order(roots) -> list:
             if need:
                 push(inp)
     made.sort(key=_run_order)
+    if made and _last_change > made[0]._ctx.seq:  # something changed after the graph began
+        _check_versions(made)
     return leaves + made
 
 

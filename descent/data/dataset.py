@@ -143,20 +143,35 @@ def split_lengths(n: int, lengths: Sequence) -> list[int]:
     return counts
 
 
-def random_split(dataset, lengths: Sequence, seed: int | None = None) -> list[Subset]:
+def random_split(
+    dataset, lengths: Sequence, seed: int | None = None, *, generator=None
+) -> list[Subset]:
     """Split ``dataset`` into non-overlapping random Subsets of the given lengths.
 
     ``lengths`` holds counts (ints that sum to ``len(dataset)``) or fractions (floats that
-    sum to 1). With ``seed=None`` the permutation comes from descent's generator, so
+    sum to 1). The permutation comes from ``generator`` (PyTorch's keyword: a
+    ``ds.Generator().manual_seed(42)`` or any NumPy Generator), else from
+    ``np.random.default_rng(seed)``; with neither it comes from descent's generator, so
     ``ds.manual_seed`` makes it repeatable.
 
     >>> train, val = ds.data.random_split(ds.data.TensorDataset(np.arange(10)), [0.8, 0.2], seed=0)
     >>> len(train), len(val)
     (8, 2)
     """
+    if generator is not None and not isinstance(generator, np.random.Generator):
+        raise TypeError(
+            f"random_split: generator must be a ds.Generator or a NumPy Generator, got "
+            f"{type(generator).__name__}"
+        )
+    if generator is not None and seed is not None:
+        raise ValueError("random_split: pass a seed or a generator, not both")
     n = len(dataset)
     counts = split_lengths(n, lengths)
-    rng = np.random.default_rng(draw_seed() if seed is None else seed)
+    rng = (
+        generator
+        if generator is not None
+        else np.random.default_rng(draw_seed() if seed is None else seed)
+    )
     order = rng.permutation(n)
     return [
         Subset(dataset, order[end - count : end]) for end, count in zip(accumulate(counts), counts)

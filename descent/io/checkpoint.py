@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..tensor import Tensor, make_tensor
+from ..tensor import Tensor, check_device, make_tensor
 from .files import atomic_file
 
 __all__ = ["save", "load", "load_file", "CheckpointError"]
@@ -480,8 +480,14 @@ def _read(path: Path, checkpoint: bool) -> tuple[dict, dict, object]:
     return meta, arrays, fail
 
 
-def load(path):
+def load(path, map_location=None, *, weights_only=None, mmap=None):
     """Read a checkpoint written by ``save``; tensors come back as Tensors.
+
+    PyTorch's keywords are accepted so that ``model.load_state_dict(torch.load(path,
+    map_location=device, weights_only=True))`` runs as written: ``map_location`` may name
+    the CPU (``'cpu'``, ``ds.device('cpu')``; another device is refused, as everywhere),
+    and ``weights_only`` and ``mmap`` change nothing, since a checkpoint holds only
+    tensors and plain data and never runs code.
 
     Every tensor is read straight into its own array (no copy of the whole file) and
     checked against the CRC-32 ``save`` recorded, with its dtype and shape, and so is the
@@ -493,6 +499,7 @@ def load(path):
     corrupt, truncated or altered file. Loading also removes the temporary files that
     killed writes of ``path`` left beside it.
     """
+    check_device(map_location)
     meta, arrays, fail = _read(Path(path), checkpoint=True)
     structure = _json(meta["structure"], "description", fail)
     decode = _Decoder(arrays, fail)

@@ -1,6 +1,6 @@
-"""Neural networks: Module and Parameter, layers, init, and ``functional`` (F.*)."""
+"""Neural networks: Module and Parameter, layers, init, ``functional`` (F.*) and ``utils``."""
 
-from . import functional, init
+from . import functional, init, utils
 from .layers import (
     GELU,
     AvgPool2d,
@@ -36,8 +36,9 @@ from .module import Module, Parameter
 from .norm import BatchNorm1d, BatchNorm2d, LayerNorm
 
 __all__ = [
-    "functional", "init", "Module", "Parameter", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d",
-    "Flatten", "Dropout", "ReLU", "Sigmoid", "Tanh", "LeakyReLU", "Softmax", "LogSoftmax",
+    "functional", "init", "utils", "Module", "Parameter", "Linear", "Conv2d", "MaxPool2d",
+    "AvgPool2d", "Flatten", "Dropout", "ReLU", "Sigmoid", "Tanh", "LeakyReLU", "Softmax",
+    "LogSoftmax",
     "Identity", "Sequential", "GELU", "Softplus", "ModuleList", "ModuleDict", "Embedding",
     "BatchNorm1d", "BatchNorm2d", "LayerNorm", "MSELoss", "L1Loss", "CrossEntropyLoss",
     "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "MultiMarginLoss", "MulticlassHingeLoss",

@@ -276,6 +276,12 @@ class Module:
                     seen.add(id(value))
                     yield (f"{mname}.{name}" if mname else name), value
 
+    def _optional_state(self) -> tuple[str, ...]:
+        """Names of this module's own state entries that a state_dict may lack: loading
+        keeps their value and does not count them missing (PyTorch's BatchNorm does this
+        for ``num_batches_tracked``, which older checkpoints do not have). None here."""
+        return ()
+
     # ---- state ----------------------------------------------------------------------------
     def state_dict(self) -> OrderedDict:
         """Dotted name -> Tensor (sharing the data), as PyTorch's keys: the parameters and
@@ -302,7 +308,12 @@ class Module:
                 f"{type(state_dict).__name__}"
             )
         own = OrderedDict(self._named_state())
-        missing = [k for k in own if k not in state_dict]
+        optional = {
+            f"{mname}.{name}" if mname else name
+            for mname, module in self.named_modules()
+            for name in module._optional_state()
+        }
+        missing = [k for k in own if k not in state_dict and k not in optional]
         unexpected = [k for k in state_dict if k not in own]
         mismatched, wrong_kind = [], []
         for k, p in own.items():

@@ -65,6 +65,9 @@ class _BatchNorm(Module):
             self.register_buffer("running_var", None)
             self.register_buffer("num_batches_tracked", None)
 
+    def _optional_state(self) -> tuple[str, ...]:
+        return ("num_batches_tracked",)
+
     def reset_running_stats(self) -> None:
         if self.track_running_stats:
             self.running_mean._data[...] = 0

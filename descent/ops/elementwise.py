@@ -82,6 +82,8 @@ class Sub(Function):
 class Mul(Function):
     """$f(a, b) = a b$"""
 
+    saved_for = ((1,), (0,))  # b's gradient reads a; a's reads b
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -108,6 +110,8 @@ class Mul(Function):
 class Div(Function):
     """$f(a, b) = a / b$"""
 
+    saved_for = ((1,), (0, 1))
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -133,6 +137,8 @@ class Div(Function):
 
 class Pow(Function):
     """$f(a, b) = a^b$; $df/da = b a^{b-1}$, $df/db = a^b \\ln a$"""
+
+    saved_for = ((0, 1), (0,), (1,))  # b's own gradient reads only b's shape
 
     @staticmethod
     def forward(ctx, a, b):

@@ -15,6 +15,8 @@ from ._util import sum_to, unbroadcast
 class MatMul(Function):
     """$C = A B$; $dA = G B^T$, $dB = A^T G$ (batch dims broadcast and are summed back)."""
 
+    saved_for = ((1,), (0,))
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)

@@ -70,6 +70,8 @@ def out_size(size: int, kernel: int, stride: int, pad_total: int) -> int:
 class Linear(Function):
     """$y = x W^T + b$; $dx = g W$, $dW = g^T x$, $db = \\sum_n g_n$ (x may be (*, in))."""
 
+    saved_for = ((1,), (0,))  # W's gradient reads x; x's reads W
+
     @staticmethod
     def forward(ctx, x, weight, bias):
         x2 = x.reshape(-1, x.shape[-1])  # (M, in)
@@ -192,6 +194,8 @@ class Conv2d(Function):
     # the adds of col2im then move long runs instead of rows of Wo numbers, several times
     # faster. The output is an (N, O, Ho, Wo) view of (O, Ho, Wo, N) memory; the next
     # conv2d, and pooling in between, keep that layout without copies.
+
+    saved_for = ((1,), (0,))  # the windows of x (a copy) for W's gradient; W for x's
 
     @staticmethod
     def forward(ctx, x, weight, bias, *, stride, pads):
@@ -634,6 +638,8 @@ class BinaryCrossEntropy(Function):
 
     $dx = (x - y) / \\max(x (1 - x), 10^{-12})$, $dy = \\log(1 - x) - \\log x$.
     """
+
+    saved_for = ((0,), (0,), (1,), (1,))
 
     @staticmethod
     def forward(ctx, x, y):

@@ -7,10 +7,10 @@ PyTorch's verbs and TensorFlow's on every optimizer::
     opt.minimize(lambda: loss_fn(model(x), y))          # TensorFlow: compute + apply
 """
 
+from ..clip import clip_grad_norm_, clip_grad_value_
 from . import lr_scheduler
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
-from .clip import clip_grad_norm_, clip_grad_value_
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .saga import SAGA

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 
-from ..autograd import enable_grad, grad
+from ..autograd import bump_version, enable_grad, grad
 from ..tensor import Tensor
 from .schedules import SCHEDULES, check_number
 
@@ -153,7 +153,9 @@ class Optimizer:
             if callable(options["lr"]):
                 options["lr"] = float(options["lr"](self.global_step))
             states = [self.state.setdefault(p, {}) for p in params]
-            self.rule([p._data for p in params], [grads[p] for p in params], states, **options)
+            arrays = [p._data for p in params]
+            self.rule(arrays, [grads[p] for p in params], states, **options)
+            bump_version(*arrays)  # changed in place: a new version of each, as in PyTorch
 
     @staticmethod
     def _grad_array(g, p: Tensor, where: str) -> np.ndarray:

@@ -1,4 +1,6 @@
-"""Gradient clipping, in place on ``.grad`` (torch.nn.utils' clip_grad_norm_ / value_)."""
+"""Gradient clipping, in place on ``.grad``: torch.nn.utils' ``clip_grad_norm_`` and
+``clip_grad_value_``, one implementation that ``ds.nn.utils`` (PyTorch's path) and
+``ds.optim`` both offer."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from ..tensor import Tensor, make_tensor
+from .tensor import Tensor, make_tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
 
@@ -34,15 +36,17 @@ def clip_grad_norm_(
     max_norm: float,
     norm_type: float = 2.0,
     error_if_nonfinite: bool = False,
+    foreach: bool | None = None,
 ) -> Tensor:
     """Scale all gradients together so that their joint p-norm is at most ``max_norm``.
 
     The joint norm is the p-norm of the per-tensor p-norms (``norm_type`` p > 0, or
     ``float('inf')`` for the largest magnitude); gradients are multiplied by
     ``min(1, max_norm / (norm + 1e-6))``. Parameters without ``.grad`` are skipped.
-    Returns the joint norm before clipping, as a scalar Tensor.
+    Returns the joint norm before clipping, as a scalar Tensor. ``foreach`` (PyTorch's
+    choice of kernel) is accepted and changes nothing here.
 
-    >>> total = ds.optim.clip_grad_norm_(model.parameters(), max_norm=1.0)
+    >>> total = ds.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
     """
     norm_type = float(norm_type)
     if not norm_type > 0:
@@ -64,10 +68,12 @@ def clip_grad_norm_(
     return make_tensor(np.asarray(total, dtype=grads[0].dtype))
 
 
-def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:
+def clip_grad_value_(
+    parameters: Tensor | Iterable[Tensor], clip_value: float, foreach: bool | None = None
+) -> None:
     """Clamp every gradient element into ``[-clip_value, clip_value]``, in place.
 
-    >>> ds.optim.clip_grad_value_(model.parameters(), clip_value=0.5)
+    >>> ds.nn.utils.clip_grad_value_(model.parameters(), clip_value=0.5)
     """
     clip_value = float(clip_value)
     for g in _grads(parameters):
