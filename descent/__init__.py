@@ -90,6 +90,7 @@ from .tensor import (
     float64,
     from_numpy,
     full,
+    get_default_dtype,
     int32,
     int64,
     linspace,
@@ -99,6 +100,7 @@ from .tensor import (
     randint,
     randn,
     randperm,
+    set_default_dtype,
     tensor,
     zeros,
     zeros_like,
@@ -162,6 +164,7 @@ def load(path, map_location=None, *, weights_only=None, mmap=None):
 __all__ = [
     "Tensor", "tensor", "zeros", "ones", "full", "zeros_like", "ones_like", "randn", "rand",
     "arange", "eye", "manual_seed", "get_rng_state", "set_rng_state", "Generator",
+    "get_default_dtype", "set_default_dtype",
     "float32", "float64", "int64", "int32", "bool_",
     "float", "double", "long", "int", "bool",
     "empty", "linspace", "randint", "randperm", "from_numpy", "as_tensor", "asarray",

@@ -43,7 +43,7 @@ _REDUCTIONS = ("mean", "sum", "none")
 
 
 def _tensor(x, name: str, what: str = "input") -> Tensor:
-    """``x`` as a floating Tensor (arrays and lists are wrapped; float data becomes float32)."""
+    """``x`` as a floating Tensor (arrays and lists are wrapped as ``ds.tensor`` wraps them)."""
     if not isinstance(x, Tensor):
         x = Tensor(x)
     if x.dtype.kind != "f":

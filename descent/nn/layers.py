@@ -10,7 +10,7 @@ import numpy as np
 
 from ..ops import elementwise as _ew
 from ..random import generator
-from ..tensor import Tensor, as_dtype, float32
+from ..tensor import Tensor, as_dtype, get_default_dtype
 from . import functional as F
 from .module import Module, Parameter
 
@@ -36,7 +36,7 @@ def _bound(fan_in: int) -> float:
 
 
 def _uniform_parameter(shape: tuple, bound: float, dtype) -> Parameter:
-    arr = generator().uniform(-bound, bound, shape).astype(as_dtype(dtype) or float32)
+    arr = generator().uniform(-bound, bound, shape).astype(as_dtype(dtype) or get_default_dtype())
     return Parameter(arr)
 
 
@@ -457,7 +457,7 @@ class Embedding(Module):
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
         shape = (self.num_embeddings, self.embedding_dim)
         if _weight is None:
-            arr = generator().standard_normal(shape).astype(as_dtype(dtype) or float32)
+            arr = generator().standard_normal(shape).astype(as_dtype(dtype) or get_default_dtype())
             if padding_idx is not None:
                 arr[padding_idx] = 0
         else:
