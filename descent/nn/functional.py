@@ -68,8 +68,9 @@ def _like(value, like: Tensor, name: str, what: str) -> Tensor | None:
 def _same_dtype(name: str, x: Tensor, other: Tensor | None, what: str) -> None:
     if other is not None and other.dtype != x.dtype:
         raise TypeError(
-            f"{name}: input is {x.dtype} but {what} is {other.dtype}; convert one of them "
-            f"(e.g. {what}.to(input.dtype))"
+            f"{name}: input is {x.dtype} but {what} is {other.dtype}; convert one of them: "
+            f"the input with x.to({what}.dtype) (ds.tensor keeps a NumPy array's dtype, so "
+            f"pass dtype=ds.{other.dtype} there), or the layer with .to(ds.{x.dtype})"
         )
 
 
