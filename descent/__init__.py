@@ -8,7 +8,7 @@
 tensor(7.)
 """
 
-from . import _malloc, autograd, cuda, nn
+from . import _malloc, autograd, cuda, nn, special
 from .autograd import (
     enable_grad,
     grad,
@@ -25,6 +25,7 @@ from .ops.elementwise import (
     clip,
     cos,
     div,
+    erf,
     exp,
     log,
     masked_fill,
@@ -172,8 +173,8 @@ __all__ = [
     "no_grad", "enable_grad", "inference_mode", "set_grad_enabled", "is_grad_enabled",
     "grad", "autograd", "nn", "optim", "data", "train", "save", "load", "datasets", "viz", "models",
     "gradcheck", "numerical_grad", "GradcheckError",
-    "exp", "log", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu", "clamp", "clip",
-    "pow", "maximum", "minimum", "where",
+    "exp", "log", "sqrt", "abs", "erf", "special", "sin", "cos", "tanh", "sigmoid", "relu",
+    "clamp", "clip", "pow", "maximum", "minimum", "where",
     "sum", "mean", "var", "max", "min", "argmax", "argmin", "logsumexp", "softmax",
     "log_softmax",
     "reshape", "view", "flatten", "transpose", "permute", "squeeze", "unsqueeze", "expand",

@@ -637,6 +637,9 @@ class Tensor:
     def sigmoid(self):
         return _ew.sigmoid(self)
 
+    def erf(self):
+        return _ew.erf(self)
+
     def relu(self):
         return _ew.relu(self)
 
@@ -656,20 +659,22 @@ class Tensor:
         return _ew.minimum(self, other)
 
     # ---- reductions --------------------------------------------------------------------
-    def sum(self, dim=None, keepdim: bool = False):
-        return _reduce.sum(self, dim, keepdim)
+    def sum(self, dim=None, keepdim: bool = False, *, dtype=None):
+        if dtype is None:  # the common call, without a keyword to pass on
+            return _reduce.sum(self, dim, keepdim)
+        return _reduce.sum(self, dim, keepdim, dtype=dtype)
 
-    def mean(self, dim=None, keepdim: bool = False):
-        return _reduce.mean(self, dim, keepdim)
+    def mean(self, dim=None, keepdim: bool = False, *, dtype=None):
+        return _reduce.mean(self, dim, keepdim, dtype=dtype)
 
-    def var(self, dim=None, keepdim: bool = False, correction: int = 1, unbiased=None):
-        return _reduce.var(self, dim, keepdim, correction, unbiased)
+    def var(self, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+        return _reduce.var(self, dim, unbiased, keepdim, correction=correction)
 
-    def max(self, dim=None, keepdim: bool = False):
-        return _reduce.max(self, dim, keepdim)
+    def max(self, dim=None, keepdim: bool = False, *, other=None):
+        return _reduce.max(self, dim, keepdim, other=other)
 
-    def min(self, dim=None, keepdim: bool = False):
-        return _reduce.min(self, dim, keepdim)
+    def min(self, dim=None, keepdim: bool = False, *, other=None):
+        return _reduce.min(self, dim, keepdim, other=other)
 
     def argmax(self, dim=None, keepdim: bool = False):
         return _reduce.argmax(self, dim, keepdim)
@@ -680,18 +685,20 @@ class Tensor:
     def logsumexp(self, dim=None, keepdim: bool = False):
         return _reduce.logsumexp(self, dim, keepdim)
 
-    def softmax(self, dim: int = -1):
-        return _reduce.softmax(self, dim)
+    def softmax(self, dim=None, *, dtype=None):
+        return _reduce.softmax(self, dim, dtype=dtype)
 
-    def log_softmax(self, dim: int = -1):
-        return _reduce.log_softmax(self, dim)
+    def log_softmax(self, dim=None, *, dtype=None):
+        return _reduce.log_softmax(self, dim, dtype=dtype)
 
     # ---- shape -----------------------------------------------------------------------------
-    def reshape(self, *shape):
-        return _shape.reshape(self, *shape)
+    def reshape(self, *sizes, shape=None):
+        """``x.reshape(2, 3)``, ``x.reshape((2, 3))`` or ``x.reshape(shape=(2, 3))``."""
+        return _shape.reshape(self, _shape.sizes_arg("reshape", sizes, shape, "shape"))
 
-    def view(self, *shape):
-        return _shape.reshape(self, *shape)
+    def view(self, *sizes, size=None):
+        """``x.view(2, 3)``, ``x.view((2, 3))`` or ``x.view(size=(2, 3))``."""
+        return _shape.view(self, *sizes, size=size)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1):
         return _shape.flatten(self, start_dim, end_dim)
@@ -699,12 +706,13 @@ class Tensor:
     def transpose(self, dim0: int, dim1: int):
         return _shape.transpose(self, dim0, dim1)
 
-    def permute(self, *dims):
-        return _shape.permute(self, *dims)
+    def permute(self, *order, dims=None):
+        """``x.permute(1, 0)``, ``x.permute((1, 0))`` or ``x.permute(dims=(1, 0))``."""
+        return _shape.permute(self, _shape.sizes_arg("permute", order, dims, "dims"))
 
     @property
     def T(self):  # noqa: N802 - PyTorch's name
-        return _shape.permute(self, *reversed(range(self._data.ndim)))
+        return _shape.permute(self, tuple(reversed(range(self._data.ndim))))
 
     def squeeze(self, dim=None):
         return _shape.squeeze(self, dim)
@@ -712,8 +720,8 @@ class Tensor:
     def unsqueeze(self, dim: int):
         return _shape.unsqueeze(self, dim)
 
-    def expand(self, *sizes):
-        return _shape.expand(self, *sizes)
+    def expand(self, *sizes, size=None):
+        return _shape.expand(self, *sizes, size=size)
 
     def matmul(self, other):
         return _linalg.matmul(self, other)
@@ -737,20 +745,20 @@ class Tensor:
     def mm(self, mat2):
         return _linalg.mm(self, mat2)
 
-    def std(self, dim=None, keepdim: bool = False, correction: int = 1, unbiased=None):
-        return _reduce.std(self, dim, keepdim, correction, unbiased)
+    def std(self, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+        return _reduce.std(self, dim, unbiased, keepdim, correction=correction)
 
     def sort(self, dim: int = -1, descending: bool = False, stable: bool = False):
         return _reduce.sort(self, dim, descending, stable)
 
-    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
+    def topk(self, k: int, dim=None, largest: bool = True, sorted: bool = True):  # noqa: A002
         return _reduce.topk(self, k, dim, largest, sorted)
 
-    def gather(self, dim: int, index):
-        return _shape.gather(self, dim, index)
+    def gather(self, dim: int, index, *, sparse_grad: bool = False):
+        return _shape.gather(self, dim, index, sparse_grad=sparse_grad)
 
-    def scatter(self, dim: int, index, src=None, *, value=None):
-        return _shape.scatter(self, dim, index, src, value=value)
+    def scatter(self, dim: int, index, src=None, *, value=None, reduce=None):
+        return _shape.scatter(self, dim, index, src, value=value, reduce=reduce)
 
     def scatter_add(self, dim: int, index, src):
         return _shape.scatter_add(self, dim, index, src)
