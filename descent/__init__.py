@@ -8,7 +8,7 @@
 tensor(7.)
 """
 
-from . import _malloc, autograd, cuda, nn
+from . import _malloc, autograd, cuda, nn, special
 from .autograd import (
     enable_grad,
     grad,
@@ -25,6 +25,7 @@ from .ops.elementwise import (
     clip,
     cos,
     div,
+    erf,
     exp,
     log,
     masked_fill,
@@ -90,6 +91,7 @@ from .tensor import (
     float64,
     from_numpy,
     full,
+    get_default_dtype,
     int32,
     int64,
     linspace,
@@ -99,6 +101,7 @@ from .tensor import (
     randint,
     randn,
     randperm,
+    set_default_dtype,
     tensor,
     zeros,
     zeros_like,
@@ -162,6 +165,7 @@ def load(path, map_location=None, *, weights_only=None, mmap=None):
 __all__ = [
     "Tensor", "tensor", "zeros", "ones", "full", "zeros_like", "ones_like", "randn", "rand",
     "arange", "eye", "manual_seed", "get_rng_state", "set_rng_state", "Generator",
+    "get_default_dtype", "set_default_dtype",
     "float32", "float64", "int64", "int32", "bool_",
     "float", "double", "long", "int", "bool",
     "empty", "linspace", "randint", "randperm", "from_numpy", "as_tensor", "asarray",
@@ -169,8 +173,8 @@ __all__ = [
     "no_grad", "enable_grad", "inference_mode", "set_grad_enabled", "is_grad_enabled",
     "grad", "autograd", "nn", "optim", "data", "train", "save", "load", "datasets", "viz", "models",
     "gradcheck", "gradgradcheck", "numerical_grad", "GradcheckError",
-    "exp", "log", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu", "clamp", "clip",
-    "pow", "maximum", "minimum", "where",
+    "exp", "log", "sqrt", "abs", "erf", "special", "sin", "cos", "tanh", "sigmoid", "relu",
+    "clamp", "clip", "pow", "maximum", "minimum", "where",
     "sum", "mean", "var", "max", "min", "argmax", "argmin", "logsumexp", "softmax",
     "log_softmax",
     "reshape", "view", "flatten", "transpose", "permute", "squeeze", "unsqueeze", "expand",

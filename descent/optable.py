@@ -127,6 +127,8 @@ CORE = [
     Op("cos", lambda m, F, a: m.cos(a), U, draw="any"),
     Op("tanh", lambda m, F, a: m.tanh(a), U, draw="any"),
     Op("sigmoid", lambda m, F, a: m.sigmoid(a), U, draw="any"),
+    Op("erf", lambda m, F, a: m.erf(a) + a.erf() * m.special.erf(a * 3.0),
+       U + [((20, 20),)], draw="any"),
     Op("relu", lambda m, F, a: m.relu(a), U, away_from_zero, draw="any"),
     Op("clamp", lambda m, F, a: m.clamp(a, -0.5, 1.0) + a.clamp(min=0.2), U, away_from_zero,
        draw="any"),
@@ -146,7 +148,8 @@ CORE = [
     # ---- shape
     Op("reshape", lambda m, F, a: m.reshape(a, (4, 3)) * a.reshape(2, 6)[0, 0],
        [((3, 4),), ((12,),)]),
-    Op("Tensor.view", lambda m, F, a: a.view(-1, 2), [((3, 4),), ((2, 2, 3),)]),
+    Op("view", lambda m, F, a: a.view(-1, 2) * a.view((2, -1))[0, 0] + a.view(size=(6, 2)),
+       [((3, 4),), ((2, 2, 3),)]),  # ds.view is Tensor.view (torch has no function of it)
     Op("flatten", lambda m, F, a: m.flatten(a, 1), [((2, 3, 4),), ((3, 4),)]),
     Op("transpose", lambda m, F, a: m.transpose(a, 0, -1), [((3, 4),), ((2, 3, 4),)]),
     Op("permute", lambda m, F, a: m.permute(a, (2, 0, 1)), [((2, 3, 4),)]),
@@ -172,7 +175,10 @@ CORE = [
         m, m.einsum("ij,jk->ik", a, a), m.einsum("ij,jk", a, a), m.einsum("ij->j", a),
         m.einsum("ij,jk->", a, a), m.einsum("ij,kl->ijkl", a, a), m.einsum("ij,jk->kj", [a, a]),
         m.einsum("ii->i", a), m.einsum("ii", a), m.einsum("bij,bjk->bik", b, b),
-        m.einsum("ij,bjj->bi", a, b), m.einsum("bij->", b)),
+        m.einsum("ij,bjj->bi", a, b), m.einsum("bij->", b),
+        m.einsum("...ij,...jk->...ik", b, a), m.einsum("...ij,jk", b, a), m.einsum("b...->...b", b),
+        m.einsum("...ii->...i", b), m.einsum("i...,i...->...", a, b[0]), m.einsum("...", a),
+        m.einsum("bij,jk->bik", b, a[:1]), m.einsum("...j,...j->...", b, a[:1])),
        [((3, 3), (2, 3, 3)), ((2, 2), (1, 2, 2)), ((1, 1), (3, 1, 1))]),
     Op("t", lambda m, F, a: m.t(a) * a.t().sum(), [((3, 4),), ((4,),), ((),)]),
     Op("std", lambda m, F, a: m.std(a, dim=-1, keepdim=True) + a.std() + a.std(0, correction=0).sum(),
@@ -252,6 +258,8 @@ MARGIN = [((4, 5), (4,), (5,)), ((1, 3), (1,), (3,)), ((6,), (), (6,)), ((3, 3),
 # fmt: off
 NN = [
     # ---- activations and layers
+    Op("F.gelu", lambda m, F, a: F.gelu(a) + F.gelu(a * 2.0, approximate="tanh")
+       + F.gelu(a - 1.0, approximate="none"), U + [((20, 20),)], draw="any"),
     Op("F.leaky_relu", lambda m, F, a: F.leaky_relu(a, 0.2) + F.leaky_relu(a),
        [((3, 4),), ((),), ((1, 5),), ((2, 3, 4),)], away_from_zero, draw="any"),
     Op("F.linear", lambda m, F, x, w, b: F.linear(x, w, b) + F.linear(x, w),

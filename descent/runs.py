@@ -450,7 +450,7 @@ def run(config: RunConfig, verbose: int = 1, out=None) -> RunResult:
 
         model.eval()
         with no_grad():
-            pred = model(tensor(X_te)).numpy()
+            pred = model(tensor(X_te, dtype=next(model.parameters()).dtype)).numpy()
         result = RunResult(path, task, {}, history, list(classes or []))
         if task == "classification":
             labels = pred.argmax(1)

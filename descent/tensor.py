@@ -143,19 +143,94 @@ class Size(tuple):
         return Size(tuple(self) + tuple(other))
 
 
+_default_dtype = float32
+
+
+def get_default_dtype() -> np.dtype:
+    """The dtype Python floats take: float32 unless ``set_default_dtype`` changed it."""
+    return _default_dtype
+
+
+def set_default_dtype(dtype) -> None:
+    """Make ``dtype`` (float32 or float64) the dtype of Python floats and of the creation
+    functions without a dtype, as PyTorch's; arrays and tensors keep their own dtype."""
+    global _default_dtype
+    want = as_dtype(dtype)
+    if want not in (float32, float64):
+        raise TypeError(
+            f"set_default_dtype: the default dtype must be float32 or float64, got {want}"
+        )
+    _default_dtype = want
+
+
+def _no_float16(where: str) -> TypeError:
+    also = "" if where == "from_numpy" else ", or pass dtype=ds.float32"
+    return TypeError(
+        f"{where}: float16 is not supported (descent computes in float32 or float64); "
+        f"convert the data first, e.g. array.astype(np.float32){also}"
+    )
+
+
+_PYTHON_SCALARS = (bool, int, float)
+
+
+def _data_dtype(data) -> np.dtype:
+    """PyTorch's dtype for data given without one: an array, a NumPy scalar or a tensor
+    keeps its dtype; a Python float takes the default dtype, an int int64, a bool bool; a
+    list takes the promotion of everything it holds, floats over integers over bools."""
+    if isinstance(data, Tensor):
+        return data._data.dtype
+    if isinstance(data, (np.ndarray, np.generic)):
+        return data.dtype
+    if not isinstance(data, (list, tuple)):
+        data = [data]
+    found, python, stack = set(), set(), [data]
+    while stack:  # one pass of ``type`` per list; Python's loop only over what is not a number
+        items = stack.pop()
+        kinds = set(map(type, items))
+        mixed = False
+        for kind in kinds:
+            if kind in _PYTHON_SCALARS:
+                python.add(kind)
+            elif issubclass(kind, np.generic):
+                found.add(np.dtype(kind))
+            else:
+                mixed = True
+        for x in items if mixed else ():
+            if isinstance(x, (list, tuple)):
+                stack.append(x)
+            elif isinstance(x, Tensor):
+                found.add(x._data.dtype)
+            elif isinstance(x, np.ndarray):
+                found.add(x.dtype)
+            elif not isinstance(x, np.generic):
+                scalar = next((k for k in _PYTHON_SCALARS if isinstance(x, k)), None)
+                if scalar is not None:
+                    python.add(scalar)
+                else:
+                    found.add(np.asarray(x).dtype)  # anything else, as NumPy sees it
+    found.update(d for kind, d in ((float, _default_dtype), (int, int64), (bool, bool_))
+                 if kind in python)  # fmt: skip
+    if not found:
+        return _default_dtype  # an empty list, as PyTorch's
+    other = [d for d in found if d.kind not in "fiub"]
+    if other:
+        return other[0]
+    floats = [d for d in found if d.kind == "f"]
+    return np.result_type(*(floats or found))
+
+
 def _to_array(data, dtype) -> np.ndarray:
-    """The array behind ``ds.tensor(data, dtype)``: floats become float32 unless asked."""
+    """The array behind ``ds.tensor(data, dtype)``: a copy in ``dtype``, or in the data's
+    own dtype by PyTorch's rule (see ``_data_dtype``) when none is asked."""
+    want = as_dtype(dtype) or _data_dtype(data)
+    if want.kind not in "fiub":
+        raise TypeError(f"tensor: cannot make a tensor from data of dtype {want}")
+    if want.kind == "f" and want.itemsize < 4:
+        raise _no_float16("tensor")
     if isinstance(data, Tensor):
         data = data._data
-    elif isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
-        data = [d._data if isinstance(d, Tensor) else d for d in data]
-    dtype = as_dtype(dtype)
-    arr = np.array(data, dtype=dtype, copy=True)
-    if dtype is None and arr.dtype.kind == "f" and arr.dtype != float32:
-        arr = arr.astype(float32)
-    if arr.dtype.kind not in "fiub":
-        raise TypeError(f"tensor: cannot make a tensor from data of dtype {arr.dtype}")
-    return arr
+    return np.array(data, dtype=want, copy=True)  # Tensors inside lists: by __array__
 
 
 class Tensor:
@@ -565,6 +640,9 @@ class Tensor:
     def sigmoid(self):
         return _ew.sigmoid(self)
 
+    def erf(self):
+        return _ew.erf(self)
+
     def relu(self):
         return _ew.relu(self)
 
@@ -584,20 +662,22 @@ class Tensor:
         return _ew.minimum(self, other)
 
     # ---- reductions --------------------------------------------------------------------
-    def sum(self, dim=None, keepdim: bool = False):
-        return _reduce.sum(self, dim, keepdim)
+    def sum(self, dim=None, keepdim: bool = False, *, dtype=None):
+        if dtype is None:  # the common call, without a keyword to pass on
+            return _reduce.sum(self, dim, keepdim)
+        return _reduce.sum(self, dim, keepdim, dtype=dtype)
 
-    def mean(self, dim=None, keepdim: bool = False):
-        return _reduce.mean(self, dim, keepdim)
+    def mean(self, dim=None, keepdim: bool = False, *, dtype=None):
+        return _reduce.mean(self, dim, keepdim, dtype=dtype)
 
-    def var(self, dim=None, keepdim: bool = False, correction: int = 1, unbiased=None):
-        return _reduce.var(self, dim, keepdim, correction, unbiased)
+    def var(self, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+        return _reduce.var(self, dim, unbiased, keepdim, correction=correction)
 
-    def max(self, dim=None, keepdim: bool = False):
-        return _reduce.max(self, dim, keepdim)
+    def max(self, dim=None, keepdim: bool = False, *, other=None):
+        return _reduce.max(self, dim, keepdim, other=other)
 
-    def min(self, dim=None, keepdim: bool = False):
-        return _reduce.min(self, dim, keepdim)
+    def min(self, dim=None, keepdim: bool = False, *, other=None):
+        return _reduce.min(self, dim, keepdim, other=other)
 
     def argmax(self, dim=None, keepdim: bool = False):
         return _reduce.argmax(self, dim, keepdim)
@@ -608,18 +688,20 @@ class Tensor:
     def logsumexp(self, dim=None, keepdim: bool = False):
         return _reduce.logsumexp(self, dim, keepdim)
 
-    def softmax(self, dim: int = -1):
-        return _reduce.softmax(self, dim)
+    def softmax(self, dim=None, *, dtype=None):
+        return _reduce.softmax(self, dim, dtype=dtype)
 
-    def log_softmax(self, dim: int = -1):
-        return _reduce.log_softmax(self, dim)
+    def log_softmax(self, dim=None, *, dtype=None):
+        return _reduce.log_softmax(self, dim, dtype=dtype)
 
     # ---- shape -----------------------------------------------------------------------------
-    def reshape(self, *shape):
-        return _shape.reshape(self, *shape)
+    def reshape(self, *sizes, shape=None):
+        """``x.reshape(2, 3)``, ``x.reshape((2, 3))`` or ``x.reshape(shape=(2, 3))``."""
+        return _shape.reshape(self, _shape.sizes_arg("reshape", sizes, shape, "shape"))
 
-    def view(self, *shape):
-        return _shape.reshape(self, *shape)
+    def view(self, *sizes, size=None):
+        """``x.view(2, 3)``, ``x.view((2, 3))`` or ``x.view(size=(2, 3))``."""
+        return _shape.view(self, *sizes, size=size)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1):
         return _shape.flatten(self, start_dim, end_dim)
@@ -627,12 +709,13 @@ class Tensor:
     def transpose(self, dim0: int, dim1: int):
         return _shape.transpose(self, dim0, dim1)
 
-    def permute(self, *dims):
-        return _shape.permute(self, *dims)
+    def permute(self, *order, dims=None):
+        """``x.permute(1, 0)``, ``x.permute((1, 0))`` or ``x.permute(dims=(1, 0))``."""
+        return _shape.permute(self, _shape.sizes_arg("permute", order, dims, "dims"))
 
     @property
     def T(self):  # noqa: N802 - PyTorch's name
-        return _shape.permute(self, *reversed(range(self._data.ndim)))
+        return _shape.permute(self, tuple(reversed(range(self._data.ndim))))
 
     def squeeze(self, dim=None):
         return _shape.squeeze(self, dim)
@@ -640,8 +723,8 @@ class Tensor:
     def unsqueeze(self, dim: int):
         return _shape.unsqueeze(self, dim)
 
-    def expand(self, *sizes):
-        return _shape.expand(self, *sizes)
+    def expand(self, *sizes, size=None):
+        return _shape.expand(self, *sizes, size=size)
 
     def matmul(self, other):
         return _linalg.matmul(self, other)
@@ -665,20 +748,20 @@ class Tensor:
     def mm(self, mat2):
         return _linalg.mm(self, mat2)
 
-    def std(self, dim=None, keepdim: bool = False, correction: int = 1, unbiased=None):
-        return _reduce.std(self, dim, keepdim, correction, unbiased)
+    def std(self, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+        return _reduce.std(self, dim, unbiased, keepdim, correction=correction)
 
     def sort(self, dim: int = -1, descending: bool = False, stable: bool = False):
         return _reduce.sort(self, dim, descending, stable)
 
-    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
+    def topk(self, k: int, dim=None, largest: bool = True, sorted: bool = True):  # noqa: A002
         return _reduce.topk(self, k, dim, largest, sorted)
 
-    def gather(self, dim: int, index):
-        return _shape.gather(self, dim, index)
+    def gather(self, dim: int, index, *, sparse_grad: bool = False):
+        return _shape.gather(self, dim, index, sparse_grad=sparse_grad)
 
-    def scatter(self, dim: int, index, src=None, *, value=None):
-        return _shape.scatter(self, dim, index, src, value=value)
+    def scatter(self, dim: int, index, src=None, *, value=None, reduce=None):
+        return _shape.scatter(self, dim, index, src, value=value, reduce=reduce)
 
     def scatter_add(self, dim: int, index, src):
         return _shape.scatter_add(self, dim, index, src)
@@ -856,7 +939,7 @@ def as_tensor(value, like: Tensor | None = None) -> Tensor:
     if isinstance(value, bool):
         return make_tensor(np.asarray(value))
     if isinstance(value, float):
-        return make_tensor(np.asarray(value, dtype=float32))
+        return make_tensor(np.asarray(value, dtype=_default_dtype))
     if isinstance(value, int):
         return make_tensor(np.asarray(value, dtype=int64))
     return Tensor(value)
@@ -865,8 +948,12 @@ def as_tensor(value, like: Tensor | None = None) -> Tensor:
 def tensor(data, dtype=None, requires_grad: bool = False, *, device=None) -> Tensor:
     """A new tensor holding a copy of ``data``.
 
-    Floating data becomes float32 unless ``dtype`` says otherwise; integer data stays
-    integer (class labels). Only floating tensors can require gradients.
+    Without ``dtype``, PyTorch's rule: a NumPy array, NumPy scalar or Tensor keeps its
+    dtype (a float64 array gives a float64 tensor); Python floats and lists of them take
+    the default dtype (float32, see ``ds.set_default_dtype``); Python ints give int64 and
+    bools bool; a list of several kinds takes their promotion, floats over integers over
+    bools. float16 data is refused (descent computes in float32 or float64): pass
+    ``dtype=ds.float32``. Only floating tensors can require gradients.
 
     >>> ds.tensor([[1, 2], [3, 4]], dtype=ds.float64, requires_grad=True).shape
     (2, 2)
@@ -882,7 +969,7 @@ def _size(size) -> tuple:
 
 
 def _float_dtype(dtype) -> np.dtype:
-    return as_dtype(dtype) or float32
+    return as_dtype(dtype) or _default_dtype
 
 
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -904,7 +991,7 @@ def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor
 def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     check_device(device)
     if dtype is None:
-        dtype = float32 if isinstance(fill_value, float) else np.asarray(fill_value).dtype
+        dtype = _default_dtype if isinstance(fill_value, float) else np.asarray(fill_value).dtype
     arr = np.full(
         tuple(size) if not isinstance(size, int) else (size,), fill_value, as_dtype(dtype)
     )
@@ -985,20 +1072,22 @@ def randperm(n: int, dtype=None, device=None, requires_grad: bool = False) -> Te
 
 def arange(start, end=None, step=1, dtype=None, device=None,
            requires_grad: bool = False) -> Tensor:  # fmt: skip
-    """Values from start to end (exclusive): integers stay int64, floats become float32."""
+    """Values from start to end (exclusive): integers stay int64, floats take the default
+    dtype (float32)."""
     check_device(device)
     if end is None:
         start, end = 0, start
     if dtype is None:
         is_float = any(isinstance(v, float) for v in (start, end, step))
-        dtype = float32 if is_float else int64
+        dtype = _default_dtype if is_float else int64
     arr = np.arange(start, end, step, dtype=as_dtype(dtype))
     return make_tensor(arr).requires_grad_(requires_grad)
 
 
 def linspace(start, end, steps: int, dtype=None, device=None,
              requires_grad: bool = False) -> Tensor:  # fmt: skip
-    """``steps`` evenly spaced values from start to end, both included (float32 unless asked).
+    """``steps`` evenly spaced values from start to end, both included (the default dtype,
+    float32, unless asked).
 
     Computed as PyTorch does, in the tensor's own dtype: the first half counts up from
     ``start`` and the second half down from ``end``, so both ends are exact (the values
@@ -1045,6 +1134,8 @@ def from_numpy(array: np.ndarray) -> Tensor:
             f"from_numpy: cannot share an array of dtype {array.dtype}; descent's tensors "
             f"hold floating, integer or bool data"
         )
+    if array.dtype.kind == "f" and array.dtype.itemsize < 4:
+        raise _no_float16("from_numpy")
     return make_tensor(array)
 
 
@@ -1061,14 +1152,14 @@ def asarray(obj, dtype=None, device=None, copy=None, requires_grad: bool = False
         return obj.requires_grad_(True) if requires_grad else obj
     arr = obj._data if isinstance(obj, Tensor) else obj
     if isinstance(arr, np.ndarray) and (want is None or arr.dtype == want) and not copy:
+        if arr.dtype.kind == "f" and arr.dtype.itemsize < 4:
+            raise _no_float16("as_tensor")
         return from_numpy(arr).requires_grad_(requires_grad)
     if copy is False:
         raise ValueError(
             f"asarray: copy=False, but {type(obj).__name__} data cannot be shared as "
             f"dtype {want}; leave copy out to allow a copy"
         )
-    if isinstance(arr, np.ndarray) and want is None:
-        want = arr.dtype
     return Tensor(arr, dtype=want, requires_grad=requires_grad)
 
 

@@ -37,7 +37,7 @@ def _reload_and_predict(run, X: np.ndarray) -> np.ndarray:
     model.load_state_dict(weights)
     scaled = (X - saved["standardizer"]["mean"]) / saved["standardizer"]["scale"]
     with ds.no_grad():
-        return model(ds.tensor(scaled)).numpy()
+        return model(ds.tensor(scaled, dtype=ds.float32)).numpy()
 
 
 def test_demo_writes_a_run_folder_whose_numbers_agree_with_each_other(tmp_path):

@@ -9,6 +9,7 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from torch.utils.data import default_collate
 
 import descent as ds
 from descent.data import (
@@ -17,6 +18,7 @@ from descent.data import (
     Standardizer,
     Subset,
     TensorDataset,
+    collate,
     one_hot,
     random_split,
     train_val_test_split,
@@ -66,10 +68,12 @@ def test_tensor_dataset_items_are_tuples_of_rows():
     assert len(data) == 4
     xi, yi = data[2]
     assert xi.tolist() == [6.0, 7.0, 8.0] and yi.item() == 4
-    assert data.tensors[0].dtype == ds.float32  # arrays go through ds.tensor
+    assert data.tensors[0].dtype == ds.float64  # arrays keep their dtype, as in ds.tensor
     assert data.tensors[1].dtype == ds.int64
-    kept = TensorDataset(ds.tensor(x, dtype=ds.float64))
-    assert kept[0][0].dtype == ds.float64  # Tensors are used as they are
+    assert TensorDataset(x.astype(np.float32)).tensors[0].dtype == ds.float32
+    assert TensorDataset([[1.0], [2.0]]).tensors[0].dtype == ds.float32  # the default dtype
+    kept = TensorDataset(ds.tensor(x, dtype=ds.float32))
+    assert kept[0][0].dtype == ds.float32  # Tensors are used as they are
 
 
 def test_tensor_dataset_rejects_unequal_lengths_naming_the_sizes():
@@ -225,6 +229,43 @@ def test_a_batch_copies_whole(copier):
     assert [t.tolist() for t in again] == [t.tolist() for t in batch]
 
 
+@pytest.mark.parametrize(
+    "field",
+    [
+        lambda i: float(i),
+        lambda i: i,
+        lambda i: bool(i % 2),
+        lambda i: np.float64(i),
+        lambda i: np.float32(i),
+        lambda i: np.int32(i),
+        lambda i: np.full(2, float(i)),
+        lambda i: np.full(2, float(i), np.float32),
+        lambda i: np.full(2, i, np.int32),
+        lambda i: [float(i), 2.0],
+    ],
+    ids=[
+        "float",
+        "int",
+        "bool",
+        "np.float64",
+        "np.float32",
+        "np.int32",
+        "float64 array",
+        "float32 array",
+        "int32 array",
+        "list of floats",
+    ],  # fmt: skip
+)
+def test_collate_gives_torchs_default_collate_dtypes(field):
+    examples = [field(i) for i in range(3)]
+    ours, theirs = collate(examples), default_collate(examples)
+    if not isinstance(theirs, list):  # a list field is collated position by position
+        ours, theirs = [ours], [theirs]
+    for a, b in zip(ours, theirs, strict=True):
+        assert str(a.dtype) == str(b.dtype).removeprefix("torch.")
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
 def test_loader_over_subsets_gives_the_subset_rows():
     data = TensorDataset(np.arange(30) * 10)
     train, _ = random_split(data, [20, 10], seed=2)
@@ -249,7 +290,7 @@ def test_collate_mirrors_the_example_structure():
             return ds.tensor([i, i], dtype=ds.float64)
 
     (batch,) = list(DataLoader(Dicts(), batch_size=3))
-    assert batch["x"].shape == (3, 2) and batch["x"].dtype == ds.float32
+    assert batch["x"].shape == (3, 2) and batch["x"].dtype == ds.float64  # arrays keep theirs
     assert batch["y"].tolist() == [0, 1, 2] and batch["y"].dtype == ds.int64
     (single,) = list(DataLoader(Singles(), batch_size=3))
     assert single.shape == (3, 2) and single.dtype == ds.float64
@@ -517,8 +558,8 @@ def test_standardizer_uses_training_statistics_with_ddof_0():
 @pytest.mark.parametrize(
     "make, dtype",
     [
-        (lambda X: ds.tensor(X), ds.float32),
-        (lambda X: ds.tensor(X, dtype=ds.float64), ds.float64),
+        (lambda X: ds.tensor(X, dtype=ds.float32), ds.float32),
+        (lambda X: ds.tensor(X), ds.float64),
         (lambda X: ds.tensor(np.round(X * 10).astype(np.int64)), ds.float32),
         (lambda X: X.astype(np.float32), np.float32),
         (lambda X: np.round(X).astype(np.int64), np.float64),

@@ -511,6 +511,7 @@ CALLS = {
     "sigmoid": lambda x: F.sigmoid(x),
     "tanh": lambda x: F.tanh(x),
     "leaky_relu": lambda x: F.leaky_relu(x, 0.1),
+    "gelu": lambda x: F.gelu(x) + F.gelu(x, approximate="tanh"),
     "softmax": lambda x: F.softmax(x, dim=1),
     "log_softmax": lambda x: F.log_softmax(x, dim=1),
     "pad": lambda x: F.pad(x, (1, 1)),
@@ -623,3 +624,32 @@ def test_binary_cross_entropy_refuses_targets_outside_0_1(loss, bad):
     with pytest.raises(ValueError, match=f"{bad}"):
         loss(ds.tensor([0.5, 0.5, 0.5]), ds.tensor([0.0, bad, 1.0]))
     assert np.isfinite(loss(ds.tensor([0.5, 0.2]), ds.tensor([0.0, 1.0])).item())
+
+
+# ---- erf and the exact GELU against the C library's erf ----------------------------------------
+
+
+@pytest.mark.parametrize("n", [7, 4001], ids=["few", "many"])  # both of erf's array paths
+def test_erf_is_the_c_library_erf_to_the_last_place(n):
+    rng = np.random.default_rng(0)
+    x = np.concatenate(
+        [rng.uniform(-7, 7, n - 7), [0.0, 0.84375, 1.25, 1 / 0.35, -6.0, 30.0, 1e-300]]
+    )
+    t = ds.tensor(x, dtype=ds.float64, requires_grad=True)
+    y = ds.erf(t)
+    expected = np.array([math.erf(v) for v in x])
+    assert np.all(np.abs(y.numpy() - expected) <= np.spacing(np.abs(expected)))
+    y.sum().backward()  # d erf / dx = 2 / sqrt(pi) exp(-x^2)
+    np.testing.assert_allclose(t.grad.numpy(), 2 / math.sqrt(math.pi) * np.exp(-x * x), rtol=1e-15)
+
+
+def test_erf_keeps_its_special_values():
+    y = ds.erf(ds.tensor([np.inf, -np.inf, np.nan, -0.0], dtype=ds.float64)).numpy()
+    assert y[0] == 1 and y[1] == -1 and np.isnan(y[2]) and y[3] == 0 and np.signbit(y[3])
+
+
+def test_exact_gelu_is_x_times_the_normal_cdf():
+    x = np.linspace(-5, 5, 41)
+    phi = np.array([0.5 * (1 + math.erf(v / math.sqrt(2))) for v in x])
+    out = F.gelu(ds.tensor(x, dtype=ds.float64)).numpy()
+    np.testing.assert_allclose(out, x * phi, rtol=1e-14, atol=1e-300)

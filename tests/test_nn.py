@@ -476,12 +476,13 @@ def test_multiclass_hinge_loss_module_is_the_lectures_loss_and_multi_margin_time
 @pytest.mark.parametrize(
     "ours, theirs",
     [
+        (lambda: nn.GELU(), lambda: torch.nn.GELU()),
         (lambda: nn.GELU(approximate="tanh"), lambda: torch.nn.GELU(approximate="tanh")),
         (lambda: nn.Softplus(), lambda: torch.nn.Softplus()),
         (lambda: nn.Softplus(beta=2.0, threshold=3.0), lambda: torch.nn.Softplus(2.0, 3.0)),
         (lambda: nn.Softplus(beta=0.5, threshold=1.0), lambda: torch.nn.Softplus(0.5, 1.0)),
     ],
-    ids=["gelu_tanh", "softplus", "softplus_beta2", "softplus_beta_half"],
+    ids=["gelu", "gelu_tanh", "softplus", "softplus_beta2", "softplus_beta_half"],
 )
 def test_activation_modules_match_torch(ours, theirs, dtype):
     ours, theirs = ours(), theirs().double()
@@ -495,11 +496,26 @@ def test_activation_modules_match_torch(ours, theirs, dtype):
     _assert_same(xo.grad, xt.grad, dtype)
 
 
-def test_exact_gelu_is_refused_with_the_way_out():
-    with pytest.raises(NotImplementedError, match="approximate='tanh'"):
-        nn.GELU()
+def test_gelu_names_its_two_forms():
     with pytest.raises(ValueError, match="'none' or 'tanh'"):
         nn.GELU(approximate="fast")
+
+
+@pytest.mark.parametrize(
+    "ours, theirs",
+    [
+        (lambda: nn.ReLU(inplace=True), lambda: torch.nn.ReLU(inplace=True)),
+        (lambda: nn.LeakyReLU(0.2, inplace=True), lambda: torch.nn.LeakyReLU(0.2, inplace=True)),
+        (lambda: nn.Dropout(1.0, inplace=True), lambda: torch.nn.Dropout(1.0, inplace=True)),
+    ],
+    ids=["relu", "leaky_relu", "dropout"],
+)
+def test_inplace_layers_overwrite_their_input_outside_a_graph(ours, theirs):
+    ours, theirs = ours(), theirs()
+    assert repr(ours) == repr(theirs)
+    x, xt = ds.tensor([-1.0, 2.0]), torch.tensor([-1.0, 2.0])
+    assert ours(x) is x and theirs(xt) is xt
+    assert x.tolist() == xt.tolist()
 
 
 BATCHNORMS = [

@@ -6,6 +6,9 @@ Oracles: PyTorch (float64 unless a dtype is the point), NumPy and closed forms.
 
 from __future__ import annotations
 
+import contextlib
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -24,12 +27,12 @@ from tests.helpers import as_torch, assert_close, f64
     [
         ([1.0, 2.0], None, np.float32),
         (2.5, None, np.float32),
-        (np.array([1.0, 2.0], np.float64), None, np.float32),
         ([1, 2.5], None, np.float32),
         ([1.0, 2.0], "float64", np.float64),
         ([1.0, 2.0], ds.float64, np.float64),
         ([1.0, 2.0], np.float64, np.float64),
         ([1.0, 2.0], "double", np.float64),
+        (np.array([1.0, 2.0]), ds.float32, np.float32),
         ([1, 2], None, np.int64),
         (3, None, np.int64),
         (np.array([1, 2], np.int64), None, np.int64),
@@ -40,6 +43,164 @@ from tests.helpers import as_torch, assert_close, f64
 )
 def test_tensor_dtype_rules(data, dtype, expected):
     assert ds.tensor(data, dtype=dtype).dtype == expected
+
+
+# PyTorch's rule for the dtype a tensor takes from its data: an array, a NumPy scalar or a
+# tensor keeps its dtype; a Python float takes the default dtype, a Python int int64 and a
+# bool bool; a list takes the promotion of what it holds (floats over integers over bools).
+# Each case builds its data with ``lib`` (torch or descent) for the tensors it holds.
+_F64, _F32, _F16 = np.float64, np.float32, np.float16
+_FROM_DATA = {
+    "float64 array": lambda lib: np.zeros(3),
+    "float32 array": lambda lib: np.zeros(3, _F32),
+    "float16 array": lambda lib: np.zeros(3, _F16),
+    "int32 array": lambda lib: np.zeros(3, np.int32),
+    "uint8 array": lambda lib: np.zeros(3, np.uint8),
+    "bool array": lambda lib: np.zeros(3, np.bool_),
+    "0-d float64 array": lambda lib: np.array(1.5),
+    "0-d int32 array": lambda lib: np.array(3, np.int32),
+    "np.float64 scalar": lambda lib: _F64(1.5),
+    "np.float32 scalar": lambda lib: _F32(1.5),
+    "np.int32 scalar": lambda lib: np.int32(2),
+    "np.bool_ scalar": lambda lib: np.bool_(True),
+    "list of np.float64": lambda lib: [_F64(1.5), _F64(2.0)],
+    "list of np.float32": lambda lib: [_F32(1.5), _F32(2.0)],
+    "list of np.float16": lambda lib: [_F16(1.5), _F16(2.0)],
+    "np.float64 and int": lambda lib: [_F64(1.5), 2],
+    "np.float32 and np.float64": lambda lib: [_F32(1.5), _F64(2.0)],
+    "np.int32 and float": lambda lib: [np.int32(1), 2.0],
+    "np.int32 and int": lambda lib: [np.int32(1), 2],
+    "np.int32 and bool": lambda lib: [np.int32(1), True],
+    "np.uint8 and np.int8": lambda lib: [np.uint8(1), np.int8(1)],
+    "np.float16 and float": lambda lib: [_F16(1.5), 2.0],
+    "np.float16 and int": lambda lib: [_F16(1.5), 2],
+    "Python float": lambda lib: 1.5,
+    "Python int": lambda lib: 3,
+    "Python bool": lambda lib: True,
+    "ints and floats": lambda lib: [1, 2.5],
+    "ints": lambda lib: [1, 2],
+    "bools": lambda lib: [True, False],
+    "bools and ints": lambda lib: [True, 2],
+    "tuple of floats": lambda lib: (1.0, 2.0),
+    "nested floats": lambda lib: [[1.0, 2.0], [3, 4]],
+    "empty list": lambda lib: [],
+    "nested empty list": lambda lib: [[]],
+    "list of float64 arrays": lambda lib: [np.zeros(2), np.zeros(2)],
+    "list of float32 arrays": lambda lib: [np.zeros(2, _F32), np.zeros(2, _F32)],
+    "floats and a float64 array": lambda lib: [[1.0], np.zeros(1)],
+    "floats and a float16 array": lambda lib: [np.zeros(1, _F16), [1.0]],
+    "int32 array and ints": lambda lib: [np.zeros(2, np.int32), [1, 2]],
+    "float64 tensor": lambda lib: lib.zeros(2, dtype=lib.float64),
+    "float32 tensor": lambda lib: lib.zeros(2),
+    "int64 tensor": lambda lib: lib.zeros(2, dtype=lib.int64),
+    "floats and a float64 tensor": lambda lib: [[1.0, 2.0], lib.zeros(2, dtype=lib.float64)],
+    "0-d float64 tensor and float": lambda lib: [lib.tensor(1.0, dtype=lib.float64), 2.0],
+    "0-d int tensors": lambda lib: [lib.tensor(1), lib.tensor(2)],
+    "0-d int tensor and float": lambda lib: [lib.tensor(1), 2.5],
+    "0-d int32 tensor and int": lambda lib: [lib.tensor(1, dtype=lib.int32), 2],
+    "0-d float32 tensor and np.float64": lambda lib: [lib.tensor(1.0), _F64(2.0)],
+    "nested 0-d float64 tensors": lambda lib: [[lib.tensor(1.0, dtype=lib.float64)], [3.0]],
+}
+
+
+def _dtype_name(dtype) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
+def _check_like_torch(make, data_of):
+    """descent's dtype is torch's, except that float16 (which descent does not have) is
+    refused with an error that says what to do."""
+    with warnings.catch_warnings():  # torch's advice on copying tensors and lists of arrays
+        warnings.simplefilter("ignore", UserWarning)
+        expected = _dtype_name(make(torch, data_of(torch)).dtype)
+    if expected == "float16":
+        with pytest.raises(TypeError, match=r"float16 is not supported.*astype\(np.float32\)"):
+            make(ds, data_of(ds))
+    else:
+        assert _dtype_name(make(ds, data_of(ds)).dtype) == expected
+
+
+@pytest.mark.parametrize("default", ["float32", "float64"])
+@pytest.mark.parametrize("case", sorted(_FROM_DATA))
+@pytest.mark.parametrize("creation", ["tensor", "as_tensor"])
+def test_tensor_takes_its_dtype_from_the_data_as_torch_does(creation, case, default):
+    with default_dtype(default):
+        _check_like_torch(lambda lib, data: getattr(lib, creation)(data), _FROM_DATA[case])
+
+
+@pytest.mark.parametrize(
+    "dtype", [_F64, _F32, np.int64, np.int32, np.uint8, np.bool_, _F16], ids=lambda d: d.__name__
+)
+def test_from_numpy_keeps_the_arrays_dtype_as_torch_does(dtype):
+    _check_like_torch(lambda lib, data: lib.from_numpy(data), lambda lib: np.zeros(2, dtype))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_an_explicit_dtype_converts_any_data(dtype):
+    for data in (np.zeros(2, _F16), np.zeros(2), [_F16(1.0)], ds.zeros(2, dtype=ds.float64)):
+        assert ds.tensor(data, dtype=dtype).dtype == dtype
+        assert ds.as_tensor(data, dtype=dtype).dtype == dtype
+
+
+@contextlib.contextmanager
+def default_dtype(name):
+    """torch's and descent's default dtype set to ``name`` for the block."""
+    before_torch, before_ds = torch.get_default_dtype(), ds.get_default_dtype()
+    torch.set_default_dtype(getattr(torch, name))
+    ds.set_default_dtype(getattr(ds, name))
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(before_torch)
+        ds.set_default_dtype(before_ds)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda lib: lib.zeros(2),
+        lambda lib: lib.ones(2),
+        lambda lib: lib.empty(2),
+        lambda lib: lib.randn(2),
+        lambda lib: lib.rand(2),
+        lambda lib: lib.eye(2),
+        lambda lib: lib.full((2,), 1.5),
+        lambda lib: lib.arange(1.0),
+        lambda lib: lib.linspace(0, 1, 3),
+        lambda lib: lib.tensor([1.0]) * 1.5,
+        lambda lib: lib.zeros(2, dtype=lib.float32) * 1.5,
+        lambda lib: lib.tensor([1]) * 1.5,
+        lambda lib: lib.nn.Linear(2, 2).weight,
+    ],
+    ids=[
+        "zeros",
+        "ones",
+        "empty",
+        "randn",
+        "rand",
+        "eye",
+        "full",
+        "arange",
+        "linspace",
+        "floats times a float",
+        "float32 times a float",
+        "ints times a float",
+        "Linear",
+    ],  # fmt: skip
+)
+@pytest.mark.parametrize("default", ["float32", "float64"])
+def test_the_default_dtype_is_the_one_set_as_in_torch(make, default):
+    with default_dtype(default):
+        assert ds.get_default_dtype() == getattr(ds, default)
+        assert _dtype_name(make(ds).dtype) == _dtype_name(make(torch).dtype)
+    assert ds.get_default_dtype() == ds.float32
+
+
+def test_only_float32_and_float64_can_be_the_default_dtype():
+    for dtype in (ds.int64, "int64", np.float16):
+        with pytest.raises(TypeError, match="default dtype.*float32.*float64"):
+            ds.set_default_dtype(dtype)
+    assert ds.get_default_dtype() == ds.float32
 
 
 def test_dtypes_are_numpy_dtypes():

@@ -59,6 +59,42 @@ def test_fit_learns_digits_and_history_holds_every_quantity():
     assert opt.global_step == 5 * math.ceil(len(X_tr) / 32)
 
 
+class _SeesDtypes(nn.Module):
+    """A linear model that notes the dtypes of the batches it is given."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(3, 1)
+        self.seen = set()
+
+    def forward(self, x):
+        self.seen.add(x.dtype)
+        return self.linear(x)
+
+
+@pytest.mark.parametrize("model_dtype", [ds.float32, ds.float64])
+@pytest.mark.parametrize("data_dtype", [np.float64, np.float32, np.float16])
+def test_fit_and_evaluate_give_array_data_in_the_models_dtype(model_dtype, data_dtype):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 3)).astype(data_dtype)
+    y = (X.astype(np.float64) @ [1.0, -2.0, 0.5]).reshape(-1, 1).astype(data_dtype)
+    model = _SeesDtypes().to(model_dtype)
+    opt = ds.optim.SGD(model.parameters(), lr=0.1)
+    hist = ds.train.fit(model, "mse", opt, (X, y), (X, y), epochs=2, batch_size=8, verbose=0)
+    ds.train.evaluate(model, "mse", (X.tolist(), y.tolist()))
+    assert model.seen == {model_dtype} and model.linear.weight.dtype == model_dtype
+    assert hist["loss"][-1] < hist["loss"][0]
+
+
+def test_fit_takes_tensors_as_they_are():
+    model, X = _SeesDtypes(), ds.tensor(np.ones((4, 3)))  # a float64 tensor
+    opt = ds.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(TypeError, match="input is float64 but weight is float32"):
+        ds.train.fit(model, "mse", opt, (X, ds.ones(4, 1)), verbose=0)
+    ds.train.fit(model, "mse", opt, (X.float(), ds.ones(4, 1)), verbose=0)
+    assert model.seen == {ds.float64, ds.float32}
+
+
 def test_regression_metrics_equal_scikit_learns():
     d = load_diabetes()
     X = ds.data.Standardizer().fit_transform(d.data.astype(np.float32))

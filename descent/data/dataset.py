@@ -36,7 +36,7 @@ class Dataset:
 
 def as_data_tensor(value) -> Tensor:
     """``value`` as a Tensor: Tensors as they are, anything else through ``ds.tensor``
-    (so floating arrays become float32 and integer arrays stay integer)."""
+    (so an array keeps its dtype and a list of Python floats takes the default dtype)."""
     return value if isinstance(value, Tensor) else tensor(value)
 
 
@@ -44,8 +44,10 @@ class TensorDataset(Dataset):
     """Examples made of rows of equally long Tensors or arrays: item ``i`` is
     ``(a[i], b[i], ...)``.
 
-    Tensors are used as they are; arrays and lists go through ``ds.tensor`` (floating
-    data becomes float32; pass ``ds.tensor(x, dtype=ds.float64)`` to keep float64).
+    Tensors are used as they are; arrays and lists go through ``ds.tensor`` (an array
+    keeps its dtype, as ``torch.tensor`` keeps it: a float64 array gives float64 rows, so
+    convert it, ``X.astype(np.float32)``, for a float32 model; ``fit`` given (X, y)
+    converts floating arrays to the model's dtype itself).
 
     >>> data = ds.data.TensorDataset(np.zeros((5, 3)), np.arange(5))
     >>> x, y = data[2]

@@ -512,7 +512,8 @@ def collate(examples: list):
     """Stack a list of examples field by field along a new first dim.
 
     Tuples and lists give tuples, dicts give dicts, Tensors, arrays and numbers give one
-    Tensor (Tensors keep their dtype; others go through ``ds.tensor``).
+    Tensor: Tensors, arrays and NumPy scalars keep their dtype, Python floats give float64
+    and ints int64, as PyTorch's ``default_collate``.
     """
     first = examples[0]
     if isinstance(first, (tuple, list)):

@@ -14,7 +14,7 @@ from ..autograd import no_grad
 from ..data import Standardizer, train_val_test_split
 from ..datasets import load_digits
 from ..random import manual_seed
-from ..tensor import tensor
+from ..tensor import float32, tensor
 from ..train import confusion_matrix, fit
 from .lesson import Lesson
 
@@ -40,7 +40,7 @@ def _models(n_features: int, n_classes: int) -> dict:
 def _predict(model, x: np.ndarray) -> np.ndarray:
     model.eval()
     with no_grad():
-        return model(tensor(x))._data.argmax(axis=1)
+        return model(tensor(x, dtype=float32))._data.argmax(axis=1)
 
 
 def _draw_history(history, title: str):

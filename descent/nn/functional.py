@@ -15,6 +15,7 @@ tensor(0.2413, grad_fn=<DivBackward0>)
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 import numpy as np
@@ -22,14 +23,14 @@ import numpy as np
 from .. import random as _random
 from ..ops import elementwise as _ew
 from ..ops import nn as _nn
-from ..ops.elementwise import leaky_relu, relu, sigmoid, tanh
+from ..ops.elementwise import _in_place, leaky_relu, relu, sigmoid, tanh
 from ..ops.nn import one_hot
 from ..ops.reduce import log_softmax, softmax
 from ..ops.shape import pad
 from ..tensor import Tensor, array_of, as_tensor, make_tensor
 
 __all__ = [
-    "relu", "sigmoid", "tanh", "leaky_relu", "softmax", "log_softmax", "pad",
+    "relu", "sigmoid", "tanh", "leaky_relu", "gelu", "softmax", "log_softmax", "pad",
     "linear", "conv2d", "max_pool2d", "avg_pool2d", "dropout", "one_hot",
     "mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "cross_entropy", "nll_loss", "multi_margin_loss", "multiclass_hinge_loss",
@@ -43,7 +44,7 @@ _REDUCTIONS = ("mean", "sum", "none")
 
 
 def _tensor(x, name: str, what: str = "input") -> Tensor:
-    """``x`` as a floating Tensor (arrays and lists are wrapped; float data becomes float32)."""
+    """``x`` as a floating Tensor (arrays and lists are wrapped as ``ds.tensor`` wraps them)."""
     if not isinstance(x, Tensor):
         x = Tensor(x)
     if x.dtype.kind != "f":
@@ -68,14 +69,34 @@ def _like(value, like: Tensor, name: str, what: str) -> Tensor | None:
 def _same_dtype(name: str, x: Tensor, other: Tensor | None, what: str) -> None:
     if other is not None and other.dtype != x.dtype:
         raise TypeError(
-            f"{name}: input is {x.dtype} but {what} is {other.dtype}; convert one of them "
-            f"(e.g. {what}.to(input.dtype))"
+            f"{name}: input is {x.dtype} but {what} is {other.dtype}; convert one of them: "
+            f"the input with x.to({what}.dtype) (ds.tensor keeps a NumPy array's dtype, so "
+            f"pass dtype=ds.{other.dtype} there), or the layer with .to(ds.{x.dtype})"
         )
 
 
 def _check_reduction(name: str, reduction: str) -> None:
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def _legacy_reduction(name: str, size_average, reduce, reduction: str) -> str:
+    """PyTorch's deprecated ``size_average`` and ``reduce``, where given, as a reduction:
+    ``reduce=False`` is 'none', else ``size_average=False`` is 'sum' and True 'mean'."""
+    if size_average is None and reduce is None:
+        _check_reduction(name, reduction)
+        return reduction
+    if reduce is not None and not reduce:
+        return "none"
+    return "sum" if size_average is not None and not size_average else "mean"
+
+
+def _not_supported(name: str, setting: str, value, default) -> None:
+    """Refuse a PyTorch setting descent does not implement, naming it and its one value."""
+    if value != default:
+        raise NotImplementedError(
+            f"{name}: {setting}={value!r} is not supported; descent has {setting}={default!r} only"
+        )
 
 
 def _reduce_loss(loss: Tensor, reduction: str) -> Tensor:
@@ -160,13 +181,13 @@ def _check_weight_and_bias(name: str, x: Tensor, weight: Tensor, bias: Tensor | 
     _same_dtype(name, x, bias, "bias")
 
 
-def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
     """$y = x W^T + b$ with ``weight`` of shape (out_features, in_features); x is (*, in).
 
     >>> F.linear(ds.ones(2, 3), ds.ones(4, 3)).shape
     (2, 4)
     """
-    x = _tensor(x, "linear")
+    x = _tensor(input, "linear")
     weight = _tensor(weight, "linear", "weight")
     bias = None if bias is None else _tensor(bias, "linear", "bias")
     if weight.ndim != 2:
@@ -189,16 +210,21 @@ def conv2d(
     bias: Tensor | None = None,
     stride: int | tuple[int, int] = 1,
     padding: int | tuple[int, int] | str = 0,
+    dilation: int | tuple[int, int] = 1,
+    groups: int = 1,
 ) -> Tensor:
     """2-d cross-correlation of NCHW images with ``weight`` (out_channels, in_channels, kh, kw).
 
     ``stride`` and ``padding`` are ints or (h, w) pairs; ``padding`` may also be 'valid'
     (none) or 'same' (output as large as the input, stride 1 only). An unbatched (C, H, W)
     input gives a (O, Ho, Wo) output. Output size: floor((H + 2 p - kh) / s) + 1.
+    ``dilation`` and ``groups`` are PyTorch's; descent has their defaults (1) only.
 
     >>> F.conv2d(ds.ones(1, 3, 8, 8), ds.ones(4, 3, 3, 3), padding=1).shape
     (1, 4, 8, 8)
     """
+    _not_supported("conv2d", "dilation", _pair(dilation, "conv2d", "dilation"), (1, 1))
+    _not_supported("conv2d", "groups", groups, 1)
     x, unbatched = _images(input, "conv2d")
     weight = _tensor(weight, "conv2d", "weight")
     bias = None if bias is None else _tensor(bias, "conv2d", "bias")
@@ -249,14 +275,22 @@ def max_pool2d(
     kernel_size: int | tuple[int, int],
     stride: int | tuple[int, int] | None = None,
     padding: int | tuple[int, int] = 0,
+    dilation: int | tuple[int, int] = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
 ) -> Tensor:
     """The maximum of each kernel_size window of NCHW images (stride defaults to kernel_size).
 
     Padding counts as -inf. The gradient goes to the first maximum of each window.
+    ``dilation``, ``ceil_mode`` and ``return_indices`` are PyTorch's; descent has their
+    defaults only.
 
     >>> F.max_pool2d(ds.randn(1, 1, 4, 4), 2).shape
     (1, 1, 2, 2)
     """
+    _not_supported("max_pool2d", "dilation", _pair(dilation, "max_pool2d", "dilation"), (1, 1))
+    _not_supported("max_pool2d", "ceil_mode", bool(ceil_mode), False)
+    _not_supported("max_pool2d", "return_indices", bool(return_indices), False)
     x, unbatched = _images(input, "max_pool2d")
     kernel, stride, pads = _pool_args(x, kernel_size, stride, padding, "max_pool2d")
     out = _nn.MaxPool2d.apply(x, kernel=kernel, stride=stride, pads=pads)
@@ -268,13 +302,18 @@ def avg_pool2d(
     kernel_size: int | tuple[int, int],
     stride: int | tuple[int, int] | None = None,
     padding: int | tuple[int, int] = 0,
+    ceil_mode: bool = False,
     count_include_pad: bool = True,
+    divisor_override: int | None = None,
 ) -> Tensor:
     """The mean of each kernel_size window of NCHW images (stride defaults to kernel_size).
 
     Padding counts as zeros and, with count_include_pad=True (PyTorch's default), each
     window is divided by kh * kw; otherwise by the number of its elements inside the input.
+    ``ceil_mode`` and ``divisor_override`` are PyTorch's; descent has their defaults only.
     """
+    _not_supported("avg_pool2d", "ceil_mode", bool(ceil_mode), False)
+    _not_supported("avg_pool2d", "divisor_override", divisor_override, None)
     x, unbatched = _images(input, "avg_pool2d")
     kernel, stride, pads = _pool_args(x, kernel_size, stride, padding, "avg_pool2d")
     out = _nn.AvgPool2d.apply(
@@ -283,15 +322,16 @@ def avg_pool2d(
     return out.squeeze(0) if unbatched else out
 
 
-def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:  # noqa: A002
     """Inverted dropout: each element is zeroed with probability p, the rest scaled by 1/(1-p).
 
     The mask comes from descent's generator (``ds.manual_seed`` repeats it). When not
-    training, or p == 0, ``x`` is returned unchanged; p == 1 gives zeros.
+    training, or p == 0, ``input`` is returned unchanged; p == 1 gives zeros.
+    ``inplace=True`` writes the result into input where no graph needs it (as ``F.relu``).
     """
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: probability p must be in [0, 1], got {p}")
-    x = _tensor(x, "dropout")
+    x = _tensor(input, "dropout")
     if not training or p == 0:
         return x
     if p == 1:
@@ -299,32 +339,78 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     else:
         keep = _random.generator().random(x.shape, dtype=x.dtype) >= p
         mask = np.where(keep, np.asarray(1.0 / (1.0 - p), x.dtype), np.asarray(0, x.dtype))
-    return _ew.mul(x, make_tensor(mask))
+    out = _ew.mul(x, make_tensor(mask))
+    return _in_place(x, out) if inplace else out
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002 - PyTorch's names
+    """$x \\Phi(x) = \\frac{x}{2} (1 + \\mathrm{erf}(x / \\sqrt 2))$, PyTorch's default; with
+    ``approximate='tanh'``, $\\frac{x}{2} (1 + \\tanh(\\sqrt{2/\\pi} (x + 0.044715 x^3)))$.
+
+    A composite of erf (or tanh) and arithmetic, so its gradient needs no rule of its own.
+
+    >>> F.gelu(ds.tensor([-1.0, 0.0, 1.0]))
+    tensor([-0.1587,  0.    ,  0.8413])
+    """
+    x = _tensor(input, "gelu")
+    if approximate == "none":
+        return x * 0.5 * (_ew.erf(x * _SQRT_HALF) + 1.0)
+    if approximate == "tanh":
+        inner = (x + x * x * x * 0.044715) * _SQRT_2_OVER_PI
+        return x * 0.5 * (_ew.tanh(inner) + 1.0)
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+_SQRT_HALF = math.sqrt(0.5)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 
 # ---- regression and binary losses -----------------------------------------------------------
 
 
-def mse_loss(input: Tensor, target: Tensor, *, reduction: str = "mean") -> Tensor:  # noqa: A002
+def _weighted_errors(name: str, errors: Tensor, weight, reduction: str) -> Tensor:
+    """Elementwise errors times ``weight`` (the input's shape); 'mean' divides by its sum."""
+    w = _like(weight, errors, name, "weight")
+    if w.shape != errors.shape:
+        raise ValueError(
+            f"{name}: weight must have the input's shape {errors.shape}, got {w.shape}"
+        )
+    weighted = errors * w
+    if reduction == "mean":
+        return weighted.sum() / w.sum()
+    return _reduce_loss(weighted, reduction)
+
+
+def mse_loss(input: Tensor, target: Tensor, *, size_average=None, reduce=None,  # noqa: A002
+             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:  # fmt: skip
     """Squared error $(x - y)^2$, averaged (or summed) over all elements.
 
     input and target must have one shape: (B, 1) predictions against (B,) targets raise a
-    ValueError instead of silently broadcasting to (B, B).
+    ValueError instead of silently broadcasting to (B, B). A ``weight`` of the input's
+    shape scales each error, and 'mean' is then divided by its sum, as in PyTorch;
+    ``size_average`` and ``reduce`` are PyTorch's deprecated forms of ``reduction``.
     """
-    _check_reduction("mse_loss", reduction)
+    reduction = _legacy_reduction("mse_loss", size_average, reduce, reduction)
     input = _tensor(input, "mse_loss")  # noqa: A001
     target = _like(target, input, "mse_loss", "target")
     _check_same_shape("mse_loss", input, target)
     diff = input - target
+    if weight is not None:
+        return _weighted_errors("mse_loss", diff * diff, weight, reduction)
     return _reduce_loss(diff * diff, reduction)
 
 
-def l1_loss(input: Tensor, target: Tensor, *, reduction: str = "mean") -> Tensor:  # noqa: A002
-    """Absolute error $|x - y|$, averaged (or summed) over all elements; shapes must match."""
-    _check_reduction("l1_loss", reduction)
+def l1_loss(input: Tensor, target: Tensor, *, size_average=None, reduce=None,  # noqa: A002
+            reduction: str = "mean", weight: Tensor | None = None) -> Tensor:  # fmt: skip
+    """Absolute error $|x - y|$, averaged (or summed) over all elements; shapes must match.
+
+    ``weight``, ``size_average`` and ``reduce`` as for ``mse_loss``."""
+    reduction = _legacy_reduction("l1_loss", size_average, reduce, reduction)
     input = _tensor(input, "l1_loss")  # noqa: A001
     target = _like(target, input, "l1_loss", "target")
     _check_same_shape("l1_loss", input, target)
+    if weight is not None:
+        return _weighted_errors("l1_loss", _ew.abs(input - target), weight, reduction)
     return _reduce_loss(_ew.abs(input - target), reduction)
 
 
@@ -377,6 +463,8 @@ def binary_cross_entropy(
     target: Tensor,
     weight: Tensor | None = None,
     *,
+    size_average=None,
+    reduce=None,
     reduction: str = "mean",
 ) -> Tensor:
     """$-w (y \\log x + (1 - y) \\log(1 - x))$ for probabilities x in [0, 1].
@@ -386,7 +474,7 @@ def binary_cross_entropy(
     lie in [0, 1], as PyTorch requires.
     """
     name = "binary_cross_entropy"
-    _check_reduction(name, reduction)
+    reduction = _legacy_reduction(name, size_average, reduce, reduction)
     input = _tensor(input, name)  # noqa: A001
     target = _like(target, input, name, "target")
     _check_same_shape(name, input, target)
@@ -410,6 +498,8 @@ def binary_cross_entropy_with_logits(
     target: Tensor,
     weight: Tensor | None = None,
     *,
+    size_average=None,
+    reduce=None,
     reduction: str = "mean",
     pos_weight: Tensor | None = None,
 ) -> Tensor:
@@ -421,7 +511,7 @@ def binary_cross_entropy_with_logits(
     loss has no minimum).
     """
     name = "binary_cross_entropy_with_logits"
-    _check_reduction(name, reduction)
+    reduction = _legacy_reduction(name, size_average, reduce, reduction)
     input = _tensor(input, name)  # noqa: A001
     target = _like(target, input, name, "target")
     _check_same_shape(name, input, target)
@@ -502,7 +592,9 @@ def cross_entropy(
     target: Tensor,
     weight: Tensor | None = None,
     *,
+    size_average=None,
     ignore_index: int = -100,
+    reduce=None,
     reduction: str = "mean",
     label_smoothing: float = 0.0,
 ) -> Tensor:
@@ -526,7 +618,7 @@ def cross_entropy(
       probabilities, differentiable in them too, then the reduction.
     """
     name = "cross_entropy"
-    _check_reduction(name, reduction)
+    reduction = _legacy_reduction(name, size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing}")
     x = _class_input(input, name)
@@ -570,7 +662,9 @@ def nll_loss(
     target: Tensor,
     weight: Tensor | None = None,
     *,
+    size_average=None,
     ignore_index: int = -100,
+    reduce=None,
     reduction: str = "mean",
 ) -> Tensor:
     """Negative log-likelihood $-w_y x_y$ of log-probabilities x (e.g. from log_softmax).
@@ -579,7 +673,7 @@ def nll_loss(
     counted examples) as in PyTorch and ``cross_entropy``.
     """
     name = "nll_loss"
-    _check_reduction(name, reduction)
+    reduction = _legacy_reduction(name, size_average, reduce, reduction)
     x = _class_input(input, name)
     w = _class_weight(weight, x, x.shape[0 if x.ndim == 1 else 1], name)
     y = _class_labels(target, x, ignore_index, name)
@@ -622,6 +716,8 @@ def multi_margin_loss(
     margin: float = 1.0,
     weight: Tensor | None = None,
     *,
+    size_average=None,
+    reduce=None,
     reduction: str = "mean",
 ) -> Tensor:
     """PyTorch's multi-class margin loss: $\\sum_{j \\ne y} w_y \\max(0, m - x_y + x_j)^p / C$.
@@ -630,7 +726,7 @@ def multi_margin_loss(
     lectures' version without it. input (N, C) or (C,), target int64 (N,) (or () / (1,)).
     """
     name = "multi_margin_loss"
-    _check_reduction(name, reduction)
+    reduction = _legacy_reduction(name, size_average, reduce, reduction)
     if p not in (1, 2):
         raise ValueError(f"{name}: only p = 1 and p = 2 are supported, got {p}")
     z, y = _margin_violations(input, target, margin, name)

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..ops import elementwise as _ew
 from ..random import generator
-from ..tensor import Tensor, as_dtype, float32
+from ..tensor import Tensor, as_dtype, get_default_dtype
 from . import functional as F
 from .module import Module, Parameter
 
@@ -36,7 +36,7 @@ def _bound(fan_in: int) -> float:
 
 
 def _uniform_parameter(shape: tuple, bound: float, dtype) -> Parameter:
-    arr = generator().uniform(-bound, bound, shape).astype(as_dtype(dtype) or float32)
+    arr = generator().uniform(-bound, bound, shape).astype(as_dtype(dtype) or get_default_dtype())
     return Parameter(arr)
 
 
@@ -142,22 +142,32 @@ class Flatten(Module):
 class Dropout(Module):
     """Zeroes each element with probability p in training mode; identity in eval mode."""
 
-    def __init__(self, p: float = 0.5):
+    def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
         self.p = p
+        self.inplace = inplace
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.dropout(x, self.p, self.training)
+        return F.dropout(x, self.p, self.training, inplace=self.inplace)
 
     def extra_repr(self) -> str:
-        return f"p={self.p}"
+        return f"p={self.p}" + (", inplace=True" if self.inplace else "")
 
 
 class ReLU(Module):
+    """``F.relu`` as a layer; ``inplace`` as for ``F.relu``."""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = inplace
+
     def forward(self, x: Tensor) -> Tensor:
-        return F.relu(x)
+        return F.relu(x, inplace=self.inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
 
 class Sigmoid(Module):
@@ -171,15 +181,16 @@ class Tanh(Module):
 
 
 class LeakyReLU(Module):
-    def __init__(self, negative_slope: float = 0.01):
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
         super().__init__()
         self.negative_slope = negative_slope
+        self.inplace = inplace
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.leaky_relu(x, self.negative_slope)
+        return F.leaky_relu(x, self.negative_slope, inplace=self.inplace)
 
     def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
 class Softmax(Module):
@@ -243,27 +254,17 @@ class Sequential(Module):
 
 
 class GELU(Module):
-    """$x \\Phi(x)$, here in PyTorch's 'tanh' form:
-    $\frac{x}{2} (1 + \tanh(\\sqrt{2/\\pi} (x + 0.044715 x^3)))$.
-
-    NOTE: the exact form (approximate='none', PyTorch's default) needs erf, which descent
-    has no op for yet; it is refused rather than silently approximated.
-    """
+    """$x \\Phi(x)$: exact with erf (approximate='none', PyTorch's default), or PyTorch's
+    'tanh' form $\\frac{x}{2} (1 + \\tanh(\\sqrt{2/\\pi} (x + 0.044715 x^3)))$."""
 
     def __init__(self, approximate: str = "none"):
         super().__init__()
-        if approximate == "none":
-            raise NotImplementedError(
-                "GELU: the exact form (approximate='none') needs erf, which descent does not "
-                "have yet; use nn.GELU(approximate='tanh'), which differs from it by < 1e-3"
-            )
-        if approximate != "tanh":
+        if approximate not in ("none", "tanh"):
             raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
         self.approximate = approximate
 
     def forward(self, x: Tensor) -> Tensor:
-        inner = (x + x * x * x * 0.044715) * math.sqrt(2.0 / math.pi)
-        return x * 0.5 * (F.tanh(inner) + 1.0)
+        return F.gelu(x, approximate=self.approximate)
 
     def extra_repr(self) -> str:
         return f"approximate={self.approximate!r}"
@@ -457,7 +458,7 @@ class Embedding(Module):
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
         shape = (self.num_embeddings, self.embedding_dim)
         if _weight is None:
-            arr = generator().standard_normal(shape).astype(as_dtype(dtype) or float32)
+            arr = generator().standard_normal(shape).astype(as_dtype(dtype) or get_default_dtype())
             if padding_idx is not None:
                 arr[padding_idx] = 0
         else:

@@ -66,7 +66,7 @@ def register_module_forward_hook(hook, *, always_call: bool = False) -> Removabl
 class Parameter(Tensor):
     """A Tensor that a Module owns and an optimizer updates (requires grad by default).
 
-    Keeps the dtype of the data it is given (float32 unless the data is float64).
+    Keeps the dtype of the data it is given (its dtype by ``ds.tensor``'s rule).
     """
 
     __slots__ = ()

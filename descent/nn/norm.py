@@ -9,14 +9,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import no_grad
-from ..tensor import Tensor, as_dtype, float32, int64, make_tensor
+from ..tensor import Tensor, as_dtype, get_default_dtype, int64, make_tensor
 from .module import Module, Parameter
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
 
 
 def _filled(shape: tuple, value: float, dtype) -> np.ndarray:
-    return np.full(shape, value, dtype=as_dtype(dtype) or float32)
+    return np.full(shape, value, dtype=as_dtype(dtype) or get_default_dtype())
 
 
 class _BatchNorm(Module):

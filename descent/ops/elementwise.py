@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor, as_tensor, make_tensor
+from . import _special as special
 from ._util import sum_to, unbroadcast
 
 
@@ -433,6 +436,28 @@ class Sigmoid(Function):
         return grad * out * (1 - out)
 
 
+class Erf(Function):
+    """$f(x) = \\mathrm{erf}(x)$, $f' = \\frac{2}{\\sqrt\\pi} e^{-x^2}$"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return special.erf(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * (np.exp(-(x * x)) * np.asarray(_TWO_OVER_SQRT_PI, x.dtype))
+
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        x = ctx.inputs[0]
+        return grad * ((-(x * x)).exp() * _TWO_OVER_SQRT_PI)
+
+
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
 def stable_sigmoid(x: np.ndarray) -> np.ndarray:
     """$\\sigma(x)$ without overflow: $e^{-|x|}$ never exceeds 1."""
     z = np.exp(-np.abs(x))
@@ -592,18 +617,18 @@ def pow(input, exponent) -> Tensor:  # noqa: A001, A002 - PyTorch's names
     return _binary(Pow, input, exponent, "pow")
 
 
-def maximum(a, b) -> Tensor:
-    return _binary(Maximum, a, b, "maximum")
+def maximum(input, other) -> Tensor:  # noqa: A002 - PyTorch's names
+    return _binary(Maximum, input, other, "maximum")
 
 
-def minimum(a, b) -> Tensor:
-    return _binary(Minimum, a, b, "minimum")
+def minimum(input, other) -> Tensor:  # noqa: A002 - PyTorch's names
+    return _binary(Minimum, input, other, "minimum")
 
 
-def where(condition, a, b) -> Tensor:
-    """Elements of ``a`` where ``condition`` holds, else of ``b`` (both broadcast)."""
+def where(condition, input, other) -> Tensor:  # noqa: A002 - PyTorch's names
+    """Elements of ``input`` where ``condition`` holds, else of ``other`` (all broadcast)."""
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
-    a, b = _operands(a, b)
+    a, b = _operands(input, other)
     try:
         np.broadcast_shapes(cond.shape, a.shape, b.shape)
     except ValueError:
@@ -614,55 +639,80 @@ def where(condition, a, b) -> Tensor:
     return Where.apply(cond.astype(bool, copy=False), a, b)
 
 
-def neg(x: Tensor) -> Tensor:
-    return Neg.apply(x)
+# The unary ops take PyTorch's parameter name, ``input``.
 
 
-def exp(x: Tensor) -> Tensor:
-    return Exp.apply(x)
+def neg(input: Tensor) -> Tensor:  # noqa: A002
+    return Neg.apply(input)
 
 
-def log(x: Tensor) -> Tensor:
-    return Log.apply(x)
+def exp(input: Tensor) -> Tensor:  # noqa: A002
+    return Exp.apply(input)
 
 
-def sqrt(x: Tensor) -> Tensor:
-    return Sqrt.apply(x)
+def log(input: Tensor) -> Tensor:  # noqa: A002
+    return Log.apply(input)
 
 
-def abs(x: Tensor) -> Tensor:  # noqa: A001 - PyTorch's name
-    return Abs.apply(x)
+def sqrt(input: Tensor) -> Tensor:  # noqa: A002
+    return Sqrt.apply(input)
 
 
-def sin(x: Tensor) -> Tensor:
-    return Sin.apply(x)
+def abs(input: Tensor) -> Tensor:  # noqa: A001, A002 - PyTorch's names
+    return Abs.apply(input)
 
 
-def cos(x: Tensor) -> Tensor:
-    return Cos.apply(x)
+def sin(input: Tensor) -> Tensor:  # noqa: A002
+    return Sin.apply(input)
 
 
-def tanh(x: Tensor) -> Tensor:
-    return Tanh.apply(x)
+def cos(input: Tensor) -> Tensor:  # noqa: A002
+    return Cos.apply(input)
 
 
-def sigmoid(x: Tensor) -> Tensor:
-    return Sigmoid.apply(x)
+def tanh(input: Tensor) -> Tensor:  # noqa: A002
+    return Tanh.apply(input)
 
 
-def relu(x: Tensor) -> Tensor:
-    return Relu.apply(x)
+def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
+    return Sigmoid.apply(input)
 
 
-def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
-    return LeakyRelu.apply(x, negative_slope=negative_slope)
+def erf(input: Tensor) -> Tensor:  # noqa: A002
+    """The error function $\\frac{2}{\\sqrt\\pi} \\int_0^x e^{-t^2} dt$ (``torch.erf``)."""
+    return Erf.apply(input)
 
 
-def clamp(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's names
+def _in_place(input: Tensor, out: Tensor) -> Tensor:  # noqa: A002
+    """PyTorch's ``inplace=True``: ``out``'s values written into ``input``, which is returned.
+
+    NOTE: descent records no in-place op, so a tensor in a graph (it requires grad while
+    grad mode is on) is left as it is and the new tensor returned: code that uses the
+    result, as ``x = F.relu(x, inplace=True)`` and ``nn.ReLU(inplace=True)`` do, gets the
+    same values and gradients as with PyTorch.
+    """
+    if input.requires_grad and is_grad_enabled():
+        return out
+    return input.copy_(out)
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """$\\max(0, x)$; ``inplace=True`` writes the result into input (see ``_in_place``)."""
+    out = Relu.apply(input)
+    return _in_place(input, out) if inplace else out
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:  # noqa: A002
+    """x for x > 0, else ``negative_slope`` x; ``inplace`` as for ``relu``."""
+    out = LeakyRelu.apply(input, negative_slope=negative_slope)
+    return _in_place(input, out) if inplace else out
+
+
+def clamp(input: Tensor, min=None, max=None) -> Tensor:  # noqa: A001, A002 - PyTorch's names
     """Limit values to [min, max]; either bound may be None."""
     if min is None and max is None:
         raise ValueError("clamp: give at least one of min and max")
-    return Clamp.apply(x, lo=min, hi=max)
+    return Clamp.apply(input, lo=min, hi=max)
 
 
 clip = clamp

@@ -1,4 +1,4 @@
-"""Linear algebra primitives: matmul (vectors, matrices and batches, as np.matmul)."""
+"""Linear algebra primitives: matmul (vectors, matrices and batches, as np.matmul), mm, einsum."""
 
 from __future__ import annotations
 
@@ -64,9 +64,9 @@ class MatMul(Function):
         return ga, gb
 
 
-def matmul(a, b) -> Tensor:
+def matmul(input, other) -> Tensor:  # noqa: A002 - PyTorch's names
     """Matrix product with NumPy's rules: 1-D vectors, 2-D matrices, broadcast batches."""
-    a, b = ew._operands(a, b)
+    a, b = ew._operands(input, other)
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(
             f"matmul: both arguments need at least 1 dimension, got shapes {a.shape} and "
@@ -169,16 +169,34 @@ class Einsum(Function):
         return tuple(grads)
 
 
+def _name_ellipses(subs: list, out: str, arrow: str, ranks: list) -> tuple[list, str]:
+    """Subscripts with each ``...`` replaced by letters of its own, one per broadcast dim.
+
+    The ellipses are aligned from the right, as broadcasting aligns shapes; without ``->``
+    the output holds the ellipsis dims first, then the letters used once, in order."""
+    singles = sorted(c for c in set("".join(subs)) if "".join(subs).count(c) == 1 and c != ".")
+    used = set("".join(subs) + out)
+    free = [c for c in string.ascii_letters if c not in used]
+    width = max(ranks, default=0)
+    if width > len(free):
+        raise ValueError("einsum(): too many dims for the letters left to name '...'")
+    letters = "".join(free[:width])
+    subs = [s.replace("...", letters[width - r :]) for s, r in zip(subs, ranks)]
+    out = out.replace("...", letters) if arrow else letters + "".join(singles)
+    return subs, out
+
+
 def einsum(equation: str, *operands) -> Tensor:
     """Einstein summation, ``ds.einsum('bij,bjk->bik', a, b)``, with gradients.
 
     Letters name dims; a letter missing from the output is summed over; without ``->`` the
-    output has the letters used once, in alphabetical order. Operands may be given as a list.
+    output has the letters used once, in alphabetical order. ``...`` stands for the dims
+    the letters leave unnamed (broadcast across operands, as ``'...ij,...jk->...ik'``), and
+    dims of size 1 broadcast against their letter's size elsewhere. Operands may be given
+    as a list.
     """
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
-    if "." in equation:
-        raise NotImplementedError("einsum: ellipsis ('...') is not supported; name every dim")
     eq = equation.replace(" ", "")
     lhs, arrow, out = eq.partition("->")
     subs = lhs.split(",")
@@ -188,14 +206,27 @@ def einsum(equation: str, *operands) -> Tensor:
             if len(operands) > len(subs)
             else "einsum(): fewer operands were provided than specified in the equation"
         )
-    if not arrow:
-        counts = {c: lhs.count(c) for c in lhs if c.isalpha()}
-        out = "".join(sorted(c for c, n in counts.items() if n == 1))
-    if not all(c.isalpha() for c in "".join(subs) + out):
-        raise ValueError(f"einsum(): invalid subscript in equation {equation!r}; use letters")
+    for s in subs + [out]:
+        if s.count("...") > 1 or "." in s.replace("...", "", 1):
+            raise ValueError(
+                f"einsum(): invalid subscripts {s!r} in {equation!r}: '.' only as one '...'"
+            )
     xs = [operands[0] if isinstance(operands[0], Tensor) else ew.as_tensor(operands[0])]
     for o in operands[1:]:
         xs.append(ew.as_tensor(o, like=xs[0]))
+    ranks = []
+    for k, (x, s) in enumerate(zip(xs, subs)):
+        named = len(s.replace("...", ""))
+        if named > x.ndim or ("..." not in s and named != x.ndim):
+            raise RuntimeError(
+                f"einsum(): the number of subscripts in the equation ({named}) does not "
+                f"match the number of dimensions ({x.ndim}) for operand {k}"
+                + ("" if "..." in s else " and no ellipsis was given")
+            )
+        ranks.append(x.ndim - named)
+    subs, out = _name_ellipses(subs, out, arrow, ranks)
+    if not all(c.isalpha() for c in "".join(subs) + out):
+        raise ValueError(f"einsum(): invalid subscript in equation {equation!r}; use letters")
     dtypes = {x.dtype for x in xs}
     if len(dtypes) > 1:
         raise RuntimeError(
@@ -203,16 +234,14 @@ def einsum(equation: str, *operands) -> Tensor:
         )
     sizes = {}
     for k, (x, s) in enumerate(zip(xs, subs)):
-        if len(s) != x.ndim:
-            raise RuntimeError(
-                f"einsum(): the number of subscripts in the equation ({len(s)}) does not "
-                f"match the number of dimensions ({x.ndim}) for operand {k}"
-            )
         for c, n in zip(s, x.shape):
-            if sizes.setdefault(c, n) != n:
+            seen = sizes.setdefault(c, n)
+            if seen == 1:
+                sizes[c] = n
+            elif n not in (1, seen):
                 raise RuntimeError(
                     f"einsum(): subscript {c} has size {n} for operand {k} which does not "
-                    f"broadcast with previously seen size {sizes[c]}"
+                    f"broadcast with previously seen size {seen}"
                 )
     for c in out:
         if c not in sizes:
@@ -220,4 +249,9 @@ def einsum(equation: str, *operands) -> Tensor:
                 f"einsum(): output subscript {c} does not appear in the equation for any input "
                 f"operand"
             )
+    # dims of size 1 grow to their letter's size (Expand undoes it in the backward pass)
+    xs = [
+        x if all(sizes[c] == n for c, n in zip(s, x.shape)) else x.expand(*[sizes[c] for c in s])
+        for x, s in zip(xs, subs)
+    ]
     return Einsum.apply(*xs, subs=tuple(subs), out=out)

@@ -729,8 +729,8 @@ class BinaryCrossEntropyWithLogits(Function):
 # ---- class labels (no gradient) -------------------------------------------------------------
 
 
-def one_hot(target, num_classes: int = -1) -> Tensor:
-    """int64 one-hot codes: shape ``target.shape + (num_classes,)``, a 1 at each label.
+def one_hot(input, num_classes: int = -1) -> Tensor:  # noqa: A002 - PyTorch's names
+    """int64 one-hot codes: shape ``input.shape + (num_classes,)``, a 1 at each label.
 
     ``num_classes=-1`` uses the largest label + 1.
 
@@ -738,7 +738,7 @@ def one_hot(target, num_classes: int = -1) -> Tensor:
     tensor([[1, 0, 0],
             [0, 0, 1]])
     """
-    y = np.asarray(array_of(target))
+    y = np.asarray(array_of(input))
     if y.dtype.kind not in "iu":
         raise TypeError(
             f"one_hot: target must hold integer class labels, got dtype {y.dtype}; "

@@ -8,7 +8,7 @@ from collections import namedtuple
 import numpy as np
 
 from ..autograd import Function
-from ..tensor import Tensor, make_tensor
+from ..tensor import Tensor, as_dtype, make_tensor
 from . import elementwise as ew
 from . import shape
 from ._util import expand_reduced, normalize_dim, normalize_dims, spread_to
@@ -192,29 +192,59 @@ class LogSoftmax(Function):
 # ---- the functional forms -----------------------------------------------------------------
 
 
-def sum(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001 - PyTorch's name
-    """Sum over ``dim`` (an int, a tuple, or None for all)."""
-    return Sum.apply(x, axes=normalize_dims(dim, x.ndim, "sum"), keepdim=keepdim)
+def _as(input: Tensor, dtype) -> Tensor:  # noqa: A002
+    """PyTorch's ``dtype=`` of a reduction: the input cast to it first (differentiably)."""
+    return ew.cast(input, as_dtype(dtype))
 
 
-def mean(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    """Arithmetic mean over ``dim`` (an int, a tuple, or None for all)."""
-    if x.dtype.kind != "f":
-        raise TypeError(f"mean: needs a floating tensor, got {x.dtype}; use x.float().mean()")
-    return Mean.apply(x, axes=normalize_dims(dim, x.ndim, "mean"), keepdim=keepdim)
+def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A001, A002
+    """Sum over ``dim`` (an int, a tuple, or None for all), in ``dtype`` if given."""
+    if dtype is not None:
+        input = _as(input, dtype)  # noqa: A001
+    return Sum.apply(input, axes=normalize_dims(dim, input.ndim, "sum"), keepdim=keepdim)
 
 
-def var(x: Tensor, dim=None, keepdim: bool = False, correction: int = 1, unbiased=None) -> Tensor:
-    """Variance over ``dim``: $\\sum (x - \\bar x)^2 / (n - correction)$ (PyTorch's default 1)."""
+def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A002
+    """Arithmetic mean over ``dim`` (an int, a tuple, or None for all), in ``dtype`` if given."""
+    if dtype is not None:
+        input = _as(input, dtype)  # noqa: A001
+    if input.dtype.kind != "f":
+        raise TypeError(
+            f"mean: needs a floating tensor, got {input.dtype}; use x.float().mean() or "
+            f"mean(dtype=ds.float32)"
+        )
+    return Mean.apply(input, axes=normalize_dims(dim, input.ndim, "mean"), keepdim=keepdim)
+
+
+def _correction(name: str, dim, unbiased, correction) -> tuple:
+    """PyTorch's two spellings of the divisor: ``unbiased`` (a bool; also ``var(x, True)``,
+    where it stands in dim's place) or ``correction`` (n - correction), never both."""
+    if isinstance(dim, bool):  # var(x, False): the old signature var(input, unbiased)
+        dim, unbiased = None, dim
+    if unbiased is not None and correction is not None:
+        raise TypeError(f"{name}(): give unbiased or correction, not both")
     if unbiased is not None:
-        correction = 1 if unbiased else 0
-    axes = normalize_dims(dim, x.ndim, "var")
-    n = x._data.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
-    centred = x - mean(x, dim=axes, keepdim=True)
+        return dim, 1 if unbiased else 0
+    return dim, 1 if correction is None else correction
+
+
+def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *,  # noqa: A002
+        correction=None) -> Tensor:  # fmt: skip
+    """Variance over ``dim``: $\\sum (x - \\bar x)^2 / (n - correction)$ (PyTorch's default 1;
+    ``unbiased=False`` is correction 0). Positional arguments follow PyTorch's
+    ``var(input, dim, unbiased, keepdim)``."""
+    dim, correction = _correction("var", dim, unbiased, correction)
+    axes = normalize_dims(dim, input.ndim, "var")
+    n = input._data.size if axes is None else int(np.prod([input.shape[a] for a in axes]))
+    centred = input - mean(input, dim=axes, keepdim=True)
     return sum(centred * centred, dim=axes, keepdim=keepdim) / builtins.max(n - correction, 0)
 
 
-def _extreme(x: Tensor, dim, keepdim: bool, largest: bool, name: str):
+def _extreme(x: Tensor, dim, keepdim: bool, largest: bool, name: str, other=None):
+    if other is not None:  # max(input, other=...): the elementwise maximum
+        if dim is not None:
+            raise TypeError(f"{name}(): give dim or other, not both")
+        dim = other
     if isinstance(dim, Tensor):  # ds.max(a, b) is the elementwise maximum, as in PyTorch
         return ew.maximum(x, dim) if largest else ew.minimum(x, dim)
     if x._data.size == 0:
@@ -232,49 +262,73 @@ def _extreme(x: Tensor, dim, keepdim: bool, largest: bool, name: str):
     return MaxResult(values, make_tensor(indices.astype(np.int64)))
 
 
-def max(x: Tensor, dim=None, keepdim: bool = False):  # noqa: A001 - PyTorch's name
-    """The largest value; with an int ``dim``, ``(values, indices)`` along it, as PyTorch."""
-    return _extreme(x, dim, keepdim, True, "max")
+def max(input: Tensor, dim=None, keepdim: bool = False, *, other=None):  # noqa: A001, A002
+    """The largest value; with an int ``dim``, ``(values, indices)`` along it; with a tensor
+    ``other`` (or in dim's place), the elementwise maximum, as PyTorch."""
+    return _extreme(input, dim, keepdim, True, "max", other)
 
 
-def min(x: Tensor, dim=None, keepdim: bool = False):  # noqa: A001 - PyTorch's name
-    """The smallest value; with an int ``dim``, ``(values, indices)`` along it, as PyTorch."""
-    return _extreme(x, dim, keepdim, False, "min")
+def min(input: Tensor, dim=None, keepdim: bool = False, *, other=None):  # noqa: A001, A002
+    """The smallest value; with an int ``dim``, ``(values, indices)`` along it; with a tensor
+    ``other`` (or in dim's place), the elementwise minimum, as PyTorch."""
+    return _extreme(input, dim, keepdim, False, "min", other)
 
 
-def argmax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    if dim is None or x.ndim == 0:
-        return make_tensor(np.asarray(np.argmax(x._data), dtype=np.int64))
-    d = normalize_dim(dim, x.ndim, "argmax")
-    return make_tensor(np.argmax(x._data, axis=d, keepdims=keepdim).astype(np.int64))
+def argmax(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    if dim is None or input.ndim == 0:
+        return make_tensor(np.asarray(np.argmax(input._data), dtype=np.int64))
+    d = normalize_dim(dim, input.ndim, "argmax")
+    return make_tensor(np.argmax(input._data, axis=d, keepdims=keepdim).astype(np.int64))
 
 
-def argmin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    if dim is None or x.ndim == 0:
-        return make_tensor(np.asarray(np.argmin(x._data), dtype=np.int64))
-    d = normalize_dim(dim, x.ndim, "argmin")
-    return make_tensor(np.argmin(x._data, axis=d, keepdims=keepdim).astype(np.int64))
+def argmin(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    if dim is None or input.ndim == 0:
+        return make_tensor(np.asarray(np.argmin(input._data), dtype=np.int64))
+    d = normalize_dim(dim, input.ndim, "argmin")
+    return make_tensor(np.argmin(input._data, axis=d, keepdims=keepdim).astype(np.int64))
 
 
-def logsumexp(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+def logsumexp(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002
     """$\\log \\sum e^x$ over ``dim``, stable for large inputs."""
-    return LogSumExp.apply(x, axes=normalize_dims(dim, x.ndim, "logsumexp"), keepdim=keepdim)
+    axes = normalize_dims(dim, input.ndim, "logsumexp")
+    return LogSumExp.apply(input, axes=axes, keepdim=keepdim)
 
 
-def softmax(x: Tensor, dim: int = -1) -> Tensor:
-    """$e^{x_i} / \\sum_j e^{x_j}$ along ``dim``, stable for large inputs."""
-    return Softmax.apply(x, dim=normalize_dim(dim, x.ndim, "softmax"))
+def _softmax_dim(input: Tensor, dim, name: str) -> int | None:  # noqa: A002
+    """``dim``, or where it is left out, the last dim of a tensor of at most 2 dims.
+
+    NOTE: PyTorch guesses a dim for more dims (0 for 3-d, 1 for 4-d) and warns that the
+    guess is deprecated; descent asks for it instead (a likely bug is an error)."""
+    if dim is None:
+        if input.ndim > 2:
+            raise ValueError(
+                f"{name}: give dim for a tensor of {input.ndim} dims (shape {input.shape}), "
+                f"e.g. {name}(x, dim=-1); PyTorch's implicit choice here would be dim "
+                f"{0 if input.ndim == 3 else 1}"
+            )
+        dim = -1
+    return normalize_dim(dim, input.ndim, name)
 
 
-def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
-    """$x_i - \\log \\sum_j e^{x_j}$ along ``dim``, stable for large inputs."""
-    return LogSoftmax.apply(x, dim=normalize_dim(dim, x.ndim, "log_softmax"))
+def softmax(input: Tensor, dim=None, *, dtype=None) -> Tensor:  # noqa: A002
+    """$e^{x_i} / \\sum_j e^{x_j}$ along ``dim`` (in ``dtype`` if given), stable for large x."""
+    if dtype is not None:
+        input = _as(input, dtype)  # noqa: A001
+    return Softmax.apply(input, dim=_softmax_dim(input, dim, "softmax"))
 
 
-def std(input: Tensor, dim=None, keepdim: bool = False, correction: int = 1,  # noqa: A002
-        unbiased=None) -> Tensor:  # fmt: skip
+def log_softmax(input: Tensor, dim=None, *, dtype=None) -> Tensor:  # noqa: A002
+    """$x_i - \\log \\sum_j e^{x_j}$ along ``dim`` (in ``dtype`` if given), stable for large x."""
+    if dtype is not None:
+        input = _as(input, dtype)  # noqa: A001
+    return LogSoftmax.apply(input, dim=_softmax_dim(input, dim, "log_softmax"))
+
+
+def std(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *,  # noqa: A002
+        correction=None) -> Tensor:  # fmt: skip
     """Standard deviation over ``dim``: the square root of ``var`` (correction 1 by default)."""
-    return ew.sqrt(var(input, dim, keepdim, correction, unbiased))
+    dim, correction = _correction("std", dim, unbiased, correction)
+    return ew.sqrt(var(input, dim, keepdim=keepdim, correction=correction))
 
 
 SortResult = namedtuple("SortResult", ["values", "indices"])
@@ -300,9 +354,11 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
     return SortResult(shape.gather(input, d, idx), make_tensor(idx.astype(np.int64)))
 
 
-def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True,  # noqa: A002
+def topk(input: Tensor, k: int, dim: int | None = None, largest: bool = True,  # noqa: A002
          sorted: bool = True):  # noqa: A002 - PyTorch's names  # fmt: skip
-    """``(values, indices)`` of the ``k`` largest (or smallest) along ``dim``, largest first."""
+    """``(values, indices)`` of the ``k`` largest (or smallest) along ``dim`` (the last by
+    default), largest first."""
+    dim = -1 if dim is None else dim
     n = input.shape[normalize_dim(dim, input.ndim, "topk")] if input.ndim else 1
     if not 0 <= k <= n:
         raise RuntimeError("selected index k out of range")

@@ -7,7 +7,7 @@ import numpy as np
 from ..autograd import Function
 from ..tensor import Tensor, as_tensor, make_tensor
 from . import elementwise as ew
-from ._util import normalize_dim, sum_to, unbroadcast
+from ._util import normalize_dim, normalize_dims, sum_to, unbroadcast
 
 
 class Reshape(Function):
@@ -178,9 +178,20 @@ def _shape_arg(shape) -> tuple:
     return tuple(int(s) for s in shape)
 
 
-def reshape(x: Tensor, *shape) -> Tensor:
-    """The same values in ``shape`` (one dim may be -1)."""
-    shape = _shape_arg(shape)
+def sizes_arg(op: str, args: tuple, given, keyword: str) -> tuple:
+    """A shape given as ints (``x.view(2, 3)``), one tuple (``x.view((2, 3))``) or by its
+    PyTorch keyword (``x.view(size=(2, 3))``), never two of those at once."""
+    if given is None:
+        return _shape_arg(args)
+    if args:
+        raise TypeError(f"{op}() got multiple values for argument '{keyword}'")
+    return _shape_arg((given,))
+
+
+def reshape(input: Tensor, shape) -> Tensor:  # noqa: A002 - PyTorch's names
+    """The same values in ``shape`` (a tuple; one dim may be -1)."""
+    shape = _shape_arg(shape if isinstance(shape, (tuple, list)) else (shape,))
+    x = input
     known = int(np.prod([s for s in shape if s != -1]))
     fits = x._data.size == known if -1 not in shape else known and x._data.size % known == 0
     if not fits or shape.count(-1) > 1:
@@ -191,22 +202,26 @@ def reshape(x: Tensor, *shape) -> Tensor:
     return Reshape.apply(x, shape=shape)
 
 
-view = reshape
+def view(input: Tensor, *sizes, size=None) -> Tensor:  # noqa: A002 - PyTorch's names
+    """``Tensor.view``: the same values in the shape ``sizes`` (ints or one tuple) or ``size``."""
+    return reshape(input, sizes_arg("view", sizes, size, "size"))
 
 
-def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:  # noqa: A002
     """Dims ``start_dim`` .. ``end_dim`` merged into one."""
+    x = input
     if x.ndim == 0:
-        return reshape(x, 1)
+        return reshape(x, (1,))
     s = normalize_dim(start_dim, x.ndim, "flatten")
     e = normalize_dim(end_dim, x.ndim, "flatten")
     shape = x.shape[:s] + (int(np.prod(x.shape[s : e + 1])),) + x.shape[e + 1 :]
     return Reshape.apply(x, shape=shape)
 
 
-def permute(x: Tensor, *dims) -> Tensor:
-    """Axes reordered: ``x.permute(2, 0, 1)``."""
-    dims = _shape_arg(dims)
+def permute(input: Tensor, dims) -> Tensor:  # noqa: A002 - PyTorch's names
+    """Axes reordered: ``ds.permute(x, (2, 0, 1))``, ``x.permute(2, 0, 1)``."""
+    x = input
+    dims = _shape_arg(tuple(dims))
     if len(dims) != x.ndim:
         raise RuntimeError(
             f"permute: {len(dims)} dims {dims} given for a tensor with {x.ndim} dims {x.shape}"
@@ -217,8 +232,9 @@ def permute(x: Tensor, *dims) -> Tensor:
     return Permute.apply(x, dims=dims)
 
 
-def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002 - PyTorch's names
     """Dims ``dim0`` and ``dim1`` swapped."""
+    x = input
     dims = list(range(x.ndim))
     a = normalize_dim(dim0, x.ndim, "transpose")
     b = normalize_dim(dim1, x.ndim, "transpose")
@@ -228,27 +244,32 @@ def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
     return Permute.apply(x, dims=tuple(dims))
 
 
-def squeeze(x: Tensor, dim=None) -> Tensor:
-    """Dims of size 1 removed (all, or only ``dim`` when it has size 1)."""
+def squeeze(input: Tensor, dim=None) -> Tensor:  # noqa: A002 - PyTorch's names
+    """Dims of size 1 removed: all, or those of ``dim`` (an int or a tuple) that have size 1."""
+    x = input
     if dim is None:
         shape = tuple(n for n in x.shape if n != 1)
     else:
-        d = normalize_dim(dim, x.ndim, "squeeze")
-        if d is None or x.shape[d] != 1:
+        dims = normalize_dims(dim, x.ndim, "squeeze")
+        if dims is None:
             return x
-        shape = x.shape[:d] + x.shape[d + 1 :]
+        shape = tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1))
+        if shape == x.shape:
+            return x
     return Reshape.apply(x, shape=shape)
 
 
-def unsqueeze(x: Tensor, dim: int) -> Tensor:
+def unsqueeze(input: Tensor, dim: int) -> Tensor:  # noqa: A002 - PyTorch's names
     """A dim of size 1 inserted at ``dim`` (``-1`` appends)."""
-    d = normalize_dim(dim, x.ndim + 1, "unsqueeze")
-    return Reshape.apply(x, shape=x.shape[:d] + (1,) + x.shape[d:])
+    d = normalize_dim(dim, input.ndim + 1, "unsqueeze")
+    return Reshape.apply(input, shape=input.shape[:d] + (1,) + input.shape[d:])
 
 
-def expand(x: Tensor, *sizes) -> Tensor:
-    """A broadcast to ``sizes`` (-1 keeps a dim); only dims of size 1 can grow."""
-    sizes = _shape_arg(sizes)
+def expand(input: Tensor, *sizes, size=None) -> Tensor:  # noqa: A002 - PyTorch's names
+    """A broadcast to ``sizes`` (ints or one tuple) or ``size`` (-1 keeps a dim); only dims
+    of size 1 can grow."""
+    x = input
+    sizes = sizes_arg("expand", sizes, size, "size")
     lead = len(sizes) - x.ndim
     if lead < 0:
         raise RuntimeError(f"expand: cannot expand shape {x.shape} to fewer dims {sizes}")
@@ -304,9 +325,12 @@ def stack(tensors, dim: int = 0) -> Tensor:
     return cat([unsqueeze(t, dim) for t in tensors], dim)
 
 
-def pad(x: Tensor, pad: tuple, mode: str = "constant", value: float = 0.0) -> Tensor:
+def pad(input: Tensor, pad: tuple, mode: str = "constant", value: float | None = None) -> Tensor:  # noqa: A002
     """Pad like ``torch.nn.functional.pad``: ``pad`` lists (left, right) widths starting
-    from the last dim, e.g. ``(1, 1, 2, 2)`` pads the last dim by 1 and the one before by 2."""
+    from the last dim, e.g. ``(1, 1, 2, 2)`` pads the last dim by 1 and the one before by 2;
+    the padding holds ``value`` (0 when None)."""
+    x = input
+    value = 0.0 if value is None else value
     if mode != "constant":
         raise NotImplementedError(f"pad: mode {mode!r} is not supported; use 'constant'")
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
@@ -416,8 +440,11 @@ def _check_index(name: str, x: Tensor, dim, index, other=None) -> tuple[int, np.
     return d, idx.astype(np.intp, copy=False)
 
 
-def gather(input: Tensor, dim: int, index) -> Tensor:  # noqa: A002 - PyTorch's names
-    """Values of ``input`` along ``dim`` at ``index`` (an int64 tensor of input's rank)."""
+def gather(input: Tensor, dim: int, index, *, sparse_grad: bool = False) -> Tensor:  # noqa: A002
+    """Values of ``input`` along ``dim`` at ``index`` (an int64 tensor of input's rank).
+
+    ``sparse_grad`` is accepted: descent's gradients are dense arrays, whose values are
+    the ones PyTorch's sparse gradient holds."""
     d, idx = _check_index("gather", input, dim, index)
     # a composite: indexing with the grid of positions along dim (its rule adds repeats)
     if input.ndim == 0:  # a scalar: its one value
@@ -436,13 +463,19 @@ def _scatter(name, x, dim, index, src, add) -> Tensor:
     return Scatter.apply(x, src, index=idx, dim=d, add=add)
 
 
-def scatter(input: Tensor, dim: int, index, src=None, *, value=None) -> Tensor:  # noqa: A002
-    """A copy of ``input`` with ``src`` (a tensor, or a number ``value``) written at ``index``."""
+def scatter(input: Tensor, dim: int, index, src=None, *, value=None, reduce=None) -> Tensor:  # noqa: A002
+    """A copy of ``input`` with ``src`` (a tensor, or a number ``value``) written at ``index``;
+    ``reduce='add'`` adds instead (as ``scatter_add``)."""
     if src is None:
         src = value
     if src is None:
         raise TypeError("scatter() needs src (a tensor) or value (a number)")
-    return _scatter("scatter", input, dim, index, src, add=False)
+    if reduce not in (None, "add"):
+        raise NotImplementedError(
+            f"scatter: reduce={reduce!r} is not supported; descent has reduce='add' "
+            f"(scatter_add) and None"
+        )
+    return _scatter("scatter", input, dim, index, src, add=reduce == "add")
 
 
 def scatter_add(input: Tensor, dim: int, index, src) -> Tensor:  # noqa: A002

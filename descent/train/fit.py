@@ -20,7 +20,7 @@ from ..data import DataLoader, Dataset, Subset, TensorDataset
 from ..io import CheckpointError, load, remove_stale_temporaries
 from ..nn import functional as F
 from ..random import get_rng_state, set_rng_state
-from ..tensor import Tensor
+from ..tensor import Tensor, get_default_dtype, tensor
 from .callbacks import Callback, TerminateOnNaN
 from .history import History
 from .metrics import get_metric
@@ -60,15 +60,36 @@ def _loss_function(loss_fn):
         ) from None
 
 
-def _as_dataset(data, who: str):
-    """A Dataset from a Dataset, or from a tuple (X, y) of arrays or Tensors."""
+def _as_dataset(data, who: str, model):
+    """A Dataset from a Dataset, or from a tuple (X, y) of arrays or Tensors (floating
+    arrays in the model's dtype, see ``_in_model_dtype``)."""
     if isinstance(data, (Dataset, DataLoader)):
         return data
     if isinstance(data, (tuple, list)) and len(data) == 2:
-        return TensorDataset(*data)
+        dtype = _model_dtype(model)
+        return TensorDataset(*(_in_model_dtype(part, dtype) for part in data))
     raise TypeError(
         f"fit: {who} must be a Dataset, a DataLoader or a tuple (X, y), got {type(data).__name__}"
     )
+
+
+def _model_dtype(model) -> np.dtype:
+    """The dtype of the model's first floating parameter (the default dtype without one)."""
+    for p in model.parameters():
+        if p.dtype.kind == "f":
+            return p.dtype
+    return get_default_dtype()
+
+
+def _in_model_dtype(part, dtype: np.dtype):
+    """Arrays and lists of floats given to ``fit`` as (X, y) become Tensors of the model's
+    dtype, as Keras's fit and scikit-learn's estimators convert their input: a float64
+    NumPy array trains a float32 model in float32. Integer data (class indices) stays
+    integer, and a Tensor stays as it is (its dtype is the caller's choice)."""
+    if isinstance(part, Tensor):
+        return part
+    arr = np.asarray(part)
+    return tensor(arr, dtype=dtype if arr.dtype.kind == "f" else None)
 
 
 def _split_off_validation(dataset, fraction: float):
@@ -340,7 +361,7 @@ class FitRun:
 def evaluate(model, loss_fn, data, batch_size: int = 256, metrics=()) -> dict:
     """The mean loss (weighted by batch size) and each metric over ``data``, in eval mode."""
     loss_fn = _loss_function(loss_fn)
-    data = _as_dataset(data, "data")
+    data = _as_dataset(data, "data", model)
     loader = data if isinstance(data, DataLoader) else DataLoader(data, batch_size, seed=0)
     was_training = model.training
     model.eval()
@@ -430,7 +451,9 @@ def fit(
 ) -> History:
     """Train ``model`` by mini-batch gradient descent; return the History.
 
-    ``train_data``/``val_data``: a Dataset, a DataLoader, or a tuple (X, y).
+    ``train_data``/``val_data``: a Dataset, a DataLoader, or a tuple (X, y); in a tuple,
+    floating arrays become Tensors of the model's dtype (a float64 NumPy array trains a
+    float32 model in float32), integer arrays stay integer and Tensors stay as they are.
     ``loss_fn(pred, target)`` returns a scalar Tensor (or a name: 'mse', 'cross_entropy',
     ...). ``metrics``: names ('accuracy', 'mse', 'mae', 'r2') or functions
     ``f(y_pred, y_true) -> float``, computed on the whole epoch's predictions.
@@ -453,7 +476,7 @@ def fit(
     _check_step(optimizer, "examples", "step(self, closure=None, examples=None)")
     if scheduler is not None:
         _check_step(scheduler, "metrics", "step(self, metrics=None)")
-    train_data = _as_dataset(train_data, "train_data")
+    train_data = _as_dataset(train_data, "train_data", model)
     if validation_split:
         if val_data is not None:
             raise ValueError("fit: give val_data or validation_split, not both")
@@ -467,7 +490,7 @@ def fit(
     )
     val_loader = None
     if val_data is not None:
-        val_data = _as_dataset(val_data, "val_data")
+        val_data = _as_dataset(val_data, "val_data", model)
         val_loader = val_data if isinstance(val_data, DataLoader) else DataLoader(val_data, 256)
     metric_fns = [get_metric(m) for m in metrics]
     callbacks = list(callbacks)
