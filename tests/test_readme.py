@@ -43,3 +43,17 @@ def test_digits_training_example_learns():
     code = code.replace('metrics=["accuracy"],', 'metrics=["accuracy"], verbose=0,')
     exec(compile(code, "README.md", "exec"), namespace)
     assert namespace["history"]["val_accuracy"][-1] > 0.9
+
+
+def test_second_derivative_example_prints_the_gravity_curvature():
+    blocks = _blocks(README.read_text())
+    i = next(k for k, (lang, code) in enumerate(blocks) if "create_graph=True" in code)
+    code, shown = blocks[i][1], blocks[i + 1][1]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, "README.md", "exec"), {})
+    assert out.getvalue() == shown
+    slope, curvature = (float(v) for v in shown.split())
+    x, y = [2.0, 4.5, 10.0], [19.6, 44.1, 98.0]
+    assert curvature == 2 * sum(v * v for v in x)  # J'' = 2 sum x^2
+    assert abs(slope - sum(2 * (8.0 * u - v) * u for u, v in zip(x, y))) < 1e-9
