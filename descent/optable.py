@@ -278,6 +278,28 @@ NN = [
        [((3, 4),), ((),), ((2, 3, 4),)], draw="any"),
     Op("F.one_hot", lambda m, F, a, y: a * F.one_hot(y, 4),
        [((3, 4), (3,)), ((2, 5, 4), (2, 5)), ((4,), ())], (normal, labels(4))),
+    # ---- more activations (composites) and their settings
+    Op("F.softplus", lambda m, F, a: F.softplus(a) + F.softplus(a, beta=2.0, threshold=1.5)
+       + F.softplus(a * 3.0, 0.5, 2.0), U, draw="any"),
+    Op("F.elu", lambda m, F, a: F.elu(a) + F.elu(a * 2.0, alpha=0.5), U, away_from_zero, draw="any"),
+    Op("F.selu", lambda m, F, a: F.selu(a), U, away_from_zero, draw="any"),
+    Op("F.celu", lambda m, F, a: F.celu(a) + F.celu(a, alpha=2.0), U, away_from_zero, draw="any"),
+    Op("F.silu", lambda m, F, a: F.silu(a), U, draw="any"),
+    Op("F.mish", lambda m, F, a: F.mish(a) + F.mish(a * 15.0), U, draw="any"),
+    Op("F.hardtanh", lambda m, F, a: F.hardtanh(a) + F.hardtanh(a, min_val=-0.5, max_val=1.5),
+       U, away_from_zero, draw="any"),
+    Op("F.relu6", lambda m, F, a: F.relu6(a * 4.0 + 0.1), U, away_from_zero, draw="any"),
+    Op("F.hardsigmoid", lambda m, F, a: F.hardsigmoid(a * 2.0 + 0.1), U, away_from_zero, draw="any"),
+    Op("F.hardswish", lambda m, F, a: F.hardswish(a * 2.0 + 0.1), U, away_from_zero, draw="any"),
+    Op("F.softsign", lambda m, F, a: F.softsign(a), U, away_from_zero, draw="any"),
+    Op("F.logsigmoid", lambda m, F, a: F.logsigmoid(a) + F.logsigmoid(a * 30.0), U, away_from_zero,
+       draw="any"),
+    Op("F.threshold", lambda m, F, a: F.threshold(a, 0.1, 20.0) + F.threshold(a, -0.5, value=-2.0),
+       U, away_from_zero, draw="any"),
+    Op("F.softmin", lambda m, F, a: F.softmin(a, dim=-1) + F.softmin(a, 0), R),
+    Op("F.prelu", lambda m, F, x, w: _cat(m, F.prelu(x, w), F.prelu(x, w[:1])),
+       [((2, 3, 4), (3,)), ((4, 3), (3,)), ((3,), (1,)), ((), (1,)), ((2, 3, 2, 2), (3,))],
+       away_from_zero),
     # ---- regression and binary losses: all three reductions in one expression
     Op("F.mse_loss", lambda m, F, a, b: F.mse_loss(a, b) + 0.5 * F.mse_loss(a, b, reduction="sum")
        + F.mse_loss(a, b, reduction="none"), PAIR),

@@ -35,6 +35,26 @@ from .loss import (
 from .module import Module, Parameter
 from .norm import BatchNorm1d, BatchNorm2d, LayerNorm
 
+# ---- everyday activations, structure layers, losses and distances
+# isort: off
+from .layers import (
+    CELU,
+    ELU,
+    SELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LogSigmoid,
+    Mish,
+    PReLU,
+    ReLU6,
+    SiLU,
+    Softmin,
+    Softsign,
+    Threshold,
+)
+# isort: on
+
 __all__ = [
     "functional", "init", "utils", "Module", "Parameter", "Linear", "Conv2d", "MaxPool2d",
     "AvgPool2d", "Flatten", "Dropout", "ReLU", "Sigmoid", "Tanh", "LeakyReLU", "Softmax",
@@ -42,4 +62,8 @@ __all__ = [
     "Identity", "Sequential", "GELU", "Softplus", "ModuleList", "ModuleDict", "Embedding",
     "BatchNorm1d", "BatchNorm2d", "LayerNorm", "MSELoss", "L1Loss", "CrossEntropyLoss",
     "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "MultiMarginLoss", "MulticlassHingeLoss",
+]  # fmt: skip
+__all__ += [
+    "ELU", "CELU", "SELU", "SiLU", "Mish", "Hardsigmoid", "Hardswish", "Hardtanh", "ReLU6",
+    "Softsign", "LogSigmoid", "Threshold", "Softmin", "PReLU",
 ]  # fmt: skip

@@ -35,6 +35,8 @@ __all__ = [
     "mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "cross_entropy", "nll_loss", "multi_margin_loss", "multiclass_hinge_loss",
     "l1_penalty", "l2_penalty",
+    "softplus", "elu", "selu", "celu", "silu", "mish", "hardtanh", "relu6", "hardsigmoid",
+    "hardswish", "softsign", "logsigmoid", "threshold", "softmin", "prelu",
 ]  # fmt: skip
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -363,6 +365,150 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002 - Py
 
 _SQRT_HALF = math.sqrt(0.5)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+
+
+# ---- more activations: composites of descent's ops, so they need no rules of their own ----
+
+
+def _activation_out(x: Tensor, out: Tensor, inplace: bool) -> Tensor:
+    return _in_place(x, out) if inplace else out
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
+    """$\\frac{1}{\\beta} \\log(1 + e^{\\beta x})$, and x itself where $\\beta x$ > threshold.
+
+    >>> F.softplus(ds.tensor([0.0, 30.0]))
+    tensor([ 0.6931, 30.    ])
+    """
+    x = _tensor(input, "softplus")
+    z = x * beta
+    linear = z._data > threshold
+    # NOTE: exp of the clamped z stays finite, so the branch where() drops has a finite
+    # gradient (0 * inf would give nan)
+    smooth = (_ew.exp(z.clamp(max=threshold)) + 1.0).log() / beta
+    return _ew.where(linear, x, smooth)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    """x where x > 0, else $\\alpha (e^x - 1)$."""
+    x = _tensor(input, "elu")
+    # NOTE: exp of min(x, 0), so the branch where() drops cannot overflow
+    out = _ew.where(x._data > 0, x, (_ew.exp(x.clamp(max=0.0)) - 1.0) * alpha)
+    return _activation_out(x, out, inplace)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """$\\lambda \\, \\mathrm{elu}(x, \\alpha)$ with PyTorch's $\\lambda \\approx 1.0507$ and
+    $\\alpha \\approx 1.6733$ (self-normalising)."""
+    x = _tensor(input, "selu")
+    return _activation_out(x, elu(x, _SELU_ALPHA) * _SELU_SCALE, inplace)
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    """x where x > 0, else $\\alpha (e^{x / \\alpha} - 1)$."""
+    if alpha == 0:
+        raise ValueError("celu: alpha must not be 0 (it divides x)")
+    x = _tensor(input, "celu")
+    out = _ew.where(x._data > 0, x, (_ew.exp(x.clamp(max=0.0) / alpha) - 1.0) * alpha)
+    return _activation_out(x, out, inplace)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """$x \\, \\sigma(x)$ (swish)."""
+    x = _tensor(input, "silu")
+    return _activation_out(x, x * sigmoid(x), inplace)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """$x \\tanh(\\mathrm{softplus}(x))$."""
+    x = _tensor(input, "mish")
+    return _activation_out(x, x * tanh(softplus(x)), inplace)
+
+
+def hardtanh(
+    input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False
+) -> Tensor:  # noqa: A002, E501
+    """x clamped to [min_val, max_val]; gradient 1 strictly between the bounds, else 0."""
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
+    x = _tensor(input, "hardtanh")
+    bounded = x.detach().clamp(min_val, max_val)
+    out = _ew.where((x._data > min_val) & (x._data < max_val), x, bounded)
+    return _activation_out(x, out, inplace)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """$\\min(\\max(0, x), 6)$."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """$\\mathrm{relu6}(x + 3) / 6$: 0 below -3, 1 above 3, linear between (gradient 0 at
+    -3 and 3, as PyTorch's)."""
+    x = _tensor(input, "hardsigmoid")
+    return _activation_out(x, hardtanh(x + 3.0, 0.0, 6.0) / 6.0, inplace)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """$x \\, \\mathrm{relu6}(x + 3) / 6$: 0 up to -3, x from 3 on (gradients 0 and 1 there,
+    as PyTorch's)."""
+    x = _tensor(input, "hardswish")
+    zero = make_tensor(np.zeros((), x.dtype))
+    middle = _ew.where(x._data < 3.0, x * (x + 3.0) / 6.0, x)
+    return _activation_out(x, _ew.where(x._data <= -3.0, zero, middle), inplace)
+
+
+def softsign(input: Tensor) -> Tensor:  # noqa: A002
+    """$x / (1 + |x|)$."""
+    x = _tensor(input, "softsign")
+    return x / (_ew.abs(x) + 1.0)
+
+
+def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
+    """$\\log \\sigma(x)$: $x - \\log(1 + e^x)$ for x < 0, $-\\log(1 + e^{-x})$ otherwise (no
+    overflow on either side; gradient 1/2 at 0)."""
+    x = _tensor(input, "logsigmoid")
+    negative = x._data < 0
+    zero = make_tensor(np.zeros((), x.dtype))
+    below, above = _ew.where(negative, x, zero), _ew.where(negative, zero, x)
+    return below - (_ew.exp(below - above) + 1.0).log()
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:  # noqa: A002
+    """x where x > threshold, else ``value``."""
+    x = _tensor(input, "threshold")
+    filler = make_tensor(np.full(x.shape, value, x.dtype))
+    return _activation_out(x, _ew.where(x._data > threshold, x, filler), inplace)
+
+
+def softmin(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:  # noqa: A002
+    """$\\mathrm{softmax}(-x)$ along ``dim``."""
+    return softmax(-_tensor(input, "softmin"), dim, dtype=dtype)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
+    """x where x > 0, else $a x$, with one slope a per channel (dim 1) or one slope for all
+    (a weight of one element, the only choice for inputs of fewer than 2 dims, as in PyTorch).
+    """
+    x = _tensor(input, "prelu")
+    w = _like(weight, x, "prelu", "weight")
+    if w.ndim != 1:
+        raise ValueError(f"prelu: weight must be 1-D, got shape {w.shape}")
+    channels = x.shape[1] if x.ndim >= 2 else 1
+    if w.shape[0] == 1:
+        slope = w.reshape(())
+    elif w.shape[0] == channels:
+        slope = w.reshape((channels,) + (1,) * (x.ndim - 2))  # (C, 1, ..., 1): lines up with dim 1
+    else:
+        raise ValueError(
+            f"prelu: weight has {w.shape[0]} slopes but the input {x.shape} has {channels} "
+            f"channels; give one slope or one per channel"
+        )
+    return _ew.where(x._data > 0, x, x * slope)
 
 
 # ---- regression and binary losses -----------------------------------------------------------

@@ -18,6 +18,8 @@ __all__ = [
     "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "Dropout", "ReLU", "Sigmoid",
     "Tanh", "LeakyReLU", "Softmax", "LogSoftmax", "Identity", "Sequential", "GELU", "Softplus",
     "ModuleList", "ModuleDict", "Embedding",
+    "ELU", "CELU", "SELU", "SiLU", "Mish", "Hardsigmoid", "Hardswish", "Hardtanh", "ReLU6",
+    "Softsign", "LogSigmoid", "Threshold", "Softmin", "PReLU",
 ]  # fmt: skip
 
 
@@ -271,22 +273,179 @@ class GELU(Module):
 
 
 class Softplus(Module):
-    """$\frac{1}{\beta} \\log(1 + e^{\beta x})$, and x itself where $\beta x$ > threshold."""
+    """``F.softplus``: $\\frac{1}{\\beta} \\log(1 + e^{\\beta x})$, linear past ``threshold``."""
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0):
         super().__init__()
         self.beta, self.threshold = beta, threshold
 
     def forward(self, x: Tensor) -> Tensor:
-        z = x * self.beta
-        linear = z._data > self.threshold
-        # NOTE: exp of the clamped z stays finite, so the branch where() drops has a finite
-        # gradient (0 * inf would give nan)
-        smooth = (_ew.exp(z.clamp(max=self.threshold)) + 1.0).log() / self.beta
-        return _ew.where(linear, x, smooth)
+        return F.softplus(x, self.beta, self.threshold)
 
     def extra_repr(self) -> str:
         return f"beta={self.beta}, threshold={self.threshold}"
+
+
+def _inplace_repr(inplace: bool, text: str = "") -> str:
+    if not inplace:
+        return text
+    return f"{text}, inplace=True" if text else "inplace=True"
+
+
+class ELU(Module):
+    """``F.elu``: x where x > 0, else $\\alpha (e^x - 1)$."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False):
+        super().__init__()
+        self.alpha, self.inplace = alpha, inplace
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.elu(x, self.alpha, self.inplace)
+
+    def extra_repr(self) -> str:
+        return _inplace_repr(self.inplace, f"alpha={self.alpha}")
+
+
+class CELU(ELU):
+    """``F.celu``: x where x > 0, else $\\alpha (e^{x / \\alpha} - 1)$."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.celu(x, self.alpha, self.inplace)
+
+
+class _InplaceActivation(Module):
+    """An activation whose only setting is ``inplace``; ``fn`` is its function of F."""
+
+    fn = staticmethod(F.relu)
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.fn(x, inplace=self.inplace)
+
+    def extra_repr(self) -> str:
+        return _inplace_repr(self.inplace)
+
+
+class _QuietInplaceActivation(_InplaceActivation):
+    """One whose printed form, as PyTorch's, does not show ``inplace``."""
+
+    def extra_repr(self) -> str:
+        return ""
+
+
+class SELU(_InplaceActivation):
+    """``F.selu``: $\\lambda \\, \\mathrm{elu}(x, \\alpha)$, PyTorch's constants."""
+
+    fn = staticmethod(F.selu)
+
+
+class SiLU(_InplaceActivation):
+    """``F.silu``: $x \\, \\sigma(x)$."""
+
+    fn = staticmethod(F.silu)
+
+
+class Mish(_InplaceActivation):
+    """``F.mish``: $x \\tanh(\\mathrm{softplus}(x))$."""
+
+    fn = staticmethod(F.mish)
+
+
+class Hardsigmoid(_QuietInplaceActivation):
+    """``F.hardsigmoid``: $\\mathrm{relu6}(x + 3) / 6$."""
+
+    fn = staticmethod(F.hardsigmoid)
+
+
+class Hardswish(_QuietInplaceActivation):
+    """``F.hardswish``: $x \\, \\mathrm{relu6}(x + 3) / 6$."""
+
+    fn = staticmethod(F.hardswish)
+
+
+class Hardtanh(Module):
+    """``F.hardtanh``: x clamped to [min_val, max_val]."""
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
+        super().__init__()
+        if min_val > max_val:
+            raise ValueError(f"Hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
+        self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.hardtanh(x, self.min_val, self.max_val, self.inplace)
+
+    def extra_repr(self) -> str:
+        return _inplace_repr(self.inplace, f"min_val={self.min_val}, max_val={self.max_val}")
+
+
+class ReLU6(Hardtanh):
+    """``F.relu6``: $\\min(\\max(0, x), 6)$ (PyTorch's Hardtanh(0, 6))."""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__(0.0, 6.0, inplace)
+
+    def extra_repr(self) -> str:
+        return _inplace_repr(self.inplace)
+
+
+class Softsign(Module):
+    """``F.softsign``: $x / (1 + |x|)$."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.softsign(x)
+
+
+class LogSigmoid(Module):
+    """``F.logsigmoid``: $\\log \\sigma(x)$."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.logsigmoid(x)
+
+
+class Threshold(Module):
+    """``F.threshold``: x where x > threshold, else ``value``."""
+
+    def __init__(self, threshold: float, value: float, inplace: bool = False):
+        super().__init__()
+        self.threshold, self.value, self.inplace = threshold, value, inplace
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.threshold(x, self.threshold, self.value, self.inplace)
+
+    def extra_repr(self) -> str:
+        return _inplace_repr(self.inplace, f"threshold={self.threshold}, value={self.value}")
+
+
+class Softmin(Softmax):
+    """``F.softmin``: $\\mathrm{softmax}(-x)$ along ``dim``."""
+
+    def __init__(self, dim: int | None = None):
+        super().__init__(dim)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.softmin(x, self.dim)
+
+
+class PReLU(Module):
+    """``F.prelu`` with learned slopes: ``weight`` holds ``num_parameters`` slopes (1, or one
+    per channel), each starting at ``init``."""
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device=None, dtype=None):
+        super().__init__()
+        self.num_parameters = _size(num_parameters, "PReLU", "num_parameters")
+        self.init = init
+        arr = np.full(self.num_parameters, init, as_dtype(dtype) or get_default_dtype())
+        self.weight = Parameter(arr)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.prelu(x, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"
 
 
 class ModuleList(Module):
