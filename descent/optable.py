@@ -63,6 +63,11 @@ def binary_targets(rng, shape):
     return rng.integers(0, 2, shape).astype(np.float64)
 
 
+def signs(rng, shape):
+    """Targets of -1 and 1 (margin and ranking losses)."""
+    return rng.choice([-1.0, 1.0], shape)
+
+
 @dataclass
 class Op:
     """One row: an API name and the expression that exercises it."""
@@ -316,6 +321,48 @@ NN = [
        + F.binary_cross_entropy_with_logits(x, y, w, reduction="sum", pos_weight=q),
        [((3, 4), (3, 4), (4,), (4,)), ((5,), (5,), (5,), (1,)), ((1, 2, 3), (1, 2, 3), (2, 3), (3,))],
        (normal, binary_targets, positive, positive), no_grad_inputs=(2, 3)),
+    # ---- more losses and distances (composites)
+    Op("F.smooth_l1_loss", lambda m, F, a, b: F.smooth_l1_loss(a, b)
+       + F.smooth_l1_loss(a, b, beta=0.5, reduction="none") + F.smooth_l1_loss(a, b, reduction="sum",
+       beta=2.0) + F.smooth_l1_loss(a, b, beta=0.0), PAIR),
+    Op("F.huber_loss", lambda m, F, a, b: F.huber_loss(a, b) + F.huber_loss(a, b, "none", 0.5)
+       + F.huber_loss(a, b, reduction="sum", delta=2.0), PAIR),
+    Op("F.kl_div", lambda m, F, x, t: F.kl_div(x, t, reduction="batchmean")
+       + F.kl_div(x, t, reduction="none") + F.kl_div(x, t, reduction="sum")
+       + F.kl_div(x, t.log(), reduction="batchmean", log_target=True)
+       + F.kl_div(x, t.log(), log_target=True, reduction="none"),
+       PAIR, (normal, probabilities)),
+    Op("F.normalize", lambda m, F, a: _cat(m, F.normalize(a), F.normalize(a, dim=0),
+       F.normalize(a, p=1.0, dim=-1), F.normalize(a, 3.0, 1)), [((3, 4),), ((2, 3, 4),), ((1, 5),)],
+       away_from_zero),
+    Op("F.cosine_similarity", lambda m, F, a, b: _cat(m, F.cosine_similarity(a, b),
+       F.cosine_similarity(a, b, dim=-1), F.cosine_similarity(a, b[:1], dim=0, eps=1e-6)),
+       [((3, 4), (3, 4)), ((2, 3, 4), (2, 3, 4)), ((4, 2), (4, 2))]),
+    Op("F.pairwise_distance", lambda m, F, a, b: _cat(m, F.pairwise_distance(a, b),
+       F.pairwise_distance(a, b, p=1.0, keepdim=True), F.pairwise_distance(a, b, 3.0, eps=1e-3),
+       F.pairwise_distance(a, b[:1])), [((3, 4), (3, 4)), ((2, 3, 4), (2, 3, 4)), ((5,), (5,))]),
+    Op("F.margin_ranking_loss", lambda m, F, a, b, y: F.margin_ranking_loss(a, b, y)
+       + F.margin_ranking_loss(a, b, y, margin=0.5, reduction="none")
+       + F.margin_ranking_loss(a, b, y, 0.2, reduction="sum"),
+       [((5,), (5,), (5,)), ((3, 4), (3, 4), (3, 4)), ((), (), ())], (normal, normal, signs),
+       no_grad_inputs=(2,)),
+    Op("F.hinge_embedding_loss", lambda m, F, a, y: F.hinge_embedding_loss(a, y)
+       + F.hinge_embedding_loss(a, y, margin=0.5, reduction="none")
+       + F.hinge_embedding_loss(a, y, 2.0, reduction="sum"),
+       [((5,), (5,)), ((3, 4), (3, 4)), ((), ())], (normal, signs), no_grad_inputs=(1,)),
+    Op("F.soft_margin_loss", lambda m, F, a, y: F.soft_margin_loss(a, y)
+       + F.soft_margin_loss(a, y, reduction="none") + F.soft_margin_loss(a, y, reduction="sum"),
+       [((5,), (5,)), ((3, 4), (3, 4)), ((), ())], (normal, signs), no_grad_inputs=(1,)),
+    Op("F.gaussian_nll_loss", lambda m, F, x, t, v: F.gaussian_nll_loss(x, t, v)
+       + F.gaussian_nll_loss(x, t, v, full=True, reduction="none")
+       + F.gaussian_nll_loss(x, t, v[..., :1], reduction="sum")
+       + F.gaussian_nll_loss(x, t, v[..., 0], eps=0.7),
+       [((4, 3), (4, 3), (4, 3)), ((2, 3, 2), (2, 3, 2), (2, 3, 2)), ((5,), (5,), (5,))],
+       (normal, normal, positive)),
+    Op("F.poisson_nll_loss", lambda m, F, x, t: F.poisson_nll_loss(x, t)
+       + F.poisson_nll_loss(x, t, log_input=False, reduction="none")
+       + F.poisson_nll_loss(x, t, full=True, reduction="sum")
+       + F.poisson_nll_loss(x, t, False, True, eps=1e-3), PAIR, positive),
     # ---- classification losses
     Op("F.cross_entropy", lambda m, F, x, y, t, w: F.cross_entropy(x, y)
        + F.cross_entropy(x, y, w, label_smoothing=0.1, reduction="sum")

@@ -451,6 +451,51 @@ def test_loss_modules_match_torch_values_and_input_gradients(name, seed, dtype):
     _assert_same(xo.grad, xt.grad, dtype)
 
 
+def _signs(rng, shape):
+    return rng.choice([-1.0, 1.0], shape)
+
+
+# (class name, constructor keywords, makers of the forward's inputs; the first is
+# differentiated): the same construction and call for ours and torch's
+MORE_LOSSES = [
+    ("SmoothL1Loss", {}, ("normal", "normal")),
+    ("SmoothL1Loss", {"beta": 0.3, "reduction": "sum"}, ("normal", "normal")),
+    ("HuberLoss", {"delta": 0.5}, ("normal", "normal")),
+    ("HuberLoss", {"reduction": "none"}, ("normal", "normal")),
+    ("KLDivLoss", {"reduction": "batchmean"}, ("normal", "probs")),
+    ("KLDivLoss", {"reduction": "sum", "log_target": True}, ("normal", "normal")),
+    ("MarginRankingLoss", {"margin": 0.3}, ("normal", "normal", "signs")),
+    ("HingeEmbeddingLoss", {"margin": 2.0, "reduction": "sum"}, ("normal", "signs")),
+    ("SoftMarginLoss", {}, ("normal", "signs")),
+    ("GaussianNLLLoss", {"full": True}, ("normal", "normal", "positive")),
+    ("PoissonNLLLoss", {}, ("normal", "positive")),
+    ("PoissonNLLLoss", {"log_input": False, "full": True}, ("positive", "positive")),
+    ("CosineSimilarity", {"dim": 0}, ("normal", "normal")),
+    ("PairwiseDistance", {"p": 1.0, "keepdim": True}, ("normal", "normal")),
+]
+MAKERS = {
+    "normal": lambda rng, shape: rng.standard_normal(shape),
+    "probs": lambda rng, shape: rng.dirichlet(np.ones(shape[1]), shape[0]),
+    "signs": _signs,
+    "positive": lambda rng, shape: rng.uniform(0.5, 3.0, shape),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("name, kwargs, makers", MORE_LOSSES, ids=lambda v: str(v))
+def test_more_loss_modules_match_torch_values_gradients_and_print(name, kwargs, makers, dtype):
+    ours, theirs = getattr(nn, name)(**kwargs), getattr(torch.nn, name)(**kwargs)
+    assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == []
+    rng = np.random.default_rng(0)
+    arrays = [MAKERS[m](rng, (5, 3)).astype(dtype) for m in makers]
+    pairs = [_pair_tensors(a, requires_grad=i == 0) for i, a in enumerate(arrays)]
+    lo, lt = ours(*[o for o, _ in pairs]), theirs(*[t for _, t in pairs])
+    _assert_same(lo, lt, dtype)
+    _backward_both(lo, lt, rng, dtype)
+    _assert_same(pairs[0][0].grad, pairs[0][1].grad, dtype)
+
+
 def test_loss_modules_take_torch_legacy_reduction_flags_and_follow_to():
     assert nn.MSELoss(size_average=False).reduction == "sum"
     assert nn.MSELoss(reduce=False).reduction == "none"

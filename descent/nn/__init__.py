@@ -53,6 +53,18 @@ from .layers import (
     Softsign,
     Threshold,
 )
+from .loss import (
+    CosineSimilarity,
+    GaussianNLLLoss,
+    HingeEmbeddingLoss,
+    HuberLoss,
+    KLDivLoss,
+    MarginRankingLoss,
+    PairwiseDistance,
+    PoissonNLLLoss,
+    SmoothL1Loss,
+    SoftMarginLoss,
+)
 # isort: on
 
 __all__ = [
@@ -66,4 +78,6 @@ __all__ = [
 __all__ += [
     "ELU", "CELU", "SELU", "SiLU", "Mish", "Hardsigmoid", "Hardswish", "Hardtanh", "ReLU6",
     "Softsign", "LogSigmoid", "Threshold", "Softmin", "PReLU",
+    "SmoothL1Loss", "HuberLoss", "KLDivLoss", "MarginRankingLoss", "HingeEmbeddingLoss",
+    "SoftMarginLoss", "GaussianNLLLoss", "PoissonNLLLoss", "CosineSimilarity", "PairwiseDistance",
 ]  # fmt: skip

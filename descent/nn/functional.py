@@ -37,6 +37,9 @@ __all__ = [
     "l1_penalty", "l2_penalty",
     "softplus", "elu", "selu", "celu", "silu", "mish", "hardtanh", "relu6", "hardsigmoid",
     "hardswish", "softsign", "logsigmoid", "threshold", "softmin", "prelu",
+    "smooth_l1_loss", "huber_loss", "kl_div", "normalize", "cosine_similarity",
+    "pairwise_distance", "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss",
+    "gaussian_nll_loss", "poisson_nll_loss",
 ]  # fmt: skip
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -367,6 +370,184 @@ _SQRT_HALF = math.sqrt(0.5)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 
+# ---- more losses and distances: composites of descent's ops ---------------------------------
+
+
+def _loss_pair(name: str, input, target) -> tuple[Tensor, Tensor]:  # noqa: A002
+    x = _tensor(input, name)
+    t = _like(target, x, name, "target")
+    _check_same_shape(name, x, t)
+    return x, t
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,  # noqa: A002
+                   reduction: str = "mean", beta: float = 1.0) -> Tensor:  # fmt: skip
+    """$0.5 d^2 / \\beta$ where $|d| < \\beta$, else $|d| - 0.5 \\beta$ ($d = x - y$);
+    beta = 0 is the L1 loss."""
+    reduction = _legacy_reduction("smooth_l1_loss", size_average, reduce, reduction)
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta}")
+    x, t = _loss_pair("smooth_l1_loss", input, target)
+    d = x - t
+    if beta == 0:
+        return _reduce_loss(_ew.abs(d), reduction)
+    small = np.abs(d._data) < beta
+    return _reduce_loss(_ew.where(small, d * d * (0.5 / beta), _ew.abs(d) - 0.5 * beta), reduction)
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,  # noqa: A002
+               weight: Tensor | None = None) -> Tensor:  # fmt: skip
+    """$0.5 d^2$ where $|d| \\le \\delta$, else $\\delta (|d| - 0.5 \\delta)$ ($d = x - y$)."""
+    _check_reduction("huber_loss", reduction)
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be > 0, got {delta}")
+    x, t = _loss_pair("huber_loss", input, target)
+    d = x - t
+    small = np.abs(d._data) < delta
+    errors = _ew.where(small, d * d * 0.5, (_ew.abs(d) - 0.5 * delta) * delta)
+    if weight is not None:
+        return _weighted_errors("huber_loss", errors, weight, reduction)
+    return _reduce_loss(errors, reduction)
+
+
+def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,  # noqa: A002
+           reduction: str = "mean", log_target: bool = False) -> Tensor:  # fmt: skip
+    """$y (\\log y - x)$ with x log-probabilities and y probabilities (0 where y = 0); with
+    ``log_target``, $e^y (y - x)$. 'batchmean' divides the sum by the batch size (dim 0),
+    the true KL divergence; 'mean' (PyTorch's default) divides by every element."""
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction("kl_div", size_average, reduce, "mean")
+    elif reduction != "batchmean":
+        _check_reduction("kl_div", reduction)
+    x, t = _loss_pair("kl_div", input, target)
+    if log_target:
+        pointwise = _ew.exp(t) * (t - x)
+    else:
+        positive = t._data > 0
+        one = make_tensor(np.ones((), x.dtype))
+        log_t = _ew.log(_ew.where(positive, t, one))  # log 1 = 0 where y = 0: no nan
+        pointwise = _ew.where(positive, t * (log_t - x), t * 0.0)
+    if reduction == "batchmean":
+        total = pointwise.sum()
+        return total / x.shape[0] if x.ndim > 0 else total
+    return _reduce_loss(pointwise, reduction)
+
+
+def _norm(x: Tensor, p: float, dim, keepdim: bool) -> Tensor:
+    """The p-norm along ``dim``: $(\\sum |x|^p)^{1/p}$ (p = 2: the square root of sum x^2)."""
+    if p == 2:
+        return (x * x).sum(dim=dim, keepdim=keepdim).sqrt()
+    if p == 1:
+        return _ew.abs(x).sum(dim=dim, keepdim=keepdim)
+    if p <= 0 or math.isinf(p):
+        raise NotImplementedError(f"p-norm with p = {p} is not supported; give p > 0, finite")
+    return (_ew.abs(x) ** p).sum(dim=dim, keepdim=keepdim) ** (1.0 / p)
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None) -> Tensor:  # noqa: A002
+    """$x / \\max(\\|x\\|_p, \\epsilon)$ along ``dim``."""
+    _not_supported("normalize", "out", out, None)
+    x = _tensor(input, "normalize")
+    return x / _norm(x, p, dim, keepdim=True).clamp(min=eps)
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """$\\sum \\hat x_1 \\hat x_2$ along ``dim``, each x divided by $\\max(\\|x\\|, \\epsilon)$
+    (PyTorch's order, which keeps the result within [-1, 1]); x1 and x2 are broadcast first."""
+    a = _tensor(x1, "cosine_similarity", "x1")
+    b = _like(x2, a, "cosine_similarity", "x2")
+    shape = np.broadcast_shapes(a.shape, b.shape)
+    a, b = a.expand(*shape), b.expand(*shape)
+    a1 = a / _norm(a, 2, dim, keepdim=True).clamp(min=eps)
+    b1 = b / _norm(b, 2, dim, keepdim=True).clamp(min=eps)
+    return (a1 * b1).sum(dim=dim)
+
+
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
+                      keepdim: bool = False) -> Tensor:  # fmt: skip
+    """$\\|x_1 - x_2 + \\epsilon\\|_p$ along the last dim (x1 and x2 broadcast)."""
+    a = _tensor(x1, "pairwise_distance", "x1")
+    b = _like(x2, a, "pairwise_distance", "x2")
+    d = a - b + eps
+    return _norm(d, p, -1 if d.ndim else None, keepdim)
+
+
+def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
+                        size_average=None, reduce=None,
+                        reduction: str = "mean") -> Tensor:  # fmt: skip
+    """$\\max(0, -y (x_1 - x_2) + m)$ with y = 1 (x1 should rank higher) or -1."""
+    reduction = _legacy_reduction("margin_ranking_loss", size_average, reduce, reduction)
+    a = _tensor(input1, "margin_ranking_loss", "input1")
+    b = _like(input2, a, "margin_ranking_loss", "input2")
+    y = _like(target, a, "margin_ranking_loss", "target")
+    return _reduce_loss(relu(-y * (a - b) + margin), reduction)
+
+
+def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, size_average=None,  # noqa: A002
+                         reduce=None, reduction: str = "mean") -> Tensor:  # fmt: skip
+    """x where y = 1, $\\max(0, m - x)$ where y = -1."""
+    reduction = _legacy_reduction("hinge_embedding_loss", size_average, reduce, reduction)
+    x = _tensor(input, "hinge_embedding_loss")
+    y = _like(target, x, "hinge_embedding_loss", "target").detach()
+    zero = make_tensor(np.zeros((), x.dtype))
+    below = _ew.where(y._data != 1, relu(-x + margin), zero)
+    above = _ew.where(y._data != -1, x, zero)
+    return _reduce_loss(below + above, reduction)
+
+
+def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,  # noqa: A002
+                     reduction: str = "mean") -> Tensor:  # fmt: skip
+    """$\\log(1 + e^{-y x})$ with y = 1 or -1."""
+    reduction = _legacy_reduction("soft_margin_loss", size_average, reduce, reduction)
+    x, y = _loss_pair("soft_margin_loss", input, target)
+    return _reduce_loss(softplus(-y * x), reduction)
+
+
+def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False, eps: float = 1e-6,  # noqa: A002
+                      reduction: str = "mean") -> Tensor:  # fmt: skip
+    """$\\frac12 (\\log \\max(v, \\epsilon) + (x - y)^2 / \\max(v, \\epsilon))$, plus
+    $\\frac12 \\log 2\\pi$ when ``full``. var has the input's shape, or one dim fewer, or
+    size 1 in the last dim (one variance for a whole vector), or is a number."""
+    _check_reduction("gaussian_nll_loss", reduction)
+    x, t = _loss_pair("gaussian_nll_loss", input, target)
+    v = _like(var, x, "gaussian_nll_loss", "var")
+    if v.shape != x.shape:
+        if x.ndim and v.shape == x.shape[:-1]:
+            v = v.unsqueeze(-1)
+        elif not (v.ndim == x.ndim and v.shape[:-1] == x.shape[:-1] and v.shape[-1:] == (1,)):
+            if v.numel() != 1:
+                raise ValueError(
+                    f"gaussian_nll_loss: var of shape {v.shape} does not fit the input's "
+                    f"{x.shape}: give the input's shape, one dim fewer, or 1 in the last dim"
+                )
+    if np.any(v._data < 0):
+        raise ValueError("gaussian_nll_loss: var has a negative entry")
+    # NOTE: PyTorch clamps var without recording it, so the gradient passes the clamp as
+    # if it were not there; here the clamp is a where() on a detached bound, the same
+    v = _ew.where(v._data < eps, v - v.detach() + eps, v)
+    loss = (_ew.log(v) + (x - t) * (x - t) / v) * 0.5
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce_loss(loss, reduction)
+
+
+def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False,  # noqa: A002
+                     size_average=None, eps: float = 1e-8, reduce=None,
+                     reduction: str = "mean") -> Tensor:  # fmt: skip
+    """$e^x - y x$ for a log-rate x (``log_input``), else $x - y \\log(x + \\epsilon)$; with
+    ``full``, Stirling's $y \\log y - y + \\frac12 \\log(2 \\pi y)$ added where y > 1."""
+    reduction = _legacy_reduction("poisson_nll_loss", size_average, reduce, reduction)
+    x, t = _loss_pair("poisson_nll_loss", input, target)
+    loss = _ew.exp(x) - t * x if log_input else x - t * _ew.log(x + eps)
+    if full:
+        big = t._data > 1
+        one = make_tensor(np.ones((), x.dtype))
+        safe = _ew.where(big, t, one)
+        stirling = safe * _ew.log(safe) - safe + _ew.log(safe * (2 * math.pi)) * 0.5
+        loss = loss + _ew.where(big, stirling, t * 0.0)
+    return _reduce_loss(loss, reduction)
+
+
 # ---- more activations: composites of descent's ops, so they need no rules of their own ----
 
 
@@ -430,8 +611,11 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
 
 
 def hardtanh(
-    input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False
-) -> Tensor:  # noqa: A002, E501
+    input: Tensor,  # noqa: A002 - PyTorch's names
+    min_val: float = -1.0,
+    max_val: float = 1.0,
+    inplace: bool = False,
+) -> Tensor:
     """x clamped to [min_val, max_val]; gradient 1 strictly between the bounds, else 0."""
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
