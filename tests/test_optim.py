@@ -93,6 +93,52 @@ TABLE = [
     ("adam-maximize", "Adam", dict(lr=0.01, maximize=True, amsgrad=True), "Adam", None),
     ("adamw", "AdamW", dict(lr=0.05), "AdamW", None),
     ("adamw-amsgrad", "AdamW", dict(lr=0.05, weight_decay=0.3, amsgrad=True), "AdamW", None),
+    ("adamax", "Adamax", dict(lr=0.05), "Adamax", None),
+    ("adamax-defaults", "Adamax", dict(), "Adamax", None),
+    (
+        "adamax-all",
+        "Adamax",
+        dict(lr=0.02, betas=(0.8, 0.9), eps=1e-3, weight_decay=0.1, maximize=True),
+        "Adamax",
+        None,
+    ),  # fmt: skip
+    ("nadam", "NAdam", dict(lr=0.05), "NAdam", None),
+    ("nadam-defaults", "NAdam", dict(), "NAdam", None),
+    (
+        "nadam-weight_decay",
+        "NAdam",
+        dict(lr=0.05, weight_decay=0.1, momentum_decay=0.01),
+        "NAdam",
+        None,
+    ),  # fmt: skip
+    (
+        "nadam-decoupled",
+        "NAdam",
+        dict(
+            lr=0.02, weight_decay=0.2, decoupled_weight_decay=True, betas=(0.8, 0.99), maximize=True
+        ),
+        "NAdam",
+        None,
+    ),  # fmt: skip
+    ("radam", "RAdam", dict(lr=0.05), "RAdam", None),
+    ("radam-defaults", "RAdam", dict(), "RAdam", None),
+    ("radam-rectified-early", "RAdam", dict(lr=0.05, betas=(0.9, 0.6)), "RAdam", None),
+    ("radam-weight_decay", "RAdam", dict(lr=0.05, weight_decay=0.1, eps=1e-4), "RAdam", None),
+    (
+        "radam-decoupled",
+        "RAdam",
+        dict(lr=0.02, weight_decay=0.2, decoupled_weight_decay=True, maximize=True),
+        "RAdam",
+        None,
+    ),  # fmt: skip
+    ("adadelta", "Adadelta", dict(), "Adadelta", None),
+    (
+        "adadelta-all",
+        "Adadelta",
+        dict(lr=0.5, rho=0.8, eps=1e-4, weight_decay=0.1, maximize=True),
+        "Adadelta",
+        None,
+    ),  # fmt: skip
 ]
 ROWS = [pytest.param(*row[1:], id=row[0]) for row in TABLE]
 

@@ -9,9 +9,13 @@ PyTorch's verbs and TensorFlow's on every optimizer::
 
 from ..clip import clip_grad_norm_, clip_grad_value_
 from . import lr_scheduler
+from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
+from .adamax import Adamax
+from .nadam import NAdam
 from .optimizer import Optimizer
+from .radam import RAdam
 from .rmsprop import RMSprop
 from .saga import SAGA
 from .sgd import SGD, GradientDescent, Momentum
@@ -25,6 +29,10 @@ __all__ = [
     "RMSprop",
     "Adam",
     "AdamW",
+    "Adamax",
+    "NAdam",
+    "RAdam",
+    "Adadelta",
     "SAGA",
     "clip_grad_norm_",
     "clip_grad_value_",

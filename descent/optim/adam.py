@@ -6,7 +6,7 @@ import numpy as np
 
 from .optimizer import Optimizer, check_number, zeros_state
 
-__all__ = ["Adam", "AdamW", "adam_update", "adamw_update"]
+__all__ = ["Adam", "AdamW", "adam_update", "adamw_update", "check_adam_options"]
 
 
 def adam_update(params, grads, states, *, lr, betas, eps, weight_decay, amsgrad, maximize) -> None:
@@ -74,17 +74,24 @@ class Adam(Optimizer):
 
     @staticmethod
     def check(options: dict) -> dict:
-        betas = tuple(options["betas"])
-        if len(betas) != 2:
-            raise ValueError(f"Invalid betas: {options['betas']!r}; give two numbers")
-        options["betas"] = tuple(
-            check_number(f"beta parameter at index {i}", b, high=1.0) for i, b in enumerate(betas)
-        )
-        options["eps"] = check_number("eps", options["eps"])
-        options["weight_decay"] = check_number("weight_decay", options["weight_decay"])
+        options = check_adam_options(options)
         options["amsgrad"] = bool(options["amsgrad"])
-        options["maximize"] = bool(options["maximize"])
         return options
+
+
+def check_adam_options(options: dict) -> dict:
+    """betas (two numbers below 1), eps, weight_decay and maximize, checked as torch does;
+    the Adam family's other options (Adamax, NAdam, RAdam) are left as they are."""
+    betas = tuple(options["betas"])
+    if len(betas) != 2:
+        raise ValueError(f"Invalid betas: {options['betas']!r}; give two numbers")
+    options["betas"] = tuple(
+        check_number(f"beta parameter at index {i}", b, high=1.0) for i, b in enumerate(betas)
+    )
+    options["eps"] = check_number("eps", options["eps"])
+    options["weight_decay"] = check_number("weight_decay", options["weight_decay"])
+    options["maximize"] = bool(options["maximize"])
+    return options
 
 
 class AdamW(Adam):
