@@ -935,3 +935,37 @@ def test_generator_is_torchs_and_drives_a_dataloader():
     assert orders[0] == orders[1]
     with pytest.raises(RuntimeError, match="no backend"):
         ds.Generator(device="cuda")
+
+
+# ---- more of torch.utils.data's names
+
+
+@pytest.mark.parametrize("sizes", [(3, 2), (1,), (0, 4, 2)])
+@pytest.mark.parametrize("index", [0, 2, -1, -3])
+def test_concat_dataset_indexes_as_torch(sizes, index):
+    parts = [list(range(10 * i, 10 * i + n)) for i, n in enumerate(sizes)]
+    ours, theirs = ds.utils.data.ConcatDataset(parts), torch.utils.data.ConcatDataset(parts)
+    assert len(ours) == len(theirs)
+    assert ours.cumulative_sizes == theirs.cumulative_sizes
+    if -len(theirs) <= index < len(theirs):
+        assert ours[index] == theirs[index]
+    assert [ours[i] for i in range(len(ours))] == [theirs[i] for i in range(len(theirs))]
+    with pytest.raises(IndexError):
+        ours[len(ours)]
+
+
+def test_subset_random_sampler_draws_each_index_once_repeatably():
+    indices = [7, 3, 11, 5]
+    sampler = ds.utils.data.SubsetRandomSampler(indices, generator=np.random.default_rng(0))
+    first, second = list(sampler), list(sampler)
+    assert sorted(first) == sorted(indices) == sorted(second) and len(sampler) == 4
+    ds.manual_seed(1)
+    a = list(ds.utils.data.SubsetRandomSampler(indices))
+    ds.manual_seed(1)
+    assert a == list(ds.utils.data.SubsetRandomSampler(indices))
+    loader = ds.utils.data.DataLoader(list(range(20)), batch_size=2, sampler=sampler)
+    assert sorted(int(x) for batch in loader for x in batch) == sorted(indices)
+
+
+def test_get_worker_info_is_none_in_the_main_process_as_torch():
+    assert ds.utils.data.get_worker_info() is None is torch.utils.data.get_worker_info()

@@ -11,7 +11,7 @@
 """
 
 from ..ops.nn import one_hot
-from .dataset import Dataset, Subset, TensorDataset, random_split
+from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
 from .loader import (
     Batch,
     BatchSampler,
@@ -19,7 +19,9 @@ from .loader import (
     RandomSampler,
     Sampler,
     SequentialSampler,
+    SubsetRandomSampler,
     collate,
+    get_worker_info,
 )
 from .readers import CSVColumns, DataFormatError, read_csv, read_idx, read_npz, write_idx
 from .split import train_val_test_split
@@ -30,4 +32,5 @@ __all__ = [
     "Sampler", "SequentialSampler", "RandomSampler", "BatchSampler",
     "train_val_test_split", "Standardizer", "one_hot",
     "read_csv", "read_npz", "read_idx", "write_idx", "CSVColumns", "DataFormatError",
+    "ConcatDataset", "SubsetRandomSampler", "get_worker_info",
 ]  # fmt: skip

@@ -113,6 +113,33 @@ class Subset(Dataset):
         return [self.dataset[int(i)] for i in self.indices[index]]
 
 
+class ConcatDataset(Dataset):
+    """The examples of several datasets, one after another (``torch.utils.data.ConcatDataset``).
+
+    >>> both = ds.data.ConcatDataset([range(3), range(10, 12)])
+    >>> len(both), both[3], both[-1]
+    (5, 10, 11)
+    """
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset: datasets should not be an empty iterable")
+        self.cumulative_sizes = np.cumsum([len(d) for d in self.datasets]).tolist()
+
+    def __len__(self) -> int:
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index: int):
+        n = len(self)
+        if not -n <= index < n:
+            raise IndexError(f"ConcatDataset: index {index} is out of range for {n} examples")
+        index %= n
+        which = int(np.searchsorted(self.cumulative_sizes, index, side="right"))
+        start = self.cumulative_sizes[which - 1] if which else 0
+        return self.datasets[which][index - start]
+
+
 def split_lengths(n: int, lengths: Sequence) -> list[int]:
     """Part sizes from counts (ints summing to ``n``) or fractions (floats summing to 1).
 

@@ -116,6 +116,31 @@ class RandomSampler(Sampler):
         return self.num_samples
 
 
+class SubsetRandomSampler(Sampler):
+    """The given ``indices`` in a new random order each pass (``generator`` as for
+    ``RandomSampler``).
+
+    >>> sorted(ds.data.SubsetRandomSampler([5, 2, 9]))
+    [2, 5, 9]
+    """
+
+    def __init__(self, indices, generator=None):
+        self.indices = indices
+        self.generator = generator
+
+    def __iter__(self):
+        rng = self.generator if self.generator is not None else np.random.default_rng(draw_seed())
+        return iter(self.indices[i] for i in rng.permutation(len(self.indices)).tolist())
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+def get_worker_info():
+    """None: descent loads every batch in the main process, where PyTorch answers None too."""
+    return None
+
+
 class BatchSampler(Sampler):
     """Group the indices of ``sampler`` into lists of ``batch_size``; ``drop_last=True``
     skips a last, smaller list.

@@ -9,13 +9,16 @@ objects as ``ds.data``'s (``default_collate`` is ``ds.data.collate``).
 
 from ..data import (
     BatchSampler,
+    ConcatDataset,
     DataLoader,
     Dataset,
     RandomSampler,
     Sampler,
     SequentialSampler,
     Subset,
+    SubsetRandomSampler,
     TensorDataset,
+    get_worker_info,
     random_split,
 )
 from ..data import collate as default_collate
@@ -23,4 +26,5 @@ from ..data import collate as default_collate
 __all__ = [
     "Dataset", "TensorDataset", "Subset", "random_split", "DataLoader", "default_collate",
     "Sampler", "SequentialSampler", "RandomSampler", "BatchSampler",
+    "ConcatDataset", "SubsetRandomSampler", "get_worker_info",
 ]  # fmt: skip
