@@ -1383,3 +1383,16 @@ def test_assigning_grad_is_checked_as_in_pytorch():
     assert_close(x.grad.numpy(), [6.0, 9.0, 12.0])
     x.grad = None
     assert x.grad is None
+
+
+@pytest.mark.parametrize("uses", [1, 2, 3])
+def test_a_0d_leafs_gradient_is_a_0d_array_that_zero_can_clear(uses):
+    # NumPy sums a broadcast gradient down to () as a scalar, and 0-d + 0-d is a scalar too
+    a = ds.tensor(0.5, requires_grad=True)
+    x = ds.linspace(-1.0, 1.0, 5)
+    for _ in range(2):  # the second backward accumulates into the first's .grad
+        sum(a * x**k for k in range(uses)).sum().backward()
+        assert a.grad._data.__class__ is np.ndarray and a.grad.shape == ()
+    assert a.grad.item() == pytest.approx(2 * sum((x**k).sum().item() for k in range(uses)))
+    a.grad.zero_()
+    assert a.grad.item() == 0.0

@@ -561,7 +561,7 @@ def _run_backward(
     """
     order = _topological_order(outputs)
     for out, g in zip(outputs, grad_outputs):
-        out._pending = g if out._pending is None else out._pending + g
+        out._pending = g if out._pending is None else _plus(out._pending, g)
     wanted = None if accumulate_into is None else {id(t) for t in accumulate_into}
     try:
         if create_graph:
@@ -586,7 +586,7 @@ def _walk(order: list, wanted: set | None, retain_graph: bool) -> dict:
         ctx = t._ctx
         if ctx is None:  # a leaf: its gradient is complete
             if wanted is None:
-                t._grad = make_tensor(g if t._grad is None else t._grad._data + g)
+                t._grad = make_tensor(g if t._grad is None else _plus(t._grad._data, g))
             elif id(t) in wanted:
                 found[id(t)] = g
             continue
@@ -594,7 +594,7 @@ def _walk(order: list, wanted: set | None, retain_graph: bool) -> dict:
             if id(t) in wanted:
                 found[id(t)] = g
         elif t._retains_grad:  # g also flows on through ctx's rule: keep a copy
-            t._grad = make_tensor(g.copy() if t._grad is None else t._grad._data + g)
+            t._grad = make_tensor(g.copy() if t._grad is None else _plus(t._grad._data, g))
         # NOTE: the check of check_rule, written into this loop: calling check_rule for
         # every node (its loop, then this one) made backward through a chain of small
         # ops 4-5% slower. Its two failures are the same functions (_bad_count,
@@ -624,10 +624,17 @@ def _walk(order: list, wanted: set | None, retain_graph: bool) -> dict:
             else:
                 given.append(ig)
             pending = inp._pending
-            inp._pending = ig if pending is None else pending + ig
+            inp._pending = ig if pending is None else _plus(pending, ig)
         if not retain_graph:
             ctx.release()
     return found
+
+
+def _plus(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a + b`` as an array: NumPy's sum of two 0-d arrays is a NumPy scalar, and a
+    gradient must stay an array (``.grad.zero_()`` writes into it)."""
+    s = a + b
+    return s if s.__class__ is np.ndarray else np.asarray(s)
 
 
 def _walk_graph(order: list, wanted: set | None, retain_graph: bool) -> dict:

@@ -18,6 +18,8 @@ def unbroadcast(grad: np.ndarray, shape: tuple, dtype) -> np.ndarray:
         axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
         if axes:
             grad = grad.sum(axis=axes, keepdims=True)
+        if grad.__class__ is not np.ndarray:  # a sum down to () gives a NumPy scalar
+            grad = np.asarray(grad)
     if grad.dtype != dtype:
         grad = grad.astype(dtype)
     return grad
