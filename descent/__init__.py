@@ -21,12 +21,15 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 from .ops.elementwise import (
     abs,
     add,
+    ceil,
     clamp,
     clip,
     cos,
     div,
     erf,
     exp,
+    floor,
+    floor_divide,
     log,
     masked_fill,
     maximum,
@@ -34,14 +37,18 @@ from .ops.elementwise import (
     mul,
     pow,
     relu,
+    remainder,
+    round,
     sigmoid,
+    sign,
     sin,
     sqrt,
     sub,
     tanh,
+    trunc,
     where,
 )
-from .ops.linalg import einsum, matmul, mm
+from .ops.linalg import dot, einsum, matmul, mm
 from .ops.reduce import (
     argmax,
     argmin,
@@ -86,6 +93,7 @@ from .tensor import (
     bool_,
     device,
     empty,
+    equal,
     eye,
     float32,
     float64,
@@ -181,4 +189,5 @@ __all__ = [
     "matmul", "cat", "stack", "pad",
     "Size", "add", "sub", "mul", "div", "masked_fill", "mm", "einsum", "std", "sort", "topk",
     "gather", "scatter", "scatter_add", "split", "chunk", "t", "numel",
+    "remainder", "floor_divide", "floor", "ceil", "round", "trunc", "sign", "dot", "equal",
 ]  # fmt: skip

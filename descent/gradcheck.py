@@ -140,7 +140,7 @@ def check_gradients(
             where = tuple(int(j) for j in np.argwhere(bad)[0])
             report.ok = False
             report.failure = (
-                f"gradcheck: gradient of input {i} (shape {t.shape}) is wrong at index "
+                f"gradcheck: gradient of input {i} (shape {tuple(t.shape)}) is wrong at index "
                 f"{where}: autodiff gives {float(a[where])!r}, central differences give "
                 f"{float(n[where])!r} "
                 f"({int(bad.sum())} of {bad.size} elements disagree; atol={atol}, rtol={rtol})"

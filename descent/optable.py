@@ -201,6 +201,18 @@ CORE = [
     Op("split", lambda m, F, a: _cat(m, *m.split(a, 2, dim=1), *a.split([1, 2], 0)),
        [((3, 5),), ((3, 4, 2),)]),
     Op("chunk", lambda m, F, a: _cat(m, *m.chunk(a, 2, dim=-1), *a.chunk(3)), [((3, 5),), ((4, 4),)]),
+    # ---- remainder, rounding and the dot product
+    Op("remainder", lambda m, F, a, b: a % b + m.remainder(a, 0.7) + a.remainder(b),
+       B, (normal, away_from_zero), draw="pair"),
+    Op("floor_divide", lambda m, F, a, b: a * m.floor_divide(a.detach(), b) + a * (a.detach() // 0.5)
+       + a * (1.5 // b), B, (normal, away_from_zero), no_grad_inputs=(1,)),
+    Op("floor", lambda m, F, a: a * m.floor(a) + a.floor(), U, draw="any"),
+    Op("ceil", lambda m, F, a: a * m.ceil(a) + a.ceil(), U, draw="any"),
+    Op("round", lambda m, F, a: a * m.round(a) + a.round() + a * m.round(a, decimals=1), U,
+       draw="any"),
+    Op("trunc", lambda m, F, a: a * m.trunc(a * 2.0) + a.trunc(), U, draw="any"),
+    Op("sign", lambda m, F, a: a * m.sign(a) + a.sign(), U, away_from_zero, draw="any"),
+    Op("dot", lambda m, F, a, b: m.dot(a, b) + a.dot(b) * 2.0, [((4,), (4,)), ((1,), (1,))]),
 ]
 # fmt: on
 

@@ -114,6 +114,9 @@ def check_device(where) -> device:
     _no_backend(where)  # an int is an accelerator's index in PyTorch
 
 
+_tuple_new = tuple.__new__
+
+
 class Size(tuple):
     """A tensor's shape, as ``x.size()`` gives it: a tuple of ints, PyTorch's ``torch.Size``.
 
@@ -233,6 +236,112 @@ def _to_array(data, dtype) -> np.ndarray:
     return np.array(data, dtype=want, copy=True)  # Tensors inside lists: by __array__
 
 
+# ---- printing: PyTorch's ``torch._tensor_str`` on arrays ------------------------------
+_PRINT = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80}
+
+
+class _Formatter:
+    """How every number of one tensor is written: PyTorch's choice among integers
+    (``2.``), fixed point (``0.5000``) and scientific (``1.0000e-05``), padded to one
+    width."""
+
+    def __init__(self, arr: np.ndarray):
+        self.floating = arr.dtype.kind == "f"
+        self.int_mode, self.sci_mode, self.width = True, False, 1
+        flat = arr.reshape(-1)
+        if not self.floating:
+            self.width = max([1] + [len(str(v)) for v in flat.tolist()])
+            return
+        values = flat[np.isfinite(flat) & (flat != 0)]
+        if values.size == 0:
+            return
+        size = np.abs(values).astype(np.float64)
+        lo, hi = size.min(), size.max()
+        self.int_mode = bool(np.all(values == np.ceil(values)))
+        self.sci_mode = bool(hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4)
+        p = _PRINT["precision"]
+        for v in values.tolist():
+            if self.sci_mode:
+                n = len(f"{v:.{p}e}")
+            elif self.int_mode:
+                n = len(f"{v:.0f}") + 1
+            else:
+                n = len(f"{v:.{p}f}")
+            self.width = max(self.width, n)
+
+    def format(self, value) -> str:
+        p = _PRINT["precision"]
+        if not self.floating:
+            text = f"{value}"
+        elif self.sci_mode:
+            text = f"{value:{self.width}.{p}e}"
+        elif self.int_mode:
+            text = f"{value:.0f}" + ("" if value != value or value in (_INF, -_INF) else ".")
+        else:
+            text = f"{value:.{p}f}"
+        return text.rjust(self.width)
+
+
+_INF = float("inf")
+
+
+def _summarized(arr: np.ndarray) -> np.ndarray:
+    """The edge items of every dim (what a summarized printout shows)."""
+    k = _PRINT["edgeitems"]
+    for axis in range(arr.ndim):
+        if arr.shape[axis] > 2 * k:
+            arr = np.concatenate(
+                [
+                    arr.take(range(k), axis),
+                    arr.take(range(arr.shape[axis] - k, arr.shape[axis]), axis),
+                ],
+                axis,
+            )
+    return arr
+
+
+def _rows_str(arr: np.ndarray, indent: int, summarize: bool, fmt: _Formatter) -> str:
+    k = _PRINT["edgeitems"]
+    if arr.ndim == 0:
+        return fmt.format(arr.item())
+    cut = summarize and arr.shape[0] > 2 * k
+    if arr.ndim == 1:
+        per_line = max(1, (_PRINT["linewidth"] - indent) // (fmt.width + 2))
+        if cut:
+            items = [fmt.format(v) for v in arr[:k].tolist()] + [" ..."]
+            items += [fmt.format(v) for v in arr[-k:].tolist()]
+        else:
+            items = [fmt.format(v) for v in arr.tolist()]
+        lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
+        return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+    rows = range(arr.shape[0])
+    if cut:
+        rows = [*range(k), None, *range(arr.shape[0] - k, arr.shape[0])]
+    parts = ["..." if i is None else _rows_str(arr[i], indent + 1, summarize, fmt) for i in rows]
+    return "[" + ("," + "\n" * (arr.ndim - 1) + " " * (indent + 1)).join(parts) + "]"
+
+
+def _array_str(arr: np.ndarray, indent: int) -> str:
+    summarize = arr.size > _PRINT["threshold"]
+    fmt = _Formatter(_summarized(arr) if summarize else arr)
+    return _rows_str(arr, indent, summarize, fmt)
+
+
+def _add_suffixes(text: str, suffixes: list, indent: int) -> str:
+    """``text`` closed with its suffixes, each on a new line where the line would pass
+    the line width."""
+    out = [text]
+    last = len(text) - text.rfind("\n") + 1
+    for suffix in suffixes:
+        if last + len(suffix) + 2 > _PRINT["linewidth"]:
+            out.append(",\n" + " " * indent + suffix)
+            last = indent + len(suffix)
+        else:
+            out.append(", " + suffix)
+            last += len(suffix) + 2
+    return "".join(out) + ")"
+
+
 class Tensor:
     """An n-dimensional array that can remember how it was computed.
 
@@ -260,8 +369,10 @@ class Tensor:
 
     # ---- properties --------------------------------------------------------------
     @property
-    def shape(self) -> tuple:
-        return self._data.shape
+    def shape(self) -> Size:
+        """The shape as a ``ds.Size`` (a tuple); the code of the package reads
+        ``t._data.shape``, the plain tuple, which costs nothing to make."""
+        return _tuple_new(Size, self._data.shape)
 
     @property
     def ndim(self) -> int:
@@ -340,6 +451,9 @@ class Tensor:
 
     def dim(self) -> int:
         return self._data.ndim
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
 
     def numel(self) -> int:
         return self._data.size
@@ -443,6 +557,9 @@ class Tensor:
     def cuda(self, device=None, non_blocking: bool = False) -> Tensor:
         _no_backend("cuda" if device is None else f"cuda:{device}")
 
+    def equal(self, other) -> bool:
+        return equal(self, other)
+
     def allclose(self, other, rtol: float = 1e-05, atol: float = 1e-08,
                  equal_nan: bool = False) -> bool:  # fmt: skip
         return allclose(self, other, rtol, atol, equal_nan)
@@ -461,15 +578,33 @@ class Tensor:
 
     # ---- printing ------------------------------------------------------------------
     def __repr__(self) -> str:
-        body = np.array2string(self._data, separator=", ", prefix="tensor(", precision=4)
-        extras = []
-        if self._data.dtype not in (float32, int64, bool_):
-            extras.append(f"dtype={self._data.dtype}")
+        """PyTorch's printout: its number formatting, summary of large tensors, and the
+        ``dtype=``, ``requires_grad=True`` and ``grad_fn=<...>`` suffixes. A dtype prints
+        as NumPy names it (``dtype=float64`` where PyTorch says ``torch.float64``)."""
+        arr = self._data
+        suffixes = []
+        if arr.size == 0:
+            if arr.ndim != 1:
+                suffixes.append(f"size={tuple(arr.shape)}")
+            if arr.dtype != _default_dtype:
+                suffixes.append(f"dtype={arr.dtype}")
+            body = "[]"
+        else:
+            if arr.dtype not in (_default_dtype, int64, bool_):
+                suffixes.append(f"dtype={arr.dtype}")
+            body = _array_str(arr, len("tensor("))
         if self._ctx is not None:
-            extras.append(f"grad_fn=<{self._ctx.name}Backward0>")
+            suffixes.append(f"grad_fn=<{self._ctx.name}Backward0>")
         elif self.requires_grad:
-            extras.append("requires_grad=True")
-        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+            suffixes.append("requires_grad=True")
+        return _add_suffixes("tensor(" + body, suffixes, len("tensor("))
+
+    def __format__(self, format_spec: str) -> str:
+        """A 0-d tensor formats as its number (``f"{x:.3f}"``), as in PyTorch; any other
+        takes only the empty format (its printout)."""
+        if self._data.ndim == 0:
+            return self._data.item().__format__(format_spec)
+        return object.__format__(self, format_spec)
 
     # ---- python protocol -----------------------------------------------------------
     def __len__(self) -> int:
@@ -533,6 +668,18 @@ class Tensor:
 
     def __rpow__(self, other):
         return _ew.pow(other, self)
+
+    def __mod__(self, other):
+        return _ew.remainder(self, other)
+
+    def __rmod__(self, other):
+        return _ew.remainder(other, self)
+
+    def __floordiv__(self, other):
+        return _ew.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return _ew.floor_divide(other, self)
 
     def __matmul__(self, other):
         return _linalg.matmul(self, other)
@@ -658,6 +805,27 @@ class Tensor:
     def maximum(self, other):
         return _ew.maximum(self, other)
 
+    def remainder(self, other):
+        return _ew.remainder(self, other)
+
+    def floor_divide(self, other):
+        return _ew.floor_divide(self, other)
+
+    def floor(self):
+        return _ew.floor(self)
+
+    def ceil(self):
+        return _ew.ceil(self)
+
+    def round(self, *, decimals: int = 0):
+        return _ew.round(self, decimals=decimals)
+
+    def trunc(self):
+        return _ew.trunc(self)
+
+    def sign(self):
+        return _ew.sign(self)
+
     def minimum(self, other):
         return _ew.minimum(self, other)
 
@@ -747,6 +915,9 @@ class Tensor:
 
     def mm(self, mat2):
         return _linalg.mm(self, mat2)
+
+    def dot(self, tensor):
+        return _linalg.dot(self, tensor)
 
     def std(self, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
         return _reduce.std(self, dim, unbiased, keepdim, correction=correction)
@@ -956,7 +1127,7 @@ def tensor(data, dtype=None, requires_grad: bool = False, *, device=None) -> Ten
     ``dtype=ds.float32``. Only floating tensors can require gradients.
 
     >>> ds.tensor([[1, 2], [3, 4]], dtype=ds.float64, requires_grad=True).shape
-    (2, 2)
+    descent.Size([2, 2])
     """
     check_device(device)
     return Tensor(data, dtype=dtype, requires_grad=requires_grad)
@@ -1032,7 +1203,7 @@ def randint(*args, low=None, high=None, size=None, dtype=None, device=None,
     (``size`` a tuple; each may be given by keyword). The dtype is int64 unless asked.
 
     >>> ds.randint(3, 10, (2, 2)).shape
-    (2, 2)
+    descent.Size([2, 2])
     """
     check_device(device)
     if len(args) > 3:
@@ -1094,7 +1265,7 @@ def linspace(start, end, steps: int, dtype=None, device=None,
     between may differ from PyTorch's in the last bit, which can fuse a multiply-add).
 
     >>> ds.linspace(0, 1, 5)
-    tensor([0.  , 0.25, 0.5 , 0.75, 1.  ])
+    tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
     """
     check_device(device)
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
@@ -1161,6 +1332,12 @@ def asarray(obj, dtype=None, device=None, copy=None, requires_grad: bool = False
             f"dtype {want}; leave copy out to allow a copy"
         )
     return Tensor(arr, dtype=want, requires_grad=requires_grad)
+
+
+def equal(input, other) -> bool:  # noqa: A002 - PyTorch's names
+    """True when both tensors have one shape and equal elements (``torch.equal``)."""
+    a, b = array_of(input), array_of(other)
+    return a.shape == b.shape and bool(np.array_equal(a, b))
 
 
 def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08,  # noqa: A002

@@ -1165,3 +1165,121 @@ def test_data_assignment_swaps_the_values_and_refuses_non_tensors():
     np.testing.assert_array_equal(w.numpy(), [[5.0, 6.0, 7.0]])
     with pytest.raises(TypeError, match="data must be set to a Tensor, got float"):
         w.data = 5.0
+
+
+# ---- printing, as PyTorch prints --------------------------------------------------------------
+
+REPRS = [
+    lambda m: m.tensor([0.5, 1.0]),
+    lambda m: m.tensor([[1, 2], [3, 4]]),
+    lambda m: m.tensor(0.5),
+    lambda m: m.tensor(3),
+    lambda m: m.tensor(-0.0),
+    lambda m: m.tensor([1.0, 2.0, 3.0]),
+    lambda m: m.tensor([-1.0, 2.0]),
+    lambda m: m.tensor([1e-5, 1.0]),
+    lambda m: m.tensor([1e9, 2.0]),
+    lambda m: m.tensor([1e20]),
+    lambda m: m.tensor([123456.0, 0.5]),
+    lambda m: m.tensor([100.0, -0.001]),
+    lambda m: m.tensor([True, False]),
+    lambda m: m.tensor([1, 2], dtype=m.int32),
+    lambda m: m.tensor([0.5, 1.5], dtype=m.float64),
+    lambda m: m.ones(3, requires_grad=True),
+    lambda m: m.ones(3, requires_grad=True) * 2,
+    lambda m: m.tensor(2.5, requires_grad=True),
+    lambda m: (m.tensor([1.0, 2.0], requires_grad=True) ** 2).sum(),
+    lambda m: m.zeros(0),
+    lambda m: m.zeros(2, 0),
+    lambda m: m.zeros(0, dtype=m.int64),
+    lambda m: m.tensor([float("nan"), float("inf"), -float("inf"), 1.0]),
+    lambda m: m.tensor([float("nan"), 0.25]),
+    lambda m: m.tensor([0.0, 0.0]),
+    lambda m: m.arange(24.0).reshape(2, 3, 4) - 11.5,
+    lambda m: m.tensor([[[1, 2]], [[3, 4]]]),
+    lambda m: m.arange(12).reshape(3, 4) - 5,
+    lambda m: m.arange(30.0) / 3,  # wraps at 80 columns
+    lambda m: m.tensor(np.linspace(-3, 3, 37).reshape(37, 1)),
+    lambda m: m.arange(2000),  # summarized
+    lambda m: m.arange(2000.0).reshape(40, 50) / 7,
+    lambda m: m.tensor(np.arange(3000).reshape(3, 1000)),
+    lambda m: m.tensor([[1e-8, 1.0], [3.0, 4.0]]),
+    lambda m: m.linspace(0, 1, 40, requires_grad=True) * 3,  # the suffix on its own line
+]
+
+
+@pytest.mark.parametrize("make", REPRS)
+def test_repr_is_pytorchs_with_numpys_dtype_names(make):
+    want = repr(make(torch)).replace("dtype=torch.", "dtype=")
+    assert repr(make(ds)) == want
+    assert str(make(ds)) == want
+
+
+def test_format_of_a_0d_tensor_is_its_numbers_and_any_other_takes_no_spec():
+    assert f"{ds.tensor(2.5):.3f}" == f"{torch.tensor(2.5):.3f}" == "2.500"
+    assert f"{ds.tensor([1, 2])[0]:>4}" == f"{torch.tensor([1, 2])[0]:>4}"
+    assert f"{ds.tensor([0.5])}" == "tensor([0.5000])"
+    with pytest.raises(TypeError, match="unsupported format string"):
+        f"{ds.tensor([2.5]):.3f}"
+    with pytest.raises(TypeError, match="unsupported format string"):
+        f"{torch.tensor([2.5]):.3f}"
+
+
+def test_shape_is_a_size_as_pytorchs():
+    x = ds.zeros(2, 3)
+    assert type(x.shape) is ds.Size and x.shape == (2, 3) == x.size()
+    assert repr(x.shape) == repr(torch.zeros(2, 3).shape).replace("torch.", "descent.")
+    assert x.shape[1:] == ds.Size([3]) and x.shape.numel() == 6
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "int32", "bool"])
+def test_is_floating_point_as_pytorchs(dtype):
+    want = torch.zeros(2, dtype=getattr(torch, dtype)).is_floating_point()
+    assert ds.zeros(2, dtype=getattr(ds, dtype)).is_floating_point() == want
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        lambda m: m.tensor([5, -5, 7]) % 3,
+        lambda m: m.tensor([5, -5, 7]) // 3,
+        lambda m: 7 % m.tensor([3, -3, 2]),
+        lambda m: 7 // m.tensor([3, -3, 2]),
+        lambda m: m.tensor([5.5, -5.5]) % 2,
+        lambda m: m.tensor([5.5, -5.5]) // -2.0,
+        lambda m: 2.5 % m.tensor([1.5, -0.75]),
+        lambda m: m.tensor([5, 6]) // 2.0,
+        lambda m: m.tensor([5, 6]) % m.tensor([2.5]),
+    ],
+)
+def test_modulus_and_floor_division_as_pytorchs(expr):
+    got, want = expr(ds), expr(torch)
+    assert got.dtype.name == str(want.dtype).removeprefix("torch.")
+    assert got.tolist() == want.tolist()
+
+
+def test_floor_division_has_no_derivative_as_in_pytorch():
+    x = ds.tensor([3.5, -2.0], requires_grad=True)
+    y = x // 2
+    assert y.requires_grad
+    with pytest.raises(RuntimeError, match="floor_divide"):
+        y.sum().backward()
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [([1, 2], [1, 2]), ([1, 2], [1.0, 2.0]), ([1, 2], [1, 3]), ([1, 2], [[1, 2]]), ([], [])],
+)
+def test_equal_as_pytorchs(a, b):
+    want = torch.equal(torch.tensor(a), torch.tensor(b))
+    assert ds.equal(ds.tensor(a), ds.tensor(b)) is want
+    assert ds.tensor(a).equal(ds.tensor(b)) is want
+
+
+def test_dot_refuses_what_pytorchs_refuses():
+    assert ds.dot(ds.tensor([1, 2]), ds.tensor([3, 4])).item() == 11
+    for a, b in [([1, 2], [1.0, 2.0]), ([[1.0]], [1.0]), ([1.0, 2.0], [1.0])]:
+        with pytest.raises(RuntimeError):
+            torch.dot(torch.tensor(a), torch.tensor(b))
+        with pytest.raises(RuntimeError):
+            ds.dot(ds.tensor(a), ds.tensor(b))

@@ -371,7 +371,8 @@ class AccumulateGrad:
         self.variable = variable
 
     def name(self) -> str:
-        return "AccumulateGrad"
+        # PyTorch's name, ``torch::autograd::AccumulateGrad``, in descent's namespace
+        return "descent::autograd::AccumulateGrad"
 
     def __repr__(self) -> str:
         return f"<AccumulateGrad object at {id(self):#x}>"
@@ -517,8 +518,8 @@ def _checked_gradient(ctx: Context, i: int, g, data: np.ndarray) -> np.ndarray:
         g = np.asarray(getattr(g, "_data", g))
     if g.shape != data.shape:
         raise RuntimeError(
-            f"{ctx.name}.backward returned a gradient of shape {g.shape} for input {i}, "
-            f"whose shape is {data.shape}; a gradient must have its input's shape."
+            f"{ctx.name}.backward returned a gradient of shape {tuple(g.shape)} for input {i}, "
+            f"whose shape is {tuple(data.shape)}; a gradient must have its input's shape."
         )
     if g.dtype != data.dtype:
         raise RuntimeError(
@@ -624,7 +625,11 @@ def _walk(order: list, wanted: set | None, retain_graph: bool) -> dict:
             else:
                 given.append(ig)
             pending = inp._pending
-            inp._pending = ig if pending is None else _plus(pending, ig)
+            if pending is not None:
+                ig = pending + ig  # of two 0-d arrays, a NumPy scalar: made an array again
+                if ig.__class__ is not np.ndarray:
+                    ig = np.asarray(ig)
+            inp._pending = ig
         if not retain_graph:
             ctx.release()
     return found
@@ -772,7 +777,7 @@ def _seed_gradients(outputs, grad_outputs, who: str, create_graph: bool = False)
             g = g._data if isinstance(g, Tensor) else np.asarray(g, dtype=out._data.dtype)
             if g.shape != out._data.shape:
                 raise RuntimeError(
-                    f"{who}: the gradient has shape {g.shape} but the output has shape "
+                    f"{who}: the gradient has shape {tuple(g.shape)} but the output has shape "
                     f"{out._data.shape}; they must match."
                 )
             g = np.array(g, dtype=out._data.dtype)  # a copy: .grad must not alias it

@@ -7,7 +7,7 @@
 ...     ds.data.TensorDataset(scaler.transform(X_tr), y_tr), batch_size=4, shuffle=True
 ... )
 >>> [xb.shape for xb, yb in loader]
-[(4, 3), (2, 3)]
+[descent.Size([4, 3]), descent.Size([2, 3])]
 """
 
 from ..ops.nn import one_hot

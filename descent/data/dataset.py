@@ -52,7 +52,7 @@ class TensorDataset(Dataset):
     >>> data = ds.data.TensorDataset(np.zeros((5, 3)), np.arange(5))
     >>> x, y = data[2]
     >>> x.shape, y.item(), len(data)
-    ((3,), 2, 5)
+    (descent.Size([3]), 2, 5)
     """
 
     def __init__(self, *arrays):
@@ -94,7 +94,7 @@ class Subset(Dataset):
         if indices.ndim != 1 or (indices.size and indices.dtype.kind not in "iu"):
             raise TypeError(
                 f"Subset: indices must be a 1-d sequence of integers, got an array of shape "
-                f"{indices.shape} and dtype {indices.dtype}"
+                f"{tuple(indices.shape)} and dtype {indices.dtype}"
             )
         n = len(dataset)
         if indices.size and (indices.min() < -n or indices.max() >= n):

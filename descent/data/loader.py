@@ -217,7 +217,7 @@ class DataLoader:
     >>> data = ds.data.TensorDataset(np.arange(10.0).reshape(5, 2), np.arange(5))
     >>> loader = ds.data.DataLoader(data, batch_size=2, shuffle=True, seed=0)
     >>> len(loader), [y.shape for x, y in loader]
-    (3, [(2,), (2,), (1,)])
+    (3, [descent.Size([2]), descent.Size([2]), descent.Size([1])])
     """
 
     def __init__(

@@ -725,9 +725,13 @@ def write_idx(path, array) -> None:
             f"labels.astype(np.uint8) or x.astype(np.float32) (IDX types: {_idx_type_list()})"
         )
     if not 1 <= a.ndim <= MAX_IDX_DIMS:
-        raise ValueError(f"write_idx: IDX needs 1 to {MAX_IDX_DIMS} dims, got shape {a.shape}")
+        raise ValueError(
+            f"write_idx: IDX needs 1 to {MAX_IDX_DIMS} dims, got shape {tuple(a.shape)}"
+        )
     if any(d >= 2**31 for d in a.shape):
-        raise ValueError(f"write_idx: dimension sizes must fit an int32, got shape {a.shape}")
+        raise ValueError(
+            f"write_idx: dimension sizes must fit an int32, got shape {tuple(a.shape)}"
+        )
     head = struct.pack(">BBBB", 0, 0, IDX_CODES[native], a.ndim)
     head += struct.pack(f">{a.ndim}i", *a.shape)
     body = np.ascontiguousarray(a, dtype=native.newbyteorder(">")).tobytes()

@@ -115,7 +115,7 @@ def _labels(stratify, n: int) -> np.ndarray:
     if labels.ndim == 0 or labels.shape[0] != n:
         raise ValueError(
             f"train_val_test_split: stratify must hold one label per example ({n}), got shape "
-            f"{labels.shape}"
+            f"{tuple(labels.shape)}"
         )
     if labels.ndim == 1:
         _, codes = np.unique(labels, return_inverse=True)

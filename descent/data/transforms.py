@@ -125,7 +125,7 @@ class Standardizer:
             if arr.ndim != 1:
                 raise ValueError(
                     f"Standardizer.load_state_dict: {key} must be 1-d (one value per feature), "
-                    f"got shape {arr.shape}"
+                    f"got shape {tuple(arr.shape)}"
                 )
             arrays[key] = arr.copy()
         sizes = {k: len(v) for k, v in arrays.items()}
@@ -174,7 +174,7 @@ def _as_2d(data, method: str) -> np.ndarray:
         hint = " use X.reshape(-1, 1) for a single feature" if x.ndim == 1 else ""
         raise ValueError(
             f"Standardizer.{method}: expected a 2-D X (examples x features), got shape "
-            f"{x.shape};{hint or ' flatten each example to a row first'}"
+            f"{tuple(x.shape)};{hint or ' flatten each example to a row first'}"
         )
     if x.dtype.kind not in "fiub":
         raise TypeError(f"Standardizer.{method}: X must be numeric, got dtype {x.dtype}")

@@ -44,17 +44,18 @@ def check_array(X, who: str, dtype=np.float64) -> np.ndarray:  # noqa: N803
         )
         raise ValueError(
             f"{who}: expected a 2-D X (examples x features), got a {x.ndim}-D array of "
-            f"shape {x.shape}. {hint}"
+            f"shape {tuple(x.shape)}. {hint}"
         )
     # (the parenthesis is scikit-learn's wording, which its tools look for)
     if x.shape[0] == 0:
         raise ValueError(
-            f"{who}: X has 0 examples (found array with 0 sample(s) (shape={x.shape}) while "
+            f"{who}: X has 0 examples (found array with 0 sample(s) (shape={tuple(x.shape)}) while "
             f"a minimum of 1 is required)"
         )
     if x.shape[1] == 0:
         raise ValueError(
-            f"{who}: X has 0 features (found array with 0 feature(s) (shape={x.shape}) while "
+            f"{who}: X has 0 features (found array with 0 feature(s) (shape={tuple(x.shape)}) "
+            f"while "
             f"a minimum of 1 is required)"
         )
     x = x.astype(dtype, copy=False)
@@ -102,7 +103,7 @@ def as_labels(y, who: str, warn: bool = False) -> np.ndarray:
         y = y.ravel()
     if y.ndim != 1:
         raise ValueError(
-            f"{who}: y must be 1-D, one label per example, got shape {y.shape}; one-hot "
+            f"{who}: y must be 1-D, one label per example, got shape {tuple(y.shape)}; one-hot "
             f"labels can be turned into indices with y.argmax(axis=1)"
         )
     return y
@@ -156,7 +157,9 @@ def check_targets(estimator, y, n: int) -> np.ndarray:
     if y.dtype.kind not in "fiub":
         raise TypeError(f"{who}: y must hold numbers, got dtype {y.dtype}")
     if y.ndim not in (1, 2):
-        raise ValueError(f"{who}: y must be 1-D (one target) or 2-D (n, k), got shape {y.shape}")
+        raise ValueError(
+            f"{who}: y must be 1-D (one target) or 2-D (n, k), got shape {tuple(y.shape)}"
+        )
     if len(y) != n:
         raise ValueError(f"{who}: X has {n} examples but y has {len(y)} targets; they must match")
     y = y.astype(np.float64)

@@ -164,7 +164,7 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         starts = check_array(self.init, "KMeans.fit (init)")
         if starts.shape != (k, x.shape[1]):
             raise ValueError(
-                f"KMeans.fit: init has shape {starts.shape}; initial centers must be "
+                f"KMeans.fit: init has shape {tuple(starts.shape)}; initial centers must be "
                 f"(n_clusters, n_features) = {(k, x.shape[1])}"
             )
         return starts

@@ -122,8 +122,9 @@ def _check_same_shape(name: str, input: Tensor, target: Tensor) -> None:  # noqa
     except ValueError:
         what = "they do not broadcast"
     raise ValueError(
-        f"{name}: input shape {input.shape} and target shape {target.shape} differ ({what}). "
-        f"Make them equal, e.g. input.squeeze(-1) or target.reshape{input.shape}."
+        f"{name}: input shape {tuple(input.shape)} and target shape {tuple(target.shape)} differ "
+        f"({what}). "
+        f"Make them equal, e.g. input.squeeze(-1) or target.reshape{tuple(input.shape)}."
     )
 
 
@@ -144,7 +145,8 @@ def _images(x, name: str) -> tuple[Tensor, bool]:
         return x.unsqueeze(0), True
     if x.ndim != 4:
         raise ValueError(
-            f"{name}: expected a 4-d input (N, C, H, W) or a 3-d one (C, H, W), got shape {x.shape}"
+            f"{name}: expected a 4-d input (N, C, H, W) or a 3-d one (C, H, W), got shape "
+            f"{tuple(x.shape)}"
         )
     return x, False
 
@@ -165,7 +167,7 @@ def _pool_args(x: Tensor, kernel_size, stride, padding, name: str):
     if h + 2 * padding[0] < kernel[0] or w + 2 * padding[1] < kernel[1]:
         raise ValueError(
             f"{name}: kernel_size {kernel} is larger than the padded input "
-            f"({h + 2 * padding[0]}, {w + 2 * padding[1]}) (input shape {x.shape}, padding "
+            f"({h + 2 * padding[0]}, {w + 2 * padding[1]}) (input shape {tuple(x.shape)}, padding "
             f"{padding})"
         )
     pads = ((padding[0], padding[0]), (padding[1], padding[1]))
@@ -179,7 +181,7 @@ def _check_weight_and_bias(name: str, x: Tensor, weight: Tensor, bias: Tensor | 
     """One bias per output (weight's first dim), and weight and bias of the input's dtype."""
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ValueError(
-            f"{name}: bias has shape {bias.shape} but weight {weight.shape} needs "
+            f"{name}: bias has shape {tuple(bias.shape)} but weight {tuple(weight.shape)} needs "
             f"({weight.shape[0]},)"
         )
     _same_dtype(name, x, weight, "weight")
@@ -190,20 +192,21 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """$y = x W^T + b$ with ``weight`` of shape (out_features, in_features); x is (*, in).
 
     >>> F.linear(ds.ones(2, 3), ds.ones(4, 3)).shape
-    (2, 4)
+    descent.Size([2, 4])
     """
     x = _tensor(input, "linear")
     weight = _tensor(weight, "linear", "weight")
     bias = None if bias is None else _tensor(bias, "linear", "bias")
     if weight.ndim != 2:
         raise ValueError(
-            f"linear: weight must be 2-d (out_features, in_features), got shape {weight.shape}"
+            f"linear: weight must be 2-d (out_features, in_features), got shape "
+            f"{tuple(weight.shape)}"
         )
     if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
         n = x.shape[-1] if x.ndim else 0
         raise ValueError(
-            f"linear: input has {n} features (last dim of shape {x.shape}) but weight "
-            f"{weight.shape} expects {weight.shape[1]}"
+            f"linear: input has {n} features (last dim of shape {tuple(x.shape)}) but weight "
+            f"{tuple(weight.shape)} expects {weight.shape[1]}"
         )
     _check_weight_and_bias("linear", x, weight, bias)
     return _nn.Linear.apply(x, weight, bias)
@@ -226,7 +229,7 @@ def conv2d(
     ``dilation`` and ``groups`` are PyTorch's; descent has their defaults (1) only.
 
     >>> F.conv2d(ds.ones(1, 3, 8, 8), ds.ones(4, 3, 3, 3), padding=1).shape
-    (1, 4, 8, 8)
+    descent.Size([1, 4, 8, 8])
     """
     _not_supported("conv2d", "dilation", _pair(dilation, "conv2d", "dilation"), (1, 1))
     _not_supported("conv2d", "groups", groups, 1)
@@ -236,12 +239,12 @@ def conv2d(
     if weight.ndim != 4:
         raise ValueError(
             f"conv2d: weight must be 4-d (out_channels, in_channels, kh, kw), got shape "
-            f"{weight.shape}"
+            f"{tuple(weight.shape)}"
         )
     if x.shape[1] != weight.shape[1]:
         raise ValueError(
             f"conv2d: input has {x.shape[1]} channels (shape {tuple(input.shape)}) but weight "
-            f"{weight.shape} expects {weight.shape[1]}"
+            f"{tuple(weight.shape)} expects {weight.shape[1]}"
         )
     _check_weight_and_bias("conv2d", x, weight, bias)
     stride = _pair(stride, "conv2d", "stride")
@@ -291,7 +294,7 @@ def max_pool2d(
     defaults only.
 
     >>> F.max_pool2d(ds.randn(1, 1, 4, 4), 2).shape
-    (1, 1, 2, 2)
+    descent.Size([1, 1, 2, 2])
     """
     _not_supported("max_pool2d", "dilation", _pair(dilation, "max_pool2d", "dilation"), (1, 1))
     _not_supported("max_pool2d", "ceil_mode", bool(ceil_mode), False)
@@ -703,7 +706,8 @@ def _weighted_errors(name: str, errors: Tensor, weight, reduction: str) -> Tenso
     w = _like(weight, errors, name, "weight")
     if w.shape != errors.shape:
         raise ValueError(
-            f"{name}: weight must have the input's shape {errors.shape}, got {w.shape}"
+            f"{name}: weight must have the input's shape {tuple(errors.shape)}, got "
+            f"{tuple(w.shape)}"
         )
     weighted = errors * w
     if reduction == "mean":
@@ -754,8 +758,8 @@ def _elementwise_weight(weight, x: Tensor, name: str, what: str = "weight") -> T
             fits = False
         if not fits:
             raise ValueError(
-                f"{name}: {what} of shape {w.shape} does not broadcast to the input's shape "
-                f"{x.shape}"
+                f"{name}: {what} of shape {tuple(w.shape)} does not broadcast to the input's shape "
+                f"{tuple(x.shape)}"
             )
     return w
 
@@ -871,7 +875,8 @@ def _class_weight(weight, x: Tensor, num_classes: int, name: str) -> np.ndarray 
     w = np.asarray(weight._data if isinstance(weight, Tensor) else weight, dtype=x.dtype)
     if w.shape != (num_classes,):
         raise ValueError(
-            f"{name}: weight must have one entry per class, shape ({num_classes},), got {w.shape}"
+            f"{name}: weight must have one entry per class, shape ({num_classes},), got "
+            f"{tuple(w.shape)}"
         )
     return w
 
@@ -885,18 +890,19 @@ def _class_labels(target, x: Tensor, ignore_index: int | None, name: str) -> np.
     if y.dtype.kind not in "iu":
         raise TypeError(
             f"{name}: class-index targets must be integers (int64), got dtype {y.dtype} with "
-            f"shape {y.shape}; use target.long(), or pass class probabilities of the input's "
-            f"shape {x.shape}"
+            f"shape {tuple(y.shape)}; use target.long(), or pass class probabilities of the "
+            f"input's "
+            f"shape {tuple(x.shape)}"
         )
     if y.shape != expected:
         if x.ndim >= 2 and y.ndim >= 1 and y.shape[0] != x.shape[0]:
             raise ValueError(
-                f"{name}: input batch size {x.shape[0]} (shape {x.shape}) does not match "
-                f"target batch size {y.shape[0]} (shape {y.shape})"
+                f"{name}: input batch size {x.shape[0]} (shape {tuple(x.shape)}) does not match "
+                f"target batch size {y.shape[0]} (shape {tuple(y.shape)})"
             )
         raise ValueError(
-            f"{name}: for input of shape {x.shape}, class-index targets must have shape "
-            f"{expected}, got {y.shape}"
+            f"{name}: for input of shape {tuple(x.shape)}, class-index targets must have shape "
+            f"{expected}, got {tuple(y.shape)}"
         )
     bad = (y < 0) | (y >= num_classes)
     if ignore_index is not None:
@@ -963,7 +969,8 @@ def cross_entropy(
         if probs.shape != x.shape:
             raise ValueError(
                 f"{name}: float targets are class probabilities and need the input's shape "
-                f"{x.shape}, got {probs.shape}; for class indices pass an int64 tensor of "
+                f"{tuple(x.shape)}, got {tuple(probs.shape)}; for class indices pass an int64 "
+                f"tensor of "
                 f"shape {() if x.ndim == 1 else (x.shape[0],) + x.shape[2:]}"
             )
         if ignore_index >= 0:
@@ -1024,7 +1031,7 @@ def _margin_violations(scores, target, margin: float, name: str):
     """
     s = _tensor(scores, name)
     if s.ndim not in (1, 2):
-        raise ValueError(f"{name}: input must be (N, C) or (C,), got shape {s.shape}")
+        raise ValueError(f"{name}: input must be (N, C) or (C,), got shape {tuple(s.shape)}")
     y = target._data if isinstance(target, Tensor) else np.asarray(target)
     if s.ndim == 1:
         s = s.unsqueeze(0)

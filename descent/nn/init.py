@@ -41,7 +41,7 @@ def _fans(t: Tensor) -> tuple[int, int]:
     """(fan_in, fan_out): weight (out, in, *kernel) as PyTorch lays it out."""
     if t.ndim < 2:
         raise ValueError(
-            f"fan in and fan out need a tensor with at least 2 dims, got shape {t.shape}"
+            f"fan in and fan out need a tensor with at least 2 dims, got shape {tuple(t.shape)}"
         )
     receptive = int(np.prod(t.shape[2:])) if t.ndim > 2 else 1
     return t.shape[1] * receptive, t.shape[0] * receptive

@@ -623,7 +623,9 @@ class Embedding(Module):
         else:
             arr = np.array(_weight._data if isinstance(_weight, Tensor) else _weight)
             if arr.shape != shape:
-                raise ValueError(f"Embedding: _weight must have shape {shape}, got {arr.shape}")
+                raise ValueError(
+                    f"Embedding: _weight must have shape {shape}, got {tuple(arr.shape)}"
+                )
         self.weight = Parameter(arr, requires_grad=not _freeze)
 
     @classmethod
@@ -633,7 +635,7 @@ class Embedding(Module):
         """An Embedding holding a copy of ``embeddings`` (2-D), frozen unless freeze=False."""
         if embeddings.ndim != 2:
             raise ValueError(
-                f"Embedding.from_pretrained: embeddings must be 2-D, got {embeddings.shape}"
+                f"Embedding.from_pretrained: embeddings must be 2-D, got {tuple(embeddings.shape)}"
             )
         rows, cols = embeddings.shape
         return cls(rows, cols, padding_idx, _weight=embeddings, _freeze=freeze, **kwargs)

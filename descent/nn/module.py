@@ -327,7 +327,7 @@ class Module:
             if array.dtype.kind not in "biuf" or _kind(array.dtype) != _kind(p._data.dtype):
                 wrong_kind.append(f"{k}: checkpoint dtype {array.dtype}, model {p._data.dtype}")
             if tuple(array.shape) != p.shape:
-                mismatched.append(f"{k}: checkpoint {tuple(array.shape)}, model {p.shape}")
+                mismatched.append(f"{k}: checkpoint {tuple(array.shape)}, model {tuple(p.shape)}")
         problems = []
         if strict and missing:
             problems.append(f"missing keys: {missing}")

@@ -80,10 +80,10 @@ class _BatchNorm(Module):
             raise TypeError(f"{name}: input must be a Tensor, got a {type(x).__name__}")
         if x.ndim not in self._dims:
             dims = " or ".join(f"{d}D" for d in self._dims)
-            raise ValueError(f"{name}: expected {dims} input, got {x.ndim}D input {x.shape}")
+            raise ValueError(f"{name}: expected {dims} input, got {x.ndim}D input {tuple(x.shape)}")
         if x.shape[1] != self.num_features:
             raise ValueError(
-                f"{name}: input {x.shape} has {x.shape[1]} channels (dim 1), the layer "
+                f"{name}: input {tuple(x.shape)} has {x.shape[1]} channels (dim 1), the layer "
                 f"expects num_features={self.num_features}"
             )
 
@@ -97,7 +97,7 @@ class _BatchNorm(Module):
             if n <= 1:  # also in eval without running statistics, as PyTorch
                 raise ValueError(
                     f"{type(self).__name__}: expected more than 1 value per channel when "
-                    f"training, got input {x.shape}; use a larger batch or eval()"
+                    f"training, got input {tuple(x.shape)}; use a larger batch or eval()"
                 )
             mean = x.mean(dim=axes, keepdim=True)
             centred = x - mean

@@ -33,7 +33,7 @@ def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
     in PyTorch).
 
     >>> ds.nn.utils.parameters_to_vector(ds.nn.Linear(3, 2).parameters()).shape
-    (8,)
+    descent.Size([8])
     """
     params = _tensors(parameters, "parameters_to_vector")
     if not params:

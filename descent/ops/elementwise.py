@@ -177,6 +177,55 @@ class Pow(Function):
         return ga, gb
 
 
+class Remainder(Function):
+    """$f(a, b) = a - b \\lfloor a / b \\rfloor$ (Python's ``%``: the sign of b);
+    $df/da = 1$, $df/db = -\\lfloor a / b \\rfloor$"""
+
+    saved_for = ((1,), (1,))  # only b's gradient reads a and b
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.remainder(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        ga = unbroadcast(grad, a.shape, a.dtype) if need_a else None
+        gb = unbroadcast(-grad * np.floor_divide(a, b), b.shape, b.dtype) if need_b else None
+        return ga, gb
+
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        a, b = ctx.inputs
+        need_a, need_b = ctx.needs_input_grad
+        quotient = make_tensor(np.floor_divide(*ctx.saved_tensors))  # piecewise constant
+        return (
+            sum_to(grad, a.shape, a.dtype) if need_a else None,
+            sum_to(-grad * quotient, b.shape, b.dtype) if need_b else None,
+        )
+
+
+class FloorDivide(Function):
+    """$f(a, b) = \\lfloor a / b \\rfloor$; PyTorch defines no derivative for it."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return np.floor_divide(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError(
+            "the derivative for 'floor_divide' is not implemented (as in PyTorch); for a "
+            "gradient, use (a / b).floor() (zero almost everywhere) or a - a % b"
+        )
+
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        return FloorDivide.backward(ctx, grad)
+
+
 class Maximum(Function):
     """$f(a, b) = \\max(a, b)$; where a = b the gradient is split evenly (as PyTorch)."""
 
@@ -529,6 +578,55 @@ class Clamp(Function):
         return grad * ((lo is None or x >= lo) & (hi is None or x <= hi))
 
 
+class _Step(Function):
+    """A piecewise-constant function (``ufunc`` of the subclass): its gradient is zero
+    wherever it exists, and PyTorch takes it as zero everywhere."""
+
+    ufunc = None
+
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.fn.ufunc(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.zeros_like(grad)
+
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        return make_tensor(np.zeros_like(grad._data))
+
+
+class Floor(_Step):
+    """$\\lfloor x \\rfloor$"""
+
+    ufunc = np.floor
+
+
+class Ceil(_Step):
+    """$\\lceil x \\rceil$"""
+
+    ufunc = np.ceil
+
+
+class Round(_Step):
+    """x rounded to the nearest integer, halves to even (as PyTorch's)."""
+
+    ufunc = np.round
+
+
+class Trunc(_Step):
+    """x rounded toward zero."""
+
+    ufunc = np.trunc
+
+
+class Sign(_Step):
+    """-1, 0 or 1 as x is negative, zero or positive."""
+
+    ufunc = np.sign
+
+
 class Cast(Function):
     """$f(x) = x$ in another dtype; the gradient is cast back."""
 
@@ -573,7 +671,7 @@ def _binary(fn: type[Function], a, b, name: str) -> Tensor:
         if "broadcast" not in str(e):
             raise
         raise ValueError(
-            f"{name}: shapes {a.shape} and {b.shape} cannot be broadcast together "
+            f"{name}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be broadcast together "
             f"({_mismatch(a.shape, b.shape)}; aligned from the right, dims must be equal or 1)"
         ) from None
 
@@ -617,6 +715,16 @@ def pow(input, exponent) -> Tensor:  # noqa: A001, A002 - PyTorch's names
     return _binary(Pow, input, exponent, "pow")
 
 
+def remainder(input, other) -> Tensor:  # noqa: A002 - PyTorch's names
+    """``input % other``, Python's modulus (the result takes the sign of ``other``)."""
+    return _binary(Remainder, input, other, "remainder")
+
+
+def floor_divide(input, other) -> Tensor:  # noqa: A002 - PyTorch's names
+    """``input // other``: the quotient rounded down (not differentiable, as in PyTorch)."""
+    return _binary(FloorDivide, input, other, "floor_divide")
+
+
 def maximum(input, other) -> Tensor:  # noqa: A002 - PyTorch's names
     return _binary(Maximum, input, other, "maximum")
 
@@ -630,10 +738,11 @@ def where(condition, input, other) -> Tensor:  # noqa: A002 - PyTorch's names
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     a, b = _operands(input, other)
     try:
-        np.broadcast_shapes(cond.shape, a.shape, b.shape)
+        np.broadcast_shapes(cond.shape, a._data.shape, b._data.shape)
     except ValueError:
         raise ValueError(
-            f"where: shapes {cond.shape} (condition), {a.shape} and {b.shape} cannot be "
+            f"where: shapes {tuple(cond.shape)} (condition), {tuple(a.shape)} and "
+            f"{tuple(b.shape)} cannot be "
             f"broadcast together (trailing dims must be equal or 1)"
         ) from None
     return Where.apply(cond.astype(bool, copy=False), a, b)
@@ -683,6 +792,36 @@ def erf(input: Tensor) -> Tensor:  # noqa: A002
     return Erf.apply(input)
 
 
+def _step(fn: type[_Step], input: Tensor) -> Tensor:  # noqa: A002
+    if input._data.dtype.kind != "f":  # integers are whole already (sign: -1, 0, 1)
+        return make_tensor(np.sign(input._data) if fn is Sign else input._data.copy())
+    return fn.apply(input)
+
+
+def floor(input: Tensor) -> Tensor:  # noqa: A002
+    return _step(Floor, input)
+
+
+def ceil(input: Tensor) -> Tensor:  # noqa: A002
+    return _step(Ceil, input)
+
+
+def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001, A002 - PyTorch's names
+    """Round to the nearest integer (halves to even), or to ``decimals`` decimal places."""
+    if decimals == 0:
+        return _step(Round, input)
+    scale = 10.0**decimals
+    return _step(Round, input * scale) / scale
+
+
+def trunc(input: Tensor) -> Tensor:  # noqa: A002
+    return _step(Trunc, input)
+
+
+def sign(input: Tensor) -> Tensor:  # noqa: A002
+    return _step(Sign, input)
+
+
 def _in_place(input: Tensor, out: Tensor) -> Tensor:  # noqa: A002
     """PyTorch's ``inplace=True``: ``out``'s values written into ``input``, which is returned.
 
@@ -726,13 +865,13 @@ def masked_fill(input, mask, value) -> Tensor:  # noqa: A002 - PyTorch's names
             f"masked_fill_ only supports boolean masks, but got mask with dtype {m.dtype}"
         )
     try:
-        shape = np.broadcast_shapes(m.shape, input.shape)
+        shape = np.broadcast_shapes(m.shape, input._data.shape)
     except ValueError:
         shape = None
-    if shape != input.shape:
+    if shape != input._data.shape:
         raise RuntimeError(
-            f"masked_fill: the mask of shape {m.shape} must broadcast to the input's shape "
-            f"{input.shape}"
+            f"masked_fill: the mask of shape {tuple(m.shape)} must broadcast to the input's shape "
+            f"{tuple(input.shape)}"
         )
     if isinstance(value, Tensor) and value.ndim != 0:
         raise RuntimeError(

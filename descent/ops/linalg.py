@@ -69,22 +69,45 @@ def matmul(input, other) -> Tensor:  # noqa: A002 - PyTorch's names
     a, b = ew._operands(input, other)
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(
-            f"matmul: both arguments need at least 1 dimension, got shapes {a.shape} and "
-            f"{b.shape}; use * for scalars"
+            f"matmul: both arguments need at least 1 dimension, got shapes {tuple(a.shape)} and "
+            f"{tuple(b.shape)}; use * for scalars"
         )
-    k_a = a.shape[-1]
-    k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    sa, sb = a._data.shape, b._data.shape
+    k_a = sa[-1]
+    k_b = sb[0] if len(sb) == 1 else sb[-2]
     if k_a != k_b:
         raise RuntimeError(
-            f"matmul: shapes {a.shape} and {b.shape} cannot be multiplied ({k_a} != {k_b})"
+            f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied ({k_a} != "
+            f"{k_b})"
         )
     try:
-        np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        np.broadcast_shapes(sa[:-2], sb[:-2])
     except ValueError:
         raise RuntimeError(
-            f"matmul: the batch dims of shapes {a.shape} and {b.shape} do not broadcast"
+            f"matmul: the batch dims of shapes {tuple(a.shape)} and {tuple(b.shape)} do not "
+            f"broadcast"
         ) from None
     return MatMul.apply(a, b)
+
+
+def dot(input, tensor) -> Tensor:  # noqa: A002 - PyTorch's names
+    """The inner product of two 1-D tensors of one dtype (``torch.dot``)."""
+    for name, x in (("input", input), ("tensor", tensor)):
+        if not isinstance(x, Tensor) or x._data.ndim != 1:
+            shown = f"{x._data.ndim}D" if isinstance(x, Tensor) else type(x).__name__
+            raise RuntimeError(f"1D tensors expected, but got {shown} {name}")
+    if input._data.dtype != tensor._data.dtype:
+        raise RuntimeError(
+            f"dot : expected both vectors to have same dtype, but found {input._data.dtype} "
+            f"and {tensor._data.dtype}"
+        )
+    if input._data.shape != tensor._data.shape:
+        raise RuntimeError(
+            f"inconsistent tensor size, expected tensor [{input._data.shape[0]}] and src "
+            f"[{tensor._data.shape[0]}] to have the same number of elements, but got "
+            f"{input._data.shape[0]} and {tensor._data.shape[0]} elements respectively"
+        )
+    return matmul(input, tensor)
 
 
 def mm(input, mat2) -> Tensor:  # noqa: A002 - PyTorch's names
@@ -94,7 +117,7 @@ def mm(input, mat2) -> Tensor:  # noqa: A002 - PyTorch's names
         raise RuntimeError("self must be a matrix")
     if b.ndim != 2:
         raise RuntimeError("mat2 must be a matrix")
-    if a.shape[1] != b.shape[0]:
+    if a._data.shape[1] != b._data.shape[0]:
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
             f"{b.shape[0]}x{b.shape[1]})"

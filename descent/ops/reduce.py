@@ -302,7 +302,7 @@ def _softmax_dim(input: Tensor, dim, name: str) -> int | None:  # noqa: A002
     if dim is None:
         if input.ndim > 2:
             raise ValueError(
-                f"{name}: give dim for a tensor of {input.ndim} dims (shape {input.shape}), "
+                f"{name}: give dim for a tensor of {input.ndim} dims (shape {tuple(input.shape)}), "
                 f"e.g. {name}(x, dim=-1); PyTorch's implicit choice here would be dim "
                 f"{0 if input.ndim == 3 else 1}"
             )

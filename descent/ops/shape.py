@@ -196,7 +196,7 @@ def reshape(input: Tensor, shape) -> Tensor:  # noqa: A002 - PyTorch's names
     fits = x._data.size == known if -1 not in shape else known and x._data.size % known == 0
     if not fits or shape.count(-1) > 1:
         raise RuntimeError(
-            f"reshape: shape {shape} is invalid for a tensor of shape {x.shape} "
+            f"reshape: shape {shape} is invalid for a tensor of shape {tuple(x.shape)} "
             f"({x._data.size} elements)"
         )
     return Reshape.apply(x, shape=shape)
@@ -224,11 +224,12 @@ def permute(input: Tensor, dims) -> Tensor:  # noqa: A002 - PyTorch's names
     dims = _shape_arg(tuple(dims))
     if len(dims) != x.ndim:
         raise RuntimeError(
-            f"permute: {len(dims)} dims {dims} given for a tensor with {x.ndim} dims {x.shape}"
+            f"permute: {len(dims)} dims {dims} given for a tensor with {x.ndim} dims "
+            f"{tuple(x.shape)}"
         )
     dims = tuple(normalize_dim(d, x.ndim, "permute") for d in dims)
     if sorted(dims) != list(range(x.ndim)):
-        raise RuntimeError(f"permute: {dims} is not a permutation of the dims of {x.shape}")
+        raise RuntimeError(f"permute: {dims} is not a permutation of the dims of {tuple(x.shape)}")
     return Permute.apply(x, dims=dims)
 
 
@@ -272,13 +273,13 @@ def expand(input: Tensor, *sizes, size=None) -> Tensor:  # noqa: A002 - PyTorch'
     sizes = sizes_arg("expand", sizes, size, "size")
     lead = len(sizes) - x.ndim
     if lead < 0:
-        raise RuntimeError(f"expand: cannot expand shape {x.shape} to fewer dims {sizes}")
+        raise RuntimeError(f"expand: cannot expand shape {tuple(x.shape)} to fewer dims {sizes}")
     shape = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
     for i, n in enumerate(x.shape):
         if n != 1 and n != shape[i + lead]:
             raise RuntimeError(
                 f"expand: the size of dim {i} ({n}) must match {shape[i + lead]} or be 1; "
-                f"cannot expand {x.shape} to {shape}"
+                f"cannot expand {tuple(x.shape)} to {shape}"
             )
     return Expand.apply(x, shape=shape)
 
@@ -291,7 +292,7 @@ def getitem(x: Tensor, index) -> Tensor:
             return make_tensor(np.asarray(x._data[index]))
         return GetItem.apply(x, index=index)
     except IndexError as e:
-        raise IndexError(f"index {index!r} into a tensor of shape {x.shape}: {e}") from None
+        raise IndexError(f"index {index!r} into a tensor of shape {tuple(x.shape)}: {e}") from None
 
 
 def cat(tensors, dim: int = 0) -> Tensor:
@@ -308,7 +309,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
             or t.shape[:d] + t.shape[d + 1 :] != ref.shape[:d] + ref.shape[d + 1 :]
         ):
             raise RuntimeError(
-                f"cat: tensor {i} has shape {t.shape} but tensor 0 has {ref.shape}; "
+                f"cat: tensor {i} has shape {tuple(t.shape)} but tensor 0 has {tuple(ref.shape)}; "
                 f"all dims except dim {d} must match"
             )
     return Cat.apply(*tensors, dim=d)

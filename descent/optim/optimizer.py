@@ -162,7 +162,7 @@ class Optimizer:
         array = g._data if isinstance(g, Tensor) else np.asarray(g)
         if array.shape != p._data.shape:
             raise ValueError(
-                f"{where}: gradient of shape {array.shape} for a parameter of shape "
+                f"{where}: gradient of shape {tuple(array.shape)} for a parameter of shape "
                 f"{p._data.shape}; they must match"
             )
         return array.astype(p._data.dtype, copy=False)
@@ -387,7 +387,7 @@ def _describe(v, index: dict | None = None) -> str:
         return f"{type(v).__name__} object (not a Tensor)"
     name = getattr(v, "name", None)
     where = f"params[{index[v]}]" if index and v in index else "tensor"
-    shape = f"shape {tuple(v._data.shape)}, {v._data.dtype}"
+    shape = f"shape {v._data.shape}, {v._data.dtype}"
     return f"{name} ({where}, {shape})" if isinstance(name, str) else f"{where} ({shape})"
 
 
@@ -455,7 +455,7 @@ def _restore_state(value, p: Tensor, shape: tuple, key, name: str):
         return value
     if value.shape != shape:
         raise ValueError(
-            f"state '{name}' of parameter {key} has shape {value.shape}, but it must have "
+            f"state '{name}' of parameter {key} has shape {tuple(value.shape)}, but it must have "
             f"shape {shape} (the parameter has shape {p._data.shape})"
         )
     if value.dtype.kind != p._data.dtype.kind:

@@ -125,7 +125,8 @@ def _check_loss(loss, where: str, who: str = "fit") -> None:
         )
     if loss._data.size != 1:
         raise ValueError(
-            f"{who}: the loss function returned a Tensor of shape {loss.shape} {where}; it must "
+            f"{who}: the loss function returned a Tensor of shape {tuple(loss.shape)} {where}; it "
+            f"must "
             f"be a scalar: reduce it (reduction='mean', or .mean())"
         )
 

@@ -36,7 +36,7 @@ def accuracy(y_pred: np.ndarray, y_true: np.ndarray) -> float:
     if pred.shape != true.shape:
         raise ValueError(
             f"accuracy: {pred.shape[0]} predictions but {true.shape[0]} targets "
-            f"(prediction shape {y_pred.shape}, target shape {y_true.shape})"
+            f"(prediction shape {tuple(y_pred.shape)}, target shape {tuple(y_true.shape)})"
         )
     return float(np.mean(pred == true))
 

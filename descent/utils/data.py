@@ -4,7 +4,7 @@ objects as ``ds.data``'s (``default_collate`` is ``ds.data.collate``).
 >>> from descent.utils.data import DataLoader, TensorDataset
 >>> loader = DataLoader(TensorDataset(np.arange(6.0).reshape(3, 2)), batch_size=2)
 >>> [x.shape for (x,) in loader]
-[(2, 2), (1, 2)]
+[descent.Size([2, 2]), descent.Size([1, 2])]
 """
 
 from ..data import (

@@ -222,7 +222,7 @@ def plot_heatmaps(
         if a.ndim == 1:
             arrays[name] = a = a.reshape(1, -1)
         if a.ndim != 2:
-            raise ValueError(f"plot_heatmaps: {name!r} must be 2-D, got shape {a.shape}")
+            raise ValueError(f"plot_heatmaps: {name!r} must be 2-D, got shape {tuple(a.shape)}")
     widths = [a.shape[1] for a in arrays.values()]
     rows = max(a.shape[0] for a in arrays.values())
     fig = figure(figsize or (0.75 * sum(widths) + 0.6 * len(arrays), 0.75 * rows + 1.3), dpi)

@@ -58,7 +58,9 @@ def plot_decision_boundary(
     X = np.asarray(as_array(X), dtype=np.float64)
     y = np.asarray(as_array(y)).reshape(-1)
     if X.ndim != 2 or X.shape[1] != 2:
-        raise ValueError(f"plot_decision_boundary: X must have two features, got shape {X.shape}")
+        raise ValueError(
+            f"plot_decision_boundary: X must have two features, got shape {tuple(X.shape)}"
+        )
     x_lo, x_hi = X[:, 0].min() - margin, X[:, 0].max() + margin
     y_lo, y_hi = X[:, 1].min() - margin, X[:, 1].max() + margin
     A, B = np.meshgrid(np.linspace(x_lo, x_hi, resolution), np.linspace(y_lo, y_hi, resolution))
@@ -121,12 +123,12 @@ def plot_weight_templates(
     W = np.asarray(as_array(weight), dtype=np.float64)
     pixels = int(np.prod(image_shape))
     if W.ndim != 2:
-        raise ValueError(f"plot_weight_templates: weight must be 2-D, got shape {W.shape}")
+        raise ValueError(f"plot_weight_templates: weight must be 2-D, got shape {tuple(W.shape)}")
     if W.shape[1] != pixels and W.shape[0] == pixels:
         W = W.T
     if W.shape[1] != pixels:
         raise ValueError(
-            f"plot_weight_templates: weight of shape {W.shape} does not fit images of shape "
+            f"plot_weight_templates: weight of shape {tuple(W.shape)} does not fit images of shape "
             f"{tuple(image_shape)} ({pixels} pixels)"
         )
     n = W.shape[0]
@@ -175,7 +177,7 @@ def plot_confusion_matrix(
     """
     cm = np.asarray(as_array(cm))
     if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
-        raise ValueError(f"plot_confusion_matrix: cm must be square, got shape {cm.shape}")
+        raise ValueError(f"plot_confusion_matrix: cm must be square, got shape {tuple(cm.shape)}")
     k = cm.shape[0]
     names = [str(c) for c in class_names] if class_names is not None else [str(i) for i in range(k)]
     shown = cm.astype(np.float64)

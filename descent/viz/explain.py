@@ -244,7 +244,7 @@ def explain(loss: Tensor, wrt: Tensor, names=None, max_paths: int = 16) -> Expla
         raise TypeError("explain(loss, wrt=tensor): both must be Tensors")
     if loss._data.size != 1:
         raise ValueError(
-            f"explain: the loss must be one number, this one has shape {loss.shape}; reduce "
+            f"explain: the loss must be one number, this one has shape {tuple(loss.shape)}; reduce "
             f"it first, e.g. loss.sum()"
         )
     if not wrt.requires_grad:

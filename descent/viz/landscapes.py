@@ -225,7 +225,7 @@ def _pick(model, spec) -> tuple:
             index = (0,) * p._data.ndim
         else:
             raise ValueError(
-                f"plot_loss_landscape: {label} has shape {p.shape}; give an index into it, "
+                f"plot_loss_landscape: {label} has shape {tuple(p.shape)}; give an index into it, "
                 f"e.g. ({label!r}, {(0,) * p._data.ndim})"
             )
     if index:
