@@ -5,6 +5,8 @@ Operators and methods call the ops in ``descent.ops``; nothing here differentiat
 
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
 from . import autograd
@@ -573,6 +575,48 @@ class Tensor:
     def long(self) -> Tensor:
         return _ew.cast(self, int64)
 
+    def int(self) -> Tensor:
+        return _ew.cast(self, int32)
+
+    def bool(self) -> Tensor:
+        return _ew.cast(self, bool_)
+
+    def half(self) -> Tensor:
+        raise _no_float16("Tensor.half")
+
+    def type_as(self, other: Tensor) -> Tensor:
+        """This tensor in ``other``'s dtype (itself where the dtypes match)."""
+        want = other._data.dtype
+        return self if self._data.dtype == want else _ew.cast(self, want)
+
+    def contiguous(self, memory_format=None) -> Tensor:
+        return self  # NOTE: descent's ops never depend on the layout of the array
+
+    def is_contiguous(self, memory_format=None) -> bool:
+        return True
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        check_device(device)
+        arr = _to_array(array_of(data), as_dtype(dtype) or self._data.dtype)
+        return Tensor(arr, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        return zeros(*size, dtype=dtype or self._data.dtype, device=device,
+                     requires_grad=requires_grad)  # fmt: skip
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        return ones(*size, dtype=dtype or self._data.dtype, device=device,
+                    requires_grad=requires_grad)  # fmt: skip
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        return empty(*size, dtype=dtype or self._data.dtype, device=device,
+                     requires_grad=requires_grad)  # fmt: skip
+
+    def new_full(self, size, fill_value, dtype=None, device=None,
+                 requires_grad: bool = False) -> Tensor:  # fmt: skip
+        return full(size, fill_value, dtype=dtype or self._data.dtype, device=device,
+                    requires_grad=requires_grad)  # fmt: skip
+
     def clone(self) -> Tensor:
         return _ew.cast(self, self._data.dtype, copy=True)
 
@@ -742,11 +786,47 @@ class Tensor:
     def __ge__(self, other):
         return make_tensor(np.asarray(self._data >= array_of(other)))
 
-    def any(self) -> Tensor:
-        return make_tensor(np.asarray(self._data.any()))
+    def eq(self, other) -> Tensor:
+        return eq(self, other)
 
-    def all(self) -> Tensor:
-        return make_tensor(np.asarray(self._data.all()))
+    def ne(self, other) -> Tensor:
+        return ne(self, other)
+
+    def lt(self, other) -> Tensor:
+        return lt(self, other)
+
+    def le(self, other) -> Tensor:
+        return le(self, other)
+
+    def gt(self, other) -> Tensor:
+        return gt(self, other)
+
+    def ge(self, other) -> Tensor:
+        return ge(self, other)
+
+    def logical_and(self, other) -> Tensor:
+        return logical_and(self, other)
+
+    def logical_or(self, other) -> Tensor:
+        return logical_or(self, other)
+
+    def logical_not(self) -> Tensor:
+        return logical_not(self)
+
+    def isnan(self) -> Tensor:
+        return isnan(self)
+
+    def isinf(self) -> Tensor:
+        return isinf(self)
+
+    def isfinite(self) -> Tensor:
+        return isfinite(self)
+
+    def any(self, dim=None, keepdim: bool = False) -> Tensor:
+        return any(self, dim, keepdim)
+
+    def all(self, dim=None, keepdim: bool = False) -> Tensor:
+        return all(self, dim, keepdim)
 
     # ---- indexing ----------------------------------------------------------------------
     def __getitem__(self, index):
@@ -918,6 +998,84 @@ class Tensor:
 
     def dot(self, tensor):
         return _linalg.dot(self, tensor)
+
+    def outer(self, vec2):
+        return _linalg.outer(self, vec2)
+
+    def bmm(self, mat2):
+        return _linalg.bmm(self, mat2)
+
+    def mv(self, vec):
+        return _linalg.mv(self, vec)
+
+    def view_as(self, other: Tensor):
+        return _shape.view(self, other._data.shape)
+
+    def reshape_as(self, other: Tensor):
+        return _shape.reshape(self, other._data.shape)
+
+    def expand_as(self, other: Tensor):
+        return _shape.expand(self, other._data.shape)
+
+    def flip(self, *dims):
+        return _shape.flip(self, dims[0] if len(dims) == 1 else dims)
+
+    def repeat(self, *sizes):
+        return _shape.repeat(self, *sizes)
+
+    def tril(self, diagonal: int = 0):
+        return _shape.tril(self, diagonal)
+
+    def triu(self, diagonal: int = 0):
+        return _shape.triu(self, diagonal)
+
+    def square(self):
+        return _ew.square(self)
+
+    def rsqrt(self):
+        return _ew.rsqrt(self)
+
+    def reciprocal(self):
+        return _ew.reciprocal(self)
+
+    def log1p(self):
+        return _ew.log1p(self)
+
+    def expm1(self):
+        return _ew.expm1(self)
+
+    def log2(self):
+        return _ew.log2(self)
+
+    def log10(self):
+        return _ew.log10(self)
+
+    def tan(self):
+        return _ew.tan(self)
+
+    def clamp_min(self, min):  # noqa: A002 - PyTorch's names
+        return _ew.clamp_min(self, min)
+
+    def clamp_max(self, max):  # noqa: A002 - PyTorch's names
+        return _ew.clamp_max(self, max)
+
+    def amax(self, dim=(), keepdim: bool = False):
+        return _reduce.amax(self, dim, keepdim)
+
+    def amin(self, dim=(), keepdim: bool = False):
+        return _reduce.amin(self, dim, keepdim)
+
+    def cumsum(self, dim: int, *, dtype=None):
+        return _reduce.cumsum(self, dim, dtype=dtype)
+
+    def prod(self, dim=None, keepdim: bool = False, *, dtype=None):
+        return _reduce.prod(self, dim, keepdim, dtype=dtype)
+
+    def norm(self, p="fro", dim=None, keepdim: bool = False, dtype=None):
+        return _reduce.norm(self, p, dim, keepdim, dtype)
+
+    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False):
+        return _reduce.argsort(self, dim, descending, stable)
 
     def std(self, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
         return _reduce.std(self, dim, unbiased, keepdim, correction=correction)
@@ -1249,7 +1407,7 @@ def arange(start, end=None, step=1, dtype=None, device=None,
     if end is None:
         start, end = 0, start
     if dtype is None:
-        is_float = any(isinstance(v, float) for v in (start, end, step))
+        is_float = builtins.any(isinstance(v, float) for v in (start, end, step))
         dtype = _default_dtype if is_float else int64
     arr = np.arange(start, end, step, dtype=as_dtype(dtype))
     return make_tensor(arr).requires_grad_(requires_grad)
@@ -1338,6 +1496,118 @@ def equal(input, other) -> bool:  # noqa: A002 - PyTorch's names
     """True when both tensors have one shape and equal elements (``torch.equal``)."""
     a, b = array_of(input), array_of(other)
     return a.shape == b.shape and bool(np.array_equal(a, b))
+
+
+# ---- comparisons and logic (bool results, no gradient) -----------------------------------
+
+
+def _bool(result) -> Tensor:
+    return make_tensor(np.asarray(result))
+
+
+def eq(input, other) -> Tensor:  # noqa: A002 - PyTorch's names
+    """``input == other`` elementwise (``other`` a tensor or a number)."""
+    return _bool(array_of(input) == array_of(other))
+
+
+def ne(input, other) -> Tensor:  # noqa: A002
+    return _bool(array_of(input) != array_of(other))
+
+
+def lt(input, other) -> Tensor:  # noqa: A002
+    return _bool(array_of(input) < array_of(other))
+
+
+def le(input, other) -> Tensor:  # noqa: A002
+    return _bool(array_of(input) <= array_of(other))
+
+
+def gt(input, other) -> Tensor:  # noqa: A002
+    return _bool(array_of(input) > array_of(other))
+
+
+def ge(input, other) -> Tensor:  # noqa: A002
+    return _bool(array_of(input) >= array_of(other))
+
+
+def logical_and(input, other) -> Tensor:  # noqa: A002
+    """True where both are nonzero."""
+    return _bool(np.logical_and(array_of(input), array_of(other)))
+
+
+def logical_or(input, other) -> Tensor:  # noqa: A002
+    """True where either is nonzero."""
+    return _bool(np.logical_or(array_of(input), array_of(other)))
+
+
+def logical_not(input) -> Tensor:  # noqa: A002
+    """True where ``input`` is zero."""
+    return _bool(np.logical_not(array_of(input)))
+
+
+def isnan(input) -> Tensor:  # noqa: A002
+    return _bool(np.isnan(array_of(input)))
+
+
+def isinf(input) -> Tensor:  # noqa: A002
+    return _bool(np.isinf(array_of(input)))
+
+
+def isfinite(input) -> Tensor:  # noqa: A002
+    return _bool(np.isfinite(array_of(input)))
+
+
+def _truth(ufunc, input, dim, keepdim: bool, name: str) -> Tensor:  # noqa: A002
+    arr = array_of(input)
+    axes = _reduce.normalize_dims(dim, arr.ndim, name)
+    return _bool(ufunc(arr, axis=axes, keepdims=keepdim))
+
+
+def any(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001, A002
+    """True where some element over ``dim`` (all by default) is nonzero."""
+    return _truth(np.any, input, dim, keepdim, "any")
+
+
+def all(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001, A002
+    """True where every element over ``dim`` (all by default) is nonzero."""
+    return _truth(np.all, input, dim, keepdim, "all")
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def empty_like(t: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ``t``'s shape whose values are whatever the memory held."""
+    check_device(device)
+    arr = np.empty_like(array_of(t), dtype=as_dtype(dtype))
+    return make_tensor(arr).requires_grad_(requires_grad)
+
+
+def full_like(t: Tensor, fill_value, dtype=None, device=None,
+              requires_grad: bool = False) -> Tensor:  # fmt: skip
+    check_device(device)
+    arr = np.full_like(array_of(t), fill_value, dtype=as_dtype(dtype))
+    return make_tensor(arr).requires_grad_(requires_grad)
+
+
+def rand_like(t: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Uniform samples on [0, 1) of ``t``'s shape and (floating) dtype."""
+    return rand(*array_of(t).shape, dtype=dtype or _like_float(t, "rand_like"), device=device,
+                requires_grad=requires_grad)  # fmt: skip
+
+
+def randn_like(t: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Standard normal samples of ``t``'s shape and (floating) dtype."""
+    return randn(*array_of(t).shape, dtype=dtype or _like_float(t, "randn_like"),
+                 device=device, requires_grad=requires_grad)  # fmt: skip
+
+
+def _like_float(t, name: str) -> np.dtype:
+    dt = array_of(t).dtype
+    if dt.kind != "f":
+        raise RuntimeError(f'{name}: "check_uniform_bounds" not implemented for {dt}')
+    return dt
 
 
 def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08,  # noqa: A002

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from ..autograd import Function, is_grad_enabled
-from ..tensor import Tensor, as_tensor, make_tensor
+from ..tensor import Tensor, as_tensor, get_default_dtype, make_tensor
 from . import _special as special
 from ._util import sum_to, unbroadcast
 
@@ -889,3 +889,63 @@ def cast(x: Tensor, dtype, copy: bool = False) -> Tensor:
     if dtype.kind != "f" and x.requires_grad:
         return make_tensor(x._data.astype(dtype, copy=copy))  # no gradient through ints
     return Cast.apply(x, dtype=dtype, copy=copy)
+
+
+# ---- composites of the primitives above (their gradients come from those) -----------------
+
+
+def square(input: Tensor) -> Tensor:  # noqa: A002
+    """$x^2$"""
+    return input * input
+
+
+def reciprocal(input: Tensor) -> Tensor:  # noqa: A002
+    """$1 / x$"""
+    return 1.0 / _floating(input)
+
+
+def rsqrt(input: Tensor) -> Tensor:  # noqa: A002
+    """$1 / \\sqrt{x}$"""
+    return 1.0 / sqrt(_floating(input))
+
+
+def log1p(input: Tensor) -> Tensor:  # noqa: A002
+    """$\\log(1 + x)$ (as ``log`` of ``1 + x``: no extra precision for tiny x)."""
+    return log(1.0 + _floating(input))
+
+
+def expm1(input: Tensor) -> Tensor:  # noqa: A002
+    """$e^x - 1$ (as ``exp(x) - 1``: no extra precision for tiny x)."""
+    return exp(_floating(input)) - 1.0
+
+
+def log2(input: Tensor) -> Tensor:  # noqa: A002
+    """$\\log_2 x$"""
+    return log(_floating(input)) * (1.0 / math.log(2.0))
+
+
+def log10(input: Tensor) -> Tensor:  # noqa: A002
+    """$\\log_{10} x$"""
+    return log(_floating(input)) * (1.0 / math.log(10.0))
+
+
+def tan(input: Tensor) -> Tensor:  # noqa: A002
+    """$\\tan x = \\sin x / \\cos x$"""
+    x = _floating(input)
+    return sin(x) / cos(x)
+
+
+def clamp_min(input: Tensor, min) -> Tensor:  # noqa: A001, A002 - PyTorch's names
+    return clamp(input, min=min)
+
+
+def clamp_max(input: Tensor, max) -> Tensor:  # noqa: A001, A002 - PyTorch's names
+    return clamp(input, max=max)
+
+
+def _floating(x: Tensor) -> Tensor:
+    """Integer and bool tensors promoted to the default float dtype (as PyTorch's unary
+    float functions do)."""
+    if x._data.dtype.kind == "f":
+        return x
+    return make_tensor(x._data.astype(get_default_dtype()))

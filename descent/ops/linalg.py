@@ -278,3 +278,40 @@ def einsum(equation: str, *operands) -> Tensor:
         for x, s in zip(xs, subs)
     ]
     return Einsum.apply(*xs, subs=tuple(subs), out=out)
+
+
+def outer(input, vec2) -> Tensor:  # noqa: A002 - PyTorch's names
+    """The outer product $a_i b_j$ of two 1-D tensors."""
+    for name, x in (("input", input), ("vec2", vec2)):
+        if not isinstance(x, Tensor) or x._data.ndim != 1:
+            raise RuntimeError(f"outer: {name} must be a 1-D tensor")
+    return ew.mul(input.unsqueeze(1), vec2.unsqueeze(0))
+
+
+def bmm(input, mat2) -> Tensor:  # noqa: A002 - PyTorch's names
+    """Batched matrix products of (b, n, m) and (b, m, p): no broadcasting, as ``torch.bmm``."""
+    a, b = ew._operands(input, mat2)
+    if a.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if b.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    sa, sb = a._data.shape, b._data.shape
+    if sa[0] != sb[0] or sa[2] != sb[1]:
+        raise RuntimeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: [{sa[0]}, {sa[2]}] "
+            f"but got: [{sb[0]}, {sb[1]}]."
+        )
+    return MatMul.apply(a, b)
+
+
+def mv(input, vec) -> Tensor:  # noqa: A002 - PyTorch's names
+    """The product of a matrix (n, m) and a vector (m,)."""
+    a, v = ew._operands(input, vec)
+    if a.ndim != 2 or v.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {v.ndim}, {a.ndim}, {v.ndim}")
+    if a._data.shape[1] != v._data.shape[0]:
+        raise RuntimeError(
+            f"size mismatch, got input ({a._data.shape[0]}), mat ({a._data.shape[0]}x"
+            f"{a._data.shape[1]}), vec ({v._data.shape[0]})"
+        )
+    return MatMul.apply(a, v)

@@ -194,7 +194,7 @@ class LogSoftmax(Function):
 
 def _as(input: Tensor, dtype) -> Tensor:  # noqa: A002
     """PyTorch's ``dtype=`` of a reduction: the input cast to it first (differentiably)."""
-    return ew.cast(input, as_dtype(dtype))
+    return input if dtype is None else ew.cast(input, as_dtype(dtype))
 
 
 def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A001, A002
@@ -367,3 +367,99 @@ def topk(input: Tensor, k: int, dim: int | None = None, largest: bool = True,  #
     d = normalize_dim(dim, input.ndim, "topk")
     idx = np.take(_order(input, d, largest), np.arange(k), axis=d)
     return TopkResult(shape.gather(input, d, idx), make_tensor(idx.astype(np.int64)))
+
+
+# ---- more reductions and scans --------------------------------------------------------------
+
+
+class Cumsum(Function):
+    """$y_i = \\sum_{j \\le i} x_j$ along ``dim``; the gradient is the reversed cumulative sum
+    of the upstream gradient."""
+
+    @staticmethod
+    def forward(ctx, x, *, dim):
+        ctx.meta = dim
+        return np.cumsum(x, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        d = ctx.meta
+        return np.flip(np.cumsum(np.flip(grad, d), axis=d), d)
+
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        d = ctx.meta
+        return shape.flip(Cumsum.apply(shape.flip(grad, (d,)), dim=d), (d,))
+
+
+def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:  # noqa: A002
+    """Cumulative sums along ``dim``; integers and bools sum as int64 (as PyTorch)."""
+    x = _as(input, dtype)
+    if x._data.dtype.kind in "biu":
+        x = make_tensor(x._data.astype(np.int64))
+    if x.ndim == 0:
+        return x * 1
+    return Cumsum.apply(x, dim=normalize_dim(dim, x.ndim, "cumsum"))
+
+
+def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:  # noqa: A002
+    """The largest value over ``dim`` (an int or tuple; all dims by default); ties share the
+    gradient evenly."""
+    return _amax(input, dim, keepdim, True, "amax")
+
+
+def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:  # noqa: A002
+    """The smallest value over ``dim``; ties share the gradient evenly."""
+    return _amax(input, dim, keepdim, False, "amin")
+
+
+def _amax(x: Tensor, dim, keepdim: bool, largest: bool, name: str) -> Tensor:
+    if x._data.size == 0:
+        raise RuntimeError(f"{name}: the tensor is empty, so it has no extreme value")
+    axes = normalize_dims(None if dim == () or dim == [] else dim, x.ndim, name)
+    return Amax.apply(x, axes=axes, keepdim=keepdim, largest=largest)
+
+
+def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A002
+    """$\\prod_i x_i$ over ``dim`` (one int; all elements by default).
+
+    NOTE: written as $\\mathrm{sign} \\cdot e^{\\sum \\log |x|}$ so that its gradient,
+    $\\prod / x_i$, comes from the primitives; an input holding a zero has no gradient here.
+    """
+    x = _as(input, dtype)
+    axes = None if dim is None else normalize_dims(dim, x.ndim, "prod")
+    if x._data.dtype.kind in "biu":  # integers: exact, as int64, no gradient
+        out = np.prod(x._data, axis=axes, keepdims=keepdim, dtype=np.int64)
+        return make_tensor(np.asarray(out))
+    negatives = np.sum(x._data < 0, axis=axes, keepdims=keepdim)
+    sign = make_tensor(np.asarray(1 - 2 * (negatives % 2), dtype=x._data.dtype))
+    zero = make_tensor(np.asarray(np.any(x._data == 0, axis=axes, keepdims=keepdim)))
+    size = ew.exp(sum(ew.log(ew.abs(x)), dim=axes, keepdim=keepdim)) * sign
+    return ew.masked_fill(size, zero, 0.0)
+
+
+def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:  # noqa: A002
+    """The vector p-norm over ``dim`` (all elements by default): ``p`` a number, ``inf``,
+    ``-inf`` or ``"fro"`` (the 2-norm of the elements)."""
+    x = _as(input, dtype)
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"norm(): input dtype should be floating point, but got {x._data.dtype}")
+    axes = normalize_dims(dim, x.ndim, "norm")
+    if p == "fro" or p == 2:
+        return ew.sqrt(sum(x * x, dim=axes, keepdim=keepdim))
+    if p in (float("inf"), float("-inf")):
+        return _amax(ew.abs(x), () if axes is None else axes, keepdim, p > 0, "norm")
+    if isinstance(p, str):
+        raise RuntimeError(f"norm: p={p!r} is not supported (only 'fro' and numbers)")
+    if p == 1:
+        return sum(ew.abs(x), dim=axes, keepdim=keepdim)
+    return sum(ew.abs(x) ** p, dim=axes, keepdim=keepdim) ** (1.0 / p)
+
+
+def argsort(input: Tensor, dim: int = -1, descending: bool = False,  # noqa: A002
+            stable: bool = False) -> Tensor:  # fmt: skip
+    """The indices that sort ``input`` along ``dim`` (int64; no gradient)."""
+    if input.ndim == 0:
+        return make_tensor(np.zeros((), np.int64))
+    d = normalize_dim(dim, input.ndim, "argsort")
+    return make_tensor(_order(input, d, descending).astype(np.int64))

@@ -537,3 +537,46 @@ def t(input: Tensor) -> Tensor:  # noqa: A002 - PyTorch's name
     if input.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
     return input if input.ndim < 2 else Permute.apply(input, dims=(1, 0))
+
+
+# ---- composites: flip, repeat, tril, triu ---------------------------------------------------
+
+
+def flip(input: Tensor, dims) -> Tensor:  # noqa: A002 - PyTorch's names
+    """The elements in reverse order along each of ``dims`` (an int or a tuple)."""
+    axes = normalize_dims(dims, input.ndim, "flip") or ()
+    index = tuple(slice(None, None, -1) if d in axes else slice(None) for d in range(input.ndim))
+    return GetItem.apply(input, index=index)
+
+
+def repeat(input: Tensor, *sizes) -> Tensor:  # noqa: A002 - PyTorch's names
+    """The tensor tiled ``sizes[i]`` times along dim i (``Tensor.repeat``); extra leading
+    sizes add leading dims."""
+    reps = _shape_arg(sizes)
+    if len(reps) < input.ndim:
+        raise RuntimeError(
+            "Number of dimensions of repeat dims can not be smaller than number of dimensions "
+            "of tensor"
+        )
+    shape = (1,) * (len(reps) - input.ndim) + input._data.shape
+    x = reshape(input, [s for n in shape for s in (1, n)])  # (1, s0, 1, s1, ...)
+    tiled = [s for r, n in zip(reps, shape) for s in (r, n)]  # (r0, s0, r1, s1, ...)
+    return reshape(expand(x, *tiled), [r * n for r, n in zip(reps, shape)])
+
+
+def _triangle(input: Tensor, diagonal: int, lower: bool, name: str) -> Tensor:  # noqa: A002
+    if input.ndim < 2:
+        raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
+    rows, cols = input._data.shape[-2:]
+    keep = (np.tril if lower else np.triu)(np.ones((rows, cols), bool), diagonal)
+    return ew.masked_fill(input, make_tensor(~keep), 0)
+
+
+def tril(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002 - PyTorch's names
+    """The lower triangle of the last two dims (on and below ``diagonal``), zeros above."""
+    return _triangle(input, diagonal, True, "tril")
+
+
+def triu(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002 - PyTorch's names
+    """The upper triangle of the last two dims (on and above ``diagonal``), zeros below."""
+    return _triangle(input, diagonal, False, "triu")
