@@ -39,6 +39,11 @@ def distinct(rng, shape):
     return (rng.permutation(n) * 0.37 - n * 0.15).reshape(shape)
 
 
+def within_one(rng, shape):
+    """Values in (-1, 1): tan stays far from its poles."""
+    return rng.uniform(-1.0, 1.0, shape)
+
+
 def probabilities(rng, shape):
     return rng.uniform(0.05, 0.95, shape)
 
@@ -213,6 +218,44 @@ CORE = [
     Op("trunc", lambda m, F, a: a * m.trunc(a * 2.0) + a.trunc(), U, draw="any"),
     Op("sign", lambda m, F, a: a * m.sign(a) + a.sign(), U, away_from_zero, draw="any"),
     Op("dot", lambda m, F, a, b: m.dot(a, b) + a.dot(b) * 2.0, [((4,), (4,)), ((1,), (1,))]),
+    # ---- composites: powers, logarithms, tan, one-sided clamps
+    Op("square", lambda m, F, a: m.square(a) + a.square() * 0.5, U, draw="any"),
+    Op("rsqrt", lambda m, F, a: m.rsqrt(a) + a.rsqrt() * 0.5, U, positive, draw="any"),
+    Op("reciprocal", lambda m, F, a: m.reciprocal(a) + a.reciprocal() * 0.5, U, away_from_zero,
+       draw="any"),
+    Op("log1p", lambda m, F, a: m.log1p(a) + a.log1p() * 0.5, U, positive, draw="any"),
+    Op("expm1", lambda m, F, a: m.expm1(a) + a.expm1() * 0.5, U, draw="any"),
+    Op("log2", lambda m, F, a: m.log2(a) + a.log2() * 0.5, U, positive, draw="any"),
+    Op("log10", lambda m, F, a: m.log10(a) + a.log10() * 0.5, U, positive, draw="any"),
+    Op("tan", lambda m, F, a: m.tan(a) + a.tan() * 0.5, U, within_one, draw="any"),
+    Op("clamp_min", lambda m, F, a: m.clamp_min(a, 0.0) + a.clamp_min(-1.0) * 0.5, U,
+       away_from_zero, draw="any"),
+    Op("clamp_max", lambda m, F, a: m.clamp_max(a, 0.0) + a.clamp_max(1.0) * 0.5, U,
+       away_from_zero, draw="any"),
+    # ---- reductions and scans
+    Op("amax", lambda m, F, a: _cat(m, m.amax(a), a.amax(-1), m.amax(a, (0,), keepdim=True)),
+       R, distinct),
+    Op("amin", lambda m, F, a: _cat(m, m.amin(a), a.amin(0), m.amin(a, -1, keepdim=True)),
+       R, distinct),
+    Op("cumsum", lambda m, F, a: _cat(m, m.cumsum(a, 0), a.cumsum(-1) * 0.5), R),
+    Op("prod", lambda m, F, a: _cat(m, m.prod(a), a.prod(-1), m.prod(a, 0, keepdim=True)), R,
+       away_from_zero),
+    Op("norm", lambda m, F, a: _cat(m, m.norm(a), a.norm(dim=-1), a.norm("fro", dim=0),
+       m.norm(a, 2, -1, keepdim=True), a.norm(1, dim=0), a.norm(3)), R, away_from_zero),
+    # ---- shapes
+    Op("flip", lambda m, F, a: m.flip(a, (0,)) * a + a.flip(-1, 0) * 0.5,
+       [((3, 4),), ((2, 3, 4),)]),
+    Op("Tensor.repeat", lambda m, F, a: _cat(m, a.repeat(2, 1, 3), a.repeat(1, 2)),
+       [((3, 4),), ((1, 5),)]),
+    Op("tril", lambda m, F, a: m.tril(a) + a.tril(-1) * 0.5 + m.tril(a, 2) * 0.25,
+       [((3, 4),), ((2, 4, 3),)]),
+    Op("triu", lambda m, F, a: m.triu(a) + a.triu(1) * 0.5 + m.triu(a, -1) * 0.25,
+       [((3, 4),), ((2, 4, 3),)]),
+    # ---- products
+    Op("outer", lambda m, F, a, b: m.outer(a, b) + a.outer(b) * 0.5, [((3,), (4,)), ((1,), (2,))]),
+    Op("bmm", lambda m, F, a, b: m.bmm(a, b) + a.bmm(b) * 0.5, [((2, 3, 4), (2, 4, 5)),
+       ((1, 1, 2), (1, 2, 1))]),
+    Op("mv", lambda m, F, a, b: m.mv(a, b) + a.mv(b) * 0.5, [((3, 4), (4,)), ((1, 2), (2,))]),
 ]
 # fmt: on
 

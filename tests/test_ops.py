@@ -147,7 +147,7 @@ def _exported_ops() -> dict[int, str]:
     for name in ds.__all__:
         obj = getattr(ds, name)
         if inspect.isfunction(obj) and obj.__module__.startswith("descent.ops."):
-            if name not in ("argmax", "argmin"):  # integer results, nothing to differentiate
+            if name not in ("argmax", "argmin", "argsort"):  # integer results: no gradient
                 found.setdefault(id(obj), name)
     for name in F.__all__:
         obj = getattr(F, name)
