@@ -1283,3 +1283,96 @@ def test_dot_refuses_what_pytorchs_refuses():
             torch.dot(torch.tensor(a), torch.tensor(b))
         with pytest.raises(RuntimeError):
             ds.dot(ds.tensor(a), ds.tensor(b))
+
+
+# ---- casts, comparisons, logic, tensor factories, as PyTorch's ---------------------------------
+
+_X = [[1.5, -2.0, 0.0], [float("nan"), float("inf"), 3.0]]
+_Y = [[1.5, 2.0, -1.0], [0.0, 1.0, 3.0]]
+
+NAMES = [
+    lambda m: m.tensor(_Y).int(),
+    lambda m: m.tensor(_Y).bool(),
+    lambda m: m.tensor([1, 0, 2]).bool().int(),
+    *[
+        lambda m, f=f: getattr(m, f)(m.tensor(_Y), m.tensor(_X))
+        for f in ("eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or")
+    ],
+    *[lambda m, f=f: getattr(m.tensor(_Y), f)(1.5) for f in ("eq", "ne", "lt", "le", "gt", "ge")],
+    lambda m: m.tensor(_Y).logical_and(m.tensor([1, 0, 1])),
+    lambda m: m.logical_not(m.tensor(_Y)),
+    lambda m: m.tensor([0, 2]).logical_not(),
+    lambda m: m.isnan(m.tensor(_X)),
+    lambda m: m.isinf(m.tensor(_X)),
+    lambda m: m.isfinite(m.tensor(_X)),
+    lambda m: m.tensor(_X).isnan(),
+    lambda m: m.any(m.tensor(_Y) > 2),
+    lambda m: m.all(m.tensor(_Y) > -2),
+    lambda m: m.any(m.tensor(_Y) > 2.5, dim=1),
+    lambda m: m.all(m.tensor(_Y) > -0.5, 0, keepdim=True),
+    lambda m: (m.tensor(_Y) > 0).any(-1),
+    lambda m: (m.tensor(_Y) > 0).all(),
+    lambda m: m.zeros(6).view_as(m.zeros(2, 3)),
+    lambda m: m.arange(6).reshape_as(m.zeros(3, 2)),
+    lambda m: m.tensor([1.0, 2.0]).expand_as(m.zeros(3, 2)),
+    lambda m: m.tensor([1, 2]).type_as(m.zeros(1, dtype=m.float64)),
+    lambda m: m.tensor([1.5, 2.5]).type_as(m.zeros(1, dtype=m.int64)),
+    lambda m: m.tensor(_Y).t().contiguous(),
+    lambda m: m.tensor([1, 2]).new_zeros(2, 3),
+    lambda m: m.tensor([1.0]).new_ones((2,)),
+    lambda m: m.tensor([1.0], dtype=m.float64).new_full((2, 2), 7),
+    lambda m: m.tensor([1]).new_full((3,), 2.5, dtype=m.float32),
+    lambda m: m.tensor([1.0], dtype=m.float64).new_tensor([1, 2]),
+    lambda m: m.tensor([1, 2]).new_tensor([1.5, 2.5], dtype=m.float32),
+    lambda m: m.tensor([1.0]).new_empty(2, 3).shape,
+    lambda m: m.full_like(m.tensor(_Y), 4),
+    lambda m: m.full_like(m.tensor([1, 2]), 4, dtype=m.float64),
+    lambda m: m.empty_like(m.tensor([1, 2])).shape,
+    lambda m: m.rand_like(m.zeros(2, 3, dtype=m.float64)).shape,
+    lambda m: m.randn_like(m.zeros(4)).shape,
+    lambda m: m.is_tensor(m.zeros(1)),
+    lambda m: m.is_tensor([1.0]),
+    lambda m: m.tensor(_Y).is_contiguous(),
+    lambda m: m.argsort(m.tensor([[3.0, 1.0, 2.0], [0.0, 5.0, -1.0]])),
+    lambda m: m.tensor([[3.0, 1.0, 2.0], [0.0, 5.0, -1.0]]).argsort(dim=0, descending=True),
+    lambda m: m.prod(m.tensor([[1, 2, 3], [4, 5, 6]]), 1),
+    lambda m: m.cumsum(m.tensor([[1, 2], [3, 4]]), dim=0),
+    lambda m: m.tensor([True, True, False]).cumsum(0),
+    lambda m: m.tensor([1.0, 0.0, 3.0]).prod(),
+    lambda m: m.norm(m.tensor([[3.0, 4.0], [0.0, 0.0]]), dim=1),
+    lambda m: m.norm(m.tensor([-3.0, 4.0]), float("inf")),
+    lambda m: m.tensor([[1, 2], [3, 4]]).flip(0, 1),
+    lambda m: m.tensor([1, 2]).repeat(2, 2),
+    lambda m: m.tril(m.tensor([[1, 2], [3, 4]])),
+    lambda m: m.tensor([4, 9]).rsqrt(),
+    lambda m: m.square(m.tensor([2, -3])),
+    lambda m: m.tensor([1e-10, 1.0], dtype=m.float64).log1p(),
+]
+
+
+def _plain(v):
+    if isinstance(v, (ds.Tensor, torch.Tensor)):
+        return str(v.dtype).removeprefix("torch."), v.tolist()
+    return tuple(v) if isinstance(v, tuple) else v
+
+
+@pytest.mark.parametrize("make", NAMES)
+def test_names_as_pytorchs(make):
+    got, want = _plain(make(ds)), _plain(make(torch))
+    if isinstance(want, tuple) and len(want) == 2 and isinstance(want[1], list):
+        assert got[0] == want[0]
+        np.testing.assert_allclose(np.asarray(got[1], float), np.asarray(want[1], float),
+                                   rtol=1e-6)  # fmt: skip
+    else:
+        assert got == want
+
+
+def test_half_is_refused_as_descent_has_no_float16():
+    with pytest.raises(TypeError, match="float16 is not supported"):
+        ds.ones(2).half()
+
+
+def test_comparisons_carry_no_gradient():
+    x = ds.tensor([1.0, 2.0], requires_grad=True)
+    assert not ds.gt(x, 1.0).requires_grad and not x.eq(x).requires_grad
+    assert ds.gt(x, 1.0).dtype == ds.bool_

@@ -421,10 +421,11 @@ def _amax(x: Tensor, dim, keepdim: bool, largest: bool, name: str) -> Tensor:
 
 
 def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A002
-    """$\\prod_i x_i$ over ``dim`` (one int; all elements by default).
+    """$\\prod_i x_i$ over ``dim`` (one int; all elements by default). A product that
+    holds a zero passes no gradient (PyTorch's passes the product of the others).
 
     NOTE: written as $\\mathrm{sign} \\cdot e^{\\sum \\log |x|}$ so that its gradient,
-    $\\prod / x_i$, comes from the primitives; an input holding a zero has no gradient here.
+    $\\prod / x_i$, comes from the primitives.
     """
     x = _as(input, dtype)
     axes = None if dim is None else normalize_dims(dim, x.ndim, "prod")
@@ -433,9 +434,11 @@ def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
         return make_tensor(np.asarray(out))
     negatives = np.sum(x._data < 0, axis=axes, keepdims=keepdim)
     sign = make_tensor(np.asarray(1 - 2 * (negatives % 2), dtype=x._data.dtype))
-    zero = make_tensor(np.asarray(np.any(x._data == 0, axis=axes, keepdims=keepdim)))
-    size = ew.exp(sum(ew.log(ew.abs(x)), dim=axes, keepdim=keepdim)) * sign
-    return ew.masked_fill(size, zero, 0.0)
+    zeros = make_tensor(x._data == 0)
+    any_zero = make_tensor(np.asarray(np.any(x._data == 0, axis=axes, keepdims=keepdim)))
+    size = ew.abs(ew.masked_fill(x, zeros, 1.0))  # a zero's log is left out, and its product 0
+    size = ew.exp(sum(ew.log(size), dim=axes, keepdim=keepdim)) * sign
+    return ew.masked_fill(size, any_zero, 0.0)
 
 
 def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:  # noqa: A002
