@@ -1376,3 +1376,34 @@ def test_comparisons_carry_no_gradient():
     x = ds.tensor([1.0, 2.0], requires_grad=True)
     assert not ds.gt(x, 1.0).requires_grad and not x.eq(x).requires_grad
     assert ds.gt(x, 1.0).dtype == ds.bool_
+
+
+@pytest.mark.parametrize(
+    "values",
+    [[1.5, 0.0, -2.0, 3.0], [[1.5, 0.0, -2.0], [0.5, 2.0, 0.0]], [[0.0, 0.0], [1.0, 2.0]]],
+    ids=["one-zero", "zeros-in-rows", "two-zeros"],
+)
+def test_prod_with_zeros_has_torchs_gradient(values):
+    """The gradient of a product at a zero is the product of the others (not 0)."""
+    arr = np.array(values)
+    for dim in [None, *range(arr.ndim)]:
+        ours = ds.tensor(arr, requires_grad=True)
+        theirs = torch.tensor(arr, requires_grad=True)
+        out = ours.prod() if dim is None else ours.prod(dim)
+        ref = theirs.prod() if dim is None else theirs.prod(dim)
+        g = np.arange(1.0, 1.0 + ref.numel()).reshape(ref.shape)
+        out.backward(ds.tensor(g))
+        ref.backward(torch.tensor(g))
+        np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-14)
+        np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-14)
+
+
+def test_norm_of_a_zero_vector_has_gradient_zero_and_log1p_expm1_are_exact_for_tiny_x():
+    x = ds.tensor(np.zeros(3), requires_grad=True)
+    tx = torch.zeros(3, dtype=torch.float64, requires_grad=True)
+    x.norm().backward()
+    tx.norm().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+    tiny = np.array([1e-12, -3e-15])
+    np.testing.assert_allclose(ds.log1p(ds.tensor(tiny)).numpy(), np.log1p(tiny), rtol=1e-15)
+    np.testing.assert_allclose(ds.expm1(ds.tensor(tiny)).numpy(), np.expm1(tiny), rtol=1e-15)

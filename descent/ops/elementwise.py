@@ -374,6 +374,43 @@ class Log(Function):
         return grad / ctx.inputs[0]
 
 
+class Log1p(Function):
+    """$f(x) = \\ln(1 + x)$, $f' = 1/(1 + x)$ (NumPy's log1p: exact for tiny x)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log1p(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / (1 + x)
+
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        return grad / (ctx.inputs[0] + 1.0)
+
+
+class Expm1(Function):
+    """$f(x) = e^x - 1$, $f' = e^x$ (NumPy's expm1: exact for tiny x)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.expm1(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (out + 1)
+
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        return grad * (out + 1.0)
+
+
 class Sqrt(Function):
     """$f(x) = \\sqrt{x}$, $f' = 1 / (2 \\sqrt{x})$"""
 
@@ -910,13 +947,13 @@ def rsqrt(input: Tensor) -> Tensor:  # noqa: A002
 
 
 def log1p(input: Tensor) -> Tensor:  # noqa: A002
-    """$\\log(1 + x)$ (as ``log`` of ``1 + x``: no extra precision for tiny x)."""
-    return log(1.0 + _floating(input))
+    """$\\log(1 + x)$, exact for tiny x."""
+    return Log1p.apply(_floating(input))
 
 
 def expm1(input: Tensor) -> Tensor:  # noqa: A002
-    """$e^x - 1$ (as ``exp(x) - 1``: no extra precision for tiny x)."""
-    return exp(_floating(input)) - 1.0
+    """$e^x - 1$, exact for tiny x."""
+    return Expm1.apply(_floating(input))
 
 
 def log2(input: Tensor) -> Tensor:  # noqa: A002

@@ -421,24 +421,39 @@ def _amax(x: Tensor, dim, keepdim: bool, largest: bool, name: str) -> Tensor:
 
 
 def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A002
-    """$\\prod_i x_i$ over ``dim`` (one int; all elements by default). A product that
-    holds a zero passes no gradient (PyTorch's passes the product of the others).
+    """$\\prod_i x_i$ over ``dim`` (one int; all elements by default).
 
-    NOTE: written as $\\mathrm{sign} \\cdot e^{\\sum \\log |x|}$ so that its gradient,
-    $\\prod / x_i$, comes from the primitives.
+    NOTE: the product of the halves, halving until one element is left (log2 n products),
+    so it is a composite of indexing and ``*``: exact where an element is zero (its
+    gradient is the product of the others, as PyTorch's) and differentiable to any order.
     """
     x = _as(input, dtype)
-    axes = None if dim is None else normalize_dims(dim, x.ndim, "prod")
     if x._data.dtype.kind in "biu":  # integers: exact, as int64, no gradient
+        axes = None if dim is None else normalize_dims(dim, x.ndim, "prod")
         out = np.prod(x._data, axis=axes, keepdims=keepdim, dtype=np.int64)
         return make_tensor(np.asarray(out))
-    negatives = np.sum(x._data < 0, axis=axes, keepdims=keepdim)
-    sign = make_tensor(np.asarray(1 - 2 * (negatives % 2), dtype=x._data.dtype))
-    zeros = make_tensor(x._data == 0)
-    any_zero = make_tensor(np.asarray(np.any(x._data == 0, axis=axes, keepdims=keepdim)))
-    size = ew.abs(ew.masked_fill(x, zeros, 1.0))  # a zero's log is left out, and its product 0
-    size = ew.exp(sum(ew.log(size), dim=axes, keepdim=keepdim)) * sign
-    return ew.masked_fill(size, any_zero, 0.0)
+    if dim is None:
+        x, d = x.reshape(-1), 0
+    else:
+        d = normalize_dim(dim, x.ndim, "prod")
+        if d is None:  # a 0-d tensor is its own product
+            return x * 1.0
+    if d != x.ndim - 1:  # (..., n): the product runs along the last dim
+        x = shape.transpose(x, d, -1)
+    while x._data.shape[-1] > 1:
+        n = x._data.shape[-1]
+        half = n // 2
+        paired = x[..., :half] * x[..., half : 2 * half]
+        x = shape.cat([paired, x[..., 2 * half :]], dim=-1) if n % 2 else paired
+    if x._data.shape[-1] == 0:  # an empty product is 1
+        x = make_tensor(np.ones(x._data.shape[:-1] + (1,), x._data.dtype)) + x.sum(-1, True)
+    out = x[..., 0]
+    if dim is None:
+        return out.reshape((1,) * input.ndim) if keepdim else out
+    if d == input.ndim - 1:
+        return out.unsqueeze(d) if keepdim else out
+    kept = shape.transpose(out.unsqueeze(-1), d, -1)  # the dims back in their order
+    return kept if keepdim else kept.squeeze(d)
 
 
 def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:  # noqa: A002
@@ -449,7 +464,14 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) ->
         raise RuntimeError(f"norm(): input dtype should be floating point, but got {x._data.dtype}")
     axes = normalize_dims(dim, x.ndim, "norm")
     if p == "fro" or p == 2:
-        return ew.sqrt(sum(x * x, dim=axes, keepdim=keepdim))
+        # NOTE: the norm of a zero vector has gradient 0, as PyTorch's: sqrt is taken of 1
+        # there (so its derivative stays finite) and the answer masked back to 0.
+        squares = sum(x * x, dim=axes, keepdim=keepdim)
+        positive = squares._data > 0
+        if positive.all():
+            return ew.sqrt(squares)
+        mask = make_tensor(positive)
+        return ew.where(mask, ew.sqrt(ew.where(mask, squares, 1.0)), 0.0)
     if p in (float("inf"), float("-inf")):
         return _amax(ew.abs(x), () if axes is None else axes, keepdim, p > 0, "norm")
     if isinstance(p, str):
