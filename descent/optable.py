@@ -336,6 +336,14 @@ NN = [
         F.avg_pool2d(x, 3, stride=2, padding=1, count_include_pad=False)), POOL),
     Op("F.dropout", lambda m, F, a: F.dropout(a, 0.3, training=False) + 2 * F.dropout(a, p=0.0),
        [((3, 4),), ((),), ((2, 3, 4),)], draw="any"),
+    Op("F.dropout1d", lambda m, F, a: F.dropout1d(a, 0.3, training=False) + 2 * F.dropout1d(a, p=0.0),
+       [((2, 3, 4),), ((3, 4),), ((1, 1, 5),)]),
+    Op("F.dropout2d", lambda m, F, a: F.dropout2d(a, 0.3, training=False) + 2 * F.dropout2d(a, p=0.0),
+       [((2, 3, 4, 2),), ((1, 1, 3, 3),)]),
+    Op("F.adaptive_avg_pool2d", lambda m, F, x: _cat(
+        m, F.adaptive_avg_pool2d(x, 1), F.adaptive_avg_pool2d(x, (2, 3)),
+        F.adaptive_avg_pool2d(x, output_size=(None, 1)), F.adaptive_avg_pool2d(x, (2, None))),
+       [((2, 3, 4, 6),), ((1, 2, 6, 3),), ((3, 4, 6),), ((1, 1, 2, 3),)]),
     Op("F.one_hot", lambda m, F, a, y: a * F.one_hot(y, 4),
        [((3, 4), (3,)), ((2, 5, 4), (2, 5)), ((4,), ())], (normal, labels(4))),
     # ---- more activations (composites) and their settings

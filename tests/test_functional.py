@@ -563,6 +563,10 @@ CALLS = {
     "soft_margin_loss": lambda x: F.soft_margin_loss(x, np.ones((4, 3))),
     "gaussian_nll_loss": lambda x: F.gaussian_nll_loss(x, np.ones((4, 3)), np.ones(4), True),
     "poisson_nll_loss": lambda x: F.poisson_nll_loss(x, np.full((4, 3), 2.0), full=True),
+    # ---- channel dropout and adaptive pooling
+    "dropout1d": lambda x: F.dropout1d(x.reshape(2, 2, 3), 0.5),
+    "dropout2d": lambda x: F.dropout2d(x.reshape(1, 2, 2, 3), 0.5),
+    "adaptive_avg_pool2d": lambda x: F.adaptive_avg_pool2d(x.reshape(1, 1, 4, 3), (2, 1)),
 }
 
 

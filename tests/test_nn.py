@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -966,3 +967,168 @@ def test_batchnorm_loads_a_state_dict_without_num_batches_tracked_as_torch_does(
     assert partial.missing_keys == list(tpartial.missing_keys)
     with pytest.raises(RuntimeError, match="missing keys"):
         ours.load_state_dict({"0.weight": ds.zeros(3, 2)})
+
+
+# ---- structure, padding, pooling and channel-dropout layers ------------------------------
+
+# (class name, constructor arguments, input shape): the same call builds ours and torch's
+SHAPE_LAYERS = [
+    ("Unflatten", (1, (2, 5)), (3, 10)),
+    ("Unflatten", (-1, [2, -1]), (2, 3, 6)),
+    ("Unflatten", (0, (1, 3)), (3, 2)),
+    ("ZeroPad2d", (1,), (2, 3, 4, 5)),
+    ("ZeroPad2d", ((1, 2, 0, 3),), (3, 4, 5)),
+    ("ConstantPad2d", (2, 3.5), (1, 2, 3, 3)),
+    ("ConstantPad2d", ((1, 0, 2, 1), -1.0), (2, 3, 4)),
+    ("AdaptiveAvgPool2d", (1,), (2, 3, 4, 6)),
+    ("AdaptiveAvgPool2d", ((1, 1),), (2, 3, 5, 7)),
+    ("AdaptiveAvgPool2d", ((2, 3),), (2, 3, 4, 6)),
+    ("AdaptiveAvgPool2d", ((2, None),), (3, 6, 5)),
+    ("AdaptiveAvgPool2d", (3,), (1, 2, 9, 6)),
+    ("Dropout1d", (0.3,), (2, 3, 4)),
+    ("Dropout2d", (0.4, True), (2, 3, 4, 4)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize(
+    "name, args, shape", SHAPE_LAYERS, ids=[f"{n}{a}".replace(" ", "") for n, a, _ in SHAPE_LAYERS]
+)
+def test_shape_layers_match_torch_values_gradients_keys_and_print(name, args, shape, dtype):
+    ours, theirs = getattr(nn, name)(*args), getattr(torch.nn, name)(*args)
+    assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == []
+    ours.eval(), theirs.eval()  # channel dropout: the identity, as torch's
+    rng = np.random.default_rng(0)
+    xo, xt = _pair_tensors(rng.standard_normal(shape).astype(dtype))
+    yo, yt = ours(xo), theirs(xt)
+    _assert_same(yo, yt, dtype)
+    _backward_both(yo, yt, rng, dtype)
+    _assert_same(xo.grad, xt.grad, dtype)
+
+
+def test_adaptive_avg_pool2d_names_the_sizes_it_cannot_pool():
+    with pytest.raises(NotImplementedError, match=r"input size \(5, 6\).*output size \(2, 3\)"):
+        nn.AdaptiveAvgPool2d((2, 3))(ds.ones(1, 1, 5, 6))
+    with pytest.raises(ValueError, match="3-D.*4-D"):
+        nn.functional.adaptive_avg_pool2d(ds.ones(4, 4), 2)
+    with pytest.raises(ValueError, match="positive"):
+        nn.functional.adaptive_avg_pool2d(ds.ones(1, 4, 4), (0, 2))
+
+
+def test_adaptive_avg_pool2d_has_every_order_of_derivative():
+    x = ds.tensor(np.random.default_rng(0).standard_normal((1, 2, 4, 4)), requires_grad=True)
+    (g,) = ds.grad((nn.functional.adaptive_avg_pool2d(x, 2) ** 3).sum(), [x], create_graph=True)
+    (h,) = ds.grad(g.sum(), [x])
+    tx = torch.tensor(x.numpy(), requires_grad=True)
+    (tg,) = torch.autograd.grad(
+        (torch.nn.functional.adaptive_avg_pool2d(tx, 2) ** 3).sum(), [tx], create_graph=True
+    )
+    (th,) = torch.autograd.grad(tg.sum(), [tx])
+    np.testing.assert_allclose(h.numpy(), th.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "name, shape, channel_dims",
+    [("Dropout1d", (40, 50, 6), 2), ("Dropout1d", (400, 7), 1), ("Dropout2d", (40, 50, 3, 2), 2),
+     ("Dropout2d", (30, 40, 5), 2)],
+)  # fmt: skip
+def test_channel_dropout_zeroes_whole_channels_and_scales_the_rest_as_torch(
+    name, shape, channel_dims
+):
+    p = 0.3
+    ds.manual_seed(0), torch.manual_seed(0)
+    x = np.random.default_rng(0).uniform(1.0, 2.0, shape)  # no zeros of its own
+    ours, theirs = getattr(nn, name)(p), getattr(torch.nn, name)(p)
+    xo = ds.tensor(x, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch's note on a 3-D input to dropout2d
+        outputs = [ours(xo).numpy(), theirs(torch.tensor(x)).numpy()]
+    for out in outputs:
+        ratio = (out / x).reshape(*shape[:channel_dims], -1)  # (N, C, positions)
+        kept = ratio[..., 0] != 0
+        np.testing.assert_allclose(ratio, np.where(kept, 1 / (1 - p), 0.0)[..., None] + 0 * ratio)
+        assert abs((~kept).mean() - p) < 0.05
+    out = ours(xo)
+    out.backward(ds.ones(shape, dtype=ds.float64))
+    np.testing.assert_allclose(xo.grad.numpy(), out.numpy() / x)  # the mask itself
+    ours.eval()
+    assert ours(xo) is xo
+
+
+def test_channel_dropout_mask_comes_from_descents_generator():
+    x = ds.ones(8, 16, 3, 3)
+    ds.manual_seed(5)
+    a = nn.Dropout2d()(x).numpy()
+    ds.manual_seed(5)
+    b = nn.Dropout2d()(x).numpy()
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, nn.Dropout2d()(x).numpy())
+    assert (nn.Dropout1d(1.0)(ds.ones(2, 3, 4)).numpy() == 0).all()
+    with pytest.raises(ValueError, match="2D or 3D"):
+        nn.Dropout1d()(ds.ones(2, 3, 4, 5))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        nn.functional.dropout2d(x, 1.5)
+
+
+def _parameter_models(lib):
+    class Net(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.scales = lib.nn.ParameterList(
+                [lib.nn.Parameter(lib.ones(3)), lib.nn.Parameter(lib.ones(2, 2))]
+            )
+            self.scales.append(lib.nn.Parameter(lib.zeros(4, dtype=lib.float64)))
+            self.shifts = lib.nn.ParameterDict({"b": lib.nn.Parameter(lib.zeros(3))})
+            self.shifts["a"] = lib.nn.Parameter(lib.ones(2, 3, dtype=lib.float64))
+
+        def forward(self, x):
+            return (x * self.scales[0] + self.shifts["b"]).sum() * self.scales[1].sum()
+
+    return Net()
+
+
+def test_parameter_list_and_dict_register_parameters_as_torch():
+    ours, theirs = _parameter_models(ds), _parameter_models(torch)
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert list(ours.scales.state_dict()) == ["0", "1", "2"]
+    assert list(ours.shifts.state_dict()) == ["b", "a"]
+    assert repr(ours).replace("\n", "|") == repr(theirs).replace("torch.", "").replace("\n", "|")
+    assert repr(nn.ParameterList()) == "ParameterList()" and repr(nn.ParameterDict()) == (
+        "ParameterDict()"
+    )
+    _load_from_torch(ours, theirs)
+    x = np.arange(3.0)
+    ours(ds.tensor(x, dtype=ds.float32)).backward()
+    theirs(torch.tensor(x, dtype=torch.float32)).backward()
+    tgrads = dict(theirs.named_parameters())
+    for name, p in ours.named_parameters():
+        expected = tgrads[name].grad
+        if expected is None:
+            assert p.grad is None, name
+        else:
+            np.testing.assert_allclose(p.grad.numpy(), expected.numpy(), err_msg=name)
+
+
+def test_parameter_list_and_dict_behave_as_a_list_and_a_dict():
+    a, b = nn.Parameter(ds.ones(2)), ds.zeros(3)
+    pl = nn.ParameterList([a])
+    pl += [b]
+    assert len(pl) == 2 and pl[0] is a and isinstance(pl[1], nn.Parameter)
+    assert pl[1].requires_grad and list(pl[1:]) == [pl[1]]
+    pl[0] = ds.ones(5)
+    assert pl[0].shape == (5,) and isinstance(pl[0], nn.Parameter)
+    with pytest.raises(TypeError, match="not a Parameter"):
+        pl.append(3.0)
+    pd = nn.ParameterDict([("x", a)])
+    pd.update({"y": b})
+    assert list(pd) == ["x", "y"] == list(pd.keys()) and "y" in pd and len(pd) == 2
+    assert pd.get("z") is None and pd["x"] is a and dict(pd.items())["x"] is a
+    assert pd.pop("x") is a and list(pd.values())[0].shape == (3,)
+    with pytest.raises(KeyError, match="without '.'"):
+        pd["a.b"] = a
+    opt = ds.optim.SGD(nn.ParameterList([a]).parameters(), lr=0.5)
+    (a * a).sum().backward()
+    opt.step()
+    np.testing.assert_allclose(a.numpy(), [0.0, 0.0])

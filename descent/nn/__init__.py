@@ -53,6 +53,16 @@ from .layers import (
     Softsign,
     Threshold,
 )
+from .layers import (
+    AdaptiveAvgPool2d,
+    ConstantPad2d,
+    Dropout1d,
+    Dropout2d,
+    ParameterDict,
+    ParameterList,
+    Unflatten,
+    ZeroPad2d,
+)
 from .loss import (
     CosineSimilarity,
     GaussianNLLLoss,
@@ -80,4 +90,6 @@ __all__ += [
     "Softsign", "LogSigmoid", "Threshold", "Softmin", "PReLU",
     "SmoothL1Loss", "HuberLoss", "KLDivLoss", "MarginRankingLoss", "HingeEmbeddingLoss",
     "SoftMarginLoss", "GaussianNLLLoss", "PoissonNLLLoss", "CosineSimilarity", "PairwiseDistance",
+    "Unflatten", "ParameterList", "ParameterDict", "Dropout1d", "Dropout2d", "ZeroPad2d",
+    "ConstantPad2d", "AdaptiveAvgPool2d",
 ]  # fmt: skip

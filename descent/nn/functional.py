@@ -40,6 +40,7 @@ __all__ = [
     "smooth_l1_loss", "huber_loss", "kl_div", "normalize", "cosine_similarity",
     "pairwise_distance", "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss",
     "gaussian_nll_loss", "poisson_nll_loss",
+    "dropout1d", "dropout2d", "adaptive_avg_pool2d",
 ]  # fmt: skip
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -349,6 +350,109 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         mask = np.where(keep, np.asarray(1.0 / (1.0 - p), x.dtype), np.asarray(0, x.dtype))
     out = _ew.mul(x, make_tensor(mask))
     return _in_place(x, out) if inplace else out
+
+
+def _channel_dropout(x: Tensor, p: float, training: bool, inplace: bool, name: str) -> Tensor:
+    """Whole channels zeroed: one keep-or-drop draw per (example, channel), scaled by 1/(1-p).
+
+    ``x`` is (N, C, *spatial) or, unbatched, (C, *spatial) as the caller has decided; the
+    mask has x's leading dims and 1 in each of the ``spatial`` ones.
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{name}: probability p must be in [0, 1], got {p}")
+    if not training or p == 0:
+        return x
+    spatial = 1 if name == "dropout1d" else 2
+    shape = x.shape[:-spatial] + (1,) * spatial  # (N, C, 1, 1) for dropout2d
+    if p == 1:
+        mask = np.zeros(shape, x.dtype)
+    else:
+        keep = _random.generator().random(shape, dtype=x.dtype) >= p
+        mask = np.where(keep, np.asarray(1.0 / (1.0 - p), x.dtype), np.asarray(0, x.dtype))
+    out = _ew.mul(x, make_tensor(mask))
+    return _in_place(x, out) if inplace else out
+
+
+def dropout1d(
+    input: Tensor,  # noqa: A002
+    p: float = 0.5,
+    training: bool = True,
+    inplace: bool = False,
+) -> Tensor:
+    """Channel dropout of (N, C, L) or unbatched (C, L) inputs: each channel is zeroed
+    whole with probability p, the rest scaled by 1/(1-p); identity when not training.
+
+    The mask comes from descent's generator (``ds.manual_seed`` repeats it).
+    """
+    x = _tensor(input, "dropout1d")
+    if x.ndim not in (2, 3):
+        raise ValueError(
+            f"dropout1d: Expected 2D or 3D input, but received a {x.ndim}D input (shape "
+            f"{x.shape}); give (N, C, L) or (C, L)"
+        )
+    return _channel_dropout(x, p, training, inplace, "dropout1d")
+
+
+def dropout2d(
+    input: Tensor,  # noqa: A002
+    p: float = 0.5,
+    training: bool = True,
+    inplace: bool = False,
+) -> Tensor:
+    """Channel dropout of (N, C, H, W) inputs: each channel is zeroed whole with
+    probability p, the rest scaled by 1/(1-p); identity when not training.
+
+    As PyTorch's, a 3-D input is taken as (N, C, L) and gets 1-D channel dropout.
+    """
+    x = _tensor(input, "dropout2d")
+    if x.ndim == 3:
+        return _channel_dropout(x, p, training, inplace, "dropout1d")
+    if x.ndim != 4:
+        raise ValueError(
+            f"dropout2d: Expected 3D or 4D input, but received a {x.ndim}D input (shape "
+            f"{x.shape}); give (N, C, H, W)"
+        )
+    return _channel_dropout(x, p, training, inplace, "dropout2d")
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:  # noqa: A002
+    """Average pooling to ``output_size`` (oh, ow) over (N, C, H, W) or (C, H, W) inputs;
+    an int is (n, n), and None keeps that input size.
+
+    Supported where H and W are multiples of oh and ow, as in global pooling (1, 1): the
+    pools are then the (H/oh, W/ow) blocks, a reshape and a mean, so every derivative
+    follows from those ops.
+
+    >>> F.adaptive_avg_pool2d(ds.ones(2, 3, 8, 6), 1).shape
+    (2, 3, 1, 1)
+    """
+    x = _tensor(input, "adaptive_avg_pool2d")
+    if x.ndim not in (3, 4):
+        raise ValueError(
+            f"adaptive_avg_pool2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got "
+            f"shape {x.shape}"
+        )
+    h, w = x.shape[-2:]
+    sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * 2
+    if len(sizes) != 2:
+        raise ValueError(
+            f"adaptive_avg_pool2d: output_size must be an int or a pair, got {output_size!r}"
+        )
+    oh, ow = (h if sizes[0] is None else sizes[0]), (w if sizes[1] is None else sizes[1])
+    for n in (oh, ow):
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(
+                f"adaptive_avg_pool2d: output_size must hold positive ints (or None), got "
+                f"{output_size!r}"
+            )
+    if h % oh or w % ow:
+        raise NotImplementedError(
+            f"adaptive_avg_pool2d: input size ({h}, {w}) is not a multiple of output size "
+            f"({oh}, {ow}); descent pools equal blocks only, so choose an output size that "
+            f"divides the input size"
+        )
+    blocks = x.reshape(*x.shape[:-2], oh, h // oh, ow, w // ow)  # (N, C, oh, kh, ow, kw)
+    return blocks.mean(dim=(-3, -1))
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002 - PyTorch's names

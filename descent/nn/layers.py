@@ -20,6 +20,8 @@ __all__ = [
     "ModuleList", "ModuleDict", "Embedding",
     "ELU", "CELU", "SELU", "SiLU", "Mish", "Hardsigmoid", "Hardswish", "Hardtanh", "ReLU6",
     "Softsign", "LogSigmoid", "Threshold", "Softmin", "PReLU",
+    "Unflatten", "ParameterList", "ParameterDict", "Dropout1d", "Dropout2d", "ZeroPad2d",
+    "ConstantPad2d", "AdaptiveAvgPool2d",
 ]  # fmt: skip
 
 
@@ -155,7 +157,99 @@ class Dropout(Module):
         return F.dropout(x, self.p, self.training, inplace=self.inplace)
 
     def extra_repr(self) -> str:
-        return f"p={self.p}" + (", inplace=True" if self.inplace else "")
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout1d(Dropout):
+    """Zeroes whole channels of (N, C, L) or (C, L) inputs with probability p in training
+    mode, the rest scaled by 1/(1-p); identity in eval mode."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.dropout1d(x, self.p, self.training, inplace=self.inplace)
+
+
+class Dropout2d(Dropout):
+    """Zeroes whole channels of (N, C, H, W) inputs with probability p in training mode,
+    the rest scaled by 1/(1-p); identity in eval mode."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.dropout2d(x, self.p, self.training, inplace=self.inplace)
+
+
+class Unflatten(Module):
+    """Dim ``dim`` split into ``unflattened_size`` (which may hold one -1): Flatten undone.
+
+    >>> ds.nn.Unflatten(1, (2, 5))(ds.ones(3, 10)).shape
+    (3, 2, 5)
+    """
+
+    def __init__(self, dim: int, unflattened_size):
+        super().__init__()
+        if not isinstance(unflattened_size, (tuple, list)) or not all(
+            isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in unflattened_size
+        ):
+            raise TypeError(
+                f"Unflatten: unflattened_size must be a tuple or list of ints, got "
+                f"{unflattened_size!r}"
+            )
+        self.dim, self.unflattened_size = dim, unflattened_size
+
+    def forward(self, x: Tensor) -> Tensor:
+        dim = self.dim % x.ndim if -x.ndim <= self.dim < x.ndim else None
+        if dim is None:
+            raise IndexError(f"Unflatten: dim {self.dim} is out of range for shape {x.shape}")
+        return x.reshape(*x.shape[:dim], *self.unflattened_size, *x.shape[dim + 1 :])
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+def _four_widths(padding, layer: str) -> tuple[int, int, int, int]:
+    """(left, right, top, bottom) from an int or a 4-tuple, as PyTorch's padding layers."""
+    widths = (padding,) * 4 if isinstance(padding, (int, np.integer)) else tuple(padding)
+    if len(widths) != 4:
+        raise ValueError(f"{layer}: padding must be an int or 4 widths, got {padding!r}")
+    return tuple(int(n) for n in widths)
+
+
+class ConstantPad2d(Module):
+    """Pads the last two dims with ``value``: (left, right, top, bottom), or one int for all."""
+
+    def __init__(self, padding, value: float):
+        super().__init__()
+        self.padding = _four_widths(padding, type(self).__name__)
+        self.value = value
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.pad(x, self.padding, value=self.value)
+
+    def extra_repr(self) -> str:
+        return f"padding={self.padding}, value={self.value}"
+
+
+class ZeroPad2d(ConstantPad2d):
+    """Pads the last two dims with zeros: (left, right, top, bottom), or one int for all."""
+
+    def __init__(self, padding):
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self) -> str:
+        return f"{self.padding}"
+
+
+class AdaptiveAvgPool2d(Module):
+    """Averages to ``output_size`` (oh, ow), e.g. (1, 1) for global average pooling; the
+    input size must be a multiple of it (see ``F.adaptive_avg_pool2d``)."""
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.adaptive_avg_pool2d(x, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
 
 
 class ReLU(Module):
@@ -575,6 +669,138 @@ class ModuleDict(Module):
         pairs = modules.items() if isinstance(modules, Mapping) else modules
         for key, module in pairs:
             self[key] = module
+
+
+def _as_parameter(value, where: str) -> Parameter:
+    """A Parameter as is; a Tensor becomes one (as PyTorch's containers do)."""
+    if isinstance(value, Parameter):
+        return value
+    if isinstance(value, Tensor):
+        return Parameter(value, requires_grad=True)
+    raise TypeError(f"{where} is a {type(value).__name__}, not a Parameter or a Tensor")
+
+
+_LEGACY_TYPES = {"float32": "FloatTensor", "float64": "DoubleTensor", "int64": "LongTensor",
+                 "int32": "IntTensor", "bool": "BoolTensor"}  # fmt: skip
+
+
+def _parameter_lines(items, legacy_names: bool) -> str:
+    """PyTorch's container printing: '(key): Parameter containing: [float32 of size 2x3]'."""
+    lines = []
+    for key, p in items:
+        kind = _LEGACY_TYPES.get(p.dtype.name, p.dtype.name) if legacy_names else p.dtype.name
+        size = "x".join(str(n) for n in p.shape)
+        lines.append(f"    ({key}): Parameter containing: [{kind} of size {size}]")
+    return "\n".join(lines)
+
+
+class ParameterList(Module):
+    """A list of Parameters, registered as '0', '1', ... (keys 'weights.0'); a Tensor
+    put in becomes a Parameter."""
+
+    def __init__(self, values: Iterable | None = None):
+        super().__init__()
+        self._list: list[Parameter] = []
+        if values is not None:
+            self.extend(values)
+
+    def _members(self):
+        return ((str(i), p) for i, p in enumerate(self._list))
+
+    def append(self, value) -> ParameterList:
+        self._list.append(_as_parameter(value, f"ParameterList: item {len(self._list)}"))
+        return self
+
+    def extend(self, values: Iterable) -> ParameterList:
+        for value in values:
+            self.append(value)
+        return self
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return ParameterList(self._list[i])
+        return self._list[i]
+
+    def __setitem__(self, i: int, value) -> None:
+        self._list[i] = _as_parameter(value, f"ParameterList: item {i}")
+
+    def __len__(self) -> int:
+        return len(self._list)
+
+    def __iter__(self):
+        return iter(self._list)
+
+    def __iadd__(self, values: Iterable) -> ParameterList:
+        return self.extend(values)
+
+    def __repr__(self) -> str:
+        if not self._list:
+            return "ParameterList()"
+        return f"ParameterList(\n{_parameter_lines(self._members(), False)}\n)"
+
+
+class ParameterDict(Module):
+    """Parameters by name, in insertion order (keys 'scales.encoder'); a Tensor put in
+    becomes a Parameter."""
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        self._dict: OrderedDict[str, Parameter] = OrderedDict()
+        if parameters is not None:
+            self.update(parameters)
+
+    def _members(self):
+        return iter(self._dict.items())
+
+    def __getitem__(self, key: str) -> Parameter:
+        return self._dict[key]
+
+    def __setitem__(self, key: str, value) -> None:
+        if not isinstance(key, str) or not key or "." in key:
+            raise KeyError(
+                f"ParameterDict: a key must be a non-empty string without '.', got {key!r}"
+            )
+        self._dict[key] = _as_parameter(value, f"ParameterDict: {key!r}")
+
+    def __delitem__(self, key: str) -> None:
+        del self._dict[key]
+
+    def __contains__(self, key) -> bool:
+        return key in self._dict
+
+    def __len__(self) -> int:
+        return len(self._dict)
+
+    def __iter__(self):
+        return iter(self._dict)
+
+    def keys(self):
+        return self._dict.keys()
+
+    def items(self):
+        return self._dict.items()
+
+    def values(self):
+        return self._dict.values()
+
+    def get(self, key: str, default=None):
+        return self._dict.get(key, default)
+
+    def pop(self, key: str) -> Parameter:
+        return self._dict.pop(key)
+
+    def clear(self) -> None:
+        self._dict.clear()
+
+    def update(self, parameters) -> None:
+        pairs = parameters.items() if isinstance(parameters, Mapping) else parameters
+        for key, value in pairs:
+            self[key] = value
+
+    def __repr__(self) -> str:
+        if not self._dict:
+            return "ParameterDict()"
+        return f"ParameterDict(\n{_parameter_lines(self._members(), True)}\n)"
 
 
 class Embedding(Module):
