@@ -1132,3 +1132,58 @@ def test_parameter_list_and_dict_behave_as_a_list_and_a_dict():
     (a * a).sum().backward()
     opt.step()
     np.testing.assert_allclose(a.numpy(), [0.0, 0.0])
+
+
+# ---- eye_, dirac_ and orthogonal_ ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name, shape, kwargs",
+    [("eye_", (3, 5), {}), ("eye_", (4, 2), {}), ("dirac_", (4, 3, 3, 3), {}),
+     ("dirac_", (2, 4, 5), {}), ("dirac_", (6, 2, 3, 2, 4), {"groups": 3}),
+     ("dirac_", (4, 4, 1, 1), {"groups": 2})],
+)  # fmt: skip
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+def test_deterministic_inits_are_torch_s(name, shape, kwargs, dtype):
+    w = ds.tensor(np.full(shape, 7.0), dtype=dtype)
+    assert getattr(nn.init, name)(w, **kwargs) is w and w.dtype == dtype
+    t = getattr(torch.nn.init, name)(torch.full(shape, 7.0, dtype=torch.float64), **kwargs)
+    np.testing.assert_array_equal(w.numpy(), t.numpy())
+
+
+def test_dirac_passes_a_convolution_s_input_through():
+    w = nn.init.dirac_(ds.zeros(3, 3, 3, 3))
+    x = ds.randn(2, 3, 5, 5)
+    np.testing.assert_allclose(nn.functional.conv2d(x, w, padding=1).numpy(), x.numpy(), atol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(3, 5), (5, 3), (4, 4), (4, 2, 3, 3), (6, 2, 1), (1, 7)])
+@pytest.mark.parametrize("gain", [1.0, 2.5])
+def test_orthogonal_gives_orthonormal_rows_or_columns_as_torch(shape, gain):
+    ours = nn.init.orthogonal_(ds.zeros(*shape, dtype=ds.float64), gain=gain).numpy()
+    theirs = torch.nn.init.orthogonal_(torch.zeros(*shape, dtype=torch.float64), gain).numpy()
+    for w in (ours, theirs):
+        m = w.reshape(shape[0], -1) / gain
+        small = min(m.shape)
+        gram = m @ m.T if m.shape[0] <= m.shape[1] else m.T @ m  # (small, small)
+        np.testing.assert_allclose(gram, np.eye(small), atol=1e-12)
+    assert ours.shape == theirs.shape
+
+
+def test_orthogonal_is_uniform_in_sign_repeatable_and_checks_its_input():
+    # Q's signs are corrected by R's diagonal: its first entry is positive half the time
+    # (LAPACK's QR alone makes it always negative) and every entry has mean 0.
+    draws = np.stack([nn.init.orthogonal_(ds.zeros(3, 3)).numpy() for _ in range(400)])
+    assert 0.4 < (draws[:, 0, 0] > 0).mean() < 0.6
+    assert np.abs(draws.mean(axis=0)).max() < 0.1
+    ds.manual_seed(3)
+    a = nn.init.orthogonal_(ds.zeros(4, 6)).numpy()
+    ds.manual_seed(3)
+    np.testing.assert_array_equal(a, nn.init.orthogonal_(ds.zeros(4, 6)).numpy())
+    assert nn.init.orthogonal_(ds.zeros(4, 6), gain=0.5).dtype == np.float32
+    assert nn.init.orthogonal_(ds.zeros(0, 3)).shape == (0, 3)
+    for name, bad in [("orthogonal_", (3,)), ("eye_", (2, 2, 2)), ("dirac_", (3, 3))]:
+        with pytest.raises(ValueError, match="dimensions are supported"):
+            getattr(nn.init, name)(ds.zeros(*bad))
+    with pytest.raises(ValueError, match="divisible by groups"):
+        nn.init.dirac_(ds.zeros(4, 2, 3, 3), groups=3)

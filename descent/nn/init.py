@@ -17,6 +17,7 @@ from ..tensor import Tensor
 __all__ = [
     "calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "zeros_", "ones_",
     "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
+    "eye_", "dirac_", "orthogonal_",
 ]  # fmt: skip
 
 
@@ -122,3 +123,55 @@ def kaiming_normal_(
 ) -> Tensor:
     """N(0, std^2) with $std = gain / \\sqrt{fan}$."""
     return normal_(t, 0.0, _kaiming_std(t, a, mode, nonlinearity))
+
+
+def eye_(t: Tensor) -> Tensor:
+    """The identity matrix (ones on the diagonal of a 2-D tensor, rectangular allowed)."""
+    if t.ndim != 2:
+        raise ValueError(f"eye_: only tensors with 2 dimensions are supported, got shape {t.shape}")
+    return _fill(t, np.eye(*t.shape))
+
+
+def dirac_(t: Tensor, groups: int = 1) -> Tensor:
+    """A convolution weight (out, in, *kernel) that passes its input through: in each of
+    ``groups`` groups, output channel d takes input channel d at the kernel's centre."""
+    if t.ndim not in (3, 4, 5):
+        raise ValueError(
+            f"dirac_: only tensors with 3, 4, or 5 dimensions are supported, got shape {t.shape}"
+        )
+    if t.shape[0] % groups != 0:
+        raise ValueError(f"dirac_: dim 0 ({t.shape[0]}) must be divisible by groups ({groups})")
+    per_group = t.shape[0] // groups
+    values = np.zeros(t.shape)
+    centre = tuple(k // 2 for k in t.shape[2:])
+    for g in range(groups):
+        for d in range(min(per_group, t.shape[1])):
+            values[(g * per_group + d, d, *centre)] = 1.0
+    return _fill(t, values)
+
+
+def orthogonal_(t: Tensor, gain: float = 1.0) -> Tensor:
+    """A (semi-)orthogonal matrix times ``gain``, of the tensor viewed as (rows, the rest):
+    orthonormal rows when rows <= the rest, orthonormal columns otherwise.
+
+    As PyTorch's: Q of the QR of a standard normal matrix, each column times the sign of
+    R's diagonal, so that Q is uniform over the orthogonal matrices (Saxe et al., 2013).
+    """
+    if t.ndim < 2:
+        raise ValueError(
+            f"orthogonal_: only tensors with 2 or more dimensions are supported, got shape "
+            f"{t.shape}"
+        )
+    numel = int(np.prod(t.shape))
+    if numel == 0:
+        return t
+    rows = t.shape[0]
+    cols = numel // rows
+    flat = generator().standard_normal((rows, cols))
+    if rows < cols:
+        flat = flat.T  # (cols, rows): QR gives orthonormal columns, transposed back below
+    q, r = np.linalg.qr(flat)
+    q *= np.sign(np.diag(r))  # NOTE: without this, LAPACK's signs bias the distribution
+    if rows < cols:
+        q = q.T
+    return _fill(t, gain * q.reshape(t.shape))
