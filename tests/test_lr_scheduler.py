@@ -45,6 +45,18 @@ def wave(epoch):
     return 0.5 + 0.5 * math.cos(epoch)
 
 
+def shrink(epoch):
+    return 0.95
+
+
+def wobble(epoch):
+    return 0.9 + 0.05 * math.cos(epoch)
+
+
+def halving_cycles(x):
+    return 0.5 ** (x / 10)
+
+
 def simple(name, **options):
     """Build scheduler ``name`` of either library with ``options``."""
     return lambda lib, opt: getattr(lib, name)(opt, **options)
@@ -145,6 +157,57 @@ TABLE = [
     ("sequential-restarts", "adam", 60, sequence([8], *RESTARTS)),
     ("sequential-decays", "sgd", 60, sequence([10, 30], *DECAYS)),
     ("sequential-onecycle", "sgd", 50, sequence([10], *CYCLE_LAST)),
+    ("multiplicative", "sgd", 40, simple("MultiplicativeLR", lr_lambda=shrink)),
+    (
+        "multiplicative-per-group",
+        "adam",
+        40,
+        simple("MultiplicativeLR", lr_lambda=[shrink, wobble]),
+    ),
+    ("cyclic", "sgd", 43, simple("CyclicLR", base_lr=0.01, max_lr=0.1, step_size_up=5)),
+    (
+        "cyclic-triangular2",
+        "sgd",
+        53,
+        simple(
+            "CyclicLR",
+            base_lr=[0.01, 0.02],
+            max_lr=0.2,
+            step_size_up=4,
+            step_size_down=6,
+            mode="triangular2",
+            base_momentum=0.7,
+            max_momentum=[0.95, 0.9],
+        ),
+    ),
+    (
+        "cyclic-exp-range-adam",
+        "adam",
+        60,
+        simple(
+            "CyclicLR", base_lr=0.001, max_lr=0.01, step_size_up=7, mode="exp_range", gamma=0.97
+        ),
+    ),
+    (
+        "cyclic-no-momentum",
+        "sgd",
+        40,
+        simple("CyclicLR", base_lr=0.05, max_lr=0.5, step_size_up=3, cycle_momentum=False),
+    ),
+    (
+        "cyclic-scale-fn",
+        "sgd",
+        45,
+        simple(
+            "CyclicLR",
+            base_lr=0.01,
+            max_lr=0.1,
+            step_size_up=2,
+            step_size_down=5,
+            scale_fn=halving_cycles,
+            scale_mode="iterations",
+        ),
+    ),
 ]
 ROWS = [pytest.param(*row[1:], id=row[0]) for row in TABLE]
 
@@ -187,7 +250,8 @@ def step_both(opt, scheduler, topt, tscheduler, steps: int, metric=None) -> None
         theirs = [g["lr"] for g in topt.param_groups]
         np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12, err_msg=f"step {k}")
         np.testing.assert_allclose(momenta(opt), momenta(topt), rtol=1e-12, err_msg=f"step {k}")
-        assert scheduler.last_epoch == tscheduler.last_epoch
+        # ChainedScheduler, as torch's, has no epoch of its own
+        assert getattr(scheduler, "last_epoch", None) == getattr(tscheduler, "last_epoch", None)
 
 
 @pytest.mark.parametrize("kind, steps, make", ROWS)
@@ -285,7 +349,7 @@ def resume(make, steps_before: int, steps_after: int, metric=None, kind="sgd", t
         assert fresh.get_last_lr() == scheduler.get_last_lr(), f"step {k}"
         assert [g["lr"] for g in fresh_opt.param_groups] == [g["lr"] for g in opt.param_groups]
         assert momenta(fresh_opt) == momenta(opt), f"step {k}"
-    assert fresh.last_epoch == scheduler.last_epoch
+    assert getattr(fresh, "last_epoch", None) == getattr(scheduler, "last_epoch", None)
     return saved
 
 
@@ -684,3 +748,72 @@ def test_a_positional_step_argument_is_pytorch_s_epoch():
         step.step(5)
         tstep.step(5)
     assert step.get_last_lr() == pytest.approx(tstep.get_last_lr(), rel=1e-12)
+
+
+def chain(*parts):
+    """A ChainedScheduler of (name, options) parts, in either library."""
+    return lambda lib, opt: lib.ChainedScheduler(
+        [getattr(lib, name)(opt, **options) for name, options in parts]
+    )
+
+
+# (id, optimizer, steps, make), as TABLE: every scheduler of the chain steps each time
+CHAINS = [
+    ("warmup-times-decay", "sgd", 40, chain(*WARMUP_COSINE)),
+    ("three", "sgd", 40, chain(*THREE)),
+    ("decays", "adam", 40, chain(*DECAYS)),
+    (
+        "multiplicative-step",
+        "sgd",
+        35,
+        chain(("MultiplicativeLR", dict(lr_lambda=wobble)), ("StepLR", dict(step_size=5))),
+    ),
+    (
+        "cyclic-then-exponential",
+        "sgd",
+        40,
+        chain(
+            ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=4)),
+            ("ExponentialLR", dict(gamma=0.9)),
+        ),
+    ),
+]
+CHAIN_ROWS = [pytest.param(*row[1:], id=row[0]) for row in CHAINS]
+
+
+@pytest.mark.parametrize("kind, steps, make", CHAIN_ROWS)
+def test_chained_scheduler_follows_torch(kind, steps, make):
+    opt, topt = ds_optimizer(kind=kind), torch_optimizer(kind=kind)
+    scheduler, tscheduler = make(sched, opt), make(torch.optim.lr_scheduler, topt)
+    assert scheduler.get_last_lr() == pytest.approx(tscheduler.get_last_lr(), rel=1e-12)
+    start = scheduler.get_last_lr()
+    step_both(opt, scheduler, topt, tscheduler, steps)
+    assert scheduler.get_last_lr() != start, "the lr never changed"
+
+
+@pytest.mark.parametrize("kind, steps, make", CHAIN_ROWS)
+def test_chained_scheduler_state_dict_round_trip_and_metrics(kind, steps, make, tmp_path):
+    saved = resume(lambda opt: make(sched, opt), 11, steps - 11, kind=kind, tmp_path=tmp_path)
+    assert [s["last_epoch"] for s in saved["_schedulers"]] == [11] * len(saved["_schedulers"])
+    opt, opt_metric = ds_optimizer(kind=kind), ds_optimizer(kind=kind)
+    scheduler, with_metric = make(sched, opt), make(sched, opt_metric)
+    for k in range(20):
+        scheduler.step()
+        with_metric.step(metrics=METRIC[k])
+        assert with_metric.get_last_lr() == scheduler.get_last_lr()
+
+
+def test_chained_scheduler_refuses_what_torch_refuses():
+    opt = ds_optimizer()
+    with pytest.raises(ValueError, match="at least one scheduler"):
+        sched.ChainedScheduler([])
+    with pytest.raises(ValueError, match="ReduceLROnPlateau"):
+        sched.ChainedScheduler([sched.ReduceLROnPlateau(opt)])
+    with pytest.raises(ValueError, match="same optimizer"):
+        sched.ChainedScheduler([sched.StepLR(opt, 2), sched.StepLR(ds_optimizer(), 2)])
+    with pytest.raises(ValueError, match="mode is invalid"):
+        sched.CyclicLR(opt, 0.01, 0.1, mode="square")
+    with pytest.raises(ValueError, match="momentum or beta1"):
+        sched.CyclicLR(adagrad(sched), 0.01, 0.1)
+    with pytest.raises(TypeError, match="should be a function"):
+        sched.MultiplicativeLR(opt, lr_lambda=[shrink, 0.9])

@@ -42,6 +42,9 @@ __all__ = [
     "OneCycleLR",
     "ReduceLROnPlateau",
     "SequentialLR",
+    "MultiplicativeLR",
+    "CyclicLR",
+    "ChainedScheduler",
     "ExponentialDecay",
     "SCHEDULES",
 ]
@@ -618,10 +621,7 @@ class OneCycleLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def _set_momentum(self, group: dict, momentum: float) -> None:
-        if self.use_beta1:
-            group["betas"] = (momentum, *group["betas"][1:])
-        else:
-            group["momentum"] = momentum
+        _set_momentum(group, momentum, self.use_beta1)
 
     def get_lr(self) -> list[float]:
         """The lrs of step ``last_epoch``; sets the groups' momentum too."""
@@ -654,6 +654,14 @@ class OneCycleLR(LRScheduler):
                 momentum = anneal(group[phase["start_momentum"]], group[phase["end_momentum"]], pct)
                 self._set_momentum(group, momentum)
         return lrs
+
+
+def _set_momentum(group: dict, momentum: float, use_beta1: bool) -> None:
+    """A group's momentum: Adam's beta1, or SGD's momentum (the cycling schedulers set it)."""
+    if use_beta1:
+        group["betas"] = (momentum, *group["betas"][1:])
+    else:
+        group["momentum"] = momentum
 
 
 def _phase(end_step: float, start_lr: str, end_lr: str, start_momentum: str, end_momentum: str):
@@ -850,6 +858,216 @@ class SequentialLR(LRScheduler):
             raise ValueError(
                 f"SequentialLR: the state dict holds {len(saved)} schedulers, this one runs "
                 f"{len(self._schedulers)}; build it with the same schedulers before loading"
+            )
+        for scheduler, state in zip(self._schedulers, saved):
+            scheduler.load_state_dict(state)
+
+
+class MultiplicativeLR(LRScheduler):
+    """Multiply each group's lr by ``lr_lambda(epoch)`` every epoch (one function for all
+    groups or one per group); state_dict() leaves the functions out, as LambdaLR's.
+
+    >>> scheduler = MultiplicativeLR(optimizer, lr_lambda=lambda epoch: 0.95)
+    """
+
+    _not_saved = ("optimizer", "_initial", "lr_lambdas")
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
+        last_epoch: int = -1,
+    ):
+        n = len(optimizer.param_groups)
+        if isinstance(lr_lambda, (list, tuple)):
+            if len(lr_lambda) != n:
+                raise ValueError(f"MultiplicativeLR: expected {n} lr_lambdas, got {len(lr_lambda)}")
+            self.lr_lambdas = list(lr_lambda)
+        else:
+            self.lr_lambdas = [lr_lambda] * n
+        for fn in self.lr_lambdas:
+            if not callable(fn):
+                raise TypeError(f"lr_lambda should be a function, but got {type(fn).__name__}")
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self._initial:
+            return self._group_lrs()
+        return [
+            lr * float(fn(self.last_epoch)) for lr, fn in zip(self._group_lrs(), self.lr_lambdas)
+        ]
+
+
+class CyclicLR(LRScheduler):
+    """The lr cycles between ``base_lr`` and ``max_lr`` (Smith, 2017), stepped after every
+    batch: up for ``step_size_up`` steps, down for ``step_size_down`` (default the same).
+
+    The height of cycle c is scaled by 1 ('triangular'), 1/2^(c-1) ('triangular2'),
+    gamma^step ('exp_range') or ``scale_fn`` (of the cycle, or of the step with
+    ``scale_mode='iterations'``). With ``cycle_momentum`` the momentum (SGD's
+    ``momentum``, Adam's ``betas[0]``) goes the other way, from ``max_momentum`` down to
+    ``base_momentum``. state_dict() leaves a ``scale_fn`` out.
+
+    >>> scheduler = CyclicLR(optimizer, base_lr=0.01, max_lr=0.1, step_size_up=10)
+    """
+
+    _not_saved = ("optimizer", "_initial", "_scale_fn_custom")
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        base_lr: float | list[float],
+        max_lr: float | list[float],
+        step_size_up: int = 2000,
+        step_size_down: int | None = None,
+        mode: str = "triangular",
+        gamma: float = 1.0,
+        scale_fn: Callable[[float], float] | None = None,
+        scale_mode: str = "cycle",
+        cycle_momentum: bool = True,
+        base_momentum: float | list[float] = 0.8,
+        max_momentum: float | list[float] = 0.9,
+        last_epoch: int = -1,
+    ):
+        who = "CyclicLR"
+        _check_optimizer(optimizer, who)
+        base_lrs = _per_group(who, "base_lr", optimizer, base_lr)
+        if last_epoch == -1:
+            for lr, group in zip(base_lrs, optimizer.param_groups):
+                group["lr"] = lr
+        self.max_lrs = _per_group(who, "max_lr", optimizer, max_lr)
+        up = float(check_number("step_size_up", step_size_up))
+        down = (
+            up if step_size_down is None else float(check_number("step_size_down", step_size_down))
+        )
+        self.total_size = up + down
+        self.step_ratio = up / self.total_size
+        if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
+            raise ValueError(
+                f"{who}: mode is invalid and scale_fn is None (mode must be 'triangular', "
+                f"'triangular2' or 'exp_range', got {mode!r})"
+            )
+        self.mode = mode
+        self.gamma = check_number("gamma", gamma)
+        self._scale_fn_custom = scale_fn
+        # as PyTorch's: the built-in modes fix the scale mode
+        self.scale_mode = scale_mode if scale_fn is not None else _CYCLIC_SCALE_MODES[mode]
+        self.cycle_momentum = bool(cycle_momentum)
+        if self.cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise ValueError(
+                    f"{who}: optimizer must support momentum or beta1 with `cycle_momentum` "
+                    f"option enabled; {type(optimizer).__name__} has neither, so pass "
+                    f"cycle_momentum=False"
+                )
+            self.use_beta1 = "betas" in optimizer.defaults
+            self.base_momentums = _per_group(who, "base_momentum", optimizer, base_momentum)
+            self.max_momentums = _per_group(who, "max_momentum", optimizer, max_momentum)
+            if last_epoch == -1:
+                for top, bottom, group in zip(
+                    self.max_momentums, self.base_momentums, optimizer.param_groups
+                ):
+                    self._set_momentum(group, top)
+                    group["max_momentum"] = top
+                    group["base_momentum"] = bottom
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = base_lrs
+
+    def _set_momentum(self, group: dict, momentum: float) -> None:
+        _set_momentum(group, momentum, self.use_beta1)
+
+    def scale_fn(self, x: float) -> float:
+        """The height's scale at cycle (or step) x."""
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        if self.mode == "triangular":
+            return 1.0
+        if self.mode == "triangular2":
+            return 1 / (2.0 ** (x - 1))
+        return self.gamma**x
+
+    def get_lr(self) -> list[float]:
+        """The lrs of step ``last_epoch``; sets the groups' momentum too."""
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle  # position in the cycle, 0 .. 1
+        if x <= self.step_ratio:
+            height = x / self.step_ratio
+        else:
+            height = (x - 1) / (self.step_ratio - 1)
+        scale = self.scale_fn(cycle if self.scale_mode == "cycle" else self.last_epoch)
+        lrs = [
+            base + (top - base) * height * scale for base, top in zip(self.base_lrs, self.max_lrs)
+        ]
+        if self.cycle_momentum:
+            for group, bottom, top in zip(
+                self.optimizer.param_groups, self.base_momentums, self.max_momentums
+            ):
+                self._set_momentum(group, top - (top - bottom) * height * scale)
+        return lrs
+
+
+_CYCLIC_SCALE_MODES = {"triangular": "cycle", "triangular2": "cycle", "exp_range": "iterations"}
+
+
+class ChainedScheduler(LRScheduler):
+    """Step every one of ``schedulers`` on each ``step()``, in order, so that their
+    changes of the lr compose (a warm-up factor times a decay, say).
+
+    >>> scheduler = ChainedScheduler([ConstantLR(optimizer, 0.1, 2), ExponentialLR(optimizer, 0.9)])
+    """
+
+    _not_saved = ("optimizer", "_initial", "_schedulers")
+
+    def __init__(self, schedulers: list[LRScheduler], optimizer: Optimizer | None = None):
+        who = "ChainedScheduler"
+        schedulers = list(schedulers)
+        if not schedulers:
+            raise ValueError(
+                f"{who} expects at least one scheduler to be chained, but got no scheduler."
+            )
+        optimizer = optimizer or schedulers[0].optimizer
+        for i, scheduler in enumerate(schedulers):
+            if not isinstance(scheduler, LRScheduler):
+                raise TypeError(
+                    f"{who}: the scheduler at index {i} is a {type(scheduler).__name__}, "
+                    f"not an LRScheduler"
+                )
+            if isinstance(scheduler, ReduceLROnPlateau):
+                raise ValueError(
+                    f"{who} does not support `ReduceLROnPlateau` scheduler (at index {i}); "
+                    f"step it yourself after the chain"
+                )
+            if scheduler.optimizer is not optimizer:
+                raise ValueError(
+                    f"{who} expects all schedulers to belong to the same optimizer, but got "
+                    f"scheduler {type(scheduler).__name__} at index {i} with another optimizer"
+                )
+        self.optimizer = optimizer
+        self._schedulers = schedulers
+        self._last_lr = self._group_lrs()
+
+    def step(self, epoch=None, *, metrics=None) -> None:
+        """One step of every scheduler, in order; ``metrics`` is handed to each."""
+        if epoch is not None:
+            raise ValueError("ChainedScheduler.step() takes no epoch (as PyTorch's)")
+        for scheduler in self._schedulers:
+            scheduler.step(metrics=metrics)
+        self._last_lr = self._group_lrs()
+
+    def state_dict(self) -> dict:
+        """Its own attributes and, under '_schedulers', each scheduler's state_dict()."""
+        state = super().state_dict()
+        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        own = {k: v for k, v in state_dict.items() if k != "_schedulers"}
+        super().load_state_dict(own)
+        saved = state_dict["_schedulers"]
+        if len(saved) != len(self._schedulers):
+            raise ValueError(
+                f"ChainedScheduler: the state dict holds {len(saved)} schedulers, this one "
+                f"chains {len(self._schedulers)}; build it with the same schedulers first"
             )
         for scheduler, state in zip(self._schedulers, saved):
             scheduler.load_state_dict(state)
