@@ -969,3 +969,68 @@ def test_subset_random_sampler_draws_each_index_once_repeatably():
 
 def test_get_worker_info_is_none_in_the_main_process_as_torch():
     assert ds.utils.data.get_worker_info() is None is torch.utils.data.get_worker_info()
+
+
+WEIGHTS = np.array([1.0, 0.0, 3.0, 6.0, 0.5, 2.5])
+
+
+def test_weighted_sampler_with_replacement_draws_in_proportion_to_the_weights():
+    sampler = ds.utils.data.WeightedRandomSampler(
+        ds.tensor(WEIGHTS), 40000, generator=np.random.default_rng(0)
+    )
+    drawn = np.array(list(sampler))
+    assert len(sampler) == len(drawn) == 40000 and drawn.dtype.kind == "i"
+    freq = np.bincount(drawn, minlength=len(WEIGHTS)) / len(drawn)
+    np.testing.assert_allclose(freq, WEIGHTS / WEIGHTS.sum(), atol=0.01)
+    assert freq[1] == 0  # a zero weight is never drawn
+    # torch's semantics too (its draws, not its values): the same proportions
+    theirs = list(torch.utils.data.WeightedRandomSampler(WEIGHTS.tolist(), 40000))
+    tfreq = np.bincount(theirs, minlength=len(WEIGHTS)) / 40000
+    np.testing.assert_allclose(freq, tfreq, atol=0.015)
+
+
+def test_weighted_sampler_without_replacement_draws_each_index_once_heaviest_first():
+    firsts = []
+    sampler = ds.utils.data.WeightedRandomSampler(
+        WEIGHTS, 6, False, generator=np.random.default_rng(0)
+    )
+    for _ in range(20000):
+        order = list(sampler)
+        assert sorted(order) == list(range(6)) and order[-1] == 1  # zero weight last, as torch
+        firsts.append(order[0])
+    freq = np.bincount(firsts, minlength=6) / len(firsts)
+    np.testing.assert_allclose(freq, WEIGHTS / WEIGHTS.sum(), atol=0.015)  # first draw ~ w
+    two = list(ds.utils.data.WeightedRandomSampler([0.0, 1.0, 3.0], 2, replacement=False))
+    assert sorted(two) == [1, 2]
+    tfirst = [list(torch.utils.data.WeightedRandomSampler(WEIGHTS, 6, False)) for _ in range(50)]
+    assert all(sorted(t) == list(range(6)) and t[-1] == 1 for t in tfirst)
+
+
+def test_weighted_sampler_is_repeatable_with_manual_seed_and_drives_a_loader():
+    ds.manual_seed(4)
+    a = list(ds.utils.data.WeightedRandomSampler(WEIGHTS, 20))
+    ds.manual_seed(4)
+    sampler = ds.utils.data.WeightedRandomSampler(WEIGHTS, 20)
+    assert list(sampler) == a and list(sampler) != a  # a new draw each pass
+    data = ds.utils.data.TensorDataset(ds.arange(6))
+    drawn = list(
+        ds.utils.data.WeightedRandomSampler(WEIGHTS, 20, generator=np.random.default_rng(2))
+    )
+    sampler = ds.utils.data.WeightedRandomSampler(WEIGHTS, 20, generator=np.random.default_rng(2))
+    loader = ds.utils.data.DataLoader(data, batch_size=5, sampler=sampler)
+    assert [int(v) for (x,) in loader for v in x.tolist()] == drawn
+
+
+@pytest.mark.parametrize(
+    "args, kwargs, match",
+    [((WEIGHTS, 0), {}, "num_samples should be a positive integer"),
+     ((WEIGHTS, 3.0), {}, "num_samples should be a positive integer"),
+     ((WEIGHTS, 3), {"replacement": 1}, "replacement should be a boolean"),
+     (([[1.0, 2.0]], 2), {}, "weights should be a 1d sequence"),
+     (([1.0, -1.0], 2), {}, "non-negative"),
+     (([0.0, 0.0], 2), {}, "positive sum"),
+     ((WEIGHTS, 7), {"replacement": False}, "without replacement")],
+)  # fmt: skip
+def test_weighted_sampler_refuses_bad_arguments(args, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        ds.utils.data.WeightedRandomSampler(*args, **kwargs)

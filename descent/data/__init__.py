@@ -20,6 +20,7 @@ from .loader import (
     Sampler,
     SequentialSampler,
     SubsetRandomSampler,
+    WeightedRandomSampler,
     collate,
     get_worker_info,
 )
@@ -32,5 +33,5 @@ __all__ = [
     "Sampler", "SequentialSampler", "RandomSampler", "BatchSampler",
     "train_val_test_split", "Standardizer", "one_hot",
     "read_csv", "read_npz", "read_idx", "write_idx", "CSVColumns", "DataFormatError",
-    "ConcatDataset", "SubsetRandomSampler", "get_worker_info",
+    "ConcatDataset", "SubsetRandomSampler", "get_worker_info", "WeightedRandomSampler",
 ]  # fmt: skip

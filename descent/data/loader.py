@@ -136,6 +136,66 @@ class SubsetRandomSampler(Sampler):
         return len(self.indices)
 
 
+class WeightedRandomSampler(Sampler):
+    """``num_samples`` indices 0 .. len(weights) - 1, index i drawn with probability
+    proportional to ``weights[i]``: independently (``replacement=True``), or each index
+    at most once, in weighted random order (zero weights come last, as in PyTorch).
+
+    ``generator`` as for ``RandomSampler`` (None: each pass seeds from descent's generator).
+
+    >>> sorted(ds.utils.data.WeightedRandomSampler([0.0, 1.0, 3.0], 2, replacement=False))
+    [1, 2]
+    """
+
+    def __init__(self, weights, num_samples, replacement=True, generator=None):
+        if (
+            isinstance(num_samples, bool)
+            or not isinstance(num_samples, (int, np.integer))
+            or (num_samples <= 0)
+        ):
+            raise ValueError(
+                f"num_samples should be a positive integer value, but got num_samples={num_samples}"
+            )
+        if not isinstance(replacement, bool):
+            raise ValueError(
+                f"replacement should be a boolean value, but got replacement={replacement}"
+            )
+        w = np.asarray(weights._data if isinstance(weights, Tensor) else weights, np.float64)
+        if w.ndim != 1:
+            raise ValueError(
+                f"weights should be a 1d sequence but given weights have shape {tuple(w.shape)}"
+            )
+        if not np.isfinite(w).all() or (w < 0).any() or not w.sum() > 0:
+            raise ValueError(
+                "WeightedRandomSampler: weights must be finite and non-negative with a positive "
+                f"sum, got {w.tolist() if w.size <= 10 else 'an array'}"
+            )
+        if not replacement and num_samples > w.size:
+            raise ValueError(
+                f"WeightedRandomSampler: cannot sample num_samples={num_samples} > "
+                f"{w.size} weights without replacement"
+            )
+        self.weights = w
+        self.num_samples = int(num_samples)
+        self.replacement = replacement
+        self.generator = generator
+
+    def __iter__(self):
+        rng = self.generator if self.generator is not None else np.random.default_rng(draw_seed())
+        n = self.weights.size
+        if self.replacement:
+            p = self.weights / self.weights.sum()
+            return iter(rng.choice(n, size=self.num_samples, p=p).tolist())
+        # Efraimidis and Spirakis: the smallest Exp(1) / w keys are a weighted draw
+        # without replacement (PyTorch's multinomial draws the same way)
+        with np.errstate(divide="ignore"):
+            keys = rng.exponential(size=n) / self.weights  # a zero weight: an infinite key
+        return iter(np.argsort(keys, kind="stable")[: self.num_samples].tolist())
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
 def get_worker_info():
     """None: descent loads every batch in the main process, where PyTorch answers None too."""
     return None

@@ -18,6 +18,7 @@ from ..data import (
     Subset,
     SubsetRandomSampler,
     TensorDataset,
+    WeightedRandomSampler,
     get_worker_info,
     random_split,
 )
@@ -26,5 +27,5 @@ from ..data import collate as default_collate
 __all__ = [
     "Dataset", "TensorDataset", "Subset", "random_split", "DataLoader", "default_collate",
     "Sampler", "SequentialSampler", "RandomSampler", "BatchSampler",
-    "ConcatDataset", "SubsetRandomSampler", "get_worker_info",
+    "ConcatDataset", "SubsetRandomSampler", "get_worker_info", "WeightedRandomSampler",
 ]  # fmt: skip
