@@ -984,6 +984,7 @@ def test_weighted_sampler_with_replacement_draws_in_proportion_to_the_weights():
     np.testing.assert_allclose(freq, WEIGHTS / WEIGHTS.sum(), atol=0.01)
     assert freq[1] == 0  # a zero weight is never drawn
     # torch's semantics too (its draws, not its values): the same proportions
+    torch.manual_seed(0)
     theirs = list(torch.utils.data.WeightedRandomSampler(WEIGHTS.tolist(), 40000))
     tfreq = np.bincount(theirs, minlength=len(WEIGHTS)) / 40000
     np.testing.assert_allclose(freq, tfreq, atol=0.015)
