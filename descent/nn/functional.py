@@ -115,7 +115,7 @@ def _reduce_loss(loss: Tensor, reduction: str) -> Tensor:
 
 def _check_same_shape(name: str, input: Tensor, target: Tensor) -> None:  # noqa: A002
     """Refuse a target whose shape differs from the input's, even when they would broadcast."""
-    if input.shape == target.shape:
+    if input._data.shape == target._data.shape:  # the arrays' shapes: no Size to build
         return
     try:
         wide = np.broadcast_shapes(input.shape, target.shape)
@@ -164,7 +164,7 @@ def _pool_args(x: Tensor, kernel_size, stride, padding, name: str):
         )
     if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
         raise ValueError(f"{name}: padding {padding} must be at most half of kernel_size {kernel}")
-    h, w = x.shape[2:]
+    h, w = x._data.shape[2:]
     if h + 2 * padding[0] < kernel[0] or w + 2 * padding[1] < kernel[1]:
         raise ValueError(
             f"{name}: kernel_size {kernel} is larger than the padded input "
@@ -180,7 +180,7 @@ def _pool_args(x: Tensor, kernel_size, stride, padding, name: str):
 
 def _check_weight_and_bias(name: str, x: Tensor, weight: Tensor, bias: Tensor | None) -> None:
     """One bias per output (weight's first dim), and weight and bias of the input's dtype."""
-    if bias is not None and bias.shape != (weight.shape[0],):
+    if bias is not None and bias._data.shape != (weight._data.shape[0],):
         raise ValueError(
             f"{name}: bias has shape {tuple(bias.shape)} but weight {tuple(weight.shape)} needs "
             f"({weight.shape[0]},)"
@@ -203,7 +203,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"linear: weight must be 2-d (out_features, in_features), got shape "
             f"{tuple(weight.shape)}"
         )
-    if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+    if x.ndim == 0 or x._data.shape[-1] != weight._data.shape[1]:
         n = x.shape[-1] if x.ndim else 0
         raise ValueError(
             f"linear: input has {n} features (last dim of shape {tuple(x.shape)}) but weight "
@@ -242,14 +242,14 @@ def conv2d(
             f"conv2d: weight must be 4-d (out_channels, in_channels, kh, kw), got shape "
             f"{tuple(weight.shape)}"
         )
-    if x.shape[1] != weight.shape[1]:
+    if x._data.shape[1] != weight._data.shape[1]:
         raise ValueError(
             f"conv2d: input has {x.shape[1]} channels (shape {tuple(input.shape)}) but weight "
             f"{tuple(weight.shape)} expects {weight.shape[1]}"
         )
     _check_weight_and_bias("conv2d", x, weight, bias)
     stride = _pair(stride, "conv2d", "stride")
-    kh, kw = weight.shape[2:]
+    kh, kw = weight._data.shape[2:]
     if isinstance(padding, str):
         if padding == "valid":
             pads = ((0, 0), (0, 0))
@@ -269,7 +269,7 @@ def conv2d(
         raise ValueError(
             f"conv2d: stride {stride} must be positive and padding {padding} non-negative"
         )
-    hp, wp = x.shape[2] + sum(pads[0]), x.shape[3] + sum(pads[1])
+    hp, wp = x._data.shape[2] + sum(pads[0]), x._data.shape[3] + sum(pads[1])
     if hp < kh or wp < kw:
         raise ValueError(
             f"conv2d: kernel ({kh}, {kw}) is larger than the padded input ({hp}, {wp}) "
@@ -388,7 +388,7 @@ def dropout1d(
     if x.ndim not in (2, 3):
         raise ValueError(
             f"dropout1d: Expected 2D or 3D input, but received a {x.ndim}D input (shape "
-            f"{x.shape}); give (N, C, L) or (C, L)"
+            f"{tuple(x.shape)}); give (N, C, L) or (C, L)"
         )
     return _channel_dropout(x, p, training, inplace, "dropout1d")
 
@@ -410,7 +410,7 @@ def dropout2d(
     if x.ndim != 4:
         raise ValueError(
             f"dropout2d: Expected 3D or 4D input, but received a {x.ndim}D input (shape "
-            f"{x.shape}); give (N, C, H, W)"
+            f"{tuple(x.shape)}); give (N, C, H, W)"
         )
     return _channel_dropout(x, p, training, inplace, "dropout2d")
 
@@ -430,7 +430,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:  # noqa: A002
     if x.ndim not in (3, 4):
         raise ValueError(
             f"adaptive_avg_pool2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got "
-            f"shape {x.shape}"
+            f"shape {tuple(x.shape)}"
         )
     h, w = x.shape[-2:]
     sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * 2
