@@ -620,6 +620,23 @@ class Tensor:
     def clone(self) -> Tensor:
         return _ew.cast(self, self._data.dtype, copy=True)
 
+    def neg(self) -> Tensor:
+        return _ew.neg(self)
+
+    negative = neg
+
+    def movedim(self, source, destination) -> Tensor:
+        return _shape.movedim(self, source, destination)
+
+    def narrow(self, dim: int, start: int, length: int) -> Tensor:
+        return _shape.narrow(self, dim, start, length)
+
+    def index_select(self, dim: int, index) -> Tensor:
+        return _shape.index_select(self, dim, index)
+
+    def broadcast_to(self, size) -> Tensor:
+        return _shape.broadcast_to(self, size)
+
     # ---- printing ------------------------------------------------------------------
     def __repr__(self) -> str:
         """PyTorch's printout: its number formatting, summary of large tensors, and the
@@ -1234,6 +1251,11 @@ class _DataTensor(Tensor):
 
 
 _new = object.__new__
+
+
+def clone(input: Tensor) -> Tensor:  # noqa: A002 - PyTorch's name
+    """A copy of ``input`` that stays in the graph (``Tensor.clone``)."""
+    return input.clone()
 
 
 def make_tensor(data: np.ndarray, ctx=None, requires_grad: bool = False) -> Tensor:

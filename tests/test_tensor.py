@@ -1347,6 +1347,15 @@ NAMES = [
     lambda m: m.tensor([4, 9]).rsqrt(),
     lambda m: m.square(m.tensor([2, -3])),
     lambda m: m.tensor([1e-10, 1.0], dtype=m.float64).log1p(),
+    lambda m: m.clone(m.tensor([1, 2])),
+    lambda m: m.neg(m.tensor([1, -2])),
+    lambda m: m.tensor([1.5, -2.0]).negative(),
+    lambda m: m.movedim(m.tensor([[[1, 2]], [[3, 4]]]), (0, 2), (1, 0)),
+    lambda m: m.tensor([[1, 2, 3], [4, 5, 6]]).narrow(1, -2, 2),
+    lambda m: m.index_select(m.tensor([[1, 2], [3, 4]]), 0, m.tensor([1, 1, 0])),
+    lambda m: m.broadcast_to(m.tensor([1, 2]), (3, 2)),
+    lambda m: m.concat([m.tensor([1]), m.tensor([2, 3])]),
+    lambda m: m.concatenate((m.tensor([[1]]), m.tensor([[2]])), dim=1),
 ]
 
 
@@ -1407,3 +1416,13 @@ def test_norm_of_a_zero_vector_has_gradient_zero_and_log1p_expm1_are_exact_for_t
     tiny = np.array([1e-12, -3e-15])
     np.testing.assert_allclose(ds.log1p(ds.tensor(tiny)).numpy(), np.log1p(tiny), rtol=1e-15)
     np.testing.assert_allclose(ds.expm1(ds.tensor(tiny)).numpy(), np.expm1(tiny), rtol=1e-15)
+
+
+def test_movedim_narrow_and_index_select_refuse_as_torch_does():
+    x = ds.zeros(2, 3)
+    with pytest.raises(RuntimeError, match="same number of dims"):
+        ds.movedim(x, (0, 1), 0)
+    with pytest.raises(RuntimeError, match="exceeds dimension size"):
+        x.narrow(1, 2, 2)
+    with pytest.raises(IndexError, match="vector of integers"):
+        x.index_select(0, ds.tensor([[0]]))

@@ -792,6 +792,9 @@ def neg(input: Tensor) -> Tensor:  # noqa: A002
     return Neg.apply(input)
 
 
+negative = neg  # PyTorch's alias
+
+
 def exp(input: Tensor) -> Tensor:  # noqa: A002
     return Exp.apply(input)
 

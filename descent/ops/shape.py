@@ -549,6 +549,70 @@ def flip(input: Tensor, dims) -> Tensor:  # noqa: A002 - PyTorch's names
     return GetItem.apply(input, index=index)
 
 
+def movedim(input: Tensor, source, destination) -> Tensor:  # noqa: A002 - PyTorch's names
+    """The dims ``source`` (an int or a tuple) moved to the positions ``destination``, the
+    other dims keeping their order."""
+    n = input.ndim
+    src = (source,) if isinstance(source, int) else tuple(source)
+    dst = (destination,) if isinstance(destination, int) else tuple(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(
+            f"movedim: Invalid source or destination dims: source ({list(src)} dims) should "
+            f"contain the same number of dims as destination ({list(dst)} dims)"
+        )
+    src = tuple(normalize_dim(d, n, "movedim") for d in src)
+    dst = tuple(normalize_dim(d, n, "movedim") for d in dst)
+    if len(set(src)) != len(src) or len(set(dst)) != len(dst):
+        raise RuntimeError("movedim: repeated dim in source or destination")
+    order = [d for d in range(n) if d not in src]
+    for d, s_ in sorted(zip(dst, src)):
+        order.insert(d, s_)
+    return permute(input, order)
+
+
+def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:  # noqa: A002
+    """``length`` elements of ``dim`` from ``start`` (a view in PyTorch; a slice here)."""
+    d = normalize_dim(dim, input.ndim, "narrow")
+    size = input._data.shape[d]
+    start = start + size if start < 0 else start
+    if not (0 <= start <= size and 0 <= length <= size - start):
+        raise RuntimeError(
+            f"narrow: start ({start}) + length ({length}) exceeds dimension size ({size})."
+        )
+    index = tuple(
+        slice(start, start + length) if k == d else slice(None) for k in range(input.ndim)
+    )
+    return GetItem.apply(input, index=index)
+
+
+def index_select(input: Tensor, dim: int, index) -> Tensor:  # noqa: A002 - PyTorch's names
+    """The entries of ``dim`` at the positions ``index`` (a 1-d integer tensor), in order."""
+    idx = np.asarray(index._data if isinstance(index, Tensor) else index)
+    if idx.ndim > 1 or (idx.size and idx.dtype.kind not in "iu"):
+        raise IndexError(
+            f"index_select(): Index is supposed to be a vector of integers, got shape "
+            f"{tuple(idx.shape)} and dtype {idx.dtype}"
+        )
+    d = normalize_dim(dim, input.ndim, "index_select")
+    if d is None:  # a 0-d input: index 0 only
+        return GetItem.apply(input.reshape(1), index=(idx.reshape(-1).astype(np.int64),)).reshape(
+            ()
+        )
+    key = tuple(
+        idx.reshape(-1).astype(np.int64) if k == d else slice(None) for k in range(input.ndim)
+    )
+    return GetItem.apply(input, index=key)
+
+
+def broadcast_to(input: Tensor, size) -> Tensor:  # noqa: A002 - PyTorch's names
+    """``input`` broadcast to ``size`` (``expand`` with NumPy's name)."""
+    return expand(input, *_shape_arg((size,) if isinstance(size, int) else tuple(size)))
+
+
+concat = cat  # PyTorch's aliases of cat
+concatenate = cat
+
+
 def repeat(input: Tensor, *sizes) -> Tensor:  # noqa: A002 - PyTorch's names
     """The tensor tiled ``sizes[i]`` times along dim i (``Tensor.repeat``); extra leading
     sizes add leading dims."""
