@@ -45,6 +45,24 @@ def test_backward_create_graph_leaves_a_differentiable_grad_like_torch():
     np.testing.assert_allclose(gx.numpy(), tgx.numpy(), rtol=1e-13)
 
 
+def test_create_graph_gives_each_leaf_its_own_grad_like_torch():
+    # Add hands one gradient to both inputs, a view passes the seed on: each .grad must
+    # still be its own memory, so an in-place change of one leaves the others alone
+    for lib in (ds, torch):
+        a = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        b = lib.tensor([3.0, 4.0], dtype=lib.float64, requires_grad=True)
+        (a + b).sum().backward(create_graph=True)
+        with lib.no_grad():
+            a.grad.zero_()
+        np.testing.assert_array_equal(b.grad.detach().numpy(), [1.0, 1.0])
+        x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        v = lib.tensor([5.0, 6.0], dtype=lib.float64)
+        x.view(2).backward(v, create_graph=True)
+        with lib.no_grad():
+            x.grad.zero_()
+        np.testing.assert_array_equal(v.numpy(), [5.0, 6.0])
+
+
 def test_create_graph_retains_the_graph_by_default_and_false_still_frees_it():
     x = ds.tensor(X, dtype=ds.float64, requires_grad=True)
     y = f_both(ds, x)

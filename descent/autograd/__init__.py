@@ -657,9 +657,12 @@ def _walk_graph(order: list, wanted: set | None, retain_graph: bool) -> dict:
             continue
         t._pending = None
         ctx = t._ctx
+        # NOTE: a new .grad is a clone (differentiable), as PyTorch's: a rule may hand one
+        # Tensor to two inputs (Add) or pass the seed on (a view), and two .grad sharing
+        # memory would let an in-place change of one (zero_, clipping) change the other.
         if ctx is None:
             if wanted is None:
-                t._grad = g if t._grad is None else t._grad + g
+                t._grad = g.clone() if t._grad is None else t._grad + g
             elif id(t) in wanted:
                 found[id(t)] = g
             continue
@@ -667,7 +670,7 @@ def _walk_graph(order: list, wanted: set | None, retain_graph: bool) -> dict:
             if id(t) in wanted:
                 found[id(t)] = g
         elif t._retains_grad:
-            t._grad = g if t._grad is None else t._grad + g
+            t._grad = g.clone() if t._grad is None else t._grad + g
         rule = ctx.fn.backward_graph
         if rule is None:
             input_grads = _custom_rule(ctx, g, t)
