@@ -9,6 +9,39 @@ from .optimizer import Optimizer, check_number, zeros_state
 __all__ = ["Adam", "AdamW", "adam_update", "adamw_update", "check_adam_options"]
 
 
+def adam_gradient(p, g, state, *, lr, weight_decay, maximize, decoupled_weight_decay=False):
+    """The Adam family's common start of a step: the step count moved on, g negated when
+    ``maximize``, then weight decay, either added to g (L2) or applied to p directly
+    (decoupled: p := p * (1 - lr * weight_decay)). Returns (step, g)."""
+    state["step"] = step = state.get("step", 0) + 1
+    if maximize:
+        g = -g
+    if weight_decay != 0:
+        if decoupled_weight_decay:
+            p *= 1 - lr * weight_decay
+        else:
+            g = g + weight_decay * p
+    return step, g
+
+
+def first_moment(state, p, g, beta1) -> np.ndarray:
+    """m := m + (1 - b1) * (g - m), kept in ``state['exp_avg']``."""
+    exp_avg = zeros_state(state, "exp_avg", p)
+    exp_avg += (1 - beta1) * (g - exp_avg)
+    return exp_avg
+
+
+def adam_moments(state, p, g, betas) -> tuple[np.ndarray, np.ndarray]:
+    """m := m + (1 - b1) * (g - m);  v := b2 * v + (1 - b2) * g^2, kept in
+    ``state['exp_avg']`` and ``state['exp_avg_sq']`` (Adam, AdamW, NAdam, RAdam)."""
+    beta1, beta2 = betas
+    exp_avg = first_moment(state, p, g, beta1)
+    exp_avg_sq = zeros_state(state, "exp_avg_sq", p)
+    exp_avg_sq *= beta2
+    exp_avg_sq += (1 - beta2) * g * g
+    return exp_avg, exp_avg_sq
+
+
 def adam_update(params, grads, states, *, lr, betas, eps, weight_decay, amsgrad, maximize) -> None:
     """m := m + (1 - b1) * (g - m);  v := b2 * v + (1 - b2) * g^2;
     theta := theta - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps),
@@ -16,16 +49,8 @@ def adam_update(params, grads, states, *, lr, betas, eps, weight_decay, amsgrad,
     """
     beta1, beta2 = betas
     for p, g, state in zip(params, grads, states):
-        state["step"] = step = state.get("step", 0) + 1
-        if maximize:
-            g = -g
-        if weight_decay != 0:
-            g = g + weight_decay * p
-        exp_avg = zeros_state(state, "exp_avg", p)
-        exp_avg_sq = zeros_state(state, "exp_avg_sq", p)
-        exp_avg += (1 - beta1) * (g - exp_avg)
-        exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * g * g
+        step, g = adam_gradient(p, g, state, lr=lr, weight_decay=weight_decay, maximize=maximize)
+        exp_avg, exp_avg_sq = adam_moments(state, p, g, betas)
         if amsgrad:
             max_exp_avg_sq = zeros_state(state, "max_exp_avg_sq", p)
             np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)

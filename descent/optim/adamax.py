@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .adam import check_adam_options
+from .adam import adam_gradient, check_adam_options, first_moment
 from .optimizer import Optimizer, zeros_state
 
 __all__ = ["Adamax", "adamax_update"]
@@ -15,14 +15,9 @@ def adamax_update(params, grads, states, *, lr, betas, eps, weight_decay, maximi
     theta := theta - lr / (1 - b1^t) * m / u (torch.optim.Adamax)."""
     beta1, beta2 = betas
     for p, g, state in zip(params, grads, states):
-        state["step"] = step = state.get("step", 0) + 1
-        if maximize:
-            g = -g
-        if weight_decay != 0:
-            g = g + weight_decay * p
-        exp_avg = zeros_state(state, "exp_avg", p)
+        step, g = adam_gradient(p, g, state, lr=lr, weight_decay=weight_decay, maximize=maximize)
+        exp_avg = first_moment(state, p, g, beta1)
         exp_inf = zeros_state(state, "exp_inf", p)
-        exp_avg += (1 - beta1) * (g - exp_avg)
         exp_inf *= beta2
         np.maximum(exp_inf, np.abs(g) + eps, out=exp_inf)
         p -= (lr / (1 - beta1**step)) * (exp_avg / exp_inf)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import get_default_dtype
-from .adam import check_adam_options
-from .optimizer import Optimizer, check_number, zeros_state
+from .adam import adam_gradient, adam_moments, check_adam_options
+from .optimizer import Optimizer, check_number
 
 __all__ = ["NAdam", "nadam_update"]
 
@@ -21,14 +21,10 @@ def nadam_update(
     d = sqrt(v / (1 - b2^t)) + eps (torch.optim.NAdam)."""
     beta1, beta2 = betas
     for p, g, state in zip(params, grads, states):
-        state["step"] = step = state.get("step", 0) + 1
-        if maximize:
-            g = -g
-        if weight_decay != 0:
-            if decoupled_weight_decay:
-                p *= 1 - lr * weight_decay
-            else:
-                g = g + weight_decay * p
+        step, g = adam_gradient(
+            p, g, state, lr=lr, weight_decay=weight_decay, maximize=maximize,
+            decoupled_weight_decay=decoupled_weight_decay,
+        )  # fmt: skip
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
         # NOTE: as torch's, the running product is rounded to the default dtype (float32
@@ -36,11 +32,7 @@ def nadam_update(
         scalar = get_default_dtype().type
         state["mu_product"] = float(scalar(scalar(state.get("mu_product", 1.0)) * scalar(mu)))
         mu_product = state["mu_product"]
-        exp_avg = zeros_state(state, "exp_avg", p)
-        exp_avg_sq = zeros_state(state, "exp_avg_sq", p)
-        exp_avg += (1 - beta1) * (g - exp_avg)
-        exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * g * g
+        exp_avg, exp_avg_sq = adam_moments(state, p, g, betas)
         denom = np.sqrt(exp_avg_sq / (1 - beta2**step)) + eps
         p -= (lr * (1.0 - mu) / (1.0 - mu_product)) * (g / denom)
         p -= (lr * mu_next / (1.0 - mu_product * mu_next)) * (exp_avg / denom)

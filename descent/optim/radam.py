@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
-from .adam import check_adam_options
-from .optimizer import Optimizer, zeros_state
+from .adam import adam_gradient, adam_moments, check_adam_options
+from .optimizer import Optimizer
 
 __all__ = ["RAdam", "radam_update"]
 
@@ -22,19 +22,11 @@ def radam_update(
     beta1, beta2 = betas
     rho_inf = 2 / (1 - beta2) - 1
     for p, g, state in zip(params, grads, states):
-        state["step"] = step = state.get("step", 0) + 1
-        if maximize:
-            g = -g
-        if weight_decay != 0:
-            if decoupled_weight_decay:
-                p *= 1 - lr * weight_decay
-            else:
-                g = g + weight_decay * p
-        exp_avg = zeros_state(state, "exp_avg", p)
-        exp_avg_sq = zeros_state(state, "exp_avg_sq", p)
-        exp_avg += (1 - beta1) * (g - exp_avg)
-        exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * g * g
+        step, g = adam_gradient(
+            p, g, state, lr=lr, weight_decay=weight_decay, maximize=maximize,
+            decoupled_weight_decay=decoupled_weight_decay,
+        )  # fmt: skip
+        exp_avg, exp_avg_sq = adam_moments(state, p, g, betas)
         bias_correction2 = 1 - beta2**step
         corrected = exp_avg / (1 - beta1**step)
         rho_t = rho_inf - 2 * step * beta2**step / bias_correction2
