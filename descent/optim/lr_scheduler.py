@@ -764,29 +764,20 @@ class ReduceLROnPlateau(LRScheduler):
         self._last_lr = self._group_lrs()
 
 
-class SequentialLR(LRScheduler):
-    """Run ``schedulers`` one after another, switching at the ``milestones`` epochs; each
-    starts from epoch 0 when its turn comes.
-
-    >>> warmup = LinearLR(optimizer, start_factor=0.1, total_iters=5)
-    >>> decay = CosineAnnealingLR(optimizer, T_max=95)
-    >>> scheduler = SequentialLR(optimizer, schedulers=[warmup, decay], milestones=[5])
-    """
+class _SchedulerList(LRScheduler):
+    """A scheduler made of other schedulers on one optimizer (SequentialLR,
+    ChainedScheduler): their checks and their state_dict()."""
 
     _not_saved = ("optimizer", "_initial", "_schedulers")
 
-    def __init__(
-        self,
-        optimizer: Optimizer,
-        schedulers: list[LRScheduler],
-        milestones: list[int],
-        last_epoch: int = -1,
-    ):
-        who = "SequentialLR"
-        _check_optimizer(optimizer, who)
+    @staticmethod
+    def _check_schedulers(who: str, schedulers, optimizer, where: str) -> list[LRScheduler]:
+        """At least one LRScheduler, none a ReduceLROnPlateau, all on ``optimizer``
+        (the first one's when it is None); returns them as a list."""
         schedulers = list(schedulers)
         if not schedulers:
             raise ValueError(f"{who} expects at least one scheduler, but got no scheduler.")
+        optimizer = optimizer or schedulers[0].optimizer
         for i, scheduler in enumerate(schedulers):
             if not isinstance(scheduler, LRScheduler):
                 raise TypeError(
@@ -797,7 +788,7 @@ class SequentialLR(LRScheduler):
             if isinstance(scheduler, ReduceLROnPlateau):
                 raise ValueError(
                     f"{who} does not support `ReduceLROnPlateau` scheduler (at index {i}); "
-                    f"step it yourself after the sequence"
+                    f"step it yourself after the {where}"
                 )
             if scheduler.optimizer is not optimizer:
                 raise ValueError(
@@ -805,6 +796,47 @@ class SequentialLR(LRScheduler):
                     f"scheduler {type(scheduler).__name__} at index {i} with another "
                     f"optimizer; build each scheduler on the optimizer given to {who}"
                 )
+        return schedulers
+
+    def state_dict(self) -> dict:
+        """Its own attributes and, under '_schedulers', each scheduler's state_dict()."""
+        state = super().state_dict()
+        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        own = {k: v for k, v in state_dict.items() if k != "_schedulers"}
+        super().load_state_dict(own)
+        saved = state_dict["_schedulers"]
+        if len(saved) != len(self._schedulers):
+            raise ValueError(
+                f"{type(self).__name__}: the state dict holds {len(saved)} schedulers, this "
+                f"one runs {len(self._schedulers)}; build it with the same schedulers before "
+                f"loading"
+            )
+        for scheduler, state in zip(self._schedulers, saved):
+            scheduler.load_state_dict(state)
+
+
+class SequentialLR(_SchedulerList):
+    """Run ``schedulers`` one after another, switching at the ``milestones`` epochs; each
+    starts from epoch 0 when its turn comes.
+
+    >>> warmup = LinearLR(optimizer, start_factor=0.1, total_iters=5)
+    >>> decay = CosineAnnealingLR(optimizer, T_max=95)
+    >>> scheduler = SequentialLR(optimizer, schedulers=[warmup, decay], milestones=[5])
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        schedulers: list[LRScheduler],
+        milestones: list[int],
+        last_epoch: int = -1,
+    ):
+        who = "SequentialLR"
+        _check_optimizer(optimizer, who)
+        schedulers = self._check_schedulers(who, schedulers, optimizer, "sequence")
         milestones = [_check_int(who, "a milestone", m, 0, strict=False) for m in milestones]
         if len(milestones) != len(schedulers) - 1:
             raise ValueError(
@@ -843,24 +875,6 @@ class SequentialLR(LRScheduler):
         else:
             scheduler.step(metrics=metrics)
         self._last_lr = scheduler.get_last_lr()
-
-    def state_dict(self) -> dict:
-        """Its own attributes and, under '_schedulers', each scheduler's state_dict()."""
-        state = super().state_dict()
-        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
-        return state
-
-    def load_state_dict(self, state_dict: dict) -> None:
-        own = {k: v for k, v in state_dict.items() if k != "_schedulers"}
-        super().load_state_dict(own)
-        saved = state_dict["_schedulers"]
-        if len(saved) != len(self._schedulers):
-            raise ValueError(
-                f"SequentialLR: the state dict holds {len(saved)} schedulers, this one runs "
-                f"{len(self._schedulers)}; build it with the same schedulers before loading"
-            )
-        for scheduler, state in zip(self._schedulers, saved):
-            scheduler.load_state_dict(state)
 
 
 class MultiplicativeLR(LRScheduler):
@@ -1009,39 +1023,17 @@ class CyclicLR(LRScheduler):
 _CYCLIC_SCALE_MODES = {"triangular": "cycle", "triangular2": "cycle", "exp_range": "iterations"}
 
 
-class ChainedScheduler(LRScheduler):
+class ChainedScheduler(_SchedulerList):
     """Step every one of ``schedulers`` on each ``step()``, in order, so that their
     changes of the lr compose (a warm-up factor times a decay, say).
 
     >>> scheduler = ChainedScheduler([ConstantLR(optimizer, 0.1, 2), ExponentialLR(optimizer, 0.9)])
     """
 
-    _not_saved = ("optimizer", "_initial", "_schedulers")
-
     def __init__(self, schedulers: list[LRScheduler], optimizer: Optimizer | None = None):
         who = "ChainedScheduler"
-        schedulers = list(schedulers)
-        if not schedulers:
-            raise ValueError(
-                f"{who} expects at least one scheduler to be chained, but got no scheduler."
-            )
+        schedulers = self._check_schedulers(who, schedulers, optimizer, "chain")
         optimizer = optimizer or schedulers[0].optimizer
-        for i, scheduler in enumerate(schedulers):
-            if not isinstance(scheduler, LRScheduler):
-                raise TypeError(
-                    f"{who}: the scheduler at index {i} is a {type(scheduler).__name__}, "
-                    f"not an LRScheduler"
-                )
-            if isinstance(scheduler, ReduceLROnPlateau):
-                raise ValueError(
-                    f"{who} does not support `ReduceLROnPlateau` scheduler (at index {i}); "
-                    f"step it yourself after the chain"
-                )
-            if scheduler.optimizer is not optimizer:
-                raise ValueError(
-                    f"{who} expects all schedulers to belong to the same optimizer, but got "
-                    f"scheduler {type(scheduler).__name__} at index {i} with another optimizer"
-                )
         self.optimizer = optimizer
         self._schedulers = schedulers
         self._last_lr = self._group_lrs()
@@ -1053,21 +1045,3 @@ class ChainedScheduler(LRScheduler):
         for scheduler in self._schedulers:
             scheduler.step(metrics=metrics)
         self._last_lr = self._group_lrs()
-
-    def state_dict(self) -> dict:
-        """Its own attributes and, under '_schedulers', each scheduler's state_dict()."""
-        state = super().state_dict()
-        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
-        return state
-
-    def load_state_dict(self, state_dict: dict) -> None:
-        own = {k: v for k, v in state_dict.items() if k != "_schedulers"}
-        super().load_state_dict(own)
-        saved = state_dict["_schedulers"]
-        if len(saved) != len(self._schedulers):
-            raise ValueError(
-                f"ChainedScheduler: the state dict holds {len(saved)} schedulers, this one "
-                f"chains {len(self._schedulers)}; build it with the same schedulers first"
-            )
-        for scheduler, state in zip(self._schedulers, saved):
-            scheduler.load_state_dict(state)
