@@ -616,27 +616,22 @@ class ModuleList(Module):
         return "\n".join(lines)
 
 
-class ModuleDict(Module):
-    """Modules by name, in insertion order (keys 'blocks.encoder.weight')."""
+class _NamedMembers:
+    """The mapping verbs ModuleDict and ParameterDict share, over ``self._dict`` (each
+    class checks what ``__setitem__`` puts in)."""
 
-    def __init__(self, modules=None):
-        super().__init__()
-        self._dict: OrderedDict[str, Module] = OrderedDict()
-        if modules is not None:
-            self.update(modules)
+    _dict: OrderedDict
 
     def _members(self):
         return iter(self._dict.items())
 
-    def __getitem__(self, key: str) -> Module:
-        return self._dict[key]
-
-    def __setitem__(self, key: str, module: Module) -> None:
+    @staticmethod
+    def _check_key(who: str, key) -> None:
         if not isinstance(key, str) or not key or "." in key:
-            raise KeyError(f"ModuleDict: a key must be a non-empty string without '.', got {key!r}")
-        if not isinstance(module, Module):
-            raise TypeError(f"ModuleDict: {key!r} is a {type(module).__name__}, not a Module")
-        self._dict[key] = module
+            raise KeyError(f"{who}: a key must be a non-empty string without '.', got {key!r}")
+
+    def __getitem__(self, key: str):
+        return self._dict[key]
 
     def __delitem__(self, key: str) -> None:
         del self._dict[key]
@@ -659,16 +654,32 @@ class ModuleDict(Module):
     def values(self):
         return self._dict.values()
 
-    def pop(self, key: str) -> Module:
+    def pop(self, key: str):
         return self._dict.pop(key)
 
     def clear(self) -> None:
         self._dict.clear()
 
-    def update(self, modules) -> None:
-        pairs = modules.items() if isinstance(modules, Mapping) else modules
-        for key, module in pairs:
-            self[key] = module
+    def update(self, members) -> None:
+        pairs = members.items() if isinstance(members, Mapping) else members
+        for key, value in pairs:
+            self[key] = value
+
+
+class ModuleDict(_NamedMembers, Module):
+    """Modules by name, in insertion order (keys 'blocks.encoder.weight')."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        self._dict: OrderedDict[str, Module] = OrderedDict()
+        if modules is not None:
+            self.update(modules)
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        self._check_key("ModuleDict", key)
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleDict: {key!r} is a {type(module).__name__}, not a Module")
+        self._dict[key] = module
 
 
 def _as_parameter(value, where: str) -> Parameter:
@@ -739,7 +750,7 @@ class ParameterList(Module):
         return f"ParameterList(\n{_parameter_lines(self._members(), False)}\n)"
 
 
-class ParameterDict(Module):
+class ParameterDict(_NamedMembers, Module):
     """Parameters by name, in insertion order (keys 'scales.encoder'); a Tensor put in
     becomes a Parameter."""
 
@@ -749,53 +760,12 @@ class ParameterDict(Module):
         if parameters is not None:
             self.update(parameters)
 
-    def _members(self):
-        return iter(self._dict.items())
-
-    def __getitem__(self, key: str) -> Parameter:
-        return self._dict[key]
-
     def __setitem__(self, key: str, value) -> None:
-        if not isinstance(key, str) or not key or "." in key:
-            raise KeyError(
-                f"ParameterDict: a key must be a non-empty string without '.', got {key!r}"
-            )
+        self._check_key("ParameterDict", key)
         self._dict[key] = _as_parameter(value, f"ParameterDict: {key!r}")
-
-    def __delitem__(self, key: str) -> None:
-        del self._dict[key]
-
-    def __contains__(self, key) -> bool:
-        return key in self._dict
-
-    def __len__(self) -> int:
-        return len(self._dict)
-
-    def __iter__(self):
-        return iter(self._dict)
-
-    def keys(self):
-        return self._dict.keys()
-
-    def items(self):
-        return self._dict.items()
-
-    def values(self):
-        return self._dict.values()
 
     def get(self, key: str, default=None):
         return self._dict.get(key, default)
-
-    def pop(self, key: str) -> Parameter:
-        return self._dict.pop(key)
-
-    def clear(self) -> None:
-        self._dict.clear()
-
-    def update(self, parameters) -> None:
-        pairs = parameters.items() if isinstance(parameters, Mapping) else parameters
-        for key, value in pairs:
-            self[key] = value
 
     def __repr__(self) -> str:
         if not self._dict:
