@@ -1388,12 +1388,15 @@ def randint(*args, low=None, high=None, size=None, dtype=None, device=None,
     check_device(device)
     if len(args) > 3:
         raise TypeError(f"randint() takes at most 3 positional arguments ({len(args)} given)")
-    given = dict(zip(("low", "high", "size"), args if len(args) == 3 else (None, *args)))
-    for name, value in (("low", low), ("high", high), ("size", size)):
-        if value is not None:
-            if given.get(name) is not None:
-                raise TypeError(f"randint() got multiple values for argument {name!r}")
-            given[name] = value
+    given = {n: v for n, v in (("low", low), ("high", high), ("size", size)) if v is not None}
+    free = [n for n in ("low", "high", "size") if n not in given]  # what the args may fill
+    if len(args) < len(free) and free[0] == "low":
+        free = free[1:]  # low defaults to 0: ds.randint(high, size), ds.randint(5, size=(3,))
+    if len(args) > len(free):
+        order = ("low", "high", "size") if len(args) == 3 else ("high", "size")
+        name = next(n for n in order if n in given)
+        raise TypeError(f"randint() got multiple values for argument {name!r}")
+    given.update(zip(free, args))
     low, high, size = given.get("low"), given.get("high"), given.get("size")
     if high is None or size is None:
         raise TypeError(

@@ -952,16 +952,17 @@ def test_empty_has_the_shape_and_dtype_asked():
 
 
 def test_randint_overloads_match_torch():
-    forms = [
-        ((10, (3,)), {}), ((3, 10, (2, 2)), {}), ((), {"low": 2, "high": 5, "size": (3,)}),
-        ((), {"high": 5, "size": (3,)}), ((5,), {"size": (4,)}), ((-3, 3, (50,)), {}),
+    forms = [  # (args, kwargs, low, high)
+        ((10, (3,)), {}, 0, 10), ((3, 10, (2, 2)), {}, 3, 10),
+        ((), {"low": 2, "high": 5, "size": (3,)}, 2, 5), ((), {"high": 5, "size": (3,)}, 0, 5),
+        ((5,), {"size": (4,)}, 0, 5), ((-3, 3, (50,)), {}, -3, 3),
+        ((2, 5), {"size": (3,)}, 2, 5), ((2,), {"high": 5, "size": (3,)}, 2, 5),
     ]  # fmt: skip
-    for args, kwargs in forms:
+    for args, kwargs, low, high in forms:
         x, t = ds.randint(*args, **kwargs), torch.randint(*args, **kwargs)
         assert x.shape == tuple(t.shape) and str(x.dtype) == str(t.numpy().dtype) == "int64"
-        low = args[0] if len(args) == 3 else kwargs.get("low", 0)
-        high = args[1] if len(args) == 3 else (args[0] if args else kwargs["high"])
         assert low <= x.numpy().min() and x.numpy().max() < high
+        assert low <= t.numpy().min() and t.numpy().max() < high
     assert ds.randint(0, 2, (1000,)).numpy().min() == 0  # low is included ...
     assert ds.randint(0, 2, (1000,)).numpy().max() == 1  # ... high is not
     assert ds.randint(5, (3,), dtype=ds.float32).dtype == ds.float
