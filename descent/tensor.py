@@ -1218,11 +1218,12 @@ class Tensor:
         return self
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None):
-        """Fill with samples of N(mean, std**2) from descent's generator."""
+        """Fill with samples of N(mean, std**2) from ``generator`` (descent's by default)."""
         if std < 0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
         arr = self._writable()
-        arr[...] = _random.generator().standard_normal(arr.shape, dtype=float64) * std + mean
+        rng = generator if generator is not None else _random.generator()
+        arr[...] = rng.standard_normal(arr.shape, dtype=float64) * std + mean
         return self
 
     def uniform_(self, *args, generator=None, **bounds):
@@ -1239,7 +1240,8 @@ class Tensor:
                 f"uniform_ expects to return a [from, to) range, but found from={lo} > to={hi}"
             )
         arr = self._writable()
-        arr[...] = _random.generator().uniform(lo, hi, arr.shape)
+        rng = generator if generator is not None else _random.generator()
+        arr[...] = rng.uniform(lo, hi, arr.shape)
         return self
 
 

@@ -1427,3 +1427,13 @@ def test_movedim_narrow_and_index_select_refuse_as_torch_does():
         x.narrow(1, 2, 2)
     with pytest.raises(IndexError, match="vector of integers"):
         x.index_select(0, ds.tensor([[0]]))
+
+
+def test_normal_and_uniform_draw_from_the_generator_given():
+    for fill in (lambda x, g: x.normal_(generator=g), lambda x, g: x.uniform_(-1, 2, generator=g)):
+        ds.manual_seed(0)
+        state = ds.get_rng_state()
+        a = fill(ds.zeros(5), ds.Generator().manual_seed(3)).numpy()
+        b = fill(ds.zeros(5), ds.Generator().manual_seed(3)).numpy()
+        assert np.array_equal(a, b) and ds.get_rng_state() == state  # the global one is untouched
+        assert not np.array_equal(a, fill(ds.zeros(5), ds.Generator().manual_seed(4)).numpy())
