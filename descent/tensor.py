@@ -597,8 +597,7 @@ class Tensor:
 
     def new_tensor(self, data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
         check_device(device)
-        arr = _to_array(array_of(data), as_dtype(dtype) or self._data.dtype)
-        return Tensor(arr, requires_grad=requires_grad)
+        return Tensor(data, dtype=as_dtype(dtype) or self._data.dtype, requires_grad=requires_grad)
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
         return zeros(*size, dtype=dtype or self._data.dtype, device=device,
