@@ -444,12 +444,14 @@ class Tensor:
         if dim is None:
             return Size(self._data.shape)
         n = self._data.ndim
-        if not -max(n, 1) <= dim < max(n, 1):
+        if n == 0:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+        if not -n <= dim < n:
             raise IndexError(
-                f"Dimension out of range (expected to be in range of [{-max(n, 1)}, "
-                f"{max(n, 1) - 1}], but got {dim})"
+                f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                f"but got {dim})"
             )
-        return self._data.shape[dim] if n else 1
+        return self._data.shape[dim]
 
     def dim(self) -> int:
         return self._data.ndim

@@ -1437,3 +1437,15 @@ def test_normal_and_uniform_draw_from_the_generator_given():
         b = fill(ds.zeros(5), ds.Generator().manual_seed(3)).numpy()
         assert np.array_equal(a, b) and ds.get_rng_state() == state  # the global one is untouched
         assert not np.array_equal(a, fill(ds.zeros(5), ds.Generator().manual_seed(4)).numpy())
+
+
+@pytest.mark.parametrize("dim", [0, -1, 1])
+def test_size_of_a_dim_of_a_0d_tensor_is_refused_as_torch(dim):
+    with pytest.raises(IndexError) as theirs:
+        torch.tensor(5.0).size(dim)
+    with pytest.raises(IndexError) as ours:
+        ds.tensor(5.0).size(dim)
+    assert str(ours.value) == str(theirs.value)
+    assert ds.tensor([[1.0]]).size(-1) == 1
+    with pytest.raises(IndexError, match=r"range of \[-2, 1\], but got 2"):
+        ds.tensor([[1.0]]).size(2)
