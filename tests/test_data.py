@@ -1035,3 +1035,10 @@ def test_weighted_sampler_is_repeatable_with_manual_seed_and_drives_a_loader():
 def test_weighted_sampler_refuses_bad_arguments(args, kwargs, match):
     with pytest.raises(ValueError, match=match):
         ds.utils.data.WeightedRandomSampler(*args, **kwargs)
+
+
+@pytest.mark.parametrize("index", [1.0, slice(0, 2), "0", True])
+def test_concat_dataset_refuses_an_index_that_is_not_an_integer(index):
+    ours = ds.utils.data.ConcatDataset([[1, 2, 3], [4, 5]])
+    with pytest.raises(TypeError, match="an index must be an integer"):
+        ours[index]

@@ -132,6 +132,11 @@ class ConcatDataset(Dataset):
 
     def __getitem__(self, index: int):
         n = len(self)
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+            raise TypeError(
+                f"ConcatDataset: an index must be an integer, got {type(index).__name__} "
+                f"({index!r}); take several examples with ds.data.Subset(dataset, indices)"
+            )
         if not -n <= index < n:
             raise IndexError(f"ConcatDataset: index {index} is out of range for {n} examples")
         index %= n
