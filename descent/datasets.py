@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._extras import require
+
 __all__ = [
     "Bunch", "load_digits", "load_iris", "load_wine", "load_breast_cancer", "load_diabetes",
     "make_line", "make_polynomial", "make_moons", "make_blobs", "make_separable",
@@ -36,14 +38,8 @@ class Bunch:
 
 
 def _sklearn_datasets():
-    try:
-        from sklearn import datasets  # noqa: PLC0415 - optional: descent[datasets]
-    except ImportError:
-        raise ImportError(
-            "the real datasets are read from the files scikit-learn ships; install them with "
-            "pip install 'descent[datasets]' (or pip install scikit-learn)"
-        ) from None
-    return datasets
+    return require("sklearn.datasets", "datasets", "the real datasets (read from the files "
+                   "scikit-learn ships)", package="scikit-learn")  # fmt: skip
 
 
 def _load(name: str, classification: bool, return_X_y: bool):  # noqa: N803

@@ -21,7 +21,7 @@ PACKAGE = ROOT / "descent"
 # operators call ops, and ops make Tensors); from the second floor up, parts on one floor
 # are siblings that do not import each other.
 FLOORS = [
-    {"tensor", "autograd", "ops", "random", "_malloc", "cuda", "special"},
+    {"tensor", "autograd", "ops", "random", "_malloc", "_extras", "cuda", "special"},
     {"gradcheck", "io", "datasets", "clip"},
     {"nn", "optim", "data"},
     {"train", "utils"},

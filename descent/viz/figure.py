@@ -13,6 +13,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from .._extras import require
 from ..autograd import no_grad
 from ..io import atomic_write
 from ..tensor import Tensor
@@ -27,15 +28,8 @@ POINT_COLOURS = [
 
 
 def _matplotlib():
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415
-        from matplotlib.figure import Figure  # noqa: PLC0415
-    except ImportError as e:
-        raise ImportError(
-            "descent.viz plots need matplotlib, an optional extra: pip install 'descent[viz]' "
-            "(or pip install matplotlib)"
-        ) from e
-    return Figure, FigureCanvasAgg
+    agg = require("matplotlib.backends.backend_agg", "viz", "descent.viz plots")
+    return require("matplotlib.figure", "viz", "descent.viz plots").Figure, agg.FigureCanvasAgg
 
 
 def figure(figsize, dpi: float):
