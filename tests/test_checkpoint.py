@@ -118,18 +118,27 @@ def test_files_get_the_usual_permissions(tmp_path):
     assert path.stat().st_mode & 0o777 == 0o666 & ~mask
 
 
-def test_missing_file_and_foreign_safetensors_file_are_refused_and_load_file_reads_it(tmp_path):
+def test_a_missing_file_is_refused_and_a_foreign_safetensors_file_loads_as_a_state_dict(
+    tmp_path,
+):
     from safetensors.numpy import save_file
 
     with pytest.raises(CheckpointError, match="does not exist"):
         ds.load(tmp_path / "nope.safetensors")
     foreign = tmp_path / "foreign.safetensors"
-    save_file({"w": np.arange(3, dtype=np.float32), "b": np.ones((), np.int64)}, str(foreign))
-    with pytest.raises(CheckpointError, match=r"not a descent checkpoint.*ds.io.load_file"):
-        ds.load(foreign)
-    loaded = ds.io.load_file(foreign)  # as safetensors' load_file, with Tensors
-    assert sorted(loaded) == ["b", "w"] and isinstance(loaded["w"], ds.Tensor)
-    assert loaded["w"].tolist() == [0.0, 1.0, 2.0] and loaded["b"].shape == ()
+    tensors = {"w": np.arange(3, dtype=np.float32), "b": np.ones((), np.int64)}
+    for metadata in (None, {"format": "pt"}):  # what safetensors.torch writes, or nothing
+        save_file(tensors, str(foreign), metadata=metadata)
+        for loaded in (ds.load(foreign), ds.io.load_file(foreign)):  # the same flat dict
+            assert sorted(loaded) == ["b", "w"] and isinstance(loaded["w"], ds.Tensor)
+            assert loaded["w"].tolist() == [0.0, 1.0, 2.0] and loaded["b"].shape == ()
+            assert loaded["w"].dtype == np.float32 and loaded["b"].dtype == np.int64
+    state = ds.load(foreign)
+    with pytest.raises(CheckpointError, match=r"foreign.safetensors is a plain safetensors file "
+                       r"of 2 tensors \('b', 'w'\), not a descent checkpoint, so it has no "
+                       r"entry 'model'"):  # fmt: skip
+        state["model"]  # a training checkpoint's entry, asked of a plain file
+    assert state.get("model") is None and "w" in state
     save_file({"w": np.zeros(1)}, str(foreign), metadata={"format": "descent.checkpoint/9"})
     with pytest.raises(CheckpointError, match="format tag 'descent.checkpoint/9'"):
         ds.load(foreign)

@@ -435,10 +435,40 @@ class _Decoder:
 _TAGS = {"__tensor__": "tensor", "__array__": "array", "__tuple__": "tuple", "__dict__": "dict"}
 
 
+def _is_descents(meta: dict) -> bool:
+    """Whether a file's metadata says descent wrote it (any format tag of ours, or our
+    description or checksums, even damaged), rather than another tool (no metadata, or
+    another tool's format tag, such as ``'pt'``)."""
+    tag = meta.get("format")
+    return (isinstance(tag, str) and tag.startswith("descent")) or any(
+        k in meta for k in _DESCENT_KEYS if k != "format"
+    )
+
+
+class PlainTensors(dict):
+    """The tensors of a safetensors file that descent did not write, by name, as
+    ``ds.load`` returns them: a state dict for ``load_state_dict``. Asking it for a name
+    it lacks is a ``CheckpointError`` naming the file and the names it holds (a training
+    checkpoint's ``'model'``, say), not a bare KeyError."""
+
+    def __init__(self, tensors: dict, path: Path):
+        super().__init__(tensors)
+        self.path = path
+
+    def __missing__(self, key):
+        names = sorted(self)
+        shown = ", ".join(map(repr, names[:8])) + (", ..." if len(names) > 8 else "")
+        raise CheckpointError(
+            f"checkpoint {self.path} is a plain safetensors file of {len(names)} tensors "
+            f"({shown}), not a descent checkpoint, so it has no entry {key!r}; it loads as a "
+            f"state dict (model.load_state_dict(ds.load(path)))"
+        )
+
+
 def _read(path: Path, checkpoint: bool) -> tuple[dict, dict, object]:
     """The metadata and arrays of the safetensors file ``path`` (BF16 and F8 as float32),
-    checked against its checksums when it is a descent checkpoint; with ``checkpoint``
-    it must be one."""
+    checked against its checksums when it is a descent checkpoint; with ``checkpoint``,
+    a file that descent wrote must be a whole checkpoint."""
 
     def fail(what: str) -> CheckpointError:
         return CheckpointError(f"checkpoint {path} {what}")
@@ -451,11 +481,7 @@ def _read(path: Path, checkpoint: bool) -> tuple[dict, dict, object]:
             raise fail("has a corrupt header: __metadata__ must be a JSON object of strings")
         table = _tensor_table(header, size - 8 - n, fail)
         ours = meta.get("format") in (_FORMAT, _UNCHECKED_FORMAT)
-        if checkpoint and not any(k in meta for k in _DESCENT_KEYS):
-            raise fail(
-                f"is a safetensors file but not a descent checkpoint (its metadata has no "
-                f"{_FORMAT!r} format tag); read its tensors with ds.io.load_file(path)"
-            )
+        checkpoint = checkpoint and _is_descents(meta)
         if checkpoint and not ours:
             raise fail(
                 f"has the format tag {meta.get('format')!r}; this descent reads {_FORMAT!r} "
@@ -493,7 +519,9 @@ def load(path, map_location=None, *, weights_only=None, mmap=None):
     checked against the CRC-32 ``save`` recorded, with its dtype and shape, and so is the
     description. A checkpoint without checksums (written by another tool) loads
     unchecked; its BF16, F8_E4M3 and F8_E5M2 tensors, which NumPy lacks, come back as
-    float32. A plain safetensors file is refused: ``ds.io.load_file`` reads those.
+    float32. A plain safetensors file (another tool's, such as a PyTorch ``state_dict``
+    written by ``safetensors.torch.save_file``) has no description: it loads as a flat
+    dict of name -> Tensor (a ``PlainTensors``), ready for ``model.load_state_dict``.
 
     Raises ``CheckpointError`` naming the file and the problem for a missing, unreadable,
     corrupt, truncated or altered file. Loading also removes the temporary files that
@@ -501,6 +529,8 @@ def load(path, map_location=None, *, weights_only=None, mmap=None):
     """
     check_device(map_location)
     meta, arrays, fail = _read(Path(path), checkpoint=True)
+    if not _is_descents(meta):
+        return PlainTensors({k: make_tensor(a) for k, a in arrays.items()}, Path(path))
     structure = _json(meta["structure"], "description", fail)
     decode = _Decoder(arrays, fail)
     try:
