@@ -22,7 +22,6 @@ Nothing else is changed.
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import subprocess
@@ -205,10 +204,20 @@ def line_mismatch(expected: str, actual: str, rule: Rule, prefix: str = "") -> s
         return None
     if _NUMBER.split(expected) != _NUMBER.split(actual):
         return "the text between the numbers differs"
-    for e, a in zip(_numbers(expected), _numbers(actual)):
-        if not (math.isclose(a, e, rel_tol=rule.rtol, abs_tol=rule.atol) or (e != e and a != a)):
+    for text, e, a in zip(_NUMBER.findall(expected), _numbers(expected), _numbers(actual)):
+        # both sides were rounded to the printed digits: one unit of the last one is noise
+        tol = max(rule.rtol * abs(e), rule.atol) + _last_digit(text)
+        if not (abs(a - e) <= tol or (e != e and a != a)):
             return f"{a} is not {e} to rtol={rule.rtol}, atol={rule.atol}"
     return None
+
+
+def _last_digit(number: str) -> float:
+    """The value of one unit in the last printed digit of ``number`` ('0.0714' -> 1e-4,
+    '1.5e-03' -> 1e-4, '12' -> 1)."""
+    mantissa, _, exponent = number.lower().partition("e")
+    decimals = len(mantissa.partition(".")[2])
+    return 10.0 ** (int(exponent or 0) - decimals) if number[-1:].isdigit() else 0.0
 
 
 def compare_outputs(expected: str, actual: str, source: str) -> list[str]:
@@ -235,7 +244,11 @@ def test_compare_outputs_applies_each_rule():
     bad = compare_outputs("a 1.0\nloss: 0.1\nseed 7", "b 1.1\nloss: 0.7\n", source)
     assert len(bad) == 3
     assert "text between" in bad[0] and "not below 0.5" in bad[1] and "printed 3 lines" in bad[2]
-    assert compare_outputs("x 1.0", "x 1.01", "# compare: rtol=1e-3\n") != []
+    assert compare_outputs("x 1.000", "x 1.010", "# compare: rtol=1e-3\n") != []
+    # rounded to the printed digits, two equal-enough values may differ in the last one
+    assert compare_outputs("x 0.071374", "x 0.071373", "# compare: rtol=1e-5\n") == []
+    assert compare_outputs("x 0.071374", "x 0.071372", "# compare: rtol=1e-5\n") != []
+    assert compare_outputs("x 7.1374e-02", "x 7.1373e-02", "# compare: rtol=1e-5\n") == []
     assert compare_outputs("x True", "x True", "# compare: exact\n") == []
     assert compare_outputs("x True", "x False", "# compare: exact\n") != []
 
