@@ -124,8 +124,18 @@ def cmd_lesson(args) -> int:
         return 2
     if args.json:
         print(json.dumps(lesson.to_dict(), indent=1))
-    else:
+    elif not args.notebook:
         print(lesson.render(), end="")
+    if args.notebook:
+        from .lessons.notebook import write_notebook
+
+        try:
+            path = write_notebook(args.name, args.notebook, lesson)
+        except ImportError as e:
+            print(f"descent lesson: {e}", file=sys.stderr)
+            return 2
+        print(f"wrote {path}: run it in Jupyter, or `jupyter nbconvert --to html --execute "
+              f"{path}`", file=sys.stderr if args.json else sys.stdout)  # fmt: skip
     if args.plot:
         if not lesson.figures:
             print(f"descent lesson: {args.name} has no pictures", file=sys.stderr)
@@ -293,6 +303,9 @@ def _main(argv) -> int:
     p.add_argument("--list", action="store_true", help="list the lessons")
     p.add_argument("--json", action="store_true", help="print the lesson as JSON")
     p.add_argument("--plot", metavar="DIR", help="also write the lesson's pictures (PNG) here")
+    p.add_argument(
+        "--notebook", metavar="PATH", help="write the lesson as a Jupyter notebook (.ipynb) instead"
+    )
     p.set_defaults(handler=cmd_lesson)
 
     p = sub.add_parser("explain", help="walk the chain rule of a lesson's graph, edge by edge")

@@ -8,6 +8,7 @@ independent computation.
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -52,6 +53,10 @@ def _cell(value) -> str:
     return str(value)
 
 
+def _paragraph(text: str) -> str:
+    return f'<p style="white-space: pre-wrap">{html.escape(text)}</p>'
+
+
 @dataclass
 class Table:
     """A titled table: one row per iteration (or example, or parameter)."""
@@ -79,6 +84,22 @@ class Table:
 
     def to_dict(self) -> dict:
         return {"title": self.title, "columns": list(self.columns), "rows": plain_data(self.rows)}
+
+    def _repr_html_(self) -> str:
+        """The table in Jupyter: its title as the caption, the cells as ``render()`` writes them."""
+        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in self.columns)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(_cell(v))}</td>" for v in row) + "</tr>"
+            for row in self.rows
+        )
+        return (
+            f'<table class="descent-table"><caption style="text-align:left; font-weight:bold">'
+            f"{html.escape(self.title)}</caption><thead><tr>{head}</tr></thead>"
+            f"<tbody>{body}</tbody></table>"
+        )
+
+    def _repr_pretty_(self, p, cycle) -> None:  # IPython's text view: the rendered table
+        p.text(self.render())
 
 
 @dataclass
@@ -125,6 +146,23 @@ class Lesson:
         parts = [f"{self.title}\n{'=' * len(self.title)}", self.summary]
         parts += [s.render() if isinstance(s, Table) else s for s in self.sections]
         return "\n\n".join(parts) + "\n"
+
+    def _repr_html_(self) -> str:
+        """The lesson in Jupyter: its title, summary, paragraphs and tables, in order."""
+        parts = [f"<h3>{html.escape(self.title)}</h3>", _paragraph(self.summary)]
+        for s in self.sections:
+            parts.append(s._repr_html_() if isinstance(s, Table) else _paragraph(s))
+        if self.figures:
+            names = ", ".join(html.escape(f) for f, _ in self.figures)
+            parts.append(
+                f"<p><i>{len(self.figures)} picture{'s' if len(self.figures) != 1 else ''} "
+                f"({names}): <code>lesson.plot(DIR)</code> or <code>descent lesson "
+                f"{html.escape(self.name)} --plot DIR</code> draws them.</i></p>"
+            )
+        return '<div class="descent-lesson">' + "\n".join(parts) + "</div>"
+
+    def _repr_pretty_(self, p, cycle) -> None:  # IPython's text view: what the command prints
+        p.text(self.render())
 
     def to_dict(self) -> dict:
         return {

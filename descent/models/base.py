@@ -9,6 +9,7 @@ the hyperparameters from the ``__init__`` signature and ``sklearn.base.clone`` w
 
 from __future__ import annotations
 
+import html
 import inspect
 
 import numpy as np
@@ -107,6 +108,47 @@ class BaseEstimator:
                 changed.append(f"{name}={value!r}")
         return f"{type(self).__name__}({', '.join(changed)})"
 
+    # ---- Jupyter: scikit-learn's convention, an HTML box beside the text repr ------------
+
+    def _repr_html_(self) -> str:
+        """The estimator in Jupyter: its repr in a collapsible box holding every parameter
+        (those changed from their defaults in bold), whether it is fitted, and what ``fit``
+        learned (the attributes ending in ``_``) with their shapes."""
+        e = html.escape
+        defaults = {
+            p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values()
+        }
+        rows = []
+        for name in self._get_param_names():
+            value = getattr(self, name, None)
+            changed = not _same_value(value, defaults.get(name, inspect.Parameter.empty))
+            text = e(_short_repr(value))
+            cell = f"<b>{text}</b>" if changed else text
+            rows.append(f"<tr><td>{e(name)}</td><td>{cell}</td></tr>")
+        learned = [
+            f"<tr><td>{e(k)}</td><td>{e(_shape_of(v))}</td></tr>"
+            for k, v in vars(self).items()
+            if k.endswith("_") and not k.startswith("_")
+        ]
+        fitted = "fitted" if learned else "not fitted"
+        box = [
+            f'<details class="descent-estimator" style="border:1px solid #999; '
+            f'border-radius:4px; padding:4px 8px; display:inline-block">'
+            f"<summary><code>{e(repr(self))}</code> <i>({fitted})</i></summary>",
+            '<table><thead><tr><th>parameter</th><th>value</th></tr></thead><tbody>'
+            + "".join(rows) + "</tbody></table>",
+        ]  # fmt: skip
+        if learned:
+            box.append(
+                "<table><thead><tr><th>learned by fit</th><th>shape or value</th></tr></thead>"
+                "<tbody>" + "".join(learned) + "</tbody></table>"
+            )
+        box.append("</details>")
+        return "\n".join(box)
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        return {"text/plain": repr(self), "text/html": self._repr_html_()}
+
     def __sklearn_is_fitted__(self) -> bool:
         return any(k.endswith("_") and not k.startswith("__") for k in vars(self))
 
@@ -133,6 +175,21 @@ class BaseEstimator:
         if hasattr(self, "transform"):
             tags.transformer_tags = TransformerTags()
         return tags
+
+
+def _short_repr(value, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _shape_of(value) -> str:
+    """An array's shape, a list's length, or a short value."""
+    shape = getattr(value, "shape", None)
+    if shape is not None and not callable(shape):
+        return f"shape {tuple(shape)}"
+    if isinstance(value, (list, tuple)) and len(value) > 4:
+        return f"{type(value).__name__} of {len(value)}"
+    return _short_repr(value, 60)
 
 
 def _same_value(a, b) -> bool:

@@ -15,6 +15,9 @@ gradient by its shape and a summary.
 
 from __future__ import annotations
 
+import html
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..autograd import check_rule, no_grad
@@ -118,13 +121,30 @@ class Explanation:
     ``equal``: whether they agree; ``paths``: each path as a list of node names.
     """
 
-    def __init__(self, text: str, value, autodiff, paths: list, loss_name: str, wrt_name: str):
+    def __init__(
+        self,
+        text: str,
+        value,
+        autodiff,
+        paths: list,
+        loss_name: str,
+        wrt_name: str,
+        parts: dict | None = None,
+    ):
         self.text = text
         self.value = value
         self.autodiff = autodiff
         self.paths = paths
         self.loss_name = loss_name
         self.wrt_name = wrt_name
+        # The text's pieces, for the HTML view: 'header', 'forward' (lines), 'edges' (one
+        # EdgeRow per edge), 'paths' (PathRows), 'meets' (lines), 'footer' (lines).
+        self.parts = parts or {"header": text}
+
+    @property
+    def edges(self) -> list:
+        """The local derivative of each edge on the paths, as ``EdgeRow``s."""
+        return list(self.parts.get("edges", []))
 
     @property
     def equal(self) -> bool:
@@ -134,6 +154,83 @@ class Explanation:
         return self.text
 
     __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        """The explanation in Jupyter: tables of the edges and of the paths' products."""
+        e = html.escape
+        p = self.parts
+        out = [f"<p><b>{e(p['header'])}</b></p>"]
+        if p.get("forward"):
+            out.append("<p>Forward pass (the values each local derivative is evaluated at):</p>")
+            out.append("<pre>" + e("\n".join(line.strip() for line in p["forward"])) + "</pre>")
+        if p.get("edges"):
+            out.append(
+                '<table class="descent-explain-edges"><caption style="text-align:left">Local '
+                "derivative of each edge on the paths</caption><thead><tr><th>edge</th>"
+                "<th>local derivative</th><th>with the values</th><th>=</th></tr></thead><tbody>"
+            )
+            for row in p["edges"]:
+                cells = (row.edge, row.symbolic or "", _times(row.filled or ""), row.value or "")
+                out.append("<tr>" + "".join(f"<td>{e(c)}</td>" for c in cells) + "</tr>")
+            out.append("</tbody></table>")
+        if p.get("paths"):
+            out.append(
+                '<table class="descent-explain-paths"><caption style="text-align:left">Each '
+                "path: the product of its edges</caption><thead><tr><th>path</th>"
+                "<th>chain rule</th><th>arithmetic</th><th>=</th></tr></thead><tbody>"
+            )
+            for row in p["paths"]:
+                arithmetic = (
+                    f"<td>{e(_times(row.arithmetic))}</td>"
+                    if row.steps is None
+                    else "<td><pre>" + e("\n".join(row.steps)) + "</pre></td>"
+                )
+                out.append(
+                    f"<tr><td>{e(row.chain)}</td><td>{e(_times(row.factors))}</td>"
+                    f"{arithmetic}<td>{e(row.value)}</td></tr>"
+                )
+            out.append("</tbody></table>")
+        if p.get("meets"):
+            out.append(
+                "<p>Where paths meet (a value used more than once), their gradients add up:</p>"
+            )
+            out.append("<pre>" + e("\n".join(p["meets"])) + "</pre>")
+        for line in p.get("footer", []):
+            out.append(f"<p>{e(line)}</p>")
+        return '<div class="descent-explain">' + "\n".join(out) + "</div>"
+
+    def _repr_pretty_(self, p, cycle) -> None:  # IPython's text view: the text
+        p.text(self.text)
+
+
+@dataclass(frozen=True)
+class EdgeRow:
+    """One edge's local derivative: its name (dout/din), symbolically, with the values put
+    in (None where the edge joins arrays or the form is the number itself), and its value
+    (None for an array edge, whose ``symbolic`` is the vector-Jacobian product)."""
+
+    edge: str
+    symbolic: str | None
+    filled: str | None
+    value: str | None
+
+
+@dataclass(frozen=True)
+class PathRow:
+    """One path: its nodes (J <- ... <- wrt), the product of the edges' derivatives, that
+    product with the numbers (one-number paths) or the steps from the loss down (arrays),
+    and its value."""
+
+    chain: str
+    factors: str
+    arithmetic: str
+    steps: list | None
+    value: str
+
+
+def _times(text: str) -> str:
+    """A product as the lectures write it: ``(-2) × 3`` for ``(-2) * 3``."""
+    return text.replace(" * ", " \u00d7 ")
 
 
 def _close(a, b) -> bool:
@@ -276,7 +373,7 @@ def explain(loss: Tensor, wrt: Tensor, names=None, max_paths: int = 16) -> Expla
         X = names_of[id(wrt)]
         text = f"d{J}/d{X} = 1: the loss is {X} itself, so there is no edge to walk."
         one = np.ones_like(loss._data)
-        return Explanation(text, one, one.copy(), [[J, X]], J, X)
+        return Explanation(text, one, one.copy(), [[J, X]], J, X, {"header": text})
     if T[L]._ctx is not None:
         names_of[id(loss)] = _default_name(T[L]._ctx)
     node = [names_of[id(t)] for t in T]
@@ -312,22 +409,29 @@ def explain(loss: Tensor, wrt: Tensor, names=None, max_paths: int = 16) -> Expla
         "",
         "Forward pass (the values each local derivative is evaluated at):",
     ]
-    lines += _forward_lines(T, node, args, count, cap.index)
+    forward = _forward_lines(T, node, args, count, cap.index)
+    lines += forward
     lines += ["", "Local derivative of each edge on the paths:"]
+    edge_rows = []
     if T[L]._ctx is not None and J != node[L]:
         lines.append(f"  d{J}/d{node[L]} = 1   ({J} is {node[L]})")
+        edge_rows.append(EdgeRow(f"d{J}/d{node[L]}", f"1 ({J} is {node[L]})", None, "1"))
     for b, pos, a in listing:
-        lines.append("  " + _edge_line(T, node, args, b, pos, a))
+        row = _edge_row(T, node, args, b, pos, a)
+        edge_rows.append(row)
+        lines.append("  " + _edge_text(row))
+    header = lines[0]
 
-    path_values = []
+    path_values, path_rows = [], []
     for k, path in enumerate(paths, 1):
         lines.append("")
         chain = " <- ".join([J] + [node[b] for b, _, _ in path] + [X])
         via = [f"input {pos + 1} of {node[b]}" for b, pos, a in path if _repeated(T, b, a)]
         chain += f"  (through {', '.join(via)})" if via else ""
         lines.append(f"Path {k} of {count[L]}: {chain}")
-        pv, path_lines = _path_lines(T, node, args, path, J, X)
+        pv, path_lines, path_row = _path_lines(T, node, args, path, J, X)
         path_values.append(pv)
+        path_rows.append(PathRow(chain, *path_row))
         lines += path_lines
     if count[L] > len(paths):
         lines.append(f"... {count[L] - len(paths)} more paths not listed (max_paths={max_paths})")
@@ -336,12 +440,15 @@ def explain(loss: Tensor, wrt: Tensor, names=None, max_paths: int = 16) -> Expla
     for b, pos, a in on_path_edges:
         uses.setdefault(a, []).append((b, pos))
     meets = sorted((a for a, u in uses.items() if len(u) > 1), reverse=True)
+    meet_lines = []
+    for a in meets:
+        meet_lines += _meet_lines(node, J, a, uses[a], term, up)
     if meets:
         lines += ["", "Where paths meet (a value used more than once), their gradients add up:"]
-        for a in meets:
-            lines += _meet_lines(node, J, a, uses[a], term, up)
+        lines += meet_lines
 
     lines.append("")
+    first_footer = len(lines)
     if len(paths) > 1 and len(paths) == count[L]:
         total = " + ".join(
             _paren(v) if np.asarray(v).size == 1 else f"[{_value_text(v)}]" for v in path_values
@@ -360,7 +467,15 @@ def explain(loss: Tensor, wrt: Tensor, names=None, max_paths: int = 16) -> Expla
             f"max |difference| {fmt(diff, 3)}: {verdict}"
         )
     named_paths = [[J] + [node[b] for b, _, _ in p] + [X] for p in paths]
-    return Explanation("\n".join(lines), value, autodiff, named_paths, J, X)
+    parts = {
+        "header": header,
+        "forward": forward,
+        "edges": edge_rows,
+        "paths": path_rows,
+        "meets": meet_lines,
+        "footer": lines[first_footer:],
+    }
+    return Explanation("\n".join(lines), value, autodiff, named_paths, J, X, parts)
 
 
 def _node_names(cap, user: dict, wrt: Tensor) -> dict:
@@ -446,21 +561,30 @@ def _edge_label(T, node, b: int, pos: int, a: int) -> str:
     return label + f" (input {pos + 1})" if _repeated(T, b, a) else label
 
 
-def _edge_line(T, node, args, b: int, pos: int, a: int) -> str:
+def _edge_row(T, node, args, b: int, pos: int, a: int) -> EdgeRow:
     ctx = T[b]._ctx
     head = _edge_label(T, node, b, pos, a)
     if _is_scalar_edge(T, b, a):
         number = _num(_local_number(T, b, pos))
         symbolic, filled = _scalar_form(ctx, pos, args[b], T[b]._data)
-        parts = [head]
+        shown = [head]
         for p in (symbolic, filled):
-            if p and p not in parts and p.strip("()") != number:
-                parts.append(p)
-        return " = ".join(parts + [number])
-    return (
-        f"{head}: {_jacobian_form(ctx, pos, args[b])}   "
-        f"[{node[a]} {shape_text(T[a].shape)} -> {node[b]} {shape_text(T[b].shape)}]"
+            shown.append(p if p and p not in shown and p.strip("()") != number else None)
+        return EdgeRow(head, shown[1], shown[2], number)
+    return EdgeRow(
+        head,
+        f"{_jacobian_form(ctx, pos, args[b])}   "
+        f"[{node[a]} {shape_text(T[a].shape)} -> {node[b]} {shape_text(T[b].shape)}]",
+        None,
+        None,
     )
+
+
+def _edge_text(row: EdgeRow) -> str:
+    """An edge's line of the text: dout/din = symbolic = with values = number."""
+    if row.value is None:
+        return f"{row.edge}: {row.symbolic}"
+    return " = ".join(p for p in (row.edge, row.symbolic, row.filled, row.value) if p)
 
 
 def _path_lines(T, node, args, path: list, J: str, X: str):
@@ -483,7 +607,12 @@ def _path_lines(T, node, args, path: list, J: str, X: str):
             shown = ["1"] + shown
         lines.append(f"{pad}= " + " * ".join(shown or ["1"]))
         lines.append(f"{pad}= {_num(product)}")
-        return np.asarray(product), lines
+        factors_text = " * ".join(factors or ["1"])
+        return (
+            np.asarray(product),
+            lines,
+            (factors_text, " * ".join(shown or ["1"]), None, _num(product)),
+        )
     lines = [head, "    from the loss down, each edge applied to the gradient so far (upstream):"]
     upstream = np.ones_like(T[path[0][0]]._data)
     width = max(len(_edge_label(T, node, b, pos, a)) for b, pos, a in path)
@@ -497,7 +626,8 @@ def _path_lines(T, node, args, path: list, J: str, X: str):
             form = _jacobian_form(ctx, pos, args[b])
         lines.append(f"      {label} : {form}  ->  {_value_text(upstream)}")
     lines.append(f"    = {_value_text(upstream)}")
-    return upstream, lines
+    steps = [line.strip() for line in lines[2:-1]]
+    return upstream, lines, (" * ".join(factors or ["1"]), "", steps, _value_text(upstream))
 
 
 def _meet_lines(node, J: str, a: int, uses: list, term: dict, up: dict) -> list:

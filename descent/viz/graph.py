@@ -14,6 +14,7 @@ of an op to its output.
 
 from __future__ import annotations
 
+import html
 import shutil
 import subprocess
 import threading
@@ -44,6 +45,7 @@ STYLES = {
 }
 OUTPUT_FILL = "#f8d0cc"
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
+DOT_TIMEOUT = 60.0  # seconds dot may take to draw one graph
 
 
 class GraphvizNotFoundError(RuntimeError):
@@ -329,17 +331,28 @@ class Graph:
             f"text, .render('graph.svg') draws it>"
         )
 
-    def pipe(self, format: str = "svg") -> bytes:  # noqa: A002 - Graphviz's word
-        """The graph drawn by ``dot`` in ``format`` ('svg', 'png' or 'pdf'), as bytes."""
+    def pipe(self, format: str = "svg", timeout: float = DOT_TIMEOUT) -> bytes:  # noqa: A002
+        """The graph drawn by ``dot`` in ``format`` ('svg', 'png' or 'pdf'), as bytes.
+
+        ``dot`` gets ``timeout`` seconds; a run past them is a RuntimeError that says so."""
         dot = shutil.which("dot")
         if dot is None:
             raise GraphvizNotFoundError(
                 f"cannot draw the graph: Graphviz's `dot` program is not on PATH. "
                 f"{INSTALL_GRAPHVIZ}. The DOT text is always available as graph.source."
             )
-        result = subprocess.run(
-            [dot, f"-T{format}"], input=self.source.encode("utf-8"), capture_output=True
-        )
+        try:
+            result = subprocess.run(
+                [dot, f"-T{format}"],
+                input=self.source.encode("utf-8"),
+                capture_output=True,
+                timeout=timeout,
+            )
+        except subprocess.TimeoutExpired:
+            raise RuntimeError(
+                f"dot did not finish drawing the graph ({len(self.nodes)} nodes) in {timeout} s; "
+                f"draw less of it with ds.viz.graph(..., depth=k) or collapse=True"
+            ) from None
         if result.returncode != 0:
             message = result.stderr.decode("utf-8", "replace").strip()
             raise RuntimeError(f"dot failed (exit {result.returncode}): {message}")
@@ -359,10 +372,43 @@ class Graph:
             )
         return atomic_write(path, self.pipe(fmt_name))
 
-    def _repr_svg_(self):  # drawn inline in Jupyter when `dot` is installed
+    # ---- Jupyter: the drawing when Graphviz is installed, else the DOT text and how to
+    # get Graphviz (IPython asks _repr_mimebundle_ first and takes what it gives).
+
+    def _repr_svg_(self):
+        """The graph drawn as SVG by ``dot``; None (nothing to show) without Graphviz."""
         if shutil.which("dot") is None:
             return None
         return self.pipe("svg").decode("utf-8")
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        try:
+            svg = self._repr_svg_()
+            problem = None if svg is not None else "Graphviz's `dot` program is not installed"
+        except RuntimeError as e:  # dot failed or ran out of time: say so, show the text
+            svg, problem = None, str(e)
+        if svg is not None:
+            return {"image/svg+xml": svg, "text/plain": repr(self)}
+        return {
+            "text/html": self._fallback_html(problem),
+            "text/plain": self._fallback_text(problem),
+        }
+
+    def _fallback_note(self, problem: str) -> str:
+        return (
+            f"This graph is not drawn: {problem}. Install Graphviz to see it drawn "
+            f"(apt install graphviz / brew install graphviz / conda install graphviz). "
+            f"Its DOT text:"
+        )
+
+    def _fallback_text(self, problem: str) -> str:
+        return f"{repr(self)}\n{self._fallback_note(problem)}\n{self.source}"
+
+    def _fallback_html(self, problem: str) -> str:
+        return (
+            f'<div class="descent-graph"><p><b>{html.escape(self._fallback_note(problem))}</b>'
+            f"</p><pre>{html.escape(self.source)}</pre></div>"
+        )
 
 
 # ---- building the drawn graph --------------------------------------------------------------
