@@ -55,6 +55,9 @@ def _add_train_flags(p: argparse.ArgumentParser, defaults) -> None:
     out.add_argument("--runs-dir", default=defaults.runs_dir, help="where run folders go")
     out.add_argument("--name", default=defaults.name, help="the run folder's name")
     out.add_argument("--quiet", action="store_true", help="print nothing while training")
+    out.add_argument("--tensorboard", metavar="DIR", default=defaults.tensorboard,
+                     help="also write TensorBoard event files into DIR "
+                          "(pip install 'descent[tensorboard]')")  # fmt: skip
 
 
 def _config(args):
@@ -66,6 +69,7 @@ def _config(args):
         optimizer=args.optimizer, lr=args.lr, weight_decay=args.weight_decay,
         dropout=args.dropout, epochs=args.epochs, batch_size=args.batch_size,
         patience=args.patience, seed=args.seed, runs_dir=args.runs_dir, name=args.name,
+        tensorboard=args.tensorboard,
     )  # fmt: skip
 
 

@@ -8,7 +8,10 @@ evaluate on the test part, and write ``runs/<name>/``:
 - ``history.json``: the same as lists;
 - ``model.safetensors``: the weights, the standardisation and the configuration;
 - ``results.json``: the test metrics (and the confusion matrix for classifiers);
-- ``report.html``: all of it in one self-contained page, with the curves and the graph.
+- ``report.html``: all of it in one self-contained page, with the curves and the graph;
+
+and, with ``tensorboard`` (``--tensorboard DIR``), TensorBoard's event files in ``DIR``
+(``DIR/train``, ``DIR/validation``: ``ds.train.TensorBoard``, with weight histograms).
 
 Every value of the configuration is checked before any work starts, and the run's name is
 a folder name, never a path. The files are written into a hidden temporary folder beside
@@ -149,6 +152,7 @@ class RunConfig:
     seed: int = 0
     runs_dir: str = "runs"
     name: str | None = None
+    tensorboard: str | None = None  # a folder for TensorBoard's event files
 
     def __post_init__(self):
         self.check()
@@ -203,6 +207,11 @@ class RunConfig:
                              f"got {self.runs_dir!r}")  # fmt: skip
         if self.name is not None:
             check_run_name(self.name)
+        if self.tensorboard is not None and (
+            not isinstance(self.tensorboard, (str, os.PathLike)) or not str(self.tensorboard)
+        ):
+            raise ValueError(f"train: {_flag('tensorboard')} must be a folder's path, "
+                             f"got {self.tensorboard!r}")  # fmt: skip
         return self
 
 
@@ -439,10 +448,13 @@ def run(config: RunConfig, verbose: int = 1, out=None) -> RunResult:
     path = _work_folder(runs_dir, name)
     try:
         stop = train.EarlyStopping(patience=config.patience, restore_best_weights=True)
+        callbacks = [stop, train.CSVLogger(path / "metrics.csv")]
+        if config.tensorboard is not None:
+            callbacks.append(train.TensorBoard(str(config.tensorboard), histogram_freq=1))
         history = train.fit(
             model, loss, opt, (X_tr, y_tr), (X_va, y_va), epochs=config.epochs,
             batch_size=config.batch_size, metrics=metrics, seed=config.seed, verbose=verbose,
-            callbacks=[stop, train.CSVLogger(path / "metrics.csv")],
+            callbacks=callbacks,
         )  # fmt: skip
         if stop.stopped_epoch is not None:
             best = stop.best_epoch + 1
@@ -502,4 +514,7 @@ def run(config: RunConfig, verbose: int = 1, out=None) -> RunResult:
         f"run folder: {path}/ (metrics.csv, history.json, model.safetensors, results.json, "
         f"report.html)"
     )
+    if config.tensorboard is not None:
+        board = config.tensorboard
+        say(f"TensorBoard events: {board}/ (see them with: tensorboard --logdir {board})")
     return result

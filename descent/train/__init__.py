@@ -6,6 +6,7 @@ from .callbacks import (
     EarlyStopping,
     LearningRateScheduler,
     ModelCheckpoint,
+    TensorBoard,
     TerminateOnNaN,
 )
 from .fit import FitRun, TrainingDivergedError, evaluate, fit
@@ -15,5 +16,6 @@ from .metrics import accuracy, confusion_matrix, mae, mse, r2
 __all__ = [
     "fit", "evaluate", "History", "FitRun", "TrainingDivergedError", "Callback",
     "EarlyStopping", "ModelCheckpoint", "TerminateOnNaN", "LearningRateScheduler", "CSVLogger",
+    "TensorBoard",
     "accuracy", "mse", "mae", "r2", "confusion_matrix",
 ]  # fmt: skip

@@ -12,16 +12,18 @@ import io
 import math
 import os
 import string
+import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 
 from ..io import atomic_write, save
+from ..io.tensorboard import SummaryWriter, tensorboardx_module
 
 __all__ = [
     "Callback", "EarlyStopping", "ModelCheckpoint", "TerminateOnNaN", "LearningRateScheduler",
-    "CSVLogger",
+    "CSVLogger", "TensorBoard",
 ]  # fmt: skip
 
 
@@ -338,6 +340,151 @@ class CSVLogger(Callback):
 
     def load_state_dict(self, state: dict) -> None:
         self._restored = dict(state)
+
+
+class TensorBoard(Callback):
+    """Write TensorBoard event files of the run into ``log_dir`` (Keras's callback).
+
+    Keras's layout: ``log_dir/train`` holds ``epoch_loss``, ``epoch_<metric>`` and
+    ``epoch_learning_rate`` at step ``epoch`` (0-based); ``log_dir/validation`` holds the
+    ``val_`` values under the same names (``val_loss`` as ``epoch_loss``) and
+    ``evaluation_<name>_vs_iterations`` at the optimizer's global step. ``tensorboard
+    --logdir log_dir`` shows the two runs in one chart.
+
+    ``histogram_freq=N`` (> 0): every N epochs (from epoch 0), a histogram of each
+    parameter under its ``named_parameters()`` name, ``<name>/histogram`` (``0.weight/
+    histogram``), and of its gradient on the epoch's last batch, ``<name>/gradient``; with
+    ``write_images`` also each 1-D or 2-D parameter as a grey image, ``<name>/image``,
+    scaled from its smallest value (black) to its largest (white) (Keras clips to [0, 1]).
+    ``update_freq``: 'epoch', or 'batch' (or N) to also write ``batch_loss`` every (N-th)
+    batch at the optimizer's global step. ``write_steps_per_second`` adds
+    ``epoch_steps_per_second``.
+
+    Keras's options for what descent has not are accepted at their defaults only:
+    ``write_graph`` writes no graph (``descent.viz.graph`` draws one), and
+    ``profile_batch``, ``embeddings_freq`` and ``embeddings_metadata`` are refused when
+    set. Needs the ``descent[tensorboard]`` extra (tensorboardX).
+    """
+
+    def __init__(
+        self,
+        log_dir="logs",
+        histogram_freq: int = 0,
+        write_graph: bool = True,
+        write_images: bool = False,
+        write_steps_per_second: bool = False,
+        update_freq="epoch",
+        profile_batch=0,
+        embeddings_freq: int = 0,
+        embeddings_metadata=None,
+    ):
+        tensorboardx_module("ds.train.TensorBoard")
+        if not isinstance(log_dir, (str, os.PathLike)) or not str(log_dir):
+            raise TypeError(f"TensorBoard: log_dir must be a folder's path, got {log_dir!r}")
+        self.log_dir = str(log_dir)
+        self.histogram_freq = _whole_number("histogram_freq", histogram_freq)
+        if update_freq == "batch":
+            update_freq = 1
+        elif update_freq != "epoch" and (
+            isinstance(update_freq, (bool, np.bool_))
+            or not isinstance(update_freq, (int, np.integer))
+            or update_freq < 1
+        ):
+            raise ValueError(
+                f"TensorBoard: update_freq must be 'epoch', 'batch' or a whole number of "
+                f"batches >= 1, got {update_freq!r}"
+            )
+        self.update_freq = update_freq if update_freq == "epoch" else int(update_freq)
+        self.write_graph = bool(write_graph)
+        self.write_images = bool(write_images)
+        self.write_steps_per_second = bool(write_steps_per_second)
+        for name, value, default, why in (
+            ("profile_batch", profile_batch, 0, "descent has no profiler"),
+            ("embeddings_freq", embeddings_freq, 0, "descent writes no embeddings"),
+            ("embeddings_metadata", embeddings_metadata, None, "descent writes no embeddings"),
+        ):
+            if not (value is default or (default == 0 and value in (0, None))):
+                raise ValueError(
+                    f"TensorBoard: {name}={value!r} is not supported ({why}); leave it at "
+                    f"its default, {default!r}"
+                )
+        self.profile_batch, self.embeddings_freq, self.embeddings_metadata = 0, 0, None
+        self._writers: dict[str, SummaryWriter] = {}
+
+    def _writer(self, which: str) -> SummaryWriter:
+        if which not in self._writers:
+            self._writers[which] = SummaryWriter(os.path.join(self.log_dir, which))
+        return self._writers[which]
+
+    def on_train_begin(self, logs=None):
+        self._close()
+        self._writer("train")
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_start, self._batches = time.perf_counter(), 0
+
+    def on_batch_end(self, step, logs=None):
+        self._batches += 1
+        if self.update_freq == "epoch":
+            return
+        global_step = self.run.optimizer.global_step
+        if global_step % self.update_freq == 0:
+            writer = self._writer("train")
+            for name, value in (logs or {}).items():
+                writer.add_scalar(f"batch_{name}", value, global_step)
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = dict(logs or {})
+        train_logs = {k: v for k, v in logs.items() if not k.startswith("val_") and k != "lr"}
+        val_logs = {k[4:]: v for k, v in logs.items() if k.startswith("val_")}
+        lr = logs.get("lr", self.run.optimizer.param_groups[0]["lr"])
+        if callable(lr):  # a schedule of the step number
+            lr = lr(self.run.optimizer.global_step)
+        train_logs["learning_rate"] = lr
+        if self.write_steps_per_second:
+            seconds = time.perf_counter() - self._epoch_start
+            train_logs["steps_per_second"] = self._batches / seconds if seconds > 0 else 0.0
+        writer = self._writer("train")
+        for name, value in train_logs.items():
+            writer.add_scalar(f"epoch_{name}", value, epoch)
+        if val_logs:
+            val_writer = self._writer("validation")
+            step = self.run.optimizer.global_step
+            for name, value in val_logs.items():
+                val_writer.add_scalar(f"epoch_{name}", value, epoch)
+                val_writer.add_scalar(f"evaluation_{name}_vs_iterations", value, step)
+        if self.histogram_freq and epoch % self.histogram_freq == 0:
+            self._log_weights(writer, epoch)
+        for w in self._writers.values():
+            w.flush()
+
+    def _log_weights(self, writer: SummaryWriter, epoch: int) -> None:
+        for name, p in self.run.model.named_parameters():
+            writer.add_histogram(f"{name}/histogram", p, epoch)
+            if p.grad is not None:
+                writer.add_histogram(f"{name}/gradient", p.grad, epoch)
+            if self.write_images and p.ndim in (1, 2):
+                w = p.detach().numpy().astype(np.float64)
+                w = w.reshape(-1, 1) if w.ndim == 1 else w if w.shape[0] <= w.shape[1] else w.T
+                span = w.max() - w.min()
+                img = (w - w.min()) / span if span > 0 else np.zeros_like(w)
+                writer.add_image(f"{name}/image", img, epoch, dataformats="HW")
+
+    def on_train_end(self, logs=None):
+        self._close()
+
+    def _close(self) -> None:
+        for w in self._writers.values():
+            w.close()
+        self._writers = {}
+
+
+def _whole_number(name: str, value) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"TensorBoard: {name} must be a whole number, got {value!r}")
+    if value < 0:
+        raise ValueError(f"TensorBoard: {name} must be >= 0, got {value}")
+    return int(value)
 
 
 def _cell(value):
