@@ -1,4 +1,4 @@
-"""The ``descent`` command: demo, train, lesson, explain, gradcheck, bench.
+"""The ``descent`` command: demo, train, export, lesson, explain, gradcheck, bench.
 
 A user's mistake (a bad argument, file or value, a diverged run, too little memory) ends
 in one line on stderr and exit status 2, Ctrl-C in one line and 130; only a bug in descent
@@ -92,6 +92,14 @@ def _run(config, quiet: bool) -> None:
 
 def cmd_train(args) -> int:
     _run(_config(args), args.quiet)
+    return 0
+
+
+def cmd_export(args) -> int:
+    from .runs import export_run
+
+    path = export_run(args.run_dir, args.onnx, opset=args.opset)
+    print(f"wrote {path} (ONNX opset {args.opset}: raw features in, the run's predictions out)")
     return 0
 
 
@@ -301,6 +309,12 @@ def _main(argv) -> int:
 
     _add_train_flags(p, RunConfig())
     p.set_defaults(handler=cmd_train)
+
+    p = sub.add_parser("export", help="write a run folder's model as an ONNX file")
+    p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder descent train wrote")
+    p.add_argument("--onnx", metavar="PATH", required=True, help="the ONNX file to write")
+    p.add_argument("--opset", type=int, default=17, help="the ONNX opset (%(default)s)")
+    p.set_defaults(handler=cmd_export)
 
     p = sub.add_parser("lesson", help="run a worked example of the lectures")
     p.add_argument("name", nargs="?", help="the lesson (see --list)")

@@ -13,6 +13,9 @@ evaluate on the test part, and write ``runs/<name>/``:
 and, with ``tensorboard`` (``--tensorboard DIR``), TensorBoard's event files in ``DIR``
 (``DIR/train``, ``DIR/validation``: ``ds.train.TensorBoard``, with weight histograms).
 
+``export_run`` (``descent export RUN_DIR --onnx PATH``) writes a run folder's model as an
+ONNX file that takes raw features and gives what the run predicts.
+
 Every value of the configuration is checked before any work starts, and the run's name is
 a folder name, never a path. The files are written into a hidden temporary folder beside
 the run folder, which is renamed into place when the run is complete; a run that fails or
@@ -36,10 +39,11 @@ import numpy as np
 
 from . import data, datasets, nn, optim, train
 from .autograd import no_grad
-from .io import atomic_write, save
+from .io import CheckpointError, atomic_write, load, load_metadata, save
 from .models.networks import ACTIVATIONS, build_mlp
+from .onnx import export
 from .random import manual_seed
-from .tensor import tensor
+from .tensor import array_of, tensor
 from .viz.report import write_report
 
 DATASETS = {
@@ -518,3 +522,87 @@ def run(config: RunConfig, verbose: int = 1, out=None) -> RunResult:
         board = config.tensorboard
         say(f"TensorBoard events: {board}/ (see them with: tensorboard --logdir {board})")
     return result
+
+
+# ---- a run folder as an ONNX file ----------------------------------------------------------
+
+
+class Rescale(nn.Module):
+    """Per column ``(x - shift) / scale`` (a run's standardisation of its features), or with
+    ``inverse`` ``x * scale + shift`` (a regression's prediction back in the target's units),
+    with its ONNX form (Sub and Div, or Mul and Add)."""
+
+    def __init__(self, shift, scale, inverse: bool = False):
+        super().__init__()
+        self.shift = np.asarray(shift, np.float64)
+        self.scale = np.asarray(scale, np.float64)
+        self.inverse = inverse
+
+    def forward(self, x):
+        shift, scale = (tensor(a, dtype=x.dtype) for a in (self.shift, self.scale))
+        return x * scale + shift if self.inverse else (x - shift) / scale
+
+    def onnx_export(self, g, x: str) -> str:
+        shift, scale = g.const(self.shift, "shift"), g.const(self.scale, "scale")
+        if self.inverse:
+            return g.node("Add", g.node("Mul", x, scale), shift)
+        return g.node("Div", g.node("Sub", x, shift), scale)
+
+
+def run_predictor(run_dir) -> tuple[nn.Module, int, str]:
+    """(the Module that predicts from raw features as the run folder ``run_dir`` does, the
+    number of features, the task): its standardisation, its network rebuilt from the saved
+    configuration and weights, then the softmax probabilities of the classes
+    (classification) or the prediction in the target's units (regression, (N,)).
+
+    A missing or damaged run folder is a ValueError (or CheckpointError) saying what is
+    wrong with it."""
+    folder = Path(run_dir)
+    file = folder / "model.safetensors"
+    if not folder.is_dir():
+        raise ValueError(
+            f"export: {str(folder)!r} is not a run folder (no such folder); give a folder "
+            f"that descent train wrote, such as runs/iris-linear-20240101-120000"
+        )
+    if not file.is_file():
+        raise ValueError(
+            f"export: {str(folder)!r} is not a run folder: it has no model.safetensors (a "
+            f"run folder holds the file descent train writes)"
+        )
+    saved = load(file)
+    try:
+        config = json.loads(load_metadata(file)["config"])
+        config["hidden"] = tuple(config["hidden"])
+        config = RunConfig(**config)
+        mean = np.asarray(array_of(saved["standardizer"]["mean"]), np.float64)
+        scale = np.asarray(array_of(saved["standardizer"]["scale"]), np.float64)
+        weights = saved["model"]
+        last = [k for k in weights if k.endswith(".weight")][-1]
+        n_in, n_out = len(mean), int(weights[last].shape[0])
+        model = build_model(config, n_in, n_out)
+        model.load_state_dict(weights)
+        classes = list(saved["classes"])
+        target = saved["target"]
+    except (KeyError, IndexError, TypeError, ValueError, RuntimeError, AttributeError) as e:
+        if isinstance(e, CheckpointError):
+            raise
+        raise CheckpointError(
+            f"checkpoint {file} is not a run's model (descent train writes its weights, "
+            f"standardisation, classes and configuration there): {e}"
+        ) from None
+    steps = [Rescale(mean, scale), model.eval()]
+    if classes:
+        steps.append(nn.Softmax(1))
+        task = "classification"
+    else:
+        steps += [Rescale(float(target["mean"]), float(target["std"]), inverse=True),
+                  nn.Flatten(0)]  # fmt: skip
+        task = "regression"
+    return nn.Sequential(*steps), n_in, task
+
+
+def export_run(run_dir, onnx_path, opset: int = 17) -> Path:
+    """Write the run folder ``run_dir``'s model as the ONNX file ``onnx_path`` (see
+    ``run_predictor`` for what it computes); returns the path."""
+    predictor, n_in, _ = run_predictor(run_dir)
+    return export(predictor, np.zeros((1, n_in), np.float32), onnx_path, opset=opset)

@@ -30,7 +30,7 @@ import numpy as np
 from ..tensor import Tensor, check_device, make_tensor
 from .files import atomic_file
 
-__all__ = ["save", "load", "load_file", "CheckpointError"]
+__all__ = ["save", "load", "load_file", "load_metadata", "CheckpointError"]
 
 _FORMAT = "descent.checkpoint/2"  # what save writes: checksums always
 _UNCHECKED_FORMAT = "descent.checkpoint/1"  # written before checksums: loads unchecked
@@ -541,6 +541,16 @@ def load(path, map_location=None, *, weights_only=None, mmap=None):
     if unused:
         raise fail(f"is corrupt: it holds tensors its description never uses: {unused[:5]}")
     return state
+
+
+def load_metadata(path) -> dict:
+    """The extra strings ``save(..., metadata=...)`` stored in the checkpoint ``path`` (its
+    own format keys left out), after the same checks as ``load``.
+
+    >>> ds.io.load_metadata("runs/iris/model.safetensors")["config"]  # doctest: +SKIP
+    """
+    meta, _, _ = _read(Path(path), checkpoint=True)
+    return {k: v for k, v in meta.items() if k not in _DESCENT_KEYS}
 
 
 def load_file(path) -> dict:

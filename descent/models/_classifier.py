@@ -21,7 +21,8 @@ from .checks import (
     resolve_batch_size,
 )
 from .errors import ConvergenceWarning
-from .networks import linear_weights, zero_init
+from .inference import ClassLabels
+from .networks import linear_from, linear_weights, zero_init
 from .training import make_optimizer, make_rng, stop_on_plateau, train_module
 
 PENALTIES = ("l2", "l1", None)
@@ -34,6 +35,36 @@ class LinearScoresMixin:
         check_is_fitted(self, "coef_")
         x = check_data(self, X, reset=False, method="predict")
         return x @ self.coef_.T + self.intercept_
+
+    # the rule predict uses for a single score column ('positive': s > 0 means classes_[1])
+    _one_score_rule = "positive"
+
+    def _module_builders(self) -> dict:
+        check_is_fitted(self, "coef_")
+        k = self.coef_.shape[0]
+
+        scores = self._score_module
+
+        def predict():
+            rule = self._one_score_rule if k == 1 else "argmax"
+            return nn.Sequential(scores(), ClassLabels(self.classes_, rule))
+
+        def decision_function():
+            if k == 1:
+                return nn.Sequential(scores(), nn.Flatten(0))
+            if k == 2 and self._two_scores_differ:  # classes_[1]'s score minus classes_[0]'s
+                diff = linear_from(self.coef_[1] - self.coef_[0],
+                                   self.intercept_[1] - self.intercept_[0])  # fmt: skip
+                return nn.Sequential(diff, nn.Flatten(0))
+            return scores()
+
+        return {"predict": predict, "decision_function": decision_function}
+
+    def _score_module(self):
+        """nn.Linear computing ``_scores``."""
+        return linear_from(self.coef_, self.intercept_)
+
+    _two_scores_differ = True  # decision_function of two score columns is their difference
 
 
 class LinearClassifier(LinearScoresMixin, ClassifierMixin, BaseEstimator):

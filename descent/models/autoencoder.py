@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import warnings
 
 import numpy as np
@@ -22,6 +23,7 @@ from .checks import (
     resolve_batch_size,
 )
 from .errors import ConvergenceWarning
+from .inference import ClassLabels
 from .networks import ESTIMATOR_ACTIVATIONS, build_mlp
 from .training import (
     make_optimizer,
@@ -220,6 +222,26 @@ class Autoencoder(TransformerMixin, BaseEstimator):
         """The head's most probable label in ``classes_``."""
         logits = self._logits(X, "predict")
         return self.classes_[logits.argmax(axis=1)]
+
+    def _module_builders(self) -> dict:
+        check_is_fitted(self, "model_")
+        net = self.model_
+
+        def part(name):
+            return copy.deepcopy(getattr(net, name))
+
+        builders = {
+            "transform": lambda: part("encoder"),
+            "reconstruct": lambda: nn.Sequential(part("encoder"), part("decoder")),
+        }
+        if net.head is not None:
+            builders["predict_proba"] = lambda: nn.Sequential(
+                part("encoder"), part("head"), nn.Softmax(1)
+            )
+            builders["predict"] = lambda: nn.Sequential(
+                part("encoder"), part("head"), ClassLabels(self.classes_)
+            )
+        return builders
 
     def score(self, X, y) -> float:  # noqa: N803
         """The head's accuracy on (X, y)."""

@@ -149,6 +149,31 @@ class BaseEstimator:
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
         return {"text/plain": repr(self), "text/html": self._repr_html_()}
 
+    def to_module(self, method: str = "predict"):
+        """An ``nn.Module`` that computes ``self.method(X)`` from raw X (N, d): the same
+        arithmetic in float64, in eval mode, with its own copy of the learned weights.
+
+        It is how a fitted estimator leaves ``ds.models``: ``ds.onnx.export(estimator, ...,
+        method=...)`` exports this module. Each estimator names the methods it has a module
+        for (``predict`` everywhere; ``predict_proba``, ``decision_function``, ``transform``
+        where they exist); a classifier's ``predict`` module returns the labels of
+        ``classes_`` (a NumPy array), the others Tensors.
+
+        >>> clf = ds.models.SoftmaxRegression(random_state=0).fit(X, y)  # doctest: +SKIP
+        >>> clf.to_module("predict_proba")(ds.tensor(X[:2], dtype=ds.float64))  # doctest: +SKIP
+        """
+        builders = self._module_builders()
+        if method not in builders:
+            raise ValueError(
+                f"{type(self).__name__}.to_module: no module for {method!r}; this "
+                f"{type(self).__name__} has one for {sorted(builders) or 'no method'}"
+            )
+        return builders[method]().double().eval()
+
+    def _module_builders(self) -> dict:
+        """{method name: a function building its module}; see ``to_module``."""
+        return {}
+
     def __sklearn_is_fitted__(self) -> bool:
         return any(k.endswith("_") and not k.startswith("__") for k in vars(self))
 

@@ -9,6 +9,7 @@ import numpy as np
 from .base import BaseEstimator, ClusterMixin, TransformerMixin
 from .checks import check_array, check_data, check_is_fitted, check_positive
 from .errors import ConvergenceWarning
+from .inference import NearestCenter
 from .training import make_rng
 
 __all__ = ["KMeans"]
@@ -185,6 +186,13 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self, "cluster_centers_")
         x = check_data(self, X, reset=False, method="predict")
         return squared_distances(x, self.cluster_centers_).argmin(axis=1)
+
+    def _module_builders(self) -> dict:
+        check_is_fitted(self, "cluster_centers_")
+        return {
+            "predict": lambda: NearestCenter(self.cluster_centers_, "index"),
+            "transform": lambda: NearestCenter(self.cluster_centers_, "distance"),
+        }
 
     def score(self, X, y=None) -> float:  # noqa: N803
         """Minus the inertia of X with the fitted centers (higher is better)."""

@@ -29,7 +29,8 @@ from .checks import (
     float_dtype,
 )
 from .errors import IllConditionedWarning
-from .networks import linear_weights, zero_init
+from .inference import Monomials
+from .networks import linear_from, linear_weights, zero_init
 from .training import make_rng, train_module
 
 __all__ = ["LinearRegression", "PolynomialRegression", "polynomial_powers"]
@@ -132,6 +133,13 @@ class _GradientRegression(RegressorMixin, BaseEstimator):
         )  # fmt: skip
         return linear_weights(model, bias)
 
+    def _output_module(self) -> nn.Module:
+        """nn.Linear with ``coef_`` and ``intercept_``, its (N, 1) output made (N,) for a
+        1-D training target, as predict."""
+        check_is_fitted(self, "coef_")
+        layer = linear_from(self.coef_, self.intercept_)
+        return nn.Sequential(layer, nn.Flatten(0)) if np.ndim(self.coef_) == 1 else layer
+
     def _shape_outputs(self, w: np.ndarray, b: np.ndarray, y: np.ndarray) -> None:
         """coef_ (d,) and a float intercept_ for a 1-D y; (k, d) and (k,) for a 2-D y."""
         if y.ndim == 1:
@@ -223,6 +231,9 @@ class LinearRegression(_GradientRegression):
         check_is_fitted(self, "coef_")
         x = check_data(self, X, reset=False, method="predict")
         return x @ self.coef_.T + self.intercept_
+
+    def _module_builders(self) -> dict:
+        return {"predict": self._output_module}
 
 
 def polynomial_powers(n_features: int, degree: int) -> np.ndarray:
@@ -354,3 +365,9 @@ class PolynomialRegression(_GradientRegression):
     def predict(self, X) -> np.ndarray:  # noqa: N803
         """$\\phi(X) w + b$."""
         return self.features(X) @ self.coef_.T + self.intercept_
+
+    def _module_builders(self) -> dict:
+        def predict():
+            return nn.Sequential(Monomials(self.powers_), self._output_module())
+
+        return {"predict": predict}

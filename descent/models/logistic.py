@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import nn
 from ..nn import functional as F
 from ._classifier import LinearClassifier
+from .inference import OneVsRestProba
 
 __all__ = ["LogisticRegression", "SoftmaxRegression"]
 
@@ -70,6 +72,12 @@ class LogisticRegression(LinearClassifier):
     def predict_log_proba(self, X) -> np.ndarray:  # noqa: N803
         return np.log(self.predict_proba(X))
 
+    def _module_builders(self) -> dict:
+        builders = super()._module_builders()
+        k = self.coef_.shape[0]
+        builders["predict_proba"] = lambda: nn.Sequential(self._score_module(), OneVsRestProba(k))
+        return builders
+
 
 class SoftmaxRegression(LinearClassifier):
     """Multinomial logistic regression: $p(y = c \\mid x) = \\mathrm{softmax}(x W^T + b)_c$,
@@ -96,6 +104,11 @@ class SoftmaxRegression(LinearClassifier):
     def predict_proba(self, X) -> np.ndarray:  # noqa: N803
         """(n, C) softmax probabilities, columns in the order of ``classes_``."""
         return _softmax(self._scores(X))
+
+    def _module_builders(self) -> dict:
+        builders = super()._module_builders()
+        builders["predict_proba"] = lambda: nn.Sequential(self._score_module(), nn.Softmax(1))
+        return builders
 
     def predict_log_proba(self, X) -> np.ndarray:  # noqa: N803
         s = self._scores(X)

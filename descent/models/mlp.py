@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import warnings
 
 import numpy as np
@@ -23,6 +24,7 @@ from .checks import (
     resolve_batch_size,
 )
 from .errors import ConvergenceWarning
+from .inference import ClassLabels
 from .networks import ESTIMATOR_ACTIVATIONS, build_mlp
 from .training import (
     forward,
@@ -172,6 +174,11 @@ class _BaseMLP(BaseEstimator):
                 stacklevel=3,
             )
 
+    def _network(self) -> nn.Module:
+        """A copy of the trained network (``model_``)."""
+        check_is_fitted(self, "model_")
+        return copy.deepcopy(self.model_)
+
     def _forward(self, X, method: str) -> np.ndarray:  # noqa: N803
         check_is_fitted(self, "model_")
         x = check_data(self, X, reset=False, method=method)
@@ -238,6 +245,12 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         logits = self._forward(X, "predict")
         return self.classes_[logits.argmax(axis=1)]
 
+    def _module_builders(self) -> dict:
+        return {
+            "predict": lambda: nn.Sequential(self._network(), ClassLabels(self.classes_)),
+            "predict_proba": lambda: nn.Sequential(self._network(), nn.Softmax(1)),
+        }
+
 
 class MLPRegressor(RegressorMixin, _BaseMLP):
     """A multi-layer perceptron regressor with scikit-learn's hyperparameters and defaults.
@@ -276,3 +289,10 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         """(n,) predictions for a 1-D training target, (n, k) otherwise."""
         out = self._forward(X, "predict")
         return out[:, 0] if self._y_ndim == 1 else out
+
+    def _module_builders(self) -> dict:
+        def predict():
+            net = self._network()
+            return nn.Sequential(net, nn.Flatten(0)) if self._y_ndim == 1 else net
+
+        return {"predict": predict}

@@ -8,7 +8,7 @@ from .. import nn
 
 __all__ = [
     "ACTIVATIONS", "ESTIMATOR_ACTIVATIONS", "build_mlp", "glorot_init", "zero_init",
-    "linear_weights",
+    "linear_weights", "linear_from",
 ]  # fmt: skip
 
 # 'logistic' is scikit-learn's name for the sigmoid, 'sigmoid' PyTorch's
@@ -70,6 +70,16 @@ def zero_init(layer) -> None:
     layer.weight._data[...] = 0
     if layer.bias is not None:
         layer.bias._data[...] = 0
+
+
+def linear_from(coef: np.ndarray, intercept) -> nn.Linear:
+    """An ``nn.Linear`` (float64) holding ``coef`` (k, d) and ``intercept`` (k,), the
+    learned arrays of a linear estimator (a 1-D coef is one output)."""
+    coef = np.atleast_2d(np.asarray(coef, np.float64))
+    layer = nn.Linear(coef.shape[1], coef.shape[0], dtype="float64")
+    layer.weight._data[...] = coef
+    layer.bias._data[...] = np.broadcast_to(np.asarray(intercept, np.float64), (coef.shape[0],))
+    return layer
 
 
 def linear_weights(layer, fit_intercept: bool) -> tuple[np.ndarray, np.ndarray]:

@@ -126,6 +126,9 @@ class Perceptron(LinearScoresMixin, ClassifierMixin, BaseEstimator):
             )
         return self
 
+    _one_score_rule = "nonnegative"
+    _two_scores_differ = False
+
     def decision_function(self, X) -> np.ndarray:  # noqa: N803
         """$x \\cdot w + b$: (n,) for two classes (>= 0 means ``classes_[1]``), else (n, C)."""
         scores = self._scores(X)
