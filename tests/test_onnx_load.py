@@ -439,3 +439,29 @@ def test_shape_arithmetic_of_the_exporters(tmp_path, exporter, opset):
     imported = ds.onnx.load(path)
     assert list(imported.state_dict()) == list(model.state_dict())  # literals stay constants
     assert max(max_diffs(model, imported, (3, 8, 8)).values()) <= ATOL
+
+
+def test_descents_own_export_loads_back_with_equal_outputs_and_trains(tmp_path):
+    # the two halves of ds.onnx meet: a CNN written by ds.onnx.export, read by ds.onnx.load
+    ds.manual_seed(0)
+    model = ds.nn.Sequential(
+        ds.nn.Conv2d(1, 3, 3, padding=1), ds.nn.ReLU(), ds.nn.MaxPool2d(2),
+        ds.nn.Flatten(), ds.nn.Linear(12, 4), ds.nn.Tanh(), ds.nn.Linear(4, 2),
+    )  # fmt: skip
+    path = ds.onnx.export(model, ds.randn(1, 1, 4, 4), tmp_path / "cnn.onnx")
+    loaded = ds.onnx.load(path)
+    for n in (1, 6):
+        x = ds.randn(n, 1, 4, 4)
+        with ds.no_grad():
+            np.testing.assert_allclose(loaded(x).numpy(), model(x).numpy(), atol=1e-6)
+    x, target = ds.randn(8, 1, 4, 4), ds.randn(8, 2)
+    loaded.train()
+    opt = ds.optim.SGD(loaded.parameters(), lr=0.1)
+    losses = []
+    for _ in range(5):
+        opt.zero_grad()
+        loss = ((loaded(x) - target) ** 2).mean()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < losses[0]
