@@ -57,3 +57,57 @@ def test_second_derivative_example_prints_the_gravity_curvature():
     x, y = [2.0, 4.5, 10.0], [19.6, 44.1, 98.0]
     assert curvature == 2 * sum(v * v for v in x)  # J'' = 2 sum x^2
     assert abs(slope - sum(2 * (8.0 * u - v) * u for u, v in zip(x, y))) < 1e-9
+
+
+def _block_with(text: str) -> str:
+    return next(c for lang, c in _blocks(README.read_text()) if lang == "python" and text in c)
+
+
+def test_weights_shared_with_pytorch_both_ways(tmp_path, monkeypatch):
+    import numpy as np
+    import torch
+
+    import descent as ds
+
+    monkeypatch.chdir(tmp_path)
+    code = _block_with("save_file(torch_model.state_dict()")
+    to_torch, to_descent = code.split("save_file(torch_model", 1)
+    assert len([line for line in code.splitlines() if line.strip()]) == 5  # six with the model
+    ds.manual_seed(0)
+    model = ds.nn.Sequential(ds.nn.Linear(4, 8), ds.nn.Tanh(), ds.nn.Linear(8, 2))
+    torch_model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 2))
+    namespace = {"ds": ds, "model": model, "torch_model": torch_model}
+    x = np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32)
+
+    def outputs():
+        with ds.no_grad(), torch.no_grad():
+            return model(ds.tensor(x)).numpy(), torch_model(torch.tensor(x)).numpy()
+
+    assert not np.allclose(*outputs())  # two different initialisations, to begin with
+    exec(compile(to_torch, "README.md", "exec"), namespace)
+    np.testing.assert_allclose(*outputs(), rtol=1e-5, atol=1e-6)  # torch now has descent's weights
+    with torch.no_grad():
+        torch_model[0].weight.mul_(2.0)  # then torch's change travels back
+    exec(compile("save_file(torch_model" + to_descent, "README.md", "exec"), namespace)
+    np.testing.assert_allclose(*outputs(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(model[0].weight.numpy(), torch_model[0].weight.numpy())
+
+
+def test_onnx_example_runs_in_onnxruntime(tmp_path, monkeypatch):
+    import numpy as np
+
+    import descent as ds
+
+    monkeypatch.chdir(tmp_path)
+    ds.manual_seed(0)
+    model = ds.nn.Sequential(ds.nn.Linear(4, 8), ds.nn.ReLU(), ds.nn.Linear(8, 3))
+    x = ds.randn(6, 4)
+    namespace = {"ds": ds, "model": model, "x": x}
+    exec(compile(_block_with("onnxruntime.InferenceSession"), "README.md", "exec"), namespace)
+    with ds.no_grad():
+        expected = model(x).numpy()
+        np.testing.assert_allclose(namespace["out"], expected, atol=1e-5)
+        np.testing.assert_allclose(namespace["twin"](x).numpy(), expected, atol=1e-6)
+    assert namespace["twin"].parameters() and all(
+        p.requires_grad for p in namespace["twin"].parameters()
+    )
