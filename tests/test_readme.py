@@ -90,7 +90,7 @@ def test_weights_shared_with_pytorch_both_ways(tmp_path, monkeypatch):
         torch_model[0].weight.mul_(2.0)  # then torch's change travels back
     exec(compile("save_file(torch_model" + to_descent, "README.md", "exec"), namespace)
     np.testing.assert_allclose(*outputs(), rtol=1e-5, atol=1e-6)
-    np.testing.assert_array_equal(model[0].weight.numpy(), torch_model[0].weight.numpy())
+    np.testing.assert_array_equal(model[0].weight.numpy(), torch_model[0].weight.detach().numpy())
 
 
 def test_onnx_example_runs_in_onnxruntime(tmp_path, monkeypatch):
