@@ -9,6 +9,7 @@ tools.onnx_table`` prints the largest difference of every case.
 from __future__ import annotations
 
 import json
+import sys
 import warnings
 
 import numpy as np
@@ -452,3 +453,17 @@ def test_descent_export_refuses_a_missing_or_damaged_run_folder(tmp_path, capsys
     err = capsys.readouterr().err
     assert err.startswith("descent export: checkpoint") and "model.safetensors" in err
     assert not (tmp_path / "x.onnx").exists()
+
+
+@pytest.mark.parametrize("verb", ["export", "load"])
+def test_without_onnx_both_verbs_name_the_extra(verb, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnx", None)  # makes `import onnx` fail
+    call = {
+        "export": lambda: ds.onnx.export(ds.nn.Linear(2, 1), ds.randn(1, 2), tmp_path / "m.onnx"),
+        "load": lambda: ds.onnx.load(tmp_path / "m.onnx"),
+    }[verb]
+    with pytest.raises(
+        ImportError, match=rf"ds.onnx.{verb} needs onnx.*pip install 'descent\[onnx\]'"
+    ):
+        call()
+    assert not (tmp_path / "m.onnx").exists()
