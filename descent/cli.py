@@ -123,6 +123,11 @@ def cmd_lesson(args) -> int:
         print(f"descent lesson: --plot wants a folder for the pictures, and {args.plot!r} "
               f"is not a folder", file=sys.stderr)  # fmt: skip
         return 2
+    if not args.name and (args.notebook or args.plot or args.json):
+        given = "--notebook" if args.notebook else "--plot" if args.plot else "--json"
+        print(f"descent lesson: {given} needs a lesson's name (descent lesson NAME {given} ...); "
+              f"descent lesson --list lists them", file=sys.stderr)  # fmt: skip
+        return 2
     if args.list or not args.name:
         width = max(len(n) for n in lessons.names())
         for name, fn in lessons.LESSONS.items():

@@ -139,6 +139,8 @@ def test_a_missing_file_is_refused_and_a_foreign_safetensors_file_loads_as_a_sta
                        r"entry 'model'"):  # fmt: skip
         state["model"]  # a training checkpoint's entry, asked of a plain file
     assert state.get("model") is None and "w" in state
+    with pytest.raises(KeyError):  # code that catches a dict's KeyError still does
+        state["model"]
     save_file({"w": np.zeros(1)}, str(foreign), metadata={"format": "descent.checkpoint/9"})
     with pytest.raises(CheckpointError, match="format tag 'descent.checkpoint/9'"):
         ds.load(foreign)
@@ -666,6 +668,22 @@ def test_a_header_over_the_cap_names_the_cap(tmp_path):
     with pytest.raises(CheckpointError, match=r"limit of 104857600 bytes") as err:
         ds.load(path)
     assert str(claim) in str(err.value)
+
+
+def test_a_folder_given_as_the_file_to_write_is_named_not_the_temporary(tmp_path):
+    with pytest.raises(IsADirectoryError, match=rf"cannot write {tmp_path}: it is a folder"):
+        ds.save({"a": 1}, tmp_path)
+    assert list(tmp_path.iterdir()) == []  # no temporary left behind
+
+
+@pytest.mark.parametrize("legacy", [False, True])
+def test_a_torch_save_file_is_refused_without_unpickling_it(tmp_path, legacy):
+    torch = pytest.importorskip("torch")
+    path = tmp_path / "model.pt"
+    torch.save({"w": torch.zeros(2)}, path, _use_new_zipfile_serialization=not legacy)
+    with pytest.raises(CheckpointError, match=r"model.pt is a PyTorch file written by torch.save "
+                       r"\(a pickle\).*safetensors.torch.save_file"):  # fmt: skip
+        ds.load(path)
 
 
 def test_a_path_name_too_long_is_a_clear_error(tmp_path):

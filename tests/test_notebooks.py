@@ -87,7 +87,7 @@ def test_graph_without_dot_shows_its_dot_text_and_how_to_install_graphviz(monkey
     bundle = g._repr_mimebundle_()
     assert "image/svg+xml" not in bundle
     for text in (bundle["text/html"], bundle["text/plain"]):
-        assert "apt install graphviz" in text and "brew install graphviz" in text
+        assert "apt-get install graphviz" in text and "brew install graphviz" in text
         assert "conda install graphviz" in text and "not installed" in text
     assert g.source in bundle["text/plain"]
     # the DOT text is escaped inside a <pre>: quotes and arrows survive the HTML
@@ -128,9 +128,24 @@ def test_explain_html_has_one_row_per_edge_and_the_arithmetic_parenthesised():
     assert [row[0] for row in edges[1:]] == [r.edge for r in e.edges]
     assert [row[3] for row in edges[1:]] == ["1", "-4", "1", "-2"]
     assert edges[2] == ["dsquare/dminus", "2 minus", "2(-2)", "-4"]
-    assert paths[1][0] == "J <- square <- minus <- mul <- w"
+    assert paths[1][0] == "1 of 1: J <- square <- minus <- mul <- w"
     assert paths[1][2] == "1 \u00d7 2(-2) \u00d7 1 \u00d7 (-2)" and paths[1][3] == "8"
     assert "autodiff (ds.grad) gives dJ/dw = 8: equal" in page
+
+
+def test_explain_html_of_a_truncated_walk_says_how_many_paths_it_leaves_out():
+    a = ds.tensor(1.5, requires_grad=True)
+    b = a
+    for _ in range(3):
+        b = b * a + a  # every step uses a twice: more paths than max_paths lists
+    e = ds.viz.explain(b, wrt=a, max_paths=2)
+    total = e.parts["path_count"]
+    assert total > 2 and len(e.paths) == 2
+    page = e._repr_html_()
+    _, paths = Tables(page).tables
+    assert [row[0].split(":")[0] for row in paths[1:]] == [f"1 of {total}", f"2 of {total}"]
+    assert f"{total - 2} more paths not listed (max_paths=2)" in page
+    assert f"{total - 2} more paths not listed (max_paths=2)" in str(e)
 
 
 def test_explain_html_escapes_names_and_shows_array_steps():
@@ -335,3 +350,14 @@ def test_lesson_notebook_without_nbformat_names_the_extra(tmp_path, monkeypatch,
     assert main(["lesson", "gravity", "--notebook", str(tmp_path / "g.ipynb")]) == 2
     assert "pip install 'descent[notebook]'" in capsys.readouterr().err
     assert not (tmp_path / "g.ipynb").exists()
+
+
+def test_notebook_without_a_lesson_or_into_a_folder_is_refused(tmp_path, capsys):
+    from descent.cli import main
+
+    assert main(["lesson", "--notebook", str(tmp_path / "x.ipynb")]) == 2
+    assert "--notebook needs a lesson's name" in capsys.readouterr().err
+    assert main(["lesson", "gravity", "--notebook", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot write {tmp_path}: it is a folder" in err and ".tmp" not in err
+    assert list(tmp_path.iterdir()) == []

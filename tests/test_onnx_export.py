@@ -402,8 +402,9 @@ def test_every_estimator_answers_to_module_and_refuses_a_method_it_lacks():
     est, _ = _fit(lambda: M.LinearSVM(epochs=5, random_state=0), _iris)
     with pytest.raises(ValueError, match=r"no module for 'predict_proba'.*'decision_function'"):
         est.to_module("predict_proba")
-    with pytest.raises(M.NotFittedError):
-        M.KMeans(3).to_module("predict")
+    for unfitted in (M.KMeans(3), M.PolynomialRegression(), M.MLPClassifier(), M.Autoencoder()):
+        with pytest.raises(M.NotFittedError, match=f"This {type(unfitted).__name__} instance"):
+            unfitted.to_module("predict")
 
 
 # ---- descent export RUN_DIR --onnx PATH ----------------------------------------------------

@@ -247,10 +247,19 @@ def _json(text: str, what: str, fail):
 
 
 def _read_header(f, size: int, fail) -> tuple[dict, int]:
-    head = f.read(8)
+    head = f.read(9)  # the header's length, then its first byte: '{' in every safetensors file
+    f.seek(8)
+    pickled = head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05")
+    if head[8:] != b"{" and (head.startswith(b"PK\x03\x04") or pickled):  # zip, or a pickle
+        raise fail(
+            "is a PyTorch file written by torch.save (a pickle), which descent never reads "
+            "(loading a pickle can run any code); in PyTorch, save the weights as safetensors "
+            "with safetensors.torch.save_file(model.state_dict(), path), then "
+            "model.load_state_dict(ds.load(path))"
+        )
     if len(head) < 8:
         raise fail(f"is truncated or not a safetensors file ({size} bytes)")
-    (n,) = struct.unpack("<Q", head)
+    (n,) = struct.unpack("<Q", head[:8])
     if n > _MAX_HEADER:
         raise fail(
             f"is corrupt or not a safetensors file: its header claims {n} bytes, over the "
@@ -445,10 +454,17 @@ def _is_descents(meta: dict) -> bool:
     )
 
 
+class MissingEntryError(CheckpointError, KeyError):
+    """A name that a ``PlainTensors`` lacks: a ``CheckpointError`` that says which file and
+    what it holds, and a ``KeyError``, so ``except KeyError`` still catches it."""
+
+    __str__ = ValueError.__str__  # the message as written, not KeyError's quoted repr
+
+
 class PlainTensors(dict):
     """The tensors of a safetensors file that descent did not write, by name, as
     ``ds.load`` returns them: a state dict for ``load_state_dict``. Asking it for a name
-    it lacks is a ``CheckpointError`` naming the file and the names it holds (a training
+    it lacks is a ``MissingEntryError`` naming the file and the names it holds (a training
     checkpoint's ``'model'``, say), not a bare KeyError."""
 
     def __init__(self, tensors: dict, path: Path):
@@ -458,7 +474,7 @@ class PlainTensors(dict):
     def __missing__(self, key):
         names = sorted(self)
         shown = ", ".join(map(repr, names[:8])) + (", ..." if len(names) > 8 else "")
-        raise CheckpointError(
+        raise MissingEntryError(
             f"checkpoint {self.path} is a plain safetensors file of {len(names)} tensors "
             f"({shown}), not a descent checkpoint, so it has no entry {key!r}; it loads as a "
             f"state dict (model.load_state_dict(ds.load(path)))"

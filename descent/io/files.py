@@ -45,6 +45,11 @@ def atomic_file(path):
     """
     path = Path(path)
     with _name_errors(path):
+        if path.is_dir():  # the rename would fail naming the temporary file, not this path
+            raise IsADirectoryError(
+                f"cannot write {path}: it is a folder; give the name of a file to write, such "
+                f"as {path / 'NAME'}"
+            )
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=_prefix(path.name), suffix=".tmp", dir=path.parent)
     _ACTIVE.add(os.path.basename(tmp))

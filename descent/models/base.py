@@ -168,6 +168,7 @@ class BaseEstimator:
                 f"{type(self).__name__}.to_module: no module for {method!r}; this "
                 f"{type(self).__name__} has one for {sorted(builders) or 'no method'}"
             )
+        check_is_fitted(self, "n_features_in_")  # every fit sets it, as scikit-learn's do
         return builders[method]().double().eval()
 
     def _module_builders(self) -> dict:

@@ -179,17 +179,19 @@ class Explanation:
                 "path: the product of its edges</caption><thead><tr><th>path</th>"
                 "<th>chain rule</th><th>arithmetic</th><th>=</th></tr></thead><tbody>"
             )
-            for row in p["paths"]:
+            for k, row in enumerate(p["paths"], 1):
                 arithmetic = (
                     f"<td>{e(_times(row.arithmetic))}</td>"
                     if row.steps is None
                     else "<td><pre>" + e("\n".join(row.steps)) + "</pre></td>"
                 )
+                total = p.get("path_count", len(p["paths"]))
                 out.append(
-                    f"<tr><td>{e(row.chain)}</td><td>{e(_times(row.factors))}</td>"
-                    f"{arithmetic}<td>{e(row.value)}</td></tr>"
+                    f"<tr><td>{k} of {total}: {e(row.chain)}</td><td>{e(_times(row.factors))}"
+                    f"</td>{arithmetic}<td>{e(row.value)}</td></tr>"
                 )
             out.append("</tbody></table>")
+            out += [f"<p><i>{e(line)}</i></p>" for line in p.get("omitted", [])]
         if p.get("meets"):
             out.append(
                 "<p>Where paths meet (a value used more than once), their gradients add up:</p>"
@@ -433,8 +435,10 @@ def explain(loss: Tensor, wrt: Tensor, names=None, max_paths: int = 16) -> Expla
         path_values.append(pv)
         path_rows.append(PathRow(chain, *path_row))
         lines += path_lines
+    omitted = []
     if count[L] > len(paths):
-        lines.append(f"... {count[L] - len(paths)} more paths not listed (max_paths={max_paths})")
+        omitted.append(f"... {count[L] - len(paths)} more paths not listed (max_paths={max_paths})")
+        lines += omitted
 
     uses: dict = {}  # node -> the on-path edges that use it
     for b, pos, a in on_path_edges:
@@ -472,6 +476,8 @@ def explain(loss: Tensor, wrt: Tensor, names=None, max_paths: int = 16) -> Expla
         "forward": forward,
         "edges": edge_rows,
         "paths": path_rows,
+        "path_count": count[L],
+        "omitted": omitted,
         "meets": meet_lines,
         "footer": lines[first_footer:],
     }

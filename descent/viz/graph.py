@@ -396,8 +396,7 @@ class Graph:
 
     def _fallback_note(self, problem: str) -> str:
         return (
-            f"This graph is not drawn: {problem}. Install Graphviz to see it drawn "
-            f"(apt install graphviz / brew install graphviz / conda install graphviz). "
+            f"This graph is not drawn: {problem}. {INSTALL_GRAPHVIZ}, to see it drawn. "
             f"Its DOT text:"
         )
 
