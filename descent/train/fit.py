@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import inspect
 import math
-import sys
-import time
 import warnings
 from pathlib import Path
 
@@ -24,6 +22,7 @@ from ..tensor import Tensor, get_default_dtype, tensor
 from .callbacks import Callback, TerminateOnNaN
 from .history import History
 from .metrics import get_metric
+from .progress import Progress
 
 __all__ = ["fit", "evaluate", "TrainingDivergedError", "FitRun"]
 
@@ -388,50 +387,6 @@ def evaluate(model, loss_fn, data, batch_size: int = 256, metrics=()) -> dict:
     return logs
 
 
-class _Progress:
-    """A tqdm bar per epoch on a terminal, one summary line per epoch otherwise."""
-
-    def __init__(self, verbose: int, epochs: int, steps: int, stream=None):
-        self.stream = stream or sys.stderr
-        self.epochs, self.steps = epochs, steps
-        self.mode = (
-            "off" if verbose == 0 else "bar" if verbose == 1 and _is_tty(self.stream) else "line"
-        )
-        self.bar = None
-
-    def epoch_begin(self, epoch: int):
-        self.start = time.perf_counter()
-        if self.mode == "bar":
-            from tqdm import tqdm  # noqa: PLC0415 - loaded only for a terminal's bar
-
-            self.bar = tqdm(
-                total=self.steps, desc=f"epoch {epoch + 1}/{self.epochs}", file=self.stream,
-                leave=True, dynamic_ncols=True, unit="batch",
-            )  # fmt: skip
-
-    def batch_end(self, loss: float):
-        if self.bar is not None:
-            self.bar.update(1)
-            self.bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
-
-    def epoch_end(self, epoch: int, logs: dict):
-        text = " - ".join(f"{k} {v:.4g}" for k, v in logs.items())
-        if self.bar is not None:
-            self.bar.set_postfix_str(text)
-            self.bar.close()
-            self.bar = None
-        elif self.mode == "line":
-            seconds = time.perf_counter() - self.start
-            print(f"epoch {epoch + 1}/{self.epochs} - {text} - {seconds:.2f}s", flush=True)
-
-
-def _is_tty(stream) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
 def fit(
     model,
     loss_fn,
@@ -460,8 +415,8 @@ def fit(
     ``f(y_pred, y_true) -> float``, computed on the whole epoch's predictions.
     ``scheduler``: an lr_scheduler stepped once per epoch with the epoch's val_loss, or
     loss without validation data (ReduceLROnPlateau's metric; the others ignore it).
-    ``verbose``: 0 silent, 1 a progress bar on a terminal (a line per epoch otherwise),
-    2 a line per epoch.
+    ``verbose``: 0 silent, 1 a line per epoch updated in place on a terminal (a plain line
+    per epoch otherwise), 2 a plain line per epoch, 'auto' 1 (``progress.py``).
     ``resume_from``: a checkpoint written by ``ModelCheckpoint``; training continues from
     the epoch after it, exactly as if it had never stopped.
 
@@ -510,7 +465,7 @@ def fit(
     for cb in callbacks:
         cb.run = run
     quiet_on_nan = any(isinstance(cb, TerminateOnNaN) for cb in callbacks)
-    progress = _Progress(verbose, epochs, len(loader))
+    progress = Progress(verbose, epochs, len(loader))
     params = list(model.parameters())
     first_step = not _check_parameters(model, optimizer)  # then check the first gradients
 
