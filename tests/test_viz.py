@@ -714,16 +714,33 @@ def test_report_is_one_self_contained_html_file(tmp_path):
     if shutil.which("dot"):
         assert "<svg" in text and "0: Linear" in text
     else:
-        assert "digraph descent" in text
+        assert "install Graphviz" in text and "digraph descent" not in text
 
 
-def test_report_without_dot_embeds_the_dot_text(tmp_path, monkeypatch):
+def test_report_without_dot_says_in_one_line_how_to_install_graphviz(tmp_path, monkeypatch):
     pytest.importorskip("matplotlib")
     monkeypatch.setattr(report_module.shutil, "which", lambda name: None)
     text = write_demo_report(tmp_path).read_text()
-    assert "<svg" not in text
-    assert "apt-get install graphviz" in text
-    assert "digraph descent {" in text and "0: Linear" in text
+    assert "<svg" not in text and "digraph descent" not in text
+    section = text.split("The model's graph</h2>")[1].split("</body>")[0]
+    notes = [line for line in section.splitlines() if "Graphviz" in line]
+    assert len(notes) == 1
+    for package in ("apt-get install graphviz", "brew install graphviz", "conda install graphviz"):
+        assert package in notes[0]
+
+
+def test_report_leaves_out_settings_that_do_not_apply_and_names_the_test_weights(tmp_path):
+    pytest.importorskip("matplotlib")
+    path = viz.write_report(
+        tmp_path, title="t", config={"lr": 0.5, "csv": None, "target": None},
+        history=history(), test_metrics={"accuracy": 0.9}, weights_epoch=7,
+    )  # fmt: skip
+    text = path.read_text()
+    assert "<td>lr</td>" in text and "<td>csv</td>" not in text and "<td>target</td>" not in text
+    assert "None" not in text
+    assert "weights of epoch 7 (the best by val_loss" in text
+    unnamed = viz.write_report(tmp_path, title="t", config={}, test_metrics={"accuracy": 0.9})
+    assert "weights of epoch" not in unnamed.read_text()
 
 
 def test_report_without_matplotlib_still_writes(tmp_path, monkeypatch):

@@ -31,10 +31,17 @@ from ..tensor import Tensor, make_tensor
 
 __all__ = ["Graph", "GraphvizNotFoundError", "graph"]
 
-INSTALL_GRAPHVIZ = (
-    "Install Graphviz, which provides `dot`: on Debian/Ubuntu `sudo apt-get install graphviz`, "
-    "on macOS `brew install graphviz`, with conda `conda install graphviz`"
-)
+GRAPHVIZ_PACKAGES = "apt-get install graphviz / brew install graphviz / conda install graphviz"
+INSTALL_GRAPHVIZ = f"Install Graphviz, which provides `dot` ({GRAPHVIZ_PACKAGES})"
+
+
+def missing_graphviz_note(what: str = "the model's graph") -> str:
+    """One line for where a graph is not drawn because Graphviz's ``dot`` is missing."""
+    return (
+        f"Graphviz's `dot` program is not installed; install Graphviz ({GRAPHVIZ_PACKAGES}) "
+        f"to see {what}."
+    )
+
 
 # How each kind of node looks: (Graphviz shape, fill colour).
 STYLES = {

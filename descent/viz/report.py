@@ -22,7 +22,7 @@ from ..train.callbacks import Callback
 from .charts import plot_history
 from .classification import plot_confusion_matrix
 from .figure import png_bytes
-from .graph import GraphvizNotFoundError, graph
+from .graph import GraphvizNotFoundError, graph, missing_graphviz_note
 
 __all__ = ["write_report", "RunReport"]
 
@@ -97,19 +97,13 @@ def _graph_section(model, example_input) -> str:
     with enable_grad():
         out = model(x)
     g = graph(out, collapse=True)
-    if shutil.which("dot") is not None:
-        try:
-            svg = g.pipe("svg").decode("utf-8")
-            return '<div class="graph">' + svg[svg.find("<svg") :] + "</div>"
-        except (GraphvizNotFoundError, RuntimeError) as e:
-            note = f"Graphviz could not draw the graph ({_esc(e)}); its DOT text:"
-    else:
-        note = (
-            "Graphviz's <code>dot</code> is not installed, so here is the graph as DOT text "
-            "(install it with <code>apt-get install graphviz</code> or "
-            "<code>brew install graphviz</code>, or paste the text into any Graphviz viewer):"
-        )
-    return f'<p class="note">{note}</p>\n<pre>{_esc(g.source)}</pre>'
+    if shutil.which("dot") is None:
+        return f'<p class="note">{_esc(missing_graphviz_note())}</p>'
+    try:
+        svg = g.pipe("svg").decode("utf-8")
+    except (GraphvizNotFoundError, RuntimeError) as e:
+        return f'<p class="note">Graphviz could not draw the graph: {_esc(e)}</p>'
+    return '<div class="graph">' + svg[svg.find("<svg") :] + "</div>"
 
 
 def write_report(
@@ -123,13 +117,17 @@ def write_report(
     class_names=None,
     model=None,
     example_input=None,
+    weights_epoch: int | None = None,
 ) -> Path:
     """Write ``run_dir/report.html`` (atomically) and return its path.
 
     ``config``: the hyperparameters; ``history``: a ``History`` or its dict;
     ``test_metrics``: final metrics; ``confusion`` and ``class_names`` for classifiers;
     ``model`` and ``example_input`` (a small batch) to draw the model's graph, one node per
-    layer. Without matplotlib the pictures are replaced by a note.
+    layer. ``weights_epoch``: the epoch (from 1) whose weights the test figures come from,
+    the best one that early stopping restored. ``None`` values of ``config`` (a setting that
+    does not apply) are left out. Without matplotlib the pictures are replaced by a note,
+    without Graphviz the graph by how to install it.
     """
     run_dir = Path(run_dir)
     h = _history_dict(history)
@@ -148,7 +146,8 @@ def write_report(
     ]
 
     parts.append("<h2>Hyperparameters</h2>")
-    parts.append(_table([(k, _config_value(v)) for k, v in (config or {}).items()]))
+    settings = [(k, _config_value(v)) for k, v in (config or {}).items() if v is not None]
+    parts.append(_table(settings))
 
     parts.append("<h2>Final metrics</h2>")
     rows = [(f"test {k}", v) for k, v in (test_metrics or {}).items()]
@@ -159,6 +158,12 @@ def write_report(
     if epochs:
         rows.append(("epochs trained", epochs))
     parts.append(_table(rows) if rows else '<p class="note">No metrics were given.</p>')
+    if test_metrics and weights_epoch is not None:
+        parts.append(
+            f'<p class="note">The test figures come from the weights of epoch {weights_epoch} '
+            f"(the best by val_loss, restored by early stopping); the last epoch's figures are "
+            f"those of the last weights trained.</p>"
+        )
 
     if any(h.values()):
         parts.append("<h2>Training curves</h2>")
