@@ -8,6 +8,7 @@ shows a traceback. ``docs/errors.md`` lists the messages.
 from __future__ import annotations
 
 import argparse
+import difflib
 import functools
 import json
 import signal
@@ -16,6 +17,8 @@ import threading
 from pathlib import Path
 
 import numpy as np
+
+from . import __version__
 
 
 def _hidden(text: str) -> tuple:
@@ -32,29 +35,40 @@ def _add_train_flags(p: argparse.ArgumentParser, defaults) -> None:
     from .runs import DATASETS, OPTIMIZERS
 
     src = p.add_argument_group("data (a bundled dataset, or a CSV file)")
-    src.add_argument("--dataset", choices=sorted(DATASETS), default=defaults.dataset)
+    src.add_argument("--dataset", choices=sorted(DATASETS), default=defaults.dataset,
+                     help="a dataset bundled with descent (%(default)s)")  # fmt: skip
     src.add_argument("--csv", metavar="PATH", help="a CSV file with a header row")
     src.add_argument("--target", metavar="COLUMN", help="the CSV column to predict")
     hp = p.add_argument_group("model and training")
-    hp.add_argument("--model", choices=["linear", "mlp"], default=defaults.model)
+    hp.add_argument("--model", choices=["linear", "mlp"], default=defaults.model,
+                    help="a linear model or a multilayer perceptron (%(default)s)")  # fmt: skip
     hp.add_argument("--hidden", type=_hidden, default=defaults.hidden, metavar="SIZES",
                     help="hidden layer sizes of the MLP, e.g. 64,32")  # fmt: skip
-    hp.add_argument(
-        "--activation", choices=["relu", "tanh", "sigmoid"], default=defaults.activation
-    )
-    hp.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default=defaults.optimizer)
+    hp.add_argument("--activation", choices=["relu", "tanh", "sigmoid"],
+                    default=defaults.activation,
+                    help="the MLP's activation between layers (%(default)s)")  # fmt: skip
+    hp.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default=defaults.optimizer,
+                    help="the update rule (%(default)s)")  # fmt: skip
     hp.add_argument("--lr", type=float, default=defaults.lr, help="learning rate (%(default)s)")
-    hp.add_argument("--weight-decay", type=float, default=defaults.weight_decay)
-    hp.add_argument("--dropout", type=float, default=defaults.dropout)
-    hp.add_argument("--epochs", type=int, default=defaults.epochs)
-    hp.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    hp.add_argument("--weight-decay", type=float, default=defaults.weight_decay,
+                    help="L2 penalty on the weights (%(default)s)")  # fmt: skip
+    hp.add_argument("--dropout", type=float, default=defaults.dropout,
+                    help="chance a hidden unit is dropped in training (%(default)s)")  # fmt: skip
+    hp.add_argument("--epochs", type=int, default=defaults.epochs,
+                    help="the most passes over the training data (%(default)s)")  # fmt: skip
+    hp.add_argument("--batch-size", type=int, default=defaults.batch_size,
+                    help="examples per gradient step (%(default)s)")  # fmt: skip
     hp.add_argument("--patience", type=int, default=defaults.patience,
-                    help="early stopping: epochs without a better val_loss")  # fmt: skip
-    hp.add_argument("--seed", type=int, default=defaults.seed)
+                    help="early stopping: epochs without a better val_loss "
+                         "(%(default)s)")  # fmt: skip
+    hp.add_argument("--seed", type=int, default=defaults.seed,
+                    help="seed of the split, weights and batches (%(default)s)")  # fmt: skip
     out = p.add_argument_group("output")
-    out.add_argument("--runs-dir", default=defaults.runs_dir, help="where run folders go")
+    out.add_argument("--runs-dir", default=defaults.runs_dir,
+                     help="where run folders go (%(default)s)")  # fmt: skip
     out.add_argument("--name", default=defaults.name, help="the run folder's name")
-    out.add_argument("--quiet", action="store_true", help="print nothing while training")
+    out.add_argument("--quiet", action="store_true",
+                     help="print only the test results and the run folder")  # fmt: skip
     out.add_argument("--tensorboard", metavar="DIR", default=defaults.tensorboard,
                      help="also write TensorBoard event files into DIR "
                           "(pip install 'descent[tensorboard]')")  # fmt: skip
@@ -87,7 +101,7 @@ def _run(config, quiet: bool) -> None:
     # NOTE: fit stops a run whose loss overflows and says why; NumPy's overflow warnings on
     # the way there would only bury that one line.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        run(config, verbose=0 if quiet else 1)
+        run(config, quiet=quiet)
 
 
 def cmd_train(args) -> int:
@@ -103,15 +117,21 @@ def cmd_export(args) -> int:
     return 0
 
 
+DEMO_INTRO = (
+    "descent demo: a multilayer perceptron learns to read handwritten digits (8x8 images "
+    "from scikit-learn), by mini-batch gradient descent with Adam and early stopping."
+)
+
+
 def cmd_demo(args) -> int:
     config = demo_config()
     config.runs_dir, config.seed = args.runs_dir, args.seed
     config.name = args.name if args.name is not None else f"demo-seed{args.seed}"
     config.check()
-    print(
-        "descent demo: a multilayer perceptron learns to read handwritten digits (8x8 images\n"
-        "from scikit-learn), by mini-batch gradient descent with Adam and early stopping.\n"
-    )
+    if not args.quiet:
+        from .train.progress import wrap_prose
+
+        print(wrap_prose(DEMO_INTRO) + "\n")
     _run(config, args.quiet)
     return 0
 
@@ -142,7 +162,9 @@ def cmd_lesson(args) -> int:
     if args.json:
         print(json.dumps(lesson.to_dict(), indent=1))
     elif not args.notebook:
-        print(lesson.render(), end="")
+        from .train.progress import terminal_width
+
+        print(lesson.render(width=terminal_width()), end="")
     if args.notebook:
         from .lessons.notebook import write_notebook
 
@@ -211,14 +233,17 @@ def gradcheck_table(names=None) -> list[dict]:
 
 
 def cmd_gradcheck(args) -> int:
-    rows = gradcheck_table(args.ops or None)
-    if not rows:
-        from .optable import TABLE
+    from .optable import TABLE
 
-        names = ", ".join(sorted(op.name for op in TABLE))
-        unknown = " ".join(args.ops)
-        print(f"descent gradcheck: no op named {unknown}; the ops are: {names}", file=sys.stderr)
+    names = sorted(op.name for op in TABLE)
+    unknown = [name for name in args.ops if name not in names]
+    if unknown:
+        close = [m for name in unknown for m in difflib.get_close_matches(name, names, n=3)]
+        hint = f"did you mean {', '.join(dict.fromkeys(close))}? " if close else ""
+        print(f"descent gradcheck: no op named {' '.join(unknown)}; {hint}the ops are: "
+              f"{', '.join(names)}", file=sys.stderr)  # fmt: skip
         return 2
+    rows = gradcheck_table(args.ops or None)
     width = max(len(r["op"]) for r in rows)
     print(f"{'op'.ljust(width)}  cases  max |autodiff - numerical|  result")
     for r in rows:
@@ -293,20 +318,24 @@ def main(argv=None) -> int:
             signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
-def _main(argv) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The ``descent`` command's parser: every subcommand and its options, each with help."""
     parser = _Parser(
         prog="descent",
         description="descent: learning from data by gradient descent.",
         epilog=EXIT_STATUS,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"descent {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("demo", help="train an MLP on the digits data and write a run folder")
-    p.add_argument("--runs-dir", default="runs")
+    p.add_argument("--runs-dir", default="runs", help="where run folders go (%(default)s)")
     p.add_argument("--name", help="the run folder's name (default demo-seedN)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of the split, weights and batches (%(default)s)")  # fmt: skip
+    p.add_argument("--quiet", action="store_true",
+                   help="print only the test accuracy and the run folder")  # fmt: skip
     p.set_defaults(handler=cmd_demo)
 
     p = sub.add_parser("train", help="train a model on a bundled dataset or a CSV file")
@@ -344,7 +373,11 @@ def _main(argv) -> int:
 
     add_bench_arguments(p)
     p.set_defaults(handler=cmd_bench)
+    return parser
 
+
+def _main(argv) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()

@@ -44,6 +44,7 @@ from .models.networks import ACTIVATIONS, build_mlp
 from .onnx import export
 from .random import manual_seed
 from .tensor import array_of, tensor
+from .train.progress import wrap_prose
 from .viz.report import write_report
 
 DATASETS = {
@@ -407,14 +408,22 @@ def _place(work: Path, runs_dir: Path, name: str) -> Path:
         k += 1
 
 
-def run(config: RunConfig, verbose: int = 1, out=None) -> RunResult:
+def run(config: RunConfig, verbose: int = 1, out=None, quiet: bool = False) -> RunResult:
     """Train as ``config`` says and write the run folder; return the test results.
+
+    ``verbose``: 0 prints nothing, 1 and 2 what the run does, with fit's display of the same
+    ``verbose``; ``quiet`` prints the test results and the run folder only. The lines go to
+    ``out`` (stdout), their paragraphs wrapped to the terminal's width.
 
     The folder appears, whole, only when the run has finished; a run that fails (a bad
     file, a diverged loss, Ctrl-C) leaves nothing behind.
     """
     out = out or sys.stdout
-    say = (lambda text: print(text, file=out, flush=True)) if verbose else (lambda text: None)
+
+    def say(text: str, result: bool = False) -> None:
+        if verbose and (result or not quiet):
+            print(wrap_prose(text), file=out, flush=True)
+
     start = time.perf_counter()
     config.check()
     runs_dir = _check_runs_dir(config.runs_dir)
@@ -448,6 +457,11 @@ def run(config: RunConfig, verbose: int = 1, out=None) -> RunResult:
     options = {"weight_decay": config.weight_decay} if config.optimizer != "momentum" else {}
     opt = OPTIMIZERS[config.optimizer](model.parameters(), lr=config.lr, **options)
     say(f"model: {model!r}".replace("\n", "\n  ") + f"  ({model.num_parameters()} parameters)")
+    if task == "regression":
+        say(
+            f"the target is standardised for training (mean {y_mean:.4g}, std {y_std:.4g}): "
+            f"loss and val_loss are mean squared errors on that scale"
+        )
     name = config.name or f"{label}-{config.model}-{time.strftime('%Y%m%d-%H%M%S')}"
     path = _work_folder(runs_dir, name)
     try:
@@ -457,12 +471,15 @@ def run(config: RunConfig, verbose: int = 1, out=None) -> RunResult:
             callbacks.append(train.TensorBoard(str(config.tensorboard), histogram_freq=1))
         history = train.fit(
             model, loss, opt, (X_tr, y_tr), (X_va, y_va), epochs=config.epochs,
-            batch_size=config.batch_size, metrics=metrics, seed=config.seed, verbose=verbose,
+            batch_size=config.batch_size, metrics=metrics, seed=config.seed,
+            verbose=0 if quiet else verbose,
             callbacks=callbacks,
         )  # fmt: skip
+        best = stop.best_epoch + 1 if stop.best_weights is not None else None
         if stop.stopped_epoch is not None:
-            best = stop.best_epoch + 1
             say(f"early stopping at epoch {stop.stopped_epoch + 1}; best epoch {best}")
+        if best is not None:
+            say(f"the test figures come from the weights of epoch {best}, the best val_loss")
 
         model.eval()
         with no_grad():
@@ -472,7 +489,7 @@ def run(config: RunConfig, verbose: int = 1, out=None) -> RunResult:
             labels = pred.argmax(1)
             result.test = {"accuracy": train.accuracy(pred, y_te)}
             result.confusion = train.confusion_matrix(y_te, labels, len(classes))
-            say(f"test accuracy: {result.test['accuracy']:.4f} on {len(y_te)} examples")
+            say(f"test accuracy: {result.test['accuracy']:.4f} on {len(y_te)} examples", True)
             say(
                 "confusion matrix (rows: true class):\n"
                 + format_confusion(result.confusion, classes)
@@ -484,7 +501,12 @@ def run(config: RunConfig, verbose: int = 1, out=None) -> RunResult:
                 "mae": train.mae(p, y_te),
                 "r2": train.r2(p, y_te),
             }
-            say("test: " + ", ".join(f"{k} {v:.4g}" for k, v in result.test.items()))
+            say(
+                f"test: mse {result.test['mse']:.4g} in the target's units "
+                f"({result.test['mse'] / y_std**2:.4g} on the standardised scale of loss and "
+                f"val_loss), mae {result.test['mae']:.4g}, r2 {result.test['r2']:.4g}",
+                True,
+            )
 
         config_dict = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(config).items()}
         save(
@@ -506,7 +528,7 @@ def run(config: RunConfig, verbose: int = 1, out=None) -> RunResult:
         write_report(
             path, title=f"{label}: {config.model} ({task})", config=config_dict, history=history,
             test_metrics=result.test, confusion=result.confusion, class_names=classes, model=model,
-            example_input=X_te[:4],
+            example_input=X_te[:4], weights_epoch=best,
         )  # fmt: skip
         path = _place(path, runs_dir, name)
     except BaseException:  # a failed or interrupted run leaves no folder behind
@@ -516,7 +538,8 @@ def run(config: RunConfig, verbose: int = 1, out=None) -> RunResult:
     result.seconds = time.perf_counter() - start
     say(
         f"run folder: {path}/ (metrics.csv, history.json, model.safetensors, results.json, "
-        f"report.html)"
+        f"report.html)",
+        True,
     )
     if config.tensorboard is not None:
         board = config.tensorboard

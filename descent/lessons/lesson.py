@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import viz
 from ..io.plain import plain_data
+from ..train.progress import wrap_prose
 
 
 def vector_cell(values) -> str:
@@ -142,9 +143,12 @@ class Lesson:
     def tables(self) -> list[Table]:
         return [s for s in self.sections if isinstance(s, Table)]
 
-    def render(self) -> str:
-        parts = [f"{self.title}\n{'=' * len(self.title)}", self.summary]
-        parts += [s.render() if isinstance(s, Table) else s for s in self.sections]
+    def render(self, width: int | None = None) -> str:
+        """The lesson as text; with ``width``, its paragraphs wrapped to that many columns
+        (at most 100) between words, its tables and indented blocks as they are."""
+        fit = (lambda text: wrap_prose(text, width)) if width else (lambda text: text)
+        parts = [f"{self.title}\n{'=' * len(self.title)}", fit(self.summary)]
+        parts += [s.render() if isinstance(s, Table) else fit(s) for s in self.sections]
         return "\n\n".join(parts) + "\n"
 
     def _repr_html_(self) -> str:
