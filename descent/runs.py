@@ -44,7 +44,7 @@ from .models.networks import ACTIVATIONS, build_mlp
 from .onnx import export
 from .random import manual_seed
 from .tensor import array_of, tensor
-from .train.progress import wrap_prose
+from .train.progress import is_tty, wrap_prose
 from .viz.report import write_report
 
 DATASETS = {
@@ -413,16 +413,17 @@ def run(config: RunConfig, verbose: int = 1, out=None, quiet: bool = False) -> R
 
     ``verbose``: 0 prints nothing, 1 and 2 what the run does, with fit's display of the same
     ``verbose``; ``quiet`` prints the test results and the run folder only. The lines go to
-    ``out`` (stdout), their paragraphs wrapped to the terminal's width.
+    ``out`` (stdout), wrapped to the terminal's width when it is one.
 
     The folder appears, whole, only when the run has finished; a run that fails (a bad
     file, a diverged loss, Ctrl-C) leaves nothing behind.
     """
     out = out or sys.stdout
+    wrap = is_tty(out)  # a log file keeps each line whole, for grep
 
     def say(text: str, result: bool = False) -> None:
         if verbose and (result or not quiet):
-            print(wrap_prose(text), file=out, flush=True)
+            print(wrap_prose(text) if wrap else text, file=out, flush=True)
 
     start = time.perf_counter()
     config.check()

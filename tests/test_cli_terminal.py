@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import re
 
 import pytest
 
 import descent as ds
-from descent import lessons
+from descent import lessons, runs
 from descent.cli import build_parser, main
 
 pytest.importorskip("sklearn")
@@ -101,3 +102,20 @@ def test_lesson_paragraphs_are_wrapped_to_the_terminal(width, capsys, monkeypatc
     assert long == []
     assert out.split() == lesson.render().split()  # the same words, none broken
     assert max(len(line) for line in lesson.render().splitlines()) > width  # it was needed
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_a_runs_lines_are_wrapped_on_a_terminal_and_whole_in_a_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "60")
+    config = runs.RunConfig(dataset="iris", model="linear", epochs=2, runs_dir=str(tmp_path))
+    term, log = _Terminal(), io.StringIO()
+    runs.run(config, verbose=1, out=term)
+    runs.run(config, verbose=1, out=log)
+    shown = [line for line in term.getvalue().splitlines() if not line.startswith(" ")]
+    assert all(len(line) <= 60 or " " not in line for line in shown)  # a long path alone
+    assert max(len(line) for line in log.getvalue().splitlines()) > 60
+    assert term.getvalue().split()[:12] == log.getvalue().split()[:12]
