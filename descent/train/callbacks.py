@@ -2,7 +2,10 @@
 
 Each callback sees the running fit as ``self.run`` (model, optimizer, history, epoch, ...)
 and may stop training by setting ``self.run.stop_training = True``. Keras's names and
-arguments.
+arguments; as in Keras, ``self.model`` is the model being trained (``ds.keras.Model``
+when training through it, which also takes ``self.model.stop_training = True``) and
+``self.params`` holds ``epochs``, ``steps`` and ``verbose``. With ``verbose=1`` a callback
+prints what it did, in Keras's words.
 """
 
 from __future__ import annotations
@@ -31,6 +34,17 @@ class Callback:
     """Base class: override the hooks you need. ``logs`` holds the epoch's values."""
 
     run = None  # set by fit: the FitRun in progress
+    model = None  # set by fit (set_model): the model being trained
+    params: dict | None = None  # set by fit (set_params): epochs, steps, verbose
+
+    def set_model(self, model) -> None:
+        """Keras's hook: ``fit`` hands each callback the model it trains."""
+        self.model = model
+
+    def set_params(self, params: dict) -> None:
+        """Keras's hook: ``fit`` hands each callback the run's ``epochs``, ``steps`` and
+        ``verbose``."""
+        self.params = dict(params)
 
     def on_train_begin(self, logs: dict | None = None) -> None: ...
 
@@ -103,6 +117,8 @@ class EarlyStopping(Callback):
     count when it also beats the baseline (the best and its weights follow every
     improvement, as in Keras 3). ``scores`` lists every value seen, ``best`` the best one,
     ``stopped_epoch`` the epoch the rule stopped training (None if it never did).
+    ``verbose=1`` prints, when training ends, what it did: "early stopping at epoch 43;
+    restoring the weights of epoch 34" (epochs counted from 1, as Keras prints them).
 
     ``tol`` (a number) counts as scikit-learn's estimators do: an epoch that fails to
     beat the best so far by at least ``tol`` counts towards ``patience``, while ``best``
@@ -121,8 +137,10 @@ class EarlyStopping(Callback):
         restore_best_weights: bool = False,
         baseline: float | None = None,
         tol: float | None = None,
+        verbose: int = 0,
     ):
         self.monitor = monitor
+        self.verbose = verbose
         self.min_delta = abs(min_delta)
         self.patience = patience
         self.mode = mode
@@ -167,8 +185,20 @@ class EarlyStopping(Callback):
             self.run.stop_training = True
 
     def on_train_end(self, logs=None):
-        if self.restore_best_weights and self.best_weights is not None:
+        restoring = self.restore_best_weights and self.best_weights is not None
+        if restoring:
             self.run.model.load_state_dict(self.best_weights)
+        if self.verbose and (restoring or self.stopped_epoch is not None):
+            print(self.report(), flush=True)
+
+    def report(self) -> str:
+        """What this callback did, in one line (epochs counted from 1)."""
+        parts = []
+        if self.stopped_epoch is not None:
+            parts.append(f"early stopping at epoch {self.stopped_epoch + 1}")
+        if self.restore_best_weights and self.best_weights is not None:
+            parts.append(f"restoring the weights of epoch {self.best_epoch + 1}")
+        return "; ".join(parts) or "no early stopping"
 
     def state_dict(self) -> dict:
         state = {"wait": self.wait, "best": self.best, "best_epoch": self.best_epoch,
@@ -192,7 +222,8 @@ class ModelCheckpoint(Callback):
     can use. The checkpoint holds everything a run needs to
     continue exactly (``fit(..., resume_from=path)``): weights, optimizer, scheduler,
     data-loader position and RNG states, global step, epoch and history; with
-    ``save_weights_only`` just the model's state_dict.
+    ``save_weights_only`` just the model's state_dict. ``verbose=1`` prints each save
+    (Keras's "Epoch 5: val_loss improved from 0.30000 to 0.20000, saving model to PATH").
     """
 
     def __init__(
@@ -202,8 +233,10 @@ class ModelCheckpoint(Callback):
         save_best_only: bool = False,
         mode: str = "auto",
         save_weights_only: bool = False,
+        verbose: int = 0,
     ):
         self.filepath = str(filepath)
+        self.verbose = verbose
         self.monitor = monitor
         self.save_best_only = save_best_only
         self.save_weights_only = save_weights_only
@@ -230,17 +263,31 @@ class ModelCheckpoint(Callback):
         _check_file_path(trial, "ModelCheckpoint", "ckpt-{epoch:02d}.safetensors")
 
     def on_epoch_end(self, epoch, logs=None):
+        path = Path(self.filepath.format(epoch=epoch + 1, **(logs or {})))
+        message = f"Epoch {epoch + 1}: saving model to {path}"
         if self.save_best_only:
             current = _monitored(logs, self.monitor, "ModelCheckpoint")
-            if current is None or not self._sign * current > self._sign * self.best:
+            if current is None:
                 return
+            if not self._sign * current > self._sign * self.best:
+                if self.verbose:
+                    print(
+                        f"Epoch {epoch + 1}: {self.monitor} did not improve from {self.best:.5f}",
+                        flush=True,
+                    )
+                return
+            message = (
+                f"Epoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to "
+                f"{current:.5f}, saving model to {path}"
+            )
             self.best = current
-        path = Path(self.filepath.format(epoch=epoch + 1, **(logs or {})))
         if self.save_weights_only:
             state = self.run.model.state_dict()
         else:
             state = self.run.checkpoint_state()
         self.last_path = save(state, path)
+        if self.verbose:
+            print(message, flush=True)
 
     def state_dict(self) -> dict:
         return {"best": self.best}
@@ -250,12 +297,28 @@ class ModelCheckpoint(Callback):
 
 
 class TerminateOnNaN(Callback):
-    """When the loss turns NaN or inf, stop training instead of raising.
+    """When the loss (or a gradient) turns NaN or inf, stop training instead of raising.
 
-    ``fit`` warns in one line naming the epoch and step, records it in
-    ``history.stopped_by`` and returns the History of the epochs finished so far; the
-    model keeps the weights of the last good step.
+    ``fit`` warns in one line naming what became NaN or inf, the epoch and the step,
+    records it in ``history.stopped_by`` and returns the History of the epochs finished
+    before; the model keeps the weights of the last good step. ``verbose=1`` (the default:
+    Keras's callback always prints) also prints Keras's line, "Epoch 2, batch 3: invalid
+    loss (the loss became nan), terminating training; the history keeps 1 finished epoch".
     """
+
+    def __init__(self, verbose: int = 1):
+        self.verbose = verbose
+
+    def on_train_end(self, logs=None):
+        diverged = self.run.diverged
+        if self.verbose and diverged is not None:
+            finished = len(self.run.history)
+            print(
+                f"Epoch {diverged['epoch'] + 1}, batch {diverged['step'] + 1}: invalid loss "
+                f"({diverged['what']}), terminating training; the history keeps {finished} "
+                f"finished epoch{'' if finished == 1 else 's'}",
+                flush=True,
+            )
 
 
 class LearningRateScheduler(Callback):

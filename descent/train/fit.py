@@ -16,11 +16,11 @@ import numpy as np
 from ..autograd import no_grad
 from ..data import DataLoader, Dataset, Subset, TensorDataset
 from ..io import CheckpointError, load, remove_stale_temporaries
-from ..nn import functional as F
 from ..random import get_rng_state, set_rng_state
 from ..tensor import Tensor, get_default_dtype, tensor
 from .callbacks import Callback, TerminateOnNaN
 from .history import History
+from .losses import loss_function
 from .metrics import get_metric
 from .progress import Progress
 
@@ -31,32 +31,6 @@ _CHECKPOINT_KIND = "descent.fit"
 
 class TrainingDivergedError(RuntimeError):
     """The loss or a gradient became NaN or inf; the model keeps its last good weights."""
-
-
-# The losses fit takes by name.
-_LOSSES = {
-    "mse": F.mse_loss,
-    "mse_loss": F.mse_loss,
-    "l1": F.l1_loss,
-    "mae": F.l1_loss,
-    "l1_loss": F.l1_loss,
-    "cross_entropy": F.cross_entropy,
-    "binary_cross_entropy": F.binary_cross_entropy,
-    "binary_cross_entropy_with_logits": F.binary_cross_entropy_with_logits,
-    "multiclass_hinge_loss": F.multiclass_hinge_loss,
-}
-
-
-def _loss_function(loss_fn):
-    if callable(loss_fn):
-        return loss_fn
-    try:
-        return _LOSSES[loss_fn]
-    except (KeyError, TypeError):
-        raise ValueError(
-            f"fit: unknown loss {loss_fn!r}; pass a function (pred, target) -> scalar Tensor "
-            f"or one of {sorted(_LOSSES)}"
-        ) from None
 
 
 def _as_dataset(data, who: str, model):
@@ -205,6 +179,8 @@ class FitRun:
         self.epoch = 0  # epochs finished
         self.stop_training = False
         self.log_names: list[str] = []  # what each epoch's logs hold (set by fit)
+        # where training stopped on a NaN or inf with TerminateOnNaN: {'what', 'epoch', 'step'}
+        self.diverged: dict | None = None
 
     def checkpoint_state(self) -> dict:
         """Everything needed to continue this run exactly (``fit(resume_from=...)``)."""
@@ -317,8 +293,8 @@ class FitRun:
             if match is None:
                 if cb_state:
                     raise CheckpointError(
-                        f"fit: {path} holds the state of a {name} callback but this run has "
-                        f"none; pass the same callbacks to resume exactly"
+                        f"fit: {path} holds the state of {_article(name)} {name} callback but "
+                        f"this run has none; pass the same callbacks to resume exactly"
                     )
                 continue
             unused.remove(match)
@@ -360,7 +336,7 @@ class FitRun:
 
 def evaluate(model, loss_fn, data, batch_size: int = 256, metrics=()) -> dict:
     """The mean loss (weighted by batch size) and each metric over ``data``, in eval mode."""
-    loss_fn = _loss_function(loss_fn)
+    loss_fn = loss_function(loss_fn, "evaluate")
     data = _as_dataset(data, "data", model)
     loader = data if isinstance(data, DataLoader) else DataLoader(data, batch_size, seed=0)
     was_training = model.training
@@ -391,18 +367,22 @@ def fit(
     model,
     loss_fn,
     optimizer,
-    train_data,
+    train_data=None,
     val_data=None,
     epochs: int = 1,
-    batch_size: int = 32,
+    batch_size: int | None = 32,
     callbacks=(),
     metrics=(),
     *,
+    x=None,
+    y=None,
+    validation_data=None,
     validation_split: float = 0.0,
     shuffle: bool = True,
+    initial_epoch: int = 0,
     seed: int | None = None,
     scheduler=None,
-    verbose: int = 1,
+    verbose: int | str = 1,
     resume_from=None,
 ) -> History:
     """Train ``model`` by mini-batch gradient descent; return the History.
@@ -420,6 +400,14 @@ def fit(
     ``resume_from``: a checkpoint written by ``ModelCheckpoint``; training continues from
     the epoch after it, exactly as if it had never stopped.
 
+    Keras's keywords: ``x=``/``y=`` are Keras's spelling of ``train_data=(x, y)`` (``x``
+    alone may be a Dataset or DataLoader), ``validation_data=`` of ``val_data``; one
+    spelling or the other, not both. ``validation_split``: the last fraction of the
+    examples, taken before shuffling, is the validation data. ``shuffle=False`` keeps the
+    examples' order. ``initial_epoch``: the epoch training starts at, to continue an earlier
+    fit; ``epochs`` is then the epoch it ends at (the total, as in Keras), and the History
+    numbers its epochs from ``initial_epoch``. ``batch_size=None`` is 32.
+
     A loss or gradient that turns NaN or inf stops training with a
     ``TrainingDivergedError`` naming the step and the usual causes, before the bad update,
     so the model keeps its last good weights (with ``TerminateOnNaN`` it warns instead and
@@ -428,7 +416,11 @@ def fit(
     parameters get no gradient, is warned about.
     """
     epochs = _check_epochs(epochs)
-    loss_fn = _loss_function(loss_fn)
+    initial_epoch = _check_initial_epoch(initial_epoch, epochs, resume_from)
+    verbose = _check_verbose(verbose)
+    batch_size = 32 if batch_size is None else batch_size
+    train_data, val_data = _keras_data(train_data, val_data, x, y, validation_data)
+    loss_fn = loss_function(loss_fn)
     _check_step(optimizer, "examples", "step(self, closure=None, examples=None)")
     if scheduler is not None:
         _check_step(scheduler, "metrics", "step(self, metrics=None)")
@@ -458,12 +450,15 @@ def fit(
             )
     history = History()
     run = FitRun(model, optimizer, loader, scheduler, history, callbacks)
+    run.epoch = initial_epoch
     if resume_from is not None:
         run.restore(load(resume_from), resume_from)
-    history.params = {"epochs": epochs, "steps": len(loader)}
+    history.params = {"epochs": epochs, "steps": len(loader), "verbose": verbose}
     run.log_names = _log_names(metric_fns, val_loader is not None, optimizer)
     for cb in callbacks:
         cb.run = run
+        cb.set_model(model)
+        cb.set_params(history.params)
     quiet_on_nan = any(isinstance(cb, TerminateOnNaN) for cb in callbacks)
     progress = Progress(verbose, epochs, len(loader))
     params = list(model.parameters())
@@ -516,6 +511,7 @@ def fit(
                     f"last good step and {len(history)} finished epochs in the history"
                 )
                 warnings.warn(history.stopped_by, RuntimeWarning, stacklevel=2)
+                run.diverged = {"what": diverged, "epoch": epoch, "step": step}
                 run.stop_training = True
                 break
             optimizer.step(examples=batch.indices)
@@ -552,6 +548,72 @@ def fit(
     for cb in callbacks:
         cb.on_train_end()
     return history
+
+
+def _article(word: str) -> str:
+    """'an' before a vowel (an EarlyStopping), else 'a' (a ModelCheckpoint)."""
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
+def _keras_data(train_data, val_data, x, y, validation_data):
+    """(train_data, val_data) from descent's arguments or Keras's spelling of them."""
+    if x is not None or y is not None:
+        if train_data is not None:
+            raise TypeError(
+                "fit: give the training data once: train_data=(X, y) (descent's) or x=X, y=y "
+                "(Keras's), not both"
+            )
+        if x is None:
+            raise TypeError("fit: y= was given without x=; pass x=X, y=y")
+        train_data = x if y is None else (x, y)
+    if train_data is None:
+        raise TypeError("fit: no training data; pass train_data=(X, y), or x=X, y=y")
+    if validation_data is not None:
+        if val_data is not None:
+            raise TypeError(
+                "fit: give the validation data once: val_data (descent's) or validation_data "
+                "(Keras's), not both"
+            )
+        if isinstance(validation_data, (tuple, list)) and len(validation_data) != 2:
+            raise ValueError(
+                f"fit: validation_data must be (x_val, y_val) or a Dataset; got a "
+                f"{len(validation_data)}-tuple (sample weights are not supported)"
+            )
+        val_data = validation_data
+    return train_data, val_data
+
+
+def _check_initial_epoch(initial_epoch, epochs: int, resume_from) -> int:
+    """Keras's ``initial_epoch``: an int in [0, epochs); with ``resume_from`` the
+    checkpoint says where training continues, so it stays 0."""
+    if isinstance(initial_epoch, (bool, np.bool_)) or not isinstance(
+        initial_epoch, (int, np.integer)
+    ):
+        raise TypeError(f"fit: initial_epoch must be an int >= 0, got {initial_epoch!r}")
+    if not 0 <= initial_epoch < epochs:
+        raise ValueError(
+            f"fit: initial_epoch={initial_epoch} with epochs={epochs} trains no epoch; epochs "
+            f"is the epoch training ends at (the total, as in Keras), so continuing after "
+            f"{initial_epoch} epochs for 5 more is initial_epoch={initial_epoch}, "
+            f"epochs={initial_epoch + 5}"
+        )
+    if initial_epoch and resume_from is not None:
+        raise ValueError(
+            "fit: give initial_epoch or resume_from, not both; the checkpoint says which "
+            "epoch training continues at"
+        )
+    return int(initial_epoch)
+
+
+def _check_verbose(verbose) -> int:
+    """An int >= 0 (0, 1 and 2 are the display's levels); Keras's 'auto' is 1."""
+    if isinstance(verbose, str) and verbose == "auto":
+        return 1
+    if isinstance(verbose, (bool, np.bool_)) or not isinstance(verbose, (int, np.integer)):
+        raise TypeError(f"fit: verbose must be 0, 1, 2 or 'auto', got {verbose!r}")
+    if verbose < 0:
+        raise ValueError(f"fit: verbose must be 0, 1, 2 or 'auto', got {verbose}")
+    return int(verbose)
 
 
 def _check_step(member, keyword: str, signature: str) -> None:
