@@ -5,6 +5,9 @@ PyTorch's verbs and TensorFlow's on every optimizer::
     opt = ds.optim.Adam(model.parameters(), lr=1e-3)
     opt.zero_grad(); loss.backward(); opt.step()        # PyTorch
     opt.minimize(lambda: loss_fn(model(x), y))          # TensorFlow: compute + apply
+
+and TensorFlow 1's classes, built without params (``GradientDescentOptimizer``,
+``MomentumOptimizer``, ``AdamOptimizer``).
 """
 
 from ..clip import clip_grad_norm_, clip_grad_value_
@@ -19,6 +22,7 @@ from .radam import RAdam
 from .rmsprop import RMSprop
 from .saga import SAGA
 from .sgd import SGD, GradientDescent, Momentum
+from .tf1 import AdamOptimizer, GradientDescentOptimizer, MomentumOptimizer
 
 __all__ = [
     "Optimizer",
@@ -34,6 +38,9 @@ __all__ = [
     "RAdam",
     "Adadelta",
     "SAGA",
+    "GradientDescentOptimizer",
+    "MomentumOptimizer",
+    "AdamOptimizer",
     "clip_grad_norm_",
     "clip_grad_value_",
     "lr_scheduler",

@@ -16,6 +16,8 @@ PyTorch's ``zero_grad`` / ``step`` / ``state_dict``, TensorFlow's ``compute_grad
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
@@ -70,21 +72,40 @@ class Optimizer:
     """Base class of every optimizer (PyTorch's constructor and verbs, TensorFlow's verbs).
 
     ``params`` is an iterable of Tensors, or of dicts (param groups) each holding
-    ``'params'`` and any hyperparameter that differs from ``defaults``.
+    ``'params'`` and any hyperparameter that differs from ``defaults``; or None, as
+    TensorFlow 1 builds an optimizer: then the variables join it when the verbs first see
+    them (``var_list`` of ``compute_gradients``/``minimize``, the pairs of
+    ``apply_gradients``), or the model's parameters when ``ds.train.fit`` trains with it.
+    Every optimizer takes ``learning_rate=`` (Keras's and TensorFlow's spelling) as the
+    same parameter as ``lr=`` (PyTorch's); give one of them.
 
     >>> opt = ds.optim.SGD(model.parameters(), lr=0.1)
     >>> opt.zero_grad(); loss.backward(); opt.step()      # PyTorch
     >>> opt.minimize(lambda: loss_fn(model(x), y))        # TensorFlow
+    >>> ds.optim.Adam(model.parameters(), learning_rate=1e-3)
     """
 
     # The update rule; subclasses set it with staticmethod(...).
     rule: Callable[..., None]
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # NOTE: one place gives every optimizer (and a user's own) the learning_rate=
+        # spelling of its lr parameter, rather than a keyword in each constructor.
+        init = cls.__dict__.get("__init__")
+        if init is not None:
+            signature = inspect.signature(init)
+            if "lr" in signature.parameters and "learning_rate" not in signature.parameters:
+                cls.__init__ = _taking_learning_rate(init, signature)
 
     def __init__(self, params, defaults: dict):
         self.defaults = self._checked(dict(defaults))
         self.param_groups: list[dict] = []
         self.state: dict[Tensor, dict] = {}
         self.global_step = 0
+        self.binds_on_use = params is None  # TensorFlow 1's way: variables join at the verbs
+        if params is None:
+            return
         params = [params] if isinstance(params, Tensor) else list(params)
         if not params:
             raise ValueError(f"{type(self).__name__} got an empty parameter list")
@@ -203,10 +224,22 @@ class Optimizer:
                 loss = loss()
         if not isinstance(loss, Tensor):
             raise TypeError(f"loss must be a Tensor or a callable returning one, got {loss!r}")
+        if isinstance(var_list, Tensor) and var_list.ndim == 0 and var_list.dtype.kind in "iu":
+            raise TypeError(
+                "compute_gradients: var_list is a 0-d integer Tensor, which looks like a "
+                "global step counter; pass it as global_step=... (descent's minimize takes "
+                "var_list second, as TensorFlow 2 does)"
+            )
         if loss._data.size != 1:
             raise ValueError(
                 f"compute_gradients: loss must be a scalar, got shape {loss._data.shape}; "
                 f"reduce it first (e.g. .mean())"
+            )
+        if var_list is None and not self.param_groups:
+            raise ValueError(
+                f"compute_gradients: this {type(self).__name__} holds no variables yet (it "
+                f"was built without params); pass var_list=[...] (descent keeps no global "
+                f"collection of trainable variables for TensorFlow 1's default)"
             )
         var_list = self._params() if var_list is None else list(var_list)
         wanted = [v for v in var_list if v.requires_grad]
@@ -215,13 +248,22 @@ class Optimizer:
             found = dict(zip(wanted, grad(loss, wanted, allow_unused=True)))
         return [(found.get(v), v) for v in var_list]
 
-    def apply_gradients(self, grads_and_vars: Iterable[tuple], examples=None) -> int:
+    def apply_gradients(
+        self, grads_and_vars: Iterable[tuple], global_step=None, name=None, examples=None
+    ) -> int:
         """Update each variable with its gradient; add 1 to ``global_step`` and return it.
 
         Pairs whose gradient is None are skipped; every variable must belong to this
-        optimizer. ``examples``: the indices of the training examples behind the gradients.
+        optimizer (or joins it, for an optimizer built without params).
+        ``global_step``: TensorFlow 1's counter that the caller owns, a 0-d integer Tensor
+        (``gs = ds.tensor(0)``) that gets 1 added in place, beside the optimizer's own
+        ``global_step``. ``name`` (an op's name in TensorFlow's graph) is accepted and
+        unused. ``examples``: the indices of the training examples behind the gradients.
         """
+        _check_counter(global_step)
         pairs = list(grads_and_vars)
+        if self.binds_on_use:
+            self._bind([v for _, v in pairs])
         index = {p: i for i, p in enumerate(self._params())}
         grads: dict[Tensor, np.ndarray] = {}
         for g, v in pairs:
@@ -240,12 +282,37 @@ class Optimizer:
             raise ValueError(f"No gradients provided for any variable: [{names}]")
         self._update(grads, examples)
         self.global_step += 1
+        if global_step is not None:
+            global_step._data += 1
+            bump_version(global_step._data)
         return self.global_step
 
-    def minimize(self, loss, var_list: Iterable[Tensor] | None = None, examples=None) -> int:
-        """``apply_gradients(compute_gradients(loss, var_list), examples)``; returns
-        ``global_step``."""
-        return self.apply_gradients(self.compute_gradients(loss, var_list), examples)
+    def minimize(
+        self,
+        loss,
+        var_list: Iterable[Tensor] | None = None,
+        examples=None,
+        *,
+        global_step=None,
+        name=None,
+    ) -> int:
+        """``apply_gradients(compute_gradients(loss, var_list), global_step, examples=...)``;
+        returns the optimizer's ``global_step``. ``var_list`` restricts the update to those
+        variables; ``global_step``, the caller's counter, gets 1 added (TensorFlow 1)."""
+        _check_counter(global_step)
+        pairs = self.compute_gradients(loss, var_list)
+        return self.apply_gradients(pairs, global_step, name, examples=examples)
+
+    def _bind(self, variables: list) -> None:
+        """Add the variables this optimizer does not hold yet, as one param group with the
+        defaults (an optimizer built without params, TensorFlow 1's way)."""
+        held = set(self._params())
+        new = []
+        for v in variables:
+            if isinstance(v, Tensor) and v not in held and v not in new:
+                new.append(v)
+        if new:
+            self.add_param_group({"params": new})
 
     # ---- state -----------------------------------------------------------------
     def state_dict(self) -> dict:
@@ -379,6 +446,50 @@ class Optimizer:
             options = ", ".join(f"{k}={v!r}" for k, v in group.items() if k != "params")
             lines.append(f"  group {i}: {len(group['params'])} params, {options}")
         return "\n".join(lines + [")"])
+
+
+def _taking_learning_rate(init, signature: inspect.Signature):
+    """``init`` that also takes ``learning_rate=`` for its ``lr`` (not both)."""
+
+    @functools.wraps(init)
+    def init_with_spelling(self, *args, **kwargs):
+        if "learning_rate" in kwargs:
+            learning_rate = kwargs.pop("learning_rate")
+            if "lr" in signature.bind_partial(self, *args, **kwargs).arguments:
+                raise TypeError(
+                    f"{type(self).__name__}: lr and learning_rate are one parameter (PyTorch's "
+                    f"and Keras's spelling); give one of them"
+                )
+            kwargs["lr"] = learning_rate
+        init(self, *args, **kwargs)
+
+    parameters = list(signature.parameters.values())
+    spelling = inspect.Parameter("learning_rate", inspect.Parameter.KEYWORD_ONLY, default=None)
+    at = next(
+        (i for i, p in enumerate(parameters) if p.kind is inspect.Parameter.VAR_KEYWORD),
+        len(parameters),
+    )
+    init_with_spelling.__signature__ = signature.replace(
+        parameters=[*parameters[:at], spelling, *parameters[at:]]
+    )
+    return init_with_spelling
+
+
+def _check_counter(global_step) -> None:
+    """TensorFlow 1's ``global_step``: None or a 0-d integer Tensor, checked before any
+    variable moves."""
+    if global_step is None:
+        return
+    if not (
+        isinstance(global_step, Tensor)
+        and global_step.ndim == 0
+        and global_step.dtype.kind in "iu"
+        and not global_step.requires_grad
+    ):
+        raise TypeError(
+            f"global_step must be a 0-d integer Tensor that the optimizer adds 1 to in place, "
+            f"as TensorFlow 1's counter variable: gs = ds.tensor(0); got {global_step!r}"
+        )
 
 
 def _describe(v, index: dict | None = None) -> str:

@@ -424,6 +424,8 @@ def fit(
     _check_step(optimizer, "examples", "step(self, closure=None, examples=None)")
     if scheduler is not None:
         _check_step(scheduler, "metrics", "step(self, metrics=None)")
+    if not optimizer.param_groups:  # built without params (TensorFlow 1's, Keras's way)
+        optimizer.add_param_group({"params": [p for p in model.parameters() if p.requires_grad]})
     train_data = _as_dataset(train_data, "train_data", model)
     if validation_split:
         if val_data is not None:
