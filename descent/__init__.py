@@ -181,7 +181,8 @@ __version__ = "0.1.0"
 # The rest of the package is imported on first use (``ds.optim``, ``ds.viz`` ...), so that
 # ``import descent`` stays fast: these are the submodules it can reach that way.
 _SUBMODULES = (
-    "data", "datasets", "io", "lessons", "models", "onnx", "optim", "train", "utils", "viz",
+    "data", "datasets", "io", "keras", "lessons", "models", "onnx", "optim", "train", "utils",
+    "viz",
 )  # fmt: skip
 
 
@@ -229,7 +230,7 @@ __all__ = [
     "allclose", "device", "cuda",
     "no_grad", "enable_grad", "inference_mode", "set_grad_enabled", "is_grad_enabled",
     "grad", "autograd", "nn", "optim", "data", "train", "save", "load", "datasets", "viz", "models",
-    "onnx",
+    "onnx", "keras",
     "gradcheck", "gradgradcheck", "numerical_grad", "GradcheckError",
     "exp", "log", "sqrt", "abs", "erf", "special", "sin", "cos", "tanh", "sigmoid", "relu",
     "clamp", "clip", "pow", "maximum", "minimum", "where",

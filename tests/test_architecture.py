@@ -25,7 +25,7 @@ FLOORS = [
     {"gradcheck", "io", "datasets", "clip"},
     {"nn", "optim", "data"},
     {"train", "utils"},
-    {"models", "viz", "onnx", "compile", "distributed"},
+    {"models", "viz", "onnx", "keras", "compile", "distributed"},
     {"lessons", "runs", "bench", "optable"},
     {"cli"},
 ]
