@@ -262,9 +262,8 @@ class Optimizer:
         """
         _check_counter(global_step)
         pairs = list(grads_and_vars)
-        if self.binds_on_use:
-            self._bind([v for _, v in pairs])
-        index = {p: i for i, p in enumerate(self._params())}
+        joining = self._joining([v for _, v in pairs]) if self.binds_on_use else []
+        index = {p: i for i, p in enumerate([*self._params(), *joining])}
         grads: dict[Tensor, np.ndarray] = {}
         for g, v in pairs:
             if not isinstance(v, Tensor) or v not in index:
@@ -280,6 +279,8 @@ class Optimizer:
         if not grads:
             names = ", ".join(_describe(v, index) for _, v in pairs)
             raise ValueError(f"No gradients provided for any variable: [{names}]")
+        if joining:  # an optimizer built without params: one group, with the defaults
+            self.add_param_group({"params": joining})
         self._update(grads, examples)
         self.global_step += 1
         if global_step is not None:
@@ -303,16 +304,15 @@ class Optimizer:
         pairs = self.compute_gradients(loss, var_list)
         return self.apply_gradients(pairs, global_step, name, examples=examples)
 
-    def _bind(self, variables: list) -> None:
-        """Add the variables this optimizer does not hold yet, as one param group with the
-        defaults (an optimizer built without params, TensorFlow 1's way)."""
-        held = set(self._params())
+    def _joining(self, variables: list) -> list[Tensor]:
+        """The variables this optimizer does not hold yet, each once, in order."""
+        held = set(self._params())  # Tensors hash and compare as themselves in a set
         new = []
         for v in variables:
-            if isinstance(v, Tensor) and v not in held and v not in new:
+            if isinstance(v, Tensor) and v not in held:
+                held.add(v)
                 new.append(v)
-        if new:
-            self.add_param_group({"params": new})
+        return new
 
     # ---- state -----------------------------------------------------------------
     def state_dict(self) -> dict:
