@@ -372,3 +372,218 @@ def test_descent_train_tensorboard_writes_the_runs_history(tmp_path, capsys):
         "0.bias/gradient", "0.bias/histogram", "0.weight/gradient", "0.weight/histogram",
     ]  # fmt: skip
     assert tr.Histograms("0.weight/histogram")[-1].histogram_value.num == 4 * 3
+
+
+# ---- the rest of PyTorch's SummaryWriter ----------------------------------------------
+
+
+def _grid(images: np.ndarray) -> np.ndarray:
+    """PyTorch's grid of (N, H, W, C) images: rows of 8, no padding, black where none."""
+    n, h, w, c = images.shape
+    cols, rows = min(n, 8), -(-n // 8)
+    grid = np.zeros((rows * h, cols * w, c), dtype=images.dtype)
+    for i, image in enumerate(images):
+        grid[i // 8 * h : (i // 8 + 1) * h, i % 8 * w : (i % 8 + 1) * w] = image
+    return grid
+
+
+def test_a_batch_of_images_reads_back_as_torchs_grid(tmp_path):
+    rng = np.random.default_rng(2)
+    rgb = rng.integers(0, 256, size=(10, 3, 4, 5), dtype=np.uint8)  # 10 images: 2 rows
+    grey = rng.random((3, 2, 3, 1)).astype(np.float32)  # NHWC floats in [0, 1]
+    with _writer(tmp_path) as writer:
+        writer.add_images("rgb", ds.tensor(rgb), 4)
+        writer.add_images("grey", grey, 0, dataformats="NHWC")
+        with pytest.raises(ValueError, match="must order the axes N, C, H and W"):
+            writer.add_images("x", rgb, dataformats="CHW")
+        with pytest.raises(ValueError, match="holds no image"):
+            writer.add_images("x", np.zeros((0, 3, 2, 2)))
+    ea = _events(tmp_path)
+    (event,) = ea.Images("rgb")
+    assert (event.step, event.width, event.height) == (4, 8 * 5, 2 * 4)
+    np.testing.assert_array_equal(_png(event), _grid(rgb.transpose(0, 2, 3, 1)))
+    event = ea.Images("grey")[0]
+    assert (event.width, event.height) == (3 * 3, 2)
+    expected = _grid(np.repeat((grey * 255).astype(np.uint8), 3, axis=3))  # grey as RGB
+    np.testing.assert_array_equal(_png(event), expected)
+    torch_summary = pytest.importorskip("torch.utils.tensorboard.summary")
+    theirs = torch_summary.image("rgb", rgb, dataformats="NCHW").value[0].image
+    assert (theirs.width, theirs.height) == (40, 8)
+    np.testing.assert_array_equal(_png(theirs), _png(ea.Images("rgb")[0]))  # torch's pixels
+
+
+def test_a_batch_given_to_add_image_points_to_add_images(tmp_path):
+    with _writer(tmp_path) as writer:
+        with pytest.raises(
+            ValueError, match=r"shape \(2, 3, 4, 5\).*a batch of images\? .*add_images"
+        ):
+            writer.add_image("img", ds.tensor(np.zeros((2, 3, 4, 5))))
+        with pytest.raises(ValueError, match="add_images"):
+            writer.add_image("img", np.zeros((2, 3, 4, 5)), dataformats="NCHW")
+
+
+def test_a_figure_reads_back_as_an_image_of_its_pixel_size(tmp_path):
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    red = Figure(figsize=(2, 1.5), dpi=50, facecolor=(1, 0, 0))  # 100 x 75 pixels, red
+    made = [plt.figure(figsize=(1, 1), dpi=40) for _ in range(3)]  # 40 x 40 each
+    with _writer(tmp_path) as writer:
+        writer.add_figure("red", red, 2)
+        writer.add_figure("three", made, 0, close=True)
+        with pytest.raises(TypeError, match="must be a matplotlib Figure"):
+            writer.add_figure("x", np.zeros((3, 4, 4)))
+        with pytest.raises(ValueError, match="different sizes in pixels"):
+            writer.add_figure("x", [Figure(figsize=(1, 1)), Figure(figsize=(2, 1))])
+    assert not any(plt.fignum_exists(f.number) for f in made)  # closed, as torch's
+    ea = _events(tmp_path)
+    (event,) = ea.Images("red")
+    assert (event.step, event.width, event.height) == (2, 100, 75)
+    pixels = _png(event)
+    assert pixels.shape == (75, 100, 3) and (pixels == [255, 0, 0]).all()
+    event = ea.Images("three")[0]
+    assert (event.width, event.height) == (3 * 40, 40)  # add_images's grid
+
+
+def test_hparams_go_to_a_sub_run_with_the_metrics_as_scalars(tmp_path):
+    plugin_data = pytest.importorskip("tensorboard.plugins.hparams.plugin_data_pb2")
+    hparams = {"lr": ds.tensor(0.1, requires_grad=True), "opt": "sgd", "bn": True, "n": 3}
+    with _writer(tmp_path) as writer:
+        writer.add_hparams(hparams, {"hp/acc": np.float32(0.75), "hp/loss": 0.5},
+                           {"opt": ["sgd", "adam"]}, run_name="trial1", global_step=7)  # fmt: skip
+        writer.add_hparams({"lr": 0.01}, {"hp/acc": 0.5})  # run_name: the time
+        with pytest.raises(TypeError, match="the hparam 'layers' must be a number, a str"):
+            writer.add_hparams({"layers": [8, 8]}, {"acc": 0.5})
+        with pytest.raises(
+            TypeError, match=r"hparam_domain_discrete\['opt'\] must be a list of str"
+        ):
+            writer.add_hparams({"opt": "sgd"}, {"acc": 0.5}, {"opt": [1, 2]})
+        with pytest.raises(TypeError, match="metric_dict must be a dict"):
+            writer.add_hparams({"lr": 0.1}, [0.5])
+    run = _events(tmp_path / "trial1")
+    assert sorted(run.Tags()["scalars"]) == ["hp/acc", "hp/loss"]
+    assert _scalars(run, "hp/acc") == [(7, 0.75)] and _scalars(run, "hp/loss") == [(7, 0.5)]
+    content = run.PluginTagToContent("hparams")
+    start = plugin_data.HParamsPluginData.FromString(content["_hparams_/session_start_info"])
+    values = start.session_start_info.hparams
+    assert values["lr"].number_value == pytest.approx(0.1, rel=1e-6)
+    assert (values["opt"].string_value, values["bn"].bool_value, values["n"].number_value) == (
+        "sgd", True, 3.0,
+    )  # fmt: skip
+    experiment = plugin_data.HParamsPluginData.FromString(content["_hparams_/experiment"])
+    infos = {i.name: i for i in experiment.experiment.hparam_infos}
+    assert sorted(infos) == ["bn", "lr", "n", "opt"]
+    assert [v.string_value for v in infos["opt"].domain_discrete.values] == ["sgd", "adam"]
+    assert [m.name.tag for m in experiment.experiment.metric_infos] == ["hp/acc", "hp/loss"]
+    (other,) = [p for p in tmp_path.iterdir() if p.is_dir() and p.name != "trial1"]
+    assert float(other.name) > 0  # str(time.time()), as torch's
+    assert _scalars(_events(other), "hp/acc") == [(0, 0.5)]
+    assert _events(tmp_path).Tags()["scalars"] == []  # nothing in the log_dir itself
+
+
+def _tensor(event) -> np.ndarray:
+    tensor_util = pytest.importorskip("tensorboard.util.tensor_util")
+    return tensor_util.make_ndarray(event.tensor_proto)
+
+
+def test_a_pr_curve_holds_numpys_precision_and_recall_at_each_threshold(tmp_path):
+    rng = np.random.default_rng(3)
+    labels = rng.random(200) < 0.4
+    scores = np.clip(0.3 * labels + rng.random(200) * 0.7, 0, 1)
+    scores = np.round(scores, 3) + 5e-4  # no score on a threshold i / 10
+    with _writer(tmp_path) as writer:
+        writer.add_pr_curve("pr", labels, ds.tensor(scores, requires_grad=True), 3,
+                            num_thresholds=11)  # fmt: skip
+        with pytest.raises(ValueError, match="probabilities in \\[0, 1\\]"):
+            writer.add_pr_curve("pr", labels, scores * 2)
+        with pytest.raises(ValueError, match="labels for 'pr' must be 0 or 1"):
+            writer.add_pr_curve("pr", labels * 2, scores)
+        with pytest.raises(ValueError, match=r"labels \(200,\) and predictions \(3,\)"):
+            writer.add_pr_curve("pr", labels, scores[:3])
+    ea = _events(tmp_path)
+    (event,) = ea.Tensors("pr")
+    data = _tensor(event)
+    assert event.step == 3 and data.shape == (6, 11)  # tp, fp, tn, fn, precision, recall
+    assert ea.SummaryMetadata("pr").plugin_data.plugin_name == "pr_curves"
+    for i in (0, 3, 5, 9):
+        above = scores >= i / 10
+        tp, fp = (above & labels).sum(), (above & ~labels).sum()
+        np.testing.assert_allclose(data[:4, i], [tp, fp, (~labels).sum() - fp, labels.sum() - tp])
+        np.testing.assert_allclose(data[4, i], tp / (tp + fp), rtol=1e-6)
+        np.testing.assert_allclose(data[5, i], tp / labels.sum(), rtol=1e-6)
+
+
+def test_audio_reads_back_as_the_16_bit_wav_of_the_samples(tmp_path):
+    import wave
+
+    samples = np.sin(np.arange(400) / 7.0) * 0.8
+    with _writer(tmp_path) as writer:
+        writer.add_audio("tone", ds.tensor(samples[None, :]), 1, sample_rate=8000)
+        with pytest.raises(ValueError, match="must be mono"):
+            writer.add_audio("x", np.zeros((2, 10)))
+    (event,) = _events(tmp_path).Audio("tone")
+    assert (event.step, event.sample_rate, event.length_frames) == (1, 8000, 400)
+    with wave.open(io.BytesIO(event.encoded_audio_string)) as wav:
+        assert (wav.getnchannels(), wav.getframerate()) == (1, 8000)
+        pcm = np.frombuffer(wav.readframes(400), dtype="<i2")
+    np.testing.assert_array_equal(pcm, (samples * 32767).astype(np.int16))
+
+
+def test_custom_scalars_histogram_raw_mesh_and_tensor_read_back(tmp_path):
+    layout_pb2 = pytest.importorskip("tensorboard.plugins.custom_scalar.layout_pb2")
+    verts = np.random.default_rng(4).random((1, 4, 3)).astype(np.float32)
+    with _writer(tmp_path) as writer:
+        writer.add_custom_scalars({"loss": {"both": ["Multiline", ["train", "val"]],
+                                            "band": ["Margin", ["m", "lo", "hi"]]}})  # fmt: skip
+        with pytest.raises(ValueError, match="'Margin' chart .* takes 3 tags"):
+            writer.add_custom_scalars_marginchart(["m", "lo"])
+        writer.add_histogram_raw("raw", 0.0, 3.0, 3, 3.0, 5.0, [1.0, 2.0, 3.0], [1, 1, 1], 2)
+        with pytest.raises(ValueError, match="one upper limit per count"):
+            writer.add_histogram_raw("raw", 0, 3, 3, 3, 5, [1.0, 2.0], [1, 1, 1])
+        writer.add_mesh("cloud", verts, faces=np.array([[[0, 1, 2], [1, 2, 3]]]))
+        writer.add_tensor("t", ds.tensor(np.arange(6).reshape(2, 3)), 5)
+        writer.add_scalar("s", 0.5, 1, new_style=True, double_precision=True)
+    ea = _events(tmp_path)
+    (config,) = ea.Tensors("custom_scalars__config__")
+    layout = layout_pb2.Layout.FromString(config.tensor_proto.string_val[0])
+    (category,) = layout.category
+    assert category.title == "loss" and [c.title for c in category.chart] == ["both", "band"]
+    assert list(category.chart[0].multiline.tag) == ["train", "val"]
+    assert category.chart[1].margin.series[0].upper == "hi"
+    h = ea.Histograms("raw")[0].histogram_value
+    assert (h.num, h.max, list(h.bucket_limit), list(h.bucket)) == (3, 3, [1, 2, 3], [1, 1, 1])
+    np.testing.assert_array_equal(_tensor(ea.Tensors("cloud_1")[0]), verts)
+    np.testing.assert_array_equal(_tensor(ea.Tensors("cloud_2")[0]), [[[0, 1, 2], [1, 2, 3]]])
+    np.testing.assert_array_equal(_tensor(ea.Tensors("t")[0]), np.arange(6).reshape(2, 3))
+    (scalar,) = ea.Tensors("s")
+    assert scalar.step == 1 and _tensor(scalar).dtype == np.float64 and _tensor(scalar) == 0.5
+
+
+def test_every_method_of_torchs_summary_writer_is_here_with_its_signature(tmp_path):
+    import inspect
+
+    torch_tb = pytest.importorskip("torch.utils.tensorboard")
+    from descent.utils.tensorboard import SummaryWriter
+
+    public = [n for n in dir(torch_tb.SummaryWriter) if not n.startswith("_")]
+    assert "add_images" in public and len(public) >= 25
+    for name in public:
+        ours, theirs = getattr(SummaryWriter, name), getattr(torch_tb.SummaryWriter, name)
+        params = [(p.name, p.default) for p in inspect.signature(ours).parameters.values()]
+        expected = [(p.name, p.default) for p in inspect.signature(theirs).parameters.values()]
+        assert params == expected, name
+    offered_not = {
+        "add_graph": "descent.viz.graph", "add_onnx_graph": "Netron",
+        "add_video": "add_images", "add_embedding": "Embedding Projector",
+        "add_image_with_boxes": "add_figure",
+    }  # fmt: skip
+    with _writer(tmp_path) as writer:
+        for name, instead in offered_not.items():
+            method = getattr(writer, name)
+            args = [None] * sum(
+                p.default is inspect.Parameter.empty
+                for p in inspect.signature(method).parameters.values()
+            )
+            with pytest.raises(NotImplementedError, match=f"{name}: .*{instead}"):
+                method(*args)
