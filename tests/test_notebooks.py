@@ -204,12 +204,12 @@ def test_history_svg_breaks_its_line_at_a_nan_and_is_none_when_empty():
 
 
 def test_estimator_html_lists_parameters_fitted_state_and_learned_attributes():
-    est = ds.models.SoftmaxRegression(alpha=0.01, epochs=3, tol=None)
+    est = ds.models.LogisticRegression(C=0.5, max_iter=3, tol=None)
     bundle = est._repr_mimebundle_()
-    assert bundle["text/plain"] == repr(est) == "SoftmaxRegression(alpha=0.01, epochs=3, tol=None)"
+    assert bundle["text/plain"] == repr(est) == "LogisticRegression(C=0.5, max_iter=3, tol=None)"
     page = bundle["text/html"]
     assert page == est._repr_html_() and page.startswith("<details")
-    assert "(not fitted)" in page and "<b>0.01</b>" in page and "<b>3</b>" in page
+    assert "(not fitted)" in page and "<b>0.5</b>" in page and "<b>3</b>" in page
     params = Tables(page).tables[0]
     assert [row[0] for row in params[1:]] == sorted(est.get_params())
     rng = np.random.default_rng(0)
@@ -218,7 +218,7 @@ def test_estimator_html_lists_parameters_fitted_state_and_learned_attributes():
     page = est._repr_html_()
     assert "(fitted)" in page
     learned = dict(Tables(page).tables[1][1:])
-    assert learned["coef_"] == "shape (2, 3)" and learned["classes_"] == "shape (2,)"
+    assert learned["coef_"] == "shape (1, 3)" and learned["classes_"] == "shape (2,)"
     assert "&#x27;adam&#x27;" in page  # repr of a string parameter, escaped
 
 

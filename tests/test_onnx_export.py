@@ -305,19 +305,18 @@ M = ds.models
 # (name, the estimator, the data, its methods)
 ESTIMATORS = [
     ("LinearRegression", lambda: M.LinearRegression(), _diabetes, ["predict"]),
-    ("LinearRegression-gd", lambda: M.LinearRegression("gd", lr=0.5, epochs=20), _diabetes,
+    ("LinearRegression-gd", lambda: M.LinearRegression("gd", eta0=0.5, max_iter=20), _diabetes,
      ["predict"]),
     ("PolynomialRegression", lambda: M.PolynomialRegression(degree=2, alpha=0.1),
      lambda: (_diabetes()[0][:, :4], _diabetes()[1]), ["predict"]),
-    ("LogisticRegression", lambda: M.LogisticRegression(epochs=30, random_state=0), _cancer,
+    ("LogisticRegression", lambda: M.LogisticRegression(max_iter=30, random_state=0), _cancer,
      ["predict", "predict_proba", "decision_function"]),
-    ("LogisticRegression-ovr", lambda: M.LogisticRegression(epochs=30, random_state=0), _iris,
+    ("LogisticRegression-multinomial", lambda: M.LogisticRegression(max_iter=30, random_state=0),
+     _iris,
      ["predict", "predict_proba", "decision_function"]),
-    ("SoftmaxRegression", lambda: M.SoftmaxRegression(epochs=30, random_state=0), _iris,
-     ["predict", "predict_proba", "decision_function"]),
-    ("LinearSVM", lambda: M.LinearSVM(epochs=30, random_state=0), _iris,
+    ("LinearSVC", lambda: M.LinearSVC(max_iter=30, random_state=0), _iris,
      ["predict", "decision_function"]),
-    ("Perceptron", lambda: M.Perceptron(max_epochs=5, random_state=0), _cancer,
+    ("Perceptron", lambda: M.Perceptron(max_iter=5), _cancer,
      ["predict", "decision_function"]),
     ("MLPClassifier", lambda: M.MLPClassifier((16,), max_iter=15, random_state=0), _digits,
      ["predict", "predict_proba"]),
@@ -385,13 +384,13 @@ def test_estimators_export_at_several_opsets(tmp_path, opset):
 
 
 def test_an_estimator_exported_in_float64_agrees_to_double_rounding(tmp_path):
-    _, make, data, _ = next(c for c in ESTIMATORS if c[0] == "SoftmaxRegression")
+    _, make, data, _ = next(c for c in ESTIMATORS if c[0] == "LogisticRegression-multinomial")
     assert estimator_diff(make, data, "predict_proba", tmp_path / "d.onnx",
                           dtype="float64") < 1e-12  # fmt: skip
 
 
 def test_a_classifier_predicts_its_own_labels_strings_included(tmp_path):
-    est, X = _fit(lambda: M.LogisticRegression(epochs=10, random_state=0), _cancer)
+    est, X = _fit(lambda: M.LogisticRegression(max_iter=10, random_state=0), _cancer)
     ds.onnx.export(est, None, tmp_path / "c.onnx")
     (got,) = session(tmp_path / "c.onnx").run(None, {"input": X.astype(np.float32)})
     assert set(got.tolist()) == {"benign", "malignant"}
@@ -399,7 +398,7 @@ def test_a_classifier_predicts_its_own_labels_strings_included(tmp_path):
 
 
 def test_every_estimator_answers_to_module_and_refuses_a_method_it_lacks():
-    est, _ = _fit(lambda: M.LinearSVM(epochs=5, random_state=0), _iris)
+    est, _ = _fit(lambda: M.LinearSVC(max_iter=5, random_state=0), _iris)
     with pytest.raises(ValueError, match=r"no module for 'predict_proba'.*'decision_function'"):
         est.to_module("predict_proba")
     for unfitted in (M.KMeans(3), M.PolynomialRegression(), M.MLPClassifier(), M.Autoencoder()):

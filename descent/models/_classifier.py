@@ -1,5 +1,6 @@
-"""The shared part of the linear classifiers (logistic, softmax, linear SVM): one nn.Linear
-trained from zero weights on a loss plus ``alpha`` times a penalty, through ds.train.fit.
+"""The shared part of the linear classifiers (logistic regression, the linear SVM): one
+nn.Linear trained from zero weights on a loss plus scikit-learn's C-weighted penalty, through
+ds.train.fit.
 """
 
 from __future__ import annotations
@@ -20,12 +21,10 @@ from .checks import (
     float_dtype,
     resolve_batch_size,
 )
-from .errors import ConvergenceWarning
+from .errors import ConvergenceWarning, sklearn_flavoured
 from .inference import ClassLabels
 from .networks import linear_from, linear_weights, zero_init
 from .training import make_optimizer, make_rng, stop_on_plateau, train_module
-
-PENALTIES = ("l2", "l1", None)
 
 
 class LinearScoresMixin:
@@ -69,44 +68,16 @@ class LinearScoresMixin:
 
 class LinearClassifier(LinearScoresMixin, ClassifierMixin, BaseEstimator):
     """Scores $s = x W^T + b$, one row of W per output; subclasses say how many outputs,
-    which targets, which loss and (maybe) which probabilities.
+    which targets, which loss and which penalty, and each public one names its own
+    hyperparameters in its own ``__init__`` (so a wrong keyword names the public class).
 
-    The objective is $\\frac{1}{n} \\sum_i L(s_i, y_i) + \\alpha R(W)$ with
-    $R(W) = \\frac{1}{2}\\|W\\|^2$ (``penalty='l2'``) or $\\|W\\|_1$ (``'l1'``), on the weights
-    only (scikit-learn's SGDClassifier convention); ``penalty=None`` drops it.
+    The objective is scikit-learn's $C \\sum_i L(s_i, y_i) + R(W)$ divided by $C n$:
+    $\\frac{1}{n} \\sum_i L(s_i, y_i) + \\alpha R(W)$ with $\\alpha = 1 / (C n)$, the penalty on
+    the weights only. Training: ``nn.Linear`` from zero weights, ``solver`` 'adam' or 'sgd'
+    (with ``momentum``) at learning rate ``eta0``, mini-batches of ``batch_size``, at most
+    ``max_iter`` epochs through ``ds.train.fit``, stopping when the training loss has not
+    improved by ``tol`` for ``n_iter_no_change`` epochs (``tol=None``: every epoch runs).
     """
-
-    def __init__(
-        self,
-        penalty: str | None = "l2",
-        alpha: float = 1e-4,
-        fit_intercept: bool = True,
-        solver: str = "adam",
-        lr: float = 0.01,
-        momentum: float = 0.9,
-        epochs: int = 500,
-        batch_size="auto",
-        tol: float | None = 1e-4,
-        n_iter_no_change: int = 10,
-        shuffle: bool = True,
-        dtype: str = "float32",
-        random_state=None,
-        verbose: int = 0,
-    ):
-        self.penalty = penalty
-        self.alpha = alpha
-        self.fit_intercept = fit_intercept
-        self.solver = solver
-        self.lr = lr
-        self.momentum = momentum
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.shuffle = shuffle
-        self.dtype = dtype
-        self.random_state = random_state
-        self.verbose = verbose
 
     def _n_outputs(self, n_classes: int) -> int:
         raise NotImplementedError
@@ -117,12 +88,17 @@ class LinearClassifier(LinearScoresMixin, ClassifierMixin, BaseEstimator):
     def _data_loss(self, scores, target):
         raise NotImplementedError
 
+    def _penalty_weights(self, n: int) -> tuple[float, float]:
+        """(the L2 weight $\\lambda_2$, the L1 weight $\\lambda_1$) of the penalty
+        $\\frac{\\lambda_2}{2}\\|W\\|^2 + \\lambda_1 \\|W\\|_1$ for n training examples."""
+        raise NotImplementedError
+
     def _check_params(self) -> None:
-        check_choice(self, "penalty", PENALTIES)
-        check_positive(self, "alpha", zero=True)
-        check_positive(self, "lr")
-        check_positive(self, "epochs", integer=True)
+        check_positive(self, "C")
+        check_positive(self, "eta0")
+        check_positive(self, "max_iter", integer=True)
         check_positive(self, "momentum", zero=True)
+        check_choice(self, "solver", ("adam", "sgd"))
         if self.tol is not None:
             check_positive(self, "tol", zero=True)
             check_positive(self, "n_iter_no_change", integer=True)
@@ -138,30 +114,31 @@ class LinearClassifier(LinearScoresMixin, ClassifierMixin, BaseEstimator):
         model = nn.Linear(x.shape[1], self._n_outputs(n_classes), bias=self.fit_intercept,
                           dtype=dtype)  # fmt: skip
         zero_init(model)  # a convex problem: the start does not matter, so start at zero
-        alpha = float(self.alpha)
+        l2, l1 = self._penalty_weights(len(x))
 
         def loss_fn(scores, target):
             loss = self._data_loss(scores, target)
-            if alpha > 0 and self.penalty == "l2":
-                loss = loss + (alpha / 2) * F.l2_penalty(model.weight)
-            elif alpha > 0 and self.penalty == "l1":
-                loss = loss + alpha * F.l1_penalty(model.weight)
+            if l2 > 0:
+                loss = loss + (l2 / 2) * F.l2_penalty(model.weight)
+            if l1 > 0:
+                loss = loss + l1 * F.l1_penalty(model.weight)
             return loss
 
-        optimizer = make_optimizer(self, model.parameters(), self.solver, float(self.lr),
+        optimizer = make_optimizer(self, model.parameters(), self.solver, float(self.eta0),
                                    float(self.momentum))  # fmt: skip
         stop = stop_on_plateau(self) if self.tol is not None else None
         train_module(
             self, model, loss_fn, optimizer, x, self._targets(index, n_classes), dtype=dtype,
-            epochs=self.epochs, batch_size=resolve_batch_size(self, self.batch_size, len(x)),
+            epochs=self.max_iter, batch_size=resolve_batch_size(self, self.batch_size, len(x)),
             rng=rng, callbacks=[stop] if stop is not None else [],
         )  # fmt: skip
         self.coef_, self.intercept_ = linear_weights(model, self.fit_intercept)
         if stop is not None and stop.stopped_epoch is None:
             warnings.warn(
-                f"{type(self).__name__}: stopped at epochs={self.epochs} before the training "
-                f"loss settled (tol={self.tol}); raise epochs or lr for a converged fit",
-                ConvergenceWarning,
+                f"{type(self).__name__}: stopped at max_iter={self.max_iter} epochs before the "
+                f"training loss settled (tol={self.tol}); raise max_iter or eta0 for a "
+                f"converged fit",
+                sklearn_flavoured(ConvergenceWarning),
                 stacklevel=2,
             )
         return self

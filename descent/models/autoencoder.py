@@ -22,7 +22,7 @@ from .checks import (
     float_dtype,
     resolve_batch_size,
 )
-from .errors import ConvergenceWarning
+from .errors import ConvergenceWarning, sklearn_flavoured
 from .inference import ClassLabels
 from .networks import ESTIMATOR_ACTIVATIONS, build_mlp
 from .training import (
@@ -169,7 +169,7 @@ class Autoencoder(TransformerMixin, BaseEstimator):
             warnings.warn(
                 f"Autoencoder: stopped at max_iter={self.max_iter} epochs before the loss "
                 f"settled (tol={self.tol}); raise max_iter",
-                ConvergenceWarning,
+                sklearn_flavoured(ConvergenceWarning),
                 stacklevel=2,
             )
         return self

@@ -34,11 +34,11 @@ class BaseEstimator:
     A subclass's ``__init__`` names every hyperparameter explicitly (no ``*args`` or
     ``**kwargs``) and stores each one unchanged under its own name.
 
-    >>> est = ds.models.SoftmaxRegression(alpha=0.01)
-    >>> est.get_params()["alpha"]
-    0.01
-    >>> est.set_params(alpha=0.1).alpha
-    0.1
+    >>> est = ds.models.LogisticRegression(C=0.5)
+    >>> est.get_params()["C"]
+    0.5
+    >>> est.set_params(C=2.0).C
+    2.0
     """
 
     _estimator_type: str | None = None

@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 
 from ..tensor import array_of
-from .errors import DataConversionWarning, not_fitted_error
+from .errors import DataConversionWarning, not_fitted_error, sklearn_flavoured
 
 
 def check_array(X, who: str, dtype=np.float64) -> np.ndarray:  # noqa: N803
@@ -97,7 +97,7 @@ def as_labels(y, who: str, warn: bool = False) -> np.ndarray:
             warnings.warn(
                 f"A column-vector y was passed when a 1d array was expected ({who}); it is "
                 f"used as y.ravel() (pass shape (n,) to silence this)",
-                DataConversionWarning,
+                sklearn_flavoured(DataConversionWarning),
                 stacklevel=4,
             )
         y = y.ravel()

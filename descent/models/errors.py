@@ -1,4 +1,11 @@
-"""The errors and warnings the estimators raise."""
+"""The errors and warnings the estimators raise.
+
+Each has a twin in ``sklearn.exceptions`` (but ``IllConditionedWarning``). Once scikit-learn
+is imported, what the estimators raise or warn is a subclass of both classes, so
+``except sklearn.exceptions.NotFittedError`` and
+``warnings.filterwarnings("ignore", category=sklearn.exceptions.ConvergenceWarning)`` see
+descent's too, and descent's own classes keep working as before.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,7 @@ import sys
 
 __all__ = [
     "NotFittedError", "ConvergenceWarning", "IllConditionedWarning", "DataConversionWarning",
-    "not_fitted_error",
+    "not_fitted_error", "sklearn_flavoured",
 ]  # fmt: skip
 
 
@@ -20,7 +27,8 @@ class NotFittedError(ValueError, AttributeError):
 
 
 class ConvergenceWarning(UserWarning):
-    """Training stopped at its epoch limit before meeting its convergence criterion."""
+    """Training stopped at its epoch limit before meeting its convergence criterion; once
+    scikit-learn is imported, the warning is also scikit-learn's ``ConvergenceWarning``."""
 
 
 class IllConditionedWarning(UserWarning):
@@ -28,19 +36,36 @@ class IllConditionedWarning(UserWarning):
 
 
 class DataConversionWarning(UserWarning):
-    """The input had to be reshaped (a column of labels where a 1-D array was expected)."""
+    """The input had to be reshaped (a column of labels where a 1-D array was expected); once
+    scikit-learn is imported, the warning is also scikit-learn's ``DataConversionWarning``."""
+
+
+# descent's class -> the name of its twin in sklearn.exceptions
+_TWINS = {
+    NotFittedError: "NotFittedError",
+    ConvergenceWarning: "ConvergenceWarning",
+    DataConversionWarning: "DataConversionWarning",
+}
 
 
 @functools.cache
-def _sklearn_flavoured(sklearn_error: type) -> type:
-    return type("NotFittedError", (NotFittedError, sklearn_error), {"__module__": __name__})
+def _both(ours: type, theirs: type) -> type:
+    return type(ours.__name__, (ours, theirs), {"__module__": __name__, "__doc__": ours.__doc__})
+
+
+def sklearn_flavoured(cls: type) -> type:
+    """``cls`` itself, or once scikit-learn is imported a subclass of ``cls`` and of its twin in
+    ``sklearn.exceptions`` (the same class every time), for raising and warning.
+
+    NOTE: looked up in sys.modules, so descent itself never imports scikit-learn. A filter or
+    an ``except`` that names scikit-learn's class has imported scikit-learn already.
+    """
+    sk = sys.modules.get("sklearn.exceptions")
+    if sk is None or cls not in _TWINS:
+        return cls
+    return _both(cls, getattr(sk, _TWINS[cls]))
 
 
 def not_fitted_error() -> type:
-    """NotFittedError; once scikit-learn is imported, a subclass that is also scikit-learn's
-    NotFittedError, so its tools (and ``except sklearn.exceptions.NotFittedError``) see it.
-    NOTE: looked up in sys.modules, so descent itself never imports scikit-learn."""
-    sk = sys.modules.get("sklearn.exceptions")
-    if sk is None:
-        return NotFittedError
-    return _sklearn_flavoured(sk.NotFittedError)
+    """NotFittedError, scikit-learn's too once it is imported (``sklearn_flavoured``)."""
+    return sklearn_flavoured(NotFittedError)

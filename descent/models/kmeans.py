@@ -8,7 +8,7 @@ import numpy as np
 
 from .base import BaseEstimator, ClusterMixin, TransformerMixin
 from .checks import check_array, check_data, check_is_fitted, check_positive
-from .errors import ConvergenceWarning
+from .errors import ConvergenceWarning, sklearn_flavoured
 from .inference import NearestCenter
 from .training import make_rng
 
@@ -85,7 +85,8 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
     mean of its examples) from ``init`` ('k-means++', scikit-learn's greedy variant;
     'random', k distinct examples; or an array of centers), stopped after ``max_iter``
     iterations or when the centers move less than ``tol`` times the mean feature variance
-    (squared distance, summed over centers). The best of ``n_init`` runs is kept. An
+    (squared distance, summed over centers). The best of ``n_init`` runs is kept
+    (``'auto'``, scikit-learn's default: 1 run from k-means++, 10 from 'random' starts). An
     empty cluster is moved to the example farthest from its center. Not gradient based:
     plain NumPy, in float64.
 
@@ -102,7 +103,7 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         self,
         n_clusters: int = 8,
         init="k-means++",
-        n_init: int = 10,
+        n_init="auto",
         max_iter: int = 300,
         tol: float = 1e-4,
         random_state=None,
@@ -116,10 +117,17 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
+    def _n_runs(self) -> int:
+        """``n_init``, where 'auto' is scikit-learn's: 1 run from k-means++, 10 otherwise."""
+        if self.n_init == "auto":
+            return 1 if isinstance(self.init, str) and self.init == "k-means++" else 10
+        check_positive(self, "n_init", integer=True)
+        return int(self.n_init)
+
     def fit(self, X, y=None) -> KMeans:  # noqa: N803 - scikit-learn's X
         """Cluster X (n, d); ``y`` is ignored. Returns self."""
         check_positive(self, "n_clusters", integer=True)
-        check_positive(self, "n_init", integer=True)
+        n_init = self._n_runs()
         check_positive(self, "max_iter", integer=True)
         check_positive(self, "tol", zero=True)
         x = check_data(self, X, reset=True)
@@ -132,7 +140,7 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         tol = float(self.tol) * float(np.mean(np.var(x, axis=0)))
         starts = self._starts(x, k)
         best = None
-        for run in range(1 if starts is not None else int(self.n_init)):
+        for run in range(1 if starts is not None else n_init):
             centers = starts if starts is not None else self._init_centers(x, k, rng)
             result = lloyd(x, centers.copy(), int(self.max_iter), tol)
             if self.verbose:
@@ -144,7 +152,7 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
             warnings.warn(
                 f"KMeans: the best run stopped at max_iter={self.max_iter} before the centers "
                 f"settled (tol={self.tol}); raise max_iter",
-                ConvergenceWarning,
+                sklearn_flavoured(ConvergenceWarning),
                 stacklevel=2,
             )
         self.cluster_centers_ = centers

@@ -79,8 +79,8 @@ class _GradientRegression(RegressorMixin, BaseEstimator):
     def _check_solver(self) -> None:
         check_choice(self, "solver", SOLVERS)
         if self.solver != "normal":
-            check_positive(self, "lr")
-            check_positive(self, "epochs", integer=True)
+            check_positive(self, "eta0")
+            check_positive(self, "max_iter", integer=True)
             check_positive(self, "batch_size", integer=True)
             check_positive(self, "momentum", zero=True)
             check_positive(self, "lr_decay")
@@ -123,12 +123,12 @@ class _GradientRegression(RegressorMixin, BaseEstimator):
             return loss + (mse - scaled).detach()
 
         if self.optimizer == "saga":
-            optimizer = SAGA(model.parameters(), lr=float(self.lr), n_examples=len(x))
+            optimizer = SAGA(model.parameters(), lr=float(self.eta0), n_examples=len(x))
         else:
-            optimizer = SGD(model.parameters(), lr=float(self.lr), momentum=float(self.momentum))
+            optimizer = SGD(model.parameters(), lr=float(self.eta0), momentum=float(self.momentum))
         scheduler = ExponentialLR(optimizer, float(self.lr_decay)) if self.lr_decay != 1 else None
         train_module(
-            self, model, loss_fn, optimizer, x, target, dtype=dtype, epochs=self.epochs,
+            self, model, loss_fn, optimizer, x, target, dtype=dtype, epochs=self.max_iter,
             batch_size=size, rng=make_rng(self.random_state), scheduler=scheduler,
         )  # fmt: skip
         return linear_weights(model, bias)
@@ -156,21 +156,23 @@ class LinearRegression(_GradientRegression):
       when $X^T X$ has a condition number above 1e10 (``condition_number_``).
     - ``'gd'``: full-batch gradient descent, one step per epoch;
       ``'sgd'``: one example per step; ``'minibatch'``: ``batch_size`` examples per step.
-      All three train the same ``nn.Linear`` from zero weights with ``optim.SGD(lr,
-      momentum)`` through ``ds.train.fit`` for ``epochs`` epochs, the learning rate
-      multiplied by ``lr_decay`` after each epoch. Gradient descent needs features of
-      similar scale: standardise X first (``ds.data.Standardizer``).
+      All three train the same ``nn.Linear`` from zero weights with ``optim.SGD`` at
+      learning rate ``eta0`` (and ``momentum``) through ``ds.train.fit`` for ``max_iter``
+      epochs, the rate multiplied by ``lr_decay`` after each epoch (scikit-learn's
+      SGDRegressor names the rate ``eta0`` and the epochs ``max_iter``). Gradient descent
+      needs features of similar scale: standardise X first (``ds.data.Standardizer``).
     - ``optimizer='saga'`` (with ``solver='sgd'``) takes the one-example steps with
       ``optim.SAGA``, which corrects each example's gradient by the last one it saw of
       that example. Plain SGD with a constant rate stays at a distance from the optimum
       that shrinks only with the rate; SAGA converges with a constant rate. Its proven
       rate is ``1 / (6 max_i ||x_i||^2)`` (counting the intercept's 1 in x_i); on the
-      standardised diabetes data six times that (lr=0.02) converges fastest, nine times
+      standardised diabetes data six times that (eta0=0.02) converges fastest, nine times
       slowly and twelve times diverges. It keeps one gradient per example.
 
     Learned: ``coef_`` (d,) or (k, d) for a 2-D y, ``intercept_``, ``n_features_in_``;
-    'normal' adds ``rank_``, ``singular_`` and ``condition_number_``; the others
-    ``loss_curve_`` (the training MSE per epoch), ``n_iter_`` and ``model_``.
+    ``n_iter_`` (epochs, or 1 for the one solve of 'normal'); 'normal' adds ``rank_``,
+    ``singular_`` and ``condition_number_``; the others ``loss_curve_`` (the training MSE
+    per epoch) and ``model_``.
 
     >>> X, y = ds.datasets.make_line(100, slope=2.0, intercept=1.0, noise=0.0, seed=0)
     >>> reg = ds.models.LinearRegression().fit(X, y)
@@ -182,8 +184,8 @@ class LinearRegression(_GradientRegression):
         self,
         solver: str = "normal",
         fit_intercept: bool = True,
-        lr: float = 0.01,
-        epochs: int = 100,
+        eta0: float = 0.01,
+        max_iter: int = 100,
         batch_size: int = 32,
         momentum: float = 0.0,
         lr_decay: float = 1.0,
@@ -195,8 +197,8 @@ class LinearRegression(_GradientRegression):
     ):
         self.solver = solver
         self.fit_intercept = fit_intercept
-        self.lr = lr
-        self.epochs = epochs
+        self.eta0 = eta0
+        self.max_iter = max_iter
         self.batch_size = batch_size
         self.momentum = momentum
         self.lr_decay = lr_decay
@@ -212,6 +214,7 @@ class LinearRegression(_GradientRegression):
         x = check_data(self, X, reset=True)
         y = check_targets(self, y, len(x))
         if self.solver == "normal":
+            self.n_iter_ = 1  # one solve (scikit-learn's tools read n_iter_ beside max_iter)
             x_mean = x.mean(axis=0) if self.fit_intercept else np.zeros(x.shape[1])
             y_mean = y.mean(axis=0) if self.fit_intercept else np.zeros(y.shape[1:])
             w, self.rank_, self.singular_, self.condition_number_ = _least_squares(
@@ -283,8 +286,8 @@ class PolynomialRegression(_GradientRegression):
         penalty: str = "l2",
         solver: str = "normal",
         include_bias: bool = True,
-        lr: float = 0.01,
-        epochs: int = 100,
+        eta0: float = 0.01,
+        max_iter: int = 100,
         batch_size: int = 32,
         momentum: float = 0.0,
         lr_decay: float = 1.0,
@@ -299,8 +302,8 @@ class PolynomialRegression(_GradientRegression):
         self.penalty = penalty
         self.solver = solver
         self.include_bias = include_bias
-        self.lr = lr
-        self.epochs = epochs
+        self.eta0 = eta0
+        self.max_iter = max_iter
         self.batch_size = batch_size
         self.momentum = momentum
         self.lr_decay = lr_decay
@@ -335,6 +338,7 @@ class PolynomialRegression(_GradientRegression):
         scale = np.where(scale > 0, scale, 1.0)
         z = (phi - shift) / scale
         if self.solver == "normal":
+            self.n_iter_ = 1  # one solve (scikit-learn's tools read n_iter_ beside max_iter)
             y_mean = y.mean(axis=0) if self.include_bias else np.zeros(y.shape[1:])
             w, self.rank_, self.singular_, self.condition_number_ = _least_squares(
                 z, y - y_mean, "PolynomialRegression.fit", ridge=float(self.alpha),

@@ -1,4 +1,5 @@
-"""Logistic regression (binary cross-entropy) and softmax regression (cross-entropy)."""
+"""Logistic regression: the binary cross-entropy of one logit, or for more classes the
+multinomial (softmax) cross-entropy, as scikit-learn's LogisticRegression."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import numpy as np
 from .. import nn
 from ..nn import functional as F
 from ._classifier import LinearClassifier
+from .checks import check_positive
 from .inference import OneVsRestProba
 
 __all__ = ["LogisticRegression", "SoftmaxRegression"]
@@ -22,31 +24,82 @@ def _sigmoid(s: np.ndarray) -> np.ndarray:
 
 
 class LogisticRegression(LinearClassifier):
-    """Logistic regression: $p(y = 1 \\mid x) = \\sigma(x \\cdot w + b)$, trained on the binary
-    cross-entropy of the logits (``F.binary_cross_entropy_with_logits``) plus
-    $\\alpha R(w)$, $R = \\frac{1}{2}\\|w\\|^2$ (``penalty='l2'``) or $\\|w\\|_1$ (``'l1'``).
+    """Logistic regression with scikit-learn's names, defaults and objective.
 
-    Two classes: ``classes_[1]`` is the positive one. More than two: one-vs-rest, one
-    logistic unit per class trained side by side (the binary cross-entropy of each unit
-    against "this class or not", summed over the units); ``predict`` takes the unit with
-    the highest score and ``predict_proba`` normalises the units' probabilities to sum to
-    1. For a single model of C classes use ``SoftmaxRegression``.
+    Two classes: $p(y = \\text{classes\\_}[1] \\mid x) = \\sigma(x \\cdot w + b)$, one logit,
+    trained on the binary cross-entropy. More than two: multinomial (softmax regression,
+    scikit-learn's only multiclass form since 1.5),
+    $p(y = c \\mid x) = \\mathrm{softmax}(x W^T + b)_c$, trained on the cross-entropy. For
+    one-vs-rest, wrap it as scikit-learn says: ``OneVsRestClassifier(LogisticRegression())``.
 
-    Training: ``nn.Linear`` from zero weights, ``solver`` 'adam' (default) or 'sgd' (with
-    ``momentum``), learning rate ``lr``, mini-batches of ``batch_size`` (``'auto'`` =
-    min(200, n)), at most ``epochs`` epochs through ``ds.train.fit``; training stops
-    early when the loss has not improved by ``tol`` for ``n_iter_no_change`` epochs
-    (``tol=None``: always run every epoch) and warns with ``ConvergenceWarning`` when the
-    epochs run out first.
+    The objective is scikit-learn's, $C \\sum_i L_i + (1 - \\rho) \\frac{1}{2}\\|W\\|^2 +
+    \\rho \\|W\\|_1$ with $\\rho$ = ``l1_ratio`` (0: ridge, 1: lasso, between: elastic net;
+    ``C=np.inf``: no penalty), minimised in the form divided by $C n$ (a mean loss plus
+    $\\alpha$ times the penalty, $\\alpha = 1/(C n)$), so the same C gives scikit-learn's
+    coefficients where both converge.
+
+    Training (the solvers are descent's own; scikit-learn's default is lbfgs): ``nn.Linear``
+    from zero weights, ``solver`` 'adam' (default) or 'sgd' (with ``momentum``) at learning
+    rate ``eta0``, mini-batches of ``batch_size`` (``'auto'`` = min(200, n)), at most
+    ``max_iter`` epochs through ``ds.train.fit``; training stops when the loss has not
+    improved by ``tol`` for ``n_iter_no_change`` epochs (``tol=None``: every epoch runs)
+    and warns with ``ConvergenceWarning`` when ``max_iter`` comes first.
 
     Learned: ``coef_`` (1, d) for two classes or (C, d), ``intercept_``, ``classes_``,
-    ``n_features_in_``, ``loss_curve_``, ``n_iter_``, ``model_`` (the nn.Linear).
+    ``n_features_in_``, ``n_iter_`` (epochs run, as an array of one, like scikit-learn's),
+    ``loss_curve_``, ``model_`` (the nn.Linear).
 
     >>> X = np.array([[30.0], [33.0], [35.0], [37.0], [39.0]])
-    >>> clf = ds.models.LogisticRegression(epochs=2000, lr=0.1, tol=None)
+    >>> clf = ds.models.LogisticRegression(C=100.0, max_iter=2000, eta0=0.1, tol=None)
     >>> clf.fit((X - 35) / 3, ["F", "F", "F", "T", "T"]).predict([[2.0]]).tolist()
     ['T']
     """
+
+    def __init__(
+        self,
+        C: float = 1.0,  # noqa: N803 - scikit-learn's name
+        l1_ratio: float = 0.0,
+        tol: float | None = 1e-4,
+        fit_intercept: bool = True,
+        solver: str = "adam",
+        max_iter: int = 500,
+        eta0: float = 0.01,
+        momentum: float = 0.9,
+        batch_size="auto",
+        n_iter_no_change: int = 10,
+        shuffle: bool = True,
+        dtype: str = "float32",
+        random_state=None,
+        verbose: int = 0,
+    ):
+        self.C = C
+        self.l1_ratio = l1_ratio
+        self.tol = tol
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.max_iter = max_iter
+        self.eta0 = eta0
+        self.momentum = momentum
+        self.batch_size = batch_size
+        self.n_iter_no_change = n_iter_no_change
+        self.shuffle = shuffle
+        self.dtype = dtype
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        check_positive(self, "l1_ratio", zero=True)
+        if self.l1_ratio > 1:
+            raise ValueError(
+                f"{type(self).__name__}: l1_ratio must be in [0, 1] (0: L2, 1: L1), got "
+                f"{self.l1_ratio!r}"
+            )
+
+    def _penalty_weights(self, n: int) -> tuple[float, float]:
+        alpha = 1.0 / (float(self.C) * n)  # 0 for C = inf
+        rho = float(self.l1_ratio)
+        return alpha * (1 - rho), alpha * rho
 
     def _n_outputs(self, n_classes: int) -> int:
         return 1 if n_classes == 2 else n_classes
@@ -54,63 +107,44 @@ class LogisticRegression(LinearClassifier):
     def _targets(self, index: np.ndarray, n_classes: int) -> np.ndarray:
         if n_classes == 2:
             return index.astype(np.float64).reshape(-1, 1)  # (n, 1): 1 for classes_[1]
-        return np.eye(n_classes)[index]  # (n, C): one-vs-rest targets
+        return index  # class indices for the cross-entropy
 
     def _data_loss(self, scores, target):
-        # sum over the one-vs-rest units, mean over examples
-        total = F.binary_cross_entropy_with_logits(scores, target, reduction="sum")
-        return total / scores.shape[0]
+        if scores.shape[1] == 1:
+            return F.binary_cross_entropy_with_logits(scores, target)
+        return F.cross_entropy(scores, target)
+
+    def fit(self, X, y) -> LogisticRegression:  # noqa: N803 - scikit-learn's X
+        """Fit to X (n, d) and labels y (n,) of any kind (ints, strings ...); returns self."""
+        super().fit(X, y)
+        self.n_iter_ = np.array([self.n_iter_], dtype=np.int32)
+        return self
 
     def predict_proba(self, X) -> np.ndarray:  # noqa: N803
         """(n, C) class probabilities, columns in the order of ``classes_``; rows sum to 1."""
         scores = self._scores(X)
-        p = _sigmoid(scores)
         if scores.shape[1] == 1:
+            p = _sigmoid(scores)
             return np.hstack([1 - p, p])
-        return p / p.sum(axis=1, keepdims=True)
+        return _softmax(scores)
 
     def predict_log_proba(self, X) -> np.ndarray:  # noqa: N803
-        return np.log(self.predict_proba(X))
-
-    def _module_builders(self) -> dict:
-        builders = super()._module_builders()
-        k = self.coef_.shape[0]
-        builders["predict_proba"] = lambda: nn.Sequential(self._score_module(), OneVsRestProba(k))
-        return builders
-
-
-class SoftmaxRegression(LinearClassifier):
-    """Multinomial logistic regression: $p(y = c \\mid x) = \\mathrm{softmax}(x W^T + b)_c$,
-    trained on the cross-entropy (``F.cross_entropy`` of the logits) plus $\\alpha R(W)$,
-    $R = \\frac{1}{2}\\|W\\|^2$ (``penalty='l2'``) or $\\|W\\|_1$ (``'l1'``).
-
-    One output per class, also for two classes. Training as in ``LogisticRegression``.
-
-    Learned: ``coef_`` (C, d), ``intercept_`` (C,), ``classes_``, ``n_features_in_``,
-    ``loss_curve_``, ``n_iter_``, ``model_``.
-
-    >>> X, y = ds.datasets.load_iris(return_X_y=True)
-    >>> clf = ds.models.SoftmaxRegression(random_state=0).fit(X, y)
-    >>> clf.predict_proba(X[:2]).sum(axis=1).round(6).tolist()
-    [1.0, 1.0]
-    """
-
-    def _n_outputs(self, n_classes: int) -> int:
-        return n_classes
-
-    def _data_loss(self, scores, target):
-        return F.cross_entropy(scores, target)
-
-    def predict_proba(self, X) -> np.ndarray:  # noqa: N803
-        """(n, C) softmax probabilities, columns in the order of ``classes_``."""
-        return _softmax(self._scores(X))
-
-    def _module_builders(self) -> dict:
-        builders = super()._module_builders()
-        builders["predict_proba"] = lambda: nn.Sequential(self._score_module(), nn.Softmax(1))
-        return builders
-
-    def predict_log_proba(self, X) -> np.ndarray:  # noqa: N803
+        """The log of ``predict_proba``, computed without taking the log of a rounded 0."""
         s = self._scores(X)
+        if s.shape[1] == 1:
+            s = np.hstack([np.zeros_like(s), s])  # softmax([0, s]) = [1 - sigma(s), sigma(s)]
         s = s - s.max(axis=1, keepdims=True)
         return s - np.log(np.exp(s).sum(axis=1, keepdims=True))
+
+    def _module_builders(self) -> dict:
+        builders = super()._module_builders()
+        if self.coef_.shape[0] == 1:
+            proba = lambda: nn.Sequential(self._score_module(), OneVsRestProba(1))  # noqa: E731
+        else:
+            proba = lambda: nn.Sequential(self._score_module(), nn.Softmax(1))  # noqa: E731
+        builders["predict_proba"] = proba
+        return builders
+
+
+# The lectures' name for multinomial logistic regression, which LogisticRegression is.
+SoftmaxRegression = LogisticRegression

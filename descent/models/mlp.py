@@ -23,7 +23,7 @@ from .checks import (
     float_dtype,
     resolve_batch_size,
 )
-from .errors import ConvergenceWarning
+from .errors import ConvergenceWarning, sklearn_flavoured
 from .inference import ClassLabels
 from .networks import ESTIMATOR_ACTIVATIONS, build_mlp
 from .training import (
@@ -39,45 +39,8 @@ __all__ = ["MLPClassifier", "MLPRegressor"]
 
 
 class _BaseMLP(BaseEstimator):
-    """Shared by MLPClassifier and MLPRegressor; see their docstrings."""
-
-    def __init__(
-        self,
-        hidden_layer_sizes=(100,),
-        activation: str = "relu",
-        solver: str = "adam",
-        alpha: float = 1e-4,
-        batch_size="auto",
-        learning_rate_init: float = 1e-3,
-        max_iter: int = 200,
-        shuffle: bool = True,
-        random_state=None,
-        tol: float = 1e-4,
-        verbose: int = 0,
-        momentum: float = 0.9,
-        nesterovs_momentum: bool = True,
-        early_stopping: bool = False,
-        validation_fraction: float = 0.1,
-        n_iter_no_change: int = 10,
-        dtype: str = "float32",
-    ):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.solver = solver
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.learning_rate_init = learning_rate_init
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.tol = tol
-        self.verbose = verbose
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.dtype = dtype
+    """Shared by MLPClassifier and MLPRegressor; see their docstrings. Each names its
+    hyperparameters in its own ``__init__``, so a wrong keyword names the public class."""
 
     # what the subclasses define
     _out_activation = "identity"
@@ -107,6 +70,12 @@ class _BaseMLP(BaseEstimator):
         check_positive(self, "tol", zero=True)
         check_positive(self, "n_iter_no_change", integer=True)
         check_positive(self, "momentum", zero=True)
+        check_positive(self, "epsilon")
+        for name in ("beta_1", "beta_2"):
+            if not 0 <= getattr(self, name) < 1:
+                raise ValueError(
+                    f"{type(self).__name__}: {name} must be in [0, 1), got {getattr(self, name)!r}"
+                )
         if self.early_stopping and not 0 < self.validation_fraction < 1:
             raise ValueError(
                 f"{type(self).__name__}: validation_fraction must be in (0, 1), got "
@@ -145,7 +114,8 @@ class _BaseMLP(BaseEstimator):
             stop = stop_on_plateau(self)
         optimizer = make_optimizer(
             self, model.parameters(), self.solver, float(self.learning_rate_init),
-            float(self.momentum), bool(self.nesterovs_momentum),
+            float(self.momentum), bool(self.nesterovs_momentum), (self.beta_1, self.beta_2),
+            float(self.epsilon),
         )  # fmt: skip
         train_module(
             self, model, loss_fn, optimizer, x_train, t_train, dtype=dtype, epochs=self.max_iter,
@@ -158,6 +128,8 @@ class _BaseMLP(BaseEstimator):
         self.n_layers_ = len(linears) + 1
         self.n_outputs_ = n_out
         self.out_activation_ = self._out_activation
+        self.loss_ = self.loss_curve_[-1]
+        self.t_ = self.n_iter_ * len(x_train)  # training examples seen, as scikit-learn
         if self.early_stopping:
             self.validation_scores_ = list(stop.scores)
             self.best_validation_score_ = stop.best
@@ -170,7 +142,7 @@ class _BaseMLP(BaseEstimator):
             warnings.warn(
                 f"{type(self).__name__}: stopped at max_iter={self.max_iter} epochs before "
                 f"the optimization converged (tol={self.tol}); raise max_iter",
-                ConvergenceWarning,
+                sklearn_flavoured(ConvergenceWarning),
                 stacklevel=3,
             )
 
@@ -204,11 +176,17 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     ``n_iter_no_change`` epochs, keeping the weights of the best epoch. Reaching
     ``max_iter`` first warns with ``ConvergenceWarning``.
 
-    Learned: ``classes_``, ``coefs_`` (weight matrices, (n_in, n_out) each, as
-    scikit-learn), ``intercepts_``, ``loss_curve_``, ``best_loss_``,
-    ``validation_scores_`` / ``best_validation_score_`` (early stopping), ``n_iter_``,
-    ``n_layers_``, ``n_outputs_``, ``out_activation_``, ``n_features_in_``, ``model_``
-    (the trained ``nn.Sequential``, returning logits).
+    Adam's ``beta_1``, ``beta_2`` and ``epsilon`` as scikit-learn's. Not here from
+    scikit-learn's MLPs: ``solver='lbfgs'`` (and its ``max_fun``), the ``learning_rate``
+    schedules 'invscaling' and 'adaptive' (and ``power_t``; the rate is constant) and
+    ``warm_start``.
+
+    Learned (scikit-learn's fitted attributes): ``classes_``, ``coefs_`` (weight matrices,
+    (n_in, n_out) each), ``intercepts_``, ``loss_`` (the last epoch's loss),
+    ``loss_curve_``, ``best_loss_`` (None with early stopping), ``validation_scores_`` /
+    ``best_validation_score_`` (early stopping, else None), ``n_iter_`` (epochs), ``t_``
+    (training examples seen), ``n_layers_``, ``n_outputs_``, ``out_activation_``,
+    ``n_features_in_``; and ``model_`` (the trained ``nn.Sequential``, returning logits).
 
     >>> X, y = ds.datasets.make_moons(200, noise=0.1, seed=0)
     >>> clf = ds.models.MLPClassifier((32,), learning_rate_init=0.01, random_state=0).fit(X, y)
@@ -217,6 +195,50 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     """
 
     _out_activation = "softmax"
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation: str = "relu",
+        solver: str = "adam",
+        alpha: float = 1e-4,
+        batch_size="auto",
+        learning_rate_init: float = 1e-3,
+        max_iter: int = 200,
+        shuffle: bool = True,
+        random_state=None,
+        tol: float = 1e-4,
+        verbose: int = 0,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: int = 10,
+        dtype: str = "float32",
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.dtype = dtype
 
     def fit(self, X, y) -> MLPClassifier:  # noqa: N803 - scikit-learn's X
         """Fit to X (n, d) and labels y (n,) of any kind; returns self."""
@@ -260,15 +282,60 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     the held-out data. Targets are used as given: scale them (e.g. standardise) when they
     are large.
 
-    Learned: ``coefs_``, ``intercepts_``, ``loss_curve_``, ``best_loss_``,
-    ``validation_scores_`` / ``best_validation_score_``, ``n_iter_``, ``n_layers_``,
-    ``n_outputs_``, ``out_activation_``, ``n_features_in_``, ``model_``.
+    Learned: as MLPClassifier's but ``classes_``: ``coefs_``, ``intercepts_``, ``loss_``,
+    ``loss_curve_``, ``best_loss_``, ``validation_scores_`` / ``best_validation_score_``,
+    ``n_iter_``, ``t_``, ``n_layers_``, ``n_outputs_``, ``out_activation_``,
+    ``n_features_in_``, ``model_``.
 
     >>> X, y = ds.datasets.make_polynomial(200, coefficients=(0.0, 1.0, -0.5), noise=0.1, seed=0)
     >>> reg = ds.models.MLPRegressor((32,), max_iter=500, random_state=0).fit(X, y)
     >>> reg.score(X, y) > 0.9
     True
     """
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation: str = "relu",
+        solver: str = "adam",
+        alpha: float = 1e-4,
+        batch_size="auto",
+        learning_rate_init: float = 1e-3,
+        max_iter: int = 200,
+        shuffle: bool = True,
+        random_state=None,
+        tol: float = 1e-4,
+        verbose: int = 0,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: int = 10,
+        dtype: str = "float32",
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.dtype = dtype
 
     def fit(self, X, y) -> MLPRegressor:  # noqa: N803
         """Fit to X (n, d) and y (n,) or (n, k); returns self."""

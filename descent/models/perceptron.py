@@ -6,122 +6,147 @@ import warnings
 
 import numpy as np
 
-from .. import nn
-from ..optim import SGD
-from ..tensor import tensor
-from ..train import Callback
 from ._classifier import LinearScoresMixin
 from .base import BaseEstimator, ClassifierMixin
-from .checks import check_data, check_labels, check_positive, float_dtype
-from .errors import ConvergenceWarning
-from .networks import linear_weights, zero_init
-from .training import make_rng, train_module
+from .checks import check_data, check_labels, check_positive
+from .errors import ConvergenceWarning, sklearn_flavoured
+from .training import make_rng
 
 __all__ = ["Perceptron"]
 
 
-class _PerceptronCriterion(Callback):
-    """The loss whose gradient step is the perceptron rule, and the epoch's error count.
+def perceptron_epoch(
+    x: np.ndarray, target: np.ndarray, w: np.ndarray, b: np.ndarray, eta0: float,
+    order: np.ndarray, fit_intercept: bool,
+) -> tuple[int, float]:  # fmt: skip
+    """One epoch of the perceptron rule in place on ``w`` (k, d) and ``b`` (k,), visiting the
+    rows of x (n, d) in ``order``; ``target`` (n, k) holds 0/1 per unit.
 
-    For scores s, 0/1 targets t and the step unit's outputs $\\hat y = [s \\ge 0]$ (a
-    constant, no gradient): $L = -\\sum (t - \\hat y) s$. Its gradient is
-    $-(t - \\hat y) x$, so one SGD step with learning rate lr is exactly
-    $w \\mathrel{+}= lr (t - \\hat y) x$ (and $b \\mathrel{+}= lr (t - \\hat y)$): zero unless
-    the example is misclassified.
+    For each example: $s = W x + b$, $\\hat y = [s \\ge 0]$, and where $t \\ne \\hat y$,
+    $W \\mathrel{+}= \\eta_0 (t - \\hat y) x^T$, $b \\mathrel{+}= \\eta_0 (t - \\hat y)$.
+    Returns (the examples that any unit got wrong, the summed perceptron criterion
+    $\\sum -(t - \\hat y) s$, which is $|s|$ summed over the wrong units).
+
+    NOTE: one example at a time is NumPy work: a Python loop over rows, a (k, d) @ (d,)
+    product each, and an update only on a mistake.
     """
-
-    def __init__(self):
-        self.errors_per_epoch: list[int] = []
-        self.errors = 0
-
-    def __call__(self, scores, target):
-        y_hat = (scores._data >= 0).astype(scores._data.dtype)
-        miss = target._data - y_hat  # +1, -1, or 0 where the unit is right
-        self.errors += int(np.any(miss != 0, axis=1).sum())
-        return -(scores * tensor(miss, dtype=scores.dtype)).sum()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.errors_per_epoch.append(self.errors)
-        if self.errors == 0:  # a whole epoch without a mistake: every example is right
-            self.run.stop_training = True
-        self.errors = 0
+    errors, criterion = 0, 0.0
+    for i in order:
+        xi = x[i]
+        s = w @ xi + b  # (k,)
+        miss = target[i] - (s >= 0)  # +1, -1, or 0 where the unit is right
+        if miss.any():
+            errors += 1
+            criterion -= float(miss @ s)
+            step = eta0 * miss
+            w += np.outer(step, xi)
+            if fit_intercept:
+                b += step
+    return errors, criterion
 
 
 class Perceptron(LinearScoresMixin, ClassifierMixin, BaseEstimator):
-    """The classic perceptron learning rule.
+    """The classic perceptron learning rule, with scikit-learn's names, defaults and
+    stopping rule.
 
     The unit outputs $\\hat y = 1$ if $x \\cdot w + b \\ge 0$ else 0 (a step). Weights start
-    at zero; each epoch visits the examples one at a time (in a new random order when
-    ``shuffle``) and, for each, updates $w \\mathrel{+}= lr\\,(y - \\hat y)\\,x$,
-    $b \\mathrel{+}= lr\\,(y - \\hat y)$, which changes nothing unless the example is
-    misclassified. Training stops after the first epoch with no mistakes (zero training
-    errors: the data are separated) or after ``max_epochs`` epochs, then with a
-    ``ConvergenceWarning`` (the data may not be linearly separable).
+    at zero; each epoch visits the examples one at a time (in a new random order drawn
+    from ``random_state`` when ``shuffle``) and, for each, updates
+    $w \\mathrel{+}= \\eta_0\\,(y - \\hat y)\\,x$, $b \\mathrel{+}= \\eta_0\\,(y - \\hat y)$, which
+    changes nothing unless the example is misclassified. Plain NumPy, in float64.
 
-    The rule is run as one-example SGD steps on the perceptron criterion
-    $-\\sum (y - \\hat y)(x \\cdot w + b)$ through ``ds.train.fit``.
+    Training stops after the first epoch with no mistakes (the data are separated: no
+    further epoch would change anything), or, as scikit-learn, once the epoch's mean
+    perceptron criterion $\\frac{1}{n}\\sum -(y - \\hat y)(x \\cdot w + b)$ has not dropped
+    below its best minus ``tol`` for ``n_iter_no_change`` epochs in a row (``tol=None``: no
+    such stop), or after ``max_iter`` epochs, then with a ``ConvergenceWarning`` (the data
+    may not be linearly separable).
 
     More than two classes: one-vs-rest, one step unit per class trained side by side on
     the same examples ("this class or not"); ``predict`` takes the class whose unit has the
     highest score. An example counts as one error when any unit gets it wrong.
 
+    Not here from scikit-learn's Perceptron: ``penalty``/``alpha``/``l1_ratio`` (the
+    lectures' rule has no penalty), ``early_stopping``/``validation_fraction``,
+    ``class_weight``, ``warm_start`` and ``n_jobs``.
+
     Learned: ``coef_`` (1, d) for two classes or (C, d), ``intercept_``, ``classes_``,
     ``errors_`` (misclassified examples per epoch, during the epoch), ``n_iter_``
-    (epochs run), ``loss_curve_`` (the mean perceptron criterion per epoch),
-    ``n_features_in_``, ``model_``.
+    (epochs run), ``t_`` (scikit-learn's count of examples seen plus one),
+    ``loss_curve_`` (the mean perceptron criterion per epoch), ``n_features_in_``.
 
     >>> X, y = ds.datasets.make_separable(50, seed=0)
-    >>> clf = ds.models.Perceptron(random_state=0).fit(X, y)
+    >>> clf = ds.models.Perceptron().fit(X, y)
     >>> clf.errors_[-1], clf.score(X, y)
     (0, 1.0)
     """
 
     def __init__(
         self,
-        lr: float = 1.0,
-        max_epochs: int = 100,
         fit_intercept: bool = True,
+        max_iter: int = 1000,
+        tol: float | None = 1e-3,
         shuffle: bool = True,
-        dtype: str = "float32",
-        random_state=None,
         verbose: int = 0,
+        eta0: float = 1.0,
+        random_state=0,
+        n_iter_no_change: int = 5,
     ):
-        self.lr = lr
-        self.max_epochs = max_epochs
         self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.tol = tol
         self.shuffle = shuffle
-        self.dtype = dtype
-        self.random_state = random_state
         self.verbose = verbose
+        self.eta0 = eta0
+        self.random_state = random_state
+        self.n_iter_no_change = n_iter_no_change
 
     def fit(self, X, y) -> Perceptron:  # noqa: N803 - scikit-learn's X
         """Run the perceptron rule on X (n, d) and labels y (n,); returns self."""
-        check_positive(self, "lr")
-        check_positive(self, "max_epochs", integer=True)
+        check_positive(self, "eta0")
+        check_positive(self, "max_iter", integer=True)
+        if self.tol is not None:
+            check_positive(self, "tol", zero=True)
+            check_positive(self, "n_iter_no_change", integer=True)
         x = check_data(self, X, reset=True)
         self.classes_, index = check_labels(self, y, len(x))
-        n_classes = len(self.classes_)
-        dtype = float_dtype(self)
+        n, n_classes = len(x), len(self.classes_)
         if n_classes == 2:
-            target = index.astype(np.float64).reshape(-1, 1)  # 1 for classes_[1]
+            target = index.reshape(-1, 1)  # (n, 1): 1 for classes_[1]
         else:
-            target = np.eye(n_classes)[index]  # one-vs-rest: (n, C)
-        model = nn.Linear(x.shape[1], target.shape[1], bias=self.fit_intercept, dtype=dtype)
-        zero_init(model)
-        criterion = _PerceptronCriterion()
-        train_module(
-            self, model, criterion, SGD(model.parameters(), lr=float(self.lr)), x, target,
-            dtype=dtype, epochs=self.max_epochs, batch_size=1,
-            rng=make_rng(self.random_state), callbacks=[criterion],
-        )  # fmt: skip
-        self.errors_ = list(criterion.errors_per_epoch)
-        self.coef_, self.intercept_ = linear_weights(model, self.fit_intercept)
-        if self.errors_[-1] > 0:
+            target = np.eye(n_classes, dtype=np.int64)[index]  # one-vs-rest: (n, C)
+        w = np.zeros((target.shape[1], x.shape[1]))
+        b = np.zeros(target.shape[1])
+        rng = make_rng(self.random_state)
+        self.errors_, self.loss_curve_ = [], []
+        best, stale, stopped = np.inf, 0, False
+        for epoch in range(1, self.max_iter + 1):
+            order = rng.permutation(n) if self.shuffle else np.arange(n)
+            errors, criterion = perceptron_epoch(x, target, w, b, float(self.eta0), order,
+                                                 bool(self.fit_intercept))  # fmt: skip
+            loss = criterion / n
+            self.errors_.append(errors)
+            self.loss_curve_.append(loss)
+            if self.verbose:
+                print(f"Perceptron: epoch {epoch}, {errors} errors, mean criterion {loss:.6g}")
+            if errors == 0:
+                stopped = True
+                break
+            if self.tol is not None:
+                stale = stale + 1 if loss > best - self.tol else 0
+                best = min(best, loss)
+                if stale >= self.n_iter_no_change:
+                    stopped = True
+                    break
+        self.n_iter_ = len(self.errors_)
+        self.t_ = float(self.n_iter_ * n + 1)
+        self.coef_, self.intercept_ = w, b
+        if not stopped:
             warnings.warn(
                 f"Perceptron: {self.errors_[-1]} training examples were still misclassified "
-                f"in the last of max_epochs={self.max_epochs} epochs; the data may not be "
+                f"in the last of max_iter={self.max_iter} epochs; the data may not be "
                 f"linearly separable (or need more epochs)",
-                ConvergenceWarning,
+                sklearn_flavoured(ConvergenceWarning),
                 stacklevel=2,
             )
         return self

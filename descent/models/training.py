@@ -37,11 +37,12 @@ def make_rng(random_state) -> np.random.Generator:
 
 
 def make_optimizer(estimator, params, solver: str, lr: float, momentum: float = 0.9,
-                   nesterov: bool = False):  # fmt: skip
-    """'adam' -> Adam(lr); 'sgd' -> SGD(lr, momentum) (Nesterov's if asked and momentum > 0)."""
+                   nesterov: bool = False, betas=(0.9, 0.999), eps: float = 1e-8):  # fmt: skip
+    """'adam' -> Adam(lr, betas, eps); 'sgd' -> SGD(lr, momentum) (Nesterov's if asked and
+    momentum > 0)."""
     params = list(params)
     if solver == "adam":
-        return Adam(params, lr=lr)
+        return Adam(params, lr=lr, betas=(float(betas[0]), float(betas[1])), eps=float(eps))
     if solver == "sgd":
         return SGD(params, lr=lr, momentum=momentum, nesterov=bool(nesterov and momentum > 0))
     raise ValueError(f"{type(estimator).__name__}: solver={solver!r} is not one of ['adam', 'sgd']")
