@@ -16,33 +16,71 @@ __all__ = ["Perceptron"]
 
 
 def perceptron_epoch(
-    x: np.ndarray, target: np.ndarray, w: np.ndarray, b: np.ndarray, eta0: float,
+    x: np.ndarray, target: np.ndarray, w: np.ndarray, b: np.ndarray, eta0: np.ndarray,
     order: np.ndarray, fit_intercept: bool,
-) -> tuple[int, float]:  # fmt: skip
+) -> tuple[int, np.ndarray, np.ndarray]:  # fmt: skip
     """One epoch of the perceptron rule in place on ``w`` (k, d) and ``b`` (k,), visiting the
-    rows of x (n, d) in ``order``; ``target`` (n, k) holds 0/1 per unit.
+    rows of x (n, d) in ``order``; ``target`` (n, k) holds 0/1 per unit and ``eta0`` (k,) is
+    each unit's rate (0 for a unit that has stopped, which changes no more).
 
     For each example: $s = W x + b$, $\\hat y = [s \\ge 0]$, and where $t \\ne \\hat y$,
     $W \\mathrel{+}= \\eta_0 (t - \\hat y) x^T$, $b \\mathrel{+}= \\eta_0 (t - \\hat y)$.
-    Returns (the examples that any unit got wrong, the summed perceptron criterion
-    $\\sum -(t - \\hat y) s$, which is $|s|$ summed over the wrong units).
+    Returns (the examples that any unit got wrong, each unit's mistakes (k,), each unit's
+    summed perceptron criterion $\\sum -(t - \\hat y) s$ (k,), which is $|s|$ summed over its
+    mistakes).
 
-    NOTE: one example at a time is NumPy work: a Python loop over rows, a (k, d) @ (d,)
-    product each, and an update only on a mistake.
+    NOTE: one example at a time is NumPy work, not graph work. The units do not interact,
+    so each runs its epoch alone (``_unit_epoch``), and a stopped unit's mistakes are one
+    matrix product.
     """
-    errors, criterion = 0, 0.0
-    for i in order:
-        xi = x[i]
-        s = w @ xi + b  # (k,)
-        miss = target[i] - (s >= 0)  # +1, -1, or 0 where the unit is right
-        if miss.any():
-            errors += 1
-            criterion -= float(miss @ s)
-            step = eta0 * miss
-            w += np.outer(step, xi)
-            if fit_intercept:
-                b += step
-    return errors, criterion
+    xs, ts = x[order], target[order]
+    k = w.shape[0]
+    wrong_any = np.zeros(len(xs), bool)
+    mistakes, criterion = np.zeros(k, np.int64), np.zeros(k)
+    for c in range(k):
+        if eta0[c] > 0:
+            wrong, criterion[c] = _unit_epoch(xs, ts[:, c], w[c], b[c : c + 1], float(eta0[c]),
+                                              fit_intercept)  # fmt: skip
+        else:
+            s = xs @ w[c] + b[c]
+            wrong = ts[:, c] != (s >= 0)
+            criterion[c] = float(np.abs(s[wrong]).sum())
+        mistakes[c] = int(wrong.sum())
+        wrong_any |= wrong
+    return int(wrong_any.sum()), mistakes, criterion
+
+
+def _unit_epoch(xs: np.ndarray, t: np.ndarray, w: np.ndarray, b: np.ndarray, eta0: float,
+                fit_intercept: bool) -> tuple[np.ndarray, float]:  # fmt: skip
+    """One unit's epoch in place on ``w`` (d,) and ``b`` (1,) over the rows of ``xs`` in
+    order; returns (which rows it got wrong, its summed criterion).
+
+    The weights change only on a mistake: so the scores of a block of the next rows are
+    one matrix-vector product, the first mistake among them is found by ``argmax``, the
+    weights are updated there, and the next block starts after it. The block doubles
+    while no mistake comes (a late epoch) and shrinks after one; the result is the
+    one-at-a-time rule's.
+    """
+    n = len(xs)
+    wrong = np.zeros(n, bool)
+    criterion, pos, block = 0.0, 0, 16
+    while pos < n:
+        end = min(pos + block, n)
+        s = xs[pos:end] @ w + b[0]  # (m,): the scores with the current weights
+        miss = t[pos:end] != (s >= 0)
+        if not miss.any():
+            pos, block = end, min(2 * block, 4096)
+            continue
+        j = int(miss.argmax())  # the first mistake: the rows before it change nothing
+        i = pos + j
+        wrong[i] = True
+        criterion += abs(float(s[j]))
+        step = eta0 if t[i] else -eta0  # eta0 (t - y_hat)
+        w += step * xs[i]
+        if fit_intercept:
+            b += step
+        pos, block = i + 1, max(4, 2 * (j + 1))
+    return wrong, criterion
 
 
 class Perceptron(LinearScoresMixin, ClassifierMixin, BaseEstimator):
@@ -63,8 +101,10 @@ class Perceptron(LinearScoresMixin, ClassifierMixin, BaseEstimator):
     may not be linearly separable).
 
     More than two classes: one-vs-rest, one step unit per class trained side by side on
-    the same examples ("this class or not"); ``predict`` takes the class whose unit has the
-    highest score. An example counts as one error when any unit gets it wrong.
+    the same examples ("this class or not"), each stopping on its own as above (a stopped
+    unit changes no more); ``predict`` takes the class whose unit has the highest score.
+    An example counts as one error when any unit gets it wrong, and ``loss_curve_`` sums
+    the units' criteria.
 
     Not here from scikit-learn's Perceptron: ``penalty``/``alpha``/``l1_ratio`` (the
     lectures' rule has no penalty), ``early_stopping``/``validation_fraction``,
@@ -115,29 +155,31 @@ class Perceptron(LinearScoresMixin, ClassifierMixin, BaseEstimator):
             target = index.reshape(-1, 1)  # (n, 1): 1 for classes_[1]
         else:
             target = np.eye(n_classes, dtype=np.int64)[index]  # one-vs-rest: (n, C)
-        w = np.zeros((target.shape[1], x.shape[1]))
-        b = np.zeros(target.shape[1])
+        k = target.shape[1]
+        w, b = np.zeros((k, x.shape[1])), np.zeros(k)
         rng = make_rng(self.random_state)
         self.errors_, self.loss_curve_ = [], []
-        best, stale, stopped = np.inf, 0, False
+        # each unit stops on its own (as scikit-learn's one-vs-rest binary perceptrons)
+        rate = np.full(k, float(self.eta0))
+        best, stale = np.full(k, np.inf), np.zeros(k, np.int64)
         for epoch in range(1, self.max_iter + 1):
             order = rng.permutation(n) if self.shuffle else np.arange(n)
-            errors, criterion = perceptron_epoch(x, target, w, b, float(self.eta0), order,
-                                                 bool(self.fit_intercept))  # fmt: skip
-            loss = criterion / n
+            errors, mistakes, criterion = perceptron_epoch(x, target, w, b, rate, order,
+                                                           bool(self.fit_intercept))  # fmt: skip
+            loss = criterion / n  # (k,) each unit's mean criterion
             self.errors_.append(errors)
-            self.loss_curve_.append(loss)
+            self.loss_curve_.append(float(loss.sum()))
             if self.verbose:
-                print(f"Perceptron: epoch {epoch}, {errors} errors, mean criterion {loss:.6g}")
-            if errors == 0:
-                stopped = True
-                break
+                print(f"Perceptron: epoch {epoch}, {errors} errors, criterion {loss.sum():.6g}")
+            done = mistakes == 0  # a clean epoch: no further epoch would change the unit
             if self.tol is not None:
-                stale = stale + 1 if loss > best - self.tol else 0
-                best = min(best, loss)
-                if stale >= self.n_iter_no_change:
-                    stopped = True
-                    break
+                stale = np.where(loss > best - self.tol, stale + 1, 0)
+                best = np.minimum(best, loss)
+                done |= stale >= self.n_iter_no_change
+            rate[done] = 0.0
+            if not rate.any():
+                break
+        stopped = not rate.any()
         self.n_iter_ = len(self.errors_)
         self.t_ = float(self.n_iter_ * n + 1)
         self.coef_, self.intercept_ = w, b
