@@ -1,6 +1,6 @@
-"""Each estimator of ``ds.models`` beside its scikit-learn twin (``python -m tools.estimator_table``).
+"""Each estimator of ``ds.models`` beside its scikit-learn twin.
 
-Prints, as Markdown, in one run:
+``python -m tools.estimator_table`` prints, as Markdown, in one run:
 
 - for every pair, the test score of ours and of scikit-learn's on the bundled datasets
   (accuracy on iris, wine, breast cancer and digits; R^2 on diabetes; the adjusted Rand
@@ -14,22 +14,30 @@ Prints, as Markdown, in one run:
   scikit-learn's only, ours only) and the fitted attributes, read from the classes
   themselves.
 
-``--quick`` runs iris (and diabetes) only, one fit each, for the tests. ``docs/estimators.md`` holds a run.
+- GridSearchCV over MLPClassifier on digits, ours beside scikit-learn's, and where our
+  search spends its time.
+
+Both libraries run with ``--threads`` BLAS threads (default 1). ``--quick`` runs iris (and
+diabetes) only, one fit each, for the tests. ``docs/estimators.md`` holds a run.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import inspect
+import pstats
 import time
 import warnings
 
 import numpy as np
 from sklearn import cluster, linear_model, neural_network, svm
+from sklearn.base import clone
 from sklearn.metrics import adjusted_rand_score
-from sklearn.model_selection import cross_val_score, train_test_split
+from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import PolynomialFeatures
+from threadpoolctl import threadpool_limits
 
 import descent as ds
 from descent import models as M
@@ -130,6 +138,54 @@ def perceptron_rows(repeat: int) -> list[str]:
     return rows
 
 
+GRID = {"hidden_layer_sizes": [(32,), (64,)], "alpha": [1e-4, 1e-2]}
+
+# where a function's own time is counted, by the folder of its file (the first match)
+PARTS = [
+    ("descent/ops/", "the ops' array work: matrix products and the rest (descent/ops)"),
+    ("descent/autograd/", "the backward engine (descent/autograd)"),
+    ("descent/optim/", "the optimizer's update (descent/optim)"),
+    ("descent/train/", "the training loop, loader and metrics (descent/train, descent/data)"),
+    ("descent/data/", "the training loop, loader and metrics (descent/train, descent/data)"),
+    ("descent/nn/", "layers and losses (descent/nn)"),
+    ("descent/models/", "the estimator (descent/models)"),
+]
+OUTSIDE = "NumPy, Python and scikit-learn outside descent"
+
+
+def grid_rows(quick: bool) -> list[str]:
+    """GridSearchCV(MLPClassifier, GRID, cv=3) on the digits training part, ours beside
+    scikit-learn's (both max_iter=50), and where our search's time goes (a second run under
+    cProfile: each function's own time, summed by the part of descent its file is in)."""
+    X_tr, y_tr, _, _ = load("digits")
+    grid = {k: v[:1] for k, v in GRID.items()} if quick else GRID
+    rows = ["| GridSearchCV on digits | fits | time (s) | best CV accuracy |", "|---|---|---|---|"]
+    profile = cProfile.Profile()
+    for label, est in (("descent", M.MLPClassifier(max_iter=50, random_state=0)),
+                       ("scikit-learn", neural_network.MLPClassifier(max_iter=50,
+                                                                     random_state=0))):  # fmt: skip
+        search = GridSearchCV(est, grid, cv=3)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            start = time.perf_counter()
+            search.fit(X_tr, y_tr)
+            seconds = time.perf_counter() - start
+            if label == "descent":  # once more under the profiler, which slows it
+                profile.runcall(clone(search).fit, X_tr, y_tr)
+        n_fits = len(search.cv_results_["params"]) * 3 + 1
+        rows.append(f"| {label} | {n_fits} | {seconds:.2f} | {search.best_score_:.3f} |")
+    own = {}
+    for (path, _, _), (_, _, tottime, _, _) in pstats.Stats(profile).stats.items():
+        where = path.replace("\\", "/")
+        part = next((label for folder, label in PARTS if folder in where), OUTSIDE)
+        own[part] = own.get(part, 0.0) + tottime
+    total = sum(own.values())
+    rows += ["", "| where descent's grid search spends its time | s | share |", "|---|---|---|"]
+    for part, seconds in sorted(own.items(), key=lambda kv: -kv[1]):
+        rows.append(f"| {part} | {seconds:.2f} | {100 * seconds / total:.0f}% |")
+    return rows
+
+
 def _params(est) -> dict:
     return {
         p.name: p.default
@@ -151,6 +207,8 @@ def _learned(est, task: str) -> set:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         est.fit(X) if task == "cluster" else est.fit(X, y)
+    if hasattr(est, "steps"):  # a pipeline: what its last step learned
+        est = est.steps[-1][1]
     return {k for k in vars(est) if k.endswith("_") and not k.startswith("_")}
 
 
@@ -176,7 +234,7 @@ def parameter_rows() -> list[str]:
             ", ".join(other) or "-",
             ", ".join(sorted(set(their) - set(mine))) or "-",
             ", ".join(sorted(set(mine) - set(their))) or "-",
-            ", ".join(sorted(learned_theirs)) + (f" (missing: {sorted(missing)})" if missing else ""),
+            ", ".join(sorted(learned_theirs)) + (f" (missing: {sorted(missing)})" * bool(missing)),
             ", ".join(sorted(learned_ours - learned_theirs)) or "-",
         ]  # fmt: skip
         rows.append(f"| {name} | " + " | ".join(cells) + " |")
@@ -187,7 +245,14 @@ def main(argv=None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="iris (and diabetes), one fit each")
     parser.add_argument("--repeat", type=int, default=3, help="fits per cell; the best time")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="BLAS threads for both libraries (1: steady timings)")  # fmt: skip
     args = parser.parse_args(argv)
+    with threadpool_limits(limits=args.threads):
+        return _tables(args)
+
+
+def _tables(args) -> str:
     repeat = 1 if args.quick else args.repeat
 
     def datasets_for(task):
@@ -198,6 +263,7 @@ def main(argv=None) -> str:
     parts = ["## Test scores and fit times", "", *score_rows(datasets_for, repeat)]
     if not args.quick:
         parts += ["", "## The Perceptron's speed", "", *perceptron_rows(repeat)]
+    parts += ["", "## MLP grid search", "", *grid_rows(args.quick)]
     parts += ["", "## Parameters and fitted attributes", "", *parameter_rows()]
     text = "\n".join(parts)
     print(text)
