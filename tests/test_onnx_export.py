@@ -254,6 +254,73 @@ def test_a_forward_that_is_not_a_chain_is_refused_saying_what_is_supported(tmp_p
         ds.onnx.export(nn.Sequential(Residual()), ds.randn(2, 3), tmp_path / "x.onnx")
 
 
+class ScaledBetween(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = nn.Linear(3, 3), nn.Linear(3, 2)
+
+    def forward(self, x):
+        y = self.a(x)
+        y.mul_(2)  # in place, between the two calls
+        return self.b(y)
+
+
+class ShiftedAfter(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(3, 3)
+
+    def forward(self, x):
+        y = self.a(x)
+        y += 1  # in place, after the last call
+        return y
+
+
+class ChangedInside(nn.Module):
+    """The next layer changes its input in place: still a chain (the layer's own work)."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.act = nn.Linear(3, 3), nn.ReLU(inplace=True)
+
+    def forward(self, x):
+        return self.act(self.a(x))
+
+
+@pytest.mark.parametrize("make", [ScaledBetween, ShiftedAfter], ids=["mul_", "iadd"])
+def test_an_in_place_change_between_sub_modules_is_refused(tmp_path, make):
+    with pytest.raises(ds.onnx.ExportError, match=r"model \(\w+\).*not a chain.*in-place"):
+        ds.onnx.export(make(), ds.randn(2, 3), tmp_path / "x.onnx")
+    assert not (tmp_path / "x.onnx").exists()
+    max_diff_module(ChangedInside(), (3,), tmp_path / "ok.onnx")
+
+
+@pytest.mark.parametrize("name", ["gemm", "weight", "bias", "relu", "input_2", "output"])
+def test_an_output_name_the_layers_would_use_is_the_models_output(name):
+    ds.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 2), nn.ReLU())
+    proto = ds.onnx.export(model, ds.randn(2, 3), None, output_names=name)
+    assert [o.name for o in proto.graph.output] == [name]
+    x = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
+    (got,) = ort.InferenceSession(proto.SerializeToString()).run(None, {"input": x})
+    with ds.no_grad():
+        np.testing.assert_allclose(got, model(ds.tensor(x)).numpy(), atol=1e-6)
+    proto = ds.onnx.export(model, ds.randn(2, 3), None, input_names="weight")
+    assert proto.graph.input[0].name == "weight"
+    assert "weight" not in [t.name for t in proto.graph.initializer]
+
+
+def test_a_one_dim_example_has_no_batch_dim(tmp_path):
+    proto = ds.onnx.export(nn.Linear(3, 2), ds.randn(3), None)
+    dims = [d.dim_value for d in proto.graph.input[0].type.tensor_type.shape.dim]
+    assert dims == [3]
+    assert [d.dim_value for d in proto.graph.output[0].type.tensor_type.shape.dim] == [2]
+    # an estimator's rows in, one value per row out: both batch dims symbolic
+    est, _ = _fit(lambda: M.LinearRegression(), _diabetes)
+    proto = ds.onnx.export(est, None, None)
+    assert proto.graph.output[0].type.tensor_type.shape.dim[0].dim_param == "batch"
+
+
 def test_a_module_may_give_its_own_onnx_form(tmp_path):
     class OwnSquare(Square):
         def onnx_export(self, g, x):

@@ -155,20 +155,29 @@ def _emit(g: Graph, module: Module, x: str, value, path: str):
     return x, value
 
 
+def _version(value) -> int | None:
+    """The in-place version of a Tensor (None for anything else)."""
+    return value._version if isinstance(value, Tensor) else None
+
+
 def _chain(module: Module, value, path: str) -> list:
     """The sub-modules ``module.forward`` calls, in order, as (path, module), if each one
     takes the previous one's output (the first the input, the last giving the output);
     otherwise an ExportError saying what the exporter can follow."""
     where = f"{path} ({type(module).__name__})"
     names = {id(m): name for name, m in module.named_modules() if m is not module}
-    calls, depth = [], [0]
+    calls, depth, seen = [], [0], []
 
     def before(m, args):
         depth[0] += 1
+        if depth[0] == 2:  # the versions of its inputs as the sub-module receives them
+            seen.append([_version(a) for a in args])
 
     def after(m, args, output):
         if depth[0] == 2:  # called by module.forward itself (module's own call is depth 1)
-            calls.append((m, args, output))
+            # the output's version as it leaves: an in-place change between this call and
+            # the next (y.mul_(2), y += 1) is arithmetic the chain would not show
+            calls.append((m, args, output, seen.pop(), _version(output)))
         depth[0] -= 1
 
     pre = register_module_forward_pre_hook(before)
@@ -184,26 +193,29 @@ def _chain(module: Module, value, path: str) -> list:
             f"exporter knows ({_supported()}), it calls no sub-modules, and it defines no "
             f"onnx_export(graph, x) method"
         )
-    current, chain = value, []
-    for m, args, output in calls:
+    current, version, chain = value, _version(value), []
+    for m, args, output, versions_in, version_out in calls:
         if id(m) not in names or len(args) != 1 or args[0] is not current:
             break
+        if versions_in[0] != version:  # changed in place before this call
+            break
         chain.append((f"{path}.{names[id(m)]}", m))
-        current = output
+        current, version = output, version_out
     else:
-        if current is out:
+        if current is out and _version(out) == version:
             return chain
-    called = ", ".join(f"{names.get(id(m), '?')} ({type(m).__name__})" for m, _, _ in calls)
+    called = ", ".join(f"{names.get(id(m), '?')} ({type(m).__name__})" for m, *_ in calls)
     raise ExportError(
         f"ds.onnx.export: {where} has a forward that is not a chain of its sub-modules (it "
-        f"calls {called}, but computes something else between or around them, or passes "
-        f"more than one tensor); the exporter follows Sequential, a forward that hands the "
+        f"calls {called}, but computes something else between or around them (an "
+        f"in-place change such as y.mul_(2) or y += 1 included), or passes more than one "
+        f"tensor); the exporter follows Sequential, a forward that hands the "
         f"input from one sub-module to the next, and any Module that defines "
         f"onnx_export(graph, x)"
     )
 
 
-def _float_dtype(dtype, who: str) -> np.dtype:
+def _float_dtype(dtype) -> np.dtype:
     dt = np.dtype(getattr(dtype, "numpy_dtype", dtype) if not isinstance(dtype, str) else dtype)
     if dt not in (np.float32, np.float64):
         raise ExportError(f"ds.onnx.export: dtype must be float32 or float64, got {dtype!r}")
@@ -288,10 +300,12 @@ def export(
     row of zeros); it fixes the input's shape and dtype. ``opset``: 13 and up (GELU is
     one node from 20 on, LayerNorm from 17; before, the same arithmetic in several).
     ``dynamic_batch``: the first dim of the input and output is symbolic ('batch'), so
-    any batch size runs. ``input_names``/``output_names``: one name each (default
-    'input' and 'output'). ``dtype``: float32 or float64 for the weights and arithmetic;
-    by default the module's own (float64 modules become double graphs) and float32 for
-    an estimator (which predicts in float64: the graph then agrees to float32 rounding).
+    any batch size runs; only for an example of 2 or more dims (a 1-d one is taken as
+    one sample's features, and its shape stays fixed). ``input_names``/``output_names``:
+    one name each (default 'input' and 'output'). ``dtype``: float32 or float64 for the
+    weights and arithmetic; by default the module's own (float64 modules become double
+    graphs) and float32 for an estimator (which predicts in float64: the graph then
+    agrees to float32 rounding).
 
     The graph is checked with ``onnx.checker.check_model(full_check=True)`` before it is
     written. A layer without an ONNX form is an ``ExportError`` (a ValueError) naming it
@@ -300,13 +314,13 @@ def export(
     onnx = require("onnx", "onnx", "ds.onnx.export")
     opset = _check_opset(onnx, opset)
     module, example, default_dtype, what = _as_module(model, method, example_input)
-    graph_dtype = _float_dtype(dtype, "dtype") if dtype is not None else default_dtype
+    graph_dtype = _float_dtype(dtype) if dtype is not None else default_dtype
     x = np.asarray(example.numpy() if isinstance(example, Tensor) else example)
     if x.dtype.kind not in "fiub":
         raise ExportError(f"ds.onnx.export: example_input must hold numbers, got {x.dtype}")
     if graph_dtype is None:
         graph_dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float32)
-    graph_dtype = _float_dtype(graph_dtype, "dtype")
+    graph_dtype = _float_dtype(graph_dtype)
     if x.ndim == 0:
         raise ExportError("ds.onnx.export: example_input must have a batch dim, got a 0-d one")
     x = x.astype(graph_dtype if x.dtype.kind == "f" else np.int64)
@@ -322,19 +336,22 @@ def export(
     out_name = _name(output_names, "output", "output_names")
     if out_name == in_name:
         raise ExportError(f"ds.onnx.export: the input and output are both named {out_name!r}")
+    g.fresh(out_name)  # reserved: the layers' own values and weights take other names
     try:
         last, out = _emit(g, module, in_name, tensor(x, dtype=x.dtype), "model")
     finally:
         for m, mode in modes:
             m.training = mode
-    g.nodes.append(helper.make_node("Identity", [last], [g.fresh(out_name)]))
+    g.nodes.append(helper.make_node("Identity", [last], [out_name]))
     out = np.asarray(out.numpy() if isinstance(out, Tensor) else out)
+
+    batched = dynamic_batch and x.ndim >= 2  # a 1-d example is one sample's features
 
     def info(name, arr):
         kind = onnx.TensorProto.STRING if arr.dtype.kind in "USO" else (
             helper.np_dtype_to_tensor_dtype(arr.dtype))  # fmt: skip
         dims = list(arr.shape)
-        if dynamic_batch and dims:
+        if batched and dims:
             dims[0] = "batch"
         return helper.make_tensor_value_info(name, kind, dims)
 
