@@ -534,3 +534,84 @@ def test_without_onnx_both_verbs_name_the_extra(verb, tmp_path, monkeypatch):
     ):
         call()
     assert not (tmp_path / "m.onnx").exists()
+
+
+# ---- the round trip: ds.onnx.export, then ds.onnx.load ------------------------------------
+
+
+def round_trip_diff(model, shape, path, opset=17, integers=None, seed=0):
+    """Export ``model``, load the file back; the largest |loaded - model| over batches."""
+    rng = np.random.default_rng(seed)
+
+    def batch(n):
+        if integers is not None:
+            return rng.integers(0, integers, (n, *shape)).astype(np.int64)
+        return (rng.standard_normal((n, *shape)) * 2).astype(np.float32)
+
+    model.eval()
+    ds.onnx.export(model, batch(2), path, opset=opset)
+    loaded = ds.onnx.load(path)
+    worst = 0.0
+    for n in BATCHES:
+        x = batch(n)
+        with ds.no_grad():
+            want = model(ds.tensor(x, dtype=x.dtype)).numpy()
+            got = loaded(x).numpy()
+        assert got.shape == want.shape
+        np.testing.assert_allclose(got, want, rtol=TOL, atol=TOL)
+        worst = max(worst, float(np.abs(got.astype(np.float64) - want).max()))
+    return worst
+
+
+ROUND_TRIPS = (
+    [(f"layer-{n}", make, shape, 17) for n, make, shape in LAYERS]
+    + [(f"act-{n}-{o}", make, (6,), o) for n, make in ACTIVATIONS for o in OPSETS]
+    + [(f"net-{n}-{o}", make, shape, o) for n, make, shape in MODELS for o in OPSETS]
+)
+
+
+@pytest.mark.parametrize("name,make,shape,opset", ROUND_TRIPS, ids=[c[0] for c in ROUND_TRIPS])
+def test_every_exported_case_loads_back_with_equal_outputs(tmp_path, name, make, shape, opset):
+    ds.manual_seed(0)
+    round_trip_diff(make(), shape, tmp_path / "rt.onnx", opset=opset)
+
+
+def test_an_exported_embedding_loads_back_and_takes_indices(tmp_path):
+    ds.manual_seed(0)
+    model = nn.Sequential(nn.Embedding(10, 4), nn.Flatten(), nn.Linear(12, 2))
+    round_trip_diff(model, (3,), tmp_path / "e.onnx", integers=10)
+
+
+def estimator_round_trip_diff(make, data, method, path):
+    """Export ``method`` of the fitted estimator, load it back; (max |loaded - estimator|
+    scaled to the answer's size, or 0 for labels, which must be equal)."""
+    est, X = _fit(make, data)
+    ds.onnx.export(est, None, path, method=method)
+    loaded = ds.onnx.load(path)
+    rng = np.random.default_rng(0)
+    worst = 0.0
+    for n in BATCHES:
+        rows = X[rng.choice(len(X), n, replace=False)].astype(np.float32)
+        want = getattr(est, method)(rows.astype(np.float64))
+        with ds.no_grad():
+            got = loaded(rows)
+        if want.dtype.kind in "USO":  # text labels: a NumPy array of str
+            assert isinstance(got, np.ndarray) and got.dtype.kind == "U"
+            assert got.tolist() == want.tolist()
+            continue
+        assert isinstance(got, ds.Tensor)
+        got = got.numpy()
+        assert got.shape == want.shape
+        if want.dtype.kind in "iub":  # numeric labels: an integer Tensor, equal
+            assert got.dtype.kind in "iub" or (got == np.round(got)).all()
+            assert got.astype(want.dtype).tolist() == want.tolist()
+            continue
+        scale = max(1.0, float(np.abs(want).max()))
+        np.testing.assert_allclose(got, want, rtol=TOL, atol=TOL * scale)
+        worst = max(worst, float(np.abs(got - want).max()) / scale)
+    return worst
+
+
+@pytest.mark.parametrize("name,make,data,method", CASES, ids=[f"{c[0]}.{c[3]}" for c in CASES])
+def test_every_estimator_method_loads_back_with_equal_answers(tmp_path, name, make, data, method):
+    estimator_round_trip_diff(make, data, method, tmp_path / "est.onnx")

@@ -465,3 +465,166 @@ def test_descents_own_export_loads_back_with_equal_outputs_and_trains(tmp_path):
         opt.step()
         losses.append(loss.item())
     assert losses[-1] < losses[0]
+
+
+# ---- the ops descent's exporter (and PyTorch's GELU, LayerNorm, ReLU6) write ---------------
+
+_F32, _I64, _BOOL = TensorProto.FLOAT, TensorProto.INT64, TensorProto.BOOL
+_N = helper.make_node
+_SLOPE = np.array([0.1, -0.2, 0.3, 0.5], np.float32)
+_ROW = np.array([-0.5, 0.0, 0.5, 1.0], np.float32)
+# (id, nodes from x (3, 4) to y, y's type, initializers, opset)
+OP_CASES = [
+    ("Erf", [_N("Erf", ["x"], ["y"])], _F32, {}, 17),
+    ("Gelu", [_N("Gelu", ["x"], ["y"])], _F32, {}, 20),
+    ("Gelu-tanh", [_N("Gelu", ["x"], ["y"], approximate="tanh")], _F32, {}, 20),
+    ("LayerNormalization", [_N("LayerNormalization", ["x", "s", "b"], ["y"], epsilon=1e-3)],
+     _F32, {"s": _SLOPE, "b": _ROW}, 17),
+    ("LayerNormalization-axis0", [_N("LayerNormalization", ["x", "s"], ["y"], axis=0)], _F32,
+     {"s": np.full((3, 4), 1.5, np.float32)}, 17),
+    ("Pad", [_N("Pad", ["x", "p", "v"], ["y"])], _F32,
+     {"p": np.array([0, 1, 2, 0], np.int64), "v": np.asarray(1.5, np.float32)}, 17),
+    ("Pad-axes", [_N("Pad", ["x", "p", "", "ax"], ["y"])], _F32,
+     {"p": np.array([1, 2], np.int64), "ax": np.array([-1], np.int64)}, 18),
+    ("Pad-attribute", [_N("Pad", ["x"], ["y"], pads=[1, 0, 0, 2], value=-1.0)], _F32, {}, 10),
+    ("PRelu", [_N("PRelu", ["x", "s"], ["y"])], _F32, {"s": _SLOPE}, 17),
+    ("Min-Max", [_N("Min", ["x", "r", "c"], ["m"]), _N("Max", ["m", "r"], ["y"])], _F32,
+     {"r": _ROW, "c": np.asarray(0.8, np.float32)}, 17),
+    ("Where-Greater", [_N("Greater", ["x", "r"], ["g"]), _N("Neg", ["x"], ["n"]),
+                       _N("Where", ["g", "x", "n"], ["y"])], _F32, {"r": _ROW}, 17),
+    ("Less", [_N("Less", ["x", "r"], ["y"])], _BOOL, {"r": _ROW}, 17),
+    ("Equal", [_N("Equal", ["x", "x"], ["y"])], _BOOL, {}, 17),
+    ("GreaterOrEqual-Not", [_N("GreaterOrEqual", ["x", "r"], ["g"]), _N("Not", ["g"], ["y"])],
+     _BOOL, {"r": _ROW}, 17),
+    ("LessOrEqual-Cast", [_N("LessOrEqual", ["x", "r"], ["g"]), _N("Cast", ["g"], ["y"], to=1)],
+     _F32, {"r": _ROW}, 17),
+    ("Clip", [_N("Clip", ["x", "lo", "hi"], ["y"])], _F32,
+     {"lo": np.asarray(-0.5, np.float32), "hi": np.asarray(0.7, np.float32)}, 17),
+    ("Clip-max-only", [_N("Clip", ["x", "", "hi"], ["y"])], _F32,
+     {"hi": np.asarray(0.2, np.float32)}, 17),
+    ("Clip-attributes", [_N("Clip", ["x"], ["y"], min=-0.3, max=0.4)], _F32, {}, 10),
+    ("ArgMax", [_N("ArgMax", ["x"], ["y"], axis=1, keepdims=0)], _I64, {}, 17),
+    ("ArgMax-keepdims", [_N("ArgMax", ["x"], ["y"], axis=0)], _I64, {}, 17),
+    ("ArgMin", [_N("ArgMin", ["x"], ["y"], axis=-1, keepdims=0)], _I64, {}, 17),
+    ("ReduceSumSquare", [_N("ReduceSumSquare", ["x"], ["y"], axes=[1])], _F32, {}, 17),
+    ("ReduceSumSquare-18", [_N("ReduceSumSquare", ["x", "a"], ["y"], keepdims=0)], _F32,
+     {"a": np.array([0], np.int64)}, 18),
+    ("ReduceMax", [_N("ReduceMax", ["x"], ["y"], axes=[1], keepdims=0)], _F32, {}, 17),
+    ("ReduceMin", [_N("ReduceMin", ["x"], ["y"])], _F32, {}, 17),
+    ("ReduceProd", [_N("ReduceProd", ["x", "a"], ["y"])], _F32,
+     {"a": np.array([1], np.int64)}, 18),
+    ("Pow", [_N("Pow", ["x", "e"], ["y"])], _F32, {"e": np.asarray(2.0, np.float32)}, 17),
+    ("Pow-abs", [_N("Abs", ["x"], ["a"]), _N("Pow", ["a", "r"], ["y"])], _F32, {"r": _ROW}, 17),
+    ("Softplus", [_N("Softplus", ["x"], ["y"])], _F32, {}, 17),
+    ("Elu", [_N("Elu", ["x"], ["y"], alpha=0.7)], _F32, {}, 17),
+    ("Selu", [_N("Selu", ["x"], ["y"])], _F32, {}, 17),
+    ("HardSigmoid", [_N("HardSigmoid", ["x"], ["y"], alpha=0.3, beta=0.4)], _F32, {}, 17),
+    ("Softsign", [_N("Softsign", ["x"], ["y"])], _F32, {}, 17),
+    ("Reciprocal", [_N("Reciprocal", ["x"], ["y"])], _F32, {}, 17),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name,nodes,kind,inits,opset", OP_CASES, ids=[c[0] for c in OP_CASES])
+def test_each_op_matches_onnxruntime_and_carries_gradients(tmp_path, name, nodes, kind, inits,
+                                                           opset):  # fmt: skip
+    initializers = [numpy_helper.from_array(a, n) for n, a in inits.items()]
+    x = np.random.default_rng(3).standard_normal((3, 4)).astype(np.float32) * 2
+
+    def save(shape):
+        out = helper.make_tensor_value_info("y", kind, shape)
+        model = _model(nodes, [_float("x", [3, 4])], [out], initializers, opset=opset)
+        return _save(model, tmp_path / "op.onnx")
+
+    want = _ort(save(None), x=x)  # onnxruntime gives the output's shape, the checker needs it
+    path = save(list(want.shape))
+    imported = ds.onnx.load(path)
+    xt = ds.tensor(x, requires_grad=True)
+    got = imported(xt)
+    assert isinstance(got, ds.Tensor)
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-5, atol=1e-6)
+    if kind == _F32 and name != "LessOrEqual-Cast":
+        got.sum().backward()
+        assert xt.grad is not None and np.isfinite(xt.grad.numpy()).all()
+    else:
+        assert not got.requires_grad
+
+
+def test_op_settings_descent_cannot_run_are_refused_at_load(tmp_path):
+    cases = [
+        (_N("Pad", ["x", "p"], ["y"], mode="reflect"), "mode='reflect'"),
+        (_N("ArgMax", ["x"], ["y"], select_last_index=1), "select_last_index=1"),
+        (_N("Gelu", ["x"], ["y"], approximate="fast"), "approximate='fast'"),
+    ]
+    for node, message in cases:
+        opset = 20 if node.op_type == "Gelu" else 17
+        inits = [numpy_helper.from_array(np.zeros(4, np.int64), "p")]
+        out = _float("y", [3, 4])
+        model = _model([node], [_float("x", [3, 4])], [out], inits, opset=opset)
+        path = _save(model, tmp_path / "bad.onnx")
+        with pytest.raises(ds.onnx.OnnxError, match=rf"\({node.op_type}\): {message}"):
+            ds.onnx.load(path)
+    ln = _N("LayerNormalization", ["x", "s"], ["y", "mean"])
+    model = _model([ln], [_float("x", [3, 4])], [_float("y", [3, 4]), _float("mean", [3, 1])],
+                   [numpy_helper.from_array(_SLOPE, "s")])  # fmt: skip
+    with pytest.raises(ds.onnx.OnnxError, match="Mean and InvStdDev outputs"):
+        ds.onnx.load(_save(model, tmp_path / "ln.onnx"))
+
+
+@pytest.mark.parametrize("exporter", list(EXPORTERS))
+def test_a_torch_embedding_is_a_descent_embedding_that_takes_indices(tmp_path, exporter):
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Embedding(10, 4), nn.Flatten(), nn.Linear(12, 2)).eval()
+    path = tmp_path / "emb.onnx"
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (torch.randint(0, 10, (2, 3)),), str(path),
+                          dynamo=EXPORTERS[exporter], input_names=["input"],
+                          dynamic_axes={"input": {0: "batch"}})  # fmt: skip
+    imported = ds.onnx.load(path)
+    layer = dict(imported.named_modules())["0"]
+    assert isinstance(layer, ds.nn.Embedding)
+    rng = np.random.default_rng(0)
+    for n in (1, 5):
+        idx = rng.integers(0, 10, (n, 3))
+        with torch.no_grad():
+            want = model(torch.from_numpy(idx)).numpy()
+        np.testing.assert_allclose(imported(idx).numpy(), want, atol=ATOL)
+        np.testing.assert_allclose(imported(ds.tensor(idx)).numpy(), want, atol=ATOL)
+    model(torch.from_numpy(idx)).sum().backward()
+    imported(idx).sum().backward()
+    np.testing.assert_allclose(layer.weight.grad.numpy(), model[0].weight.grad.numpy(), atol=ATOL)
+
+
+def test_gather_with_computed_indices_along_any_axis_is_differentiable(tmp_path):
+    nodes = [_N("Gather", ["x", "i"], ["y"], axis=1)]
+    inputs = [_float("x", [2, 5]), helper.make_tensor_value_info("i", _I64, ["k"])]
+    path = _save(_model(nodes, inputs, [_float("y", [2, "k"])]), tmp_path / "g.onnx")
+    x = np.arange(10, dtype=np.float32).reshape(2, 5)
+    i = np.array([4, -1, 0], np.int64)  # ONNX counts a negative index from the end
+    imported = ds.onnx.load(path)
+    xt = ds.tensor(x, requires_grad=True)
+    y = imported(xt, i)
+    np.testing.assert_array_equal(y.numpy(), _ort(path, x=x, i=i))
+    y.sum().backward()
+    np.testing.assert_array_equal(xt.grad.numpy(), [[1, 0, 0, 0, 2]] * 2)
+    with pytest.raises(ds.onnx.OnnxError, match=r"\(Gather\): an index is out of range"):
+        imported(xt, np.array([5], np.int64))
+
+
+def torch_norm_act() -> nn.Module:
+    return nn.Sequential(nn.Linear(5, 6), nn.GELU(), nn.LayerNorm(6), nn.ReLU6(),
+                         nn.Linear(6, 6), nn.GELU("tanh"), nn.Linear(6, 2))  # fmt: skip
+
+
+@pytest.mark.parametrize("exporter, opset", [("legacy", 11), ("legacy", 17), ("dynamo", 18)])
+def test_torch_gelu_layernorm_relu6_load_with_torch_outputs_and_gradients(tmp_path, exporter,
+                                                                          opset):  # fmt: skip
+    torch.manual_seed(0)
+    model = torch_norm_act().eval()
+    path = export(model, (5,), tmp_path / "na.onnx", EXPORTERS[exporter], opset_version=opset)
+    imported = ds.onnx.load(path)
+    assert max(max_diffs(model, imported, (5,)).values()) <= ATOL
+    x = np.random.default_rng(1).standard_normal((6, 5)).astype(np.float32)
+    y = np.random.default_rng(2).standard_normal((6, 2)).astype(np.float32)
+    assert _grads_equal(model, imported, x, y) <= 1e-4

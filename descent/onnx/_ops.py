@@ -14,11 +14,14 @@ import math
 
 import numpy as np
 
+from ..nn import functional as _F
+from ..ops import _special
 from ..ops import elementwise as _ew
 from ..ops import nn as _nn
 from ..ops.linalg import matmul
-from ..ops.reduce import log_softmax, softmax
+from ..ops.reduce import amax, amin, log_softmax, softmax
 from ..ops.shape import cat
+from ..ops.shape import pad as _pad_op
 from ..tensor import Tensor, make_tensor
 
 
@@ -152,6 +155,246 @@ def _softmax(log: bool):
         return run
 
     return build
+
+
+def _np_erf(a):
+    return _special.erf(np.asarray(a, np.float64)).astype(np.asarray(a).dtype)
+
+
+def _np_gelu(a, approximate: str):
+    a = np.asarray(a)
+    if approximate == "tanh":
+        inner = np.sqrt(2 / np.pi) * (a + 0.044715 * a**3)
+        return (0.5 * a * (1 + np.tanh(inner))).astype(a.dtype)
+    return (0.5 * a * (1 + _np_erf(a / np.sqrt(2)))).astype(a.dtype)
+
+
+def _gelu(node: Node):
+    approximate = node.attr("approximate", b"none")
+    approximate = approximate.decode() if isinstance(approximate, bytes) else str(approximate)
+    if approximate not in ("none", "tanh"):
+        node.refuse("approximate", approximate, "'none' and 'tanh'")
+
+    def run(ins):
+        x = ins[0]
+        if _is_const(x):
+            return [_np_gelu(x, approximate)]
+        return [_F.gelu(x, approximate=approximate)]
+
+    return run
+
+
+def _elu(node: Node):
+    alpha = float(node.attr("alpha", 1.0))
+
+    def run(ins):
+        x = _tensor(ins[0])
+        return [_F.elu(x, alpha=alpha)]
+
+    return run
+
+
+def _selu(node: Node):
+    alpha = float(node.attr("alpha", 1.67326319217681884765625))
+    gamma = float(node.attr("gamma", 1.05070102214813232421875))
+
+    def run(ins):
+        x = _tensor(ins[0])
+        return [_F.elu(x, alpha=alpha) * gamma]
+
+    return run
+
+
+def _hard_sigmoid(node: Node):
+    alpha, beta = float(node.attr("alpha", 0.2)), float(node.attr("beta", 0.5))
+
+    def run(ins):
+        x = _tensor(ins[0])
+        return [_ew.clamp(x * alpha + beta, 0.0, 1.0)]
+
+    return run
+
+
+def _softplus(node: Node):
+    def run(ins):
+        # ONNX's log(e^x + 1): descent's softplus (x itself beyond 20, where they agree)
+        return [_F.softplus(_tensor(ins[0]))]
+
+    return run
+
+
+def _softsign(node: Node):
+    def run(ins):
+        return [_F.softsign(_tensor(ins[0]))]
+
+    return run
+
+
+def _prelu(node: Node):
+    def run(ins):
+        x = _tensor(ins[0])
+        slope = _tensor(ins[1], x)
+        return [_ew.where(x._data < 0, x * slope, x)]
+
+    return run
+
+
+def _variadic(np_fn, ds_fn):
+    """Min and Max: any number of inputs, broadcast."""
+
+    def build(node: Node):
+        def run(ins):
+            ins = [v for v in ins if v is not None]
+            if all(_is_const(v) for v in ins):
+                out = np.asarray(ins[0])
+                for v in ins[1:]:
+                    out = np_fn(out, np.asarray(v))
+                return [out]
+            like = next(v for v in ins if isinstance(v, Tensor))
+            out = _tensor(ins[0], like)
+            for v in ins[1:]:
+                out = ds_fn(out, _tensor(v, like))
+            return [out]
+
+        return run
+
+    return build
+
+
+def _data(v) -> np.ndarray:
+    return v._data if isinstance(v, Tensor) else np.asarray(v)
+
+
+def _compare(np_fn):
+    """A comparison: a bool array (no gradient flows through it)."""
+
+    def build(node: Node):
+        return lambda ins: [np_fn(_data(ins[0]), _data(ins[1]))]
+
+    return build
+
+
+def _not(node: Node):
+    return lambda ins: [np.logical_not(_data(ins[0]))]
+
+
+def _where(node: Node):
+    def run(ins):
+        cond, a, b = ins
+        cond = _data(cond).astype(bool)
+        if _is_const(a) and _is_const(b):
+            return [np.where(cond, np.asarray(a), np.asarray(b))]
+        like = a if isinstance(a, Tensor) else b
+        return [_ew.where(cond, _tensor(a, like), _tensor(b, like))]
+
+    return run
+
+
+def _clip(node: Node):
+    def bound(ins, i, name):
+        if node.opset >= 11:
+            v = ins[i] if len(ins) > i else None
+        else:
+            v = node.attr(name)
+        return v
+
+    def run(ins):
+        x, lo, hi = ins[0], bound(ins, 1, "min"), bound(ins, 2, "max")
+        if _is_const(x):
+            lo = -np.inf if lo is None else np.asarray(lo)
+            hi = np.inf if hi is None else np.asarray(hi)
+            return [np.minimum(np.maximum(np.asarray(x), lo), hi).astype(np.asarray(x).dtype)]
+        scalar = all(v is None or (_is_const(v) and np.ndim(v) == 0) for v in (lo, hi))
+        if scalar:
+            return [
+                _ew.clamp(
+                    x,
+                    None if lo is None else float(np.asarray(lo)),
+                    None if hi is None else float(np.asarray(hi)),
+                )
+            ]
+        if lo is not None:
+            x = _ew.maximum(x, _tensor(lo, x))
+        if hi is not None:
+            x = _ew.minimum(x, _tensor(hi, x))
+        return [x]
+
+    return run
+
+
+def _arg_extreme(largest: bool):
+    def build(node: Node):
+        axis = int(node.attr("axis", 0))
+        keepdims = bool(int(node.attr("keepdims", 1)))
+        if int(node.attr("select_last_index", 0)):
+            node.refuse("select_last_index", 1, "0 only: the first of equal values")
+
+        def run(ins):
+            a = _data(ins[0])
+            ax = _axis(node, axis, a.ndim)
+            fn = np.argmax if largest else np.argmin
+            out = fn(a, axis=ax).astype(np.int64)
+            return [np.expand_dims(out, ax) if keepdims else out]
+
+        return run
+
+    return build
+
+
+def _layer_norm(node: Node):
+    axis = int(node.attr("axis", -1))
+    eps = float(node.attr("epsilon", 1e-5))
+    if len([o for o in node.outputs if o]) > 1:
+        node.fail("the Mean and InvStdDev outputs of LayerNormalization are not supported")
+
+    def run(ins):
+        x = _tensor(ins[0])
+        ax = _axis(node, axis, x.ndim)
+        dims = tuple(range(ax, x.ndim))
+        centred = x - x.mean(dim=dims, keepdim=True)
+        y = centred / ((centred * centred).mean(dim=dims, keepdim=True) + eps).sqrt()
+        if len(ins) > 1 and ins[1] is not None:
+            y = y * _tensor(ins[1], x)
+        if len(ins) > 2 and ins[2] is not None:
+            y = y + _tensor(ins[2], x)
+        return [y]
+
+    return run
+
+
+def _pad(node: Node):
+    mode = node.attr("mode", b"constant")
+    mode = mode.decode() if isinstance(mode, bytes) else str(mode)
+    if mode != "constant":
+        node.refuse("mode", mode, "'constant' only")
+
+    def run(ins):
+        x = ins[0]
+        if node.opset >= 11:
+            if not _is_const(ins[1]):
+                node.fail("the pads must be constant or computed from shapes")
+            pads = [int(p) for p in np.asarray(ins[1]).reshape(-1)]
+            value = ins[2] if len(ins) > 2 and ins[2] is not None else 0.0
+            axes = ins[3] if len(ins) > 3 and ins[3] is not None else None
+        else:
+            pads, value, axes = list(node.attr("pads")), node.attr("value", 0.0), None
+        nd = len(x.shape)
+        axes = list(range(nd)) if axes is None else [int(a) % nd for a in np.asarray(axes)]
+        k = len(axes)
+        if len(pads) != 2 * k:
+            node.fail(f"pads has {len(pads)} values for {k} axes (2 per axis are needed)")
+        if any(p < 0 for p in pads):
+            node.refuse("pads", pads, "non-negative widths")
+        widths = [(0, 0)] * nd
+        for i, a in enumerate(axes):
+            widths[a] = (pads[i], pads[k + i])
+        value = float(np.asarray(value).reshape(-1)[0]) if np.size(value) else 0.0
+        if _is_const(x):
+            return [np.pad(np.asarray(x), widths, constant_values=value)]
+        flat = [w for lo_hi in reversed(widths) for w in lo_hi]  # last dim first
+        return [_pad_op(x, tuple(flat), value=value)]
+
+    return run
 
 
 # ---- linear algebra ---------------------------------------------------------------------
@@ -436,13 +679,19 @@ def _gather(node: Node):
 
     def run(ins):
         data, idx = ins
-        if not _is_const(idx):
-            node.fail("the indices must be constant or computed from shapes")
-        idx = np.asarray(idx)
+        idx = _data(idx)  # indices carry no gradient: an array, known or computed
+        if idx.dtype.kind not in "iu":
+            node.fail(f"the indices must be integers, got {idx.dtype}")
+        ax = _axis(node, axis, len(data.shape))
+        size = data.shape[ax]
+        if idx.size and (idx.min() < -size or idx.max() >= size):
+            node.fail(
+                f"an index is out of range for axis {axis} of size {size} "
+                f"(indices from {int(idx.min())} to {int(idx.max())})"
+            )
         if _is_const(data):
-            return [np.take(np.asarray(data), idx, axis=axis)]
-        ax = axis % data.ndim
-        return [data[(slice(None),) * ax + (idx,)]]
+            return [np.take(np.asarray(data), idx, axis=ax)]
+        return [data[(slice(None),) * ax + (idx.astype(np.int64, copy=False),)]]
 
     return run
 
@@ -451,7 +700,7 @@ def _reduce(kind: str):
     def build(node: Node):
         keepdims = bool(int(node.attr("keepdims", 1)))
         noop = bool(int(node.attr("noop_with_empty_axes", 0)))
-        axes_in_input = node.opset >= (18 if kind == "ReduceMean" else 13)
+        axes_in_input = node.opset >= (13 if kind == "ReduceSum" else 18)
 
         def run(ins):
             x = ins[0]
@@ -468,10 +717,25 @@ def _reduce(kind: str):
                 axes = list(range(len(x.shape)))
             dims = tuple(a % len(x.shape) for a in axes)
             if _is_const(x):
-                fn = np.mean if kind == "ReduceMean" else np.sum
-                return [fn(np.asarray(x), axis=dims, keepdims=keepdims)]
-            fn = x.mean if kind == "ReduceMean" else x.sum
-            return [fn(dim=dims, keepdim=keepdims)]
+                a = np.asarray(x)
+                fn = {"ReduceMean": np.mean, "ReduceMax": np.max, "ReduceMin": np.min,
+                      "ReduceProd": np.prod}.get(kind, np.sum)  # fmt: skip
+                if kind == "ReduceSumSquare":
+                    a = a * a
+                return [fn(a, axis=dims, keepdims=keepdims)]
+            if kind == "ReduceMean":
+                return [x.mean(dim=dims, keepdim=keepdims)]
+            if kind == "ReduceMax":
+                return [amax(x, dim=dims, keepdim=keepdims)]
+            if kind == "ReduceMin":
+                return [amin(x, dim=dims, keepdim=keepdims)]
+            if kind == "ReduceProd":
+                for d in sorted(dims, reverse=True):
+                    x = x.prod(dim=d, keepdim=keepdims)
+                return [x]
+            if kind == "ReduceSumSquare":
+                x = x * x
+            return [x.sum(dim=dims, keepdim=keepdims)]
 
         return run
 
@@ -543,6 +807,35 @@ OPS = {
     "Exp": _unary(np.exp, _ew.exp),
     "Log": _unary(np.log, _ew.log),
     "Sqrt": _unary(np.sqrt, _ew.sqrt),
+    "Pow": _binary(np.power, _ew.pow),
+    "Abs": _unary(np.abs, _ew.abs),
+    "Reciprocal": _unary(np.reciprocal, _ew.reciprocal),
+    "Erf": _unary(_np_erf, _ew.erf),
+    "Gelu": _gelu,
+    "Elu": _elu,
+    "Selu": _selu,
+    "HardSigmoid": _hard_sigmoid,
+    "Softplus": _softplus,
+    "Softsign": _softsign,
+    "PRelu": _prelu,
+    "Min": _variadic(np.minimum, _ew.minimum),
+    "Max": _variadic(np.maximum, _ew.maximum),
+    "Greater": _compare(np.greater),
+    "Less": _compare(np.less),
+    "Equal": _compare(np.equal),
+    "GreaterOrEqual": _compare(np.greater_equal),
+    "LessOrEqual": _compare(np.less_equal),
+    "Not": _not,
+    "Where": _where,
+    "Clip": _clip,
+    "ArgMax": _arg_extreme(largest=True),
+    "ArgMin": _arg_extreme(largest=False),
+    "LayerNormalization": _layer_norm,
+    "Pad": _pad,
+    "ReduceSumSquare": _reduce("ReduceSumSquare"),
+    "ReduceMax": _reduce("ReduceMax"),
+    "ReduceMin": _reduce("ReduceMin"),
+    "ReduceProd": _reduce("ReduceProd"),
     "Relu": _unary(lambda a: np.maximum(a, 0), _ew.relu),
     "Sigmoid": _unary(lambda a: 1 / (1 + np.exp(-a)), _ew.sigmoid),
     "Tanh": _unary(np.tanh, _ew.tanh),

@@ -3,7 +3,8 @@
 The file is parsed and checked (``onnx.checker``), then its graph becomes one
 ``OnnxModule``. Where a node is a layer, it becomes the descent layer: a Gemm, or a MatMul
 and the Add of a bias, with a weight initializer is an ``nn.Linear``; a Conv with
-initializers an ``nn.Conv2d``; a BatchNormalization with initializers an
+initializers an ``nn.Conv2d``; a Gather of an initializer's rows by computed indices an
+``nn.Embedding``; a BatchNormalization with initializers an
 ``nn.BatchNorm1d``/``nn.BatchNorm2d`` (running statistics as buffers, so ``.train()``
 normalises by the batch as PyTorch does); a Dropout an ``nn.Dropout`` with its ratio. Each
 layer sits at the path its initializers' names give (``0.weight`` -> layer ``0``, ``fc.bias``
@@ -23,7 +24,16 @@ import re
 import numpy as np
 
 from .._extras import require
-from ..nn import BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Linear, Module, Parameter
+from ..nn import (
+    BatchNorm1d,
+    BatchNorm2d,
+    Conv2d,
+    Dropout,
+    Embedding,
+    Linear,
+    Module,
+    Parameter,
+)
 from ..tensor import Tensor, make_tensor
 from ._ops import OPS, SUPPORTED, Node, OnnxError, constant_value, dropout_ratio
 
@@ -171,13 +181,29 @@ class _Step:
         self.node, self.inputs, self.outputs, self.run = node, list(inputs), list(outputs), run
 
 
+def _output(v):
+    """A graph output: a Tensor, but text (a classifier's string labels) a NumPy array."""
+    if isinstance(v, Tensor):
+        return v
+    a = np.asarray(v)
+    if a.dtype.kind in "USO":
+        return a.astype(str)
+    return make_tensor(np.ascontiguousarray(a))
+
+
 class OnnxModule(Module):
     """An ONNX graph as a descent Module: ``forward(*inputs)`` runs its nodes in order.
 
-    Its layers (``nn.Linear``, ``nn.Conv2d``, ``nn.BatchNorm2d``, ``nn.Dropout``) are
+    Its layers (``nn.Linear``, ``nn.Conv2d``, ``nn.Embedding``, ``nn.BatchNorm2d``,
+    ``nn.Dropout``) are
     children at the paths of their initializers' names; the other float initializers are
     Parameters. It comes back in eval mode, as the exporting model was; ``.train()``
     makes Dropout drop and BatchNorm use the batch's statistics.
+
+    Each output is a Tensor (an integer one, such as an ArgMax's class indices, without a
+    gradient), except text, which descent's tensors do not hold: string outputs (a
+    classifier's labels, Gather on its classes) come back as a NumPy array of ``str``.
+    Integer inputs (an Embedding's indices) may be Tensors or arrays.
     """
 
     def __init__(self, source: str, opset: int, inputs: list, outputs: list, nodes: int = 0):
@@ -225,7 +251,9 @@ class OnnxModule(Module):
         for name, dotted in self._params.items():
             env[name] = _get(self, dotted)
         for i, x in enumerate(inputs):
-            env[self._inputs[i][0]] = self._input(i, x)
+            x = self._input(i, x)
+            # integer and bool inputs (indices) carry no gradient: they run as arrays
+            env[self._inputs[i][0]] = x if x._data.dtype.kind in "fc" else x._data
         for step in self._steps:
             args = [env[name] if name else None for name in step.inputs]
             try:
@@ -237,10 +265,7 @@ class OnnxModule(Module):
             for name, value in zip(step.outputs, outs):
                 if name:
                     env[name] = value
-        outs = [
-            v if isinstance(v, Tensor) else make_tensor(np.asarray(v))
-            for v in (env[name] for name in self._outputs)
-        ]
+        outs = [_output(env[name]) for name in self._outputs]
         return outs[0] if len(outs) == 1 else tuple(outs)
 
     def extra_repr(self) -> str:
@@ -411,6 +436,28 @@ class _Builder:
         self._add_layer(node, layer, node.inputs[:1], node.outputs, w, b or None)
         return True
 
+    def _try_gather(self, node: Node) -> bool:
+        """A Gather of rows of a 2-d float initializer by computed indices: an Embedding."""
+        w, idx = node.inputs
+        if not (self._float_init(w, 2) and self._is_computed(idx)):
+            return False
+        if int(node.attr("axis", 0)) != 0:
+            return False
+        weight = self.inits[w]
+        layer = Embedding(*weight.shape, dtype=weight.dtype)
+        layer.weight._data[...] = weight
+        n = weight.shape[0]
+        dotted = _place(self.module, _layer_path(node, w, None), layer)
+
+        def run(ins, m=layer):
+            i = ins[0]._data if isinstance(ins[0], Tensor) else np.asarray(ins[0])
+            if i.dtype.kind in "iu" and i.size and i.min() < 0:  # ONNX counts from the end
+                i = np.where(i < 0, i + n, i)
+            return [m(i)]
+
+        self.module._steps.append(_Step(node, [idx], node.outputs, run))
+        return bool(dotted)
+
     def _try_batch_norm(self, node: Node) -> bool:
         x, *stats = node.inputs
         if not (
@@ -464,6 +511,8 @@ class _Builder:
                 continue
             if op == "Conv" and self._try_conv(node):
                 continue
+            if op == "Gather" and self._try_gather(node):
+                continue
             if op == "BatchNormalization" and self._try_batch_norm(node):
                 continue
             if op == "Dropout":
@@ -504,11 +553,16 @@ class _Builder:
 def load(path) -> OnnxModule:
     """The model in the ONNX file at ``path`` as a descent Module, trainable.
 
-    Supported ops: Gemm, MatMul, Add, Sub, Mul, Div, Conv, MaxPool, AveragePool,
-    GlobalAveragePool, ReduceMean, ReduceSum, Relu, Sigmoid, Tanh, LeakyRelu, Softmax,
-    LogSoftmax, Flatten, Reshape, BatchNormalization, Dropout, Identity, Constant, and the
-    shape arithmetic PyTorch's exporters write (Shape, Gather, Unsqueeze, Squeeze, Concat,
-    Cast, Transpose).
+    Supported ops: Gemm, MatMul, Add, Sub, Mul, Div, Pow, Conv, MaxPool, AveragePool,
+    GlobalAveragePool, ReduceMean, ReduceSum, ReduceSumSquare, ReduceMax, ReduceMin,
+    ReduceProd, ArgMax, ArgMin, Relu, Sigmoid, Tanh, LeakyRelu, PRelu, Elu, Selu, Gelu,
+    Erf, Softplus, Softsign, HardSigmoid, Clip, Abs, Exp, Log, Sqrt, Neg, Reciprocal,
+    Min, Max, Where, Greater, Less, Equal, GreaterOrEqual, LessOrEqual, Not, Softmax,
+    LogSoftmax, LayerNormalization, BatchNormalization, Pad (constant), Flatten, Reshape,
+    Dropout, Identity, Constant, Gather (constant or computed indices: an Embedding), and
+    the shape arithmetic PyTorch's exporters write (Shape, Unsqueeze, Squeeze, Concat,
+    Cast, Transpose, ConstantOfShape): every op ``ds.onnx.export`` writes. Comparisons,
+    ArgMax and integer inputs run as NumPy arrays (no gradient flows through them).
     Convolution and pooling are 2-d with dilation 1, groups 1 and ceil_mode 0.
 
     Layers become descent layers named as their initializers (for a PyTorch export, the
