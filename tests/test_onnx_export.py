@@ -615,3 +615,21 @@ def estimator_round_trip_diff(make, data, method, path):
 @pytest.mark.parametrize("name,make,data,method", CASES, ids=[f"{c[0]}.{c[3]}" for c in CASES])
 def test_every_estimator_method_loads_back_with_equal_answers(tmp_path, name, make, data, method):
     estimator_round_trip_diff(make, data, method, tmp_path / "est.onnx")
+
+
+def _unused_initializers(proto) -> list:
+    used = {name for node in proto.graph.node for name in node.input}
+    return [t.name for t in proto.graph.initializer if t.name not in used]
+
+
+@pytest.mark.parametrize("name,make,shape,opset", ROUND_TRIPS, ids=[c[0] for c in ROUND_TRIPS])
+def test_every_initializer_is_used_by_a_node(name, make, shape, opset):
+    ds.manual_seed(0)
+    proto = ds.onnx.export(make(), ds.randn(2, *shape), None, opset=opset)
+    assert _unused_initializers(proto) == []
+
+
+@pytest.mark.parametrize("name,make,data,method", CASES, ids=[f"{c[0]}.{c[3]}" for c in CASES])
+def test_every_initializer_of_an_estimator_is_used_by_a_node(name, make, data, method):
+    est, _ = _fit(make, data)
+    assert _unused_initializers(ds.onnx.export(est, None, None, method=method)) == []

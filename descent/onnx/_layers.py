@@ -20,9 +20,10 @@ __all__ = ["CONVERTERS"]
 
 
 def _linear(g, m, x, site):
-    w = g.const(m.weight, "weight")
     if len(site.shape_in) == 2:
-        inputs = [x, w] + ([g.const(m.bias, "bias")] if m.bias is not None else [])
+        inputs = [x, g.const(m.weight, "weight")]
+        if m.bias is not None:
+            inputs.append(g.const(m.bias, "bias"))
         return g.node("Gemm", *inputs, transB=1)
     y = g.node("MatMul", x, g.const(m.weight.numpy().T, "weight_t"))
     return g.node("Add", y, g.const(m.bias, "bias")) if m.bias is not None else y
