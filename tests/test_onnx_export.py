@@ -9,8 +9,11 @@ tools.onnx_table`` prints the largest difference of every case.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -633,3 +636,28 @@ def test_every_initializer_is_used_by_a_node(name, make, shape, opset):
 def test_every_initializer_of_an_estimator_is_used_by_a_node(name, make, data, method):
     est, _ = _fit(make, data)
     assert _unused_initializers(ds.onnx.export(est, None, None, method=method)) == []
+
+
+def test_descent_onnx_imports_without_onnx_and_its_verbs_name_the_extra(tmp_path):
+    # a fresh interpreter where `import onnx` fails: importing descent.onnx (and every
+    # module of it) works; only calling a verb asks for the extra
+    code = (
+        "import sys; sys.modules['onnx'] = None; sys.modules['onnxruntime'] = None\n"
+        "import descent as ds, descent.onnx, descent.onnx._ops, descent.onnx._layers\n"
+        "import descent.onnx.load, descent.onnx.export\n"
+        "for verb, call in [('export', lambda: ds.onnx.export(ds.nn.Linear(2, 1), "
+        "ds.randn(1, 2), 'm.onnx')), ('load', lambda: ds.onnx.load('m.onnx'))]:\n"
+        "    try:\n"
+        "        call()\n"
+        "    except ImportError as e:\n"
+        "        print(verb, e)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(ds.__file__).parents[1])}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=tmp_path, env=env, timeout=120)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert len(lines) == 2
+    for verb, line in zip(["export", "load"], lines):
+        assert line.startswith(f"{verb} ds.onnx.{verb} needs onnx")
+        assert "pip install 'descent[onnx]'" in line

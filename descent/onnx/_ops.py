@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+from .._extras import require
 from ..nn import functional as _F
 from ..ops import _special
 from ..ops import elementwise as _ew
@@ -436,9 +437,11 @@ def _gemm(node: Node):
 # ---- convolution and pooling ------------------------------------------------------------
 
 
-def _spatial(node: Node, what: str, kernel_rank: int | None):
-    """(strides, dilations, explicit pads or None for auto_pad SAME_*) of a 2-d window op,
-    checked: descent convolves and pools 2-d images (NCHW) with dilation 1."""
+def spatial(node: Node, what: str, kernel_rank: int | None):
+    """(strides, pads) of a 2-d window op, checked: descent convolves and pools 2-d images
+    (NCHW) with dilation 1. ``pads`` is ((top, bottom), (left, right)), or the string
+    'SAME_UPPER' or 'SAME_LOWER' for an auto_pad that depends on the input's size
+    (``resolve_pads``). The loader's Conv2d layers read it too."""
     kernel = node.attr("kernel_shape")
     rank = len(kernel) if kernel is not None else kernel_rank
     if rank != 2:
@@ -483,7 +486,7 @@ def _images(node: Node, x) -> Tensor:
 
 
 def _conv(node: Node):
-    strides, pads = _spatial(node, "Conv", 2)
+    strides, pads = spatial(node, "Conv", 2)
     group = int(node.attr("group", 1))
     if group != 1:
         node.refuse("group", group, "1 only")
@@ -502,7 +505,7 @@ def _conv(node: Node):
 
 def _pool(kind: str):
     def build(node: Node):
-        strides, pads = _spatial(node, kind, None)
+        strides, pads = spatial(node, kind, None)
         kernel = tuple(int(k) for k in node.attr("kernel_shape"))
         if int(node.attr("ceil_mode", 0)):
             node.refuse("ceil_mode", 1, "0 only")
@@ -762,10 +765,13 @@ def _cast(node: Node):
     return run
 
 
+def _numpy_helper():
+    return require("onnx.numpy_helper", "onnx", "ds.onnx.load")
+
+
 def constant_value(node: Node):
     """The array of a Constant node (known when the file is read)."""
-    from onnx import numpy_helper  # noqa: PLC0415 - optional dependency
-
+    numpy_helper = _numpy_helper()
     a = node.attrs
     if "value" in a:
         return numpy_helper.to_array(a["value"])
@@ -784,8 +790,7 @@ def constant_value(node: Node):
 
 
 def _constant_of_shape(node: Node):
-    from onnx import numpy_helper  # noqa: PLC0415 - optional dependency
-
+    numpy_helper = _numpy_helper()
     value = node.attr("value")
     fill = (
         numpy_helper.to_array(value).reshape(-1) if value is not None else np.zeros(1, np.float32)

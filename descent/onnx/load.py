@@ -35,7 +35,7 @@ from ..nn import (
     Parameter,
 )
 from ..tensor import Tensor, make_tensor
-from ._ops import OPS, SUPPORTED, Node, OnnxError, constant_value, dropout_ratio
+from ._ops import OPS, SUPPORTED, Node, OnnxError, constant_value, dropout_ratio, spatial
 
 __all__ = ["load", "OnnxModule", "OnnxError"]
 
@@ -408,25 +408,19 @@ class _Builder:
             return False
         if b and not self._float_init(b, 1):
             return False
-        if int(node.attr("group", 1)) != 1 or list(node.attr("dilations", [1, 1])) != [1, 1]:
+        if int(node.attr("group", 1)) != 1:
             return False
-        auto_pad = node.attr("auto_pad", b"NOTSET")
-        auto_pad = auto_pad.decode() if isinstance(auto_pad, bytes) else str(auto_pad)
-        pads = list(node.attr("pads", [0, 0, 0, 0]))
-        if auto_pad not in ("NOTSET", "VALID") or auto_pad == "VALID" and any(pads):
-            return False
-        if auto_pad == "VALID":
-            pads = [0, 0, 0, 0]
-        if len(pads) != 4 or pads[:2] != pads[2:]:
-            return False
+        # the settings the generic Conv checks (refusing what descent cannot run)
+        strides, pads = spatial(node, "Conv", 2)
+        if isinstance(pads, str) or any(top != bottom for top, bottom in pads):
+            return False  # SAME_* or asymmetric: the generic Conv pads them
         weight = self.inits[w]
-        strides = tuple(int(s) for s in node.attr("strides", (1, 1)))
         layer = Conv2d(
             weight.shape[1],
             weight.shape[0],
             tuple(weight.shape[2:]),
             stride=strides,
-            padding=(int(pads[0]), int(pads[1])),
+            padding=(int(pads[0][0]), int(pads[1][0])),
             bias=bool(b),
             dtype=weight.dtype,
         )
