@@ -628,3 +628,56 @@ def test_torch_gelu_layernorm_relu6_load_with_torch_outputs_and_gradients(tmp_pa
     x = np.random.default_rng(1).standard_normal((6, 5)).astype(np.float32)
     y = np.random.default_rng(2).standard_normal((6, 2)).astype(np.float32)
     assert _grads_equal(model, imported, x, y) <= 1e-4
+
+
+def _export_again_after_a_step(imported, shape, path):
+    """One SGD step in train mode, then ds.onnx.export of the module; the largest
+    |onnxruntime - the trained module| (eval mode) over two batch sizes."""
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((8, *shape)).astype(np.float32)
+    before = {k: p.numpy().copy() for k, p in imported.named_parameters()}
+    imported.train()
+    opt = ds.optim.SGD(imported.parameters(), lr=0.1)
+    opt.zero_grad()
+    (imported(x) ** 2).mean().backward()
+    opt.step()
+    assert any((p.numpy() != before[k]).any() for k, p in imported.named_parameters())
+    imported.eval()
+    ds.onnx.export(imported, x[:2], path, opset=imported._opset)
+    worst = 0.0
+    for n in (1, 5):
+        xb = rng.standard_normal((n, *shape)).astype(np.float32)
+        with ds.no_grad():
+            want = imported(xb).numpy()
+        got = _ort(path, **{onnx.load(str(path)).graph.input[0].name: xb})
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+        worst = max(worst, float(np.abs(got - want).max()))
+    return worst
+
+
+@pytest.mark.parametrize("exporter", list(EXPORTERS))
+def test_a_loaded_torch_model_trains_and_exports_again(tmp_path, exporter):
+    torch.manual_seed(0)
+    model = _trained_stats(cnn_with_batchnorm(), (3, 8, 8))
+    imported = ds.onnx.load(export(model, (3, 8, 8), tmp_path / "t.onnx", EXPORTERS[exporter]))
+    _export_again_after_a_step(imported, (3, 8, 8), tmp_path / "again.onnx")
+
+
+def test_a_loaded_descent_model_trains_and_exports_again(tmp_path):
+    ds.manual_seed(0)
+    model = ds.nn.Sequential(ds.nn.Linear(5, 8), ds.nn.LayerNorm(8), ds.nn.GELU(),
+                             ds.nn.Dropout(0.2), ds.nn.Linear(8, 3), ds.nn.Softplus())  # fmt: skip
+    imported = ds.onnx.load(ds.onnx.export(model, ds.randn(2, 5), tmp_path / "d.onnx"))
+    _export_again_after_a_step(imported, (5,), tmp_path / "again.onnx")
+    emb = ds.nn.Sequential(ds.nn.Embedding(10, 4), ds.nn.Flatten(), ds.nn.Linear(12, 2))
+    idx = np.array([[1, 2, 3], [9, 0, 4]])
+    imported = ds.onnx.load(ds.onnx.export(emb, idx, tmp_path / "e.onnx"))
+    path = ds.onnx.export(imported, idx, tmp_path / "e2.onnx")
+    with ds.no_grad():
+        np.testing.assert_allclose(_ort(path, input=idx), emb(idx).numpy(), atol=1e-6)
+
+
+def test_an_onnx_module_exports_only_at_its_files_opset(tmp_path):
+    imported = ds.onnx.load(ds.onnx.export(ds.nn.Linear(3, 2), ds.randn(2, 3), tmp_path / "l.onnx"))
+    with pytest.raises(ds.onnx.ExportError, match="opset 17 file.*export it with opset=17"):
+        ds.onnx.export(imported, ds.randn(2, 3), None, opset=18)

@@ -175,10 +175,11 @@ def _layer_path(node: Node, weight: str | None, bias: str | None) -> list[str]:
 class _Step:
     """One node (or a fused pair) of the graph as the forward runs it."""
 
-    __slots__ = ("node", "inputs", "outputs", "run")
+    __slots__ = ("node", "inputs", "outputs", "run", "layer")
 
-    def __init__(self, node: Node, inputs, outputs, run):
+    def __init__(self, node: Node, inputs, outputs, run, layer: Module | None = None):
         self.node, self.inputs, self.outputs, self.run = node, list(inputs), list(outputs), run
+        self.layer = layer  # the descent layer this step calls, if it is one
 
 
 def _output(v):
@@ -268,6 +269,50 @@ class OnnxModule(Module):
         outs = [_output(env[name]) for name in self._outputs]
         return outs[0] if len(outs) == 1 else tuple(outs)
 
+    def onnx_export(self, g, x: str) -> str:
+        """Write this graph again into ``g`` (``ds.onnx.export``'s Graph) on input ``x``:
+        its nodes as read, its layers and Parameters with their current values, so a
+        loaded model that was trained since is exported as it is now. The export's opset
+        must be the file's (the nodes keep its semantics)."""
+        from .export import ExportError  # noqa: PLC0415 - export imports this module's peers
+
+        if len(self._inputs) != 1 or len(self._outputs) != 1:
+            raise ExportError(
+                f"ds.onnx.export: this OnnxModule has {len(self._inputs)} inputs and "
+                f"{len(self._outputs)} outputs; the exporter writes graphs of one of each"
+            )
+        if g.opset != self._opset:
+            raise ExportError(
+                f"ds.onnx.export: this OnnxModule was read from an opset {self._opset} file "
+                f"and its nodes keep that opset's meaning; export it with opset={self._opset}"
+            )
+        names = {self._inputs[0][0]: x}
+
+        def ref(name: str) -> str:
+            if not name:
+                return ""
+            if name not in names:
+                if name in self._params:
+                    names[name] = g.const(_get(self, self._params[name]), name)
+                else:
+                    names[name] = g.const(self._consts[name], name)
+            return names[name]
+
+        for step in self._steps:
+            if step.layer is not None:
+                out = _emit_layer(g, step.layer, ref(step.inputs[0]))
+            else:
+                op = step.node
+                out = g.fresh(step.outputs[0] or op.op_type.lower())
+                outputs = [out] + [g.fresh(o) if o else "" for o in step.outputs[1:]]
+                inputs = [ref(i) for i in step.inputs]
+                g.nodes.append(g.onnx.helper.make_node(op.op_type, inputs, outputs, **op.attrs))
+                for name, new in zip(step.outputs[1:], outputs[1:]):
+                    if name:
+                        names[name] = new
+            names[step.outputs[0]] = out
+        return ref(self._outputs[0])
+
     def extra_repr(self) -> str:
         return (
             f"{os.path.basename(self._source)!r}, opset={self._opset}, "
@@ -280,6 +325,27 @@ class OnnxModule(Module):
         if text.startswith(head) and "\n" in text:  # children: the summary on the first line
             return f"{head}{self.extra_repr()}\n" + text[len(head) + 1 :]
         return text
+
+
+def _emit_layer(g, layer: Module, x: str) -> str:
+    """One of the layers the loader makes, as ONNX nodes of any input rank."""
+    if isinstance(layer, Linear):
+        y = g.node("MatMul", x, g.const(layer.weight.numpy().T, "weight_t"))
+        return g.node("Add", y, g.const(layer.bias, "bias")) if layer.bias is not None else y
+    if isinstance(layer, Conv2d):
+        ph, pw = layer.padding
+        inputs = [x, g.const(layer.weight, "weight")]
+        if layer.bias is not None:
+            inputs.append(g.const(layer.bias, "bias"))
+        return g.node("Conv", *inputs, kernel_shape=list(layer.weight.shape[2:]),
+                      strides=list(layer.stride), pads=[ph, pw, ph, pw])  # fmt: skip
+    if isinstance(layer, (BatchNorm1d, BatchNorm2d)):
+        stats = [layer.weight, layer.bias, layer.running_mean, layer.running_var]
+        names = [g.const(v, h) for v, h in zip(stats, ["bn_scale", "bn_bias", "bn_mean", "bn_var"])]
+        return g.node("BatchNormalization", x, *names, epsilon=float(layer.eps))
+    if isinstance(layer, Embedding):
+        return g.node("Gather", g.const(layer.weight, "embedding"), x, axis=0)
+    return g.node("Identity", x)  # Dropout: the export is of eval mode
 
 
 # ---- building -----------------------------------------------------------------------------
@@ -352,7 +418,8 @@ class _Builder:
 
     def _add_layer(self, node: Node, layer: Module, inputs, outputs, weight, bias):
         dotted = _place(self.module, _layer_path(node, weight, bias), layer)
-        self.module._steps.append(_Step(node, inputs, outputs, lambda ins, m=layer: [m(ins[0])]))
+        run = lambda ins, m=layer: [m(ins[0])]  # noqa: E731
+        self.module._steps.append(_Step(node, inputs, outputs, run, layer))
         return dotted
 
     # -- layers
@@ -449,7 +516,7 @@ class _Builder:
                 i = np.where(i < 0, i + n, i)
             return [m(i)]
 
-        self.module._steps.append(_Step(node, [idx], node.outputs, run))
+        self.module._steps.append(_Step(node, [idx], node.outputs, run, layer))
         return bool(dotted)
 
     def _try_batch_norm(self, node: Node) -> bool:
