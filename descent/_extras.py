@@ -1,6 +1,6 @@
 """The optional extras: import one of their modules, or say which ``pip install`` brings it.
 
-descent itself needs only NumPy and tqdm. What reaches further (matplotlib for plots,
+descent itself needs only NumPy. What reaches further (matplotlib for plots,
 scikit-learn for the bundled datasets, onnx, a TensorBoard writer, nbformat) is an extra
 of the package, imported only when it is used, and a missing one is an ImportError that
 names what needed it and the line that installs it.

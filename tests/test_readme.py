@@ -111,3 +111,27 @@ def test_onnx_example_runs_in_onnxruntime(tmp_path, monkeypatch):
     assert namespace["twin"].parameters() and all(
         p.requires_grad for p in namespace["twin"].parameters()
     )
+
+
+def test_keras_example_trains_stops_early_and_summarises(capsys):
+    code = _block_with("ds.keras.Sequential")
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    out = capsys.readouterr().out
+    model, stop = namespace["model"], namespace["stop"]
+    assert namespace["accuracy"] > 0.9
+    n = sum(p.numel() for p in model.module.parameters())
+    assert f"Total params: {n}" in out and "(None, 16)" in out
+    assert "restoring the weights of epoch" in out and stop.best_epoch is not None
+
+
+def test_tf1_example_prints_what_the_readme_shows():
+    blocks = _blocks(README.read_text())
+    i = next(k for k, (lang, code) in enumerate(blocks) if "GradientDescentOptimizer" in code)
+    code, shown = blocks[i][1], blocks[i + 1][1]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, "README.md", "exec"), {})
+    assert out.getvalue() == shown
+    steps, a = shown.split()
+    assert int(steps) == 100 and abs(float(a) - 98.0 / 10.0) < 1e-4  # the slide's g = 9.8
