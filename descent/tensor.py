@@ -1223,7 +1223,7 @@ class Tensor:
         if std < 0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
         arr = self._writable()
-        rng = generator if generator is not None else _random.generator()
+        rng = _rng(generator, "normal_")
         arr[...] = rng.standard_normal(arr.shape, dtype=float64) * std + mean
         return self
 
@@ -1241,7 +1241,7 @@ class Tensor:
                 f"uniform_ expects to return a [from, to) range, but found from={lo} > to={hi}"
             )
         arr = self._writable()
-        rng = generator if generator is not None else _random.generator()
+        rng = _rng(generator, "uniform_")
         arr[...] = rng.uniform(lo, hi, arr.shape)
         return self
 
@@ -1364,23 +1364,35 @@ def ones_like(t: Tensor, dtype=None, device=None, requires_grad: bool = False) -
     return make_tensor(arr).requires_grad_(requires_grad)
 
 
-def randn(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """Standard normal samples from descent's generator (see ``ds.manual_seed``)."""
+def _rng(generator, who: str) -> np.random.Generator:
+    """``generator`` (a ``ds.Generator``, or any NumPy Generator), or descent's own."""
+    if generator is None:
+        return _random.generator()
+    if not isinstance(generator, np.random.Generator):
+        raise TypeError(
+            f"{who}: generator must be a ds.Generator (ds.Generator().manual_seed(0)), got "
+            f"{type(generator).__name__}"
+        )
+    return generator
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Standard normal samples from ``generator``, or descent's (see ``ds.manual_seed``)."""
     check_device(device)
-    arr = _random.generator().standard_normal(_size(size), dtype=_float_dtype(dtype))
+    arr = _rng(generator, "randn").standard_normal(_size(size), dtype=_float_dtype(dtype))
     return make_tensor(arr).requires_grad_(requires_grad)
 
 
-def rand(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """Uniform samples on [0, 1) from descent's generator."""
+def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Uniform samples on [0, 1) from ``generator``, or descent's."""
     check_device(device)
-    arr = _random.generator().random(_size(size), dtype=_float_dtype(dtype))
+    arr = _rng(generator, "rand").random(_size(size), dtype=_float_dtype(dtype))
     return make_tensor(arr).requires_grad_(requires_grad)
 
 
-def randint(*args, low=None, high=None, size=None, dtype=None, device=None,
+def randint(*args, low=None, high=None, size=None, generator=None, dtype=None, device=None,
             requires_grad: bool = False) -> Tensor:  # fmt: skip
-    """Integers drawn uniformly from [low, high), from descent's generator.
+    """Integers drawn uniformly from [low, high), from ``generator`` or descent's.
 
     PyTorch's two forms: ``ds.randint(high, size)`` and ``ds.randint(low, high, size)``
     (``size`` a tuple; each may be given by keyword). The dtype is int64 unless asked.
@@ -1413,17 +1425,18 @@ def randint(*args, low=None, high=None, size=None, dtype=None, device=None,
             f"got low={low} >= high={high}"
         )
     shape = (size,) if isinstance(size, int) else tuple(size)
-    arr = _random.generator().integers(int(low), int(high), shape, dtype=np.int64)
+    arr = _rng(generator, "randint").integers(int(low), int(high), shape, dtype=np.int64)
     dtype = as_dtype(dtype) or int64
     return make_tensor(arr.astype(dtype, copy=False)).requires_grad_(requires_grad)
 
 
-def randperm(n: int, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """A random permutation of 0 .. n-1 (int64), from descent's generator."""
+def randperm(n: int, *, generator=None, dtype=None, device=None,
+             requires_grad: bool = False) -> Tensor:  # fmt: skip
+    """A random permutation of 0 .. n-1 (int64), from ``generator`` or descent's."""
     check_device(device)
     if n < 0:
         raise RuntimeError(f"randperm: n must be non-negative, got {n}")
-    arr = _random.generator().permutation(int(n)).astype(as_dtype(dtype) or int64)
+    arr = _rng(generator, "randperm").permutation(int(n)).astype(as_dtype(dtype) or int64)
     return make_tensor(arr).requires_grad_(requires_grad)
 
 

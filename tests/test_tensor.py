@@ -1449,3 +1449,22 @@ def test_size_of_a_dim_of_a_0d_tensor_is_refused_as_torch(dim):
     assert ds.tensor([[1.0]]).size(-1) == 1
     with pytest.raises(IndexError, match=r"range of \[-2, 1\], but got 2"):
         ds.tensor([[1.0]]).size(2)
+
+
+def test_random_creation_draws_from_the_generator_it_is_given():
+    draws = {
+        "randn": lambda g: ds.randn(2, 3, generator=g),
+        "rand": lambda g: ds.rand(4, generator=g),
+        "randint": lambda g: ds.randint(0, 10, (5,), generator=g),
+        "randperm": lambda g: ds.randperm(6, generator=g),
+    }
+    for name, draw in draws.items():
+        ds.manual_seed(1)
+        before = ds.rand(3).tolist()
+        ds.manual_seed(1)
+        first = draw(ds.Generator().manual_seed(7)).tolist()
+        assert draw(ds.Generator().manual_seed(7)).tolist() == first, name  # its own stream
+        assert ds.rand(3).tolist() == before, name  # descent's own generator untouched
+        assert draw(ds.Generator().manual_seed(8)).tolist() != first, name
+        with pytest.raises(TypeError, match=rf"{name}: generator must be a ds.Generator"):
+            draw(7)
