@@ -787,22 +787,22 @@ class Tensor:
 
     # ---- comparisons (no gradient) -------------------------------------------------------
     def __eq__(self, other):
-        return make_tensor(np.asarray(self._data == array_of(other)))
+        return eq(self, other)
 
     def __ne__(self, other):
-        return make_tensor(np.asarray(self._data != array_of(other)))
+        return ne(self, other)
 
     def __lt__(self, other):
-        return make_tensor(np.asarray(self._data < array_of(other)))
+        return lt(self, other)
 
     def __le__(self, other):
-        return make_tensor(np.asarray(self._data <= array_of(other)))
+        return le(self, other)
 
     def __gt__(self, other):
-        return make_tensor(np.asarray(self._data > array_of(other)))
+        return gt(self, other)
 
     def __ge__(self, other):
-        return make_tensor(np.asarray(self._data >= array_of(other)))
+        return ge(self, other)
 
     def eq(self, other) -> Tensor:
         return eq(self, other)
@@ -1546,39 +1546,50 @@ def _bool(result) -> Tensor:
     return make_tensor(np.asarray(result))
 
 
+def _pairwise(ufunc, name: str, input, other) -> Tensor:  # noqa: A002
+    """``ufunc`` of two operands that broadcast, or the error naming ``name`` and the dim."""
+    a, b = array_of(input), array_of(other)
+    try:
+        return _bool(ufunc(a, b))
+    except ValueError as e:
+        if "broadcast" not in str(e):
+            raise
+        raise _ew.broadcast_error(name, np.shape(a), np.shape(b)) from None
+
+
 def eq(input, other) -> Tensor:  # noqa: A002 - PyTorch's names
     """``input == other`` elementwise (``other`` a tensor or a number)."""
-    return _bool(array_of(input) == array_of(other))
+    return _pairwise(np.equal, "eq", input, other)
 
 
 def ne(input, other) -> Tensor:  # noqa: A002
-    return _bool(array_of(input) != array_of(other))
+    return _pairwise(np.not_equal, "ne", input, other)
 
 
 def lt(input, other) -> Tensor:  # noqa: A002
-    return _bool(array_of(input) < array_of(other))
+    return _pairwise(np.less, "lt", input, other)
 
 
 def le(input, other) -> Tensor:  # noqa: A002
-    return _bool(array_of(input) <= array_of(other))
+    return _pairwise(np.less_equal, "le", input, other)
 
 
 def gt(input, other) -> Tensor:  # noqa: A002
-    return _bool(array_of(input) > array_of(other))
+    return _pairwise(np.greater, "gt", input, other)
 
 
 def ge(input, other) -> Tensor:  # noqa: A002
-    return _bool(array_of(input) >= array_of(other))
+    return _pairwise(np.greater_equal, "ge", input, other)
 
 
 def logical_and(input, other) -> Tensor:  # noqa: A002
     """True where both are nonzero."""
-    return _bool(np.logical_and(array_of(input), array_of(other)))
+    return _pairwise(np.logical_and, "logical_and", input, other)
 
 
 def logical_or(input, other) -> Tensor:  # noqa: A002
     """True where either is nonzero."""
-    return _bool(np.logical_or(array_of(input), array_of(other)))
+    return _pairwise(np.logical_or, "logical_or", input, other)
 
 
 def logical_not(input) -> Tensor:  # noqa: A002

@@ -1468,3 +1468,16 @@ def test_random_creation_draws_from_the_generator_it_is_given():
         assert draw(ds.Generator().manual_seed(8)).tolist() != first, name
         with pytest.raises(TypeError, match=rf"{name}: generator must be a ds.Generator"):
             draw(7)
+
+
+@pytest.mark.parametrize(
+    "name,compare",
+    [("eq", lambda a, b: a == b), ("lt", lambda a, b: a < b), ("ge", ds.ge),
+     ("logical_and", ds.logical_and)],
+)  # fmt: skip
+def test_comparisons_of_shapes_that_do_not_broadcast_name_the_op_and_dim(name, compare):
+    a, b = ds.ones(2, 3), ds.ones(4)
+    with pytest.raises(ValueError, match=rf"^{name}: shapes \(2, 3\) and \(4,\) cannot be "
+                       r"broadcast together \(dim -1: 3 vs 4"):  # fmt: skip
+        compare(a, b)
+    assert compare(a, ds.ones(1, 3)).shape == (2, 3)  # broadcasting itself still works

@@ -707,10 +707,15 @@ def _binary(fn: type[Function], a, b, name: str) -> Tensor:
     except ValueError as e:
         if "broadcast" not in str(e):
             raise
-        raise ValueError(
-            f"{name}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be broadcast together "
-            f"({_mismatch(a.shape, b.shape)}; aligned from the right, dims must be equal or 1)"
-        ) from None
+        raise broadcast_error(name, a.shape, b.shape) from None
+
+
+def broadcast_error(name: str, sa: tuple, sb: tuple) -> ValueError:
+    """The error for two shapes that do not broadcast, naming the op and the dim."""
+    return ValueError(
+        f"{name}: shapes {tuple(sa)} and {tuple(sb)} cannot be broadcast together "
+        f"({_mismatch(tuple(sa), tuple(sb))}; aligned from the right, dims must be equal or 1)"
+    )
 
 
 def _mismatch(sa: tuple, sb: tuple) -> str:
