@@ -305,6 +305,13 @@ def test_loader_rejects_bad_arguments_clearly():
         DataLoader(TensorDataset(np.zeros(3)), batch_size=2.0)
     with pytest.raises(ValueError, match="no batch at all"):
         DataLoader(TensorDataset(np.zeros(3)), batch_size=4, drop_last=True)
+    # refused when the loader is built, not at the first batch
+    with pytest.raises(TypeError, match="sampler must be an iterable of indices.*got int"):
+        DataLoader(TensorDataset(np.zeros(3)), sampler=5)
+    with pytest.raises(TypeError, match="batch_sampler must be an iterable of lists of indices"):
+        DataLoader(TensorDataset(np.zeros(3)), batch_sampler=3)
+    with pytest.raises(TypeError, match="timeout must be a number of seconds, got str"):
+        DataLoader(TensorDataset(np.zeros(3)), timeout="x")
 
 
 def test_a_loop_left_early_starts_a_new_epoch_next_time():

@@ -320,6 +320,13 @@ class DataLoader:
                 "DataLoader: give seed or generator, not both (the loader's seed is drawn "
                 "from generator)"
             )
+        for name, given in (("sampler", sampler), ("batch_sampler", batch_sampler)):
+            if given is not None and not hasattr(given, "__iter__"):
+                raise TypeError(
+                    f"DataLoader: {name} must be an iterable of "
+                    f"{'indices' if name == 'sampler' else 'lists of indices'} (a Sampler, "
+                    f"a list, a range), got {type(given).__name__}"
+                )
         if sampler is not None and shuffle:
             raise ValueError("sampler option is mutually exclusive with shuffle")
         if batch_sampler is not None:
@@ -537,6 +544,10 @@ def _check_main_process(
         raise ValueError(
             f"DataLoader: num_workers={num_workers}, but descent loads every batch in the "
             f"main process (there are no worker processes); use num_workers=0"
+        )
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError(
+            f"DataLoader: timeout must be a number of seconds, got {type(timeout).__name__}"
         )
     if timeout < 0:
         raise ValueError("timeout option should be non-negative")
