@@ -817,3 +817,35 @@ def test_chained_scheduler_refuses_what_torch_refuses():
         sched.CyclicLR(adagrad(sched), 0.01, 0.1)
     with pytest.raises(TypeError, match="should be a function"):
         sched.MultiplicativeLR(opt, lr_lambda=[shrink, 0.9])
+
+
+@pytest.mark.parametrize(
+    "build,error,match",
+    [
+        (
+            lambda o: sched.ReduceLROnPlateau(o, factor="0.5"),
+            TypeError,
+            r"factor must be a number.*factor=0.5",
+        ),
+        (
+            lambda o: sched.ReduceLROnPlateau(o, patience=1.5),
+            ValueError,
+            "patience must be an integer >= 0",
+        ),
+        (lambda o: sched.ReduceLROnPlateau(o, min_lr=None), TypeError, "min_lr must be a number"),
+        (
+            lambda o: sched.CosineAnnealingLR(o, T_max="x"),
+            ValueError,
+            "T_max must be an integer >= 1",
+        ),
+        (
+            lambda o: sched.CosineAnnealingLR(o, T_max=10, eta_min=None),
+            TypeError,
+            "eta_min must be a number",
+        ),
+    ],
+)
+def test_plateau_and_cosine_arguments_are_checked_when_built(build, error, match):
+    opt = ds.optim.SGD([ds.nn.Parameter(ds.ones(1))], lr=0.1)
+    with pytest.raises(error, match=match):
+        build(opt)

@@ -206,10 +206,8 @@ class CosineAnnealingLR(LRScheduler):
         eta_min: float = 0.0,
         last_epoch: int = -1,
     ):
-        if int(T_max) != T_max or T_max < 1:
-            raise ValueError(f"CosineAnnealingLR: T_max must be a positive integer, got {T_max!r}")
-        self.T_max = int(T_max)
-        self.eta_min = float(eta_min)
+        self.T_max = _check_int("CosineAnnealingLR", "T_max", T_max, 1, strict=False)
+        self.eta_min = check_number("CosineAnnealingLR: eta_min", eta_min)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -463,7 +461,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 f"CosineAnnealingWarmRestarts: eta_min must be a number (float or int), got "
                 f"{eta_min!r} of type {type(eta_min).__name__}"
             )
-        self.eta_min = float(eta_min)
+        self.eta_min = check_number("CosineAnnealingWarmRestarts: eta_min", eta_min)
         self.T_cur = last_epoch
         super().__init__(optimizer, last_epoch)
 
@@ -700,7 +698,13 @@ class ReduceLROnPlateau(LRScheduler):
         min_lr: float | list[float] = 0.0,
         eps: float = 1e-8,
     ):
-        _check_optimizer(optimizer, "ReduceLROnPlateau")
+        who = "ReduceLROnPlateau"
+        _check_optimizer(optimizer, who)
+        factor = check_number(f"{who}: factor", factor)
+        threshold = check_number(f"{who}: threshold", threshold)
+        eps = check_number(f"{who}: eps", eps)
+        patience = _check_int(who, "patience", patience, 0, strict=False)
+        cooldown = _check_int(who, "cooldown", cooldown, 0, strict=False)
         if not factor < 1.0:
             raise ValueError(f"ReduceLROnPlateau: factor should be < 1.0, got {factor}")
         if mode not in ("min", "max"):
@@ -713,9 +717,9 @@ class ReduceLROnPlateau(LRScheduler):
         if isinstance(min_lr, (list, tuple)):
             if len(min_lr) != n:
                 raise ValueError(f"ReduceLROnPlateau: expected {n} min_lrs, got {len(min_lr)}")
-            self.min_lrs = [float(v) for v in min_lr]
+            self.min_lrs = [check_number(f"{who}: min_lr", v) for v in min_lr]
         else:
-            self.min_lrs = [float(min_lr)] * n
+            self.min_lrs = [check_number(f"{who}: min_lr", min_lr)] * n
         self.optimizer = optimizer
         self.mode = mode
         self.factor = float(factor)
