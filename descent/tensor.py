@@ -235,7 +235,30 @@ def _to_array(data, dtype) -> np.ndarray:
         raise _no_float16("tensor")
     if isinstance(data, Tensor):
         data = data._data
-    return np.array(data, dtype=want, copy=True)  # Tensors inside lists: by __array__
+    try:
+        return np.array(data, dtype=want, copy=True)  # Tensors inside lists: by __array__
+    except ValueError as e:
+        where = _ragged(data)
+        if where is None:
+            raise
+        raise ValueError(
+            f"tensor: {where}; nested lists must form a rectangle, every row as long as the first"
+        ) from e
+
+
+def _ragged(data) -> str | None:
+    """Where nested lists stop being rectangular, said as PyTorch says it; None when
+    they are rectangular."""
+    level, dim = [data], 0
+    while level and builtins.all(isinstance(x, (list, tuple)) for x in level):
+        lengths = [len(x) for x in level]
+        if builtins.any(n != lengths[0] for n in lengths):
+            other = next(n for n in lengths if n != lengths[0])
+            return f"expected sequence of length {lengths[0]} at dim {dim} (got {other})"
+        level, dim = [y for x in level for y in x], dim + 1
+    if level and builtins.any(isinstance(x, (list, tuple)) for x in level):
+        return f"at dim {dim} a number stands beside a sequence"
+    return None
 
 
 # ---- printing: PyTorch's ``torch._tensor_str`` on arrays ------------------------------

@@ -1481,3 +1481,14 @@ def test_comparisons_of_shapes_that_do_not_broadcast_name_the_op_and_dim(name, c
                        r"broadcast together \(dim -1: 3 vs 4"):  # fmt: skip
         compare(a, b)
     assert compare(a, ds.ones(1, 3)).shape == (2, 3)  # broadcasting itself still works
+
+
+@pytest.mark.parametrize(
+    "data", [[[1, 2], [3]], [[1.0], [2.0, 3.0]], [[[1, 2], [3, 4]], [[1, 2], [3]]]]
+)
+def test_ragged_lists_are_refused_with_torchs_words(data):
+    with pytest.raises(ValueError) as theirs:
+        torch.tensor(data)
+    with pytest.raises(ValueError, match=r"nested lists must form a rectangle") as ours:
+        ds.tensor(data)
+    assert str(theirs.value) in str(ours.value)  # "expected sequence of length 2 at dim 1 (got 1)"
