@@ -201,7 +201,14 @@ def cmd_explain(args) -> int:
             file=sys.stderr,
         )
         return 2
-    print(lesson.explain())
+    explanation = lesson.explain()
+    if args.wrt:
+        try:
+            explanation = explanation.walk_to(args.wrt)
+        except KeyError as e:
+            print(f"descent explain {args.lesson} --wrt: {e.args[0]}", file=sys.stderr)
+            return 2
+    print(explanation)
     return 0
 
 
@@ -362,6 +369,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("explain", help="walk the chain rule of a lesson's graph, edge by edge")
     p.add_argument("lesson", help="a lesson with a chain-rule example, e.g. gravity")
+    p.add_argument(
+        "--wrt",
+        metavar="NAME",
+        help="walk to this parameter instead of the lesson's (backprop: W1, b1, W2, b2)",
+    )
     p.set_defaults(handler=cmd_explain)
 
     p = sub.add_parser("gradcheck", help="check every built-in op's gradient numerically")

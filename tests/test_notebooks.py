@@ -126,10 +126,10 @@ def test_explain_html_has_one_row_per_edge_and_the_arithmetic_parenthesised():
     edges, paths = Tables(page).tables
     assert edges[0] == ["edge", "local derivative", "with the values", "="]
     assert [row[0] for row in edges[1:]] == [r.edge for r in e.edges]
-    assert [row[3] for row in edges[1:]] == ["1", "-4", "1", "-2"]
-    assert edges[2] == ["dsquare/dminus", "2 minus", "2(-2)", "-4"]
-    assert paths[1][0] == "1 of 1: J <- square <- minus <- mul <- w"
-    assert paths[1][2] == "1 \u00d7 2(-2) \u00d7 1 \u00d7 (-2)" and paths[1][3] == "8"
+    assert [row[3] for row in edges[1:]] == ["-4", "1", "-2"]
+    assert edges[1] == ["dJ/d[w*x - 1]", "2 (w*x - 1)", "2 \u00d7 (-2)", "-4"]
+    assert paths[1][0] == "1 of 1: J <- w*x - 1 <- w*x <- w"
+    assert paths[1][2] == "(2 \u00d7 (-2)) \u00d7 1 \u00d7 (-2)" and paths[1][3] == "8"
     assert "autodiff (ds.grad) gives dJ/dw = 8: equal" in page
 
 

@@ -121,7 +121,8 @@ def softmax_svm() -> Lesson:
     ce_mean = F.cross_entropy(s, y).item()
     lesson.say(
         f"The cat image gets p(cat) = {probs_cat[0]:.4f}, so its loss is "
-        f"-log({probs_cat[0]:.4f}) = {ce[0]:.4f}."
+        f"-ln({probs_cat[0]:.10f}) = {ce[0]:.4f}, with the unrounded probability and the "
+        "natural log (ln, base e), as the cross-entropy uses."
     )
     soft = lesson.table(
         "Softmax probabilities and cross-entropy -log p(true class)",

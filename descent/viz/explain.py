@@ -16,6 +16,8 @@ gradient by its shape and a summary.
 from __future__ import annotations
 
 import html
+import re
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,7 +25,7 @@ import numpy as np
 from ..autograd import check_rule, no_grad
 from ..autograd import grad as autodiff_grad
 from ..tensor import Tensor
-from .graph import capture, fmt, module_names, name_map, shape_text, summary
+from .graph import SMALL, capture, fmt, module_names, name_map, shape_text, summary
 
 __all__ = ["Explanation", "explain"]
 
@@ -40,9 +42,13 @@ DEFAULT_NAMES = {
 
 # How each op's result is written in the forward listing; {0}, {1} are its inputs' names.
 FORWARD = {
-    "Add": "{0} + {1}", "Sub": "{0} - {1}", "Mul": "{0} * {1}", "Div": "{0} / {1}",
+    "Add": "{0} + {1}", "Sub": "{0} - {1}", "Mul": "{0}*{1}", "Div": "{0}/{1}",
     "Pow": "{0}^{1}", "MatMul": "{0} @ {1}", "Neg": "-{0}",
 }  # fmt: skip
+# How tightly each of those binds (higher: tighter), for parentheses: a*x - y, (a*x - y)^2.
+PRECEDENCE = {"Add": 1, "Sub": 1, "Mul": 2, "Div": 2, "MatMul": 2, "Neg": 2.5, "Pow": 3}
+ATOM = 4  # a name, a number, a function call
+NAME_LENGTH = 24  # a node named after its expression only while the expression is this short
 
 # Local derivatives of one-number nodes, per input: (symbolic, with the values put in).
 # {0}, {1}: the inputs' names; {v0}, {v1}, {vo}: the inputs' and the output's values.
@@ -51,29 +57,31 @@ SCALAR = {
     "Sub": (("1", None), ("-1", None)),
     "Mul": (("{1}", "{v1}"), ("{0}", "{v0}")),
     "Div": (("1/{1}", "1/{v1}"), ("-{0}/{1}^2", "-{v0}/{v1}^2")),
-    "Pow": (("{1} {0}^({1} - 1)", "{v1}{v0}^({v1} - 1)"), ("{0}^{1} ln {0}", "{vo} ln {v0}")),
+    "Pow": (
+        ("{1} {0}^({1} - 1)", "{v1} * {v0}^({v1} - 1)"),
+        ("{0}^{1} ln {0}", "{vo} * ln({v0})"),
+    ),
     "Neg": (("-1", None),),
     "Exp": (("exp({0})", "exp({v0})"),),
     "Log": (("1/{0}", "1/{v0}"),),
-    "Sqrt": (("1/(2 sqrt({0}))", "1/(2 sqrt({v0}))"),),
+    "Sqrt": (("1/(2 sqrt({0}))", "1/(2 * sqrt({v0}))"),),
     "Abs": (("sign({0})", None),),
     "Sin": (("cos({0})", "cos({v0})"),),
     "Cos": (("-sin({0})", "-sin({v0})"),),
-    "Sigmoid": (("sigma({0})(1 - sigma({0}))", "{vo}(1 - {vo})"),),
+    "Sigmoid": (("sigma({0})(1 - sigma({0}))", "{vo} * (1 - {vo})"),),
     "Tanh": (("1 - tanh({0})^2", "1 - {vo}^2"),),
     "Relu": (("[{0} > 0]", None),),
     "Sum": (("1", None),),
     "Mean": (("1", None),),
 }
 
-# Local Jacobians of array nodes, per input, as the vector-Jacobian product they compute.
+# Local Jacobians of array nodes, per input, as the vector-Jacobian product they compute;
+# BROADCAST is added where the input was broadcast to the output's shape.
+BROADCAST = " (summed over broadcast dims)"
 JACOBIAN = {
-    "Add": ("upstream (summed over broadcast dims)",) * 2,
-    "Sub": ("upstream (summed over broadcast dims)", "-upstream (summed over broadcast dims)"),
-    "Mul": (
-        "{1} * upstream (summed over broadcast dims)",
-        "{0} * upstream (summed over broadcast dims)",
-    ),
+    "Add": ("upstream", "upstream"),
+    "Sub": ("upstream", "-upstream"),
+    "Mul": ("{1} * upstream", "{0} * upstream"),
     "Div": ("upstream / {1}", "-upstream * {0} / {1}^2"),
     "Pow": ("{1} {0}^({1} - 1) * upstream", "{0}^{1} ln {0} * upstream"),
     "MatMul": ("upstream @ {1}^T", "{0}^T @ upstream"),
@@ -149,6 +157,28 @@ class Explanation:
     @property
     def equal(self) -> bool:
         return _close(self.value, self.autodiff)
+
+    _graph = None  # (loss, {name: tensor}, max_paths): set by explain, for walk_to
+
+    @property
+    def parameters(self) -> list:
+        """The names of the graph's leaves that need a gradient: what ``walk_to`` takes."""
+        if self._graph is None:
+            return [self.wrt_name]
+        return [k for k, t in self._graph[1].items() if t._ctx is None and t.requires_grad]
+
+    def walk_to(self, name: str) -> Explanation:
+        """The same loss's chain rule walked to another parameter: ``e.walk_to('W')``."""
+        if name == self.wrt_name:
+            return self
+        available = self.parameters
+        if name not in available:
+            raise KeyError(
+                f"no parameter {name!r} in this graph; the parameters are "
+                f"{', '.join(available)} (the others do not need a gradient)"
+            )
+        loss, named, max_paths = self._graph
+        return explain(loss, wrt=named[name], names=named, max_paths=max_paths)
 
     def __str__(self) -> str:
         return self.text
@@ -250,6 +280,66 @@ def _paren(value) -> str:
     return f"({s})" if s.startswith("-") else s
 
 
+def _balanced(text: str, open_: str, close: str) -> bool:
+    """Whether ``text`` is one bracketed group: (a + b), not (a) + (b)."""
+    if not (text.startswith(open_) and text.endswith(close)):
+        return False
+    depth = 0
+    for i, c in enumerate(text):
+        if c in "([":
+            depth += 1
+        elif c in ")]":
+            depth -= 1
+        if depth == 0 and i < len(text) - 1:
+            return False
+    return True
+
+
+def _is_atom(text: str) -> bool:
+    """Whether a name or expression needs no parentheses next to an operator."""
+    if re.fullmatch(r"[A-Za-z_][\w.]*|\d[\d.e+]*", text):
+        return True
+    call = re.fullmatch(r"[A-Za-z_]\w*(\(.*\))", text)
+    return (
+        _balanced(text, "(", ")")
+        or _balanced(text, "[", "]")
+        or (call is not None and _balanced(call.group(1), "(", ")"))
+    )
+
+
+def _single(text: str) -> str:
+    """``text`` without doubled parentheses: sigma((a + b)) -> sigma(a + b)."""
+    i = text.find("((")
+    while i >= 0:
+        depth, close = 0, None
+        for j in range(i, len(text)):
+            depth += 1 if text[j] == "(" else -1 if text[j] == ")" else 0
+            if depth == 0:
+                close = j
+                break
+        if (
+            close is not None
+            and text[close - 1] == ")"
+            and _balanced(text[i + 1 : close], "(", ")")
+        ):
+            text = text[:i] + text[i + 1 : close - 1] + text[close - 1 :]
+            text = text[: close - 1] + text[close:]
+            i = text.find("((")
+        else:
+            i = text.find("((", i + 1)
+    return text
+
+
+def _wrap(text: str) -> str:
+    """``text`` ready to stand next to an operator: (a*x - y) for a*x - y, x for x."""
+    return text if _is_atom(text) else f"({text})"
+
+
+def _d(name: str) -> str:
+    """The differential of a node: da, d(a*x - y)."""
+    return "d" + (name if re.fullmatch(r"[A-Za-z_]\w*", name) else f"[{name}]")
+
+
 def _exponent(ctx) -> float | None:
     """The constant exponent of a Pow node, if it has one."""
     if ctx.name != "Pow" or len(ctx.inputs) < 2:
@@ -268,12 +358,15 @@ def _default_name(ctx) -> str:
 
 
 def _arg_names(ctx, names: dict) -> list:
+    """The names of an op's inputs: tensors by their node names, constants by their value."""
     out = []
     for inp in ctx.inputs:
         if isinstance(inp, Tensor):
             out.append(names[id(inp)])
         elif inp is None:
             out.append("None")
+        elif np.asarray(inp).size == 1 and np.asarray(inp).dtype.kind in "biuf":
+            out.append(_num(inp))
         else:
             out.append("const")
     return out
@@ -288,12 +381,14 @@ def _scalar_form(ctx, pos: int, arg_names: list, out_value) -> tuple[str | None,
     for i, inp in enumerate(ctx.inputs):
         if isinstance(inp, Tensor) and inp._data.size == 1:
             values[f"v{i}"] = _paren(inp._data)
+        elif inp is not None and not isinstance(inp, Tensor) and np.asarray(inp).size == 1:
+            values[f"v{i}"] = _paren(inp)
     values["vo"] = _paren(out_value)
     if ctx.name == "Pow" and pos == 0 and _exponent(ctx) == 2:
-        symbolic, filled = "2 {0}", "2{v0}"
+        symbolic, filled = "2 {0}", "2 * {v0}"
     else:
         symbolic, filled = forms[pos]
-    symbolic = symbolic.format(*arg_names)
+    symbolic = _single(symbolic.format(*[_wrap(a) for a in arg_names]))
     try:
         filled = filled.format(**values) if filled else None
     except KeyError:
@@ -301,27 +396,55 @@ def _scalar_form(ctx, pos: int, arg_names: list, out_value) -> tuple[str | None,
     return symbolic, filled
 
 
-def _jacobian_form(ctx, pos: int, arg_names: list) -> str:
+def _jacobian_form(ctx, pos: int, arg_names: list, broadcast: bool = False) -> str:
+    """The vector-Jacobian product of an array edge; ``broadcast``: the input was broadcast
+    to the output's shape, so the product is summed back over those dims."""
+    wrapped = [_wrap(a) for a in arg_names]
     if ctx.name == "Pow" and pos == 0 and _exponent(ctx) == 2:
-        return f"2 {arg_names[0]} * upstream"
-    forms = JACOBIAN.get(ctx.name)
-    if forms is None or pos >= len(forms):
-        return f"{ctx.name}.backward(upstream) for input {pos}"
-    return forms[pos].format(*arg_names)
+        form = f"2 {wrapped[0]} * upstream"
+    else:
+        forms = JACOBIAN.get(ctx.name)
+        if forms is None or pos >= len(forms):
+            return f"{ctx.name}.backward(upstream) for input {pos}"
+        form = _single(forms[pos].format(*wrapped))
+    return form + BROADCAST if broadcast and ctx.name in ("Add", "Sub", "Mul") else form
+
+
+def _broadcast(T, b: int, a: int) -> bool:
+    """Whether input a of op b was broadcast (its shape is not the output's)."""
+    return tuple(T[a].shape) != tuple(T[b].shape)
+
+
+def _expression(ctx, arg_names: list, precedence: dict) -> tuple[str, float]:
+    """An op's result written from its inputs' names (a*x - y), and how tightly it binds."""
+    args = [a for a in arg_names if a != "None"]
+    template = FORWARD.get(ctx.name)
+    if ctx.name == "Pow" and len(args) == 2 and args[1] == "0.5":
+        return f"sqrt({args[0]})", ATOM
+    if template is None or len(args) < template.count("{"):
+        return f"{_default_name(ctx)}({', '.join(args)})", ATOM
+    p = PRECEDENCE[ctx.name]
+    parts = []
+    for i, arg in enumerate(args[: template.count("{")]):
+        q = precedence.get(arg, ATOM if _is_atom(arg) else 1)
+        if arg.startswith("-"):  # a negative number: h*(-0.5), -0.5*h
+            q = 2.5 if i == 0 else 0
+        tight = ctx.name == "Pow" or (i == 1 and ctx.name in ("Sub", "Div", "MatMul"))
+        parts.append(f"({arg})" if q < p or (tight and q <= p) else arg)
+    return template.format(*parts), p
 
 
 def _forward_text(ctx, arg_names: list) -> str:
-    args = [a for a in arg_names if a != "None"]
-    template = FORWARD.get(ctx.name)
-    if template is not None and len(args) >= template.count("{"):
-        return template.format(*args)
-    return f"{_default_name(ctx)}({', '.join(args)})"
+    return _expression(ctx, arg_names, {})[0]
 
 
 def _value_text(array) -> str:
+    """One number, every value of a small array, or a larger one's shape and summary."""
     a = np.asarray(array)
     if a.size == 1:
         return _num(a)
+    if a.size <= SMALL:
+        return summary(a, 6)
     return f"{shape_text(a.shape)}: {summary(a, 6)}"
 
 
@@ -331,7 +454,7 @@ def _vjp(ctx, upstream: np.ndarray) -> tuple:
         return check_rule(ctx, ctx.fn.backward(ctx, upstream))
 
 
-def explain(loss: Tensor, wrt: Tensor, names=None, max_paths: int = 16) -> Explanation:
+def explain(loss: Tensor, wrt: Tensor, names=None, max_paths: int = 16, frame=None) -> Explanation:
     """The chain rule for d(loss)/d(wrt), path by path, checked against autodiff.
 
     ``names`` names tensors: ``{'w': w, 'b': b, 'x': x}`` (or a Module, for its
@@ -369,15 +492,18 @@ def explain(loss: Tensor, wrt: Tensor, names=None, max_paths: int = 16) -> Expla
         raise ValueError("explain: the loss does not depend on wrt (no path between them)")
 
     user = name_map(names)
-    names_of = _node_names(cap, user, wrt)
+    if frame is None:  # the caller's variables name what ``names`` leaves out: a, x, y
+        frame = sys._getframe(1)
+    found = _caller_names(frame, cap.index)
+    loss_var = found.pop(id(loss), None)  # the loss is J (the decks' name) unless named
+    user = {**found, **user}
     J = user.get(id(loss), "J")
+    names_of = _node_names(cap, user, J)
     if w == L:  # the loss is wrt itself
-        X = names_of[id(wrt)]
+        X = loss_var or "x" if J == "J" else J
         text = f"d{J}/d{X} = 1: the loss is {X} itself, so there is no edge to walk."
         one = np.ones_like(loss._data)
         return Explanation(text, one, one.copy(), [[J, X]], J, X, {"header": text})
-    if T[L]._ctx is not None:
-        names_of[id(loss)] = _default_name(T[L]._ctx)
     node = [names_of[id(t)] for t in T]
     X = node[w]
     args = [_arg_names(t._ctx, names_of) if t._ctx is not None else [] for t in T]
@@ -405,9 +531,10 @@ def explain(loss: Tensor, wrt: Tensor, names=None, max_paths: int = 16) -> Expla
             in_paths.setdefault(e, len(in_paths))
     listing = sorted(on_path_edges, key=lambda e: (in_paths.get(e, len(in_paths)), -e[0]))
 
+    loss_text = f" = {_forward_text(T[L]._ctx, args[L])}" if T[L]._ctx is not None else ""
     lines = [
         f"The chain rule for d{J}/d{X}: {count[L]} path{'s' if count[L] != 1 else ''} "
-        f"from the loss {J} (= {node[L]}) down to {X}.",
+        f"from the loss {J}{loss_text} down to {X}.",
         "",
         "Forward pass (the values each local derivative is evaluated at):",
     ]
@@ -415,9 +542,6 @@ def explain(loss: Tensor, wrt: Tensor, names=None, max_paths: int = 16) -> Expla
     lines += forward
     lines += ["", "Local derivative of each edge on the paths:"]
     edge_rows = []
-    if T[L]._ctx is not None and J != node[L]:
-        lines.append(f"  d{J}/d{node[L]} = 1   ({J} is {node[L]})")
-        edge_rows.append(EdgeRow(f"d{J}/d{node[L]}", f"1 ({J} is {node[L]})", None, "1"))
     for b, pos, a in listing:
         row = _edge_row(T, node, args, b, pos, a)
         edge_rows.append(row)
@@ -427,7 +551,7 @@ def explain(loss: Tensor, wrt: Tensor, names=None, max_paths: int = 16) -> Expla
     path_values, path_rows = [], []
     for k, path in enumerate(paths, 1):
         lines.append("")
-        chain = " <- ".join([J] + [node[b] for b, _, _ in path] + [X])
+        chain = " <- ".join(_chain(J, node, path, X))
         via = [f"input {pos + 1} of {node[b]}" for b, pos, a in path if _repeated(T, b, a)]
         chain += f"  (through {', '.join(via)})" if via else ""
         lines.append(f"Path {k} of {count[L]}: {chain}")
@@ -455,11 +579,11 @@ def explain(loss: Tensor, wrt: Tensor, names=None, max_paths: int = 16) -> Expla
     first_footer = len(lines)
     if len(paths) > 1 and len(paths) == count[L]:
         total = " + ".join(
-            _paren(v) if np.asarray(v).size == 1 else f"[{_value_text(v)}]" for v in path_values
+            _paren(v) if np.asarray(v).size == 1 else _array_term(v) for v in path_values
         )
         lines.append(f"Sum over the {len(paths)} paths: d{J}/d{X} = {total}")
     lines.append(f"d{J}/d{X} = {_value_text(value)}")
-    if value.size > 1 and value.size <= MAX_LISTED:
+    if SMALL < value.size <= MAX_LISTED:
         lines.append(np.array2string(value, precision=6, separator=", "))
     verdict = "equal" if _close(value, autodiff) else "NOT EQUAL"
     if value.size == 1:
@@ -470,7 +594,7 @@ def explain(loss: Tensor, wrt: Tensor, names=None, max_paths: int = 16) -> Expla
             f"autodiff (ds.grad) gives d{J}/d{X} of {shape_text(autodiff.shape)}, "
             f"max |difference| {fmt(diff, 3)}: {verdict}"
         )
-    named_paths = [[J] + [node[b] for b, _, _ in p] + [X] for p in paths]
+    named_paths = [_chain(J, node, p, X) for p in paths]
     parts = {
         "header": header,
         "forward": forward,
@@ -481,30 +605,60 @@ def explain(loss: Tensor, wrt: Tensor, names=None, max_paths: int = 16) -> Expla
         "meets": meet_lines,
         "footer": lines[first_footer:],
     }
-    return Explanation("\n".join(lines), value, autodiff, named_paths, J, X, parts)
+    out = Explanation("\n".join(lines), value, autodiff, named_paths, J, X, parts)
+    out._graph = (loss, {node[i]: T[i] for i in range(n)}, max_paths)
+    return out
 
 
-def _node_names(cap, user: dict, wrt: Tensor) -> dict:
-    """id(tensor) -> a readable name: the user's, a parameter's, or one made from the op."""
+def _caller_names(frame, tensors: dict) -> dict:
+    """id(tensor) -> the caller's variable name for it, for the tensors of the graph: the
+    shortest where one tensor has several names (b, not target)."""
+    out: dict = {}
+    for var, value in list(frame.f_locals.items()) if frame is not None else ():
+        if isinstance(value, Tensor) and id(value) in tensors and not var.startswith("_"):
+            old = out.get(id(value))
+            if old is None or (len(var), var) < (len(old), old):
+                out[id(value)] = var
+    return out
+
+
+def _leaf_name(t: Tensor, taken: dict) -> str:
+    """A name for a leaf nobody named: a small constant by its values, else input / param."""
+    if not t.requires_grad and t._data.size <= 3:
+        return summary(t._data, 6)
+    base = "param" if t.requires_grad else "input"
+    k = taken[base] = taken.get(base, 0) + 1
+    return base if k == 1 else f"{base}_{k}"
+
+
+def _node_names(cap, user: dict, loss_name: str) -> dict:
+    """id(tensor) -> a readable name: the caller's, a parameter's, the loss's, or the
+    expression that made the node from its inputs' names (a*x - y, (a*x - y)^2), or where
+    that is long, its op (sum, mean)."""
     param_names, _ = module_names(cap)
-    out, taken = {}, {}
+    out, taken, precedence = {}, {}, {}
+    used = set(user.values())
+    last = cap.tensors[-1] if cap.tensors else None
     for t in cap.tensors:
         name = user.get(id(t))
+        if name is None and t is last:
+            name = loss_name
         if name is None and t._ctx is None:
             name = param_names.get(id(t))
+        if name is None and t._ctx is None:
+            name = _num(t._data) if t._data.size == 1 and not t.requires_grad else None
+            name = name if name is not None else _leaf_name(t, taken)
         if name is None:
-            if t._ctx is not None:
-                base = _default_name(t._ctx)
-            elif t is wrt:
-                base = "wrt"
-            elif t._data.size == 1 and not t.requires_grad:
-                name = _num(t._data)  # a constant: its value is its name
-                base = None
-            else:
-                base = "param" if t.requires_grad else "input"
-            if name is None:
-                k = taken[base] = taken.get(base, 0) + 1
-                name = base if k == 1 else f"{base}{k}"
+            name, p = _expression(t._ctx, _arg_names(t._ctx, out), precedence)
+            if len(name) > NAME_LENGTH:
+                name, p = _default_name(t._ctx), ATOM
+            if name in used:  # the same expression computed twice: tell the copies apart
+                k = 2
+                while f"{name} #{k}" in used:
+                    k += 1
+                name, p = f"{name} #{k}", ATOM
+            precedence[name] = p
+        used.add(name)
         out[id(t)] = name
     return out
 
@@ -524,6 +678,12 @@ def _paths(inputs_of, count, L: int, w: int, limit: int) -> list:
     return paths
 
 
+def _chain(J: str, node: list, path: list, X: str) -> list:
+    """A path's node names from the loss down: J <- (a*x - y)^2 <- ... <- a."""
+    names = [node[b] for b, _, _ in path] + [X]
+    return names if names[0] == J else [J] + names
+
+
 def _forward_lines(T, node, args, count, index) -> list:
     on = [i for i in range(len(T)) if count[i] and T[i]._ctx is not None]
     on_set = set(on)
@@ -535,14 +695,14 @@ def _forward_lines(T, node, args, count, index) -> list:
     lines, seen = [], set()
     for t in operands:
         name = node[index[id(t)]]
-        if id(t) in seen or (t._data.size == 1 and name == _num(t._data)):
+        if id(t) in seen or name == _value_text(t._data):
             continue  # constants are named by their value already
         seen.add(id(t))
         lines.append(f"  {name} = {_value_text(t._data)}")
     for i in on:
-        lines.append(
-            f"  {node[i]} = {_forward_text(T[i]._ctx, args[i])} = {_value_text(T[i]._data)}"
-        )
+        expression = _forward_text(T[i]._ctx, args[i])
+        shown = [node[i]] + ([expression] if expression != node[i] else [])
+        lines.append(f"  {' = '.join(shown)} = {_value_text(T[i]._data)}")
     if len(lines) > MAX_LISTED:
         lines = lines[: MAX_LISTED // 2] + ["  ..."] + lines[-MAX_LISTED // 2 :]
     return lines
@@ -563,11 +723,13 @@ def _repeated(T, b: int, a: int) -> bool:
 
 
 def _edge_label(T, node, b: int, pos: int, a: int) -> str:
-    label = f"d{node[b]}/d{node[a]}"
+    label = f"{_d(node[b])}/{_d(node[a])}"
     return label + f" (input {pos + 1})" if _repeated(T, b, a) else label
 
 
 def _edge_row(T, node, args, b: int, pos: int, a: int) -> EdgeRow:
+    """One edge's local derivative; the form with the values put in reads as Python does
+    (2 * (-3), 1 - 0.5^2), so a student can type it in and get the number shown."""
     ctx = T[b]._ctx
     head = _edge_label(T, node, b, pos, a)
     if _is_scalar_edge(T, b, a):
@@ -579,7 +741,7 @@ def _edge_row(T, node, args, b: int, pos: int, a: int) -> EdgeRow:
         return EdgeRow(head, shown[1], shown[2], number)
     return EdgeRow(
         head,
-        f"{_jacobian_form(ctx, pos, args[b])}   "
+        f"{_jacobian_form(ctx, pos, args[b], _broadcast(T, b, a))}   "
         f"[{node[a]} {shape_text(T[a].shape)} -> {node[b]} {shape_text(T[b].shape)}]",
         None,
         None,
@@ -595,8 +757,8 @@ def _edge_text(row: EdgeRow) -> str:
 
 def _path_lines(T, node, args, path: list, J: str, X: str):
     """(this path's gradient, the lines showing it)."""
-    factors = [f"d{J}/d{node[path[0][0]]}"] if path and node[path[0][0]] != J else []
-    factors += [f"d{node[b]}/d{node[a]}" for b, _, a in path]
+    factors = [f"d{J}/{_d(node[path[0][0]])}"] if path and node[path[0][0]] != J else []
+    factors += [f"{_d(node[b])}/{_d(node[a])}" for b, _, a in path]
     head = f"  d{J}/d{X} = " + " * ".join(factors or ["1"])
     if all(_is_scalar_edge(T, b, a) for b, _, a in path):
         numbers, shown = [], []
@@ -605,7 +767,7 @@ def _path_lines(T, node, args, path: list, J: str, X: str):
             numbers.append(v)
             _, filled = _scalar_form(T[b]._ctx, pos, args[b], T[b]._data)
             short = filled is not None and len(filled) <= 24 and filled.strip("()") != _num(v)
-            shown.append(filled if short else _paren(v))
+            shown.append(_factor(filled) if short else _paren(v))
         product = np.prod(numbers) if numbers else 1.0
         pad = " " * len(f"  d{J}/d{X} ")
         lines = [head]
@@ -629,20 +791,36 @@ def _path_lines(T, node, args, path: list, J: str, X: str):
         if _is_scalar_edge(T, b, a):
             form = f"times {_num(_local_number(T, b, pos))}"
         else:
-            form = _jacobian_form(ctx, pos, args[b])
+            form = _jacobian_form(ctx, pos, args[b], _broadcast(T, b, a))
         lines.append(f"      {label} : {form}  ->  {_value_text(upstream)}")
     lines.append(f"    = {_value_text(upstream)}")
     steps = [line.strip() for line in lines[2:-1]]
     return upstream, lines, (" * ".join(factors or ["1"]), "", steps, _value_text(upstream))
 
 
+def _factor(text: str) -> str:
+    """A factor of a product, in parentheses unless it is one number or a call: 0.5,
+    (-3), (1 - 0.5^2), exp(2)."""
+    try:
+        float(text.strip("()"))
+        return text
+    except ValueError:
+        return text if _is_atom(text) else f"({text})"
+
+
+def _array_term(array) -> str:
+    """An array in a sum: its values where it is small, else [shape: summary]."""
+    a = np.asarray(array)
+    return summary(a, 6) if a.size <= SMALL else f"[{_value_text(a)}]"
+
+
 def _meet_lines(node, J: str, a: int, uses: list, term: dict, up: dict) -> list:
-    head = f"  d{J}/d{node[a]} = " + " + ".join(
-        f"d{J}/d{node[b]} * d{node[b]}/d{node[a]}" for b, _ in uses
+    head = f"  d{J}/{_d(node[a])} = " + " + ".join(
+        f"d{J}/{_d(node[b])} * {_d(node[b])}/{_d(node[a])}" for b, _ in uses
     )
     parts = []
     for b, pos in uses:
         t = term[(b, pos)]
-        parts.append(_paren(t) if t.size == 1 else f"[{_value_text(t)}]")
-    pad = " " * len(f"  d{J}/d{node[a]} ")
+        parts.append(_paren(t) if t.size == 1 else _array_term(t))
+    pad = " " * len(f"  d{J}/{_d(node[a])} ")
     return [head, f"{pad}= " + " + ".join(parts), f"{pad}= {_value_text(up[a])}"]

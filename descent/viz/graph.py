@@ -234,16 +234,43 @@ def module_names(captured: Captured, chains: dict | None = None) -> tuple[dict, 
 
 
 def fmt(value: float, digits: int = 4) -> str:
-    """A number, short: 1.5, -0.0312, 1.2e+05."""
-    return f"{float(value):.{digits}g}"
+    """A number, short: 1.5, -0.0312, 1.2e+05 (never "-0")."""
+    text = f"{float(value):.{digits}g}"
+    return "0" if text in ("-0", "0") else text
 
 
 def shape_text(shape: tuple) -> str:
     return "scalar" if shape == () else f"shape {tuple(shape)}"
 
 
+SMALL = 8  # arrays with at most this many elements are shown in full
+
+
+def denoise(array: np.ndarray) -> np.ndarray:
+    """The array with rounding noise set to 0: entries within 1e-12 of 0 relative to the
+    array's largest magnitude (a mean of 9e-16 over values near 1 is a 0)."""
+    a = np.asarray(array, np.float64)
+    scale = float(np.max(np.abs(a))) if a.size else 0.0
+    if not np.isfinite(scale) or scale == 0.0:
+        return a
+    return np.where(np.abs(a) <= 1e-12 * scale, 0.0, a)
+
+
+def values_text(array: np.ndarray, digits: int = 4) -> str:
+    """Every element of a (small) array, nested as it is: [16, 44, 80], [[0.5], [0.7]]."""
+    a = denoise(array)
+
+    def nest(x) -> str:
+        if x.ndim == 0:
+            return fmt(x, digits)
+        return "[" + ", ".join(nest(row) for row in x) + "]"
+
+    return nest(a)
+
+
 def summary(array: np.ndarray, digits: int = 4) -> str:
-    """The value of a one-element array, or min / mean / max of a larger one."""
+    """The value of a one-element array, every value of a small one (at most ``SMALL``
+    elements), or min / mean / max of a larger one; rounding noise shows as 0."""
     a = np.asarray(array)
     if a.size == 0:
         return "empty"
@@ -251,11 +278,13 @@ def summary(array: np.ndarray, digits: int = 4) -> str:
         a = a.astype(np.int64)
     if a.size == 1:
         return fmt(a.reshape(()), digits)
+    if a.size <= SMALL:
+        return values_text(a, digits)
     a = a.astype(np.float64)
-    return (
-        f"min {fmt(np.min(a), digits)}, mean {fmt(np.mean(a), digits)}, "
-        f"max {fmt(np.max(a), digits)}"
-    )
+    scale = float(np.max(np.abs(a))) if np.all(np.isfinite(a)) else 1.0
+    mean = float(np.mean(a))
+    mean = 0.0 if abs(mean) <= 1e-12 * scale else mean
+    return f"min {fmt(np.min(a), digits)}, mean {fmt(mean, digits)}, max {fmt(np.max(a), digits)}"
 
 
 # ---- the drawn graph ----------------------------------------------------------------------

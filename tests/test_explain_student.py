@@ -1,0 +1,152 @@
+"""``descent explain`` as a student checks it: the lesson's own names, small arrays in full,
+no rounding noise, and every arithmetic line evaluating (as Python reads it) to the number
+printed after it."""
+
+import ast
+import math
+import re
+
+import numpy as np
+import pytest
+
+import descent as ds
+from descent import lessons, viz
+from descent.cli import EXPLAINED, main
+
+FUNCTIONS = {"exp": np.exp, "ln": np.log, "log": np.log, "sqrt": np.sqrt, "cos": np.cos,
+             "sin": np.sin}  # fmt: skip
+
+
+def evaluate(text: str):
+    """The value of an arithmetic line as printed (``^`` a power, ``×`` a product), read by
+    Python's own parser: a lesson's line must mean what its reader takes it to mean."""
+    tree = ast.parse(text.replace("^", "**").replace("\u00d7", "*"), mode="eval")
+
+    def value(node):
+        if isinstance(node, ast.Expression):
+            return value(node.body)
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.List):
+            return np.array([value(e) for e in node.elts], dtype=np.float64)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return -value(node.operand)
+        if isinstance(node, ast.BinOp):
+            ops = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply,
+                   ast.Div: np.divide, ast.Pow: np.power}  # fmt: skip
+            return ops[type(node.op)](value(node.left), value(node.right))
+        if isinstance(node, ast.Call) and node.func.id in FUNCTIONS:
+            return FUNCTIONS[node.func.id](*[value(a) for a in node.args])
+        raise ValueError(f"not arithmetic: {ast.dump(node)} in {text!r}")
+
+    return np.asarray(value(tree), dtype=np.float64)
+
+
+def arithmetic_lines(text: str) -> list:
+    """(expression, printed result) for each arithmetic line: '= expr' followed by '= value',
+    and 'Sum over the N paths: dJ/dX = expr' followed by 'dJ/dX = value'."""
+    lines = text.splitlines()
+    out = []
+    for here, after in zip(lines, lines[1:]):
+        h, a = here.strip(), after.strip()
+        if h.startswith("= ") and a.startswith("= "):
+            out.append((h[2:], a[2:]))
+        m = re.match(r"Sum over the \d+ paths: \S+ = (.*)", h)
+        if m:
+            out.append((m.group(1), a.split(" = ", 1)[1]))
+    return out
+
+
+def edge_arithmetic(explanation) -> list:
+    return [(row.filled, row.value) for row in explanation.edges if row.filled and row.value]
+
+
+def every_explanation():
+    for name in EXPLAINED + ("curvature",):
+        first = lessons.run(name).explain()
+        for wrt in first.parameters:
+            yield f"{name} --wrt {wrt}", first.walk_to(wrt)
+
+
+EXPLANATIONS = list(every_explanation())
+
+
+def tanh_chain():
+    w = ds.tensor(0.5, requires_grad=True, dtype=ds.float64)
+    x = ds.tensor(-0.6, dtype=ds.float64)
+    h = (w * x).tanh()
+    J = 0.5 * h * h + (w * x) ** 2
+    return viz.explain(J, wrt=w)
+
+
+@pytest.mark.parametrize("label,explanation", EXPLANATIONS, ids=[e[0] for e in EXPLANATIONS])
+def test_every_arithmetic_line_evaluates_to_the_number_printed(label, explanation):
+    checked = arithmetic_lines(explanation.text) + edge_arithmetic(explanation)
+    for expression, printed in checked:
+        got, want = evaluate(expression), evaluate(printed)
+        assert np.allclose(got, want, rtol=1e-4, atol=1e-6), (
+            f"{label}: {expression!r} evaluates to {got}, but the line after it says {printed}"
+        )
+
+
+def test_a_scalar_chain_groups_each_factor_so_its_product_is_the_printed_value():
+    e = tanh_chain()
+    checked = arithmetic_lines(e.text) + edge_arithmetic(e)
+    assert len(checked) >= 3, e.text
+    for expression, printed in checked:
+        assert math.isclose(float(evaluate(expression)), float(printed), rel_tol=1e-4), (
+            f"{expression} is not {printed}:\n{e.text}"
+        )
+    assert "(1 - " in e.text  # the tanh factor 1 - h^2 stands in parentheses in a product
+
+
+def test_names_come_from_the_callers_variables_never_from_keywords():
+    b = ds.tensor(0.1, requires_grad=True)
+    x, y = ds.tensor([1.0, 2.0]), ds.tensor([3.0, 5.0])
+    J = ((x * b - y) ** 2).sum()
+    text = str(viz.explain(J, wrt=b))
+    assert "dJ/db" in text and "x = [1, 2]" in text and "y = [3, 5]" in text
+    for bad in ("wrt", "param", "mul2", "const", "minus", "input"):
+        assert bad not in text, f"{bad!r} in:\n{text}"
+    assert "x*b - y = [-2.9, -4.8]" in text  # an intermediate is named by what it computes
+
+
+@pytest.mark.parametrize("label,explanation", EXPLANATIONS, ids=[e[0] for e in EXPLANATIONS])
+def test_lesson_explanations_have_no_made_up_names_nor_noise(label, explanation):
+    text = explanation.text
+    for bad in ("wrt", "param", "mul2", "mul3", "const", "minus", "e-1"):
+        assert bad not in text, f"{label}: {bad!r} in\n{text}"
+    assert "min " not in text or "shape (" in text  # only large arrays are summarised
+
+
+def test_the_constant_of_one_minus_p_shows_its_value_and_small_arrays_are_in_full():
+    text = lessons.run("logistic-regression").explain().text
+    assert "q = 1 - p = [0.5, 0.5, 0.5, 0.5, 0.5]" in text
+    assert "mean 9" not in text and "z = [-1.53644, " in text  # no 9.3e-16 mean
+    gravity = lessons.run("gravity").explain().text
+    assert "a*x - y = [-3.6, -8.1, -18]" in gravity  # the slide's per-point residuals
+
+
+def test_broadcast_note_only_where_an_input_was_broadcast():
+    text = lessons.run("gravity").explain().text
+    notes = [line.strip() for line in text.splitlines() if "summed over broadcast" in line]
+    assert notes and all(n.startswith("d[a*x]/da") for n in notes), notes  # a, broadcast
+
+
+def test_cli_walks_to_another_parameter_and_lists_them_for_an_unknown_name(capsys):
+    assert main(["explain", "backprop", "--wrt", "W2"]) == 0
+    assert "The chain rule for dL/dW2" in capsys.readouterr().out
+    assert main(["explain", "linear-regression", "--wrt", "w"]) == 0
+    assert "dJ/dw" in capsys.readouterr().out
+    assert main(["explain", "backprop", "--wrt", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert "no parameter 'nope'" in err and "W1, b1, W2, b2" in err
+
+
+def test_softmax_loss_line_shows_the_unrounded_probability_and_the_natural_log():
+    lesson = lessons.run("softmax-svm")
+    text = lesson.render() if hasattr(lesson, "render") else str(lesson)
+    m = re.search(r"-ln\((0\.\d{8,})\) = (\d+\.\d+)", text)
+    assert m, text[:2000]
+    assert math.isclose(-math.log(float(m.group(1))), float(m.group(2)), abs_tol=5e-5)
+    assert "natural log" in text
