@@ -5,6 +5,7 @@ printed after it."""
 import ast
 import math
 import re
+import sys
 
 import numpy as np
 import pytest
@@ -150,3 +151,33 @@ def test_softmax_loss_line_shows_the_unrounded_probability_and_the_natural_log()
     assert m, text[:2000]
     assert math.isclose(-math.log(float(m.group(1))), float(m.group(2)), abs_tol=5e-5)
     assert "natural log" in text
+
+
+# ---- pictures a learner reads at a glance ---------------------------------------------------
+
+
+def test_perceptron_boundary_is_one_straight_line_not_a_staircase():
+    pytest.importorskip("matplotlib")
+    x = np.array([[0.0, 0.0], [1.0, 1.0], [0.0, 1.0], [1.0, 0.0]])
+    y = np.array([0, 1, 0, 1])
+    w, b = np.array([2.0, -1.0]), -0.5
+    fig = viz.plot_decision_boundary(lambda p: (p @ w + b > 0).astype(np.int64), x, y, line=(w, b))
+    ax = fig.axes[0]
+    (line,) = [ln for ln in ax.get_lines() if ln.get_gid() == "boundary"]
+    xs, ys = line.get_data()
+    assert len(xs) == 2  # two end points: a straight line
+    assert np.allclose(w[0] * np.asarray(xs) + w[1] * np.asarray(ys) + b, 0)
+
+
+def test_conv_forward_panels_share_one_colour_scale():
+    pytest.importorskip("matplotlib")
+    import inspect
+
+    from descent.lessons import conv_forward as conv_module
+
+    maps = {"a": np.array([[1.0, -2.0]]), "b": np.array([[9.0, 0.0]]), "c": [[-2.0, 3.0]]}
+    fig = viz.plot_heatmaps(maps, shared_scale=True)
+    limits = {im.get_clim() for ax in fig.axes for im in ax.get_images()}
+    assert limits == {(-9.0, 9.0)}, limits  # -2 is the same blue in every panel
+    source = inspect.getsource(sys.modules[conv_module.__module__])
+    assert "shared_scale=True" in source

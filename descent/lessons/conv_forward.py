@@ -44,8 +44,10 @@ def _draw_maps(maps: dict):
     def draw(path):
         viz.plot_heatmaps(
             maps,
-            title="One patch through a convolutional layer (red positive, blue negative)",
+            title="One patch through a convolutional layer (red positive, blue negative, "
+            "one colour scale for every stage)",
             path=path,
+            shared_scale=True,
         )
 
     return draw

@@ -83,6 +83,7 @@ def _draw_boundary(x: np.ndarray, y: np.ndarray, w: list, b: float, epochs: int)
             margin=0.3,
             title=f"After {epochs} epochs: the line {_line(weights, b)}",
             path=path,
+            line=(weights, b),
         )
 
     return draw

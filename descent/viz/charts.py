@@ -209,11 +209,13 @@ def plot_heatmaps(
     title: str | None = None,
     figsize=None,
     dpi: float = 100,
+    shared_scale: bool = False,
 ):
     """Small 2-D arrays side by side, ``{title: array}``, each cell's number written in it.
 
     Each array has its own colour scale: red for positive values, blue for negative ones
-    (a red-blue map centred at 0), white at 0.
+    (a red-blue map centred at 0), white at 0. ``shared_scale``: one scale for all, so a
+    value has the same colour in every panel (stages of one computation).
     """
     arrays = {str(k): np.asarray(as_array(v), dtype=np.float64) for k, v in dict(arrays).items()}
     if not arrays:
@@ -227,9 +229,10 @@ def plot_heatmaps(
     rows = max(a.shape[0] for a in arrays.values())
     fig = figure(figsize or (0.75 * sum(widths) + 0.6 * len(arrays), 0.75 * rows + 1.3), dpi)
     axes = fig.subplots(1, len(arrays), squeeze=False, width_ratios=widths)[0]
+    every = np.concatenate([a.ravel() for a in arrays.values()])
     for ax, (name, a) in zip(axes, arrays.items()):
-        top = float(np.abs(a).max()) or 1.0
-        if a.min() < 0:
+        top = float(np.abs(every if shared_scale else a).max()) or 1.0
+        if shared_scale or a.min() < 0:
             image = ax.imshow(a, cmap="RdBu_r", vmin=-top, vmax=top)
         else:
             image = ax.imshow(a, cmap="Reds", vmin=0, vmax=top)

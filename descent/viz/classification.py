@@ -49,11 +49,14 @@ def plot_decision_boundary(
     title: str | None = None,
     figsize=(6, 5),
     dpi: float = 100,
+    line=None,
 ):
     """The regions a 2-D classifier assigns to each class, and the labelled points.
 
     ``model_or_predict_fn``: a Module (scores or one logit/probability column), an
     estimator with ``predict``, or a function from an (n, 2) array to labels or scores.
+    ``line=(w, b)``: the boundary is the line w1 x1 + w2 x2 + b = 0, drawn as that straight
+    line (the regions' own edge is a staircase at the grid's resolution).
     """
     X = np.asarray(as_array(X), dtype=np.float64)
     y = np.asarray(as_array(y)).reshape(-1)
@@ -77,7 +80,14 @@ def plot_decision_boundary(
     cmap = ListedColormap(colours)
     norm = BoundaryNorm(np.arange(-0.5, k + 0.5), k)
     ax.contourf(A, B, regions, levels=np.arange(-0.5, k + 0.5), cmap=cmap, norm=norm, alpha=0.25)
-    if k > 1:
+    if line is not None:
+        (w1, w2), b = np.asarray(line[0], dtype=np.float64).reshape(2), float(line[1])
+        if abs(w2) >= abs(w1):  # the line as x2 of x1, else x1 of x2
+            ends = np.array([x_lo, x_hi]), -(w1 * np.array([x_lo, x_hi]) + b) / w2
+        else:
+            ends = -(w2 * np.array([y_lo, y_hi]) + b) / w1, np.array([y_lo, y_hi])
+        ax.plot(*ends, color="black", linewidth=1.5, gid="boundary", label="boundary")
+    elif k > 1:
         ax.contour(A, B, regions, levels=np.arange(0.5, k - 0.5), colors="black", linewidths=1.2)
     accuracy = np.mean(_predict(model_or_predict_fn, X) == y.astype(np.int64))
     for c in np.unique(y.astype(np.int64)):
