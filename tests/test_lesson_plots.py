@@ -36,6 +36,9 @@ FIGURES = {
     "autoencoder-classifier": ["autoencoder-classifier-graph.png"],
     "conv-forward": ["conv-forward-maps.png"],
     "gradient-check": ["gradient-check-agreement.png"],
+    "regularisation": ["regularisation-weights.png", "regularisation-validation.png"],
+    "svm-questions": ["svm-questions-variants.png", "svm-questions-kl.png"],
+    "differentiation": ["differentiation-errors.png"],
     "digits": [
         "digits-softmax-history.png",
         "digits-mlp-history.png",

@@ -10,6 +10,7 @@ from .autoencoder_classifier import autoencoder_classifier
 from .backprop import backprop
 from .conv_forward import conv_forward
 from .curvature import curvature
+from .differentiation import differentiation
 from .digits import digits
 from .gradient_check import gradient_check
 from .gravity import gravity
@@ -19,8 +20,10 @@ from .linear_regression import linear_regression
 from .logistic_regression import logistic_regression
 from .model_choice import model_choice
 from .perceptron import perceptron
+from .regularisation import regularisation
 from .secret_number import secret_number
 from .softmax_svm import softmax_svm
+from .svm_questions import svm_questions
 
 LESSONS: dict = {  # in the order of the lectures
     "secret-number": secret_number,
@@ -29,13 +32,16 @@ LESSONS: dict = {  # in the order of the lectures
     "curvature": curvature,
     "linear-regression": linear_regression,
     "model-choice": model_choice,
+    "regularisation": regularisation,
     "logistic-regression": logistic_regression,
     "perceptron": perceptron,
     "softmax-svm": softmax_svm,
+    "svm-questions": svm_questions,
     "backprop": backprop,
     "autoencoder-classifier": autoencoder_classifier,
     "conv-forward": conv_forward,
     "gradient-check": gradient_check,
+    "differentiation": differentiation,
     "digits": digits,
 }
 

@@ -1,0 +1,219 @@
+"""The lessons differentiation, svm-questions, regularisation, convexity, activations,
+bias-trick-and-updates, search-methods and supervised-unsupervised: their numbers against
+independent computations (NumPy by hand, closed forms, torch and scikit-learn), and every
+number their text prints against their JSON."""
+
+import json
+import math
+import re
+
+import numpy as np
+import pytest
+
+from descent import lessons
+
+
+def _run(name):
+    lesson = lessons.run(name)
+    data = json.loads(json.dumps(lesson.to_dict(), allow_nan=False))
+    return lesson, data["results"]
+
+
+@pytest.fixture(scope="module")
+def computed():
+    return {}
+
+
+def _get(computed, name):
+    if name not in computed:
+        computed[name] = _run(name)
+    return computed[name]
+
+
+def _numbers(value) -> list[float]:
+    if isinstance(value, bool):
+        return []
+    if isinstance(value, (int, float)):
+        return [float(value)]
+    if isinstance(value, dict):
+        return [n for v in value.values() for n in _numbers(v)]
+    if isinstance(value, (list, tuple)):
+        return [n for v in value for n in _numbers(v)]
+    return []
+
+
+NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
+ALLOWED = {0.0, 1.0, 2.0, 3.0}  # small counts and exponents the prose uses (x^2, 1/2 ...)
+
+
+def _printed_numbers_are_in_the_json(lesson, results, allowed=()):
+    """Every number of the lesson's paragraphs is, rounded as printed, one of its results."""
+    known = _numbers(results) + [float(a) for a in allowed]
+    prose = " ".join(s for s in lesson.sections if isinstance(s, str))
+    for token in NUMBER.findall(prose):
+        value = float(token)
+        if value in ALLOWED:
+            continue
+        decimals = len(token.split(".")[1].split("e")[0]) if "." in token else 0
+        tolerance = 0.5 * 10.0**-decimals if "e" not in token else abs(value) * 0.06
+        assert any(
+            abs(k - value) <= tolerance * 1.0001 + 1e-12 or abs(abs(k) - abs(value)) <= tolerance
+            for k in known
+        ) or any(
+            abs(float(f"{k:.4g}") - value) < 1e-12 or abs(float(f"{k:.6g}") - value) < 1e-12
+            for k in known
+        ), f"{lesson.name}: {token} is printed but is not in --json"
+
+
+# ---- differentiation ---------------------------------------------------------------------------
+
+
+def test_differentiation_three_ways_against_torch_and_by_hand(computed):
+    torch = pytest.importorskip("torch")
+    lesson, r = _get(computed, "differentiation")
+    x = torch.tensor(r["x"], dtype=torch.float64)
+    y = torch.tensor(r["y"], dtype=torch.float64)
+    w = torch.tensor(r["w"], dtype=torch.float64, requires_grad=True)
+    loss = ((y - torch.sigmoid(x @ w)) ** 2).sum()
+    loss.backward()
+    reference = w.grad.numpy()
+    assert r["loss"] == pytest.approx(loss.item(), rel=1e-14)
+    np.testing.assert_allclose(r["automatic"], reference, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(r["symbolic"], reference, rtol=1e-13, atol=1e-15)
+
+    def f(v):
+        return float(np.sum((np.array(r["y"]) - 1 / (1 + np.exp(-np.array(r["x"]) @ v))) ** 2))
+
+    w0, h = np.array(r["w"]), r["h"]
+    assert h == 1e-4  # the slide's
+    eye = np.eye(w0.size) * h
+    central = [(f(w0 + e) - f(w0 - e)) / (2 * h) for e in eye]
+    one_sided = [(f(w0 + e) - f(w0)) / h for e in eye]
+    np.testing.assert_allclose(r["central"], central, rtol=1e-12)
+    np.testing.assert_allclose(r["one_sided"], one_sided, rtol=1e-12)
+    assert r["evaluations"] == {"one_sided": w0.size + 1, "central": 2 * w0.size}
+
+
+def test_differentiation_errors_fall_as_h_then_h_squared(computed):
+    _, r = _get(computed, "differentiation")
+    steps = np.array(r["steps"])
+    one, central = np.array(r["one_sided_errors"]), np.array(r["central_errors"])
+    # from h = 0.1 to 0.001: one-sided falls ~10x per decade, central ~100x
+    for k in (0, 1):
+        assert 7 < one[k] / one[k + 1] < 13
+        assert 70 < central[k] / central[k + 1] < 130
+    assert np.all(central[:4] < one[:4])
+    assert 1e-7 <= r["best_h"] <= 1e-4 and r["best_h"] == steps[np.argmin(central)]
+    assert one[-1] > one[np.argmin(one)] * 10  # rounding wins at the smallest h
+    errors = r["errors"]
+    assert errors["automatic (ds.grad)"] < 1e-14
+
+
+def test_differentiation_prints_only_its_json_numbers(computed):
+    lesson, r = _get(computed, "differentiation")
+    _printed_numbers_are_in_the_json(lesson, r, allowed=[1e-16, 6, 10, 100])
+
+
+# ---- svm-questions ------------------------------------------------------------------------------
+
+SCORES = np.array([[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]])  # the slide's, by image
+LABELS = np.array([0, 1, 2])
+
+
+def _hinge(s, labels, all_classes=False):
+    out = []
+    for row, y in zip(s, labels):
+        terms = [max(0.0, row[j] - row[y] + 1) for j in range(len(row)) if all_classes or j != y]
+        out.append(sum(terms))
+    return np.array(out)
+
+
+def test_svm_questions_variants_against_the_slide_and_by_hand(computed):
+    _, r = _get(computed, "svm-questions")
+    np.testing.assert_allclose(r["hinge"], [2.9, 0.0, 12.9], atol=1e-12)
+    assert round(r["hinge_mean"], 2) == 5.27  # the slide's (2.9 + 0 + 12.9) / 3
+    np.testing.assert_allclose(r["hinge_descent"], r["hinge"], atol=1e-12)
+    np.testing.assert_allclose(r["over_all"], _hinge(SCORES, LABELS, True), atol=1e-12)
+    np.testing.assert_allclose(np.array(r["over_all"]) - r["hinge"], 1.0, atol=1e-12)
+    np.testing.assert_allclose(r["mean_over_classes"], _hinge(SCORES, LABELS) / 2, atol=1e-12)
+    assert r["over_all_mean"] == pytest.approx(5.27 + 1, abs=0.01)
+    assert r["car_margin"] == pytest.approx(2.9)
+    assert r["car_nudged"] == [0.0] * len(r["car_nudged"])
+    for t, loss in zip(r["scales"], r["frog_growth"]):
+        s = SCORES.copy()
+        s[2, :2] *= t
+        assert loss == pytest.approx(_hinge(s, LABELS)[2], rel=1e-12)
+    assert np.all(np.diff(r["frog_growth"]) > 0)
+
+
+def test_svm_questions_kl_of_the_8_class_slide(computed):
+    _, r = _get(computed, "svm-questions")
+    assert r["p_hat"] == [0.5, 0.01, 0.01, 0.01, 0.01, 0.01, 0.15, 0.3]
+    assert r["kl"] == pytest.approx(-math.log(0.01), rel=1e-14)
+    assert r["kl_descent"] == pytest.approx(-math.log(0.01), rel=1e-12)
+    assert r["cross_entropy"] == pytest.approx(math.log(100), rel=1e-14)
+    assert r["entropy"] == 0.0
+    assert r["log_classes"] == pytest.approx(math.log(8))
+    p_cat = math.exp(3.2) / (math.exp(3.2) + math.exp(5.1) + math.exp(-1.7))
+    assert r["p_cat"] == pytest.approx(p_cat, rel=1e-14) and round(p_cat, 2) == 0.13
+
+
+def test_svm_questions_prints_only_its_json_numbers(computed):
+    lesson, r = _get(computed, "svm-questions")
+    _printed_numbers_are_in_the_json(lesson, r, allowed=[8, 17, 22, 23, 24, 25, 0.13, 5])
+
+
+# ---- regularisation -----------------------------------------------------------------------------
+
+
+def _objective(x, y, a, w, lam, norm):
+    from descent.lessons.model_choice import DEGREE, _powers
+
+    phi = _powers(np.asarray(x), DEGREE)[:, 1:]
+    penalty = np.sum(np.square(w)) if norm == 2 else np.sum(np.abs(w))
+    return np.mean((np.asarray(y) - a - phi @ np.asarray(w)) ** 2) + lam * penalty
+
+
+def test_regularisation_against_scikit_learns_ridge_and_lasso(computed):
+    linear_model = pytest.importorskip("sklearn.linear_model")
+    from descent.lessons.model_choice import DEGREE, _powers
+
+    _, r = _get(computed, "regularisation")
+    x, y = np.array(r["data"]["x_train"]), np.array(r["data"]["y_train"])
+    phi = _powers(x, DEGREE)[:, 1:]
+    n = len(y)
+    for lam, fit in zip(r["penalties"], r["l2"]):
+        ridge = linear_model.Ridge(alpha=n * lam).fit(phi, y)  # |y - a - phi w|^2 + alpha |w|^2
+        np.testing.assert_allclose(fit["w"], ridge.coef_, rtol=1e-6, atol=1e-8)
+        assert fit["a"] == pytest.approx(ridge.intercept_, rel=1e-6, abs=1e-8)
+    for lam, fit in zip(r["penalties"], r["l1"]):
+        lasso = linear_model.Lasso(alpha=lam / 2, max_iter=200000, tol=1e-12).fit(phi, y)
+        ours = _objective(x, y, fit["a"], fit["w"], lam, 1)
+        theirs = _objective(x, y, lasso.intercept_, lasso.coef_, lam, 1)
+        assert ours <= theirs * (1 + 1e-9) + 1e-12  # ours is at least as low as sklearn's
+        if lam >= 1e-3:  # where sklearn's coordinate descent converges, the same weights
+            np.testing.assert_allclose(fit["w"], lasso.coef_, atol=1e-5)
+        assert fit["nonzero"] == int(np.count_nonzero(fit["w"]))
+    assert r["largest_violation"] < 1e-9
+
+
+def test_regularisation_shrinks_the_weights_and_draws_a_u(computed):
+    _, r = _get(computed, "regularisation")
+    l2_size = [np.sum(np.square(f["w"])) for f in r["l2"]]
+    for f in r["l2"] + r["l1"]:
+        assert f["sum_squares"] == pytest.approx(np.sum(np.square(f["w"])), rel=1e-12)
+        assert f["sum_abs"] == pytest.approx(np.sum(np.abs(f["w"])), rel=1e-12)
+    assert np.all(np.diff(l2_size) < 0)
+    assert r["l1"][0]["nonzero"] == 10 and r["l1"][-1]["nonzero"] == 0
+    for fits, best in ((r["l2"], r["best_l2"]), (r["l1"], r["best_l1"])):
+        val = [f["val"] for f in fits]
+        train = [f["train"] for f in fits]
+        assert np.all(np.diff(train) >= -1e-12)  # the penalty only pulls away from the data
+        k = int(np.argmin(val))
+        assert r["penalties"][k] == best and 0 < k < len(val) - 1  # the bottom of a U
+        assert val[0] > 1.4 * val[k] and val[-1] > 1.4 * val[k]
+
+
+def test_regularisation_prints_only_its_json_numbers(computed):
+    lesson, r = _get(computed, "regularisation")
+    _printed_numbers_are_in_the_json(lesson, r, allowed=[18, 26, 13, 1e-6, 10])
