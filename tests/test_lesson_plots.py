@@ -39,6 +39,7 @@ FIGURES = {
     "regularisation": ["regularisation-weights.png", "regularisation-validation.png"],
     "svm-questions": ["svm-questions-variants.png", "svm-questions-kl.png"],
     "differentiation": ["differentiation-errors.png"],
+    "convexity": ["convexity-minima.png", "convexity-activations.png"],
     "digits": [
         "digits-softmax-history.png",
         "digits-mlp-history.png",

@@ -217,3 +217,70 @@ def test_regularisation_shrinks_the_weights_and_draws_a_u(computed):
 def test_regularisation_prints_only_its_json_numbers(computed):
     lesson, r = _get(computed, "regularisation")
     _printed_numbers_are_in_the_json(lesson, r, allowed=[18, 26, 13, 1e-6, 10])
+
+
+# ---- convexity ----------------------------------------------------------------------------------
+
+
+def test_convexity_runs_end_in_the_minima_of_the_closed_form(computed):
+    _, r = _get(computed, "convexity")
+    roots = np.roots([4.0, 0.0, -6.0, 1.0])  # g'(x) = 4x^3 - 6x + 1
+    minima = sorted(x.real for x in roots if abs(x.imag) < 1e-12 and 12 * x.real**2 - 6 > 0)
+    assert len(minima) == 2
+    np.testing.assert_allclose(r["minima"], minima, atol=1e-6)
+    for end in r["ends"]["convex"]:
+        assert end["x"] == pytest.approx(1.0, abs=1e-8) and end["curvature"] == pytest.approx(2)
+    reached = {round(e["x"], 5) for e in r["ends"]["non-convex"]}
+    assert reached == {round(m, 5) for m in minima}  # different starts, different minima
+    for end in r["ends"]["non-convex"]:
+        x = end["x"]
+        assert end["loss"] == pytest.approx(x**4 - 3 * x**2 + x, rel=1e-12)
+        assert end["curvature"] == pytest.approx(12 * x**2 - 6, rel=1e-12)
+        # plain gradient descent by hand lands in the same minimum
+        v = end["start"]
+        for _ in range(r["steps"]):
+            v -= r["lr"] * (4 * v**3 - 6 * v + 1)
+        assert x == pytest.approx(v, abs=1e-10)
+
+
+def test_convexity_activations_against_closed_forms(computed):
+    _, r = _get(computed, "convexity")
+    x = np.array(r["activations_at"])
+    a = r["activations"]
+    s = 1 / (1 + np.exp(-x))
+    np.testing.assert_allclose(a["sigmoid"]["value"], s, rtol=1e-14)
+    np.testing.assert_allclose(a["sigmoid"]["slope"], s * (1 - s), rtol=1e-13)
+    np.testing.assert_allclose(a["tanh"]["value"], np.tanh(x), rtol=1e-14)
+    np.testing.assert_allclose(a["tanh"]["slope"], 1 - np.tanh(x) ** 2, rtol=1e-13)
+    np.testing.assert_allclose(a["ReLU"]["value"], np.maximum(x, 0), rtol=0)
+    np.testing.assert_allclose(a["ReLU"]["slope"], (x > 0) * 1.0, rtol=0)
+    np.testing.assert_allclose(a["step"]["value"], (x > 0) * 1.0, rtol=0)
+    assert a["step"]["slope"] == [0.0] * len(x)
+
+
+def test_convexity_bias_trick_and_update_rules_against_torch(computed):
+    torch = pytest.importorskip("torch")
+    _, r = _get(computed, "convexity")
+    bt = r["bias_trick"]
+    w, b, x = (np.array(bt[k]) for k in ("W", "b", "x"))
+    np.testing.assert_allclose(bt["Wx + b"], w @ x + b, rtol=1e-14)
+    np.testing.assert_allclose(bt["[W b][x; 1]"], w @ x + b, rtol=1e-14)
+    assert bt["difference"] < 1e-12
+    for label, sigmoid_unit in (("w . x, squared error", False),
+                                ("sigmoid(w . x), squared error", True)):  # fmt: skip
+        wt = torch.tensor(r["rule_w"], dtype=torch.float64, requires_grad=True)
+        xt = torch.tensor(r["rule_x"], dtype=torch.float64)
+        out = xt @ wt
+        if sigmoid_unit:
+            out = torch.sigmoid(out)
+        ((torch.tensor(r["rule_y"], dtype=torch.float64) - out) ** 2).sum().backward()
+        stepped = (wt - r["alpha"] * wt.grad).detach().numpy()
+        np.testing.assert_allclose(r["updates"][label]["formula"], stepped, rtol=1e-13)
+        np.testing.assert_allclose(r["updates"][label]["autodiff"], stepped, rtol=1e-13)
+        assert r["updates"][label]["difference"] < 1e-14
+
+
+def test_convexity_prints_only_its_json_numbers(computed):
+    lesson, r = _get(computed, "convexity")
+    allowed = [1, 4, 5, 6, 12, 61, 63, 37, 30, 38, 39, 40, 1 / 4, 0.25, 2, 3, 1.0]
+    _printed_numbers_are_in_the_json(lesson, r, allowed=allowed + [1, 2, 3, 4, 5, 6, 8, 9])

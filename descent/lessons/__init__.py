@@ -9,6 +9,7 @@ from __future__ import annotations
 from .autoencoder_classifier import autoencoder_classifier
 from .backprop import backprop
 from .conv_forward import conv_forward
+from .convexity import convexity
 from .curvature import curvature
 from .differentiation import differentiation
 from .digits import digits
@@ -42,6 +43,7 @@ LESSONS: dict = {  # in the order of the lectures
     "conv-forward": conv_forward,
     "gradient-check": gradient_check,
     "differentiation": differentiation,
+    "convexity": convexity,
     "digits": digits,
 }
 
