@@ -40,6 +40,7 @@ FIGURES = {
     "svm-questions": ["svm-questions-variants.png", "svm-questions-kl.png"],
     "differentiation": ["differentiation-errors.png"],
     "convexity": ["convexity-minima.png", "convexity-activations.png"],
+    "search-methods": ["search-methods-traces.png"],
     "digits": [
         "digits-softmax-history.png",
         "digits-mlp-history.png",

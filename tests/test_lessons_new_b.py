@@ -284,3 +284,49 @@ def test_convexity_prints_only_its_json_numbers(computed):
     lesson, r = _get(computed, "convexity")
     allowed = [1, 4, 5, 6, 12, 61, 63, 37, 30, 38, 39, 40, 1 / 4, 0.25, 2, 3, 1.0]
     _printed_numbers_are_in_the_json(lesson, r, allowed=allowed + [1, 2, 3, 4, 5, 6, 8, 9])
+
+
+# ---- search-methods -----------------------------------------------------------------------------
+
+GX, GY = np.array([2.0, 4.5, 10.0]), np.array([19.6, 44.1, 98.0])  # the gravity data
+
+
+def _j(w, b):
+    return float(np.sum((w * GX + b - GY) ** 2))
+
+
+def test_search_methods_counts_against_runs_by_hand(computed):
+    _, r = _get(computed, "search-methods")
+    target, runs = r["target"], r["runs"]
+    # random search: the same seeded draws, the first to reach the target
+    rng = np.random.default_rng(r["seed"])
+    (w_lo, w_hi), (b_lo, b_hi) = r["box"]
+    count = 0
+    while True:
+        count += 1
+        w, b = rng.uniform(w_lo, w_hi), rng.uniform(b_lo, b_hi)
+        if _j(w, b) <= target:
+            break
+    assert runs["random search"]["evaluations"] == count
+    assert runs["random search"]["point"] == pytest.approx([w, b], rel=1e-14)
+    # gradient descent: dJ/dw = 2 sum x r, dJ/db = 2 sum r, one evaluation per step
+    w, b = r["start"]
+    count = 1
+    while _j(w, b) > target:
+        res = w * GX + b - GY
+        w, b = w - r["lr"] * 2 * np.sum(GX * res), b - r["lr"] * 2 * np.sum(res)
+        count += 1
+    assert runs["gradient descent"]["evaluations"] == count
+    assert runs["gradient descent"]["point"] == pytest.approx([w, b], rel=1e-10)
+    genetic = runs["genetic search"]
+    assert genetic["evaluations"] == genetic["generations"] * r["population"]
+    assert _j(*genetic["point"]) == pytest.approx(genetic["loss"], rel=1e-12)
+    for run in runs.values():
+        assert _j(*run["point"]) <= target
+    assert (runs["gradient descent"]["evaluations"] < genetic["evaluations"]
+            < runs["random search"]["evaluations"])  # fmt: skip
+
+
+def test_search_methods_prints_only_its_json_numbers(computed):
+    lesson, r = _get(computed, "search-methods")
+    _printed_numbers_are_in_the_json(lesson, r, allowed=[30, 8, 5])

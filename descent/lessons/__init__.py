@@ -22,6 +22,7 @@ from .logistic_regression import logistic_regression
 from .model_choice import model_choice
 from .perceptron import perceptron
 from .regularisation import regularisation
+from .search_methods import search_methods
 from .secret_number import secret_number
 from .softmax_svm import softmax_svm
 from .svm_questions import svm_questions
@@ -44,6 +45,7 @@ LESSONS: dict = {  # in the order of the lectures
     "gradient-check": gradient_check,
     "differentiation": differentiation,
     "convexity": convexity,
+    "search-methods": search_methods,
     "digits": digits,
 }
 
