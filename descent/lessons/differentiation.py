@@ -86,7 +86,7 @@ def _draw_errors(steps, one_sided, central):
         ax.axvline(H, color="black", ls="--", lw=1.0, alpha=0.6, label=f"the slide's h = {H:g}")
         ax.set_xlabel("step h")
         ax.set_ylabel("max |numerical - symbolic|")
-        ax.set_title("Numerical derivatives: the error falls with h until rounding takes over")
+        ax.set_title("Numerical derivatives: the error falls with h, until rounding wins")
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=8)
         finish(fig, path)
