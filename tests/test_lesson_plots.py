@@ -34,6 +34,7 @@ FIGURES = {
     "softmax-svm": ["softmax-svm-losses.png"],
     "backprop": ["backprop-graph.png"],
     "autoencoder-classifier": ["autoencoder-classifier-graph.png"],
+    "supervised-unsupervised": ["supervised-unsupervised-scores.png"],
     "conv-forward": ["conv-forward-maps.png"],
     "gradient-check": ["gradient-check-agreement.png"],
     "regularisation": ["regularisation-weights.png", "regularisation-validation.png"],

@@ -25,6 +25,7 @@ from .regularisation import regularisation
 from .search_methods import search_methods
 from .secret_number import secret_number
 from .softmax_svm import softmax_svm
+from .supervised_unsupervised import supervised_unsupervised
 from .svm_questions import svm_questions
 
 LESSONS: dict = {  # in the order of the lectures
@@ -41,6 +42,7 @@ LESSONS: dict = {  # in the order of the lectures
     "svm-questions": svm_questions,
     "backprop": backprop,
     "autoencoder-classifier": autoencoder_classifier,
+    "supervised-unsupervised": supervised_unsupervised,
     "conv-forward": conv_forward,
     "gradient-check": gradient_check,
     "differentiation": differentiation,
