@@ -133,9 +133,16 @@ def test_nodes_show_shape_value_and_after_backward_the_gradient():
     assert f"grad {2 * r:.4g}" in labels["Add"]  # an intermediate keeps its gradient
     x = ds.tensor([[1.0, -2.0], [3.0, 0.5]])
     g2 = viz.graph((x * ds.tensor(2.0, requires_grad=True)).sum())
-    assert "[[2, -4], [6, 1]]" in g2.source  # a small array shows its values
+    assert "[[2, -4],\\n [6, 1]]" in g2.source  # a small matrix shows its values, a row a line
     big = ds.tensor(np.arange(12.0)) * ds.tensor(2.0, requires_grad=True)
-    assert "min 0, mean 11, max 22" in viz.graph(big.sum()).source  # a larger one a summary
+    assert "min 0, mean 11, max 22" in viz.graph(big.sum()).source  # a long vector a summary
+    column = ds.tensor([[0.5], [-1.0]]) * ds.tensor(2.0, requires_grad=True)
+    assert "[[1], [-2]]" in viz.graph(column.sum()).source  # a column on one line
+    w = ds.tensor(np.arange(12.0).reshape(4, 3), requires_grad=True)  # 12 elements, 4 rows
+    source = viz.graph((w * 2.0).sum()).source
+    assert "[[0, 1, 2],\\n [3, 4, 5],\\n [6, 7, 8],\\n [9, 10, 11]]" in source
+    wide = ds.tensor(np.arange(18.0).reshape(2, 9), requires_grad=True)
+    assert "min 0, mean 8.5, max 17" in viz.graph((wide * 2.0).sum()).source
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")

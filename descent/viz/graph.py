@@ -289,6 +289,25 @@ def summary(array: np.ndarray, digits: int = 4) -> str:
 
 # ---- the drawn graph ----------------------------------------------------------------------
 
+DRAWN_SMALL = 16  # a drawn node shows a matrix of at most this many elements in full
+
+
+def node_text(array: np.ndarray, digits: int = 4) -> str:
+    """A value as a node of the drawn graph shows it: as ``summary`` does, but a matrix of
+    at most ``DRAWN_SMALL`` elements (rows of 2 to ``SMALL``) in full, a row a line.
+
+    >>> print(node_text(np.arange(6.0).reshape(2, 3)))
+    [[0, 1, 2],
+     [3, 4, 5]]
+    """
+    a = np.asarray(array)
+    if a.ndim != 2 or a.shape[0] < 2 or a.size > DRAWN_SMALL or not 2 <= a.shape[1] <= SMALL:
+        return summary(a, digits)
+    if a.dtype.kind == "b":
+        a = a.astype(np.int64)
+    rows = [values_text(row, digits) for row in denoise(a)]
+    return "[" + ",\n ".join(rows) + "]"
+
 
 @dataclass
 class Node:
@@ -310,7 +329,7 @@ class Node:
         lines = [self.title, shape, self.value]
         lines += self.parts
         if self.tensor is not None and self.tensor.grad is not None:
-            lines.append("grad " + summary(self.tensor.grad._data))
+            lines.append("grad " + node_text(self.tensor.grad._data))
         if self.hidden_inputs:
             s = "s" if self.hidden_inputs > 1 else ""
             lines.append(f"... {self.hidden_inputs} input{s} not drawn")
@@ -558,7 +577,7 @@ def _tensor_node(key, t: Tensor, user_names, param_names, is_output: bool) -> No
         title = name or ("constant" if t._data.size == 1 else "input")
     if is_output:
         title += "  (loss)" if t._data.size == 1 else "  (output)"
-    value = ("value " if t._data.size == 1 else "") + summary(t._data)
+    value = ("value " if t._data.size == 1 else "") + node_text(t._data)
     return Node(key, kind, title, t.shape, value, tensor=t, op=op, is_output=is_output)
 
 
@@ -592,7 +611,7 @@ def _module_node(key, g, members, tensors, consumers, rep, out_i, mod_names, par
         if t.requires_grad:
             t.retain_grad()
         return Node(
-            key, "module", title, t.shape, summary(t._data), tensor=t, is_output=is_output,
+            key, "module", title, t.shape, node_text(t._data), tensor=t, is_output=is_output,
             parts=parts,
         )  # fmt: skip
     return Node(
