@@ -99,9 +99,10 @@ def _draw_fits(fits: dict, data: dict):
             xlabel="x",
             ylabel="y",
             ylim=(ys.min() - pad, ys.max() + pad),
+            legend_below=True,
             title="Four models fitted to the training points",
             path=path,
-            figsize=(7, 4.5),
+            figsize=(7, 5),
         )
 
     return draw

@@ -91,6 +91,7 @@ def plot_series(
     ylabel: str = "y",
     log_y: bool = False,
     ylim=None,
+    legend_below: bool = False,
     path=None,
     title: str | None = None,
     figsize=(6, 4),
@@ -101,6 +102,7 @@ def plot_series(
     ``series``: ``{name: ys}`` (drawn against 0, 1, 2, ...) or ``{name: (xs, ys)}``, as lines
     (with markers when they are short). ``points``: ``{name: (xs, ys)}``, as dots.
     ``vlines`` / ``hlines``: ``{label: position}``, dashed reference lines.
+    ``legend_below``: the legend under the axes, off the curves (for curves that fill them).
     """
     series, points = dict(series or {}), dict(points or {})
     if not series and not points:
@@ -128,7 +130,10 @@ def plot_series(
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    if legend_below:
+        fig.legend(loc="outside lower center", ncol=3, fontsize=8)
+    else:
+        ax.legend(fontsize=8)
     if title:
         ax.set_title(title)
     return finish(fig, path)

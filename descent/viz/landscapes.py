@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._extras import require
 from ..autograd import enable_grad
 from ..autograd import grad as autodiff_grad
 from ..gradcheck import numerical_grad
@@ -70,10 +71,17 @@ def _losses_at(fn, points: np.ndarray) -> np.ndarray:
 
 
 def _draw_path(ax, xs, ys, colour="#d62728", label="optimizer steps"):
+    """The steps as dots joined by a line, the start a ring and the end a star.
+
+    The start is drawn above the end: a run that ends where it began (lr 1 on the secret
+    number: 5, -1, 5, ...) shows the ring around the star, not the star alone.
+    """
     ax.plot(xs, ys, "-", color=colour, lw=1.2, alpha=0.9, zorder=3)
     ax.plot(xs, ys, "o", color=colour, ms=3.5, zorder=4, label=label)
-    ax.plot(xs[0], ys[0], "o", mfc="white", mec=colour, ms=8, mew=2, zorder=5, label="start")
     ax.plot(xs[-1], ys[-1], "*", color="black", ms=12, zorder=5, label="end")
+    back_at_start = len(xs) > 1 and xs[0] == xs[-1] and ys[0] == ys[-1]
+    ring = {"mfc": "none", "ms": 16} if back_at_start else {"mfc": "white", "ms": 8}
+    ax.plot(xs[0], ys[0], "o", mec=colour, mew=2, zorder=6, label="start", **ring)
 
 
 def plot_loss_curve(
@@ -452,43 +460,78 @@ def plot_learning_rates(
     n = len(runs)
     fig = figure(figsize or (3.4 * n, 3.3), dpi)
     axes = fig.subplots(1, n, squeeze=False)[0]
-    # The view fits the runs that settle; a diverging one runs out of it, as it should.
+    # The panels share the view that fits the runs that settle; a run that leaves it (one
+    # on its way to diverging) gets a wider view of its own, so its whole path is drawn.
     settling = [p for _, p, div in runs if not div and not _grows(loss_fn, p)] or [
         p for _, p, _ in runs
     ]
     visible = np.concatenate([p[np.all(np.abs(p) < 1e3, axis=1)] for p in settling])
-    if dim == 1:
-        lo, hi = xlim or _span_of(visible[:, 0])
-        xs = np.linspace(lo, hi, 300)
-        ys = _values(loss_fn, xs)
-        y_lo, y_hi = ylim or (np.nanmin(ys), np.nanmax(ys))
-        pad = 0.05 * (y_hi - y_lo or 1.0)
-        for ax, (lr, pts, diverged) in zip(axes, runs):
-            ax.plot(xs, ys, color="#1f77b4", lw=1.8)
-            py = _losses_at(loss_fn, pts)
-            _draw_path(ax, pts[:, 0], py)
-            ax.set_xlim(lo, hi)
-            ax.set_ylim(y_lo - pad, y_hi + pad)
-            ax.set_xlabel("w")
-            _run_title(ax, lr, diverged, py)
-        axes[0].set_ylabel("loss")
-    else:
-        xr = xlim or _span_of(visible[:, 0])
-        yr = ylim or _span_of(visible[:, 1])
-        A, B = np.meshgrid(np.linspace(*xr, 81), np.linspace(*yr, 81))
-        Z = _values(loss_fn, A, B)
-        for ax, (lr, pts, diverged) in zip(axes, runs):
-            _contours(ax, fig, A, B, Z, 25, None, colorbar=False)
-            losses = _losses_at(loss_fn, pts)
-            _draw_path(ax, pts[:, 0], pts[:, 1], colour="#ff5a4e")
-            ax.set_xlim(*xr)
-            ax.set_ylim(*yr)
-            ax.set_xlabel("a")
-            _run_title(ax, lr, diverged, losses)
-        axes[0].set_ylabel("b")
+    shared = [xlim or _span_of(visible[:, 0])]
+    if dim == 2:
+        shared.append(ylim or _span_of(visible[:, 1]))
+    for ax, (lr, pts, diverged) in zip(axes, runs):
+        spans = shared
+        if (xlim is None and ylim is None) and not _inside(pts, shared):
+            spans = [_span_of(np.append(pts[:, k], span)) for k, span in enumerate(shared)]
+        if dim == 1:
+            losses = _draw_curve_panel(ax, loss_fn, pts, spans[0], ylim)
+        else:
+            losses = _draw_contour_panel(ax, fig, loss_fn, pts, spans)
+        _run_title(ax, lr, diverged, losses, own_view=spans is not shared)
+    axes[0].set_ylabel("loss" if dim == 1 else "b")
+    fig.legend(
+        handles=_path_legend(axes[0]), loc="outside lower center", ncol=3, fontsize=9
+    )  # fmt: skip
     if title:
         fig.suptitle(title)
     return finish(fig, path)
+
+
+def _path_legend(ax) -> list:
+    """Legend entries for the marks of ``_draw_path``, in reading order, at their usual size
+    (a panel's start may be drawn as a wide ring around the end)."""
+    Line2D = require("matplotlib.lines", "viz", "descent.viz plots").Line2D
+
+    marks = {line.get_label(): line for line in ax.get_lines()}
+    colour = marks["start"].get_markeredgecolor()
+    return [
+        Line2D([], [], ls="", marker="o", mfc="white", mec=colour, ms=8, mew=2, label="start"),
+        Line2D([], [], marker="o", color=colour, lw=1.2, ms=3.5, label="optimizer steps"),
+        Line2D([], [], ls="", marker="*", color="black", ms=12, label="end"),
+    ]
+
+
+def _inside(points: np.ndarray, spans: list) -> bool:
+    """Whether every point lies within the (lo, hi) span of each coordinate."""
+    return all(
+        np.all((lo <= points[:, k]) & (points[:, k] <= hi)) for k, (lo, hi) in enumerate(spans)
+    )
+
+
+def _draw_curve_panel(ax, loss_fn, pts: np.ndarray, span, ylim) -> np.ndarray:
+    """One run on the curve of a 1-D loss over ``span``; the losses along the path."""
+    xs = np.linspace(*span, 300)
+    ys = _values(loss_fn, xs)
+    losses = _losses_at(loss_fn, pts)
+    y_lo, y_hi = ylim or (np.nanmin(ys), max(np.nanmax(ys), np.nanmax(losses)))
+    pad = 0.05 * (y_hi - y_lo or 1.0)
+    ax.plot(xs, ys, color="#1f77b4", lw=1.8)
+    _draw_path(ax, pts[:, 0], losses)
+    ax.set_xlim(*span)
+    ax.set_ylim(y_lo - pad, y_hi + pad)
+    ax.set_xlabel("w")
+    return losses
+
+
+def _draw_contour_panel(ax, fig, loss_fn, pts: np.ndarray, spans: list) -> np.ndarray:
+    """One run on the contours of a 2-D loss over ``spans``; the losses along the path."""
+    A, B = np.meshgrid(np.linspace(*spans[0], 81), np.linspace(*spans[1], 81))
+    _contours(ax, fig, A, B, _values(loss_fn, A, B), 25, None, colorbar=False)
+    _draw_path(ax, pts[:, 0], pts[:, 1], colour="#ff5a4e")
+    ax.set_xlim(*spans[0])
+    ax.set_ylim(*spans[1])
+    ax.set_xlabel("a")
+    return _losses_at(loss_fn, pts)
 
 
 def _span_of(values: np.ndarray) -> tuple[float, float]:
@@ -504,14 +547,16 @@ def _grows(loss_fn, points: np.ndarray) -> bool:
     return not np.isfinite(last) or last > first
 
 
-def _run_title(ax, lr, diverged: bool, losses: np.ndarray) -> None:
+def _run_title(ax, lr, diverged: bool, losses: np.ndarray, own_view: bool = False) -> None:
     last = losses[-1] if len(losses) else float("nan")
     steps = len(losses) - 1
+    after = f"after {steps} step{'' if steps == 1 else 's'}"
     if diverged or not np.isfinite(last):
-        status = f"diverged after {steps} steps"
+        status = f"diverged {after}"
     elif len(losses) > 1 and last > losses[0]:
         status = f"diverging: loss {losses[0]:.3g} -> {last:.3g}"
     else:
-        status = f"loss {last:.3g} after {steps} steps"
-    ax.set_title(f"lr = {lr:g}\n{status}", fontsize=10)
+        status = f"loss {last:.3g} {after}"
+    view = " (wider view)" if own_view else ""
+    ax.set_title(f"lr = {lr:g}{view}\n{status}", fontsize=10)
     ax.grid(alpha=0.3)
