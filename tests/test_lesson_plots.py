@@ -347,3 +347,54 @@ def test_plot_heatmaps_write_every_number(tmp_path):
         ds.viz.plot_heatmaps({"cube": np.zeros((2, 2, 2))})
     with pytest.raises(ValueError, match="nothing to plot"):
         ds.viz.plot_heatmaps({})
+
+
+def _marks(ax) -> dict:
+    return {line.get_label(): line for line in ax.get_lines()}
+
+
+def test_learning_rate_panels_keep_every_path_on_the_axes_and_name_the_marks():
+    def loss(w):
+        return (w - 2.0) ** 2
+
+    settles, one_step, diverges = [0.0, 1.5, 1.9, 2.0], [0.0, 2.0], [0.0, 5.0, -8.0, 15.0]
+    fig = ds.viz.plot_learning_rates(loss, runs=[(0.3, settles), (0.5, one_step), (1.2, diverges)])
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == ["start", "optimizer steps", "end"]
+    for ax in fig.axes:
+        (x_lo, x_hi), (y_lo, y_hi) = ax.get_xlim(), ax.get_ylim()
+        for line in ax.get_lines():
+            xs, ys = np.asarray(line.get_xdata(), float), np.asarray(line.get_ydata(), float)
+            assert np.all((x_lo <= xs) & (xs <= x_hi)) and np.all((y_lo <= ys) & (ys <= y_hi))
+    titles = [ax.get_title() for ax in fig.axes]
+    assert "after 1 step" in titles[1] and "after 1 steps" not in titles[1]
+    assert "after 3 steps" in titles[0]
+    assert "wider view" in titles[2] and "wider view" not in titles[0]
+    assert fig.axes[2].get_xlim()[1] > 15 > fig.axes[0].get_xlim()[1]
+
+
+def test_a_run_back_at_its_start_rings_the_end_mark():
+    def loss(theta):
+        return (theta - 2.0) ** 2
+
+    fig = ds.viz.plot_learning_rates(loss, runs=[(1.0, [5.0, -1.0, 5.0]), (0.5, [5.0, 2.0])])
+    back, away = _marks(fig.axes[0]), _marks(fig.axes[1])
+    assert back["start"].get_zorder() > back["end"].get_zorder()
+    assert back["start"].get_markersize() > back["end"].get_markersize()
+    assert back["start"].get_markerfacecolor() == "none"  # hollow: the star shows through
+    assert away["start"].get_markersize() < away["end"].get_markersize()
+
+
+def test_plot_series_can_put_its_legend_below_the_axes():
+    xs = np.linspace(0.0, 1.0, 50)
+    curves = {"up": (xs, xs), "down": (xs, 1 - xs)}
+    inside = ds.viz.plot_series(curves)
+    assert inside.axes[0].get_legend() is not None and not inside.legends
+    fig = ds.viz.plot_series(curves, points={"data": ([0.2], [0.5])}, legend_below=True)
+    (legend,) = fig.legends
+    assert fig.axes[0].get_legend() is None
+    assert {t.get_text() for t in legend.get_texts()} == {"up", "down", "data"}
+    renderer = fig.canvas.get_renderer()
+    fig.draw_without_rendering()
+    box, axes_box = legend.get_window_extent(renderer), fig.axes[0].get_window_extent(renderer)
+    assert box.y1 <= axes_box.y0  # under the axes, clear of every curve

@@ -106,7 +106,10 @@ def digits() -> Lesson:
         split.add(digit, counts[0][digit], counts[1][digit], counts[2][digit])
     lesson.say(
         f"Training: {EPOCHS} epochs, batches of {BATCH_SIZE}, SGD with learning rate {LR} and "
-        f"momentum {MOMENTUM}. The MLP is 64 -> {HIDDEN} (ReLU) -> 10. After each epoch: the "
+        f"momentum {MOMENTUM}. Momentum, which the decks do not teach, keeps a running "
+        f"velocity v = {MOMENTUM} v + gradient and steps w = w - lr v: steps along a steady "
+        f"slope grow, and a bounce across a valley partly cancels out. "
+        f"The MLP is 64 -> {HIDDEN} (ReLU) -> 10. After each epoch: the "
         f"mean training loss, and the accuracy on the validation images, which the models "
         f"never train on."
     )
