@@ -1,5 +1,7 @@
 """Small helpers shared by several test files."""
 
+import inspect
+import re
 from html.parser import HTMLParser
 
 import numpy as np
@@ -53,3 +55,29 @@ class PageParts(HTMLParser):
         self.tags.append(tag)
         if tag == "img":
             self.images.append(dict(attrs)["src"])
+
+
+# ---- lessons whose numbers include measurements (times), different in every run ----------------
+
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
+
+
+def measured_keys(name: str) -> tuple:
+    """The results keys of lesson ``name`` that it measures when it runs (its module's
+    ``MEASURED``, e.g. ('timing',)); () for a lesson whose every number is computed."""
+    from descent import lessons
+
+    return tuple(getattr(inspect.getmodule(lessons.LESSONS[name]), "MEASURED", ()))
+
+
+def steady(text: str) -> str:
+    """``text`` with every number replaced by '#', and the padding of table columns (runs of
+    spaces and of dashes, whose widths follow the numbers) made one wide: two runs of a
+    lesson that measures times print the same text in this form."""
+    text = _NUMBER.sub("#", text)
+    return re.sub(r"-{2,}", "--", re.sub(r" {2,}", " ", text))
+
+
+def computed_results(results: dict, name: str) -> dict:
+    """``results`` without the keys lesson ``name`` measures (what must repeat exactly)."""
+    return {k: v for k, v in results.items() if k not in measured_keys(name)}

@@ -27,15 +27,21 @@ FIGURES = {
         "curvature-gradient-graph.png",
         "curvature-zigzag.png",
     ],
+    "two-parameters": ["two-parameters-lines.png", "two-parameters-theta.png"],
+    "partial-derivatives": ["partial-derivatives-level-curves.png"],
     "linear-regression": ["linear-regression-distance.png", "linear-regression-fits.png"],
+    "tf-optimizer": ["tf-optimizer-graph.png", "tf-optimizer-path.png"],
+    "vectorisation": ["vectorisation-times.png"],
     "model-choice": ["model-choice-fits.png", "model-choice-losses.png"],
     "logistic-regression": ["logistic-regression-sigmoid.png", "logistic-regression-loss.png"],
     "perceptron": ["perceptron-boundary.png", "perceptron-mistakes.png"],
+    "bce-gradient": ["bce-gradient-factors.png"],
     "softmax-svm": ["softmax-svm-losses.png"],
     "backprop": ["backprop-graph.png"],
     "autoencoder-classifier": ["autoencoder-classifier-graph.png"],
     "supervised-unsupervised": ["supervised-unsupervised-scores.png"],
     "conv-forward": ["conv-forward-maps.png"],
+    "numerical-gradient": ["numerical-gradient-errors.png"],
     "gradient-check": ["gradient-check-agreement.png"],
     "regularisation": ["regularisation-weights.png", "regularisation-validation.png"],
     "svm-questions": ["svm-questions-variants.png", "svm-questions-kl.png"],
@@ -49,7 +55,7 @@ FIGURES = {
         "digits-softmax-templates.png",
     ],
 }
-DRAWN_BY_DOT = {"backprop", "autoencoder-classifier", "curvature"}
+DRAWN_BY_DOT = {"backprop", "autoencoder-classifier", "curvature", "tf-optimizer"}
 EXPLAINED = {
     "secret-number", "gravity", "curvature", "linear-regression", "logistic-regression",
     "backprop",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .autoencoder_classifier import autoencoder_classifier
 from .backprop import backprop
+from .bce_gradient import bce_gradient
 from .conv_forward import conv_forward
 from .convexity import convexity
 from .curvature import curvature
@@ -20,6 +21,8 @@ from .lesson import Lesson, Table
 from .linear_regression import linear_regression
 from .logistic_regression import logistic_regression
 from .model_choice import model_choice
+from .numerical_gradient import numerical_gradient
+from .partial_derivatives import partial_derivatives
 from .perceptron import perceptron
 from .regularisation import regularisation
 from .search_methods import search_methods
@@ -27,23 +30,32 @@ from .secret_number import secret_number
 from .softmax_svm import softmax_svm
 from .supervised_unsupervised import supervised_unsupervised
 from .svm_questions import svm_questions
+from .tf_optimizer import tf_optimizer
+from .two_parameters import two_parameters
+from .vectorisation import vectorisation
 
 LESSONS: dict = {  # in the order of the lectures
     "secret-number": secret_number,
     "gravity": gravity,
     "learning-rate": learning_rate,
     "curvature": curvature,
+    "two-parameters": two_parameters,
+    "partial-derivatives": partial_derivatives,
     "linear-regression": linear_regression,
+    "tf-optimizer": tf_optimizer,
+    "vectorisation": vectorisation,
     "model-choice": model_choice,
     "regularisation": regularisation,
     "logistic-regression": logistic_regression,
     "perceptron": perceptron,
+    "bce-gradient": bce_gradient,
     "softmax-svm": softmax_svm,
     "svm-questions": svm_questions,
     "backprop": backprop,
     "autoencoder-classifier": autoencoder_classifier,
     "supervised-unsupervised": supervised_unsupervised,
     "conv-forward": conv_forward,
+    "numerical-gradient": numerical_gradient,
     "gradient-check": gradient_check,
     "differentiation": differentiation,
     "convexity": convexity,
