@@ -64,6 +64,12 @@ def _permutations(n: int):
     return make
 
 
+def with_zeros(rng, shape):
+    """Standard normal values with about a quarter of them exactly 0 (products' edge case)."""
+    x = rng.standard_normal(shape)
+    return np.where(rng.random(shape) < 0.25, 0.0, x)
+
+
 def binary_targets(rng, shape):
     return rng.integers(0, 2, shape).astype(np.float64)
 
@@ -265,6 +271,73 @@ CORE = [
     Op("bmm", lambda m, F, a, b: m.bmm(a, b) + a.bmm(b) * 0.5, [((2, 3, 4), (2, 4, 5)),
        ((1, 1, 2), (1, 2, 1))]),
     Op("mv", lambda m, F, a, b: m.mv(a, b) + a.mv(b) * 0.5, [((3, 4), (4,)), ((1, 2), (2,))]),
+    # ---- stacking, rolling, repeating, picking
+    Op("hstack", lambda m, F, a, b: m.hstack([a, b, a]) * 1.5,
+       [((3, 4), (3, 2)), ((3,), (2,)), ((), ()), ((2, 1, 3), (2, 2, 3))]),
+    Op("vstack", lambda m, F, a, b: m.vstack((a, b)) + m.row_stack([b, a]),
+       [((3, 4), (3, 4)), ((3,), (3,)), ((), ()), ((2, 3, 4), (2, 3, 4))]),
+    Op("dstack", lambda m, F, a, b: m.dstack([a, b]) * 1.5,
+       [((3, 4), (3, 4)), ((3,), (3,)), ((), ()), ((2, 3, 1), (2, 3, 2))]),
+    Op("column_stack", lambda m, F, a, b: m.column_stack([a, b, a]) * 1.5,
+       [((3, 4), (3,)), ((3,), (3,)), ((), ()), ((2, 3), (2, 1))]),
+    Op("atleast_1d", lambda m, F, a: _cat(m, m.atleast_1d(a), m.atleast_2d(a), m.atleast_3d(a))
+       + m.atleast_3d(a).sum(), U),
+    Op("atleast_2d", lambda m, F, a: m.atleast_2d(a) * 1.5, U),
+    Op("atleast_3d", lambda m, F, a: m.atleast_3d(a) * 1.5, U),
+    Op("roll", lambda m, F, a: m.roll(a, 1) + a.roll(-2, 0) * 0.5 + m.roll(a, (1, 5), (0, -1)),
+       [((3, 4),), ((2, 3, 4),), ((1, 5),)]),
+    Op("repeat_interleave", lambda m, F, a: _cat(m, m.repeat_interleave(a, 2),
+       a.repeat_interleave(m.tensor([1, 0, 2]), dim=0), a.repeat_interleave(3, -1)),
+       [((3, 4),), ((3,),), ((3, 2, 2),)]),
+    Op("take_along_dim", lambda m, F, a, i: _cat(m, m.take_along_dim(a, i, dim=1),
+       a.take_along_dim(i), m.take_along_dim(a, i, -1)),
+       [((3, 4), (3, 5)), ((3, 4), (1, 2)), ((1, 4), (3, 2))], (normal, labels(4))),
+    Op("masked_select", lambda m, F, a, b: _cat(m, m.masked_select(a, b > 0),
+       a.masked_select(a < 0.5)), [((3, 4), (3, 4)), ((3, 4), (4,)), ((2, 1, 4), (3, 1)), ((), ())]),
+    Op("select", lambda m, F, a: m.select(a, 1, -1) + a.select(0, 1).sum(),
+       [((3, 4),), ((2, 3, 4),)]),
+    Op("unbind", lambda m, F, a: _cat(m, *m.unbind(a), *a.unbind(-1)), [((3, 4),), ((2, 3, 4),)]),
+    Op("tensor_split", lambda m, F, a: _cat(m, *m.tensor_split(a, 3, dim=1),
+       *a.tensor_split([1, 3]), *a.tensor_split((1,), -1)), [((4, 5),), ((3, 4, 2),)]),
+    Op("index_add", lambda m, F, a, s: m.index_add(a, 0, m.tensor([0, 2, 0]), s)
+       + a.index_add(0, m.tensor([1, 1, 2]), s, alpha=0.5), [((3, 4), (3, 4)), ((4, 2), (3, 2))]),
+    Op("index_fill", lambda m, F, a: m.index_fill(a, 1, m.tensor([0, 2]), -1.0)
+       + a.index_fill(0, m.tensor([1]), 2.5), [((3, 4),), ((2, 3, 4),)]),
+    # ---- diagonals and grids
+    Op("diag", lambda m, F, a: _cat(m, m.diag(a), a.diag(1), m.diag(a, diagonal=-1)),
+       [((3, 4),), ((4,),), ((1,),), ((4, 2),)]),
+    Op("diagonal", lambda m, F, a: _cat(m, m.diagonal(a), a.diagonal(1),
+       a.diagonal(offset=-1, dim1=-1, dim2=0)), [((3, 4),), ((2, 3, 4),)]),
+    Op("trace", lambda m, F, a: m.trace(a) + a.trace() * 0.5, [((3, 4),), ((4, 3),), ((1, 1),)]),
+    Op("meshgrid", lambda m, F, a, b: _cat(m, *m.meshgrid(a, b, indexing="ij"),
+       *m.meshgrid([a, b], indexing="xy"), *m.meshgrid(b, a, a, indexing="xy")),
+       [((3,), (4,)), ((1,), (2,)), ((), (3,))]),
+    Op("Tensor.mT", lambda m, F, a: a.mT * 1.5 + a.mH.mT.mT, [((3, 4),), ((2, 3, 4),)]),
+    # ---- products
+    Op("addmm", lambda m, F, c, a, b: m.addmm(c, a, b) + m.addmm(c, a, b, beta=0.5, alpha=2.0)
+       + c.addmm(a, b, beta=0), [((3, 5), (3, 4), (4, 5)), ((5,), (3, 4), (4, 5)), ((), (2, 2), (2, 2))]),
+    Op("baddbmm", lambda m, F, c, a, b: m.baddbmm(c, a, b) + c.baddbmm(a, b, beta=2.0, alpha=-0.5),
+       [((2, 3, 5), (2, 3, 4), (2, 4, 5)), ((3, 1), (2, 3, 2), (2, 2, 1)), ((), (1, 2, 2), (1, 2, 2))]),
+    Op("cross", lambda m, F, a, b: _cat(m, m.cross(a, b, dim=-1), a.cross(b, -1) * 0.5),
+       [((4, 3), (4, 3)), ((3,), (3,)), ((2, 4, 3), (1, 4, 3)), ((1, 3), (5, 3))]),
+    Op("kron", lambda m, F, a, b: m.kron(a, b) * 1.5 + a.kron(b),
+       [((2, 3), (3, 2)), ((3,), (2, 2)), ((), (2,)), ((2, 1, 2), (2, 3))]),
+    # ---- interpolation, replacement, angles
+    Op("lerp", lambda m, F, a, b, w: m.lerp(a, b, 0.3) + a.lerp(b, w),
+       [((3, 4), (3, 4), (3, 4)), ((), (), ()), ((2, 3, 4), (4,), (3, 1)), ((1, 4), (3, 1), ())]),
+    Op("nan_to_num", lambda m, F, a: m.nan_to_num(a) + a.nan_to_num(nan=1.0, posinf=2.0) * 0.5,
+       U, draw="any"),
+    Op("atan2", lambda m, F, a, b: m.atan2(a, b) + a.atan2(b) * 0.5 + m.arctan2(a, b * 2.0)
+       + a.arctan2(b) * 0.25, B, (normal, away_from_zero), draw="pair"),
+    # ---- scans, moments, medians
+    Op("cumprod", lambda m, F, a: _cat(m, m.cumprod(a, 0), a.cumprod(-1) * 0.5),
+       R + [((9,),), ((2, 7),)], with_zeros),
+    Op("var_mean", lambda m, F, a: _cat(m, *m.var_mean(a), *m.var_mean(a, dim=-1, keepdim=True),
+       *m.var_mean(a, 0, correction=0), *m.var_mean(a, (0,), False)), R),
+    Op("std_mean", lambda m, F, a: _cat(m, *m.std_mean(a), *m.std_mean(a, dim=-1, keepdim=True),
+       *m.std_mean(a, 0, correction=0)), R),
+    Op("median", lambda m, F, a: _cat(m, m.median(a), a.median(-1).values,
+       m.median(a, 0, keepdim=True).values), R + [((4, 2),)], distinct),
 ]
 # fmt: on
 

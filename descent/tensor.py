@@ -1145,6 +1145,105 @@ class Tensor:
     def chunk(self, chunks: int, dim: int = 0):
         return _shape.chunk(self, chunks, dim)
 
+    def roll(self, shifts, dims=None):
+        return _shape.roll(self, shifts, dims)
+
+    def repeat_interleave(self, repeats, dim=None, *, output_size=None):
+        return _shape.repeat_interleave(self, repeats, dim, output_size=output_size)
+
+    def take_along_dim(self, indices, dim=None):
+        return _shape.take_along_dim(self, indices, dim)
+
+    def masked_select(self, mask):
+        return _shape.masked_select(self, mask)
+
+    def diag(self, diagonal: int = 0):
+        return _shape.diag(self, diagonal)
+
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1):
+        return _shape.diagonal(self, offset, dim1, dim2)
+
+    def trace(self):
+        return _shape.trace(self)
+
+    @property
+    def mT(self):  # noqa: N802 - PyTorch's name
+        """The last two dims swapped (a batch of matrices, each transposed)."""
+        if self._data.ndim < 2:
+            raise RuntimeError(
+                f"tensor.mT is only supported on matrices or batches of matrices. Got "
+                f"{self._data.ndim}-D tensor."
+            )
+        return _shape.transpose(self, -2, -1)
+
+    @property
+    def mH(self):  # noqa: N802 - PyTorch's name
+        """The conjugate transpose of the last two dims: ``mT`` for real tensors."""
+        return self.mT
+
+    def select(self, dim: int, index: int):
+        return _shape.select(self, dim, index)
+
+    def unbind(self, dim: int = 0):
+        return _shape.unbind(self, dim)
+
+    def tensor_split(self, indices_or_sections, dim: int = 0):
+        return _shape.tensor_split(self, indices_or_sections, dim)
+
+    def index_add(self, dim: int, index, source, *, alpha=1):
+        return _shape.index_add(self, dim, index, source, alpha=alpha)
+
+    def index_fill(self, dim: int, index, value):
+        return _shape.index_fill(self, dim, index, value)
+
+    def lerp(self, end, weight):
+        return _ew.lerp(self, end, weight)
+
+    def nan_to_num(self, nan: float = 0.0, posinf=None, neginf=None):
+        return _ew.nan_to_num(self, nan, posinf, neginf)
+
+    def atan2(self, other):
+        return _ew.atan2(self, other)
+
+    arctan2 = atan2
+
+    def cumprod(self, dim: int, *, dtype=None):
+        return _reduce.cumprod(self, dim, dtype=dtype)
+
+    def median(self, dim=None, keepdim: bool = False):
+        return _reduce.median(self, dim, keepdim)
+
+    def unique(self, sorted: bool = True, return_inverse: bool = False,  # noqa: A002
+               return_counts: bool = False, dim=None):  # fmt: skip
+        return _reduce.unique(self, sorted, return_inverse, return_counts, dim)
+
+    def bincount(self, weights=None, minlength: int = 0):
+        return _reduce.bincount(self, weights, minlength)
+
+    def nonzero(self, *, as_tuple: bool = False):
+        return _reduce.nonzero(self, as_tuple=as_tuple)
+
+    def argwhere(self):
+        return _reduce.argwhere(self)
+
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        return _linalg.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        return _linalg.baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def cross(self, other, dim=None):
+        return _linalg.cross(self, other, dim)
+
+    def kron(self, other):
+        return _linalg.kron(self, other)
+
+    def bernoulli(self, p=None, *, generator=None):
+        return bernoulli(self, p, generator=generator)
+
+    def multinomial(self, num_samples: int, replacement: bool = False, *, generator=None):
+        return multinomial(self, num_samples, replacement, generator=generator)
+
     # ---- in-place methods: they change the array and record nothing ------------------------
     # Each one bumps the version of the array's memory first (``autograd.bump_version``),
     # so backward refuses a value a rule saved before the change; ``.data`` is the escape.
@@ -1266,6 +1365,49 @@ class Tensor:
         arr = self._writable()
         rng = _rng(generator, "uniform_")
         arr[...] = rng.uniform(lo, hi, arr.shape)
+        return self
+
+    def _assign(self, compute) -> Tensor:
+        """``compute`` (an out-of-place op on this tensor's values) written into it."""
+        arr = self._writable()
+        arr[...] = compute(make_tensor(arr))._data
+        return self
+
+    def masked_fill_(self, mask, value):
+        return self._assign(lambda x: _ew.masked_fill(x, mask, array_of(value)))
+
+    def index_fill_(self, dim: int, index, value):
+        return self._assign(lambda x: _shape.index_fill(x, dim, index, array_of(value)))
+
+    def index_add_(self, dim: int, index, source, *, alpha=1):
+        source = array_of(source)
+        return self._assign(lambda x: _shape.index_add(x, dim, index, source, alpha=alpha))
+
+    def scatter_(self, dim: int, index, src=None, *, value=None, reduce=None):
+        src = array_of(src) if src is not None else None
+        return self._assign(
+            lambda x: _shape.scatter(x, dim, index, src, value=value, reduce=reduce)
+        )
+
+    def scatter_add_(self, dim: int, index, src):
+        return self._assign(lambda x: _shape.scatter_add(x, dim, index, array_of(src)))
+
+    def fill_diagonal_(self, fill_value, wrap: bool = False):
+        """The main diagonal set to ``fill_value``: of a matrix, or of a tensor whose dims
+        are all of one length; ``wrap=True`` starts it again every n + 1 rows of a tall matrix."""
+        shape = self._data.shape
+        if len(shape) < 2:
+            raise RuntimeError("dimensions must larger than 1")
+        if len(shape) > 2 and len(set(shape)) != 1:
+            raise RuntimeError("all dimensions of input must be of equal length")
+        np.fill_diagonal(self._writable(), array_of(fill_value), wrap=wrap)
+        return self
+
+    def bernoulli_(self, p=0.5, *, generator=None):
+        """Each element set to 1 with probability ``p`` (a number or a tensor), else 0."""
+        arr = self._writable()
+        probs = np.broadcast_to(_probabilities(p, "bernoulli_"), arr.shape)
+        arr[...] = _rng(generator, "bernoulli_").random(arr.shape) < probs
         return self
 
 
@@ -1460,6 +1602,83 @@ def randperm(n: int, *, generator=None, dtype=None, device=None,
     if n < 0:
         raise RuntimeError(f"randperm: n must be non-negative, got {n}")
     arr = _rng(generator, "randperm").permutation(int(n)).astype(as_dtype(dtype) or int64)
+    return make_tensor(arr).requires_grad_(requires_grad)
+
+
+def _probabilities(p, who: str) -> np.ndarray:
+    arr = np.asarray(p._data if isinstance(p, Tensor) else p)
+    if arr.size and not ((arr >= 0) & (arr <= 1)).all():
+        raise RuntimeError(f"{who}: expected every probability p to be in [0, 1]")
+    return arr
+
+
+def bernoulli(input, p=None, *, generator=None) -> Tensor:  # noqa: A002 - PyTorch's names
+    """1 with probability ``input`` (or ``p``, a number, for every element), else 0, in
+    input's dtype; from ``generator`` or descent's. No gradient."""
+    probs = _probabilities(input if p is None else p, "bernoulli")
+    draw = _rng(generator, "bernoulli").random(input._data.shape)
+    return make_tensor((draw < probs).astype(input._data.dtype))
+
+
+def multinomial(input, num_samples: int, replacement: bool = False, *,  # noqa: A002
+                generator=None) -> Tensor:  # fmt: skip
+    """``num_samples`` category indices per row of ``input`` (1-d or 2-d non-negative
+    weights, not necessarily summing to 1), each drawn with probability proportional to its
+    weight; without ``replacement`` no row repeats a category. int64, no gradient."""
+    w = np.asarray(input._data, np.float64)
+    if w.ndim not in (1, 2):
+        raise RuntimeError(f"prob_dist must be 1 or 2 dim, got {w.ndim}")
+    if num_samples <= 0:
+        raise RuntimeError(f"cannot sample n_sample <= 0 samples, got {num_samples}")
+    rows = w.reshape(-1, w.shape[-1])
+    if not np.isfinite(rows).all() or (rows < 0).any():
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    if (rows.sum(axis=1) <= 0).any():
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    rng = _rng(generator, "multinomial")
+    if replacement:
+        cdf = np.cumsum(rows, axis=1)
+        u = rng.random((rows.shape[0], num_samples)) * cdf[:, -1:]
+        out = np.stack([np.searchsorted(c, x, side="right") for c, x in zip(cdf, u)])
+        out = np.minimum(out, rows.shape[1] - 1)
+    else:
+        if num_samples > rows.shape[1]:
+            raise RuntimeError(
+                "cannot sample n_sample > prob_dist.size(-1) samples without replacement"
+            )
+        if ((rows > 0).sum(axis=1) < num_samples).any():
+            raise RuntimeError(
+                "invalid multinomial distribution (with replacement=False, not enough "
+                "non-negative category to sample)"
+            )
+        # NOTE: the k largest of log(u) / w are a draw of k categories without replacement,
+        # each in turn with probability proportional to its weight among those left
+        with np.errstate(divide="ignore"):
+            keys = np.log(rng.random(rows.shape)) / rows
+        out = np.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
+    return make_tensor(out.reshape(w.shape[:-1] + (num_samples,)).astype(np.int64))
+
+
+def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
+           requires_grad: bool = False) -> Tensor:  # fmt: skip
+    """Samples of N(mean, std**2): ``mean`` and ``std`` tensors (broadcast together) or
+    numbers, and with two numbers a ``size``; from ``generator`` or descent's."""
+    check_device(device)
+    tensors = [t for t in (mean, std) if isinstance(t, Tensor)]
+    if tensors:
+        if size is not None:
+            raise RuntimeError("normal: size is only taken with a number mean and std")
+        shape = np.broadcast_shapes(*(t._data.shape for t in tensors))
+        out_dtype = as_dtype(dtype) or tensors[0]._data.dtype
+    else:
+        if size is None:
+            raise TypeError("normal() with a number mean and std needs a size, e.g. (3,)")
+        shape, out_dtype = _size((size,)), _float_dtype(dtype)
+    m, s = array_of(mean), array_of(std)
+    if (np.asarray(s) < 0).any():
+        raise RuntimeError("normal expects all elements of std >= 0.0")
+    draw = _rng(generator, "normal").standard_normal(shape)
+    arr = (draw * s + m).astype(out_dtype)
     return make_tensor(arr).requires_grad_(requires_grad)
 
 

@@ -141,13 +141,16 @@ def _resolve(name: str):
     return getattr(ds, name)
 
 
+_INTEGER_RESULTS = ("argmax", "argmin", "argsort", "unique", "bincount", "nonzero", "argwhere")
+
+
 def _exported_ops() -> dict[int, str]:
     """Every differentiable op the API exports, by identity (aliases count once)."""
     found = {}
     for name in ds.__all__:
         obj = getattr(ds, name)
         if inspect.isfunction(obj) and obj.__module__.startswith("descent.ops."):
-            if name not in ("argmax", "argmin", "argsort"):  # integer results: no gradient
+            if name not in _INTEGER_RESULTS:  # no gradient
                 found.setdefault(id(obj), name)
     for name in F.__all__:
         obj = getattr(F, name)

@@ -177,6 +177,35 @@ class Pow(Function):
         return ga, gb
 
 
+class Atan2(Function):
+    """$f(a, b) = \\operatorname{atan2}(a, b)$, the angle of the point (b, a);
+    $df/da = b / (a^2 + b^2)$, $df/db = -a / (a^2 + b^2)$"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.arctan2(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        scale = grad / (a * a + b * b)
+        ga = unbroadcast(scale * b, a.shape, a.dtype) if need_a else None
+        gb = unbroadcast(-scale * a, b.shape, b.dtype) if need_b else None
+        return ga, gb
+
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        a, b = ctx.inputs
+        need_a, need_b = ctx.needs_input_grad
+        scale = grad / (a * a + b * b)
+        return (
+            sum_to(scale * b, a.shape, a.dtype) if need_a else None,
+            sum_to(-scale * a, b.shape, b.dtype) if need_b else None,
+        )
+
+
 class Remainder(Function):
     """$f(a, b) = a - b \\lfloor a / b \\rfloor$ (Python's ``%``: the sign of b);
     $df/da = 1$, $df/db = -\\lfloor a / b \\rfloor$"""
@@ -994,3 +1023,37 @@ def _floating(x: Tensor) -> Tensor:
     if x._data.dtype.kind == "f":
         return x
     return make_tensor(x._data.astype(get_default_dtype()))
+
+
+def atan2(input, other) -> Tensor:  # noqa: A002 - PyTorch's names
+    """The angle of the point (other, input) in radians, in [-pi, pi] (integers as floats)."""
+    a, b = _operands(input, other)
+    if a._data.dtype.kind != "f":
+        a, b = _floating(a), _floating(b)
+    return _binary(Atan2, a, b, "atan2")
+
+
+arctan2 = atan2  # PyTorch's alias
+
+
+def lerp(input, end, weight) -> Tensor:  # noqa: A002 - PyTorch's names
+    """``input + weight * (end - input)``: a number or a tensor of weights, all broadcast."""
+    if not isinstance(weight, Tensor) and not isinstance(weight, _PYTHON_NUMBERS):
+        raise TypeError(f"lerp(): weight must be a number or a Tensor, got {type(weight).__name__}")
+    return add(input, mul(weight, sub(end, input)))
+
+
+def nan_to_num(input: Tensor, nan: float = 0.0, posinf=None, neginf=None) -> Tensor:  # noqa: A002
+    """NaN replaced by ``nan``, +inf by ``posinf`` and -inf by ``neginf`` (by default the
+    dtype's largest and smallest finite numbers); replaced elements get no gradient."""
+    arr = input._data
+    if arr.dtype.kind != "f":
+        return make_tensor(arr.copy())
+    info = np.finfo(arr.dtype)
+    hi = info.max if posinf is None else posinf
+    lo = info.min if neginf is None else neginf
+    out = input
+    for mask, value in ((np.isnan(arr), nan), (arr == np.inf, hi), (arr == -np.inf, lo)):
+        if mask.any():
+            out = Where.apply(mask, make_tensor(np.asarray(value, arr.dtype)), out)
+    return out if out is not input else input * 1

@@ -9,6 +9,7 @@ import numpy as np
 from ..autograd import Function
 from ..tensor import Tensor
 from . import elementwise as ew
+from . import shape as _shape
 from ._util import sum_to, unbroadcast
 
 
@@ -315,3 +316,86 @@ def mv(input, vec) -> Tensor:  # noqa: A002 - PyTorch's names
             f"{a._data.shape[1]}), vec ({v._data.shape[0]})"
         )
     return MatMul.apply(a, v)
+
+
+# ---- composites: scaled products, the cross product, the Kronecker product ------------------
+
+
+def _scaled_sum(name: str, input, product, beta, alpha) -> Tensor:  # noqa: A002
+    """``beta * input + alpha * product``, input broadcast to the product's shape; with
+    beta 0 the input is not read (its NaN and inf do not reach the output)."""
+    given = tuple(np.shape(input._data if isinstance(input, Tensor) else input))
+    try:
+        fits = np.broadcast_shapes(given, product.shape) == product.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise RuntimeError(
+            f"{name}: input of shape {given} must broadcast to the product's shape "
+            f"{tuple(product.shape)}"
+        )
+    scaled = product if alpha == 1 else ew.mul(product, alpha)
+    if beta == 0:
+        return scaled
+    return ew.add(input if beta == 1 else ew.mul(input, beta), scaled)
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor:  # noqa: A002 - PyTorch's names
+    """``beta * input + alpha * (mat1 @ mat2)``, input broadcast to the product's shape."""
+    return _scaled_sum("addmm", input, mm(mat1, mat2), beta, alpha)
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:  # noqa: A002
+    """``beta * input + alpha * bmm(batch1, batch2)``, input broadcast to the product's shape."""
+    return _scaled_sum("baddbmm", input, bmm(batch1, batch2), beta, alpha)
+
+
+def cross(input, other, dim=None) -> Tensor:  # noqa: A002 - PyTorch's names
+    """The cross product of 3-vectors along ``dim`` (the inputs broadcast); without ``dim``,
+    along the first dim of size 3, as ``torch.cross``."""
+    a, b = ew._operands(input, other)
+    if a.ndim != b.ndim:
+        raise RuntimeError(
+            f"linalg.cross: inputs must have the same number of dimensions, got shapes "
+            f"{tuple(a.shape)} and {tuple(b.shape)}"
+        )
+    try:
+        common = np.broadcast_shapes(a._data.shape, b._data.shape)
+    except ValueError:
+        raise ew.broadcast_error("cross", a.shape, b.shape) from None
+    if dim is None:
+        dims = [d for d, n in enumerate(common) if n == 3]
+        if not dims:
+            raise RuntimeError(f"no dimension of size 3 in input of shape {tuple(common)}")
+        d = dims[0]
+    else:
+        d = _dim(dim, len(common), "cross")
+    if common[d] != 3:
+        raise RuntimeError(
+            f"linalg.cross: inputs dimension {d} must have length 3, but the broadcast shape "
+            f"is {tuple(common)}"
+        )
+    a, b = a.expand(*common), b.expand(*common)
+    x = [_shape.select(a, d, i) for i in range(3)]
+    y = [_shape.select(b, d, i) for i in range(3)]
+    parts = [x[1] * y[2] - x[2] * y[1], x[2] * y[0] - x[0] * y[2], x[0] * y[1] - x[1] * y[0]]
+    return _shape.stack(parts, d)
+
+
+def kron(input, other) -> Tensor:  # noqa: A002 - PyTorch's names
+    """The Kronecker product: every element of ``input`` times the whole of ``other``."""
+    a, b = ew._operands(input, other)
+    n = max(a.ndim, b.ndim)
+    sa = (1,) * (n - a.ndim) + a._data.shape
+    sb = (1,) * (n - b.ndim) + b._data.shape
+    x = a.reshape([s for k in sa for s in (k, 1)])
+    y = b.reshape([s for k in sb for s in (1, k)])
+    return ew.mul(x, y).reshape([p * q for p, q in zip(sa, sb)])
+
+
+def _dim(dim: int, ndim: int, op: str) -> int:
+    if not -ndim <= dim < ndim:
+        raise IndexError(
+            f"{op}: dimension {dim} is out of range for a tensor with {ndim} dimension(s)"
+        )
+    return dim % ndim

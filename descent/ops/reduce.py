@@ -488,3 +488,139 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False,  # noqa: A00
         return make_tensor(np.zeros((), np.int64))
     d = normalize_dim(dim, input.ndim, "argsort")
     return make_tensor(_order(input, d, descending).astype(np.int64))
+
+
+def cumprod(input: Tensor, dim: int, *, dtype=None) -> Tensor:  # noqa: A002
+    """Cumulative products along ``dim``; integers and bools multiply as int64 (as PyTorch).
+
+    NOTE: a scan of log2 n steps (each position times the one ``s`` before it, s = 1, 2,
+    4, ...), so, like ``prod``, it is a composite of indexing and ``*``: exact where an
+    element is zero and differentiable to any order.
+    """
+    x = _as(input, dtype)
+    if x._data.dtype.kind in "biu":
+        d = normalize_dim(dim, x.ndim, "cumprod")
+        out = x._data.astype(np.int64) if d is None else np.cumprod(x._data, d, dtype=np.int64)
+        return make_tensor(np.array(out))
+    d = normalize_dim(dim, x.ndim, "cumprod")
+    if d is None:
+        return x * 1
+    if d != x.ndim - 1:
+        x = shape.transpose(x, d, -1)
+    n, s = x._data.shape[-1], 1
+    while s < n:
+        x = shape.cat([x[..., :s], x[..., s:] * x[..., : n - s]], dim=-1)
+        s *= 2
+    return x if d == input.ndim - 1 else shape.transpose(x, d, -1)
+
+
+def var_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *,  # noqa: A002
+             correction=None) -> tuple:  # fmt: skip
+    """``(var, mean)`` over ``dim``, with ``var``'s arguments."""
+    dim, correction = _correction("var_mean", dim, unbiased, correction)
+    axes = normalize_dims(dim, input.ndim, "var_mean")
+    return (
+        var(input, axes, keepdim=keepdim, correction=correction),
+        mean(input, axes, keepdim=keepdim),
+    )
+
+
+def std_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *,  # noqa: A002
+             correction=None) -> tuple:  # fmt: skip
+    """``(std, mean)`` over ``dim``, with ``std``'s arguments."""
+    dim, correction = _correction("std_mean", dim, unbiased, correction)
+    axes = normalize_dims(dim, input.ndim, "std_mean")
+    return (
+        std(input, axes, keepdim=keepdim, correction=correction),
+        mean(input, axes, keepdim=keepdim),
+    )
+
+
+MedianResult = namedtuple("MedianResult", ["values", "indices"])
+
+
+def _median_index(x: np.ndarray, d: int) -> np.ndarray:
+    """The index along d of the lower median (of the first NaN where there is one)."""
+    k = (x.shape[d] - 1) // 2
+    idx = np.take(np.argsort(x, axis=d, kind="stable"), k, axis=d)
+    if x.dtype.kind == "f":
+        nans = np.isnan(x)
+        idx = np.where(nans.any(axis=d), np.argmax(nans, axis=d), idx)
+    return idx
+
+
+def median(input: Tensor, dim=None, keepdim: bool = False):  # noqa: A002 - PyTorch's names
+    """The lower median of all elements; with ``dim``, ``(values, indices)`` along it. The
+    gradient goes to the median element (NaN, where there is one, is the median)."""
+    if input._data.size == 0:
+        raise IndexError("median(): Expected reduction dim to be specified for input.numel() == 0.")
+    if dim is None:
+        flat = shape.reshape(input, (-1,))
+        return shape.getitem(flat, int(_median_index(flat._data, 0)))
+    d = normalize_dim(dim, input.ndim, "median")
+    if d is None:
+        return MedianResult(input * 1, make_tensor(np.zeros((), np.int64)))
+    idx = _median_index(input._data, d)
+    values = MaxAlongDim.apply(input, indices=idx, dim=d, keepdim=keepdim)
+    if keepdim:
+        idx = np.expand_dims(idx, d)
+    return MedianResult(values, make_tensor(idx.astype(np.int64)))
+
+
+# ---- counting and finding (integer answers, no gradient) ------------------------------------
+
+
+def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,  # noqa: A002
+           return_counts: bool = False, dim=None):  # fmt: skip
+    """The distinct values (sorted; ``sorted=False`` sorts too, as PyTorch on the CPU), and
+    if asked the index of each element's value (``inverse``, input's shape) and how often
+    each value occurs; with ``dim``, the distinct slices along it."""
+    arr = input._data
+    if dim is None:
+        values, inverse, counts = np.unique(arr, return_inverse=True, return_counts=True)
+        inverse = inverse.reshape(arr.shape)
+    else:
+        d = normalize_dim(dim, arr.ndim, "unique")
+        values, inverse, counts = np.unique(arr, return_inverse=True, return_counts=True, axis=d)
+        inverse = inverse.reshape(-1)
+    out = [make_tensor(values)]
+    if return_inverse:
+        out.append(make_tensor(inverse.astype(np.int64)))
+    if return_counts:
+        out.append(make_tensor(counts.astype(np.int64)))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def bincount(input: Tensor, weights=None, minlength: int = 0) -> Tensor:  # noqa: A002
+    """How often each of 0 .. max(input) occurs in a 1-d non-negative integer tensor (at
+    least ``minlength`` counts); with ``weights``, the sum of their weights."""
+    arr = input._data
+    if arr.ndim != 1 or arr.dtype.kind not in "biu":
+        raise RuntimeError(
+            f"bincount only supports 1-d non-negative integral inputs, got {arr.ndim}-d {arr.dtype}"
+        )
+    if arr.size and arr.min() < 0:
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if minlength < 0:
+        raise RuntimeError("minlength should be >= 0")
+    if weights is None:
+        return make_tensor(np.bincount(arr, minlength=minlength).astype(np.int64))
+    w = weights._data if isinstance(weights, Tensor) else np.asarray(weights)
+    if w.shape != arr.shape:
+        raise RuntimeError("weights should be 1-d and have the same length as input")
+    out = np.bincount(arr, weights=w, minlength=minlength)
+    return make_tensor(out.astype(w.dtype if w.dtype.kind == "f" else np.float64))
+
+
+def nonzero(input: Tensor, *, as_tuple: bool = False):  # noqa: A002 - PyTorch's names
+    """The indices of the non-zero elements: an (n, ndim) int64 tensor, or with
+    ``as_tuple=True`` one 1-d index tensor per dim (a 0-d input counts as 1-d)."""
+    arr = input._data
+    if as_tuple:
+        return tuple(make_tensor(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(arr)))
+    return make_tensor(np.argwhere(arr).astype(np.int64))
+
+
+def argwhere(input: Tensor) -> Tensor:  # noqa: A002 - PyTorch's names
+    """The indices of the non-zero elements as an (n, ndim) int64 tensor."""
+    return nonzero(input)

@@ -644,3 +644,327 @@ def tril(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002 - PyTorch's 
 def triu(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002 - PyTorch's names
     """The upper triangle of the last two dims (on and above ``diagonal``), zeros below."""
     return _triangle(input, diagonal, False, "triu")
+
+
+# ---- composites: stacking, rolling, repeating, picking along a dim --------------------------
+
+
+def _tensors(name: str, tensors) -> list:
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError(f"{name} expects a non-empty TensorList")
+    return [as_tensor(t, like=tensors[0]) for t in tensors]
+
+
+def atleast_1d(x: Tensor) -> Tensor:
+    return reshape(x, (1,)) if x.ndim == 0 else x
+
+
+def atleast_2d(x: Tensor) -> Tensor:
+    return reshape(x, (1,) * (2 - x.ndim) + x.shape) if x.ndim < 2 else x
+
+
+def atleast_3d(x: Tensor) -> Tensor:
+    """As ``torch.atleast_3d``: () -> (1, 1, 1), (n,) -> (1, n, 1), (m, n) -> (m, n, 1)."""
+    if x.ndim == 0:
+        return reshape(x, (1, 1, 1))
+    if x.ndim == 1:
+        return reshape(x, (1, x.shape[0], 1))
+    return reshape(x, x.shape + (1,)) if x.ndim == 2 else x
+
+
+def hstack(tensors) -> Tensor:
+    """Tensors joined column-wise: along dim 0 if all are 1-d, else along dim 1."""
+    ts = [atleast_1d(t) for t in _tensors("hstack", tensors)]
+    return cat(ts, 0 if ts[0].ndim == 1 else 1)
+
+
+def vstack(tensors) -> Tensor:
+    """Tensors joined row-wise: each made at least 2-d, then joined along dim 0."""
+    return cat([atleast_2d(t) for t in _tensors("vstack", tensors)], 0)
+
+
+row_stack = vstack  # PyTorch's alias
+
+
+def dstack(tensors) -> Tensor:
+    """Tensors joined depth-wise: each made at least 3-d, then joined along dim 2."""
+    return cat([atleast_3d(t) for t in _tensors("dstack", tensors)], 2)
+
+
+def column_stack(tensors) -> Tensor:
+    """Tensors as columns: 0-d and 1-d ones become (n, 1), then all join along dim 1."""
+    ts = _tensors("column_stack", tensors)
+    return cat([reshape(t, (t._data.size, 1)) if t.ndim < 2 else t for t in ts], 1)
+
+
+def _select_along(x: Tensor, d: int, idx: np.ndarray) -> Tensor:
+    return GetItem.apply(x, index=(slice(None),) * d + (idx.astype(np.intp),))
+
+
+def roll(input: Tensor, shifts, dims=None) -> Tensor:  # noqa: A002 - PyTorch's names
+    """Elements shifted ``shifts`` places along ``dims``, those past the end coming round to
+    the start; without ``dims`` the tensor is flattened, rolled and given its shape back."""
+    shifts = (shifts,) if isinstance(shifts, (int, np.integer)) else tuple(shifts)
+    if dims is None:
+        if len(shifts) != 1:
+            raise RuntimeError(f"roll: shifts {shifts} need as many dims, but none were given")
+        return reshape(roll(reshape(input, (-1,)), shifts, 0), input._data.shape)
+    dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
+    if len(shifts) != len(dims):
+        raise RuntimeError(
+            f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}"
+        )
+    x = input
+    for s, dim in zip(shifts, dims):
+        d = normalize_dim(dim, max(x.ndim, 1), "roll")
+        n = x._data.shape[d]
+        if n and int(s) % n:
+            x = _select_along(x, d, (np.arange(n) - int(s)) % n)
+    return x if x is not input else input * 1
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None) -> Tensor:  # noqa: A002
+    """Each element (or slice along ``dim``) repeated ``repeats`` times in place: an int for
+    all, or a tensor of one count each. Without ``dim`` the input is flattened first;
+    ``repeat_interleave(counts)`` alone gives the indices 0, 0, 1, ... ``counts`` times."""
+    if repeats is None:  # torch.repeat_interleave(repeats): the index of each repeat
+        counts = np.asarray(input._data if isinstance(input, Tensor) else input)
+        if counts.ndim != 1 or counts.dtype.kind not in "iu":
+            raise RuntimeError("repeat_interleave: repeats must be a 1-d integer tensor")
+        return make_tensor(np.repeat(np.arange(counts.size, dtype=np.int64), counts))
+    x = input
+    if dim is None:
+        x, d = reshape(x, (-1,)), 0
+    else:
+        d = normalize_dim(dim, x.ndim, "repeat_interleave")
+        if d is None:
+            x, d = reshape(x, (1,)), 0
+    n = x._data.shape[d]
+    reps = np.asarray(repeats._data if isinstance(repeats, Tensor) else repeats)
+    if reps.dtype.kind not in "iu":
+        raise RuntimeError("repeat_interleave: repeats must hold integers")
+    if reps.ndim > 1 or (reps.ndim == 1 and reps.size not in (1, n)):
+        raise RuntimeError(
+            f"repeats must have the same size as input along dim, but got repeats.size(0) = "
+            f"{reps.size} and input.size({d}) = {n}"
+        )
+    if (reps < 0).any():
+        raise RuntimeError("repeat_interleave: repeats can not be negative")
+    idx = np.repeat(np.arange(n), reps.reshape(-1) if reps.size != 1 else int(reps))
+    if output_size is not None and output_size != idx.size:
+        raise RuntimeError(
+            f"repeat_interleave: output_size {output_size} is not the sum of repeats ({idx.size})"
+        )
+    return _select_along(x, d, idx)
+
+
+def take_along_dim(input: Tensor, indices, dim=None) -> Tensor:  # noqa: A002 - PyTorch's names
+    """Values of ``input`` at ``indices`` along ``dim``, the other dims broadcast against
+    each other (NumPy's ``take_along_axis``); without ``dim``, of the flattened input."""
+    idx = np.asarray(indices._data if isinstance(indices, Tensor) else indices)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError("torch.take_along_dim(): dtype of indices should be Long but got Float")
+    if dim is None:
+        return gather(reshape(input, (-1,)), 0, idx.reshape(-1))
+    if input.ndim != idx.ndim:
+        raise RuntimeError(
+            f"torch.take_along_dim(): input and indices should have the same number of "
+            f"dimensions, but got {input.ndim} dimensions for input, and {idx.ndim} dimensions "
+            f"for indices"
+        )
+    d = normalize_dim(dim, input.ndim, "take_along_dim")
+    if d is None:
+        return gather(input, 0, idx)
+    ins, ids = list(input._data.shape), list(idx.shape)
+    ins[d] = ids[d] = 1
+    try:
+        common = list(np.broadcast_shapes(tuple(ins), tuple(ids)))
+    except ValueError:
+        raise RuntimeError(
+            f"take_along_dim: input {tuple(input.shape)} and indices {tuple(idx.shape)} do not "
+            f"broadcast outside dim {d}"
+        ) from None
+    x_shape = common[:d] + [input._data.shape[d]] + common[d + 1 :]
+    i_shape = common[:d] + [idx.shape[d]] + common[d + 1 :]
+    x = input if tuple(x_shape) == input._data.shape else expand(input, *x_shape)
+    return gather(x, d, np.broadcast_to(idx, i_shape))
+
+
+def masked_select(input: Tensor, mask) -> Tensor:  # noqa: A002 - PyTorch's names
+    """The elements where ``mask`` (bool, broadcast with input) is True, as a 1-d tensor."""
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.dtype != np.bool_:
+        raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {m.dtype}")
+    try:
+        common = np.broadcast_shapes(m.shape, input._data.shape)
+    except ValueError:
+        raise RuntimeError(
+            f"masked_select: the mask of shape {tuple(m.shape)} and the input of shape "
+            f"{tuple(input.shape)} do not broadcast"
+        ) from None
+    x = input if common == input._data.shape else expand(input, *common)
+    return getitem(x, np.broadcast_to(m, common))
+
+
+# ---- diagonals, grids, pieces ---------------------------------------------------------------
+
+
+def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:  # noqa: A002
+    """The diagonal ``offset`` of the matrices in dims ``dim1``, ``dim2``, as a last dim."""
+    if input.ndim < 2:
+        raise RuntimeError(f"diagonal: expected a tensor of at least 2 dims, got {input.ndim}")
+    a = normalize_dim(dim1, input.ndim, "diagonal")
+    b = normalize_dim(dim2, input.ndim, "diagonal")
+    if a == b:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    x = movedim(input, (a, b), (-2, -1))
+    rows, cols = x._data.shape[-2:]
+    r0, c0 = (0, offset) if offset >= 0 else (-offset, 0)
+    n = max(0, min(rows - r0, cols - c0))
+    i = np.arange(n)
+    return GetItem.apply(x, index=(Ellipsis, i + r0, i + c0))
+
+
+_diagonal = diagonal  # diag's own parameter is called diagonal
+
+
+def diag(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002 - PyTorch's names
+    """A 1-d input as the ``diagonal`` of a square matrix of zeros; a 2-d input's diagonal."""
+    if input.ndim == 2:
+        return _diagonal(input, diagonal)
+    if input.ndim != 1:
+        raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
+    n = input._data.shape[0]
+    k = abs(diagonal)
+    i = np.arange(n)
+    where = (i, i + diagonal) if diagonal >= 0 else (i - diagonal, i)
+    return GetItemBackward.apply(input, shape=(n + k, n + k), index=where)
+
+
+def trace(input: Tensor) -> Tensor:  # noqa: A002 - PyTorch's names
+    """The sum of the main diagonal of a matrix."""
+    if input.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
+    return diagonal(input).sum()
+
+
+def meshgrid(*tensors, indexing: str | None = None) -> tuple:
+    """Coordinate grids of 1-d tensors: with ``indexing='ij'`` (PyTorch's default) grid k
+    varies along dim k; with ``'xy'`` the first two dims are swapped (NumPy's default)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    indexing = "ij" if indexing is None else indexing
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(
+            f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}'
+        )
+    ts = [atleast_1d(t) for t in _tensors("meshgrid", tensors)]
+    for t in ts:
+        if t.ndim != 1:
+            raise RuntimeError(
+                f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: {t.ndim}D"
+            )
+    swap = indexing == "xy" and len(ts) >= 2
+    order = [1, 0, *range(2, len(ts))] if swap else list(range(len(ts)))
+    shape = tuple(ts[k].shape[0] for k in order)
+    out = []
+    for k, t in enumerate(ts):
+        at = order.index(k)
+        view_shape = tuple(t.shape[0] if j == at else 1 for j in range(len(ts)))
+        out.append(expand(reshape(t, view_shape), *shape))
+    return tuple(out)
+
+
+def select(input: Tensor, dim: int, index: int) -> Tensor:  # noqa: A002 - PyTorch's names
+    """The slice at ``index`` of ``dim`` (that dim removed)."""
+    d = normalize_dim(dim, input.ndim, "select")
+    if d is None:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    n = input._data.shape[d]
+    if not -n <= index < n:
+        raise IndexError(
+            f"select(): index {index} out of range for tensor of size {list(input.shape)} at "
+            f"dimension {d}"
+        )
+    return GetItem.apply(input, index=(slice(None),) * d + (int(index),))
+
+
+def unbind(input: Tensor, dim: int = 0) -> tuple:  # noqa: A002 - PyTorch's names
+    """The slices of ``dim``, each without that dim."""
+    d = normalize_dim(dim, input.ndim, "unbind")
+    if d is None:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    return tuple(select(input, d, i) for i in range(input._data.shape[d]))
+
+
+def tensor_split(input: Tensor, indices_or_sections, dim: int = 0) -> tuple:  # noqa: A002
+    """Pieces along ``dim``: an int n gives n pieces (the first ``size % n`` one longer);
+    a list of indices cuts before each index (as NumPy's ``array_split``)."""
+    if input.ndim == 0:
+        raise RuntimeError(
+            "tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims"
+        )
+    d = normalize_dim(dim, input.ndim, "tensor_split")
+    n = input._data.shape[d]
+    spec = indices_or_sections
+    if isinstance(spec, Tensor):
+        spec = spec._data.item() if spec.ndim == 0 else spec._data.tolist()
+    if isinstance(spec, (int, np.integer)):
+        k = int(spec)
+        if k <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {k}")
+        sizes = [n // k + 1] * (n % k) + [n // k] * (k - n % k)
+        return _pieces(input, d, sizes)
+    cuts = [int(c) for c in spec]
+    lead = (slice(None),) * d
+    bounds = [0, *cuts, n]
+    return tuple(getitem(input, lead + (slice(lo, hi),)) for lo, hi in zip(bounds, bounds[1:]))
+
+
+# ---- index_add, index_fill --------------------------------------------------------------
+
+
+def _vector_index(name: str, index) -> np.ndarray:
+    idx = np.asarray(index._data if isinstance(index, Tensor) else index)
+    if idx.ndim > 1 or (idx.size and idx.dtype.kind not in "iu"):
+        raise IndexError(f"{name}(): Index is supposed to be a vector of integers")
+    return idx.reshape(-1).astype(np.intp)
+
+
+def index_add(input: Tensor, dim: int, index, source, *, alpha=1) -> Tensor:  # noqa: A002
+    """A copy of ``input`` with ``alpha * source[..., j, ...]`` added to the slice
+    ``index[j]`` of ``dim`` (repeated indices add up)."""
+    idx = _vector_index("index_add", index)
+    x = atleast_1d(input)
+    src = as_tensor(source, like=input)
+    src = atleast_1d(src) if src.ndim == 0 else src
+    d = normalize_dim(dim, x.ndim, "index_add")
+    want = x.shape[:d] + (idx.size,) + x.shape[d + 1 :]
+    if src.shape != want:
+        raise RuntimeError(
+            f"index_add_(): source of shape {tuple(source.shape)} must have the shape {want} "
+            f"(self's, with {idx.size} entries along dim {d})"
+        )
+    if alpha != 1:
+        src = ew.mul(src, alpha)
+    where = np.broadcast_to(idx.reshape((-1,) + (1,) * (x.ndim - d - 1)), want)
+    out = _scatter("index_add", x, d, np.ascontiguousarray(where), src, add=True)
+    return out if input.ndim else reshape(out, ())
+
+
+def index_fill(input: Tensor, dim: int, index, value) -> Tensor:  # noqa: A002
+    """A copy of ``input`` with ``value`` in the slices ``index`` of ``dim``."""
+    idx = _vector_index("index_fill", index)
+    d = normalize_dim(dim, input.ndim, "index_fill")
+    if d is None:
+        mask = np.zeros((), bool)
+        mask[...] = idx.size > 0
+    else:
+        n = input._data.shape[d]
+        if idx.size and (idx.min() < -n or idx.max() >= n):
+            raise IndexError(f"index_fill(): index out of range for dim {d} of size {n}")
+        hit = np.zeros(n, bool)
+        hit[idx] = True
+        mask = hit.reshape((-1,) + (1,) * (input.ndim - d - 1))
+    return ew.masked_fill(input, np.broadcast_to(mask, input._data.shape), value)
