@@ -1187,8 +1187,10 @@ class Tensor:
     def unbind(self, dim: int = 0):
         return _shape.unbind(self, dim)
 
-    def tensor_split(self, indices_or_sections, dim: int = 0):
-        return _shape.tensor_split(self, indices_or_sections, dim)
+    def tensor_split(self, indices_or_sections=None, dim: int = 0, *, sections=None,
+                     indices=None):  # fmt: skip
+        return _shape.tensor_split(self, indices_or_sections, dim, sections=sections,
+                                   indices=indices)  # fmt: skip
 
     def index_add(self, dim: int, index, source, *, alpha=1):
         return _shape.index_add(self, dim, index, source, alpha=alpha)

@@ -335,7 +335,9 @@ def _scaled_sum(name: str, input, product, beta, alpha) -> Tensor:  # noqa: A002
             f"{tuple(product.shape)}"
         )
     scaled = product if alpha == 1 else ew.mul(product, alpha)
-    if beta == 0:
+    if beta == 0:  # input is in the graph with a zero gradient, as PyTorch's, but not read
+        if isinstance(input, Tensor) and input.requires_grad:
+            return ew.where(np.zeros((), bool), input, scaled)
         return scaled
     return ew.add(input if beta == 1 else ew.mul(input, beta), scaled)
 

@@ -898,9 +898,15 @@ def unbind(input: Tensor, dim: int = 0) -> tuple:  # noqa: A002 - PyTorch's name
     return tuple(select(input, d, i) for i in range(input._data.shape[d]))
 
 
-def tensor_split(input: Tensor, indices_or_sections, dim: int = 0) -> tuple:  # noqa: A002
+def tensor_split(input: Tensor, indices_or_sections=None, dim: int = 0, *,  # noqa: A002
+                 sections=None, indices=None) -> tuple:  # fmt: skip
     """Pieces along ``dim``: an int n gives n pieces (the first ``size % n`` one longer);
-    a list of indices cuts before each index (as NumPy's ``array_split``)."""
+    a list of indices cuts before each index (as NumPy's ``array_split``). PyTorch's
+    keywords ``sections=`` and ``indices=`` name the two kinds."""
+    given = [v for v in (indices_or_sections, sections, indices) if v is not None]
+    if len(given) != 1:
+        raise TypeError("tensor_split() takes one of indices_or_sections, sections and indices")
+    indices_or_sections = given[0]
     if input.ndim == 0:
         raise RuntimeError(
             "tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims"
