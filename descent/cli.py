@@ -136,6 +136,30 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def _lesson_index(lessons) -> str:
+    """The lessons by deck: a heading per deck (file and title), then each lesson drawn
+    from it with its slides and what it does, then the topics only the deck's schedule names."""
+    table = lessons.by_deck()
+    rows = [(name, lessons.slide_ranges(slides) if slides else "")
+            for entry in table.values() for name, slides in entry["lessons"]]  # fmt: skip
+    name_width = max(len(name) for name, _ in rows)
+    slides_width = max(len(ranges) for _, ranges in rows)
+    lines = []
+    for deck, entry in table.items():
+        lines.append(f"{deck}: {entry['title']}" if deck else entry["title"])
+        for name, slides in entry["lessons"]:
+            doc = lessons.LESSONS[name].__doc__
+            first = doc.strip().splitlines()[0] if doc else ""
+            ranges = lessons.slide_ranges(slides) if slides else ""
+            lines.append(f"  {name.ljust(name_width)}  {ranges.ljust(slides_width)}  {first}")
+        for topic, slides in entry["schedule_only"]:
+            where = lessons.slide_ranges({topic: slides})
+            lines.append(f"  not a lesson: only in the schedule: {topic} ({where})")
+        if not entry["lessons"] and not entry["schedule_only"]:
+            lines.append("  (no lesson yet)")
+    return "\n".join(lines)
+
+
 def cmd_lesson(args) -> int:
     from . import lessons
 
@@ -149,10 +173,7 @@ def cmd_lesson(args) -> int:
               f"descent lesson --list lists them", file=sys.stderr)  # fmt: skip
         return 2
     if args.list or not args.name:
-        width = max(len(n) for n in lessons.names())
-        for name, fn in lessons.LESSONS.items():
-            first = (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
-            print(f"{name.ljust(width)}  {first}")
+        print(_lesson_index(lessons))
         return 0
     try:
         lesson = lessons.run(args.name)

@@ -172,11 +172,11 @@ def test_gravity_explains_the_slope_at_8():
 
     explanation = lessons.run("gravity").explain()
     x, y = np.array(X), np.array(Y)
-    closed_form = 2 * np.sum(x * (A0 * x - y))  # dJ/da = 2 sum x (a x - y)
+    closed_form = 2 * np.sum(x * (A0 * x - y))  # dL/da = 2 sum x (a x - y)
     assert closed_form == pytest.approx(-447.3)
     check_explanation(explanation, closed_form)
-    assert explanation.paths == [["J", "(a*x - y)^2", "a*x - y", "a*x", "a"]]
-    assert "dJ/da = -447.3" in str(explanation)
+    assert explanation.paths == [["L", "(a*x - y)^2", "a*x - y", "a*x", "a"]]
+    assert "dL/da = -447.3" in str(explanation)
 
 
 def test_curvature_explains_the_second_derivative_through_the_gradients_graph():
@@ -241,32 +241,32 @@ def test_logistic_regression_explains_dloss_dw_at_the_start():
 
 
 def test_backprop_explains_db1_through_the_whole_network():
-    from descent.lessons.backprop import B1, B2, W1, W2, T, X
+    from descent.lessons.backprop import B1, B2, W1, W2, X, Y
 
     explanation = lessons.run("backprop").explain()
     params = [ds.tensor(v, dtype=ds.float64, requires_grad=True) for v in (W1, B1, W2, B2)]
     w1, b1, w2, b2 = params
     hidden = (ds.tensor(X, dtype=ds.float64) @ w1 + b1).sigmoid()
     out = hidden @ w2 + b2
-    loss = 0.5 * F.mse_loss(out, ds.tensor(T, dtype=ds.float64), reduction="sum")
+    loss = 0.5 * F.mse_loss(out, ds.tensor(Y, dtype=ds.float64), reduction="sum")
     (autodiff,) = ds.grad(loss, [b1])
     check_explanation(explanation, autodiff.numpy())
-    # by hand, in NumPy: sum over the examples of ((Y - T) W2^T) * H (1 - H)
-    x, t = np.array(X), np.array(T)
-    h = 1 / (1 + np.exp(-(x @ np.array(W1) + np.array(B1))))
-    y = h @ np.array(W2) + np.array(B2)
-    check_explanation(explanation, (((y - t) @ np.array(W2).T) * h * (1 - h)).sum(axis=0))
+    # by hand, in NumPy: sum over the examples of ((Yp - Y) W2^T) * Z3 (1 - Z3)
+    x, y = np.array(X), np.array(Y)
+    z3 = 1 / (1 + np.exp(-(x @ np.array(W1) + np.array(B1))))
+    yp = z3 @ np.array(W2) + np.array(B2)
+    check_explanation(explanation, (((yp - y) @ np.array(W2).T) * z3 * (1 - z3)).sum(axis=0))
     assert explanation.paths[0][0] == "L" and explanation.paths[0][-1] == "b1"
 
 
 def test_backprop_explains_another_parameter():
-    from descent.lessons.backprop import B1, B2, W1, W2, T, X
+    from descent.lessons.backprop import B1, B2, W1, W2, X, Y
 
     explanation = lessons.run("backprop").explain("W2")
-    x, t = np.array(X), np.array(T)
-    h = 1 / (1 + np.exp(-(x @ np.array(W1) + np.array(B1))))
-    y = h @ np.array(W2) + np.array(B2)
-    check_explanation(explanation, h.T @ (y - t))
+    x, y = np.array(X), np.array(Y)
+    z3 = 1 / (1 + np.exp(-(x @ np.array(W1) + np.array(B1))))
+    yp = z3 @ np.array(W2) + np.array(B2)
+    check_explanation(explanation, z3.T @ (yp - y))
 
 
 # ---- the plot functions the lessons added to ds.viz ---------------------------------------------

@@ -1,4 +1,4 @@
-"""The curvature lesson: its numbers against closed forms (J'' = 2 sum x^2, the Hessian
+"""The curvature lesson: its numbers against closed forms (L'' = 2 sum x^2, the Hessian
 2 X^T X and its eigenvalues), its runs against the factor (1 - lr * curvature)^k, and every
 number its text prints against its JSON."""
 
@@ -14,9 +14,9 @@ from descent import lessons
 X = np.array([2.0, 4.5, 10.0])
 Y = np.array([19.6, 44.1, 98.0])
 A_STAR = 9.8
-J2 = 2 * np.sum(X**2)  # J''(a) of J(a) = sum (a x - y)^2, at every a
+J2 = 2 * np.sum(X**2)  # L''(a) of L(a) = sum (y - a x)^2, at every a
 DESIGN = np.stack([X, np.ones_like(X)], axis=1)  # (3, 2): the columns x and 1
-HESSIAN = 2 * DESIGN.T @ DESIGN  # of J(w, b) = sum (w x + b - y)^2
+HESSIAN = 2 * DESIGN.T @ DESIGN  # of L(a, b) = sum (a x + b - y)^2
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +146,7 @@ def test_one_rate_for_two_curvatures_zig_zags_and_crawls(results):
         path.append(theta.copy())
         theta = theta - lr * HESSIAN @ (theta - optimum)
     path = np.array(path)
-    np.testing.assert_allclose(two["path"]["w"], path[:, 0], rtol=1e-10)
+    np.testing.assert_allclose(two["path"]["a"], path[:, 0], rtol=1e-10)
     np.testing.assert_allclose(two["path"]["b"], path[:, 1], rtol=1e-10, atol=1e-12)
     # along each eigenvector the distance shrinks by exactly that direction's factor
     along = np.array(two["along"])

@@ -79,63 +79,72 @@ def test_softmax_svm_losses_at_initialisation():
 # ---- backprop --------------------------------------------------------------------------------
 
 
-def backprop_by_loops(x, t, w1, b1, w2, b2) -> dict:
-    """The hand derivation one example and one element at a time."""
+def backprop_by_loops(x, y_target, w1, b1, w2, b2) -> dict:
+    """The slides' derivation one example and one element at a time (Z1 = X W1, Z2 = Z1 + b1,
+    Z3 = sigmoid(Z2), Z4 = Z3 W2, Yp = Z4 + b2)."""
     n, d = x.shape
     k = w1.shape[1]
     g = {
-        "dL/dY": np.zeros((n, 1)),
-        "dL/dW2": np.zeros((k, 1)),
-        "dL/db2": np.zeros(1),
-        "dL/dH": np.zeros((n, k)),
-        "dL/dZ": np.zeros((n, k)),
+        "dL/dYp": np.zeros((n, 1)),
+        "dL/dZ4": np.zeros((n, 1)),
+        "dL/dZ3": np.zeros((n, k)),
+        "dL/dZ2": np.zeros((n, k)),
+        "dL/dZ1": np.zeros((n, k)),
         "dL/dW1": np.zeros((d, k)),
         "dL/db1": np.zeros(k),
+        "dL/dW2": np.zeros((k, 1)),
+        "dL/db2": np.zeros(1),
     }
     for e in range(n):
-        z = [sum(x[e, i] * w1[i, j] for i in range(d)) + b1[j] for j in range(k)]
-        h = [1.0 / (1.0 + math.exp(-zj)) for zj in z]
-        y = sum(h[j] * w2[j, 0] for j in range(k)) + b2[0]
-        dy = y - t[e, 0]
-        g["dL/dY"][e, 0] = dy
-        g["dL/db2"][0] += dy
+        z2 = [sum(x[e, i] * w1[i, j] for i in range(d)) + b1[j] for j in range(k)]
+        z3 = [1.0 / (1.0 + math.exp(-zj)) for zj in z2]
+        yp = sum(z3[j] * w2[j, 0] for j in range(k)) + b2[0]
+        d_yp = yp - y_target[e, 0]
+        g["dL/dYp"][e, 0] = g["dL/dZ4"][e, 0] = d_yp
+        g["dL/db2"][0] += d_yp
         for j in range(k):
-            g["dL/dW2"][j, 0] += h[j] * dy
-            dh = dy * w2[j, 0]
-            dz = dh * h[j] * (1.0 - h[j])
-            g["dL/dH"][e, j] = dh
-            g["dL/dZ"][e, j] = dz
-            g["dL/db1"][j] += dz
+            g["dL/dW2"][j, 0] += z3[j] * d_yp
+            d_z3 = d_yp * w2[j, 0]
+            d_z2 = d_z3 * z3[j] * (1.0 - z3[j])
+            g["dL/dZ3"][e, j] = d_z3
+            g["dL/dZ2"][e, j] = g["dL/dZ1"][e, j] = d_z2
+            g["dL/db1"][j] += d_z2
             for i in range(d):
-                g["dL/dW1"][i, j] += x[e, i] * dz
+                g["dL/dW1"][i, j] += x[e, i] * d_z2
     return g
 
 
 def test_backprop_autodiff_equals_the_hand_derivation_by_loops():
     r = lesson_of("backprop").results
     p = arrays(r["inputs"])
-    expected = backprop_by_loops(p["X"], p["T"], p["W1"], p["b1"], p["W2"], p["b2"])
+    expected = backprop_by_loops(p["X"], p["Y"], p["W1"], p["b1"], p["W2"], p["b2"])
     assert set(r["autodiff"]) == set(expected)
     for name, value in expected.items():
         np.testing.assert_allclose(r["autodiff"][name], value, atol=1e-12, err_msg=name)
         np.testing.assert_allclose(r["hand"][name], value, atol=1e-12, err_msg=name)
     assert r["max_difference"] < 1e-12
+    # the slides' order: dYp, dZ4, dZ3, dZ2, dZ1, then dW1, db1, dW2, db2
+    assert [d["delta"] for d in r["deltas"]] == list(expected)
+    assert [d["slide_step"] for d in r["deltas"]] == [1, 2, 3, 4, 5, 1, 2, 3, 4]
 
 
 def test_backprop_against_torch():
     r = lesson_of("backprop").results
     p = {k: torch.tensor(v, dtype=torch.float64) for k, v in r["inputs"].items()}
     params = [p[k].requires_grad_() for k in ("W1", "b1", "W2", "b2")]
-    z = p["X"] @ p["W1"] + p["b1"]
-    h = torch.sigmoid(z)
-    y = h @ p["W2"] + p["b2"]
-    for a in (z, h, y):
+    z1 = p["X"] @ p["W1"]
+    z2 = z1 + p["b1"]
+    z3 = torch.sigmoid(z2)
+    z4 = z3 @ p["W2"]
+    yp = z4 + p["b2"]
+    for a in (z1, z2, z3, z4, yp):
         a.retain_grad()
-    loss = 0.5 * ((y - p["T"]) ** 2).sum()
+    loss = 0.5 * ((yp - p["Y"]) ** 2).sum()
     loss.backward()
     assert r["loss"] == pytest.approx(loss.item(), rel=1e-12)
-    found = {"dL/dY": y, "dL/dH": h, "dL/dZ": z, "dL/dW1": params[0], "dL/db1": params[1]}
-    found.update({"dL/dW2": params[2], "dL/db2": params[3]})
+    found = {"dL/dYp": yp, "dL/dZ4": z4, "dL/dZ3": z3, "dL/dZ2": z2, "dL/dZ1": z1}
+    found.update({"dL/dW1": params[0], "dL/db1": params[1], "dL/dW2": params[2]})
+    found["dL/db2"] = params[3]
     for name, tensor in found.items():
         np.testing.assert_allclose(r["autodiff"][name], tensor.grad.numpy(), atol=1e-12)
 

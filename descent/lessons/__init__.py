@@ -12,6 +12,8 @@ from .bce_gradient import bce_gradient
 from .conv_forward import conv_forward
 from .convexity import convexity
 from .curvature import curvature
+from .decks import DECKS, slide_ranges
+from .decks import by_deck as _by_deck
 from .differentiation import differentiation
 from .digits import digits
 from .gradient_check import gradient_check
@@ -68,6 +70,13 @@ def names() -> list[str]:
     return list(LESSONS)
 
 
+def by_deck() -> dict:
+    """The decks, each with its title, its lessons (name, {topic: [first, last]}) and the
+    topics only its schedule names; read from each lesson's module (``DECK``, ``SLIDES``,
+    ``ALSO``), so a new lesson appears under its deck once it is in ``LESSONS``."""
+    return _by_deck(LESSONS)
+
+
 def run(name: str) -> Lesson:
     """Compute lesson ``name`` and return it (``.render()`` for text, ``.to_dict()`` for JSON)."""
     try:
@@ -77,4 +86,4 @@ def run(name: str) -> Lesson:
     return lesson()
 
 
-__all__ = ["Lesson", "Table", "LESSONS", "names", "run"]
+__all__ = ["DECKS", "LESSONS", "Lesson", "Table", "by_deck", "names", "run", "slide_ranges"]

@@ -4,6 +4,11 @@ $Z = \\mathrm{ReLU}(X W_1 + b_1)$, $Y = Z W_2 + b_2$ (the reconstruction),
 $C = \\mathrm{softmax}(Z W_3 + b_3)$ (the classifier) and
 $L = \\frac{1}{2} \\|X - Y\\|^2 + \\mathrm{CE}(C, C_{gt})$, both summed over the examples.
 The hand derivation in NumPy beside descent's autodiff; at Z the two paths add up.
+
+The lecture: deck 001 (``001_06db21ae3b045989.txt``), slides 150-151, "Part II: Example
+Problems", Q1 and its answer. The answer's formulas have no transposes and no sums over the
+examples (their shapes do not fit): the lesson says so (``lesson.slips``) and gives the
+fitting ones.
 """
 
 from __future__ import annotations
@@ -14,6 +19,18 @@ from ..autograd import grad
 from ..nn import functional as F
 from ..tensor import float64, tensor
 from .lesson import Lesson, draw_graph, index_cell, vector_cell
+
+DECK = "001_06db21ae3b045989.txt"
+SLIDES = {"Q1: an autoencoder and a classifier on one code; its answer": [150, 151]}
+# The slide's answer (line of the deck, the slide's words, as the lesson writes them, the fix).
+SLIDE_ANSWER = [
+    (2988, "X(W_2(Y-X) + W_3(C-C_{gt}))", "dW1 = X(W2(Y - X) + W3(C - C_gt))", "dW1 = X^T dA"),
+    (2990, "W_2(Y-X) + W_3(C-C_{gt})", "db1 = W2(Y - X) + W3(C - C_gt)", "db1 = sum(dA)"),
+    (2993, "\\delta W_2 = Z(Y-X)", "dW2 = Z(Y - X)", "dW2 = Z^T (Y - X)"),
+    (2995, "\\delta b_2 = Y-X", "db2 = Y - X", "db2 = sum(Y - X)"),
+    (2997, "\\delta W_3 = Z(C-C_{gt})", "dW3 = Z(C - C_gt)", "dW3 = Z^T (C - C_gt)"),
+    (2999, "\\delta b_3 = C-C_{gt}", "db3 = C - C_gt", "db3 = sum(C - C_gt)"),
+]
 
 # Two examples with four features, a code of three units, three classes.
 X = [[1.0, 0.5, -0.5, 2.0], [-1.0, 1.5, 0.5, 0.0]]
@@ -89,7 +106,9 @@ def autoencoder_classifier() -> Lesson:
             "An encoder makes a code Z = ReLU(X W1 + b1). Two heads read it: a decoder "
             "reconstructs the input, Y = Z W2 + b2, and a classifier gives class "
             "probabilities, C = softmax(Z W3 + b3). They train together on "
-            "L = 1/2 ||X - Y||^2 + CE(C, C_gt), both terms summed over the examples."
+            "L = 1/2 ||X - Y||^2 + CE(C, C_gt), both terms summed over the examples (the "
+            "slide's L_2(X, Y) = 1/2 (X - Y)^2 and CE(C, C_gt), C_gt the one-hot classes). "
+            f"The lecture: deck {DECK}, slides 150-151 (Q1 and its answer)."
         ),
     )
     values = {"W1": W1, "b1": B1, "W2": W2, "b2": B2, "W3": W3, "b3": B3}
@@ -127,6 +146,21 @@ def autoencoder_classifier() -> Lesson:
         "then dL/dW1 = X^T dA and dL/db1 = the sum of dA."
     )
     hand = hand_gradients(x._data, np.asarray(LABELS), *(p[k]._data for k in PARAMETERS))
+    n_examples, n_code = z.shape
+    lesson.slip(
+        "slide slip: slide 151's answer has no transposes and no sums: "
+        "dW1 = X(W2(Y - X) + W3(C - C_gt)), dW2 = Z(Y - X) and dW3 = Z(C - C_gt) do not fit "
+        f"(here Z is {n_examples}x{n_code}, Y - X {y.shape[0]}x{y.shape[1]}); they are "
+        "dW1 = X^T dA, with dA = ((Y - X) W2^T + (C - C_gt) W3^T) * [A > 0], "
+        "dW2 = Z^T (Y - X) and dW3 = Z^T (C - C_gt); and db1 = W2(Y - X) + W3(C - C_gt), "
+        "db2 = Y - X and db3 = C - C_gt have one row per example, where the gradients are "
+        "db1 = sum(dA), db2 = sum(Y - X) and db3 = sum(C - C_gt) over the examples.",
+        *(
+            {"deck": DECK, "line": line, "slide": 151, "quote": quote,
+             "slide_value": slide_value, "correct": correct}
+            for line, quote, slide_value, correct in SLIDE_ANSWER
+        ),
+    )  # fmt: skip
     found = grad(loss, [p[k] for k in PARAMETERS] + [z])
     auto = {k: g._data for k, g in zip(PARAMETERS + ["dZ"], found)}
 
@@ -169,6 +203,9 @@ def autoencoder_classifier() -> Lesson:
     )
 
     lesson.results.update(
+        lecture={"deck": DECK, "slides": SLIDES},
+        forward={"Z": z._data.tolist(), "Y": y._data.tolist(), "C": c._data.tolist()},
+        shapes={k: list(np.shape(hand[k])) for k in PARAMETERS},
         inputs={"X": X, "labels": LABELS, **values},
         loss=loss.item(),
         reconstruction_loss=reconstruction.item(),

@@ -1,7 +1,9 @@
 """conv-forward: one patch through convolution, max pooling and ReLU, every number shown.
 
-A 4x6 patch and a 3x3 edge filter: convolution with no padding and stride 1 gives a 2x4
-map, 2x2 max pooling with stride 2 gives 1x2, ReLU keeps the positive part.
+The lecture: deck 001 (``001_06db21ae3b045989.txt``), slides 151-152, Q3 and its solution:
+the 4x6 image patch I and the 3x3 filter W; J = I * W (no padding, stride 1) is 2x4,
+K = max pool(J) (2x2, stride 2) is 1x2, O = ReLU(K) keeps the positive part. The slide's
+J = [[1, -1, -3, -2], [3, 1, -12, -20]], K = [3, -2] and O = [3, 0] are what descent computes.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from ..nn import functional as F
 from ..tensor import float64, tensor
 from .lesson import Lesson
 
+DECK = "001_06db21ae3b045989.txt"
+SLIDES = {"Q3: J = I * W, K = max pool(J), O = ReLU(K), and its solution": [151, 152]}
 PATCH = [
     [1, 3, 2, 4, 6, 4],
     [4, 8, 3, 1, 0, 2],
@@ -62,13 +66,16 @@ def conv_forward() -> Lesson:
             "A convolutional layer slides a small filter over the image. At each position it "
             "multiplies the filter with the patch under it, element by element, and adds the "
             "products up: one number per position. Max pooling then keeps the largest value "
-            "of each block, and ReLU sets negative values to 0."
+            "of each block, and ReLU sets negative values to 0. The slides' question: the image "
+            "patch I, the filter W; compute J = I * W (no padding, stride 1), K = max pool(J) "
+            "(2x2, stride 2) and O = ReLU(K). The lecture: deck "
+            f"{DECK}, slides 151-152."
         ),
     )
     x = tensor(PATCH, dtype=float64).reshape(1, 1, 4, 6)  # (N, C, H, W)
     w = tensor(FILTER, dtype=float64).reshape(1, 1, 3, 3)  # (out, in, kh, kw)
-    _grid(lesson, "The input patch (4x6)", x._data[0, 0])
-    _grid(lesson, "The filter (3x3)", w._data[0, 0])
+    _grid(lesson, "The image patch I (4x6)", x._data[0, 0])
+    _grid(lesson, "The filter W (3x3)", w._data[0, 0])
     lesson.say(
         "This filter adds up the row above with weights 1 2 1 and subtracts the row below: "
         "it responds to horizontal edges, positive where the image gets darker going down. As "
@@ -79,15 +86,13 @@ def conv_forward() -> Lesson:
     conv = F.conv2d(x, w)  # no padding, stride 1: (1, 1, 4-3+1, 6-3+1) = (1, 1, 2, 4)
     window = x._data[0, 0, 0:3, 0:3]
     products = window * w._data[0, 0]
-    _grid(
-        lesson, "Output[0, 0] step by step: patch[0:3, 0:3] * filter, element by element", products
-    )
+    _grid(lesson, "J[0, 0] step by step: I[0:3, 0:3] * W, element by element", products)
     lesson.say(
-        f"The products add up to {_number(products.sum())}: that is output[0, 0]. Moving the "
-        f"filter one column to the right gives output[0, 1], and so on: the 3x3 filter fits "
+        f"The products add up to {_number(products.sum())}: that is J[0, 0]. Moving the "
+        f"filter one column to the right gives J[0, 1], and so on: the 3x3 filter fits "
         f"in 4 - 3 + 1 = 2 rows and 6 - 3 + 1 = 4 columns of positions."
     )
-    _grid(lesson, "After convolution (2x4), F.conv2d", conv._data[0, 0])
+    _grid(lesson, "J = I * W, the convolution (2x4), F.conv2d", conv._data[0, 0])
 
     pooled = F.max_pool2d(conv, kernel_size=2, stride=2)  # (1, 1, 1, 2)
     blocks = [conv._data[0, 0, 0:2, 2 * k : 2 * k + 2] for k in range(pooled.shape[3])]
@@ -100,18 +105,22 @@ def conv_forward() -> Lesson:
         )
         + "."
     )
-    _grid(lesson, "After 2x2 max pooling, stride 2 (1x2), F.max_pool2d", pooled._data[0, 0])
+    _grid(lesson, "K = max pool(J), 2x2 with stride 2 (1x2), F.max_pool2d", pooled._data[0, 0])
 
     out = F.relu(pooled)
     lesson.say("ReLU, max(0, v), keeps positive values and turns negative ones into 0.")
-    _grid(lesson, "After ReLU (1x2), F.relu", out._data[0, 0])
+    _grid(lesson, "O = ReLU(K) (1x2), F.relu", out._data[0, 0])
     lesson.say(
         f"From {x._data.size} numbers to {out._data.size}: each says how strongly a horizontal "
         f"edge appears in one half of the patch. (ReLU and max pooling commute, so the order "
-        f"of these two does not matter.)"
+        f"of these two does not matter.) J, K and O are the slide's solution, number for "
+        f"number."
     )
 
     lesson.results.update(
+        lecture={"deck": DECK, "slides": SLIDES},
+        sizes={"I": x._data.size, "O": out._data.size},
+        product_00=products.tolist(),
         patch=PATCH,
         filter=FILTER,
         convolution=conv._data[0, 0].tolist(),

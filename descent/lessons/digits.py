@@ -3,6 +3,12 @@
 scikit-learn's 8x8 digits (1797 images, 10 classes), a stratified 60/20/20 split,
 features standardised with the training part's statistics, both models trained by
 ``ds.train.fit`` with mini-batch SGD and momentum.
+
+The lectures: deck 003 (``003_51de2ede2fa02b51.txt``), slides 5-13 (the multilayer
+perceptron, K-way classification, softmax, training by the cross-entropy), deck 000's
+training, validation and test sets (slides 12-13) and deck 004's components of a parametric
+classifier, image in and label out, linear classifier and softmax, cross-entropy, gradient
+descent (slide 40).
 """
 
 from __future__ import annotations
@@ -18,6 +24,15 @@ from ..tensor import float32, tensor
 from ..train import confusion_matrix, fit
 from .lesson import Lesson
 
+DECK = "003_51de2ede2fa02b51.txt"
+SLIDES = {"the multilayer perceptron for K-way classification, softmax, cross-entropy": [5, 13]}
+ALSO = {
+    "000_3ab0e19925976932.txt": {"training, validation and test sets, 60%, 20%, 20%": [12, 13]},
+    "004_feeceb0db53be35a.txt": {
+        "components: image and label, linear + softmax, cross-entropy": [40, 40]
+    },
+}
+SPLIT = (0.6, 0.2, 0.2)
 SEED = 0
 EPOCHS = 15
 BATCH_SIZE = 32
@@ -84,13 +99,16 @@ def digits() -> Lesson:
             "Real data: 1797 images of handwritten digits, 8x8 pixels each (64 features, "
             "values 0..16), ten classes. Two models learn them by mini-batch gradient descent "
             "with cross-entropy: a softmax classifier (one linear layer) and an MLP with one "
-            "hidden layer of ReLU units."
+            "hidden layer of ReLU units. The lecture: deck "
+            f"{DECK}, slides 5-13 (the MLP for K-way classification, softmax and "
+            "cross-entropy); deck 000_3ab0e19925976932.txt, slides 12-13 (training, "
+            "validation and test sets)."
         ),
     )
     data = load_digits()
     x, y = data.data, data.target
     x_tr, x_val, x_te, y_tr, y_val, y_te = train_val_test_split(
-        x, y, fractions=(0.6, 0.2, 0.2), stratify=y, seed=SEED
+        x, y, fractions=SPLIT, stratify=y, seed=SEED
     )
     scaler = Standardizer().fit(x_tr)
     x_tr, x_val, x_te = (scaler.transform(a) for a in (x_tr, x_val, x_te))
@@ -145,6 +163,19 @@ def digits() -> Lesson:
     )
 
     lesson.results.update(
+        lecture={"deck": DECK, "slides": SLIDES, "also": ALSO},
+        images=len(y),
+        features=x.shape[1],
+        classes=len(data.target_names),
+        split_percent=[round(100 * f) for f in SPLIT],
+        training={
+            "epochs": EPOCHS,
+            "batch_size": BATCH_SIZE,
+            "lr": LR,
+            "momentum": MOMENTUM,
+            "hidden": HIDDEN,
+        },  # fmt: skip
+        test_correct={name: int(np.sum(p == y_te)) for name, p in predictions.items()},
         seed=SEED,
         sizes=[len(y_tr), len(y_val), len(y_te)],
         class_counts=counts,

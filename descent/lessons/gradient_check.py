@@ -4,6 +4,12 @@ $\\partial L / \\partial w_i \\approx (L(w + \\epsilon e_i) - L(w - \\epsilon e_
 compared element by element through the relative error
 $|a - n| / \\max(|a|, |n|)$, for a softmax classifier in float64; then the same check
 on a custom matmul whose backward rule returns the weight gradient transposed.
+
+The lecture: deck 004 (``004_feeceb0db53be35a.txt``): the derivative as the limit of
+(f(a + h) - f(a)) / h (slide 32) and "Numerical vs Analytic Gradients" (slide 38): numerical
+gradients are slow and approximate, analytic ones fast, exact and error-prone; "derive the
+analytic gradient, check your implementation with the numerical gradient. This is called a
+gradient check."
 """
 
 from __future__ import annotations
@@ -18,6 +24,11 @@ from ..random import manual_seed
 from ..tensor import float64, randn, tensor
 from .lesson import Lesson
 
+DECK = "004_feeceb0db53be35a.txt"
+SLIDES = {
+    "the derivative, the limit of (f(a + h) - f(a)) / h": [32, 32],
+    "numerical vs analytic gradients: the gradient check": [38, 38],
+}
 EPS = 1e-6  # the step of the central differences
 OK, WRONG = 1e-6, 1e-2  # relative errors: below OK agrees; above WRONG is a bug
 N_EXAMPLES, N_FEATURES, N_CLASSES = 6, 3, 3
@@ -124,7 +135,11 @@ def gradient_check() -> Lesson:
             "A gradient computed by backpropagation can be checked against the definition of "
             "the derivative: nudge one weight by a tiny eps up and down and see how the loss "
             "moves, (L(w + eps) - L(w - eps)) / (2 eps). This central difference is slow (two "
-            "forward passes per weight) but needs no derivation, so it catches mistakes in one."
+            "forward passes per weight) but needs no derivation, so it catches mistakes in one. "
+            "The slides' one-sided (L(W + h) - L(W)) / h (their h is this eps) is off by a term "
+            "of order h; the central difference by one of order h^2, so a smaller error for "
+            f"the same h. The lecture: deck {DECK}, slides 32 (the derivative) and 38 "
+            "(numerical against analytic gradients: the gradient check)."
         ),
     )
     manual_seed(0)
@@ -177,6 +192,9 @@ def gradient_check() -> Lesson:
     )
 
     lesson.results.update(
+        lecture={"deck": DECK, "slides": SLIDES},
+        thresholds={"ok_below": OK, "wrong_above": WRONG},
+        sizes={"examples": N_EXAMPLES, "features": N_FEATURES, "classes": N_CLASSES},
         inputs={
             "X": x._data.tolist(),
             "y": y._data.tolist(),

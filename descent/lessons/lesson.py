@@ -116,6 +116,8 @@ class Lesson:
     figures: list = field(default_factory=list)
     # for ``descent explain``: a function returning ds.viz.explain(...) of the lesson's graph
     explain: Callable | None = None
+    # where the lecture's slide is wrong: one dict per wrong value (see ``slip``)
+    slips: list = field(default_factory=list)
 
     def figure(self, filename: str, draw: Callable) -> None:
         """Add a picture: ``draw(path)`` writes it (with ds.viz's plot functions)."""
@@ -134,6 +136,19 @@ class Lesson:
 
     def say(self, text: str) -> None:
         self.sections.append(text)
+
+    def slip(self, text: str, *entries: dict) -> None:
+        """Say in one line where a slide is wrong, and keep each wrong value as data.
+
+        ``text`` is the line ("slide slip: the slide writes ...; it is ..."). Each entry
+        names the slide and both values: ``deck``, ``line`` (of the deck's text), ``slide``,
+        ``quote`` (the slide's words, verbatim), ``slide_value``, ``correct``, and where a
+        plain computation gives the correct value, ``arithmetic`` (a Python expression).
+        """
+        if not text.startswith("slide slip: "):
+            raise ValueError(f"a slip's line starts with 'slide slip: ', not {text[:20]!r}")
+        self.say(text)
+        self.slips += [{**entry, "said": text} for entry in entries]
 
     def table(self, title: str, columns: list[str]) -> Table:
         t = Table(title, columns)
@@ -175,4 +190,5 @@ class Lesson:
             "summary": self.summary,
             "sections": [s.to_dict() if isinstance(s, Table) else s for s in self.sections],
             "results": plain_data(self.results),
+            "slips": plain_data(self.slips),
         }

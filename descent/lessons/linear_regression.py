@@ -1,8 +1,12 @@
 """linear-regression: the closed form against full-batch, mini-batch and stochastic descent.
 
-One noisy line, split 60/20/20; the normal equations give the best weights w* at once,
-and three kinds of gradient descent walk towards them. The distance ||w - w*|| after each
-epoch shows how each one gets there.
+The lecture: deck 000 (``000_3ab0e19925976932.txt``): the best-fit line y^ = W x + b, the
+cost J and its closed form W^ = (X^T X)^-1 X^T Y (slide 3), gradient descent on J's graph
+(slides 6-7) and the training, validation and test sets, 60/20/20 (slides 12-13); with
+deck 001's and deck 002's full-batch, stochastic and mini-batch gradient descent. One
+noisy line: the normal equations give the best weights (b*, W*) at once, and three kinds
+of gradient descent walk towards them; the distance to them after each epoch shows how
+each one gets there.
 """
 
 from __future__ import annotations
@@ -20,6 +24,17 @@ from ..tensor import float64, tensor
 from ..train import Callback, evaluate, fit
 from .lesson import Lesson
 
+DECK = "000_3ab0e19925976932.txt"
+SLIDES = {
+    "linear regression y^ = W x + b, the cost J, the closed form": [3, 3],
+    "gradient descent on J's computation graph, the chain rule": [6, 7],
+    "training, validation and test sets, 60%, 20%, 20%": [12, 13],
+}
+ALSO = {
+    "001_06db21ae3b045989.txt": {"(full) batch, stochastic and mini-batch descent": [86, 86]},
+    "002_aa120863d57339f7.txt": {"stochastic and mini-batch gradient descent, epochs": [73, 95]},
+}
+SPLIT = (0.6, 0.2, 0.2)
 N, SLOPE, INTERCEPT, NOISE, SEED = 100, 2.0, 1.0, 1.0, 0
 EPOCHS = 20
 # (name, batch size (None: the whole training set), learning rate)
@@ -33,7 +48,7 @@ def _weights(model: Linear) -> np.ndarray:
 
 
 class _Distance(Callback):
-    """Records ||w - w*|| at the end of every epoch."""
+    """Records the distance ||(b, W) - (b*, W*)|| at the end of every epoch."""
 
     def __init__(self, model: Linear, w_star: np.ndarray, distances: list):
         self.model, self.w_star, self.distances = model, w_star, distances
@@ -46,7 +61,7 @@ def explain_points() -> tuple[list[float], list[float]]:
     """The first ``EXPLAIN_POINTS`` training points (x, y), rounded to two decimals."""
     x, y = make_line(N, SLOPE, INTERCEPT, NOISE, seed=SEED)
     x_tr, _, _, y_tr, _, _ = train_val_test_split(
-        x.astype(np.float64), y.astype(np.float64), fractions=(0.6, 0.2, 0.2), seed=SEED
+        x.astype(np.float64), y.astype(np.float64), fractions=SPLIT, seed=SEED
     )
     xs = np.round(x_tr[:EXPLAIN_POINTS, 0], 2).tolist()
     ys = np.round(y_tr[:EXPLAIN_POINTS], 2).tolist()
@@ -71,9 +86,9 @@ def _draw_distances(runs: dict):
         viz.plot_series(
             {f"{name} (lr {runs[name]['lr']:g})": runs[name]["distance"] for name in runs},
             xlabel="epoch",
-            ylabel="||w - w*||  (log scale)",
+            ylabel="||(b, W) - (b*, W*)||  (log scale)",
             log_y=True,
-            title="Distance to the closed-form optimum w* after each epoch",
+            title="Distance to the closed-form optimum (b*, W*) after each epoch",
             path=path,
         )
 
@@ -110,13 +125,17 @@ def linear_regression() -> Lesson:
         summary=(
             f"{N} noisy points around the line y = {SLOPE:g} x + {INTERCEPT:g} (noise standard "
             f"deviation {NOISE:g}, ds.datasets.make_line, seed {SEED}), split 60/20/20 into "
-            "training, validation and test sets. The model is y = w0 + w1 z, the loss the mean "
-            "squared error on the training set."
+            "training, validation and test sets, the slides' common split. The model is the "
+            "slides' best-fit line y^ = W z + b, the loss the mean squared error on the "
+            "training set, mean((y^_i - y_i)^2): twice the slides' J = 1/(2n) sum_i "
+            "(y^_i - y_i)^2 (their 1/2 is there 'to make the math nicer'), with the same "
+            f"minimum. The lecture: deck {DECK}, slides 3 (the line, J, the closed form), 6-7 "
+            "(gradient descent on J's graph) and 12-13 (training, validation and test sets)."
         ),
     )
     x, y = make_line(N, SLOPE, INTERCEPT, NOISE, seed=SEED)
     x_tr, x_val, x_te, y_tr, y_val, y_te = train_val_test_split(
-        x.astype(np.float64), y.astype(np.float64), fractions=(0.6, 0.2, 0.2), seed=SEED
+        x.astype(np.float64), y.astype(np.float64), fractions=SPLIT, seed=SEED
     )
     scaler = Standardizer().fit(x_tr)
     z = {
@@ -128,21 +147,24 @@ def linear_regression() -> Lesson:
     lesson.say(
         f"The input is standardised with the training set's mean {scaler.mean_[0]:.4f} and "
         f"standard deviation {scaler.scale_[0]:.4f}: z = (x - mean) / std. Then both weights "
-        "see the same curvature and one learning rate suits them both."
+        "see the same curvature and one learning rate suits them both (deck 000 holds input "
+        "normalisation over for the week after)."
     )
     # The closed form: the normal equations A^T A w = A^T y, solved by least squares.
     design = np.column_stack([np.ones(len(y_tr)), z["train"][:, 0]])  # (60, 2): columns 1, z
     w_star = np.linalg.lstsq(design, y_tr, rcond=None)[0]
+    line_slope = float(w_star[1] / scaler.scale_[0])
+    line_intercept = float(w_star[0] - w_star[1] * scaler.mean_[0] / scaler.scale_[0])
     lesson.say(
-        "Closed form: setting the gradient of the loss to zero gives the normal equations "
-        f"A^T A w = A^T y (A has a column of ones and a column of z). Their solution is "
-        f"w* = ({w_star[0]:.6f}, {w_star[1]:.6f}). In the original units that is "
-        f"y = {w_star[1] / scaler.scale_[0]:.6f} x + "
-        f"{w_star[0] - w_star[1] * scaler.mean_[0] / scaler.scale_[0]:.6f}, close to the "
-        "true line; the rest is noise."
+        "Closed form: setting both derivatives dJ/dW and dJ/db to zero gives the normal "
+        "equations, the slide's W^ = (X^T X)^-1 X^T Y with W and b lumped together (X has a "
+        "column of ones and a column of z). Their solution is "
+        f"(b*, W*) = ({w_star[0]:.6f}, {w_star[1]:.6f}). In the original units that is "
+        f"y^ = {line_slope:.6f} x + {line_intercept:.6f}, close to the true line; the rest is "
+        "noise."
     )
     lesson.say(
-        "Gradient descent starts from w = (0, 0) and uses the training set in three ways: "
+        "Gradient descent starts from (b, W) = (0, 0) and uses the training set in three ways: "
         "full-batch (one step per epoch, the gradient over all 60 examples), mini-batch "
         "(batches of 10 in a shuffled order: 6 steps per epoch) and stochastic (one example "
         "at a time: 60 steps per epoch). Each runs ds.train.fit with ds.optim.GradientDescent "
@@ -177,7 +199,7 @@ def linear_regression() -> Lesson:
             "loss": losses,
         }
     per_epoch = lesson.table(
-        "Distance to the closed-form optimum ||w - w*|| after each epoch",
+        "Distance to the closed-form optimum ||(b, W) - (b*, W*)|| after each epoch",
         ["epoch"] + [f"{name} (lr {lr:g})" for name, _, lr in METHODS],
     )
     for epoch in range(EPOCHS + 1):
@@ -185,9 +207,9 @@ def linear_regression() -> Lesson:
     lesson.say(
         "Per epoch, stochastic descent gets close first (it takes 60 small steps to "
         "full-batch's one) but then jitters: each step follows one noisy example, so it never "
-        "settles exactly on w*. Full-batch descent moves smoothly: its distance falls by the "
+        "settles exactly on (b*, W*). Full-batch descent moves smoothly: its distance falls by the "
         f"same factor, 1 - 2 lr = {1 - 2 * METHODS[0][2]:g}, every epoch, and with more epochs "
-        "it would reach w* exactly. Mini-batch descent sits in between."
+        "it would reach (b*, W*) exactly. Mini-batch descent sits in between."
     )
     closed = {
         part: float(np.mean((w_star[0] + w_star[1] * z[part][:, 0] - targets[part]) ** 2))
@@ -195,7 +217,7 @@ def linear_regression() -> Lesson:
     }
     final = lesson.table(
         f"After {EPOCHS} epochs: weights and mean squared errors",
-        ["method", "w0", "w1", "||w - w*||", "train MSE", "val MSE", "test MSE"],
+        ["method", "b", "W", "distance to (b*, W*)", "train MSE", "val MSE", "test MSE"],
     )
     final.add(
         "closed form", w_star[0], w_star[1], 0.0, closed["train"], closed["val"], closed["test"]
@@ -204,12 +226,19 @@ def linear_regression() -> Lesson:
         w, loss = run["w"], run["loss"]
         final.add(name, w[0], w[1], run["distance"][-1], loss["train"], loss["val"], loss["test"])
     lesson.say(
-        "No method beats the closed form on the training set: w* is the minimum of that "
+        "No method beats the closed form on the training set: (b*, W*) is the minimum of that "
         "loss. On validation and test data, which the fit never saw, all four are about "
         f"equally good (about {NOISE**2:g}, the noise variance): here the differences between "
         "the methods are smaller than the noise."
     )
     lesson.results = {
+        "lecture": {"deck": DECK, "slides": SLIDES, "also": ALSO},
+        "n": N,
+        "true_line": {"slope": SLOPE, "intercept": INTERCEPT, "noise": NOISE, "seed": SEED},
+        "split": list(SPLIT),
+        "split_percent": [round(100 * f) for f in SPLIT],
+        "train_size": len(y_tr),
+        "line_in_x_units": {"W": line_slope, "b": line_intercept},
         "loss": "mean squared error",
         "scaler": {"mean": float(scaler.mean_[0]), "std": float(scaler.scale_[0])},
         "w_star": w_star.tolist(),
@@ -228,9 +257,10 @@ def linear_regression() -> Lesson:
     xs, ys = explain_points()
     lesson.say(
         "descent lesson linear-regression --plot DIR draws the distances above and the fitted "
-        "lines; descent explain linear-regression walks the chain rule of the lectures' graph "
-        f"J = sum((w x + b - y)^2) for dJ/db on the first {EXPLAIN_POINTS} training points "
-        f"(x = {xs}, y = {ys}), at the true line w = {SLOPE:g}, b = {INTERCEPT:g}."
+        "lines; descent explain linear-regression walks the chain rule of deck 000's graph "
+        "J = sum((W x + b - y)^2) (cost <- sum <- square <- minus <- add <- mul) for dJ/db "
+        f"on the first {EXPLAIN_POINTS} training points (x = {xs}, y = {ys}), at the true "
+        f"line W = {SLOPE:g}, b = {INTERCEPT:g}."
     )
     lines = {"closed form": w_star.tolist()}
     lines.update({name: run["w"] for name, run in runs.items()})

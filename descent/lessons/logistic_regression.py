@@ -1,7 +1,11 @@
 """logistic-regression: does a driver get a speeding ticket? p(ticket) = sigmoid(w * speed + b).
 
-Five drivers, five speeds, three without a ticket and two with one; gradient descent on
-the binary cross-entropy finds the probability curve and the speed where it crosses 1/2.
+The lectures: deck 002 (``002_aa120863d57339f7.txt``) slide 2, the dataset "speed -> whether
+you get a speeding ticket", {(30, False), (33, False), (35, False), (37, True), (39, True)};
+deck 000 slide 13, logistic regression (y^ = 1 / (1 + e^-z), z = W x + b, the cost
+J = -1/n sum (y log y^ + (1 - y) log(1 - y^))); deck 003 slides 12-13, the same loss as
+binary cross-entropy. Gradient descent on it finds the probability curve and the speed
+where it crosses 1/2.
 """
 
 from __future__ import annotations
@@ -17,6 +21,12 @@ from ..optim import GradientDescent
 from ..tensor import float64, tensor
 from .lesson import Lesson
 
+DECK = "002_aa120863d57339f7.txt"
+SLIDES = {"speed -> whether you get a speeding ticket": [2, 2]}
+ALSO = {
+    "000_3ab0e19925976932.txt": {"logistic regression (binary classification)": [13, 13]},
+    "003_51de2ede2fa02b51.txt": {"binary classification, binary cross-entropy loss": [12, 13]},
+}
 SPEEDS = [30.0, 33.0, 35.0, 37.0, 39.0]
 TICKETS = [False, False, False, True, True]
 LR = 1.0
@@ -111,7 +121,10 @@ def logistic_regression() -> Lesson:
             "p(ticket | speed) = sigmoid(w * speed + b) turns a straight line into a "
             "probability between 0 and 1; the loss is the mean binary cross-entropy "
             "-mean(y log p + (1 - y) log(1 - p)), smallest when p is near 1 for the ticketed "
-            "drivers and near 0 for the others."
+            "drivers and near 0 for the others. (Deck 000 writes the same model y^ = 1 / (1 + "
+            "e^-z), z = W x + b, and the same cost J; deck 003 calls it binary cross-entropy.) "
+            f"The lecture: deck {DECK}, slide 2 (the data); deck 000_3ab0e19925976932.txt, "
+            "slide 13; deck 003_51de2ede2fa02b51.txt, slides 12-13."
         ),
     )
     z_values, mean, std = _standardise(SPEEDS)
@@ -143,9 +156,10 @@ def logistic_regression() -> Lesson:
         row = {"iteration": iteration, "w": w.item(), "b": b.item(), "loss": loss.item()}
         if iteration in SHOW:
             # where w z + b = 0, in km/h (undefined while w = 0)
-            boundary = mean - row["b"] / row["w"] * std if row["w"] != 0 else "-"
+            boundary = mean - row["b"] / row["w"] * std if row["w"] != 0 else None
+            row.update(dloss_dw=w.grad.item(), dloss_db=b.grad.item(), boundary_speed=boundary)
             table.add(iteration, row["w"], row["b"], row["loss"], w.grad.item(), b.grad.item(),
-                      boundary)  # fmt: skip
+                      "-" if boundary is None else boundary)  # fmt: skip
             history.append(row)
         if iteration < ITERATIONS:
             optimizer.step()
@@ -175,6 +189,9 @@ def logistic_regression() -> Lesson:
         "the closest drivers of each group."
     )
     lesson.results = {
+        "lecture": {"deck": DECK, "slides": SLIDES, "also": ALSO},
+        "data": {"speeds": SPEEDS, "tickets": TICKETS},
+        "mean_speed_squared": sum(v * v for v in SPEEDS) / len(SPEEDS),
         "loss": "mean binary cross-entropy",
         "standardisation": {"mean": mean, "std": std},
         "lr": LR,

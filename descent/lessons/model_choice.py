@@ -1,7 +1,10 @@
 """model-choice: linear, cosine, quadratic and degree-10 models on one small noisy dataset.
 
-Training loss keeps falling as the model gets more flexible; the validation loss shows
-which model generalises and which one only memorised the training points.
+The lecture: deck 001 (``001_06db21ae3b045989.txt``), slides 86-109 ("Models": a linear,
+a quadratic, a cosine and a polynomial model, overfitting, how to choose a model), with
+deck 000's training, validation and test sets (slides 12-13). Training loss keeps falling
+as the model gets more flexible; the validation loss shows which model generalises and
+which one only memorised the training points.
 """
 
 from __future__ import annotations
@@ -15,6 +18,10 @@ from ..optim import GradientDescent
 from ..tensor import float64, tensor
 from .lesson import Lesson
 
+DECK = "001_06db21ae3b045989.txt"
+SLIDES = {"models: linear, quadratic, cosine, polynomial; overfitting; how to choose": [86, 109]}
+ALSO = {"000_3ab0e19925976932.txt": {"training, validation and test sets; overfitting": [12, 13]}}
+SPLIT_PERCENT = (60, 20, 20)
 N, NOISE, SEED = 30, 0.5, 7
 DEGREE = 10  # the flexible polynomial
 LR = 0.25  # with whitened features each step halves the distance to the best fit
@@ -134,7 +141,10 @@ def model_choice() -> Lesson:
             f"{N} noisy points (x uniform on [0, 2 pi], y = 1 + 2 cos(x) plus noise of standard "
             f"deviation {NOISE:g}, seed {SEED}), split 60/20/20: {int(0.6 * N)} points to fit "
             "on, the rest held out for validation and test. Four candidate models, each "
-            "fitted by gradient descent on the training mean squared error."
+            "fitted by gradient descent on the training mean squared error: the slides' "
+            f"linear, quadratic, cosine and polynomial models. The lecture: deck {DECK}, "
+            "slides 86-109; deck 000_3ab0e19925976932.txt, slides 12-13 (training, validation "
+            "and test sets)."
         ),
     )
     x, y = _make_data()
@@ -201,6 +211,16 @@ def model_choice() -> Lesson:
         f"close to the noise variance {NOISE**2:g}."
     )
     lesson.results = {
+        "lecture": {"deck": DECK, "slides": SLIDES, "also": ALSO},
+        "n": N,
+        "noise": NOISE,
+        "noise_variance": NOISE**2,
+        "seed": SEED,
+        "split_percent": list(SPLIT_PERCENT),
+        "train_size": len(y_tr),
+        "lr": LR,
+        "steps_shown": list(SHOW_STEPS),
+        "overfit_val_over_train": flexible["val"] / flexible["train"],
         "loss": "mean squared error",
         "models": fits,
         "best": best,

@@ -16,6 +16,7 @@ from pathlib import Path
 from .._extras import require
 from ..io import atomic_write
 from . import LESSONS, run
+from .decks import slide_ranges, sources
 from .lesson import Lesson, Table
 
 __all__ = ["lesson_notebook", "write_notebook"]
@@ -37,13 +38,11 @@ def _about(name: str) -> str:
     doc = inspect.getdoc(module) if module is not None else None
     if doc:
         lines.append(doc)
-    deck = getattr(module, "DECK", None)
-    slides = getattr(module, "SLIDES", None)
-    if deck:
+    for deck, slides in sources(fn).items():
         where = f"From the lecture deck `{deck}`"
-        if isinstance(slides, dict) and slides:
-            where += ", slides " + "; ".join(
-                f"{first}-{last} ({topic})" for topic, (first, last) in slides.items()
+        if slides:
+            where += ", " + "; ".join(
+                f"{slide_ranges({topic: span})} ({topic})" for topic, span in slides.items()
             )
         lines.append(where + ".")
     return "\n\n".join(lines)

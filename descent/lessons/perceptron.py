@@ -3,6 +3,10 @@
 The rule: predict y_hat = step(w . x + b); on a wrong prediction move the weights
 w := w + lr (y - y_hat) x, b := b + lr (y - y_hat); on a right one leave them alone.
 On linearly separable data it stops making mistakes after finitely many updates.
+
+The lecture: deck 003 (``003_51de2ede2fa02b51.txt``), slides 2-3 ("Review: Perceptron",
+o = sigma(<w, x> + b) with sigma the step, 1 if x > 0 and 0 otherwise; the perceptron
+learning rule in its basic recipe), which deck 002 (slide 1) recalls.
 """
 
 from __future__ import annotations
@@ -17,6 +21,9 @@ from ..optim import GradientDescent
 from ..tensor import float64, tensor
 from .lesson import Lesson
 
+DECK = "003_51de2ede2fa02b51.txt"
+SLIDES = {"review: the perceptron o = sigma(<w, x> + b), its learning rule": [2, 3]}
+ALSO = {"002_aa120863d57339f7.txt": {"last time: binary classification, the perceptron": [1, 1]}}
 AND_X = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
 AND_Y = [0, 0, 0, 1]
 N, MARGIN, SEED = 40, 0.1, 3
@@ -113,7 +120,9 @@ def perceptron() -> Lesson:
             "learns one example at a time: when y_hat is wrong it moves the weights towards "
             "the example (y = 1) or away from it (y = 0), w := w + lr (y - y_hat) x and "
             "b := b + lr (y - y_hat); when y_hat is right nothing changes. A pass over all "
-            "examples is an epoch; training stops after an epoch without a mistake."
+            "examples is an epoch; training stops after an epoch without a mistake. (The "
+            "slides write the output o = sigma(<w, x> + b), with sigma the step.) The "
+            f"lecture: deck {DECK}, slides 2-3."
         ),
     )
     lesson.say(
@@ -176,15 +185,20 @@ def perceptron() -> Lesson:
         "say) the rule would never stop."
     )
     lesson.results = {
+        "lecture": {"deck": DECK, "slides": SLIDES, "also": ALSO},
         "rule": "w += lr (y - y_hat) x, b += lr (y - y_hat) on a mistake; y_hat = [w.x + b > 0]",
         "lr": LR,
         "and_gate": {
             "mistakes": gate["mistakes"],
             "updates": sum(gate["mistakes"]),
+            "trace": gate["trace"],  # epoch, example, w . x + b, y_hat, y, update?, w1, w2, b
             "w": gate["w"],
             "b": gate["b"],
         },
         "separable": {
+            "n": N,
+            "margin": MARGIN,
+            "seed": SEED,
             "mistakes": points["mistakes"],
             "weights": points["weights"],
             "epochs": len(points["mistakes"]),

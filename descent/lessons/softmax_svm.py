@@ -3,6 +3,11 @@
 The multiclass SVM (hinge) loss $L_i = \\sum_{j \\ne y_i} \\max(0, s_j - s_{y_i} + 1)$ and
 the softmax cross-entropy $L_i = -\\log(e^{s_{y_i}} / \\sum_j e^{s_j})$ on the lectures'
 cat / car / frog scores, and what both give at initialisation (C - 1 and log C).
+
+The lecture: deck 004 (``004_feeceb0db53be35a.txt``), slides 13-22 (the multiclass SVM loss
+of the three images, 2.9, 0 and 12.9, their mean 5.27, and its questions) and 23-26
+(softmax: exp gives 24.5, 164.0 and 0.18, normalising 0.13, 0.87 and 0.00, the loss
+-log(0.13), its range, and log C at initialisation), after CS 231n.
 """
 
 from __future__ import annotations
@@ -17,6 +22,11 @@ from ..random import manual_seed
 from ..tensor import float64, randn, tensor
 from .lesson import Lesson
 
+DECK = "004_feeceb0db53be35a.txt"
+SLIDES = {
+    "the multiclass SVM loss: 2.9, 0, 12.9, mean 5.27; C - 1 at initialisation": [13, 22],
+    "softmax and cross-entropy: 0.13, 0.87, 0.00, -log(0.13); log C at initialisation": [23, 26],
+}
 CLASSES = ["cat", "car", "frog"]
 # One row per image: the scores s = W x + b that a linear classifier gave it (the
 # lectures' example; on the slide they are the columns).
@@ -59,7 +69,9 @@ def softmax_svm() -> Lesson:
         summary=(
             "A linear classifier gives each image one score per class, s = W x + b. A loss "
             "turns those scores into one number that says how unhappy we are with them. "
-            "Here are the two classic ones on three images (a cat, a car, a frog)."
+            "Here are the two classic ones on three images (a cat, a car, a frog). The "
+            f"lecture: deck {DECK}, slides 13-22 (the SVM loss) and 23-26 (softmax and "
+            "cross-entropy)."
         ),
     )
     s = tensor(SCORES, dtype=float64)  # (N, C) = (3, 3)
@@ -122,7 +134,8 @@ def softmax_svm() -> Lesson:
     lesson.say(
         f"The cat image gets p(cat) = {probs_cat[0]:.4f}, so its loss is "
         f"-ln({probs_cat[0]:.10f}) = {ce[0]:.4f}, with the unrounded probability and the "
-        "natural log (ln, base e), as the cross-entropy uses."
+        "natural log (ln, base e), as the cross-entropy uses. (The slide rounds: exp gives "
+        "24.5, 164.0 and 0.18, the probabilities 0.13, 0.87 and 0.00, and L_i = -log(0.13).)"
     )
     soft = lesson.table(
         "Softmax probabilities and cross-entropy -log p(true class)",
@@ -155,9 +168,18 @@ def softmax_svm() -> Lesson:
         h0 = F.multiclass_hinge_loss(s0, y0).item()
         c0 = F.cross_entropy(s0, y0).item()
         init.add(k, h0, k - 1, c0, math.log(k))
-        init_rows.append({"classes": k, "hinge": h0, "cross_entropy": c0})
+        init_rows.append({"classes": k, "hinge": h0, "cross_entropy": c0,
+                          "classes_minus_1": k - 1, "log_classes": math.log(k)})  # fmt: skip
+    lesson.say(
+        f"The slide's log(10) ~ 2 is this natural log to one figure: log 10 = {math.log(10):g} "
+        "(the row C = 10)."
+    )
 
     lesson.results.update(
+        lecture={"deck": DECK, "slides": SLIDES},
+        exp_scores_cat=unnormalised.tolist(),
+        init_examples=INIT_EXAMPLES,
+        init_std=INIT_STD,
         classes=CLASSES,
         scores=s._data.tolist(),
         labels=list(LABELS),
