@@ -102,6 +102,10 @@ NUMBER = re.compile(r"(?<![A-Za-z_0-9.])-?\d+(?:\.\d+)?(?:e[-+]?\d+)?(?![A-Za-z_
 # The allowance: numbers that are names or labels, not results.
 # - a slide reference: "slide 39", "slides 40-69", "slides 4-16, 19-33 and 34-69";
 SLIDE_REFERENCE = re.compile(r"\bslides? \d+(?:-\d+)?(?:(?:, | and )\d+(?:-\d+)?)*")
+# - a deck's name: "deck 004", "Deck 003", "decks 001 and 003", "004_feeceb0db53be35a.txt";
+DECK_REFERENCE = re.compile(r"\b(?:[Dd]ecks? \d{3}(?:(?:, | and )\d{3})*|\d{3}_[0-9a-f]+\.txt)")
+# - an exponent written in a formula: "a^3", "x^2";
+EXPONENT = re.compile(r"\^\d+")
 # - a grid's column heading: "col 3";
 GRID_COLUMN = re.compile(r"^col \d+$")
 # - a table column that counts or names its rows (the step, the epoch, the example...) or
@@ -129,10 +133,8 @@ def _json_numbers(value, out: list) -> list:
 
 
 def _printed_text(lesson) -> list[str]:
-    """What the lesson prints, but for its tables' label columns: title, summary,
-    paragraphs, each table's title, column names and cells."""
-    from descent.lessons.lesson import _cell
-
+    """What the lesson prints in words: title, summary, paragraphs, each table's title and
+    column names. (A table's cells are in the JSON as the table's rows.)"""
     parts = [lesson.title, lesson.summary]
     for section in lesson.sections:
         if isinstance(section, str):
@@ -140,9 +142,20 @@ def _printed_text(lesson) -> list[str]:
             continue
         parts.append(section.title)
         parts += section.columns
-        keep = [i for i, c in enumerate(section.columns) if c not in LABEL_COLUMNS]
-        parts += [_cell(row[i]) for row in section.rows for i in keep]
-    return [GRID_COLUMN.sub("", SLIDE_REFERENCE.sub("", p)) for p in parts]
+    return [
+        EXPONENT.sub("", GRID_COLUMN.sub("", DECK_REFERENCE.sub("", SLIDE_REFERENCE.sub("", p))))
+        for p in parts
+    ]
+
+
+def _table_rows(data: dict) -> list:
+    """The rows of every table of a lesson's JSON, but for its label columns."""
+    rows = []
+    for section in data["sections"]:
+        if isinstance(section, dict):
+            keep = [i for i, c in enumerate(section["columns"]) if c not in LABEL_COLUMNS]
+            rows += [[row[i] for i in keep] for row in section["rows"]]
+    return rows
 
 
 def _found(token: str, percent: bool, pool: list[float]) -> bool:
@@ -159,7 +172,9 @@ def _found(token: str, percent: bool, pool: list[float]) -> bool:
 def test_the_json_holds_every_number_the_text_prints(name):
     lesson = _lesson(name)
     data = lesson.to_dict()
-    pool = _json_numbers({"results": data["results"], "slips": data["slips"]}, [])
+    pool = _json_numbers(
+        {"results": data["results"], "slips": data["slips"], "tables": _table_rows(data)}, []
+    )
     missing = []
     for text in _printed_text(lesson):
         for m in NUMBER.finditer(text):

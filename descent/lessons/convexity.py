@@ -29,7 +29,7 @@ SLIDES = {
     "gradient descent finds a local minimum": [37, 37],
     "the update rules of squared error and the sigmoid perceptron": [38, 39],
 }
-OTHER_DECKS = {
+ALSO = {
     "002_aa120863d57339f7.txt": {"convex against non-convex": [61, 63]},
     "003_51de2ede2fa02b51.txt": {"the step activation": [2, 2]},
     "001_06db21ae3b045989.txt": {"ReLU": [150, 150]},
@@ -173,7 +173,8 @@ def convexity() -> Lesson:
             "guaranteed, and deck 004 (slide 37) says it converges to a local minimum. Here "
             "gradient descent runs from four starts on a convex and on a non-convex function. "
             "Then the activation functions of decks 001 and 003, and two things deck 004 "
-            "writes out: the bias trick (slide 6) and the update rules (slides 38-39)."
+            "writes out: the bias trick (slide 6) and the update rules (slides 38-39). "
+            f"The lecture: deck {DECK}, with decks 001, 002 and 003."
         ),
     )
     paths = {"convex": {}, "non-convex": {}}
@@ -263,6 +264,8 @@ def convexity() -> Lesson:
         "the sigmoid rule's sum_{k=1}^N delta_i ... should run over i = 1..N."
     )
     lesson.results.update(
+        nonconvex_second_derivative="12x^2 - 6",
+        bias_trick_shapes={"[W b]": list(wide.shape), "[x; 1]": [wide.shape[1]]},
         starts=STARTS,
         lr=LR,
         steps=STEPS,

@@ -31,7 +31,13 @@ DECKS = {
     "partial derivatives, the gradient": DECK,
     "log x1 + log x2, x1 (x1 + x2)": "003_51de2ede2fa02b51.txt",
 }
-SLIDES = {"partial derivatives, the gradient": [67, 71], "log x1 + log x2, x1 (x1 + x2)": [20, 21]}
+TOPIC_SLIDES = {
+    "partial derivatives, the gradient": [67, 71],
+    "log x1 + log x2, x1 (x1 + x2)": [20, 21],
+}
+# each topic's slides in its own deck: SLIDES the main deck's, ALSO the others'
+SLIDES = {t: r for t, r in TOPIC_SLIDES.items() if DECKS[t] == DECK}
+ALSO = {DECKS[t]: {t: r} for t, r in TOPIC_SLIDES.items() if DECKS[t] != DECK}
 LINES = {
     "partial derivatives, the gradient": [1234, 1375],
     "log x1 + log x2, x1 (x1 + x2)": [545, 600],
@@ -184,8 +190,8 @@ def _draw_level_curves(rows: list):
 
 def partial_derivatives() -> Lesson:
     """The slides' partial derivatives and gradients, each by hand beside ds.grad."""
-    first, last = SLIDES["partial derivatives, the gradient"]
-    first3, last3 = SLIDES["log x1 + log x2, x1 (x1 + x2)"]
+    first, last = TOPIC_SLIDES["partial derivatives, the gradient"]
+    first3, last3 = TOPIC_SLIDES["log x1 + log x2, x1 (x1 + x2)"]
     lesson = Lesson(
         name="partial-derivatives",
         title="Partial derivatives and the gradient",
@@ -342,7 +348,7 @@ def partial_derivatives() -> Lesson:
         "differentiates a loss with a million weights as easily as these."
     )
     lesson.results = {
-        "lecture": {"decks": DECKS, "slides": SLIDES, "lines": LINES},
+        "lecture": {"decks": DECKS, "slides": TOPIC_SLIDES, "lines": LINES},
         "polynomial": {
             "f": "10x^3y^2 + 5xy^3 + 4x + y",
             "df/dx": "30x^2y^2 + 5y^3 + 4",

@@ -28,7 +28,7 @@ from .model_choice import DEGREE, SEED, _make_data, _powers
 
 DECK = "004_feeceb0db53be35a.txt"
 SLIDES = {"the regularization term, L1 and L2": [26, 26]}
-OTHER_DECKS = {"000_3ab0e19925976932.txt": {"regularization, named and held over": [1, 13]}}
+ALSO = {"000_3ab0e19925976932.txt": {"regularization, named and held over": [1, 13]}}
 PENALTIES = [10.0**k for k in range(-6, 2)]  # lambda, 1e-6 to 10
 SWEEPS = 200  # of coordinate descent, to find which weights are 0 and the others' signs
 TOLERANCE = 1e-12  # coordinate descent stops when no weight moves more than this
@@ -177,7 +177,8 @@ def regularisation() -> Lesson:
             "training points. Deck 004 (slide 26) adds a regularisation term to the loss, "
             "L1 or L2 on the weights, to encourage small values; deck 000 names "
             "regularisation among its topics (slides 1 and 13). Here both penalties, at "
-            "strengths lambda from 1e-6 to 10, on the same data."
+            "strengths lambda from 1e-6 to 10, on the same data. "
+            f"The lecture: deck {DECK}."
         ),
     )
     x, y = _make_data()

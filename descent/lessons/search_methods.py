@@ -128,7 +128,8 @@ def search_methods() -> Lesson:
             "methods (random search, genetic algorithms, gradient-based optimisation) and says "
             "gradient-based ones dominate. Here all three search for (w, b) of y = w x + b on "
             "the gravity data, J(w, b) = sum_i (w x_i + b - y_i)^2, until J <= "
-            f"{TARGET:g}, and each is charged for every loss it computes (seed {SEED})."
+            f"{TARGET:g}, and each is charged for every loss it computes (seed {SEED}). "
+            f"The lecture: deck {DECK}."
         ),
     )
     runs = {

@@ -29,7 +29,10 @@ from .lesson import Lesson
 
 DECK = "000_3ab0e19925976932.txt"
 DECKS = {"vectorization #1 and #2": DECK, "y^ = x theta + b, n outputs": "001_06db21ae3b045989.txt"}
-SLIDES = {"vectorization #1 and #2": [8, 10], "y^ = x theta + b, n outputs": [112, 117]}
+TOPIC_SLIDES = {"vectorization #1 and #2": [8, 10], "y^ = x theta + b, n outputs": [112, 117]}
+# each topic's slides in its own deck: SLIDES the main deck's, ALSO the others'
+SLIDES = {t: r for t, r in TOPIC_SLIDES.items() if DECKS[t] == DECK}
+ALSO = {DECKS[t]: {t: r} for t, r in TOPIC_SLIDES.items() if DECKS[t] != DECK}
 LINES = {"vectorization #1 and #2": [1115, 1223], "y^ = x theta + b, n outputs": [2522, 2580]}
 # Results whose numbers are measured when the lesson runs (they differ between runs); the
 # tests that compare two runs of a lesson compare these by shape, not by value.
@@ -141,11 +144,11 @@ def vectorisation() -> Lesson:
             "Y^ = X^T W + b, then for a whole batch as one matrix product, Y^ = X W + b: "
             "'this is what we'll end up doing for most of this class'. Here the three give "
             "the same numbers, and the last is timed against the others. The lectures: deck "
-            f"{DECK}, slides {SLIDES['vectorization #1 and #2'][0]}-"
-            f"{SLIDES['vectorization #1 and #2'][1]}, and deck "
+            f"{DECK}, slides {TOPIC_SLIDES['vectorization #1 and #2'][0]}-"
+            f"{TOPIC_SLIDES['vectorization #1 and #2'][1]}, and deck "
             f"{DECKS['y^ = x theta + b, n outputs']}, slides "
-            f"{SLIDES['y^ = x theta + b, n outputs'][0]}-"
-            f"{SLIDES['y^ = x theta + b, n outputs'][1]}."
+            f"{TOPIC_SLIDES['y^ = x theta + b, n outputs'][0]}-"
+            f"{TOPIC_SLIDES['y^ = x theta + b, n outputs'][1]}."
         ),
     )
     x, w, b, y = data()
@@ -228,7 +231,7 @@ def vectorisation() -> Lesson:
         f"{max(grad_differences.values()):.1e}; the loop takes {grad_ratio:.0f} times as long."
     )
     lesson.results = {
-        "lecture": {"decks": DECKS, "slides": SLIDES, "lines": LINES},
+        "lecture": {"decks": DECKS, "slides": TOPIC_SLIDES, "lines": LINES},
         "shapes": {
             "examples": N,
             "inputs": M,
