@@ -14,7 +14,9 @@ that line), the slide's value, and which lesson shows it under which JSON path o
   digit, or within one unit of it where the slide writes "approximately");
 - slide slip, flagged: the lesson holds the correct value, which differs from the
   slide's, and its ``slips`` name that line of that deck;
-- no lesson yet: the topic's lesson is still to be written; only the quote is checked.
+- not yet tied to a lesson: no lesson's JSON path is given for the row yet (its topic's
+  lesson may exist: the new lessons' numbers are still to be tied in); only the quote is
+  checked.
 
 Slides are counted as the text separates its pages, by three blank lines (``slide_of``).
 """
@@ -135,11 +137,15 @@ ROWS = [
     slip(D1, 1072, 40, "(8) \\approx 422", "dL/da(8) ~ 422 (slides 40-69)", 422, -447.3, "gravity",
       "results/slope_at/8"),
     match(D1, 1756, 62, "\\gamma = 0.003", "gamma = 0.003", 0.003, "gravity", "results/lr"),
-    waiting(D1, 2042, 70, "-0.3\t1.9", "x = -0.3, y = 1.9", TWO_PARAMETERS),
-    waiting(D1, 2043, 70, "-0.2\t1.85", "x = -0.2, y = 1.85", TWO_PARAMETERS),
-    waiting(D1, 2044, 70, "0.2\t1.85", "x = 0.2, y = 1.85", TWO_PARAMETERS),
-    waiting(D1, 2045, 70, "0.3\t1.85", "x = 0.3, y = 1.85", TWO_PARAMETERS),
-    waiting(D1, 2049, 71, "b = 2", "b = 2", TWO_PARAMETERS),
+    match(D1, 2042, 70, "-0.3\t1.9", "x = -0.3, y = 1.9", [-0.3, 1.9], "two-parameters",
+      "results/x/0+results/y/0"),
+    match(D1, 2043, 70, "-0.2\t1.85", "x = -0.2, y = 1.85", [-0.2, 1.85], "two-parameters",
+      "results/x/1+results/y/1"),
+    match(D1, 2044, 70, "0.2\t1.85", "x = 0.2, y = 1.85", [0.2, 1.85], "two-parameters",
+      "results/x/2+results/y/2"),
+    match(D1, 2045, 70, "0.3\t1.85", "x = 0.3, y = 1.85", [0.3, 1.85], "two-parameters",
+      "results/x/3+results/y/3"),
+    match(D1, 2049, 71, "b = 2", "b = 2", 2, "two-parameters", "results/b"),
     waiting(D1, 2062, 72, "-5.5(a - 0.246)x + b - 0.217", "y^ = -5.5 (a - 0.246) x + b - 0.217",
       TWO_PARAMETERS),
     waiting(D1, 2089, 73, "ax + b - 2a^2", "y^ = a x + b - 2 a^2", TWO_PARAMETERS),
@@ -269,13 +275,19 @@ ROWS = [
     waiting(D4, 591, 30, "w_{21} & w_{22} & \\cdots & w_{3m} & b_3",
       "the bias trick's third row: w21 w22 ... w3m b3", UPDATE_RULES,
       slip="the third row is w31 w32 ... w3m b3, as slide 6 (line 69) has it"),
-    waiting(D4, 708, 38, "loss 1.25347", "loss 1.25347", NUMERICAL),
+    match(D4, 708, 38, "loss 1.25347", "loss 1.25347", 1.25347, "numerical-gradient",
+      "results/slide/loss"),
     waiting(D4, 739, 38, "0.34 + **0.0001**", "W + h (first dim), h = 0.0001", NUMERICAL),
-    waiting(D4, 749, 38, "loss 1.25322", "loss 1.25322", NUMERICAL),
-    waiting(D4, 798, 38, "= -2.5", "(1.25322 - 1.25347) / 0.0001 = -2.5", NUMERICAL),
-    waiting(D4, 831, 38, "loss 1.25353", "loss 1.25353", NUMERICAL),
-    waiting(D4, 879, 38, "= 0.6", "(1.25353 - 1.25347) / 0.0001 = 0.6", NUMERICAL),
-    waiting(D4, 962, 38, "= 0$$", "(1.25347 - 1.25347) / 0.0001 = 0", NUMERICAL),
+    match(D4, 749, 38, "loss 1.25322", "loss 1.25322", 1.25322, "numerical-gradient",
+      "results/slide/nudged/0"),
+    match(D4, 798, 38, "= -2.5", "(1.25322 - 1.25347) / 0.0001 = -2.5", -2.5,
+      "numerical-gradient", "results/slide/quotients/0"),
+    match(D4, 831, 38, "loss 1.25353", "loss 1.25353", 1.25353, "numerical-gradient",
+      "results/slide/nudged/1"),
+    match(D4, 879, 38, "= 0.6", "(1.25353 - 1.25347) / 0.0001 = 0.6", 0.6,
+      "numerical-gradient", "results/slide/quotients/1"),
+    match(D4, 962, 38, "= 0$$", "(1.25347 - 1.25347) / 0.0001 = 0", 0,
+      "numerical-gradient", "results/slide/quotients/2"),
     waiting(D4, 1011, 38, "\\sum_{k=1}^N w_k x_{ik}",
             "dL/dw_j = -2 sum_i delta_i d/dw_j sum_{k=1}^N w_k x_ik",
       UPDATE_RULES, slip="the inner sum runs over the d weights, k = 1 to d, not to N"),
@@ -361,9 +373,15 @@ def check_rows(rows=ROWS, decks: Path | None = None, lessons: dict | None = None
                 problems.append(f"line {row['line']} is on slide {slide_of(lines, row['line'])}")
         quoted = [float(n) for n in NUMBER.findall(row["quote"])]
         if "topic" in row:
-            status = SCHEDULE if row["topic"] == SCHEDULE else "no lesson yet: " + row["topic"]
+            status = (
+                SCHEDULE
+                if row["topic"] == SCHEDULE
+                else "not yet tied to a lesson: " + row["topic"]
+            )
             if row["slip"]:
-                status = "slide slip (" + row["slip"] + "); no lesson yet: " + row["topic"]
+                status = (
+                    "slide slip (" + row["slip"] + "); not yet tied to a lesson: " + row["topic"]
+                )
         elif row["lesson"] not in lessons:
             status = f"no lesson {row['lesson']!r}"
             problems.append(status)
@@ -402,7 +420,7 @@ def table(checked: list[dict]) -> str:
     matches = sum(r["status"] == "MATCH" for r in checked)
     slips = sum(r["status"] == "slide slip, flagged" for r in checked)
     unflagged = sum(r["status"].startswith("slide slip (") for r in checked)
-    waiting = sum(r["status"].startswith(("no lesson yet", "slide slip (")) for r in checked)
+    waiting = sum(r["status"].startswith(("not yet tied", "slide slip (")) for r in checked)
     schedule = sum(r["status"] == SCHEDULE for r in checked)
     out = [
         "# The lectures' worked numbers, and the lessons that show them",
@@ -412,14 +430,16 @@ def table(checked: list[dict]) -> str:
         "(`descent lesson NAME --json`, at the JSON path shown). MATCH: the lesson's value is the",
         "slide's to the slide's last digit (within one unit of it where the slide writes",
         '"approximately", ~). Slide slip, flagged: the slide is wrong, the lesson holds the',
-        "correct value and says so in one line (its `slips`). No lesson yet: a lesson still to",
-        "be written. Slides are counted as the text separates its pages, by three blank lines.",
+        "correct value and says so in one line (its `slips`). Not yet tied to a lesson: no",
+        "lesson's JSON path is given for the row yet (the topic's lesson may exist; its numbers",
+        "are still to be tied in here). Slides are counted as the text separates its pages, by",
+        "three blank lines.",
         "",
         "Written by `python -m tools.lecture_numbers --write`; `make test` runs it with",
         "`--check`, so the table stays true.",
         "",
-        f"{len(checked)} rows: {matches} MATCH, {slips} slide slips flagged, {waiting} with no "
-        f"lesson yet (of them {unflagged} slide slips to flag when their lesson is written), "
+        f"{len(checked)} rows: {matches} MATCH, {slips} slide slips flagged, {waiting} not yet "
+        f"tied to a lesson (of them {unflagged} slide slips to tie to the lesson that flags them), "
         f"{schedule} a topic only in a deck's schedule.",
         "",
     ]
