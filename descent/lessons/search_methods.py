@@ -119,7 +119,7 @@ def _draw_traces(runs: dict):
 
 
 def search_methods() -> Lesson:
-    """Evaluations of J(w, b) that random, genetic and gradient search need to reach TARGET."""
+    """Evaluations of J(w, b) that random, genetic and gradient search need to reach J <= 0.1."""
     lesson = Lesson(
         name="search-methods",
         title="Finding the weights: random search, genetic search, gradient descent",
