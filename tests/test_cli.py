@@ -345,6 +345,9 @@ def test_ctrl_c_exits_130_with_one_line_and_leaves_no_run_folder(tmp_path):
         [sys.executable, "-m", "descent.cli", "train", "--dataset", "digits", "--epochs",
          "100000", "--patience", "100000", "--quiet", "--runs-dir", str(tmp_path)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # a shell's background job ignores SIGINT, and its children inherit that: restore
+        # the default, so the child's Python turns Ctrl-C into KeyboardInterrupt as a user's
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     deadline = time.monotonic() + 60
     while not any(tmp_path.iterdir()) and time.monotonic() < deadline:  # training has begun
