@@ -396,46 +396,10 @@ def test_vectorisation_declares_its_measured_numbers():
     assert set(v.MEASURED) <= set(results_of("vectorisation"))
 
 
-# ---- every lesson: deck and slides, every printed number in --json, --plot --------------------
+# ---- every lesson: deck and slides, --plot ----------------------------------------------------
+# (that every printed number is in --json is checked for every lesson by test_lessons_faithful.py)
 
-NUMBER = re.compile(r"(?<![\w.^])-?\d+(?:\.\d+)?(?:e[-+]?\d+)?(?![\w.])")
 DECK_FILE = re.compile(r"00[0-4]_[0-9a-f]{16}\.txt")
-# numbers inside formulas and code in the text: exponents, factors, coefficients
-FORMULA_CONSTANTS = {0.0, 1.0, 2.0, -1.0, 3.0, 4.0, 5.0, 6.0, 7.0, 10.0, 15.0, 20.0, 30.0}
-
-
-def _numbers(value):
-    """Every number inside nested results."""
-    if isinstance(value, bool):
-        return
-    if isinstance(value, (int, float)):
-        yield float(value)
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from _numbers(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _numbers(v)
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_every_number_the_text_prints_is_in_the_json(name, capsys):
-    assert main(["lesson", name, "--json"]) == 0
-    printed = json.loads(capsys.readouterr().out)
-    results = printed["results"]
-    known = np.array(sorted(set(_numbers(results))))
-    texts = [printed["summary"]] + [s for s in printed["sections"] if isinstance(s, str)]
-    for paragraph in texts:
-        for token in NUMBER.findall(DECK_FILE.sub("", paragraph).rstrip(".")):
-            value = float(token)
-            if value in FORMULA_CONSTANTS:
-                continue
-            digits = token.split("e")[0].split(".")
-            half_unit = 0.5 * 10.0 ** -(len(digits[1]) if len(digits) > 1 else 0)
-            if "e" in token:
-                half_unit *= 10.0 ** int(token.split("e")[1])
-            close = np.abs(np.abs(known) - abs(value)) <= half_unit * (1 + 1e-9)
-            assert close.any(), f"{token} in {paragraph[:60]!r}... is not in the results"
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -1,11 +1,10 @@
 """The lessons differentiation, svm-questions, regularisation, convexity, activations,
 bias-trick-and-updates, search-methods and supervised-unsupervised: their numbers against
-independent computations (NumPy by hand, closed forms, torch and scikit-learn), and every
-number their text prints against their JSON."""
+independent computations (NumPy by hand, closed forms, torch and scikit-learn) (every number
+their text prints is checked against their JSON for every lesson, in test_lessons_faithful.py)."""
 
 import json
 import math
-import re
 
 import numpy as np
 import pytest
@@ -28,41 +27,6 @@ def _get(computed, name):
     if name not in computed:
         computed[name] = _run(name)
     return computed[name]
-
-
-def _numbers(value) -> list[float]:
-    if isinstance(value, bool):
-        return []
-    if isinstance(value, (int, float)):
-        return [float(value)]
-    if isinstance(value, dict):
-        return [n for v in value.values() for n in _numbers(v)]
-    if isinstance(value, (list, tuple)):
-        return [n for v in value for n in _numbers(v)]
-    return []
-
-
-NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
-ALLOWED = {0.0, 1.0, 2.0, 3.0}  # small counts and exponents the prose uses (x^2, 1/2 ...)
-
-
-def _printed_numbers_are_in_the_json(lesson, results, allowed=()):
-    """Every number of the lesson's paragraphs is, rounded as printed, one of its results."""
-    known = _numbers(results) + [float(a) for a in allowed]
-    prose = " ".join(s for s in lesson.sections if isinstance(s, str))
-    for token in NUMBER.findall(prose):
-        value = float(token)
-        if value in ALLOWED:
-            continue
-        decimals = len(token.split(".")[1].split("e")[0]) if "." in token else 0
-        tolerance = 0.5 * 10.0**-decimals if "e" not in token else abs(value) * 0.06
-        assert any(
-            abs(k - value) <= tolerance * 1.0001 + 1e-12 or abs(abs(k) - abs(value)) <= tolerance
-            for k in known
-        ) or any(
-            abs(float(f"{k:.4g}") - value) < 1e-12 or abs(float(f"{k:.6g}") - value) < 1e-12
-            for k in known
-        ), f"{lesson.name}: {token} is printed but is not in --json"
 
 
 # ---- differentiation ---------------------------------------------------------------------------
@@ -109,11 +73,6 @@ def test_differentiation_errors_fall_as_h_then_h_squared(computed):
     assert errors["automatic (ds.grad)"] < 1e-14
 
 
-def test_differentiation_prints_only_its_json_numbers(computed):
-    lesson, r = _get(computed, "differentiation")
-    _printed_numbers_are_in_the_json(lesson, r, allowed=[1e-16, 6, 10, 100])
-
-
 # ---- svm-questions ------------------------------------------------------------------------------
 
 SCORES = np.array([[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]])  # the slide's, by image
@@ -156,11 +115,6 @@ def test_svm_questions_kl_of_the_8_class_slide(computed):
     assert r["log_classes"] == pytest.approx(math.log(8))
     p_cat = math.exp(3.2) / (math.exp(3.2) + math.exp(5.1) + math.exp(-1.7))
     assert r["p_cat"] == pytest.approx(p_cat, rel=1e-14) and round(p_cat, 2) == 0.13
-
-
-def test_svm_questions_prints_only_its_json_numbers(computed):
-    lesson, r = _get(computed, "svm-questions")
-    _printed_numbers_are_in_the_json(lesson, r, allowed=[8, 17, 22, 23, 24, 25, 0.13, 5])
 
 
 # ---- regularisation -----------------------------------------------------------------------------
@@ -212,11 +166,6 @@ def test_regularisation_shrinks_the_weights_and_draws_a_u(computed):
         k = int(np.argmin(val))
         assert r["penalties"][k] == best and 0 < k < len(val) - 1  # the bottom of a U
         assert val[0] > 1.4 * val[k] and val[-1] > 1.4 * val[k]
-
-
-def test_regularisation_prints_only_its_json_numbers(computed):
-    lesson, r = _get(computed, "regularisation")
-    _printed_numbers_are_in_the_json(lesson, r, allowed=[18, 26, 13, 1e-6, 10])
 
 
 # ---- convexity ----------------------------------------------------------------------------------
@@ -280,12 +229,6 @@ def test_convexity_bias_trick_and_update_rules_against_torch(computed):
         assert r["updates"][label]["difference"] < 1e-14
 
 
-def test_convexity_prints_only_its_json_numbers(computed):
-    lesson, r = _get(computed, "convexity")
-    allowed = [1, 4, 5, 6, 12, 61, 63, 37, 30, 38, 39, 40, 1 / 4, 0.25, 2, 3, 1.0]
-    _printed_numbers_are_in_the_json(lesson, r, allowed=allowed + [1, 2, 3, 4, 5, 6, 8, 9])
-
-
 # ---- search-methods -----------------------------------------------------------------------------
 
 GX, GY = np.array([2.0, 4.5, 10.0]), np.array([19.6, 44.1, 98.0])  # the gravity data
@@ -325,8 +268,3 @@ def test_search_methods_counts_against_runs_by_hand(computed):
         assert _j(*run["point"]) <= target
     assert (runs["gradient descent"]["evaluations"] < genetic["evaluations"]
             < runs["random search"]["evaluations"])  # fmt: skip
-
-
-def test_search_methods_prints_only_its_json_numbers(computed):
-    lesson, r = _get(computed, "search-methods")
-    _printed_numbers_are_in_the_json(lesson, r, allowed=[30, 8, 5])

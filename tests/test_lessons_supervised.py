@@ -9,7 +9,6 @@ import pytest
 
 from descent import lessons
 from descent.lessons.supervised_unsupervised import adjusted_rand_index, majority_accuracy
-from tests.test_lessons_new_b import _printed_numbers_are_in_the_json
 
 metrics = pytest.importorskip("sklearn.metrics")
 
@@ -46,7 +45,3 @@ def test_the_grades_follow_from_the_predictions(lesson):
     # the lesson's point: the labels help (on iris, the clusterings mix two species)
     assert r["classifier_ari"] > max(r["kmeans_ari"], r["autoencoder_ari"]) + 0.2
     assert r["classifier_accuracy"] > 0.9
-
-
-def test_every_printed_number_is_in_the_json(lesson):
-    _printed_numbers_are_in_the_json(lesson, lesson.to_dict()["results"])
