@@ -205,3 +205,13 @@ def test_normal_takes_tensors_or_numbers_and_broadcasts():
         ds.normal(0.0, 1.0)
     with pytest.raises(RuntimeError, match="std >= 0"):
         ds.normal(mean, -1.0)
+
+
+def test_lerp_of_shapes_that_do_not_broadcast_names_lerp():
+    with pytest.raises(ValueError, match=r"^lerp: shapes \(3,\) and \(4,\) cannot be broadcast"):
+        ds.lerp(ds.ones(3), ds.ones(4), 0.5)
+    with pytest.raises(ValueError, match=r"^lerp: shapes \(3,\) and \(2,\)"):
+        ds.lerp(ds.ones(3), ds.ones(3), ds.ones(2))
+    got = ds.lerp(ds.tensor([0.0, 1.0]), ds.tensor([[2.0], [4.0]]), 0.25).numpy()
+    want = torch.lerp(torch.tensor([0.0, 1.0]), torch.tensor([[2.0], [4.0]]), 0.25).numpy()
+    np.testing.assert_allclose(got, want)

@@ -1040,6 +1040,12 @@ def lerp(input, end, weight) -> Tensor:  # noqa: A002 - PyTorch's names
     """``input + weight * (end - input)``: a number or a tensor of weights, all broadcast."""
     if not isinstance(weight, Tensor) and not isinstance(weight, _PYTHON_NUMBERS):
         raise TypeError(f"lerp(): weight must be a number or a Tensor, got {type(weight).__name__}")
+    shapes = [np.shape(v._data if isinstance(v, Tensor) else v) for v in (input, end, weight)]
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        bad = shapes[2] if len(set(shapes[:2])) == 1 else shapes[1]
+        raise broadcast_error("lerp", shapes[0], bad) from None
     return add(input, mul(weight, sub(end, input)))
 
 
