@@ -16,7 +16,7 @@ $(VENV)/.installed: $(VENV)/.created pyproject.toml
 	touch $@
 
 $(VENV)/.test-deps: $(VENV)/.installed pyproject.toml
-	$(PIP) install -e '.[test,onnx,tensorboard,notebook]'
+	$(PIP) install -e '.[test,onnx,tensorboard,notebook,distributed,bench,datasets]'
 	$(PIP) install torch==2.13.0
 	touch $@
 
