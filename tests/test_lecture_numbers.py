@@ -69,3 +69,33 @@ def test_paths_and_precision():
     assert not ln._agrees(402.57, 402.58, approx=False)
     assert ln._agrees(402, 402.57, approx=True) and not ln._agrees(402, 402.57, approx=False)
     assert ln._agrees([3, -2], [[3.0, -2.0]], approx=False)
+
+
+def test_every_row_is_tied_to_a_lesson_but_the_schedules_topics(computed):
+    checked = ln.check_rows(decks=None, lessons=computed)
+    statuses = {r["status"] for r in checked}
+    assert statuses == {"MATCH", "slide slip, flagged", ln.SCHEDULE}
+    schedule = [r for r in checked if r["status"] == ln.SCHEDULE]
+    assert [r["says"] for r in schedule] == ["ML: K-Nearest Neighbors & Naive Bayes"]
+
+
+def test_a_formula_row_holds_only_where_the_lesson_checked_it(computed):
+    row = ln.formula(ln.D2, 1248, 67, "30x^2y^2 + 5y^3 + 4", "df/dx", "30x^2y^2 + 5y^3 + 4",
+                     "partial-derivatives", "results/polynomial/df/dx",
+                     "results/polynomial/largest_difference")  # fmt: skip
+    (held,) = ln.check_rows([row], decks=None, lessons=computed)
+    assert held["status"] == "MATCH" and held["problems"] == []
+    unchecked = {**row, "verified": "results/number_like_7/by_hand"}  # 3189: not a difference
+    (failed,) = ln.check_rows([unchecked], decks=None, lessons=computed)
+    assert failed["status"] == "MISMATCH" and "3189 apart" in failed["problems"][0]
+    other = {**row, "value": "30x^2y^2 + 5y^3"}
+    (wrong,) = ln.check_rows([other], decks=None, lessons=computed)
+    assert wrong["status"] == "MISMATCH"
+
+
+def test_a_path_step_may_be_a_key_with_a_slash():
+    data = {"formulas": {"dl/dy^": "(1 - y)/(1 - y^) - y/y^", "z": 1}}
+    assert ln._get(data, "formulas/dl/dy^") == "(1 - y)/(1 - y^) - y/y^"
+    assert ln._get(data, "formulas/z") == 1
+    with pytest.raises(KeyError):
+        ln._get(data, "formulas/dl/dx")

@@ -96,6 +96,26 @@ def test_two_parameters_the_slides_numbers_come_out():
     assert depth == pytest.approx(r["b_line"]["loss_at_minima"][1], rel=1e-9)
 
 
+def test_two_parameters_the_slides_scale_is_line_bs_outer_wall():
+    """-5.5: for line A's loss to meet line B's on the outer wall of its right-hand valley,
+    found here by a sign change over a fine grid of scales, not the lesson's quadratic."""
+    r = results_of("two-parameters")["a"]
+    scales = np.linspace(-10, -1, 900_001)
+    for a, lesson_scale in zip(r["wall"]["at"], r["wall"]["scales"]):
+        c = scales * (a - 0.246)
+        gap = np.sum((c[:, None] * X2 + 2 - 0.217 - Y2) ** 2, axis=1) - line_loss("B", a)
+        (cross,) = np.where(np.diff(np.sign(gap)) != 0)[0][:1]
+        assert lesson_scale == pytest.approx(scales[cross], abs=2e-5), a
+    assert r["wall"]["mean"] == pytest.approx(np.mean(r["wall"]["scales"]), rel=1e-12)
+    assert round(r["wall"]["mean"], 1) == -5.5
+    # the curvature at line B's right-hand minimum would give a much wider parabola
+    quartic = np.array([16, 0, -1.94, 0.03, 0.0775])
+    minimum = results_of("two-parameters")["b_line"]["minima"][1]
+    curvature = np.polyval(np.polyder(quartic, 2), minimum)
+    assert r["scale_for_equal_curvature"] == pytest.approx(-math.sqrt(curvature / 0.52), rel=1e-9)
+    assert results_of("two-parameters")["b_line"]["largest_difference"] < 1e-12
+
+
 def test_two_parameters_slopes_are_torch_autograd():
     r = results_of("two-parameters")
     for at, row in r["at"].items():
@@ -379,6 +399,24 @@ def test_vectorisation_the_three_forms_are_equal_to_float_rounding():
     r = results_of("vectorisation")
     assert max(r["largest_difference"].values()) < 1e-12
     assert max(r["gradient_largest_difference"].values()) < 1e-12
+
+
+def test_vectorisation_flags_the_three_slides_slips():
+    v = importlib.import_module("descent.lessons.vectorisation")
+    slips = {(s["deck"][:3], s["line"]): s for s in lesson_of("vectorisation").slips}
+    assert set(slips) == {("000", 1190), ("001", 2527), ("001", 2581)}
+    x, w, b, _ = v.data()
+    with pytest.raises(RuntimeError):  # the slide's X^T W: M x N times M x K
+        torch.tensor(x).T @ torch.tensor(w)
+    assert slips[("000", 1190)]["correct"] == "Y^ = X W + b"
+    row = torch.tensor(x[:1]) @ torch.tensor(w)  # x theta^(1): 1 x K
+    assert tuple((row + torch.tensor(b)[None, :]).shape) == (1, v.K)
+    assert tuple((row + torch.tensor(b)[:, None]).shape) == (v.K, v.K)  # the slide's N x 1
+    checks = results_of("vectorisation")["slip_checks"]
+    assert checks == {"x_transposed_times_w": "does not fit", "bias_as_row": [1, v.K],
+                      "bias_as_column": [v.K, v.K]}  # fmt: skip
+    assert slips[("001", 2581)]["correct"] == "b^(1): 1 x N"
+    assert slips[("001", 2527)]["correct"] == "sum_{i=1}^m x_i theta_i"
 
 
 def test_vectorisation_the_matrix_form_is_faster():

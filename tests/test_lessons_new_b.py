@@ -105,6 +105,25 @@ def test_svm_questions_variants_against_the_slide_and_by_hand(computed):
     assert np.all(np.diff(r["frog_growth"]) > 0)
 
 
+def test_svm_questions_answers_of_the_slides(computed):
+    torch = pytest.importorskip("torch")
+    _, r = _get(computed, "svm-questions")
+    assert r["over_all_added"] == pytest.approx(1.0, abs=1e-12)  # 'add constant 1'
+    assert r["mean_scale"] == pytest.approx(1 / 2, rel=1e-12)  # the mean over C - 1 = 2 terms
+    assert r["mean_verdict"] == "scaling by a constant"
+    assert r["hinge_range"] == [0.0, "inf"]  # '[0, inf]'
+    assert r["cross_entropy_range"] == [0.0, "unbounded"]  # 'infimum is 0, max is unbounded'
+    for t, up, down in zip(r["scales"], r["cross_entropy_true_scaled"],
+                           r["cross_entropy_wrong_scaled"]):  # fmt: skip
+        for scores, lesson_value in ((SCORES[0] * [t, 1, 1], up), (SCORES[0] * [1, t, t], down)):
+            expected = torch.nn.functional.cross_entropy(
+                torch.tensor(scores[None], dtype=torch.float64), torch.tensor([0])
+            ).item()
+            assert lesson_value == pytest.approx(expected, rel=1e-12, abs=1e-15), t
+    assert r["cross_entropy_true_scaled"][0] == pytest.approx(r["cross_entropy_cat"], rel=1e-12)
+    assert np.all(np.diff(r["cross_entropy_true_scaled"]) <= 0)
+
+
 def test_svm_questions_kl_of_the_8_class_slide(computed):
     _, r = _get(computed, "svm-questions")
     assert r["p_hat"] == [0.5, 0.01, 0.01, 0.01, 0.01, 0.01, 0.15, 0.3]
@@ -227,6 +246,18 @@ def test_convexity_bias_trick_and_update_rules_against_torch(computed):
         np.testing.assert_allclose(r["updates"][label]["formula"], stepped, rtol=1e-13)
         np.testing.assert_allclose(r["updates"][label]["autodiff"], stepped, rtol=1e-13)
         assert r["updates"][label]["difference"] < 1e-14
+
+
+def test_convexity_flags_the_index_slips_of_deck_004(computed):
+    lesson, r = _get(computed, "convexity")
+    slips = {s["line"]: s for s in lesson.slips}
+    assert set(slips) == {591, 1011, 1034}
+    assert {s["deck"] for s in lesson.slips} == {"004_feeceb0db53be35a.txt"}
+    rows, _ = np.array(r["bias_trick"]["W"]).shape  # the third row is class 3's: w31 w32 ...
+    assert slips[591]["correct"] == f"w{rows}1 w{rows}2 ... w{rows}m b{rows}"
+    assert (r["rule_examples"], r["rule_weights"]) == np.array(r["rule_x"]).shape
+    assert slips[1011]["correct"] == "sum_{k=1}^d w_k x_ik"
+    assert slips[1034]["correct"] == "sum_{i=1}^N delta_i"
 
 
 # ---- search-methods -----------------------------------------------------------------------------

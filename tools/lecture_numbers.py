@@ -14,9 +14,10 @@ that line), the slide's value, and which lesson shows it under which JSON path o
   digit, or within one unit of it where the slide writes "approximately");
 - slide slip, flagged: the lesson holds the correct value, which differs from the
   slide's, and its ``slips`` name that line of that deck;
-- not yet tied to a lesson: no lesson's JSON path is given for the row yet (its topic's
-  lesson may exist: the new lessons' numbers are still to be tied in); only the quote is
-  checked.
+- a formula the slide writes: MATCH when the lesson writes the same one and its values by
+  that formula agree with autodiff (``formula``);
+- not yet tied to a lesson: no lesson's JSON path is given for the row yet; only the quote
+  is checked (a topic only in a deck's schedule stays so: no lesson follows it).
 
 Slides are counted as the text separates its pages, by three blank lines (``slide_of``).
 """
@@ -24,6 +25,7 @@ Slides are counted as the text separates its pages, by three blank lines (``slid
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import re
 import sys
@@ -82,6 +84,14 @@ def match(deck, line, slide, quote, says, value, lesson, path, approx=False, quo
                 lesson=lesson, path=path, approx=approx, quote_numbers=quote_numbers)  # fmt: skip
 
 
+def formula(deck, line, slide, quote, says, value, lesson, path, verified):
+    """A formula the slide writes (``value``, in plain text): MATCH when the lesson writes the
+    same formula at ``path`` and the number at ``verified`` (the largest difference between
+    the values the lesson computes by that formula and by autodiff) is below 1e-9."""
+    return dict(deck=deck, line=line, slide=slide, quote=quote, says=says, value=value,
+                lesson=lesson, path=path, approx=False, verified=verified)  # fmt: skip
+
+
 def slip(deck, line, slide, quote, says, value, correct, lesson, path):
     """A slide's slip that the lesson points out: the lesson holds ``correct``."""
     return dict(deck=deck, line=line, slide=slide, quote=quote, says=says, value=value,
@@ -94,13 +104,6 @@ def waiting(deck, line, slide, quote, says, topic, slip=None):
                 slip=slip)  # fmt: skip
 
 
-TWO_PARAMETERS = "deck 001's two-parameter example"
-PARTIALS = "partial derivatives and the gradient"
-BCE = "the one-point binary cross-entropy gradient"
-NUMERICAL = "the numerical gradient walk-through"
-SVM_QUESTIONS = "the SVM questions and cross-entropy / KL"
-VECTORISATION = "vectorisation"
-UPDATE_RULES = "convexity, activations, the bias trick and update rules"
 SCHEDULE = "not a lesson: only in the schedule"
 
 # fmt: off
@@ -108,9 +111,8 @@ ROWS = [
     # ---- deck 000: loss functions, gradient descent, autodiff --------------------------------
     match(D0, 1239, 12, "60%, 20%, 20%", "common split percentages are 60%, 20%, 20%",
       [60, 20, 20], "linear-regression", "results/split_percent"),
-    waiting(D0, 1190, 9, "𝑋𝑇𝑊 + 𝑏", "batch of n examples: Y^ = X^T W + b, X n-by-m", VECTORISATION,
-      slip="X^T W does not fit (X is n x m, W m x 1); it is Y^ = X W + b, as the next slide "
-           "(line 1194) writes"),
+    slip(D0, 1190, 9, "𝑋𝑇𝑊 + 𝑏", "batch of n examples, X n-by-m: Y^ = X^T W + b",
+      "Y^ = X^T W + b", "Y^ = X W + b", "vectorisation", "slips/line=1190/correct"),
     # ---- deck 001: Machine Learning Tutorial --------------------------------------------------
     match(D1, 68, 4, "2\t19.6", "x = 2, y = 19.6", [2, 19.6], "gravity",
       "results/data/x/0+results/data/y/0"),
@@ -146,16 +148,21 @@ ROWS = [
     match(D1, 2045, 70, "0.3\t1.85", "x = 0.3, y = 1.85", [0.3, 1.85], "two-parameters",
       "results/x/3+results/y/3"),
     match(D1, 2049, 71, "b = 2", "b = 2", 2, "two-parameters", "results/b"),
-    waiting(D1, 2062, 72, "-5.5(a - 0.246)x + b - 0.217", "y^ = -5.5 (a - 0.246) x + b - 0.217",
-      TWO_PARAMETERS),
-    waiting(D1, 2089, 73, "ax + b - 2a^2", "y^ = a x + b - 2 a^2", TWO_PARAMETERS),
-    waiting(D1, 2527, 113, "\\sum_{i=0}^m x_i \\theta_i",
-            "y^ = x theta + b = sum_{i=0}^m x_i theta_i + b",
-      "a network's layers (slides 113-118)",
-      slip="x = [x_1, ..., x_m]: the sum runs from i = 1"),
-    waiting(D1, 2581, 117, "\\mathbf{b}^{(1)} - N \\times 1", "theta^(1): M x N, b^(1): N x 1",
-      "a network's layers (slides 113-118)",
-      slip="x theta^(1) is a row, 1 x N: b^(1) is 1 x N"),
+    match(D1, 2062, 72, "-5.5(a - 0.246)x + b - 0.217",
+      "line A: y^ = -5.5 (a - 0.246) x + b - 0.217 (-5.5: the width that meets line B's outer "
+      "wall, mean of 4 points; 0.246: line B's minima without its 0.03 a term; 0.217: the "
+      "offset for line B's depth)", [-5.5, 0.246, 0.217], "two-parameters",
+      "results/a/wall/mean+results/b_line/symmetric_minima+results/a/offset_for_equal_depth"),
+    formula(D1, 2089, 73, "ax + b - 2a^2", "line B: y^ = a x + b - 2 a^2 (its loss a quartic "
+      "in a, two minima)", "y^ = a x + b - 2 a^2", "two-parameters", "results/line_b/formula",
+      "results/b_line/largest_difference"),
+    slip(D1, 2527, 113, "\\sum_{i=0}^m x_i \\theta_i",
+      "y^ = x theta + b = sum_{i=0}^m x_i theta_i + b, x = [x_1, ..., x_m]",
+      "sum_{i=0}^m x_i theta_i", "sum_{i=1}^m x_i theta_i", "vectorisation",
+      "slips/line=2527/correct"),
+    slip(D1, 2581, 117, "\\mathbf{b}^{(1)} - N \\times 1",
+      "theta^(1): M x N, b^(1): N x 1 (x a row, 1 x M)", "b^(1): N x 1", "b^(1): 1 x N",
+      "vectorisation", "slips/line=2581/correct"),
     *(slip(D1, line, 151, quote, says, says, correct, "autoencoder-classifier",
         f"slips/line={line}/correct")
       for line, quote, says, correct in (
@@ -222,19 +229,35 @@ ROWS = [
       [2, 3, 5, 8, 3, 6, 5, 12], "secret-number", "results/data/x+results/data/y_noisy"),
     match(D2, 1108, 60, "still 2", "the optimal theta is still 2", 2, "secret-number",
       "results/theta_star"),
-    waiting(D2, 1246, 67, "10x^3y^2 + 5xy^3 + 4x + y", "f(x, y) = 10x^3y^2 + 5xy^3 + 4x + y",
-            PARTIALS),
-    waiting(D2, 1248, 67, "30x^2y^2 + 5y^3 + 4", "df/dx = 30x^2y^2 + 5y^3 + 4", PARTIALS),
-    waiting(D2, 1250, 67, "20x^3y + 15xy^2 + 1", "df/dy = 20x^3y + 15xy^2 + 1", PARTIALS),
-    waiting(D2, 1300, 67, "4x^2 + y^2", "f(x, y) = 4x^2 + y^2", PARTIALS),
-    waiting(D2, 1302, 67, "8x, 2y", "grad f = <8x, 2y>", PARTIALS),
+    formula(D2, 1246, 67, "10x^3y^2 + 5xy^3 + 4x + y", "f(x, y) = 10x^3y^2 + 5xy^3 + 4x + y",
+      "10x^3y^2 + 5xy^3 + 4x + y", "partial-derivatives", "results/polynomial/f",
+      "results/polynomial/largest_difference"),
+    formula(D2, 1248, 67, "30x^2y^2 + 5y^3 + 4", "df/dx = 30x^2y^2 + 5y^3 + 4",
+      "30x^2y^2 + 5y^3 + 4", "partial-derivatives", "results/polynomial/df/dx",
+      "results/polynomial/largest_difference"),
+    formula(D2, 1250, 67, "20x^3y + 15xy^2 + 1", "df/dy = 20x^3y + 15xy^2 + 1",
+      "20x^3y + 15xy^2 + 1", "partial-derivatives", "results/polynomial/df/dy",
+      "results/polynomial/largest_difference"),
+    formula(D2, 1300, 67, "4x^2 + y^2", "f(x, y) = 4x^2 + y^2", "4x^2 + y^2",
+      "partial-derivatives", "results/level_curves/f", "results/level_curves/largest_difference"),
+    formula(D2, 1302, 67, "8x, 2y", "grad f = <8x, 2y>", "<8x, 2y>", "partial-derivatives",
+      "results/level_curves/grad", "results/level_curves/largest_difference"),
     # ---- deck 003: neural networks --------------------------------------------------------
     waiting(D3, 17, 1, "K - Nearest Neighbors", "ML: K-Nearest Neighbors & Naive Bayes", SCHEDULE),
-    waiting(D3, 557, 20, "log𝑥1 + log𝑥2", "f(x1, x2) = log x1 + log x2: df/dx1 = 1/x1", PARTIALS),
-    waiting(D3, 567, 20, "𝑥1(𝑥1 + 𝑥2)", "f(x1, x2) = x1 (x1 + x2): df/dx2 = x1", PARTIALS),
-    waiting(D3, 713, 27, "1 − 𝑦", "dl/dy^ = (1 - y) / (1 - y^) - y / y^", BCE),
-    waiting(D3, 755, 29, "𝜎(𝑧)(1 − 𝜎(𝑧))", "dy^/dz = sigma'(z) = sigma(z) (1 - sigma(z))", BCE),
-    waiting(D3, 789, 31, "( ො𝑦 − 𝑦)𝑥1", "dl/dw11 = (y^ - y) x1", BCE),
+    formula(D3, 557, 20, "log𝑥1 + log𝑥2", "f(x1, x2) = log x1 + log x2: df/dx1 = 1/x1", "1/x1",
+      "partial-derivatives", "results/deck_003/partials/0/by_hand/0",
+      "results/deck_003/largest_difference"),
+    formula(D3, 567, 20, "𝑥1(𝑥1 + 𝑥2)", "f(x1, x2) = x1 (x1 + x2): df/dx2 = x1", "x1",
+      "partial-derivatives", "results/deck_003/partials/1/by_hand/1",
+      "results/deck_003/largest_difference"),
+    formula(D3, 713, 27, "1 − 𝑦", "dl/dy^ = (1 - y) / (1 - y^) - y / y^",
+      "(1 - y)/(1 - y^) - y/y^", "bce-gradient", "results/formulas/dl/dy^",
+      "results/chain_difference"),
+    formula(D3, 755, 29, "𝜎(𝑧)(1 − 𝜎(𝑧))",
+      "dy^/dz = sigma'(z) = sigma(z) (1 - sigma(z)), = y^ (1 - y^) on the next line",
+      "y^ (1 - y^)", "bce-gradient", "results/formulas/dy^/dz", "results/chain_difference"),
+    formula(D3, 789, 31, "( ො𝑦 − 𝑦)𝑥1", "dl/dw11 = (y^ - y) x1", "(y^ - y) x1", "bce-gradient",
+      "results/formulas/dl/dw11, collapsed", "results/largest_difference"),
     # ---- deck 004: linear classification, loss functions, gradient descent -----------------
     match(D4, 195, 16, "cat\t3.2\t1.3\t2.2", "cat scores of the three images: 3.2, 1.3, 2.2",
       [3.2, 1.3, 2.2], "softmax-svm", "results/scores/0/0+results/scores/1/0+results/scores/2/0"),
@@ -251,11 +274,14 @@ ROWS = [
       "results/hinge_mean"),
     match(D4, 274, 19, "C-1", "all s ~ 0: the loss is C - 1 (2 for C = 3)", 2, "softmax-svm",
       "results/init/0/hinge", quote_numbers=False),
-    waiting(D4, 253, 18, "[0,inf]", "the SVM loss's min and max: [0, inf]", SVM_QUESTIONS),
-    waiting(D4, 294, 20, "No difference", "the sum over all classes: no difference (add 1)",
-      SVM_QUESTIONS),
-    waiting(D4, 314, 21, "No difference", "the mean instead of the sum: no difference (scaling)",
-      SVM_QUESTIONS),
+    match(D4, 253, 18, "[0,inf]", "the SVM loss's min and max: [0, inf]", [0, "inf"],
+      "svm-questions", "results/hinge_range"),
+    match(D4, 295, 20, "(add constant 1)",
+      "the sum over all classes: no difference (add constant 1)", 1, "svm-questions",
+      "results/over_all_added"),
+    match(D4, 316, 21, "Scaling by constant",
+      "the mean instead of the sum: no difference, scaling by constant", "scaling by a constant",
+      "svm-questions", "results/mean_verdict"),
     match(D4, 441, 24, "24.5", "exp(3.2) = 24.5", 24.5, "softmax-svm", "results/exp_scores_cat/0"),
     match(D4, 442, 24, "164.0", "exp(5.1) = 164.0", 164.0, "softmax-svm",
           "results/exp_scores_cat/1"),
@@ -265,19 +291,20 @@ ROWS = [
     match(D4, 449, 24, "0.00", "p(frog) = 0.00", 0.0, "softmax-svm", "results/probabilities/0/2"),
     match(D4, 459, 24, "-\\log(0.13)", "L_i = -log(0.13)", 0.13, "softmax-svm",
       "results/probabilities/0/0"),
-    waiting(D4, 495, 25, "Infimum is 0", "the cross-entropy's min and max: 0 and unbounded",
-      SVM_QUESTIONS),
+    match(D4, 495, 25, "Infimum is 0", "the cross-entropy's min and max: infimum 0, max unbounded",
+      [0, "unbounded"], "svm-questions", "results/cross_entropy_range"),
     match(D4, 526, 26, "\\log(10) \\approx 2", "all s equal: the loss is log C, log(10) ~ 2", 2,
       "softmax-svm", "results/init/1/log_classes", approx=True),
-    waiting(D4, 394, 23, "0.5 \\\\ 0.01 \\\\ 0.01",
-            "p^ = [0.5, 0.01, 0.01, 0.01, 0.01, 0.01, 0.15, 0.3], "
-      "the true class 4", SVM_QUESTIONS),
-    waiting(D4, 591, 30, "w_{21} & w_{22} & \\cdots & w_{3m} & b_3",
-      "the bias trick's third row: w21 w22 ... w3m b3", UPDATE_RULES,
-      slip="the third row is w31 w32 ... w3m b3, as slide 6 (line 69) has it"),
+    match(D4, 394, 23, "0.5 \\\\ 0.01 \\\\ 0.01 \\\\ 0.01 \\\\ 0.01 \\\\ 0.01 \\\\ 0.15 \\\\ 0.3",
+      "p^ = [0.5, 0.01, 0.01, 0.01, 0.01, 0.01, 0.15, 0.3], the true class 4",
+      [0.5, 0.01, 0.01, 0.01, 0.01, 0.01, 0.15, 0.3], "svm-questions", "results/p_hat"),
+    slip(D4, 591, 30, "w_{21} & w_{22} & \\cdots & w_{3m} & b_3",
+      "[W b] again, its third row: w21 w22 ... w3m b3", "w21 w22 ... w3m b3",
+      "w31 w32 ... w3m b3", "convexity", "slips/line=591/correct"),
     match(D4, 708, 38, "loss 1.25347", "loss 1.25347", 1.25347, "numerical-gradient",
       "results/slide/loss"),
-    waiting(D4, 739, 38, "0.34 + **0.0001**", "W + h (first dim), h = 0.0001", NUMERICAL),
+    match(D4, 739, 38, "0.34 + **0.0001**", "W + h (first dim): 0.34 + 0.0001", [0.34, 0.0001],
+      "numerical-gradient", "results/slide/w/0+results/slide/h"),
     match(D4, 749, 38, "loss 1.25322", "loss 1.25322", 1.25322, "numerical-gradient",
       "results/slide/nudged/0"),
     match(D4, 798, 38, "= -2.5", "(1.25322 - 1.25347) / 0.0001 = -2.5", -2.5,
@@ -288,13 +315,12 @@ ROWS = [
       "numerical-gradient", "results/slide/quotients/1"),
     match(D4, 962, 38, "= 0$$", "(1.25347 - 1.25347) / 0.0001 = 0", 0,
       "numerical-gradient", "results/slide/quotients/2"),
-    waiting(D4, 1011, 38, "\\sum_{k=1}^N w_k x_{ik}",
-            "dL/dw_j = -2 sum_i delta_i d/dw_j sum_{k=1}^N w_k x_ik",
-      UPDATE_RULES, slip="the inner sum runs over the d weights, k = 1 to d, not to N"),
-    waiting(D4, 1034, 39, "\\sum_{k=1}^N \\delta_i",
-            "w_j <- w_j + 2 alpha sum_{k=1}^N delta_i sigma_i "
-      "(1 - sigma_i) x_ij", UPDATE_RULES,
-      slip="the sum runs over the examples: sum_{i=1}^N"),
+    slip(D4, 1011, 38, "\\sum_{k=1}^N w_k x_{ik}",
+      "dL/dw_j = -2 sum_i delta_i d/dw_j sum_{k=1}^N w_k x_ik", "sum_{k=1}^N w_k x_ik",
+      "sum_{k=1}^d w_k x_ik", "convexity", "slips/line=1011/correct"),
+    slip(D4, 1034, 39, "\\sum_{k=1}^N \\delta_i",
+      "w_j <- w_j + 2 alpha sum_{k=1}^N delta_i sigma_i (1 - sigma_i) x_ij",
+      "sum_{k=1}^N delta_i", "sum_{i=1}^N delta_i", "convexity", "slips/line=1034/correct"),
 ]
 # fmt: on
 
@@ -303,18 +329,23 @@ ROWS = [
 
 
 def _get(data, path: str):
-    """The value at ``path`` of a lesson's ``to_dict()``: keys and list indices joined by '/',
-    ``key=value`` picking the list element whose ``key`` is ``value``, paths joined by '+'
-    giving their values one after the other."""
+    """The value at ``path`` of a lesson's ``to_dict()``: keys and list indices joined by '/'
+    (a key that holds '/' itself, such as 'df/dx', is matched whole), ``key=value`` picking
+    the list element whose ``key`` is ``value``, paths joined by '+' giving their values one
+    after the other."""
     if "+" in path:
         return [v for part in path.split("+") for v in _flat(_get(data, part))]
-    for step in path.split("/"):
+    steps = path.split("/")
+    while steps:
+        step = steps.pop(0)
         if isinstance(data, list) and "=" in step:
             key, wanted = step.split("=", 1)
             data = next(d for d in data if str(d.get(key)) == wanted)
         elif isinstance(data, list):
             data = data[int(step)]
         else:
+            while step not in data and steps:  # 'df' + 'dx': the key 'df/dx'
+                step += "/" + steps.pop(0)
             data = data[step]
     return data
 
@@ -411,6 +442,18 @@ def check_rows(rows=ROWS, decks: Path | None = None, lessons: dict | None = None
                 if value is not None and not _agrees(row["value"], value, row["approx"]):
                     status = "MISMATCH"
                     problems.append(f"{row['lesson']} has {shown}, the slide {row['value']}")
+                if row.get("verified"):
+                    try:
+                        gap = float(_get(data, row["verified"]))
+                    except (KeyError, IndexError, StopIteration, ValueError, TypeError):
+                        gap = math.inf
+                        problems.append(f"{row['lesson']} --json has no {row['verified']}")
+                    if not gap < 1e-9:
+                        status = "MISMATCH"
+                        problems.append(
+                            f"{row['lesson']}: by the formula against autodiff, {gap:g} apart"
+                        )
+                    shown += " (by hand = autodiff)"
         checked.append({**row, "status": status, "shown": shown, "problems": problems})
     return checked
 
@@ -429,18 +472,24 @@ def table(checked: list[dict]) -> str:
         "frames repeated, is kept outside the repository), the slide's value beside the lesson's",
         "(`descent lesson NAME --json`, at the JSON path shown). MATCH: the lesson's value is the",
         "slide's to the slide's last digit (within one unit of it where the slide writes",
-        '"approximately", ~). Slide slip, flagged: the slide is wrong, the lesson holds the',
-        "correct value and says so in one line (its `slips`). Not yet tied to a lesson: no",
-        "lesson's JSON path is given for the row yet (the topic's lesson may exist; its numbers",
-        "are still to be tied in here). Slides are counted as the text separates its pages, by",
+        '"approximately", ~); for a formula the slide writes, the lesson writes the same formula',
+        "and its values by that formula agree with autodiff (by hand = autodiff). Slide slip,",
+        "flagged: the slide is wrong, the lesson holds the correct value and says so in one line",
+        "(its `slips`, in its `--json`). A topic only in a deck's schedule has no lesson, as",
+        "`descent lesson --list` says. Slides are counted as the text separates its pages, by",
         "three blank lines.",
         "",
         "Written by `python -m tools.lecture_numbers --write`; `make test` runs it with",
         "`--check`, so the table stays true.",
         "",
-        f"{len(checked)} rows: {matches} MATCH, {slips} slide slips flagged, {waiting} not yet "
-        f"tied to a lesson (of them {unflagged} slide slips to tie to the lesson that flags them), "
-        f"{schedule} a topic only in a deck's schedule.",
+        f"{len(checked)} rows: {matches} MATCH, {slips} slide slips flagged, "
+        + (
+            f"{waiting} not yet tied to a lesson (of them {unflagged} slide slips to tie to the "
+            "lesson that flags them), "
+            if waiting
+            else ""
+        )
+        + f"{schedule} a topic only in a deck's schedule.",
         "",
     ]
     for deck in DECK_FILES:

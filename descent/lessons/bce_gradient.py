@@ -189,6 +189,7 @@ def bce_gradient() -> Lesson:
         "w12", X[1], one["collapsed_w12"], auto[0]["w12"], zero["collapsed_w12"], auto[1]["w12"]
     )
     others.add("b", 1.0, one["collapsed_b"], auto[0]["b"], zero["collapsed_b"], auto[1]["b"])
+    chain_worst = max(abs(case["chain"] - a["w11"]) for case, a in zip(cases, auto))
     worst = max(
         abs(case[key] - a[name])
         for case, a in zip(cases, auto)
@@ -217,6 +218,8 @@ def bce_gradient() -> Lesson:
         "factors": {f"y={y:g}": case for y, case in zip(LABELS, cases)},
         "autodiff": {f"y={y:g}": a for y, a in zip(LABELS, auto)},
         "largest_difference": worst,
+        "chain_difference": chain_worst,  # the product of the three factors against ds.grad
+        "formulas": {name: formula for name, formula, _ in rows},
         "slide_checks": [
             {
                 "line": 715,

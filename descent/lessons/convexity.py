@@ -4,9 +4,10 @@ The lecture: deck 002 (``002_aa120863d57339f7.txt``), slides 61-63 (lines 1151-1
 convex losses have one minimum, gradient descent is not guaranteed to find the optimum of a
 non-convex one); deck 004 (``004_feeceb0db53be35a.txt``) slide 37 (lines 678-683: it
 converges to a local minimum), slide 6 (lines 60-73: the bias moved into the weight matrix,
-"one matrix-vector multiplication") and slides 38-39 (lines 990-1038: the update rules for
-squared error, w_j <- w_j + 2 alpha sum_i delta_i x_ij, and for the sigmoid perceptron,
-w_j <- w_j + 2 alpha sum_i delta_i sigma_i (1 - sigma_i) x_ij); the activation functions of
+"one matrix-vector multiplication"; slide 30, line 591, repeats [W b] with a slip) and
+slides 38-39 (lines 990-1038: the update rules for squared error, w_j <- w_j + 2 alpha
+sum_i delta_i x_ij, and for the sigmoid perceptron, w_j <- w_j + 2 alpha sum_i delta_i
+sigma_i (1 - sigma_i) x_ij, each with an index slip); the activation functions of
 deck 003 (``003_51de2ede2fa02b51.txt``, slide 2, lines 31-45: the step function) and deck 001
 (slide 150, line 2959: ReLU). Slides are counted as the text separates its pages, by three
 blank lines.
@@ -26,6 +27,7 @@ from .lesson import Lesson, vector_cell
 DECK = "004_feeceb0db53be35a.txt"
 SLIDES = {
     "the bias trick": [6, 6],
+    "[W b] again, beside the search methods": [30, 30],
     "gradient descent finds a local minimum": [37, 37],
     "the update rules of squared error and the sigmoid perceptron": [38, 39],
 }
@@ -238,9 +240,20 @@ def convexity() -> Lesson:
         f"[W b] [x; 1], one 3x5 matrix times one 5-vector, gives "
         f"{vector_cell(stacked.numpy())}, the same numbers (largest difference "
         f"{float(np.max(np.abs(separate.numpy() - stacked.numpy()))):g}). The weights and "
-        "numbers are our own: the slide's are in a picture. Its third row of [W b] on slide "
-        "30 reads w21 w22 ... w3m (a slip: w31 w32 ... w3m)."
+        "numbers are our own: the slide's are in a picture."
     )
+    third = wide.shape[0]  # [W b]'s last row: the weights of class 3, then its bias
+    row_names = f"w{third}1 w{third}2 ... w{third}m b{third}"
+    lesson.slip(
+        f"slide slip: slide 30 repeats the bias trick's [W b] with its third row w21 w22 ... "
+        f"w3m b3; it is {row_names}, as slide 6 has it (row {third} of the "
+        f"{wide.shape[0]} x {wide.shape[1]} [W b] here: {vector_cell(wide[third - 1])}).",
+        {
+            "deck": DECK, "line": 591, "slide": 30,
+            "quote": "w_{21} & w_{22} & \\cdots & w_{3m} & b_3",
+            "slide_value": "w21 w22 ... w3m b3", "correct": row_names,
+        },
+    )  # fmt: skip
 
     rules = lesson.table(
         f"One step, alpha = {ALPHA:g}, from w = {vector_cell(W_RULE)}: the slide's rule and "
@@ -259,10 +272,27 @@ def convexity() -> Lesson:
         "sum_i delta_i x_ij with delta_i = y_i - w . x_i, and with a sigmoid, w_j <- w_j + "
         "2 alpha sum_i delta_i sigma_i (1 - sigma_i) x_ij. One step of each on the four "
         "examples of the differentiation lesson equals one step of GradientDescent whose "
-        "gradient came from backward. Two index slips on the slides: the inner sum "
-        "sum_{k=1}^N w_k x_ik runs over the d features, k = 1..d, not the N examples; and "
-        "the sigmoid rule's sum_{k=1}^N delta_i ... should run over i = 1..N."
+        "gradient came from backward. Two index slips on the slides:"
     )
+    n_examples, d_weights = np.asarray(X_RULE).shape
+    lesson.slip(
+        "slide slip: slide 38 writes w . x_i as sum_{k=1}^N w_k x_ik; it sums over the d "
+        f"weights, sum_{{k=1}}^d w_k x_ik (N counts the examples: here d = {d_weights}, "
+        f"N = {n_examples}).",
+        {
+            "deck": DECK, "line": 1011, "slide": 38, "quote": "\\sum_{k=1}^N w_k x_{ik}",
+            "slide_value": "sum_{k=1}^N w_k x_ik", "correct": "sum_{k=1}^d w_k x_ik",
+        },
+    )  # fmt: skip
+    lesson.slip(
+        "slide slip: slide 39's sigmoid rule writes w_j <- w_j + 2 alpha sum_{k=1}^N delta_i "
+        "sigma_i (1 - sigma_i) x_ij; the sum runs over the examples, sum_{i=1}^N delta_i "
+        f"sigma_i (1 - sigma_i) x_ij (no k is left in it), {n_examples} terms here.",
+        {
+            "deck": DECK, "line": 1034, "slide": 39, "quote": "\\sum_{k=1}^N \\delta_i",
+            "slide_value": "sum_{k=1}^N delta_i", "correct": "sum_{i=1}^N delta_i",
+        },
+    )  # fmt: skip
     lesson.results.update(
         nonconvex_second_derivative="12x^2 - 6",
         bias_trick_shapes={"[W b]": list(wide.shape), "[x; 1]": [wide.shape[1]]},
@@ -281,6 +311,8 @@ def convexity() -> Lesson:
         rule_x=X_RULE,
         rule_y=Y_RULE,
         rule_w=W_RULE,
+        rule_examples=n_examples,
+        rule_weights=d_weights,
         updates=steps,
     )  # fmt: skip
     lesson.say(

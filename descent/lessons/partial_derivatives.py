@@ -376,7 +376,15 @@ def partial_derivatives() -> Lesson:
             "directions": DIRECTIONS,
             "direction_step_degrees": 360 / DIRECTIONS,
         },
-        "deck_003": {"rows": deck3_rows, "largest_difference": worst_deck3},
+        "deck_003": {
+            "rows": deck3_rows,
+            "largest_difference": worst_deck3,
+            # the by-hand partials each row computes (log_sum_by_hand, product_by_hand)
+            "partials": [
+                {"f": "log x1 + log x2", "by_hand": ["1/x1", "1/x2"]},
+                {"f": "x1 (x1 + x2)", "by_hand": ["2 x1 + x2", "x1"]},
+            ],
+        },
         "slide_checks": [
             {
                 "deck": DECK,

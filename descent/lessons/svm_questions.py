@@ -45,6 +45,23 @@ def svm_losses(scores, labels, over_all: bool = False, mean: bool = False) -> np
     return margins.sum(axis=1) / (count if mean else 1)
 
 
+def cross_entropy(scores, label: int) -> float:
+    """-log softmax(scores)[label] as log(1 + sum_{j != y} e^(s_j - s_y)): no overflow for
+    large scores, and no rounding to 0 while the exact value is still a float64."""
+    d = np.delete(np.asarray(scores, dtype=np.float64) - scores[label], label)
+    top = float(d.max())
+    if top <= 0:
+        return float(np.log1p(np.exp(d).sum()))
+    return top + float(np.log(np.exp(-top) + np.exp(d - top).sum()))
+
+
+def grows_linearly(losses) -> bool:
+    """Does the loss grow at least in proportion to t over ``SCALES`` (so without bound)?
+    Its rise per unit of t, between each two scales, is positive and does not shrink."""
+    rates = np.diff(losses) / np.diff(SCALES)
+    return bool(np.all(rates > 0) and rates[-1] >= rates[0] * (1 - 1e-9))
+
+
 def _draw_variants(variants: dict):
     def draw(path):
         viz.plot_bars(
@@ -104,15 +121,22 @@ def svm_questions() -> Lesson:
     )
     for name, values in variants.items():
         table.add(name, *values.tolist(), float(values.mean()))
+    added = over_all - base  # what the j = y_i term adds to each image's loss
+    added_constant = float(added[0]) if np.allclose(added, added[0]) else None
+    scored = base > 0  # the ratio of the mean to the sum, where the sum is not 0
+    scale = mean[scored] / base[scored]
+    mean_scale = float(scale[0]) if np.allclose(scale, scale[0]) else None
+    mean_verdict = "scaling by a constant" if mean_scale is not None else "not a constant scale"
     lesson.say(
         f"The slide's losses are {base[0]:.4g}, {base[1]:.4g} and {base[2]:.4g}, mean "
         f"{base.mean():.4g} (descent's multiclass_hinge_loss gives "
         f"{vector_cell(ours.numpy())}). If the sum ran over all classes, j = y_i included, "
         "that term would be max(0, s_y - s_y + 1) = 1 for every image: every loss grows by "
-        f"exactly 1 (mean {over_all.mean():.4g}), which moves no minimum: 'no difference, add "
-        f"constant 1'. The mean over the {c - 1} wrong classes instead of their sum divides "
-        f"every loss by {c - 1} (mean {mean.mean():.4g}): 'no difference, scaling by a "
-        "constant'; the same W is best, and only the learning rate would need to change."
+        f"exactly {added_constant:g} (mean {over_all.mean():.4g}), which moves no minimum: 'no "
+        f"difference, add constant 1'. The mean over the {c - 1} wrong classes instead of "
+        f"their sum multiplies every loss by {mean_scale:g} (mean {mean.mean():.4g}): 'no "
+        f"difference', {mean_verdict}; the same W is best, and only the learning rate would "
+        "need to change."
     )
 
     # ---- small changes of the car's scores ----------------------------------------------
@@ -151,16 +175,37 @@ def svm_questions() -> Lesson:
         f"grows without bound ({growth[0]:.4g}, {growth[1]:.4g}, {growth[2]:.4g}, "
         f"{growth[3]:.6g})."
     )
+    unbounded = grows_linearly(growth)
+    hinge_range = [float(min(base.min(), min(nudged))), "inf" if unbounded else max(growth)]
 
     # ---- cross-entropy: its range, and KL with 8 classes ---------------------------------
     p_cat = float(F.softmax(tensor(SCORES[0], dtype=float64), dim=0).numpy()[0])
     ce_cat = -math.log(p_cat)
+    cat = int(np.flatnonzero(labels == 0)[0])
+    ce_up, ce_down = [], []  # the cat's true score, then its wrong scores, multiplied by t
+    for t in SCALES:
+        for which, out in (
+            (np.arange(c) == LABELS[cat], ce_up),
+            (np.arange(c) != LABELS[cat], ce_down),
+        ):
+            s = np.array(SCORES[cat], dtype=np.float64)
+            s[which] *= t
+            out.append(cross_entropy(s, LABELS[cat]))
+    grows = grows_linearly(ce_down)
+    ce_range = [min(ce_up), "unbounded" if grows else max(ce_down)]
     lesson.say(
         f"The cross-entropy -log p(true class) has the same range but never reaches 0: the "
         f"cat's p = {p_cat:.6f} (0.13 on slide 24) costs -log({p_cat:.6f}) = {ce_cat:.4f} "
-        "(the natural log); as "
-        "p -> 1 the loss -> 0, its infimum, and as p -> 0 it grows without bound: 'infimum "
-        "is 0, max is unbounded'."
+        "(the natural log); as p -> 1 the loss -> 0, its infimum, and as p -> 0 it grows "
+        "without bound: 'infimum is 0, max is unbounded'. Multiplying the cat's true score "
+        "by t = "
+        + ", ".join(f"{t:g}" for t in SCALES)
+        + " gives "
+        + ", ".join(f"{v:.4g}" for v in ce_up)
+        + ": towards 0, which the last passes below the smallest float64 (the exact loss is "
+        "never 0); multiplying its wrong scores by t instead gives "
+        + ", ".join(f"{v:.6g}" for v in ce_down)
+        + "."
     )
     p_true, p_hat = np.array(P_TRUE, dtype=np.float64), np.array(P_HAT, dtype=np.float64)
     held = p_true > 0  # 0 log 0 = 0: only the true class contributes
@@ -195,6 +240,13 @@ def svm_questions() -> Lesson:
         hinge_descent=ours.numpy().tolist(),
         over_all=over_all.tolist(),
         over_all_mean=float(over_all.mean()),
+        over_all_added=added_constant,
+        mean_scale=mean_scale,
+        mean_verdict=mean_verdict,
+        hinge_range=hinge_range,
+        cross_entropy_true_scaled=ce_up,
+        cross_entropy_wrong_scaled=ce_down,
+        cross_entropy_range=ce_range,
         mean_over_classes=mean.tolist(),
         mean_over_classes_mean=float(mean.mean()),
         nudge=NUDGE,

@@ -13,8 +13,10 @@ is the deck's summed squared error L = sum_i (y^_i - y_i)^2 (as for L(8) ~ 402).
 
 With b = 2, line A's loss is a parabola in a (one minimum); line B's is a quartic with two
 minima, near a = +-0.246, the slide's 0.246; line A's offset 0.217 gives its minimum the
-depth of line B's shallower one. With b free too (theta = {a, b}) line B has one minimum:
-b takes up the -2 a^2, and the slice b = 2 is what cut its curved valley twice.
+depth of line B's shallower one, and its scale -5.5 about the width of that valley's outer
+wall (no computation gives -5.5 to the digit: a width chosen by eye). With b free too
+(theta = {a, b}) line B has one minimum: b takes up the -2 a^2, and the slice b = 2 is what
+cut its curved valley twice.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ STARTS = [-0.5, -0.1, 0.1, 0.5]  # a at the start of each run
 AT = [-0.5, -0.25, 0.0, 0.1, 0.2, 0.246, 0.3, 0.5]  # where the loss table is printed
 THETA_STARTS = [(0.5, 2.0), (-0.5, 2.0)]  # (a, b) at the start of the theta = {a, b} runs
 THETA_STEPS = 3000
+WALL = [0.3, 0.35, 0.4, 0.45]  # a on the outer wall of line B's right-hand valley
 
 
 def line_a(a, b, x):
@@ -65,6 +68,22 @@ def loss(line: str, a, b=B):
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     y_hat = LINE_FUNCTIONS[line](a[..., None], b[..., None], np.array(X))
     return np.sum((y_hat - np.array(Y)) ** 2, axis=-1)
+
+
+def wall_scales(at) -> list[float]:
+    """For each a in ``at`` (right of 0.246), the scale s for which line A's loss (its other
+    numbers the slide's) equals line B's, b = 2: L_A is sum_xx c^2 + 2 c sum x q + sum q^2
+    in its slope c = s (a - 0.246), with q = b - 0.217 - y; its negative root c over
+    (a - 0.246)."""
+    x, y = np.array(X), np.array(Y)
+    q = B - OFFSET - y
+    scales = []
+    for a in at:
+        target = float(loss("B", a))
+        qa, qb, qc = x @ x, 2 * (x @ q), q @ q - target
+        c = (-qb - np.sqrt(qb * qb - 4 * qa * qc)) / (2 * qa)
+        scales.append(float(c / (a - CENTRE)))
+    return scales
 
 
 def _descend(line: str, a0: float, b0: float, lr: float, steps: int, free_b: bool) -> dict:
@@ -327,12 +346,31 @@ def two_parameters() -> Lesson:
     offset_equal = B - (
         s["mean_y"] - np.sqrt((loss_b_min[1] + s["sum_xy"] ** 2 / s["sum_xx"] - s["spread_y"]) / n)
     )
+    wall = wall_scales(WALL)
+    wall_mean = float(np.mean(wall))
+    curvature_b = float(np.polyval(np.polyder(derivative), minima_b[1]))
+    curvature_scale = -float(np.sqrt(curvature_b / (2 * s["sum_xx"])))
     lesson.say(
         f"Line A's offset {OFFSET:g} is what makes its one valley as deep as line B's "
         f"shallower one: the offset that gives line A's minimum exactly L = {loss_b_min[1]:.5f} "
         f"is {offset_equal:.5f}, which rounds to the slide's {OFFSET:g} (with {OFFSET:g}, "
-        f"{loss_a_min:.5f}). The slides do not say where {SCALE:g} comes from; it sets how "
-        "narrow line A's parabola is."
+        f"{loss_a_min:.5f}). The slides do not say where {SCALE:g} comes from, and no single "
+        "computation gives it to the digit: it sets how narrow line A's parabola is, and it "
+        "makes line A's valley about as wide as line B's right-hand one on its outer wall. "
+        "For line A's loss to equal line B's at a = "
+        + ", ".join(f"{a:g}" for a in WALL)
+        + " the scale would be "
+        + ", ".join(f"{v:.4g}" for v in wall)
+        + f", mean {wall_mean:.4g}: the slide's {SCALE:g} to its one decimal. Matching the "
+        f"curvature of line B's valley at its floor instead (L'' = {curvature_b:.4g} at "
+        f"a = {minima_b[1]:.5g}) would need {curvature_scale:.4g}: the quartic's valley "
+        f"steepens away from its floor, a parabola does not. So {SCALE:g} is a width chosen "
+        "by eye to fit the picture, and the lesson takes it as the slide writes it."
+    )
+    at_grid = np.array(AT)
+    quartic_gap = max(
+        float(np.max(np.abs(np.polyval(quartic, at_grid) - loss("B", at_grid)))),
+        max(abs(float(np.polyval(derivative, a)) - _slope("B", a)) for a in AT),
     )
     table = lesson.table(
         "L(a) with b = 2, and its slope by ds.grad",
@@ -433,6 +471,9 @@ def two_parameters() -> Lesson:
             "a_min": a_star,
             "loss_min": loss_a_min,
             "offset_for_equal_depth": float(offset_equal),
+            "wall": {"at": WALL, "scales": wall, "mean": wall_mean},
+            "curvature_b": curvature_b,
+            "scale_for_equal_curvature": curvature_scale,
         },
         "b_line": {
             "quartic": quartic,
@@ -441,6 +482,8 @@ def two_parameters() -> Lesson:
             "maximum": maximum_b,
             "loss_at_minima": loss_b_min,
             "symmetric_minima": symmetric,
+            # the quartic and its derivative against the loss and ds.grad's slope, over AT
+            "largest_difference": quartic_gap,
         },
         "at": at,
         "lr": LR,

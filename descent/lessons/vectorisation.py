@@ -4,7 +4,7 @@ The lectures: deck 000 (``000_3ab0e19925976932.txt``), slides 8-10 as the text's
 counted, by three blank lines (lines 1115-1223: "Vectorization", "#1: multi-variable
 regression", Y^ = X^T W + b for one example, X in R^m; "#2: Batch examples", Y^ = X W + b
 for n examples, X in R^{n x m}, "This is what we'll end up doing for most of this
-class"), and deck 001 (``001_06db21ae3b045989.txt``), slides 112-117 (lines 2522-2580:
+class"), and deck 001 (``001_06db21ae3b045989.txt``), slides 112-117 (lines 2522-2583:
 y^ = x theta + b = sum_i x_i theta_i + b, then n outputs at once, theta an m x n matrix).
 
 The same predictions Y^ = X W + b (and the gradient of the mean squared error, sum over
@@ -33,7 +33,7 @@ TOPIC_SLIDES = {"vectorization #1 and #2": [8, 10], "y^ = x theta + b, n outputs
 # each topic's slides in its own deck: SLIDES the main deck's, ALSO the others'
 SLIDES = {t: r for t, r in TOPIC_SLIDES.items() if DECKS[t] == DECK}
 ALSO = {DECKS[t]: {t: r} for t, r in TOPIC_SLIDES.items() if DECKS[t] != DECK}
-LINES = {"vectorization #1 and #2": [1115, 1223], "y^ = x theta + b, n outputs": [2522, 2580]}
+LINES = {"vectorization #1 and #2": [1115, 1223], "y^ = x theta + b, n outputs": [2522, 2583]}
 # Results whose numbers are measured when the lesson runs (they differ between runs); the
 # tests that compare two runs of a lesson compare these by shape, not by value.
 MEASURED = ("timing",)
@@ -164,12 +164,48 @@ def vectorisation() -> Lesson:
         "Deck 001 writes the n outputs of one example as y^ = x theta + b with theta an "
         "m x n matrix, and deck 000 stacks the examples as the rows of X, so both are "
         f"Y^ = X W + b. Here X holds {N} examples of {M} inputs and W has {K} outputs "
-        f"(fixed random numbers, seed {SEED}). Two slips on the slides, neither changing the "
-        "idea: deck 001's sum runs from i = 0 though x = [x_1, ..., x_m] has no x_0 (it should "
-        "start at i = 1), and deck 000's batch slide first shows Y^ = X^T W + b, carried over "
-        "from the one-example slide, before its next frame's Y^ = X W + b (with X n x m, "
-        "X^T W would not fit)."
+        f"(fixed random numbers, seed {SEED}). Three slips on the slides, none changing the "
+        "idea:"
     )
+    try:  # the slide's X^T W: X^T is M x N, W is M x K
+        np.matmul(x.T, w)
+        transposed = "fits"
+    except ValueError:
+        transposed = "does not fit"
+    lesson.slip(
+        "slide slip: deck 000's batch slide (slide 9) writes Y^ = X^T W + b, carried over "
+        "from the one-example slide; with X n x m it is Y^ = X W + b, as slide 10 has it "
+        f"(here X^T W, {M} x {N} times {M} x {K}, {transposed}).",
+        {
+            "deck": DECK, "line": 1190, "slide": 9, "quote": "𝑋𝑇𝑊 + 𝑏",
+            "slide_value": "Y^ = X^T W + b", "correct": "Y^ = X W + b",
+        },
+    )  # fmt: skip
+    lesson.slip(
+        "slide slip: deck 001's slide 113 writes y^ = x theta + b = sum_{i=0}^m x_i theta_i "
+        "+ b, but x = [x_1, ..., x_m] has no x_0: the sum is sum_{i=1}^m x_i theta_i, "
+        f"{M} terms for {M} inputs here (slides 114-115 repeat the i = 0).",
+        {
+            "deck": DECKS["y^ = x theta + b, n outputs"], "line": 2527, "slide": 113,
+            "quote": "\\sum_{i=0}^m x_i \\theta_i",
+            "slide_value": "sum_{i=0}^m x_i theta_i", "correct": "sum_{i=1}^m x_i theta_i",
+        },
+    )  # fmt: skip
+    row, hidden = tensor(x[:1], dtype=float64), tensor(w, dtype=float64)  # x: 1 x M, theta: M x K
+    as_row = tuple((row @ hidden + tensor(b[None, :], dtype=float64)).shape)
+    as_column = tuple((row @ hidden + tensor(b[:, None], dtype=float64)).shape)
+    lesson.slip(
+        "slide slip: deck 001's slide 117 gives theta^(1) M x N and b^(1): N x 1, but x is a "
+        "row, so x theta^(1) is 1 x N and b^(1): 1 x N, a row like slide 115's b = "
+        f"[b_1 ... b_n] (here a 1 x {K} b^(1) keeps x theta^(1) + b^(1) "
+        f"{as_row[0]} x {as_row[1]}; a {K} x 1 one broadcasts it to "
+        f"{as_column[0]} x {as_column[1]}).",
+        {
+            "deck": DECKS["y^ = x theta + b, n outputs"], "line": 2581, "slide": 117,
+            "quote": "\\mathbf{b}^{(1)} - N \\times 1",
+            "slide_value": "b^(1): N x 1", "correct": "b^(1): 1 x N",
+        },
+    )  # fmt: skip
     forms = {
         "the sums, in Python loops": by_sums,
         "one example at a time, x_i W + b": by_examples,
@@ -239,22 +275,11 @@ def vectorisation() -> Lesson:
             "seed": SEED,
             "multiplications": N * M * K,
         },
-        "slide_checks": [
-            {
-                "deck": DECKS["y^ = x theta + b, n outputs"],
-                "line": 2527,
-                "slide": "sum_{i=0}^m x_i theta_i + b",
-                "ours": "sum_{i=1}^m",
-                "verdict": "slide slip, flagged",
-            },
-            {
-                "deck": DECK,
-                "line": 1190,
-                "slide": "Y^ = X^T W + b (batch slide, first frame)",
-                "ours": "Y^ = X W + b (its next frame, line 1194)",
-                "verdict": "slide slip, flagged",
-            },
-        ],
+        "slip_checks": {
+            "x_transposed_times_w": transposed,
+            "bias_as_row": list(as_row),
+            "bias_as_column": list(as_column),
+        },
         "largest_difference": differences,
         "gradient_largest_difference": grad_differences,
         "timing": {
