@@ -45,7 +45,7 @@ FIGURES = {
     "gradient-check": ["gradient-check-agreement.png"],
     "regularisation": ["regularisation-weights.png", "regularisation-validation.png"],
     "svm-questions": ["svm-questions-variants.png", "svm-questions-kl.png"],
-    "differentiation": ["differentiation-errors.png"],
+    "differentiation": ["differentiation-costs.png"],
     "convexity": ["convexity-minima.png", "convexity-activations.png"],
     "search-methods": ["search-methods-traces.png"],
     "digits": [

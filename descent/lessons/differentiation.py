@@ -9,9 +9,10 @@ Slides are counted as the text separates its pages, by three blank lines.
 
 The slide's function has no numbers on the slide; here it runs on four examples of three
 features (the first a constant 1, the bias trick). The derivative written out by hand is
-the symbolic one; central differences (f(w + h e_j) - f(w - h e_j)) / 2h are the numerical
-one, with their error O(h^2) against the one-sided difference's O(h) until rounding wins;
-``ds.grad`` is the automatic one. Their costs are counted in evaluations of the loss.
+the symbolic one; one-sided and central differences are the numerical one (why the central
+one's error is O(h^2) against O(h) is the numerical-gradient lesson's, which follows deck
+004's walk-through); ``ds.grad`` is the automatic one. Their costs are counted in
+evaluations of the loss.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ X = [
 Y = [1.0, 0.0, 1.0, 0.0]
 W0 = [0.1, -0.3, 0.2]  # where the gradient is taken
 H = 1e-4  # the slide's step
-STEPS = [10.0**-k for k in range(1, 12)]  # h from 0.1 down to 1e-11
+SIZES = [10**k for k in range(7)]  # numbers of weights d for the picture of the costs
 
 
 def loss_numpy(w: np.ndarray) -> float:
@@ -77,18 +78,33 @@ def automatic_gradient(w0) -> tuple[float, np.ndarray]:
     return loss.item(), g.numpy().copy()
 
 
-def _draw_errors(steps, one_sided, central):
+def costs(d: int) -> dict:
+    """Evaluations of the loss for one gradient of ``d`` weights: one-sided differences d + 1,
+    central 2 d; ds.grad one forward and one backward pass, whatever d is (counted as 2)."""
+    return {"one_sided": d + 1, "central": 2 * d, "automatic": 2}
+
+
+def _draw_costs(d_lesson: int):
     def draw(path):
         fig = figure((6.5, 4.2), 100)
         ax = fig.subplots()
-        ax.loglog(steps, one_sided, "o-", label="one-sided (f(w + h) - f(w)) / h: error ~ h")
-        ax.loglog(steps, central, "s-", label="central (f(w + h) - f(w - h)) / 2h: error ~ h^2")
-        ax.axvline(H, color="black", ls="--", lw=1.0, alpha=0.6, label=f"the slide's h = {H:g}")
-        ax.set_xlabel("step h")
-        ax.set_ylabel("max |numerical - symbolic|")
-        ax.set_title("Numerical derivatives: the error falls with h, until rounding wins")
+        table = [costs(d) for d in SIZES]
+        ax.loglog(SIZES, [c["central"] for c in table], "s-", label="numerical, central: 2 d")
+        ax.loglog(SIZES, [c["one_sided"] for c in table], "o-", label="numerical, one-sided: d + 1")
+        ax.loglog(
+            SIZES,
+            [c["automatic"] for c in table],
+            "^-",
+            label="automatic (ds.grad): 1 forward + 1 backward",
+        )
+        ax.axvline(
+            d_lesson, color="black", ls="--", lw=1.0, alpha=0.6, label=f"here, d = {d_lesson}"
+        )
+        ax.set_xlabel("number of weights d")
+        ax.set_ylabel("passes through the loss, per gradient")
+        ax.set_title("One gradient's cost: numerical grows with d, automatic does not")
         ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, loc="upper left")
         finish(fig, path)
 
     return draw
@@ -129,8 +145,8 @@ def differentiation() -> Lesson:
     )
     methods = {
         "symbolic (the formula by hand)": (symbolic, "1 pass of the formula"),
-        f"numerical, one-sided, h = {H:g}": (one_sided, f"{d + 1} losses (d + 1)"),
-        f"numerical, central, h = {H:g}": (central, f"{2 * d} losses (2 d)"),
+        f"numerical, one-sided, h = {H:g}": (one_sided, f"{costs(d)['one_sided']} losses (d + 1)"),
+        f"numerical, central, h = {H:g}": (central, f"{costs(d)['central']} losses (2 d)"),
         "automatic (ds.grad)": (automatic, "1 forward + 1 backward"),
     }
     side = lesson.table(
@@ -151,27 +167,12 @@ def differentiation() -> Lesson:
         "gradient check)."
     )
 
-    sweep = lesson.table(
-        "The error of the numerical gradient against h",
-        ["h", "one-sided max |error|", "central max |error|"],
-    )
-    one_errors, central_errors = [], []
-    for h in STEPS:
-        one_errors.append(float(np.max(np.abs(numerical_gradient(w, h, False) - symbolic))))
-        central_errors.append(float(np.max(np.abs(numerical_gradient(w, h) - symbolic))))
-        sweep.add(h, one_errors[-1], central_errors[-1])
-    best = int(np.argmin(central_errors))
     lesson.say(
-        "Taylor's formula says why central differences are better: f(w + h) = f + h f' + "
-        "h^2/2 f'' + ..., so the one-sided quotient is off by about h f''/2 (divide h by 10, "
-        "the error falls 10 times), while in the central one the h^2 terms cancel and the "
-        "error is about h^2 f'''/6 (divide h by 10, it falls 100 times). But h cannot shrink "
-        "for ever: the two losses subtracted agree in more and more digits, and the rounding "
-        "error of float64 (about 1e-16 of L) divided by h grows. The central difference is "
-        f"best here near h = {STEPS[best]:g} (error {central_errors[best]:.1e})."
+        "Why the central difference is so much better with the same h (its error O(h^2) "
+        "against the one-sided O(h)), and how small h may go before rounding wins, is "
+        "worked through step by step in descent lesson numerical-gradient."
     )
     lesson.results.update(
-        taylor={"h_divided_by": 10, "one_sided_error_falls": 10, "central_error_falls": 100},
         x=X,
         y=Y,
         w=W0,
@@ -182,14 +183,13 @@ def differentiation() -> Lesson:
         central=central.tolist(),
         one_sided=one_sided.tolist(),
         errors=errors,
-        evaluations={"one_sided": d + 1, "central": 2 * d},
-        steps=STEPS,
-        one_sided_errors=one_errors,
-        central_errors=central_errors,
-        best_h=STEPS[best],
+        evaluations=costs(d),
+        sizes=SIZES,
+        costs_by_size=[costs(size) for size in SIZES],
     )
     lesson.say(
-        "descent lesson differentiation --plot DIR draws the two numerical errors against h."
+        "descent lesson differentiation --plot DIR draws each method's passes through the loss "
+        "per gradient against the number of weights d."
     )
-    lesson.figure("differentiation-errors.png", _draw_errors(STEPS, one_errors, central_errors))
+    lesson.figure("differentiation-costs.png", _draw_costs(d))
     return lesson
