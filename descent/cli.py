@@ -229,7 +229,9 @@ def cmd_explain(args) -> int:
         except KeyError as e:
             print(f"descent explain {args.lesson} --wrt: {e.args[0]}", file=sys.stderr)
             return 2
-    print(explanation)
+    from .train.progress import MAX_PROSE_WIDTH, terminal_width
+
+    print(explanation.render(min(terminal_width(), MAX_PROSE_WIDTH)))
     return 0
 
 

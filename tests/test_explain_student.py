@@ -137,11 +137,48 @@ def test_broadcast_note_only_where_an_input_was_broadcast():
 def test_cli_walks_to_another_parameter_and_lists_them_for_an_unknown_name(capsys):
     assert main(["explain", "backprop", "--wrt", "W2"]) == 0
     assert "The chain rule for dL/dW2" in capsys.readouterr().out
-    assert main(["explain", "linear-regression", "--wrt", "w"]) == 0
-    assert "dJ/dw" in capsys.readouterr().out
+    assert main(["explain", "linear-regression", "--wrt", "W"]) == 0
+    assert "The chain rule for dJ/dW" in capsys.readouterr().out
+    assert main(["explain", "linear-regression", "--wrt", "w"]) == 0  # the case alone differs
+    assert "The chain rule for dJ/dW" in capsys.readouterr().out
     assert main(["explain", "backprop", "--wrt", "nope"]) == 2
     err = capsys.readouterr().err
     assert "no parameter 'nope'" in err and "W1, b1, W2, b2" in err
+
+
+@pytest.mark.parametrize("width", [100, 80, 60])
+@pytest.mark.parametrize("label,explanation", EXPLANATIONS, ids=[e[0] for e in EXPLANATIONS])
+def test_long_lines_are_broken_to_the_width_and_only_white_space_changes(label, explanation, width):
+    shown = explanation.render(width)
+    assert re.sub(r"\s+", " ", shown) == re.sub(r"\s+", " ", explanation.text), label
+    for line in shown.splitlines():
+        if len(line) > width:  # only an arithmetic line a student types in stays whole,
+            kept = line.strip().startswith(("= ", "Sum over ")) or " " not in line.strip()
+            assert kept, f"{label}, width {width}: {line!r}"
+    # the arithmetic lines are still there, each followed by its value
+    assert arithmetic_lines(shown) == arithmetic_lines(explanation.text), label
+
+
+def test_a_long_chain_breaks_before_a_factor_and_an_array_between_its_rows():
+    text = lessons.run("backprop").explain().render(80)
+    lines = text.splitlines()
+    head = next(k for k, line in enumerate(lines) if line.startswith("  dL/db1 = dL/d["))
+    assert lines[head + 1].lstrip().startswith("* ")  # the chain goes on under its first factor
+    assert lines[head + 1].index("*") == lines[head].index("= ") + 2
+    rows = [k for k, line in enumerate(lines) if line.lstrip().startswith("->  [[")]
+    rows = [k for k in rows if lines[k].endswith(",")]  # the matrices too wide for one line
+    assert rows and all(lines[k + 1].lstrip().startswith("[") for k in rows)  # a row a line
+    assert max(len(line) for line in lines) <= 80
+
+
+def test_cli_lays_the_walk_out_to_the_terminal(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "72")
+    assert main(["explain", "backprop"]) == 0
+    out = capsys.readouterr().out
+    assert out.rstrip("\n") == lessons.run("backprop").explain().render(72)
+    monkeypatch.setenv("COLUMNS", "300")  # at most 100 columns, however wide the terminal
+    assert main(["explain", "backprop"]) == 0
+    assert capsys.readouterr().out.rstrip("\n") == lessons.run("backprop").explain().render(100)
 
 
 def test_softmax_loss_line_shows_the_unrounded_probability_and_the_natural_log():

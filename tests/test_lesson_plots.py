@@ -204,23 +204,25 @@ def test_secret_number_explains_the_slope_at_theta0():
     check_explanation(explanation, 2 * (THETA0 - 2))  # J = (theta - 2)^2 here
 
 
-@pytest.mark.parametrize("wrt", ["b", "w"])
+@pytest.mark.parametrize("wrt", ["b", "W"])
 def test_linear_regression_explains_the_lecture_graph(wrt):
     from descent.lessons.linear_regression import INTERCEPT, SLOPE, explain_points
 
     lesson = lessons.run("linear-regression")
-    explanation = lesson.explain() if wrt == "b" else lesson.explain("w")
+    explanation = lesson.explain() if wrt == "b" else lesson.explain("W")
     x, y = (np.array(v) for v in explain_points())
     assert len(x) == 3
     residual = SLOPE * x + INTERCEPT - y
-    closed_form = {"b": 2 * residual.sum(), "w": 2 * (x * residual).sum()}[wrt]
+    closed_form = {"b": 2 * residual.sum(), "W": 2 * (x * residual).sum()}[wrt]
     check_explanation(explanation, closed_form)
-    # The lectures' chain, each node named by what it computes: J <- (w*x + b - y)^2 <- ...
-    chain = ["J", "(w*x + b - y)^2", "w*x + b - y", "w*x + b"]
-    chain += (["w*x"] if wrt == "w" else []) + [wrt]
+    # The lectures' chain, each node named by what it computes: J <- (W*x + b - y)^2 <- ...;
+    # the weight is W, as deck 000 and the lesson's text write it (y^ = W x + b)
+    chain = ["J", "(W*x + b - y)^2", "W*x + b - y", "W*x + b"]
+    chain += (["W*x"] if wrt == "W" else []) + [wrt]
     assert explanation.paths == [chain]
-    head = f"dJ/d{wrt} = dJ/d[(w*x + b - y)^2] * d[(w*x + b - y)^2]/d[w*x + b - y] * "
+    head = f"dJ/d{wrt} = dJ/d[(W*x + b - y)^2] * d[(W*x + b - y)^2]/d[W*x + b - y] * "
     assert head in str(explanation)
+    assert "w*x" not in str(explanation) and "W x + b" in lesson.render()
 
 
 def test_logistic_regression_explains_dloss_dw_at_the_start():

@@ -69,16 +69,17 @@ def explain_points() -> tuple[list[float], list[float]]:
 
 
 def explain_gradient(wrt: str = "b", w0: float = SLOPE, b0: float = INTERCEPT):
-    """The lectures' graph J = sum((w x + b - y)^2) on a few training points, at the true line
-    (w, b) = (2, 1): dJ/db (or dJ/dw with ``wrt='w'``), the chain rule edge by edge."""
+    """The lectures' graph J = sum((W x + b - y)^2) on a few training points, at the true line
+    (W, b) = (2, 1): dJ/db (or dJ/dW with ``wrt='W'``), the chain rule edge by edge. W, as
+    deck 000 writes the weight (y^ = W x + b)."""
     xs, ys = explain_points()
-    w = tensor(w0, dtype=float64, requires_grad=True)
+    W = tensor(w0, dtype=float64, requires_grad=True)
     b = tensor(b0, dtype=float64, requires_grad=True)
     x = tensor(xs, dtype=float64)
     y = tensor(ys, dtype=float64)
-    loss = ((w * x + b - y) ** 2).sum()
-    target = {"w": w, "b": b}[wrt]
-    return viz.explain(loss, wrt=target, names={"w": w, "b": b, "x": x, "y": y, "J": loss})
+    loss = ((W * x + b - y) ** 2).sum()
+    target = {"W": W, "b": b}[{"w": "W"}.get(wrt, wrt)]
+    return viz.explain(loss, wrt=target, names={"W": W, "b": b, "x": x, "y": y, "J": loss})
 
 
 def _draw_distances(runs: dict):

@@ -120,13 +120,19 @@ JACOBIAN = {
 }
 
 MAX_LISTED = 40  # forward lines and array values shown at most
+WIDTH = 100  # ``render()`` lays the text out to this many columns unless told otherwise
+LABEL_COLUMN = 24  # a path's edge labels padded to one column at most this wide
 
 
 class Explanation:
     """The chain rule for one gradient, as text (``str()`` or ``print``) and as numbers.
 
     ``value``: the gradient found by adding up the paths; ``autodiff``: ``ds.grad``'s;
-    ``equal``: whether they agree; ``paths``: each path as a list of node names.
+    ``equal``: whether they agree; ``paths``: each path as a list of node names. ``text``
+    has one line per step, however long; ``render(width)`` lays it out to ``width`` columns
+    (what ``descent explain`` prints): a line too long is broken where it reads best (a
+    product before a ``*``, a path before a ``<-``, an array between its rows), its
+    continuation indented under what it continues.
     """
 
     def __init__(
@@ -172,6 +178,11 @@ class Explanation:
         if name == self.wrt_name:
             return self
         available = self.parameters
+        if name not in available:  # w for W where the case alone differs, and only one fits
+            same = [k for k in available if k.lower() == name.lower()]
+            name = same[0] if len(same) == 1 else name
+            if name == self.wrt_name:
+                return self
         if name not in available:
             raise KeyError(
                 f"no parameter {name!r} in this graph; the parameters are "
@@ -179,6 +190,11 @@ class Explanation:
             )
         loss, named, max_paths = self._graph
         return explain(loss, wrt=named[name], names=named, max_paths=max_paths)
+
+    def render(self, width: int = WIDTH) -> str:
+        """The text laid out to ``width`` columns (``WIDTH``, 100, by default); only
+        white space differs from ``text``."""
+        return layout(self.text.split("\n"), width)
 
     def __str__(self) -> str:
         return self.text
@@ -783,7 +799,8 @@ def _path_lines(T, node, args, path: list, J: str, X: str):
         )
     lines = [head, "    from the loss down, each edge applied to the gradient so far (upstream):"]
     upstream = np.ones_like(T[path[0][0]]._data)
-    width = max(len(_edge_label(T, node, b, pos, a)) for b, pos, a in path)
+    # the labels in one column, as wide as the longest of them up to LABEL_COLUMN
+    width = min(max(len(_edge_label(T, node, b, pos, a)) for b, pos, a in path), LABEL_COLUMN)
     for b, pos, a in path:
         ctx = T[b]._ctx
         upstream = _vjp(ctx, upstream)[pos]
@@ -824,3 +841,134 @@ def _meet_lines(node, J: str, a: int, uses: list, term: dict, up: dict) -> list:
         parts.append(_paren(t) if t.size == 1 else _array_term(t))
     pad = " " * len(f"  d{J}/{_d(node[a])} ")
     return [head, f"{pad}= " + " + ".join(parts), f"{pad}= {_value_text(up[a])}"]
+
+
+# ---- laying the text out to a width ---------------------------------------------------------
+
+
+def layout(lines: list, width: int = WIDTH) -> str:
+    """The lines joined, each longer than ``width`` broken where it reads best (``_fit``)."""
+    return "\n".join(part for line in lines for part in _fit(line, width))
+
+
+def _top_level(text: str, sep: str) -> list:
+    """``text`` split at ``sep`` outside brackets: 'd[a + b] + c' at ' + ' is 2 pieces."""
+    pieces, depth, start, i = [], 0, 0, 0
+    while i < len(text):
+        c = text[i]
+        if c in "([":
+            depth += 1
+        elif c in ")]":
+            depth -= 1
+        elif depth == 0 and text.startswith(sep, i):
+            pieces.append(text[start:i])
+            start = i = i + len(sep)
+            continue
+        i += 1
+    return pieces + [text[start:]]
+
+
+def _split_words(text: str) -> tuple:
+    first, *rest = text.split(" ")
+    return first, rest
+
+
+def _fill(first: str, rest: list, sep: str, indent: str, width: int) -> list:
+    """``first`` then ``rest`` joined by ``sep`` on as few lines as fit ``width``; each
+    continuation starts at ``indent`` with the separator's visible part ('* b', '<- Z2')."""
+    lead = sep.strip()
+    lead = lead + ("  " if sep.endswith("  ") else " ") if lead not in ("[", "") else lead
+    lines, current = [], first
+    for piece in rest:
+        if len(current) + len(sep) + len(piece) <= width:
+            current += sep + piece
+        else:
+            lines.append(current)
+            current = indent + lead + piece
+    return lines + [current]
+
+
+def _rows(line: str, width: int) -> list:
+    """A line ending in a matrix too long for ``width``: the matrix a row a line, each row
+    under the one before ('[[1, 2],' then ' [3, 4]]')."""
+    start = line.find("[[")
+    if len(line) <= width or start < 0 or "], [" not in line[start:]:
+        return [line]
+    rows = line[start + 1 : -1].split("], [")
+    rows = [r if r.startswith("[") else "[" + r for r in rows]
+    rows = [r if r.endswith("]") else r + "]" for r in rows]
+    pad = " " * (start + 1)
+    out = [line[: start + 1] + rows[0] + ","]
+    out += [pad + r + "," for r in rows[1:-1]]
+    return out + [pad + rows[-1] + "]"]
+
+
+def _fit(line: str, width: int) -> list:
+    """One line of the text in lines of at most ``width`` columns where it can be broken.
+
+    The arithmetic lines ('= 2 * (-3)', 'Sum over the 2 paths: ...') stay whole: a student
+    types them in as they are."""
+    body = line.lstrip()
+    indent = line[: len(line) - len(body)]
+    if len(line) <= width or body.startswith(("= ", "Sum over ")):
+        return [line]
+    if not indent and not body.startswith(("Path ", "d")):  # a sentence: between words,
+        first, *rest = _top_level(body, " ")  # not inside a bracketed expression, if it can
+        out = _fill(first, rest, " ", "", width)
+        return out if max(map(len, out)) <= width else _fill(*_split_words(body), " ", "", width)
+    if body.startswith("Path ") and ": " in body:  # Path 1 of 1: L <- ... <- b1
+        head = body.index(": ") + 2
+        first, *rest = _top_level(body[head:], " <- ")
+        out = _fill(indent + body[:head] + first, rest, " <- ", indent + " " * head, width)
+    elif "  ->  " in body and " : " in body:  # a step: label : form  ->  value
+        head = body.index(" : ") + 3
+        first, *rest = _top_level(body, "  ->  ")
+        if len(indent) + len(first) > width:  # the form on a line of its own, under the label
+            label, form = first[: head - 1], first[head:]
+            out = [indent + label] + _fill(
+                indent + "    " + form, rest, "  ->  ", indent + "    ", width
+            )
+        else:  # the value under the form, or under the label where that is too far in
+            for hang in (head if head <= LABEL_COLUMN + 3 else 4, 4):
+                out = _fill(indent + first, rest, "  ->  ", indent + " " * hang, width)
+                if all(len(row) <= width for part in out for row in _rows(part, width)):
+                    break
+    elif "   [" in body and " -> " in body:  # an array edge: label: form   [shape -> shape]
+        first, *rest = _top_level(body, "   [")
+        out = [indent + first] + [indent + "    [" + r for r in rest]
+        if len(out[0]) > width and ": " in first:  # the form under its label
+            label, form = first.split(": ", 1)
+            out[:1] = [indent + label + ":", indent + "    " + form]
+        out = [
+            part
+            for row in out
+            for part in (
+                _fill(row.split(" -> ")[0], row.split(" -> ")[1:], " -> ", indent + "      ", width)
+                if len(row) > width and row.lstrip().startswith("[")
+                else [row]
+            )
+        ]
+    elif body.startswith("d") and " = " in body:  # a chain rule: dJ/dX = a * b * c (+ ...)
+        head = body.index(" = ") + 3
+        tail = body[head:]
+        sep = " + " if len(_top_level(tail, " + ")) > 1 else " * "
+        first, *rest = _top_level(tail, sep)
+        out = _fill(indent + body[:head] + first, rest, sep, indent + " " * head, width)
+        if sep == " + ":  # each sum's term still too long: broken at its products
+            out = [
+                part
+                for k, term in enumerate(out)
+                for part in (
+                    _fill(term.split(" * ")[0], term.split(" * ")[1:], " * ",
+                          indent + " " * (head + (0 if k == 0 else 2)), width)
+                    if len(term) > width
+                    else [term]
+                )
+            ]  # fmt: skip
+    elif " = " in body:  # a forward line: name = expression = value
+        first, *rest = _top_level(body, " = ")
+        out = _fill(indent + first, rest, " = ", indent + "    ", width)
+    else:  # an indented sentence: between words, its continuation two columns in
+        first, *rest = body.split(" ")
+        out = _fill(indent + first, rest, " ", indent + "  ", width)
+    return [row for part in out for row in _rows(part, width)]
