@@ -36,7 +36,8 @@ def _conv1d_by_loops(x, w, b, stride, pad, dilation, groups):
 
 
 @pytest.mark.parametrize(
-    "stride,pad,dilation,groups", [(1, 0, 1, 1), (2, 1, 1, 1), (1, 2, 2, 1), (3, 1, 2, 2), (1, 1, 1, 4)]
+    "stride,pad,dilation,groups",
+    [(1, 0, 1, 1), (2, 1, 1, 1), (1, 2, 2, 1), (3, 1, 2, 2), (1, 1, 1, 4)],
 )
 def test_conv1d_is_the_sum_written_out(stride, pad, dilation, groups):
     rng = np.random.default_rng(stride + 10 * pad + 100 * dilation + groups)
@@ -66,7 +67,11 @@ def test_conv1d_weight_gradient_is_the_correlation_of_input_and_output_gradient(
 
 def test_conv1d_equals_conv2d_on_images_of_height_one():
     rng = np.random.default_rng(1)
-    x, w, b = rng.standard_normal((2, 3, 12)), rng.standard_normal((5, 3, 4)), rng.standard_normal(5)
+    x, w, b = (
+        rng.standard_normal((2, 3, 12)),
+        rng.standard_normal((5, 3, 4)),
+        rng.standard_normal(5),
+    )
     one = F.conv1d(ds.tensor(x), ds.tensor(w), ds.tensor(b), stride=2, padding=1)
     two = F.conv2d(ds.tensor(x[:, :, None]), ds.tensor(w[:, :, None]), ds.tensor(b), 2, (0, 1))
     np.testing.assert_allclose(one.numpy(), two.numpy()[:, :, 0], rtol=1e-12, atol=1e-12)
@@ -113,7 +118,8 @@ def test_unbatched_sequences_give_unbatched_outputs():
     "call,message",
     [
         (lambda: F.conv1d(ds.randn(2, 3, 8), ds.randn(4, 2, 3)),
-         r"conv1d: input has 3 channels \(shape \(2, 3, 8\)\) but weight \(4, 2, 3\) with groups=1 expects 2"),
+         r"conv1d: input has 3 channels \(shape \(2, 3, 8\)\) but weight \(4, 2, 3\) with "
+         "groups=1 expects 2"),
         (lambda: F.conv1d(ds.randn(2, 8), ds.randn(4, 2, 3), groups=3),
          "conv1d: groups=3 must divide both the input's 2 channels"),
         (lambda: F.conv1d(ds.randn(8), ds.randn(4, 1, 3)),
@@ -182,7 +188,12 @@ def test_conv1d_layer_is_initialised_within_pytorchs_bound_and_keeps_pytorchs_si
     bound = 1 / np.sqrt(2 * 3)  # fan-in: in_channels / groups * k
     w = layer.weight.numpy()
     assert w.shape == (8, 2, 3) and np.abs(w).max() <= bound and np.abs(w).max() > 0.8 * bound
-    assert (layer.kernel_size, layer.stride, layer.padding, layer.dilation) == ((3,), (2,), (0,), (1,))
+    assert (layer.kernel_size, layer.stride, layer.padding, layer.dilation) == (
+        (3,),
+        (2,),
+        (0,),
+        (1,),
+    )
     assert repr(layer) == "Conv1d(4, 8, kernel_size=(3,), stride=(2,), padding=(0,), groups=2)"
     with pytest.raises(ValueError, match="Conv1d: groups=3 must divide in_channels=4"):
         ds.nn.Conv1d(4, 6, 3, groups=3)

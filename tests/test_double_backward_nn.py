@@ -349,8 +349,17 @@ THIRD_ORDER = [
     c
     for c in TORCH_CASES
     if c.id.startswith(
-        ("conv2d", "conv1d", "max_pool2d", "max_pool1d", "avg_pool2d", "avg_pool1d", "getitem",
-         "gather", "linear")
+        (
+            "conv2d",
+            "conv1d",
+            "max_pool2d",
+            "max_pool1d",
+            "avg_pool2d",
+            "avg_pool1d",
+            "getitem",
+            "gather",
+            "linear",
+        )
     )
 ]
 

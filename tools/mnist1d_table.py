@@ -20,6 +20,7 @@ import statistics
 import sys
 import time
 
+
 # XLA's CPU pool is set when jax is first imported: as many threads as the others get
 def _threads_asked(argv: list) -> int:
     for i, a in enumerate(argv):
@@ -92,8 +93,7 @@ def markdown(results: dict, seeds: int, steps: int, threads: int, minutes: float
         + "; ".join(f"{k}: {v}" for k, v in SUMMARIES.items())
         + ". JAX starts from the weights descent draws; descent and PyTorch draw their own.",
         "",
-        f"Test accuracy in percent: mean +- half the range over {seeds} seeds "
-        f"(0..{seeds - 1}).",
+        f"Test accuracy in percent: mean +- half the range over {seeds} seeds (0..{seeds - 1}).",
         "",
         "| model | data | paper | " + " | ".join(frameworks) + " |",
         "|---|---|---|" + "---|" * len(frameworks),
@@ -120,7 +120,9 @@ def markdown(results: dict, seeds: int, steps: int, threads: int, minutes: float
     ]
     for shuffled in (False, True):
         for kind in KINDS:
-            times = {f: statistics.median(s for _, s in results[(kind, shuffled, f)]) for f in frameworks}
+            times = {
+                f: statistics.median(s for _, s in results[(kind, shuffled, f)]) for f in frameworks
+            }
             ratio = times["descent"] / times["torch"] if "torch" in times else float("nan")
             lines.append(
                 f"| {kind} | {'shuffled' if shuffled else 'plain'} | "

@@ -225,7 +225,9 @@ def time_mnist1d(name: str, steps: int, torch_ok: bool) -> dict:
         except Exception as e:
             seconds[framework] = accuracy[framework] = None
             status[framework] = error_text(e)
-    ratios = {f"descent/{f}": ratio(seconds["descent"], seconds[f]) for f in seconds if f != "descent"}
+    ratios = {
+        f"descent/{f}": ratio(seconds["descent"], seconds[f]) for f in seconds if f != "descent"
+    }
     return {
         "name": name,
         "summary": f"{SUMMARIES[kind]}; Adam lr {LR:g}, batch {BATCH} in order, {steps} steps",

@@ -171,8 +171,9 @@ class Conv1d(Module):
         self.padding = (
             padding if isinstance(padding, str) else (F._single(padding, "Conv1d", "padding"),)
         )
-        for name, low, one in [("kernel_size", 1, self.kernel_size), ("stride", 1, self.stride),
-                               ("dilation", 1, self.dilation), ("padding", 0, self.padding)]:  # fmt: skip
+        sizes = [("kernel_size", 1, self.kernel_size), ("stride", 1, self.stride),
+                 ("dilation", 1, self.dilation), ("padding", 0, self.padding)]  # fmt: skip
+        for name, low, one in sizes:
             if not isinstance(one, str) and one[0] < low:
                 rule = "positive" if low else ">= 0"
                 raise ValueError(f"Conv1d: {name} must be {rule}, got {one[0]}")

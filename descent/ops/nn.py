@@ -1,8 +1,9 @@
 """Neural-network primitives: linear, conv2d, conv1d, pooling, one_hot and the fused losses
 of ``ds.nn.functional``.
 
-Images are NCHW (conv1d's sequences NCL, under its heading). ``pads`` is always ``((top, bottom), (left, right))`` and ``stride`` a pair;
-``descent.nn.functional`` turns the user's ints, pairs and strings into these.
+Images are NCHW (conv1d's sequences NCL, under its heading). ``pads`` is always
+``((top, bottom), (left, right))`` and ``stride`` a pair; ``descent.nn.functional`` turns
+the user's ints, pairs and strings into these.
 """
 
 from __future__ import annotations
