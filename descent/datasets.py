@@ -12,6 +12,7 @@ arrays, class labels as int64, regression targets as float32.
 
 from __future__ import annotations
 
+import functools
 import random as _random
 from dataclasses import dataclass, field
 
@@ -145,6 +146,26 @@ def make_separable(n: int = 100, n_features: int = 2, margin: float = 0.5,
 # ---- MNIST-1D ------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4)
+def _mnist1d_series(seed: int, num_samples: int, train_split: float, length: int) -> dict:
+    """mnist1d's dataset (x, y, x_test, y_test), generated once per setting and process."""
+    data = require("mnist1d.data", "datasets", "load_mnist1d (the MNIST-1D series)")
+    args = data.get_dataset_args()
+    args.num_samples, args.train_split, args.final_seq_length = num_samples, train_split, length
+    args.seed, args.shuffle_seq = seed, False
+    # NOTE: make_dataset seeds NumPy's (and Python's) global generators; a loader must not
+    # change the caller's random streams, so both are put back
+    numpy_state, python_state = np.random.get_state(), _random.getstate()
+    try:
+        raw = data.make_dataset(args)
+    finally:
+        np.random.set_state(numpy_state)
+        _random.setstate(python_state)
+    for key in ("x", "y", "x_test", "y_test"):
+        raw[key].flags.writeable = False  # shared by every call: the loader copies
+    return {key: raw[key] for key in ("x", "y", "x_test", "y_test")}
+
+
 def load_mnist1d(shuffle_positions: bool = False, seed: int = 42, num_samples: int = 5000,
                  train_split: float = 0.8, length: int = 40):  # fmt: skip
     """MNIST-1D (Greydanus, "Scaling Down Deep Learning", 2020): ``(train, test)``, two
@@ -162,18 +183,7 @@ def load_mnist1d(shuffle_positions: bool = False, seed: int = 42, num_samples: i
     >>> X.shape, X_test.shape
     ((4000, 40), (1000, 40))
     """
-    data = require("mnist1d.data", "datasets", "load_mnist1d (the MNIST-1D series)")
-    args = data.get_dataset_args()
-    args.num_samples, args.train_split, args.final_seq_length = num_samples, train_split, length
-    args.seed, args.shuffle_seq = seed, False
-    # NOTE: make_dataset seeds NumPy's (and Python's) global generators; a loader must not
-    # change the caller's random streams, so both are put back
-    numpy_state, python_state = np.random.get_state(), _random.getstate()
-    try:
-        raw = data.make_dataset(args)
-    finally:
-        np.random.set_state(numpy_state)
-        _random.setstate(python_state)
+    raw = _mnist1d_series(seed, num_samples, train_split, length)
     positions = np.arange(length)
     if shuffle_positions:
         positions = np.random.default_rng(seed).permutation(length)
@@ -189,8 +199,8 @@ def load_mnist1d(shuffle_positions: bool = False, seed: int = 42, num_samples: i
     names = [str(d) for d in range(10)]
     parts = []
     for x, y in ((raw["x"], raw["y"]), (raw["x_test"], raw["y_test"])):
-        X = np.ascontiguousarray(np.asarray(x, np.float32)[:, positions])
-        bunch = Bunch(X, np.asarray(y, np.int64), [f"t{i}" for i in positions], names, about)
+        X = np.array(np.asarray(x, np.float32)[:, positions])
+        bunch = Bunch(X, np.array(y, np.int64), [f"t{i}" for i in positions], names, about)
         bunch.positions = positions
         parts.append(bunch)
     return tuple(parts)

@@ -54,6 +54,12 @@ FIGURES = {
         "digits-mlp-confusion.png",
         "digits-softmax-templates.png",
     ],
+    "mnist1d": [
+        "mnist1d-examples.png",
+        "mnist1d-examples-shuffled.png",
+        "mnist1d-curves.png",
+        "mnist1d-table.png",
+    ],
 }
 DRAWN_BY_DOT = {"backprop", "autoencoder-classifier", "curvature", "tf-optimizer"}
 EXPLAINED = {
