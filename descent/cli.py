@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import functools
+import inspect
 import json
 import signal
 import sys
@@ -175,8 +176,13 @@ def cmd_lesson(args) -> int:
     if args.list or not args.name:
         print(_lesson_index(lessons))
         return 0
+    fn = lessons.LESSONS.get(args.name)
+    if args.quick and fn is not None and "quick" not in inspect.signature(fn).parameters:
+        print(f"descent lesson: {args.name} has no --quick mode (it is quick already); run it "
+              f"without --quick", file=sys.stderr)  # fmt: skip
+        return 2
     try:
-        lesson = lessons.run(args.name)
+        lesson = fn(quick=True) if args.quick and fn else lessons.run(args.name)
     except KeyError as e:
         print(f"descent lesson: {e.args[0]}", file=sys.stderr)
         return 2
@@ -385,6 +391,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--list", action="store_true", help="list the lessons")
     p.add_argument("--json", action="store_true", help="print the lesson as JSON")
     p.add_argument("--plot", metavar="DIR", help="also write the lesson's pictures (PNG) here")
+    p.add_argument(
+        "--quick", action="store_true", help="fewer steps, for lessons that train (e.g. mnist1d)"
+    )
     p.add_argument(
         "--notebook", metavar="PATH", help="write the lesson as a Jupyter notebook (.ipynb) instead"
     )

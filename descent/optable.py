@@ -388,6 +388,13 @@ IMAGES = [  # (input, weight, bias): batch 1, non-square kernels and images, 1x1
     ((1, 2, 3, 4), (2, 2, 3, 4), (2,)),
 ]
 POOL = [((2, 3, 6, 5),), ((1, 1, 4, 4),), ((1, 2, 5, 7),)]
+SEQUENCES = [  # (input, weight, bias) with 4 input channels so that groups=2 fits; batch 1
+    ((2, 4, 9), (6, 4, 3), (6,)),
+    ((1, 4, 7), (2, 4, 2), (2,)),
+    ((3, 4, 5), (4, 4, 1), (4,)),
+    ((1, 4, 5), (2, 4, 5), (2,)),
+]
+POOL1D = [((2, 3, 7),), ((1, 1, 4),), ((3, 2, 9),)]
 PAIR = [((3, 4), (3, 4)), ((1,), (1,)), ((2, 3, 4), (2, 3, 4)), ((), ())]
 CLASSES = [  # (input, labels, probabilities, class weight): (N, C), batch 1, (C,), (N, C, d1, d2)
     ((4, 5), (4,), (4, 5), (5,)),
@@ -410,6 +417,18 @@ NN = [
     Op("F.conv2d", lambda m, F, x, w, b: _cat(
         m, F.conv2d(x, w, b), F.conv2d(x, w, None, stride=2, padding=1),
         F.conv2d(x, w, b, stride=(2, 1), padding=(0, 1))), IMAGES),
+    Op("F.conv1d", lambda m, F, x, w, b: _cat(
+        m, F.conv1d(x, w, b), F.conv1d(x, w, None, stride=2, padding=1),
+        F.conv1d(x, w, b, padding="same", dilation=2),
+        F.conv1d(x, w[:, :2], b, groups=2, padding=(1,), stride=(2,)),
+        F.conv1d(x[0], w, b, padding="valid")), SEQUENCES),
+    Op("F.max_pool1d", lambda m, F, x: _cat(
+        m, F.max_pool1d(x, 2), F.max_pool1d(x, 3, stride=1, padding=1),
+        F.max_pool1d(x, (3,), stride=2, padding=1), F.max_pool1d(x[0], 1)), POOL1D, distinct),
+    Op("F.avg_pool1d", lambda m, F, x: _cat(
+        m, F.avg_pool1d(x, 2), F.avg_pool1d(x, 3, stride=1, padding=1),
+        F.avg_pool1d(x, 3, stride=2, padding=1, count_include_pad=False),
+        F.avg_pool1d(x[0], (2,), 1)), POOL1D),
     Op("F.max_pool2d", lambda m, F, x: _cat(
         m, F.max_pool2d(x, 2), F.max_pool2d(x, (3, 2), stride=(2, 1), padding=1),
         F.max_pool2d(x, 3, stride=2, padding=1), F.max_pool2d(x, 1)), POOL, distinct),

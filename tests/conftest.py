@@ -1,6 +1,11 @@
 """Test-session settings shared by every test file."""
 
+import os
+
 import pytest
+
+# lessons that train (mnist1d) take their --quick mode in the tests, child processes included
+os.environ.setdefault("DESCENT_LESSON_QUICK", "1")
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -185,7 +185,29 @@ CASES = [
         lambda m, F, x, w: F.conv2d(x, w, stride=(2, 1), padding=(0, 1)).sin(),
         lambda rng: _image_case(rng, (2, 1), (0, 1), (2, 3), bias=False),
     ),
+    Case(
+        "conv1d_stride2_pad1_dilation2",
+        lambda m, F, x, w, b: F.conv1d(x, w, b, stride=2, padding=1, dilation=2).sin(),
+        lambda rng: (lambda n, c, o: (_normal(rng, (n, c, 8), (o, c, 3), (o,)), []))(
+            *_sizes(rng, 3, 1, 3)
+        ),
+    ),
+    Case(
+        "conv1d_groups2_same",
+        lambda m, F, x, w: F.conv1d(x, w, padding="same", groups=2).sin(),
+        lambda rng: (_normal(rng, (2, 4, int(rng.integers(3, 7))), (6, 2, 3)), []),
+    ),
     # ---- pooling
+    Case(
+        "max_pool1d_overlapping",
+        lambda m, F, x: F.max_pool1d(x, 3, stride=1, padding=1).sin(),
+        lambda rng: ([_distinct(rng, (2, 2, int(rng.integers(3, 7))))], []),
+    ),
+    Case(
+        "avg_pool1d_excluding_pad",
+        lambda m, F, x: F.avg_pool1d(x, 3, stride=2, padding=1, count_include_pad=False).sin(),
+        lambda rng: (_normal(rng, (2, 2, int(rng.integers(3, 8)))), []),
+    ),
     Case(
         "max_pool2d_overlapping",
         lambda m, F, x: F.max_pool2d(x, 3, stride=1, padding=1).sin(),
@@ -326,7 +348,19 @@ def test_second_derivatives_match_torch(case, seed):
 THIRD_ORDER = [
     c
     for c in TORCH_CASES
-    if c.id.startswith(("conv2d", "max_pool2d", "avg_pool2d", "getitem", "gather", "linear"))
+    if c.id.startswith(
+        (
+            "conv2d",
+            "conv1d",
+            "max_pool2d",
+            "max_pool1d",
+            "avg_pool2d",
+            "avg_pool1d",
+            "getitem",
+            "gather",
+            "linear",
+        )
+    )
 ]
 
 

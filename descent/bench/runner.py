@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from .environment import blas_warnings, environment, limit_threads, load_average, torch_module
 from .fit_digits import time_fit_digits
 from .fresh import measure_import_time, measure_peak_memory
+from .mnist1d import WORKLOAD_KINDS, time_mnist1d
 from .settings import Settings
 from .timing import time_workload
 from .workloads import WORKLOADS
@@ -85,6 +86,7 @@ def run(settings: Settings, progress=None) -> dict:
         "warnings": blas_warnings(),
         "workloads": [],
         "fit_digits": None,
+        "mnist1d": [],
         "peak_memory": None,
         "import_time": None,
     }
@@ -97,6 +99,9 @@ def run(settings: Settings, progress=None) -> dict:
             elif name == "fit-digits":
                 say("timing fit-digits ...")
                 results["fit_digits"] = time_fit_digits(settings)
+            elif name in WORKLOAD_KINDS:
+                say(f"training {name} ({settings.mnist1d_steps} steps per framework) ...")
+                results["mnist1d"].append(time_mnist1d(name, settings.mnist1d_steps, torch_ok))
     if "peak-memory" in settings.names:
         say("measuring peak memory ...")
         results["peak_memory"] = measure_peak_memory(settings, torch_ok=torch_ok)

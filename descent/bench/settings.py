@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from .workloads import WORKLOADS
 
 STEP_NAMES = tuple(WORKLOADS)
-EXTRA_NAMES = ("fit-digits", "peak-memory", "import-time")
+EXTRA_NAMES = ("fit-digits", "mnist1d-mlp", "mnist1d-cnn", "peak-memory", "import-time")
 ALL_NAMES = STEP_NAMES + EXTRA_NAMES
 
 
@@ -45,6 +45,7 @@ class Settings:
     fit_repeat: int = 5
     memory_steps: int = 20
     import_runs: int = 7
+    mnist1d_steps: int = 8000  # the paper's whole run (descent/bench/mnist1d.py)
 
     @classmethod
     def quick(cls, names=ALL_NAMES, repeat: int | None = None, threads: int = 2) -> Settings:
@@ -59,4 +60,5 @@ class Settings:
             fit_repeat=1,
             memory_steps=3,
             import_runs=3,
+            mnist1d_steps=50,
         )

@@ -6,6 +6,8 @@ import json
 import os
 import textwrap
 
+from .mnist1d import render_mnist1d
+
 NOISY_SPREAD = 0.25  # 2-thread rounds on a quiet 2-core VM spread 10-25%; more: disturbed
 
 
@@ -71,6 +73,8 @@ def render(results: dict) -> str:
     if fit:
         lines += ["", _fit_table(fit)]
         notes += [f"  fit-digits {n}: {s}" for n, s in fit["status"].items() if s != "ok"]
+    if results.get("mnist1d"):
+        lines += ["", render_mnist1d(results["mnist1d"])]
     mem = results["peak_memory"]
     if mem:
         lines += ["", _memory_table(mem)]

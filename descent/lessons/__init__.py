@@ -22,6 +22,7 @@ from .learning_rate import learning_rate
 from .lesson import Lesson, Table
 from .linear_regression import linear_regression
 from .logistic_regression import logistic_regression
+from .mnist1d import mnist1d
 from .model_choice import model_choice
 from .numerical_gradient import numerical_gradient
 from .partial_derivatives import partial_derivatives
@@ -63,6 +64,7 @@ LESSONS: dict = {  # in the order of the lectures
     "convexity": convexity,
     "search-methods": search_methods,
     "digits": digits,
+    "mnist1d": mnist1d,
 }
 
 

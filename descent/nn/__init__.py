@@ -55,9 +55,12 @@ from .layers import (
 )
 from .layers import (
     AdaptiveAvgPool2d,
+    AvgPool1d,
     ConstantPad2d,
+    Conv1d,
     Dropout1d,
     Dropout2d,
+    MaxPool1d,
     ParameterDict,
     ParameterList,
     Unflatten,
@@ -91,5 +94,5 @@ __all__ += [
     "SmoothL1Loss", "HuberLoss", "KLDivLoss", "MarginRankingLoss", "HingeEmbeddingLoss",
     "SoftMarginLoss", "GaussianNLLLoss", "PoissonNLLLoss", "CosineSimilarity", "PairwiseDistance",
     "Unflatten", "ParameterList", "ParameterDict", "Dropout1d", "Dropout2d", "ZeroPad2d",
-    "ConstantPad2d", "AdaptiveAvgPool2d",
+    "ConstantPad2d", "AdaptiveAvgPool2d", "Conv1d", "MaxPool1d", "AvgPool1d",
 ]  # fmt: skip

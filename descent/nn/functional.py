@@ -40,7 +40,7 @@ __all__ = [
     "smooth_l1_loss", "huber_loss", "kl_div", "normalize", "cosine_similarity",
     "pairwise_distance", "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss",
     "gaussian_nll_loss", "poisson_nll_loss",
-    "dropout1d", "dropout2d", "adaptive_avg_pool2d",
+    "dropout1d", "dropout2d", "adaptive_avg_pool2d", "conv1d", "max_pool1d", "avg_pool1d",
 ]  # fmt: skip
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -329,6 +329,181 @@ def avg_pool2d(
         x, kernel=kernel, stride=stride, pads=pads, count_include_pad=count_include_pad
     )
     return out.squeeze(0) if unbatched else out
+
+
+# ---- 1-d convolution and pooling (NCL sequences) -------------------------------------------
+
+
+def _single(value, name: str, what: str) -> int:
+    """An int or a 1-tuple of an int as an int (PyTorch's 1-d arguments take both)."""
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    one = tuple(value)
+    if len(one) != 1 or not isinstance(one[0], (int, np.integer)):
+        raise ValueError(f"{name}: {what} must be an int or a 1-tuple of an int, got {value!r}")
+    return int(one[0])
+
+
+def _sequences(x, name: str) -> tuple[Tensor, bool]:
+    """``x`` as a batch of NCL sequences; an unbatched (C, L) sequence gets a batch dim."""
+    x = _tensor(x, name)
+    if x.ndim == 2:
+        return x.unsqueeze(0), True
+    if x.ndim != 3:
+        raise ValueError(
+            f"{name}: expected a 3-d input (N, C, L) or a 2-d one (C, L), got shape "
+            f"{tuple(x.shape)}"
+        )
+    return x, False
+
+
+def conv1d(
+    input: Tensor,  # noqa: A002 - PyTorch's name
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: int | tuple[int] = 1,
+    padding: int | tuple[int] | str = 0,
+    dilation: int | tuple[int] = 1,
+    groups: int = 1,
+) -> Tensor:
+    """1-d cross-correlation of NCL sequences with ``weight`` (out_channels, in_channels /
+    groups, k).
+
+    ``padding`` is an int (zeros on both ends), 'valid' (none) or 'same' (output as long
+    as the input, stride 1 only); ``dilation`` d spaces the taps d apart; ``groups`` G
+    splits the channels into G blocks, output block g seeing input block g only. An
+    unbatched (C, L) input gives a (O, Lo) output. Output length:
+    floor((L + 2 p - d (k - 1) - 1) / s) + 1.
+
+    >>> F.conv1d(ds.ones(2, 1, 40), ds.ones(25, 1, 5), stride=2, padding=1).shape
+    descent.Size([2, 25, 19])
+    """
+    x, unbatched = _sequences(input, "conv1d")
+    weight = _tensor(weight, "conv1d", "weight")
+    bias = None if bias is None else _tensor(bias, "conv1d", "bias")
+    if weight.ndim != 3:
+        raise ValueError(
+            f"conv1d: weight must be 3-d (out_channels, in_channels / groups, k), got shape "
+            f"{tuple(weight.shape)}"
+        )
+    if not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"conv1d: groups must be a positive int, got {groups!r}")
+    o, c_per_group, k = weight._data.shape
+    c = x._data.shape[1]
+    if c % groups or o % groups:
+        raise ValueError(
+            f"conv1d: groups={groups} must divide both the input's {c} channels and the "
+            f"weight's {o} output channels"
+        )
+    if c != c_per_group * groups:
+        raise ValueError(
+            f"conv1d: input has {c} channels (shape {tuple(input.shape)}) but weight "
+            f"{tuple(weight.shape)} with groups={groups} expects {c_per_group * groups}"
+        )
+    _check_weight_and_bias("conv1d", x, weight, bias)
+    stride = _single(stride, "conv1d", "stride")
+    dilation = _single(dilation, "conv1d", "dilation")
+    if stride < 1 or dilation < 1:
+        raise ValueError(f"conv1d: stride {stride} and dilation {dilation} must be positive")
+    span = dilation * (k - 1) + 1  # the positions one window covers
+    if isinstance(padding, str):
+        if padding == "valid":
+            pads = (0, 0)
+        elif padding == "same":
+            if stride != 1:
+                raise ValueError(f"conv1d: padding='same' needs stride 1, got stride {stride}")
+            pads = ((span - 1) // 2, span - 1 - (span - 1) // 2)
+        else:
+            raise ValueError(f"conv1d: padding must be an int, 'valid' or 'same', got {padding!r}")
+    else:
+        p = _single(padding, "conv1d", "padding")
+        if p < 0:
+            raise ValueError(f"conv1d: padding must be non-negative, got {p}")
+        pads = (p, p)
+    length = x._data.shape[2] + sum(pads)
+    if length < span:
+        raise ValueError(
+            f"conv1d: the kernel spans {span} positions (k={k}, dilation={dilation}) but the "
+            f"padded input has {length} (input shape {tuple(input.shape)}, padding {padding})"
+        )
+    out = _nn.Conv1d.apply(x, weight, bias, geom=(stride, dilation, pads, int(groups)))
+    return out.squeeze(0) if unbatched else out
+
+
+def _pool1d_args(x: Tensor, kernel_size, stride, padding, name: str):
+    """(kernel, stride, pads) of a 1-d pooling, as the 2-d primitives take them (height 1)."""
+    kernel = _single(kernel_size, name, "kernel_size")
+    stride = kernel if stride is None or stride == () or stride == [] else stride
+    stride = _single(stride, name, "stride")
+    padding = _single(padding, name, "padding")
+    if kernel < 1 or stride < 1 or padding < 0:
+        raise ValueError(
+            f"{name}: kernel_size {kernel} and stride {stride} must be positive and padding "
+            f"{padding} non-negative"
+        )
+    if padding > kernel // 2:
+        raise ValueError(f"{name}: padding {padding} must be at most half of kernel_size {kernel}")
+    if x._data.shape[2] + 2 * padding < kernel:
+        raise ValueError(
+            f"{name}: kernel_size {kernel} is larger than the padded input "
+            f"{x.shape[2] + 2 * padding} (input shape {tuple(x.shape)}, padding {padding})"
+        )
+    return (1, kernel), (1, stride), ((0, 0), (padding, padding))
+
+
+def max_pool1d(
+    input: Tensor,  # noqa: A002 - PyTorch's name
+    kernel_size: int | tuple[int],
+    stride: int | tuple[int] | None = None,
+    padding: int | tuple[int] = 0,
+    dilation: int | tuple[int] = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Tensor:
+    """The maximum of each kernel_size window of NCL sequences (stride defaults to
+    kernel_size). Padding counts as -inf; the gradient goes to each window's first
+    maximum. ``dilation``, ``ceil_mode`` and ``return_indices`` are PyTorch's; descent has
+    their defaults only.
+
+    >>> F.max_pool1d(ds.randn(2, 3, 8), 2).shape
+    descent.Size([2, 3, 4])
+    """
+    _not_supported("max_pool1d", "dilation", _single(dilation, "max_pool1d", "dilation"), 1)
+    _not_supported("max_pool1d", "ceil_mode", bool(ceil_mode), False)
+    _not_supported("max_pool1d", "return_indices", bool(return_indices), False)
+    x, unbatched = _sequences(input, "max_pool1d")
+    kernel, stride, pads = _pool1d_args(x, kernel_size, stride, padding, "max_pool1d")
+    # NOTE: a sequence is an image of height 1: the 2-d rules (and their double backward)
+    # serve, and the two reshapes around them are views
+    out = _nn.MaxPool2d.apply(x.unsqueeze(2), kernel=kernel, stride=stride, pads=pads)
+    return out.squeeze(2).squeeze(0) if unbatched else out.squeeze(2)
+
+
+def avg_pool1d(
+    input: Tensor,  # noqa: A002 - PyTorch's name
+    kernel_size: int | tuple[int],
+    stride: int | tuple[int] | None = None,
+    padding: int | tuple[int] = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> Tensor:
+    """The mean of each kernel_size window of NCL sequences (stride defaults to kernel_size).
+
+    Padding counts as zeros; with count_include_pad=True (PyTorch's default) each window
+    is divided by k, otherwise by the number of its elements inside the input.
+    ``ceil_mode`` is PyTorch's; descent has its default only.
+
+    >>> F.avg_pool1d(ds.ones(2, 3, 8), 4).shape
+    descent.Size([2, 3, 2])
+    """
+    _not_supported("avg_pool1d", "ceil_mode", bool(ceil_mode), False)
+    x, unbatched = _sequences(input, "avg_pool1d")
+    kernel, stride, pads = _pool1d_args(x, kernel_size, stride, padding, "avg_pool1d")
+    out = _nn.AvgPool2d.apply(
+        x.unsqueeze(2), kernel=kernel, stride=stride, pads=pads,
+        count_include_pad=count_include_pad,
+    )  # fmt: skip
+    return out.squeeze(2).squeeze(0) if unbatched else out.squeeze(2)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:  # noqa: A002

@@ -21,7 +21,7 @@ __all__ = [
     "ELU", "CELU", "SELU", "SiLU", "Mish", "Hardsigmoid", "Hardswish", "Hardtanh", "ReLU6",
     "Softsign", "LogSigmoid", "Threshold", "Softmin", "PReLU",
     "Unflatten", "ParameterList", "ParameterDict", "Dropout1d", "Dropout2d", "ZeroPad2d",
-    "ConstantPad2d", "AdaptiveAvgPool2d",
+    "ConstantPad2d", "AdaptiveAvgPool2d", "Conv1d", "MaxPool1d", "AvgPool1d",
 ]  # fmt: skip
 
 
@@ -130,6 +130,103 @@ class MaxPool2d(Module):
 class AvgPool2d(MaxPool2d):
     def forward(self, x: Tensor) -> Tensor:
         return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding)
+
+
+class Conv1d(Module):
+    """1-D cross-correlation over NCL inputs; weight (out, in / groups, k).
+
+    Initialised as PyTorch's: uniform on $\\pm 1/\\sqrt{(in / groups) \\cdot k}$. The sizes
+    are kept as PyTorch keeps them, 1-tuples (``kernel_size == (5,)``).
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        dtype=None,
+    ):
+        super().__init__()
+        F._not_supported("Conv1d", "padding_mode", padding_mode, "zeros")
+        self.in_channels = in_channels = _size(in_channels, "Conv1d", "in_channels")
+        self.out_channels = out_channels = _size(out_channels, "Conv1d", "out_channels")
+        self.groups = groups = _size(groups, "Conv1d", "groups")
+        if groups < 1:
+            raise ValueError(f"Conv1d: groups must be positive, got {groups}")
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(
+                f"Conv1d: groups={groups} must divide in_channels={in_channels} and "
+                f"out_channels={out_channels}"
+            )
+        self.kernel_size = (F._single(kernel_size, "Conv1d", "kernel_size"),)
+        self.stride = (F._single(stride, "Conv1d", "stride"),)
+        self.dilation = (F._single(dilation, "Conv1d", "dilation"),)
+        # 'valid' and 'same' are F.conv1d's to check
+        self.padding = (
+            padding if isinstance(padding, str) else (F._single(padding, "Conv1d", "padding"),)
+        )
+        sizes = [("kernel_size", 1, self.kernel_size), ("stride", 1, self.stride),
+                 ("dilation", 1, self.dilation), ("padding", 0, self.padding)]  # fmt: skip
+        for name, low, one in sizes:
+            if not isinstance(one, str) and one[0] < low:
+                rule = "positive" if low else ">= 0"
+                raise ValueError(f"Conv1d: {name} must be {rule}, got {one[0]}")
+        bound = _bound(in_channels // groups * self.kernel_size[0])
+        shape = (out_channels, in_channels // groups, self.kernel_size[0])
+        self.weight = _uniform_parameter(shape, bound, dtype)
+        self.bias = _uniform_parameter((out_channels,), bound, dtype) if bias else None
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.conv1d(
+            x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
+        )
+
+    def extra_repr(self) -> str:
+        text = (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}, padding={self.padding}"
+        )
+        if self.dilation != (1,):
+            text += f", dilation={self.dilation}"
+        return text + (f", groups={self.groups}" if self.groups != 1 else "")
+
+
+class MaxPool1d(Module):
+    """The maximum of each window of NCL inputs (stride defaults to kernel_size)."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1):
+        super().__init__()
+        F._not_supported("MaxPool1d", "dilation", F._single(dilation, "MaxPool1d", "dilation"), 1)
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.max_pool1d(x, self.kernel_size, self.stride, self.padding)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool1d(Module):
+    """The mean of each window of NCL inputs (stride defaults to kernel_size)."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, count_include_pad: bool = True):
+        super().__init__()
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self.count_include_pad = count_include_pad
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.avg_pool1d(
+            x, self.kernel_size, self.stride, self.padding, count_include_pad=self.count_include_pad
+        )
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class Flatten(Module):

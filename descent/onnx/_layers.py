@@ -53,6 +53,49 @@ def _conv2d(g, m, x, site):
                   dilations=[1, 1], group=1)  # fmt: skip
 
 
+def _check_sequences(site) -> None:
+    if len(site.shape_in) != 3:
+        raise site.refuse(f"is exported for a 3-d (N, C, L) input; the example input has "
+                          f"shape {site.shape_in}")  # fmt: skip
+
+
+def _conv1d(g, m, x, site):
+    _check_sequences(site)
+    (k,), (d,) = m.kernel_size, m.dilation
+    if m.padding == "valid":
+        pads = [0, 0]
+    elif m.padding == "same":
+        span = d * (k - 1)  # the positions padded in all, more of them at the end
+        pads = [span // 2, span - span // 2]
+    else:
+        pads = [m.padding[0], m.padding[0]]
+    inputs = [x, g.const(m.weight, "weight")]
+    if m.bias is not None:
+        inputs.append(g.const(m.bias, "bias"))
+    return g.node("Conv", *inputs, kernel_shape=[k], strides=list(m.stride), pads=pads,
+                  dilations=[d], group=m.groups)  # fmt: skip
+
+
+def _pool1d_settings(m):
+    kernel = F._single(m.kernel_size, "pool", "kernel_size")
+    stride = m.stride
+    stride = kernel if stride is None or stride == () or stride == [] else stride
+    p = F._single(m.padding, "pool", "padding")
+    return {"kernel_shape": [kernel], "strides": [F._single(stride, "pool", "stride")],
+            "pads": [p, p]}  # fmt: skip
+
+
+def _max_pool1d(g, m, x, site):
+    _check_sequences(site)
+    return g.node("MaxPool", x, **_pool1d_settings(m))
+
+
+def _avg_pool1d(g, m, x, site):
+    _check_sequences(site)
+    include = int(bool(m.count_include_pad))
+    return g.node("AveragePool", x, count_include_pad=include, **_pool1d_settings(m))
+
+
 def _pool_settings(m):
     kernel = F._pair(m.kernel_size, "pool", "kernel_size")
     stride = m.stride
@@ -282,6 +325,9 @@ def _prelu(g, m, x, site):
 CONVERTERS = {
     nn.Linear: _linear,
     nn.Conv2d: _conv2d,
+    nn.Conv1d: _conv1d,
+    nn.MaxPool1d: _max_pool1d,
+    nn.AvgPool1d: _avg_pool1d,
     nn.MaxPool2d: _max_pool2d,
     nn.AvgPool2d: _avg_pool2d,
     nn.AdaptiveAvgPool2d: _adaptive_avg_pool2d,

@@ -446,7 +446,8 @@ def spatial(node: Node, what: str, kernel_rank: int | None):
     rank = len(kernel) if kernel is not None else kernel_rank
     if rank != 2:
         node.fail(
-            f"{what} over {rank}-d windows is not supported (descent has 2-d ones: NCHW inputs)"
+            f"{what} over {rank}-d windows is not supported (descent has 1-d and 2-d ones: NCL "
+            "and NCHW inputs)"
         )
     strides = tuple(int(s) for s in node.attr("strides", (1, 1)))
     dilations = tuple(int(d) for d in node.attr("dilations", (1, 1)))
@@ -485,7 +486,89 @@ def _images(node: Node, x) -> Tensor:
     return x
 
 
+def _kernel_rank(node: Node, default: int) -> int:
+    kernel = node.attr("kernel_shape")
+    return len(kernel) if kernel is not None else default
+
+
+def spatial_1d(node: Node, what: str, dilation_ok: bool) -> tuple:
+    """(stride, dilation, pads) of a 1-d window op (NCL inputs), checked. ``pads`` is
+    (left, right), or the auto_pad string 'SAME_UPPER' or 'SAME_LOWER' (``resolve_pads_1d``).
+    The loader's Conv1d layers read it too."""
+    (stride,) = (int(s) for s in node.attr("strides", (1,)))
+    (dilation,) = (int(d) for d in node.attr("dilations", (1,)))
+    if dilation != 1 and not dilation_ok:
+        node.refuse("dilations", [dilation], "[1] only")
+    auto_pad = node.attr("auto_pad", b"NOTSET")
+    auto_pad = auto_pad.decode() if isinstance(auto_pad, bytes) else str(auto_pad)
+    if auto_pad == "NOTSET":
+        left, right = (int(v) for v in node.attr("pads", (0, 0)))
+        pads = (left, right)
+    elif auto_pad == "VALID":
+        pads = (0, 0)
+    elif auto_pad in ("SAME_UPPER", "SAME_LOWER"):
+        pads = auto_pad
+    else:
+        node.refuse("auto_pad", auto_pad, "NOTSET, VALID, SAME_UPPER and SAME_LOWER")
+    return stride, dilation, pads
+
+
+def resolve_pads_1d(pads, length: int, kernel: int, stride: int, dilation: int) -> tuple:
+    """Explicit (left, right) pads; auto_pad SAME_* computed for ``length``."""
+    if not isinstance(pads, str):
+        return pads
+    span = dilation * (kernel - 1) + 1
+    total = max((math.ceil(length / stride) - 1) * stride + span - length, 0)
+    small, large = total // 2, total - total // 2
+    return (small, large) if pads == "SAME_UPPER" else (large, small)
+
+
+def _sequences(node: Node, x) -> Tensor:
+    x = _tensor(x)
+    if x.ndim != 3:
+        node.fail(f"expected a 3-d (N, C, L) input, got shape {tuple(x.shape)}")
+    return x
+
+
+def _conv1d(node: Node):
+    stride, dilation, pads = spatial_1d(node, "Conv", dilation_ok=True)
+    group = int(node.attr("group", 1))
+
+    def run(ins):
+        x = _sequences(node, ins[0])
+        w = _tensor(ins[1], x)
+        b = _tensor(ins[2], x) if len(ins) > 2 and ins[2] is not None else None
+        if w.ndim != 3 or w.shape[1] * group != x.shape[1] or w.shape[0] % group:
+            node.fail(f"weight {tuple(w.shape)} does not fit input {tuple(x.shape)} with "
+                      f"group {group}")  # fmt: skip
+        p = resolve_pads_1d(pads, x.shape[2], w.shape[2], stride, dilation)
+        return [_nn.Conv1d.apply(x, w, b, geom=(stride, dilation, p, group))]
+
+    return run
+
+
+def _pool_1d(node: Node, kind: str):
+    """A 1-d MaxPool or AveragePool: the 2-d rules on sequences as images of height 1."""
+    stride, _, pads = spatial_1d(node, kind, dilation_ok=False)
+    (kernel,) = (int(k) for k in node.attr("kernel_shape"))
+    include_pad = bool(int(node.attr("count_include_pad", 0)))
+
+    def run(ins):
+        x = _sequences(node, ins[0])
+        left, right = resolve_pads_1d(pads, x.shape[2], kernel, stride, 1)
+        settings = {"kernel": (1, kernel), "stride": (1, stride), "pads": ((0, 0), (left, right))}
+        if kind == "MaxPool":
+            y = _nn.MaxPool2d.apply(x.unsqueeze(2), **settings)
+        else:
+            y = _nn.AvgPool2d.apply(x.unsqueeze(2), count_include_pad=include_pad, **settings)
+        return [y.squeeze(2)]
+
+    return run
+
+
 def _conv(node: Node):
+    if _kernel_rank(node, 2) == 1:
+        return _conv1d(node)
     strides, pads = spatial(node, "Conv", 2)
     group = int(node.attr("group", 1))
     if group != 1:
@@ -505,12 +588,14 @@ def _conv(node: Node):
 
 def _pool(kind: str):
     def build(node: Node):
-        strides, pads = spatial(node, kind, None)
-        kernel = tuple(int(k) for k in node.attr("kernel_shape"))
         if int(node.attr("ceil_mode", 0)):
             node.refuse("ceil_mode", 1, "0 only")
         if len([o for o in node.outputs if o]) > 1:
             node.fail("the Indices output of MaxPool is not supported")
+        if _kernel_rank(node, 2) == 1:
+            return _pool_1d(node, kind)
+        strides, pads = spatial(node, kind, None)
+        kernel = tuple(int(k) for k in node.attr("kernel_shape"))
         include_pad = bool(int(node.attr("count_include_pad", 0)))
 
         def run(ins):

@@ -3,17 +3,17 @@
 The file is parsed and checked (``onnx.checker``), then its graph becomes one
 ``OnnxModule``. Where a node is a layer, it becomes the descent layer: a Gemm, or a MatMul
 and the Add of a bias, with a weight initializer is an ``nn.Linear``; a Conv with
-initializers an ``nn.Conv2d``; a Gather of an initializer's rows by computed indices an
-``nn.Embedding``; a BatchNormalization with initializers an
-``nn.BatchNorm1d``/``nn.BatchNorm2d`` (running statistics as buffers, so ``.train()``
-normalises by the batch as PyTorch does); a Dropout an ``nn.Dropout`` with its ratio. Each
-layer sits at the path its initializers' names give (``0.weight`` -> layer ``0``, ``fc.bias``
--> layer ``fc``), so for a file exported from PyTorch the module's ``state_dict`` keys are
-the PyTorch model's. Every other node runs as a function of descent's ops (``_ops.py``),
-and a float initializer it reads is an ``nn.Parameter`` at its own (sanitised) name;
-integer and 0-d initializers (literals such as the 2 of ``2 * x``) and Constant nodes stay
-constants. The forward runs the nodes in the
-file's (topological) order, so autograd sees an ordinary descent graph.
+initializers an ``nn.Conv2d`` (an ``nn.Conv1d`` over sequences); a Gather of an
+initializer's rows by computed indices an ``nn.Embedding``; a BatchNormalization with
+initializers an ``nn.BatchNorm1d``/``nn.BatchNorm2d`` (running statistics as buffers, so
+``.train()`` normalises by the batch as PyTorch does); a Dropout an ``nn.Dropout`` with its
+ratio. Each layer sits at the path its initializers' names give (``0.weight`` -> layer
+``0``, ``fc.bias`` -> layer ``fc``), so for a file exported from PyTorch the module's
+``state_dict`` keys are the PyTorch model's. Every other node runs as a function of
+descent's ops (``_ops.py``), and a float initializer it reads is an ``nn.Parameter`` at its
+own (sanitised) name; integer and 0-d initializers (literals such as the 2 of ``2 * x``)
+and Constant nodes stay constants. The forward runs the nodes in the file's (topological)
+order, so autograd sees an ordinary descent graph.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from .._extras import require
 from ..nn import (
     BatchNorm1d,
     BatchNorm2d,
+    Conv1d,
     Conv2d,
     Dropout,
     Embedding,
@@ -35,7 +36,16 @@ from ..nn import (
     Parameter,
 )
 from ..tensor import Tensor, make_tensor
-from ._ops import OPS, SUPPORTED, Node, OnnxError, constant_value, dropout_ratio, spatial
+from ._ops import (
+    OPS,
+    SUPPORTED,
+    Node,
+    OnnxError,
+    constant_value,
+    dropout_ratio,
+    spatial,
+    spatial_1d,
+)
 
 __all__ = ["load", "OnnxModule", "OnnxError"]
 
@@ -332,6 +342,14 @@ def _emit_layer(g, layer: Module, x: str) -> str:
     if isinstance(layer, Linear):
         y = g.node("MatMul", x, g.const(layer.weight.numpy().T, "weight_t"))
         return g.node("Add", y, g.const(layer.bias, "bias")) if layer.bias is not None else y
+    if isinstance(layer, Conv1d):
+        (p,), (d,) = layer.padding, layer.dilation
+        inputs = [x, g.const(layer.weight, "weight")]
+        if layer.bias is not None:
+            inputs.append(g.const(layer.bias, "bias"))
+        return g.node("Conv", *inputs, kernel_shape=list(layer.kernel_size),
+                      strides=list(layer.stride), pads=[p, p], dilations=[d],
+                      group=layer.groups)  # fmt: skip
     if isinstance(layer, Conv2d):
         ph, pw = layer.padding
         inputs = [x, g.const(layer.weight, "weight")]
@@ -468,12 +486,36 @@ class _Builder:
         self._linear(node, weight, None, node.outputs, (b, None))
         return True
 
+    def _try_conv1d(self, node: Node, w: str, b: str) -> bool:
+        stride, dilation, pads = spatial_1d(node, "Conv", dilation_ok=True)
+        if isinstance(pads, str) or pads[0] != pads[1]:
+            return False  # SAME_* or asymmetric: the generic Conv pads them
+        weight, groups = self.inits[w], int(node.attr("group", 1))
+        layer = Conv1d(
+            weight.shape[1] * groups,
+            weight.shape[0],
+            weight.shape[2],
+            stride=stride,
+            padding=int(pads[0]),
+            dilation=dilation,
+            groups=groups,
+            bias=bool(b),
+            dtype=weight.dtype,
+        )
+        layer.weight._data[...] = weight
+        if b:
+            layer.bias._data[...] = self.inits[b]
+        self._add_layer(node, layer, node.inputs[:1], node.outputs, w, b or None)
+        return True
+
     def _try_conv(self, node: Node) -> bool:
         x, w = node.inputs[0], node.inputs[1]
         b = node.inputs[2] if len(node.inputs) > 2 else ""
-        if not (self._is_computed(x) and self._float_init(w, 4)):
-            return False
         if b and not self._float_init(b, 1):
+            return False
+        if self._is_computed(x) and self._float_init(w, 3):
+            return self._try_conv1d(node, w, b)
+        if not (self._is_computed(x) and self._float_init(w, 4)):
             return False
         if int(node.attr("group", 1)) != 1:
             return False

@@ -1,8 +1,9 @@
-"""Neural-network primitives: linear, conv2d, pooling, one_hot and the fused losses of
-``ds.nn.functional``.
+"""Neural-network primitives: linear, conv2d, conv1d, pooling, one_hot and the fused losses
+of ``ds.nn.functional``.
 
-Images are NCHW. ``pads`` is always ``((top, bottom), (left, right))`` and ``stride`` a pair;
-``descent.nn.functional`` turns the user's ints, pairs and strings into these.
+Images are NCHW (conv1d's sequences NCL, under its heading). ``pads`` is always
+``((top, bottom), (left, right))`` and ``stride`` a pair; ``descent.nn.functional`` turns
+the user's ints, pairs and strings into these.
 """
 
 from __future__ import annotations
@@ -307,6 +308,197 @@ class Conv2dGradWeight(Function):
             gx = Conv2dGradInput.apply(grad, gw, x_shape=x_shape, stride=stride, pads=pads)
         if need_g:
             gg = Conv2d.apply(x, gw, None, stride=stride, pads=pads)
+        return gx, gg
+
+
+# ---- 1-d convolution -----------------------------------------------------------------------
+
+
+# Sequences are NCL; ``pads`` is (left, right). Like conv2d, the rules work channels-last,
+# on (C, L, N) arrays whose batch is the fastest axis, and the output is an (N, O, Lo) view
+# of (O, Lo, N) memory that the next conv1d takes without a copy. ``geom`` is the tuple
+# (stride, dilation, pads, groups); with groups G the C input and O output channels split
+# into G blocks and block g of the output sees only block g of the input.
+
+
+def conv1d_out_size(size: int, kernel: int, geom: tuple) -> int:
+    """floor((L + pads - dilation (k - 1) - 1) / stride) + 1."""
+    stride, dilation, pads, _ = geom
+    return (size + sum(pads) - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def _tap(i: int, geom: tuple, out_len: int) -> slice:
+    """The positions of the padded sequence that tap ``i`` of the kernel reads, one per output."""
+    stride, dilation, _, _ = geom
+    return slice(i * dilation, i * dilation + stride * (out_len - 1) + 1, stride)
+
+
+def _im2col_1d(x: np.ndarray, kernel: int, geom: tuple) -> tuple:
+    """The windows of x (N, C, L) as one (C*k, Lo*N) matrix, and Lo."""
+    n, c, length = x.shape
+    left, right = geom[2]
+    moved = x.transpose(1, 2, 0)  # (C, L, N), free when x came out of conv1d
+    if left or right:
+        xp = np.zeros((c, length + left + right, n), x.dtype)
+        xp[:, left : left + length] = moved
+    else:
+        xp = moved
+    lo = conv1d_out_size(length, kernel, geom)
+    cols = np.empty((c, kernel, lo, n), x.dtype)
+    for i in range(kernel):
+        cols[:, i] = xp[:, _tap(i, geom, lo)]
+    return cols.reshape(c * kernel, lo * n), lo
+
+
+def _by_group(a: np.ndarray, groups: int) -> np.ndarray:
+    """A (G*r, q) matrix (or (G*r, ...) weight) as G stacked (r, q) blocks."""
+    return a.reshape(groups, a.shape[0] // groups, -1)
+
+
+def _conv1d_of_cols(cols: np.ndarray, weight: np.ndarray, bias, n: int, lo: int, groups: int):
+    """The convolution from im2col's matrix: (N, O, Lo), a view of (O, Lo, N)."""
+    o = weight.shape[0]
+    if groups == 1:
+        out = weight.reshape(o, -1) @ cols  # (O, Lo*N)
+    else:  # block g: (O/G, C/G*k) @ (C/G*k, Lo*N)
+        out = np.matmul(_by_group(weight, groups), _by_group(cols, groups)).reshape(o, -1)
+    if bias is not None:
+        out += bias[:, None]
+    return out.reshape(o, lo, n).transpose(2, 0, 1)
+
+
+def _rows_1d(grad: np.ndarray) -> np.ndarray:
+    """An output gradient (N, O, Lo) as the (O, Lo*N) matrix the products use."""
+    return grad.transpose(1, 2, 0).reshape(grad.shape[1], -1)
+
+
+def _conv1d_grad_weight(cols: np.ndarray, g2: np.ndarray, weight_shape: tuple, groups: int):
+    """dW = g2 @ cols.T per group, shaped as the weight (O, C/G, k)."""
+    if groups == 1:
+        return np.ascontiguousarray(_long_product(cols, g2.T).T).reshape(weight_shape)
+    blocks = np.matmul(_by_group(g2, groups), _by_group(cols, groups).transpose(0, 2, 1))
+    return blocks.reshape(weight_shape)
+
+
+def _conv1d_grad_input(weight, g2, x_shape: tuple, geom: tuple, lo: int) -> np.ndarray:
+    """dx (N, C, L): W^T g2 is every window's share, added back at the positions it read."""
+    n, c, length = x_shape
+    k, groups, (left, right) = weight.shape[2], geom[3], geom[2]
+    if groups == 1:
+        gcols = weight.reshape(weight.shape[0], -1).T @ g2  # (C*k, Lo*N)
+    else:
+        gcols = np.matmul(_by_group(weight, groups).transpose(0, 2, 1), _by_group(g2, groups))
+    gcols = gcols.reshape(c, k, lo, n)
+    gxp = np.zeros((c, length + left + right, n), g2.dtype)  # (C, Lp, N)
+    for i in range(k):
+        gxp[:, _tap(i, geom, lo)] += gcols[:, i]
+    return gxp[:, left : left + length].transpose(2, 0, 1)
+
+
+class Conv1d(Function):
+    """$y_{n,o,l} = b_o + \\sum_{c,i} W_{o,c,i} x_{n,c,s l + d i}$ (c over o's group; no flip).
+
+    im2col as in conv2d: the k strided taps are copied into one (C*k, Lo*N) matrix, so the
+    forward and dW are one matmul each (one per group), and dx adds the windows back.
+    """
+
+    saved_for = ((1,), (0,))  # the windows of x (a copy) for W's gradient; W for x's
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, *, geom):
+        cols, lo = _im2col_1d(x, weight.shape[2], geom)
+        ctx.save_for_backward(cols, weight)
+        ctx.meta = (x.shape, geom)
+        return _conv1d_of_cols(cols, weight, bias, x.shape[0], lo, geom[3])
+
+    @staticmethod
+    def backward(ctx, grad):
+        cols, weight = ctx.saved_tensors
+        x_shape, geom = ctx.meta
+        need_x, need_w, need_b = ctx.needs_input_grad
+        g2 = _rows_1d(grad)  # (O, Lo*N)
+        gb = g2.sum(axis=1) if need_b else None
+        gw = _conv1d_grad_weight(cols, g2, weight.shape, geom[3]) if need_w else None
+        gx = _conv1d_grad_input(weight, g2, x_shape, geom, grad.shape[2]) if need_x else None
+        return gx, gw, gb
+
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        x, weight, _ = ctx.inputs
+        x_shape, geom = ctx.meta
+        need_x, need_w, need_b = ctx.needs_input_grad
+        gx = Conv1dGradInput.apply(grad, weight, x_shape=x_shape, geom=geom) if need_x else None
+        gw = None
+        if need_w:
+            gw = Conv1dGradWeight.apply(x, grad, kernel=weight.shape[2], geom=geom)
+        gb = grad.sum(dim=(0, 2)) if need_b else None
+        return gx, gw, gb
+
+
+# Conv1d's two gradients as ops of their own, one another's gradients with conv1d itself
+# (the three differentiate one bilinear form), as for conv2d.
+
+
+class Conv1dGradInput(Function):
+    """Conv1d's gradient for its input: the transposed convolution of ``grad`` (N, O, Lo)
+    with ``weight``, of shape ``x_shape``. Its gradients are conv1d and ``Conv1dGradWeight``."""
+
+    @staticmethod
+    def forward(ctx, grad, weight, *, x_shape, geom):
+        ctx.save_for_backward(grad, weight)
+        ctx.geom = geom
+        return _conv1d_grad_input(weight, _rows_1d(grad), x_shape, geom, grad.shape[2])
+
+    @staticmethod
+    def backward(ctx, gx):
+        grad, weight = ctx.saved_tensors
+        geom = ctx.geom
+        need_g, need_w = ctx.needs_input_grad
+        cols, lo = _im2col_1d(gx, weight.shape[2], geom)
+        gg = _conv1d_of_cols(cols, weight, None, gx.shape[0], lo, geom[3]) if need_g else None
+        gw = _conv1d_grad_weight(cols, _rows_1d(grad), weight.shape, geom[3]) if need_w else None
+        return gg, gw
+
+    @staticmethod
+    def backward_graph(ctx, gx, out):
+        grad, weight = ctx.inputs
+        need_g, need_w = ctx.needs_input_grad
+        gg = Conv1d.apply(gx, weight, None, geom=ctx.geom) if need_g else None
+        gw = None
+        if need_w:
+            gw = Conv1dGradWeight.apply(gx, grad, kernel=weight.shape[2], geom=ctx.geom)
+        return gg, gw
+
+
+class Conv1dGradWeight(Function):
+    """Conv1d's gradient for its weight: the correlation of ``x`` (N, C, L) with ``grad``
+    (N, O, Lo), of shape (O, C/G, k). Its gradients are ``Conv1dGradInput`` and conv1d."""
+
+    @staticmethod
+    def forward(ctx, x, grad, *, kernel, geom):
+        cols, _ = _im2col_1d(x, kernel, geom)
+        ctx.save_for_backward(cols, grad)
+        ctx.meta = (x.shape, geom)
+        shape = (grad.shape[1], x.shape[1] // geom[3], kernel)
+        return _conv1d_grad_weight(cols, _rows_1d(grad), shape, geom[3])
+
+    @staticmethod
+    def backward(ctx, gw):
+        cols, grad = ctx.saved_tensors
+        x_shape, geom = ctx.meta
+        need_x, need_g = ctx.needs_input_grad
+        lo = grad.shape[2]
+        gx = _conv1d_grad_input(gw, _rows_1d(grad), x_shape, geom, lo) if need_x else None
+        gg = _conv1d_of_cols(cols, gw, None, x_shape[0], lo, geom[3]) if need_g else None
+        return gx, gg
+
+    @staticmethod
+    def backward_graph(ctx, gw, out):
+        x, grad = ctx.inputs
+        x_shape, geom = ctx.meta
+        need_x, need_g = ctx.needs_input_grad
+        gx = Conv1dGradInput.apply(grad, gw, x_shape=x_shape, geom=geom) if need_x else None
+        gg = Conv1d.apply(x, gw, None, geom=geom) if need_g else None
         return gx, gg
 
 
