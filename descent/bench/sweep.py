@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import functools
 import os
+import textwrap
 
 from ..io import atomic_write
 from .environment import environment, limit_threads, load_average, missing_frameworks, prepare_jax
 from .problems import mlp_problem
 from .settings import Settings
-from .table import status_notes
+from .table import NOISY_SPREAD, status_notes
 from .timing import time_workload
 from .workloads import FRAMEWORKS, MLP_BUILDERS, Workload
 
@@ -120,16 +121,20 @@ def render_markdown(sweep: dict) -> str:
     ratios = [f"descent/{fw}" for fw in peers]
     if "compiled" in shown:
         ratios += ["compiled/descent", "compiled/jax"]
+    method = (
+        "Written by `descent bench --sweep` (see `benchmarks/README.md`). One SGD step of an "
+        f"MLP W-W-W-{CLASSES} (input and two hidden layers of width W, ReLU, softmax "
+        "cross-entropy) at each batch size and width; FLOPs are those of the step's matmuls "
+        "(forward, weight gradients, and input gradients but the first layer's), 2 per "
+        f"multiply-add. Each point is timed in {st['repeat']} interleaved rounds "
+        f"({', '.join(FRAMEWORKS)}, ...) of blocks of about {st['block_seconds']:g} s, each "
+        f"after a {st['pause_seconds']:g} s pause; medians in ms per step; ratios of medians "
+        "within this run."
+    )
     lines = [
         "# How the cost of a step grows with its work",
         "",
-        "Written by `descent bench --sweep` (see `benchmarks/README.md`). One SGD step of an MLP",
-        f"W-W-W-{CLASSES} (input and two hidden layers of width W, ReLU, softmax cross-entropy)",
-        "at each batch size and width; FLOPs are those of the step's matmuls (forward, weight",
-        "gradients, input gradients but the first layer's), 2 per multiply-add. Each point is",
-        f"timed in {st['repeat']} interleaved rounds ({', '.join(FRAMEWORKS)}, ...) of blocks of",
-        f"about {st['block_seconds']:g} s, each after a {st['pause_seconds']:g} s pause; medians",
-        "in ms per step; ratios of medians within this run.",
+        textwrap.fill(method, 92),
         "",
         f"- date: {env['date']}; machine: {env['platform']}; {env['cpu']}; {env['cores']} cores",
         f"- versions: Python {env['python']}, NumPy {env['numpy']}, "
@@ -145,14 +150,25 @@ def render_markdown(sweep: dict) -> str:
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for p in sweep["points"]:
         m, r = p["median"], p["ratios"]
-        cells = [str(p["batch"]), str(p["width"]), f"{p['flops'] / 1e6:.4g}"]
+        mflop = p["flops"] / 1e6
+        cells = [
+            str(p["batch"]),
+            str(p["width"]),
+            f"{mflop:.4g}" if mflop < 1e4 else f"{mflop:.0f}",
+        ]
         cells += [_ms(m[fw]) for fw in shown]
         cells += [_x(r[name]) for name in ratios]
         cells.append("n/a" if p["spread"] is None else f"{p['spread']:.0%}")
         lines.append("| " + " | ".join(cells) + " |")
     notes = status_notes(sweep["points"])
+    noisy = [p["name"] for p in sweep["points"] if (p["spread"] or 0) > NOISY_SPREAD]
+    if noisy:
+        notes.append(
+            f"rounds disagree by more than {NOISY_SPREAD:.0%} at {len(noisy)} of "
+            f"{len(sweep['points'])} points: the machine was busy; rerun when it is quiet"
+        )
     if notes:
-        lines += ["", "Not timed:", ""] + [f"- {n.strip()}" for n in notes]
+        lines += ["", "Notes:", ""] + [f"- {n.strip()}" for n in notes]
     return "\n".join(lines) + "\n"
 
 
@@ -171,6 +187,7 @@ def plot(sweep: dict, path) -> None:
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415
         from matplotlib.figure import Figure  # noqa: PLC0415
+        from matplotlib.ticker import ScalarFormatter  # noqa: PLC0415
     except ImportError as e:
         raise ImportError("the sweep's plot needs matplotlib: pip install 'descent[viz]'") from e
     import io  # noqa: PLC0415 - only with the plot
@@ -215,13 +232,17 @@ def plot(sweep: dict, path) -> None:
     for ax in (times, ratios):
         ax.set_xscale("log")
         ax.set_yscale("log")
+    ratios.yaxis.set_major_formatter(ScalarFormatter())
+    ratios.yaxis.set_minor_formatter(ScalarFormatter())
+    for ax in (times, ratios):
         ax.set_xlabel("matmul FLOPs per step")
         ax.grid(True, which="major", alpha=0.3)
         ax.legend(fontsize=8)
     env = sweep["environment"]
     times.set_ylabel("ms per step (median)")
     times.set_title(
-        f"MLP W-W-W-{CLASSES} SGD step, W in {widths}, one line per W; {env['threads']} threads",
+        f"MLP W-W-W-{CLASSES} SGD step, W in {widths}, one line per W; "
+        f"{env['threads']} thread{'s' if env['threads'] > 1 else ''}",
         fontsize=9,
     )
     ratios.set_ylabel("time ratio (below 1: the first is faster)")
