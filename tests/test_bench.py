@@ -9,11 +9,13 @@ import argparse
 import importlib.util
 import inspect
 import json
+import sys
 
 import numpy as np
 import pytest
 
-from descent.bench import command, fresh, runner, table
+import descent as ds
+from descent.bench import command, environment, fresh, runner, sweep, table
 from descent.bench import fit_digits as fd
 from descent.bench import workloads as wl
 from descent.bench.environment import blas_warnings
@@ -24,7 +26,8 @@ from descent.bench.timing import time_workload
 
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 HAS_SKLEARN = importlib.util.find_spec("sklearn") is not None
-FRAMEWORKS = ["descent", "numpy"] + (["torch"] if HAS_TORCH else [])
+HAS_JAX = importlib.util.find_spec("jax") is not None
+FRAMEWORKS = ["descent", "numpy"] + (["torch"] if HAS_TORCH else []) + (["jax"] if HAS_JAX else [])
 
 
 def _one_step(workload: wl.Workload) -> dict:
@@ -155,7 +158,7 @@ def test_command_prints_table_and_writes_json(tmp_path, capsys):
     args = _parse(["--quick", "--repeat", "1", "--workloads", names, "--json", str(path)])
     assert command.main(args) == 0
     table = capsys.readouterr().out
-    for text in ("NumPy BLAS", "threads", "Python", "NumPy", "PyTorch", "descent", "machine",
+    for text in ("NumPy BLAS", "threads", "Python", "NumPy", "PyTorch", "JAX", "descent", "machine",
                  "ops-tiny", "us/op", "tiny-mlp", "ms/step", "desc/torch", "desc/numpy",
                  "fit-digits", "import descent", "targets", "<= 0.5"):  # fmt: skip
         assert text in table, text
@@ -172,16 +175,25 @@ def test_command_prints_table_and_writes_json(tmp_path, capsys):
     rows = {w["name"]: w for w in data["workloads"]}
     assert set(rows) == {"ops-tiny", "tiny-mlp"}
     for row in rows.values():
-        assert set(row["median"]) == {"descent", "torch", "numpy"}
+        assert set(row["median"]) == {"descent", "compiled", "torch", "jax", "numpy"}
         assert row["median"]["descent"] > 0 and row["median"]["numpy"] > 0
         assert len(row["samples"]["descent"]) == 1
-        assert set(row["ratios"]) == {"descent/torch", "descent/numpy"}
+        assert {"descent/torch", "descent/jax", "descent/numpy", "compiled/jax"} <= set(
+            row["ratios"]
+        )
         assert row["ratios"]["descent/numpy"] == pytest.approx(
             row["median"]["descent"] / row["median"]["numpy"]
         )
+        if HAS_JAX:
+            assert row["median"]["jax"] > 0 and row["status"]["jax"] == "ok"
+            assert row["ratios"]["descent/jax"] == pytest.approx(
+                row["median"]["descent"] / row["median"]["jax"]
+            )
     assert rows["ops-tiny"]["unit"] == "us/op"
     if HAS_TORCH:
         assert rows["ops-tiny"]["ratios"]["descent/torch"] > 0
+    if HAS_JAX:
+        assert "desc/jax" in table and env["jax"]
     fit = data["fit_digits"]
     assert fit["settings"]["epochs"] == 3
     assert fit["settings"]["seeds"] == [0, 1, 2, 3, 4]
@@ -226,3 +238,127 @@ def test_unknown_workload_is_a_usage_error():
     with pytest.raises(SystemExit):
         _parse(["--workloads", "mlp-b128,nope"])
     assert _parse(["--workloads", "mlp-b128, cnn-b64"]).workloads == ("mlp-b128", "cnn-b64")
+
+
+# ---- the JAX and compiled columns, and the sweep -----------------------------------------------
+
+
+def test_jax_missing_is_a_note_not_a_crash(monkeypatch):
+    monkeypatch.setitem(sys.modules, "jax", None)  # `import jax` now raises ImportError
+    assert environment.jax_module() is None
+    results = runner.run(Settings.quick(["ops-tiny"], repeat=1))
+    (row,) = results["workloads"]
+    assert row["status"]["jax"].startswith("n/a (jax not installed")
+    assert row["median"]["jax"] is None and row["ratios"]["descent/jax"] is None
+    assert row["median"]["descent"] > 0
+    shown = table.render(results)
+    assert "jax (ops-tiny): n/a (jax not installed" in shown
+    assert "desc/jax" in shown and "n/a" in shown.split("desc/jax")[1]
+
+
+def test_compiled_column_runs_the_step_through_ds_compile(monkeypatch):
+    calls = []
+
+    def fake_compile(fn):  # stands for ds.compile: a function with fn's arguments and result
+        calls.append(fn)
+
+        def step(*args):
+            calls.append(args)
+            return fn(*args)
+
+        return step
+
+    monkeypatch.setattr(ds, "compile", fake_compile, raising=False)
+    missing = environment.missing_frameworks()
+    assert "compiled" not in missing
+    settings = Settings.quick(["tiny-mlp"], repeat=1)
+    row = time_workload(wl.WORKLOADS["tiny-mlp"], settings, missing=missing)
+    assert row["status"]["compiled"] == "ok" and row["median"]["compiled"] > 0
+    assert row["ratios"]["compiled/descent"] == pytest.approx(
+        row["median"]["compiled"] / row["median"]["descent"]
+    )
+    assert callable(calls[0]) and len(calls) > 2  # compiled once, then called every step
+    assert all(isinstance(c, tuple) and len(c) == 2 for c in calls[1:])  # (x, y)
+    shown = table._step_table([row])
+    assert "compiled" in shown and "comp/jax" in shown
+
+
+def test_compiled_column_absent_without_ds_compile(monkeypatch):
+    monkeypatch.delattr(ds, "compile", raising=False)
+    missing = environment.missing_frameworks()
+    assert missing["compiled"].startswith("n/a")
+    row = time_workload(wl.WORKLOADS["ops-tiny"], Settings.quick(["ops-tiny"], 1), missing=missing)
+    assert row["median"]["compiled"] is None and row["status"]["compiled"] == missing["compiled"]
+    head = table._step_table([row]).splitlines()[0]
+    assert "descent" in head and "compiled" not in head and "comp/" not in head
+
+
+@pytest.mark.skipif(getattr(ds, "compile", None) is None, reason="descent has no ds.compile yet")
+@pytest.mark.parametrize("name", ["tiny-mlp", "ops-tiny", "cnn-b64"])
+def test_compiled_step_equals_eager_bit_for_bit(name):
+    workload = wl.WORKLOADS[name]
+    problem = workload.make_problem()
+    eager, comp = workload.builders["descent"](problem), workload.builders["compiled"](problem)
+    for _ in range(3):
+        np.testing.assert_array_equal(to_numpy(comp.step()), to_numpy(eager.step()))
+    for a, b in zip(comp.state(), eager.state()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_step_flops_counts_every_matmul_of_the_step():
+    # W-W-W-10 at batch N: forward and weight gradient of all three layers, input gradient
+    # of the last two: 2 N (W W + W W + W 10) * 2 + 2 N (W W + W 10)
+    for n, w in ((1, 16), (8, 64), (128, 1024)):
+        assert sweep.step_flops(n, sweep.sizes_of(w)) == 2 * n * (5 * w * w + 30 * w)
+    assert sweep.step_flops(2, (3, 5)) == 2 * 2 * 3 * 5 * 2  # one layer: no input gradient
+
+
+def test_sweep_on_a_tiny_grid_writes_table_and_plot(tmp_path):
+    results = sweep.run_sweep(sweep.sweep_settings(quick=True), batches=(1, 4), widths=(8,))
+    points = results["points"]
+    assert [(p["batch"], p["width"]) for p in points] == [(1, 8), (4, 8)]
+    for p in points:
+        assert p["median"]["descent"] > 0 and p["median"]["numpy"] > 0
+        assert p["flops"] == sweep.step_flops(p["batch"], (8, 8, 8, 10))
+        if HAS_JAX:
+            assert p["median"]["jax"] > 0
+    written, no_plot = sweep.write_sweep(results, tmp_path)
+    md = (tmp_path / "sweep.md").read_text()
+    rows = [line for line in md.splitlines() if line.startswith("| ")]
+    assert rows[0].startswith("| batch | width | MFLOP | descent ms")
+    assert ("jax ms" in rows[0]) == HAS_JAX and "descent/numpy" in rows[0]
+    assert len(rows) == 1 + len(points)  # the head, then one row per point
+    assert rows[2].startswith("| 4 | 8 | ")
+    if importlib.util.find_spec("matplotlib") is None:
+        assert no_plot and written == [str(tmp_path / "sweep.md")]
+    else:
+        assert no_plot is None
+        assert (tmp_path / "sweep.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_sweep_command_quick(tmp_path, capsys):
+    path = tmp_path / "sweep.json"
+    args = _parse(["--sweep", "--quick", "--sweep-dir", str(tmp_path), "--json", str(path)])
+    assert command.main(args) == 0
+    out = capsys.readouterr().out
+    assert "| 8 | 32 |" in out and "wrote" in out
+    data = json.loads(path.read_text())
+    assert data["schema"] == sweep.SCHEMA
+    grid = [(p["batch"], p["width"]) for p in data["points"]]
+    assert grid == [(b, w) for w in sweep.QUICK_WIDTHS for b in sweep.QUICK_BATCHES]
+    assert (tmp_path / "sweep.md").exists()
+
+
+def test_prepare_jax_holds_xla_to_one_thread_only_for_one():
+    env = {}
+    assert environment.prepare_jax(1, env, modules={}) == "1 (XLA_FLAGS)"
+    assert "intra_op_parallelism_threads=1" in env["XLA_FLAGS"] and env["JAX_PLATFORMS"] == "cpu"
+    env = {"XLA_FLAGS": "--xla_dump_to=x", "JAX_PLATFORMS": "gpu"}
+    environment.prepare_jax(1, env, modules={})
+    assert env["XLA_FLAGS"].startswith("--xla_dump_to=x --xla_cpu_multi_thread_eigen=false")
+    assert env["JAX_PLATFORMS"] == "gpu"  # the environment's own choice stays
+    env = {}
+    assert "default" in environment.prepare_jax(2, env, modules={}) and "XLA_FLAGS" not in env
+    env = {}  # once jax runs, its flags are fixed: nothing is changed, and the line says so
+    assert "imported before" in environment.prepare_jax(1, env, modules={"jax": object()})
+    assert env == {}

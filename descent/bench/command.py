@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from . import sweep
 from .environment import blas_warnings
 from .runner import run
 from .settings import ALL_NAMES, Settings
@@ -60,18 +61,52 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="short blocks, few rounds and epochs: a smoke run, not a measurement",
     )
+    parser.add_argument(
+        "--sweep",
+        action="store_true",
+        help="instead of the workloads: MLP steps over a grid of batch sizes and widths, "
+        "written as sweep.md and sweep.png (--repeat: rounds per point, default 5)",
+    )
+    parser.add_argument(
+        "--sweep-dir",
+        default="benchmarks",
+        metavar="DIR",
+        help="where --sweep writes sweep.md and sweep.png (default %(default)s)",
+    )
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    settings = sweep.sweep_settings(args.repeat, args.threads, quick=args.quick)
+    if args.quick:
+        grid = (sweep.QUICK_BATCHES, sweep.QUICK_WIDTHS)
+    else:
+        grid = (sweep.BATCHES, sweep.WIDTHS)
+    results = sweep.run_sweep(
+        settings, *grid, progress=lambda m: print(m, file=sys.stderr, flush=True)
+    )
+    written, no_plot = sweep.write_sweep(results, args.sweep_dir)
+    print(sweep.render_markdown(results), end="")
+    if no_plot:
+        print(f"descent bench: no plot: {no_plot}", file=sys.stderr)
+    if args.json:
+        write_json(results, args.json)
+        written.append(args.json)
+    print(f"wrote {', '.join(written)}")
+    return 0
 
 
 def main(args: argparse.Namespace) -> int:
     """Run the benchmark, print the table (and write JSON); 0 whatever the targets say."""
+    for warning in blas_warnings():
+        print(f"descent bench: WARNING: {warning}", file=sys.stderr)
+    if getattr(args, "sweep", False):
+        return _sweep(args)
     if args.quick:
         settings = Settings.quick(args.workloads, args.repeat, args.threads)
     else:
         settings = Settings(
             names=tuple(args.workloads), repeat=args.repeat or 11, threads=args.threads
         )
-    for warning in blas_warnings():
-        print(f"descent bench: WARNING: {warning}", file=sys.stderr)
     results = run(settings, progress=lambda m: print(m, file=sys.stderr, flush=True))
     print(render(results), end="")
     if args.json:

@@ -8,8 +8,11 @@ import importlib.metadata
 import os
 import platform
 import subprocess
+import sys
 
 import numpy as np
+
+import descent as ds
 
 from .. import __version__
 
@@ -23,6 +26,55 @@ def torch_module():
     except ImportError:
         return None
     return torch
+
+
+# XLA's CPU flags for one thread: no multithreaded Eigen kernels, one intra-op thread
+_XLA_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+
+
+def prepare_jax(threads: int, environ=os.environ, modules=sys.modules) -> str:
+    """Set, before jax is first imported, the threads XLA may use; say what it will use.
+
+    XLA reads its flags once, when jax starts, and threadpoolctl does not reach its
+    thread pool: with ``threads`` 1 its flags hold it to one thread; otherwise it uses
+    its default, one thread per core. JAX runs on the CPU here (``JAX_PLATFORMS``),
+    unless the environment says otherwise.
+    """
+    if "jax" in modules:
+        return "XLA's flags as jax was started with (it was imported before the run)"
+    environ.setdefault("JAX_PLATFORMS", "cpu")
+    if threads == 1:
+        flags = environ.get("XLA_FLAGS", "")
+        if "intra_op_parallelism_threads" not in flags:
+            environ["XLA_FLAGS"] = f"{flags} {_XLA_ONE_THREAD}".strip()
+        return "1 (XLA_FLAGS)"
+    return "XLA's default (one per core)"
+
+
+def jax_module():
+    """The jax module, or None when it is not installed."""
+    try:
+        import jax  # optional  # noqa: PLC0415
+    except ImportError:
+        return None
+    return jax
+
+
+def has_compile() -> bool:
+    """Whether descent has ``ds.compile`` (the 'compiled' column)."""
+    return getattr(ds, "compile", None) is not None
+
+
+def missing_frameworks() -> dict:
+    """framework -> why its column is n/a, for each one this run cannot time."""
+    missing = {}
+    if torch_module() is None:
+        missing["torch"] = "n/a (torch not installed)"
+    if jax_module() is None:
+        missing["jax"] = "n/a (jax not installed: pip install 'descent[bench]')"
+    if not has_compile():
+        missing["compiled"] = "n/a (descent has no ds.compile yet)"
+    return missing
 
 
 def _version(distribution: str) -> str | None:
@@ -99,6 +151,8 @@ def environment(threads: int) -> dict:
         "python": platform.python_version(),
         "numpy": np.__version__,
         "torch": torch.__version__ if torch else None,
+        "jax": _version("jax"),
+        "descent_compile": has_compile(),
         "sklearn": _version("scikit-learn"),
         "descent": __version__,
         "descent_commit": _git_commit(),

@@ -15,7 +15,9 @@ import time
 from .environment import child_env
 from .settings import Settings
 from .timing import ratio
-from .workloads import FRAMEWORKS
+
+# The frameworks whose memory is measured: descent, PyTorch, and the NumPy floor.
+MEMORY_FRAMEWORKS = ("descent", "torch", "numpy")
 
 # This folder as a bare package: its modules load without descent/__init__.py (see peak_child).
 _CHILD = """\
@@ -29,12 +31,12 @@ child.peak_rss_child({framework!r}, {workload!r}, {steps}, {threads})
 
 
 def measure_peak_memory(
-    settings: Settings, workload: str = "mlp-b128", frameworks=FRAMEWORKS, torch_ok=True
+    settings: Settings, workload: str = "mlp-b128", frameworks=MEMORY_FRAMEWORKS, torch_ok=True
 ) -> dict:
     """Peak resident memory of ``steps`` steps of ``workload``, each framework in a fresh
     interpreter that imports only what that framework needs (``peak_child``)."""
     mib, status = {}, {}
-    for fw in FRAMEWORKS:
+    for fw in MEMORY_FRAMEWORKS:
         mib[fw] = None
         if fw not in frameworks:
             status[fw] = "not measured"

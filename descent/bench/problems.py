@@ -63,10 +63,12 @@ class ChainProblem:
     kinds: tuple
 
 
-def mlp_problem(seed: int = 0, batch: int = 128, lr: float = 0.01) -> MLPProblem:
-    """MLP 784-512-512-10, ReLU, softmax cross-entropy, on random data of MNIST's shape."""
+def mlp_problem(
+    seed: int = 0, batch: int = 128, lr: float = 0.01, sizes: tuple = (784, 512, 512, 10)
+) -> MLPProblem:
+    """MLP 784-512-512-10 (or ``sizes``), ReLU, softmax cross-entropy, on random data in
+    [0, 1) (of MNIST's shape by default)."""
     rng = np.random.default_rng(seed)
-    sizes = (784, 512, 512, 10)
     weights = _linear_weights(rng, sizes)
     x = rng.random((batch, sizes[0]), dtype=F32)  # pixels in [0, 1)
     y = rng.integers(0, sizes[-1], batch, dtype=np.int64)

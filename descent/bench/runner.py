@@ -1,7 +1,8 @@
 """The whole run: every workload in the settings, then the targets of the speed issue.
 
 Thread counts are the same for all (``threads``): torch's intra-op threads and, through
-threadpoolctl, the BLAS and OpenMP pools NumPy and torch use (``environment``). Step
+threadpoolctl, the BLAS and OpenMP pools NumPy and torch use (``environment``); JAX's
+XLA takes one thread from its flags for ``threads`` 1 and one per core otherwise. Step
 workloads are timed in interleaved rounds (``timing``); peak memory and import time are
 measured in fresh interpreters (``fresh``), so each sees only what its framework loads.
 """
@@ -10,7 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .environment import blas_warnings, environment, limit_threads, load_average, torch_module
+from .environment import (
+    blas_warnings,
+    environment,
+    limit_threads,
+    load_average,
+    missing_frameworks,
+    prepare_jax,
+)
 from .fit_digits import time_fit_digits
 from .fresh import measure_import_time, measure_peak_memory
 from .mnist1d import WORKLOAD_KINDS, time_mnist1d
@@ -18,7 +26,7 @@ from .settings import Settings
 from .timing import time_workload
 from .workloads import WORKLOADS
 
-SCHEMA = "descent-bench/1"
+SCHEMA = "descent-bench/2"
 
 
 @dataclass(frozen=True)
@@ -68,7 +76,9 @@ def _target_value(results: dict, target: Target) -> float | None:
 def run(settings: Settings, progress=None) -> dict:
     """Every workload in ``settings.names``; returns the data the table and JSON show."""
     say = progress or (lambda message: None)
-    torch_ok = torch_module() is not None
+    jax_threads = prepare_jax(settings.threads)  # before anything imports jax
+    missing = missing_frameworks()
+    torch_ok = "torch" not in missing
     results = {
         "schema": SCHEMA,
         "settings": {
@@ -92,10 +102,12 @@ def run(settings: Settings, progress=None) -> dict:
     }
     with limit_threads(settings.threads):
         results["environment"] = environment(settings.threads)
+        results["environment"]["jax_threads"] = jax_threads
         for name in settings.names:
             if name in WORKLOADS:
                 say(f"timing {name} ...")
-                results["workloads"].append(time_workload(WORKLOADS[name], settings, torch_ok))
+                row = time_workload(WORKLOADS[name], settings, missing=missing)
+                results["workloads"].append(row)
             elif name == "fit-digits":
                 say("timing fit-digits ...")
                 results["fit_digits"] = time_fit_digits(settings)

@@ -67,13 +67,18 @@ class TrainingStep:
     def __init__(self, model, loss_fn: Callable, optimizer, x, y):
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
         self.x, self.y = x, y
+        self.args = (x, y)  # what ``run`` takes, for ``CompiledStep``
 
-    def step(self):
+    def run(self, x, y):
+        """The step's body, a function of the batch (the function ``ds.compile`` gets)."""
         self.optimizer.zero_grad()
-        loss = self.loss_fn(self.model(self.x), self.y)
+        loss = self.loss_fn(self.model(x), y)
         loss.backward()
         self.optimizer.step()
         return loss
+
+    def step(self):
+        return self.run(self.x, self.y)
 
     def state(self) -> list:
         return [to_numpy(p) for p in self.model.parameters()]
@@ -84,9 +89,10 @@ class ChainStep:
 
     def __init__(self, x, a, b, ones, kinds: tuple):
         self.x, self.a, self.b, self.ones, self.kinds = x, a, b, ones, kinds
+        self.args = (x, a, b)  # what ``run`` takes, for ``CompiledStep``
 
-    def step(self):
-        x, a, b = self.x, self.a, self.b
+    def run(self, x, a, b):
+        """The step's body, a function of its tensors (the function ``ds.compile`` gets)."""
         x.grad = None
         y = x
         for kind in self.kinds:
@@ -99,8 +105,45 @@ class ChainStep:
         y.backward(self.ones)
         return y
 
+    def step(self):
+        return self.run(self.x, self.a, self.b)
+
     def state(self) -> list:
         return [to_numpy(self.x.grad)]
+
+
+class CompiledStep:
+    """An eager step's body given to ``ds.compile`` once; each step calls what it returns.
+
+    ``ds.compile(fn)`` traces ``fn`` and replays it, equal to eager bit for bit; the
+    compiled function takes ``fn``'s arguments and returns what ``fn`` returns.
+    """
+
+    def __init__(self, eager, compile_fn: Callable):
+        self.eager = eager
+        self.run = compile_fn(eager.run)
+        self.args = eager.args
+
+    def step(self):
+        return self.run(*self.args)
+
+    def state(self) -> list:
+        return self.eager.state()
+
+
+def descent_compile() -> Callable | None:
+    """``ds.compile``, or None while descent has none."""
+    import descent as ds  # not at the top: the NOTE at the top says why  # noqa: PLC0415
+
+    return getattr(ds, "compile", None)
+
+
+def compiled(eager_builder: Callable, *args) -> CompiledStep:
+    """The step that ``eager_builder(*args)`` builds, given to ``ds.compile``."""
+    compile_fn = descent_compile()
+    if compile_fn is None:
+        raise RuntimeError("descent has no compile (ds.compile) yet")
+    return CompiledStep(eager_builder(*args), compile_fn)
 
 
 def descent_training(model_fn: Callable, problem) -> TrainingStep:

@@ -32,17 +32,19 @@ def render(results: dict) -> str:
         f"machine   {env['platform']}; {env['cpu']}; {env['cores']} cores "
         f"({env['usable_cores']} usable)",
         f"versions  Python {env['python']}, NumPy {env['numpy']}, PyTorch {env['torch'] or 'n/a'}, "
-        f"scikit-learn {env['sklearn'] or 'n/a'}, descent {env['descent']}"
+        f"JAX {env.get('jax') or 'n/a'}, scikit-learn {env['sklearn'] or 'n/a'}, "
+        f"descent {env['descent']}"
         f"{' (' + env['descent_commit'] + ')' if env.get('descent_commit') else ''}",
         f"NumPy BLAS {blas.get('internal_api')} {blas.get('version') or ''} "
         f"(coretype {blas.get('architecture')}, {blas.get('threading_layer')}, "
         f"{blas.get('num_threads')} threads)",
         f"threads   {env['threads']} for all (torch.set_num_threads "
-        f"{env['torch_threads'] or 'n/a'}; threadpoolctl for BLAS/OpenMP)",
+        f"{env['torch_threads'] or 'n/a'}; threadpoolctl for BLAS/OpenMP; JAX: "
+        f"{env.get('jax_threads') or 'n/a'})",
         f"load      1-min load average {env['load_average']} before, "
         f"{env.get('load_average_after')} after (other processes on these cores skew timings)",
-        f"method    warm-up, then {st['repeat']} interleaved rounds (descent, torch, numpy, "
-        f"descent, ...) of k timed steps,",
+        f"method    warm-up, then {st['repeat']} interleaved rounds (descent, compiled, torch, "
+        f"jax, numpy, descent, ...) of k timed steps,",
         f"          each after a {st['pause_seconds']:g} s pause and {st['rewarm_steps']} untimed "
         f"steps; medians of the rounds;",
         "          ratios of medians within this run",
@@ -51,12 +53,7 @@ def render(results: dict) -> str:
         lines.append(f"WARNING   {w}")
     if results["workloads"]:
         lines += ["", _step_table(results["workloads"])]
-    notes = [
-        f"  {w['name']} {fw}: {s}"
-        for w in results["workloads"]
-        for fw, s in w["status"].items()
-        if s != "ok"
-    ]
+    notes = status_notes(results["workloads"])
     load, cores = env["load_average"], env["usable_cores"] or 1
     if load is not None and load > cores / 2:
         notes.append(
@@ -95,38 +92,57 @@ def render(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def status_notes(rows: list) -> list:
+    """One note per framework and reason it was not timed, naming the workloads (or all)."""
+    by_reason: dict = {}
+    for w in rows:
+        for fw, status in w["status"].items():
+            if status != "ok":
+                by_reason.setdefault((fw, status), []).append(w["name"])
+    notes = []
+    for (fw, status), names in by_reason.items():
+        where = "every workload" if len(names) == len(rows) > 1 else ", ".join(names)
+        notes.append(f"  {fw} ({where}): {status}")
+    return notes
+
+
+_NO_COMPILE = "n/a (descent has no"
+
+
+def _has_compiled(rows: list) -> bool:
+    """The compiled column is shown once descent has ``ds.compile``."""
+    return any(not w["status"].get("compiled", _NO_COMPILE).startswith(_NO_COMPILE) for w in rows)
+
+
 def _step_table(rows: list) -> str:
-    head = (
-        "workload",
-        "unit",
-        "descent",
-        "torch",
-        "numpy",
-        "desc/torch",
-        "desc/numpy",
-        "k",
-        "spread",
-    )
-    table = [head]
+    frameworks = ["descent", "compiled", "torch", "jax", "numpy"]
+    ratios = ["descent/torch", "descent/jax", "descent/numpy"]
+    if _has_compiled(rows):
+        ratios += ["compiled/descent", "compiled/jax", "compiled/numpy"]
+    else:
+        frameworks.remove("compiled")
+    short = {"descent": "desc", "compiled": "comp"}
+    head = ["workload", "unit", *frameworks]
+    head += ["/".join(short.get(p, p) for p in r.split("/")) for r in ratios]
+    table = [(*head, "k", "spread")]
     for w in rows:
         m, r = w["median"], w["ratios"]
         table.append(
             (
                 w["name"],
                 w["unit"],
-                _num(m["descent"]),
-                _num(m["torch"]),
-                _num(m["numpy"]),
-                _times(r["descent/torch"]),
-                _times(r["descent/numpy"]),
+                *(_num(m.get(fw)) for fw in frameworks),
+                *(_times(r.get(name)) for name in ratios),
                 str(w["steps_per_block"]),
                 "n/a" if w["spread"] is None else f"{w['spread']:.0%}",
             )
         )
     legend = (
         "k: steps per timed block; spread: the widest interquartile range / median of a "
-        "framework's rounds"
+        "framework's rounds\njax: the same step compiled by jax.jit"
     )
+    if "compiled" in frameworks:
+        legend += "; compiled (comp): descent's step given to ds.compile"
     return f"{_columns(table, left=2)}\n{legend}"
 
 

@@ -1,8 +1,9 @@
 """Timing a step workload: warm-up, interleaved blocks of k steps, medians, spread, ratios.
 
 Each step workload is built for every framework from one problem, warmed up, and then
-timed in rounds: one block of k steps of descent, then of torch, then of numpy, round
-after round, so that whatever the machine does meanwhile falls on all three alike. A
+timed in rounds: one block of k steps of descent, then of compiled descent, torch, JAX
+and numpy, round after round, so that whatever the machine does meanwhile falls on all
+alike. A
 framework's time is the median over rounds of (block time / k); ratios are of medians
 within this one run.
 """
@@ -33,12 +34,32 @@ def error_text(e: Exception) -> str:
     return f"error: {type(e).__name__}: {e}"
 
 
-def time_workload(workload: Workload, settings: Settings, torch_ok: bool) -> dict:
-    """Medians (in the workload's unit) of interleaved blocks, and the ratios of descent's."""
+RATIOS = (
+    ("descent", "torch"), ("descent", "jax"), ("descent", "numpy"),
+    ("compiled", "descent"), ("compiled", "torch"), ("compiled", "jax"), ("compiled", "numpy"),
+)  # fmt: skip
+
+
+def time_workload(
+    workload: Workload, settings: Settings, torch_ok: bool = True, missing: dict | None = None
+) -> dict:
+    """Medians (in the workload's unit) of interleaved blocks, and the ratios of descent's.
+
+    ``missing``: framework -> why it is not timed (n/a in its column), as
+    ``environment.missing_frameworks`` says; ``torch_ok=False`` adds torch to it.
+    """
     problem = workload.make_problem()
-    status = {fw: "ok" for fw in FRAMEWORKS}
+    missing = dict(missing or {})
     if not torch_ok:
-        status["torch"] = "n/a (torch not installed)"
+        missing["torch"] = "n/a (torch not installed)"
+    status = {}
+    for fw in FRAMEWORKS:
+        if fw in missing:
+            status[fw] = missing[fw]
+        elif fw not in workload.builders:
+            status[fw] = f"n/a (no {fw} step for this workload)"
+        else:
+            status[fw] = "ok"
     impls = {}
     for fw in FRAMEWORKS:
         if status[fw] != "ok":
@@ -81,10 +102,7 @@ def time_workload(workload: Workload, settings: Settings, torch_ok: bool) -> dic
         "samples": samples,
         "status": status,
         "spread": max((_spread(s) for s in samples.values() if s), default=None),
-        "ratios": {
-            "descent/torch": ratio(medians["descent"], medians["torch"]),
-            "descent/numpy": ratio(medians["descent"], medians["numpy"]),
-        },
+        "ratios": {f"{a}/{b}": ratio(medians[a], medians[b]) for a, b in RATIOS},
     }
 
 

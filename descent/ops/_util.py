@@ -20,7 +20,7 @@ def unbroadcast(grad: np.ndarray, shape: tuple, dtype) -> np.ndarray:
             grad = grad.sum(axis=axes, keepdims=True)
         if grad.__class__ is not np.ndarray:  # a sum down to () gives a NumPy scalar
             grad = np.asarray(grad)
-    if grad.dtype != dtype:
+    if grad.dtype is not dtype and grad.dtype != dtype:  # identity first: it is cheaper
         grad = grad.astype(dtype)
     return grad
 

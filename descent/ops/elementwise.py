@@ -722,7 +722,8 @@ def _binary(fn: type[Function], a, b, name: str) -> Tensor:
     # And two tensors of one dtype need no conversion either.
     if isinstance(a, Tensor):
         if isinstance(b, Tensor):
-            convert = a._data.dtype != b._data.dtype
+            da, db = a._data.dtype, b._data.dtype
+            convert = da is not db and da != db  # identity first: it is cheaper
         else:
             convert = not (b.__class__ in _PYTHON_NUMBERS and a._data.dtype.kind == "f")
     else:
