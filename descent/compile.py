@@ -626,7 +626,9 @@ class CompiledStep:
         self.fn = fn
         self.cache_size = int(cache_size)
         self._cache: dict = {}  # signature -> _Program, or the first trace's shape
-        self._modules = _modules_of(fn)
+        # every module of the trees the step reaches, listed once (a module added to a
+        # tree later is not seen: compile the step again after changing the model)
+        self._modules = [m for top in _modules_of(fn) for m in top.modules()]
         self.traces = 0  # how many times the step was traced (tests and curious users)
         functools.update_wrapper(self, fn, updated=())
 
@@ -634,8 +636,7 @@ class CompiledStep:
         sig = _signature(args, leaves, "args")
         if kwargs:
             sig = (sig, _signature(kwargs, leaves, "kwargs"))
-        modes = tuple(m.training for top in self._modules for m in top.modules())
-        return (sig, _grad_mode.enabled, modes)
+        return (sig, _grad_mode.enabled, tuple([m.training for m in self._modules]))
 
     def __call__(self, *args, **kwargs):
         if _tracer is not None:  # inside another trace: this step becomes part of it

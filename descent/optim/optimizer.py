@@ -208,7 +208,7 @@ class Optimizer:
         # NOTE: the mechanism ds.compile records: a traced step runs this once as usual and
         # replays it as this same call, so every optimizer (a user's own too) replays its
         # own array code, with the replay's gradients and examples.
-        with effect(self.step, closure, examples):
+        with effect(self._replay_step, closure, examples):
             loss = None
             if closure is not None:
                 with enable_grad():
@@ -219,6 +219,40 @@ class Optimizer:
             self._update(grads, examples)
             self.global_step += 1
         return loss
+
+    def _replay_step(self, closure=None, examples=None) -> None:
+        """``step`` as a compiled step replays it (``ds.compile``): the same rule on the
+        same arrays, with fewer checks when every parameter has a gradient, nothing
+        depends on examples and the subclass keeps the base's ``_update``; else ``step``."""
+        cls = type(self)
+        groups = self.param_groups
+        grads = [[p._grad for p in group["params"]] for group in groups]
+        if (
+            closure is not None
+            or examples is not None
+            or cls._update is not Optimizer._update
+            or cls.check_examples is not Optimizer.check_examples
+            or any(g is None for gs in grads for g in gs)
+        ):
+            self.step(closure, examples)
+            return
+        state, names = self.state, self.defaults
+        for group, gs in zip(groups, grads):
+            params = group["params"]
+            if not params:
+                continue
+            options = {k: group[k] for k in names}
+            if callable(options["lr"]):
+                options["lr"] = float(options["lr"](self.global_step))
+            arrays = [p._data for p in params]
+            self.rule(
+                arrays,
+                [g._data.astype(a.dtype, copy=False) for g, a in zip(gs, arrays)],
+                [state.setdefault(p, {}) for p in params],
+                **options,
+            )
+            bump_version(*arrays)
+        self.global_step += 1
 
     # ---- TensorFlow verbs ---------------------------------------------------------
     def compute_gradients(self, loss, var_list: Iterable[Tensor] | None = None) -> list:
