@@ -39,6 +39,7 @@ import numpy as np
 
 from . import autograd as _autograd
 from . import random as _random
+from . import tensor as _tensor
 from .autograd import Context, _grad_mode
 from .tensor import Tensor, make_tensor
 
@@ -185,6 +186,9 @@ class _Tracer:
         return n
 
     def const(self, value, prefix: str = "k") -> str:
+        if value.__class__ is np.ndarray:  # its value joins the comparison of two traces:
+            # an array that the step computed outside the op graph differs between them
+            self.shape.append(("array", value.shape, value.dtype.str, hash(value.tobytes())))
         n = self.consts.get(id(value))
         if n is None:
             n = self.consts[id(value)] = self.fresh(prefix)
@@ -402,6 +406,20 @@ class _Tracer:
                     lines.append(f"{c}.saved_tensors = (); {c}.__dict__.clear()")
         return found
 
+    def call(self, fn, args, kwargs):
+        """A function that computes outside the op graph (a comparison), run and recorded
+        as one step of the program: the replay calls it again on the replay's values."""
+        parts = [self.value(a) for a in args] + [f"{k}={self.value(v)}" for k, v in kwargs.items()]
+        self.depth += 1
+        try:
+            result = fn(*args, **kwargs)
+        finally:
+            self.depth -= 1
+        f = self.const(fn, "g")
+        self.lines.append(f"{self.name(result._data)} = {f}({', '.join(parts)})._data")
+        self.shape.append(("call", fn.__name__))
+        return result
+
     # ---- effects ------------------------------------------------------------------
     def record_effect(self, replay, args, kwargs):
         parts = [self.value(a) for a in args]
@@ -421,6 +439,13 @@ _ORIGINAL = {
     "zero_grad": Tensor.zero_grad,
     "grad": Tensor.__dict__["grad"],
 }
+# The functions of tensor.py that compute a Tensor's values without an op (no gradient):
+# a trace records each call as one step of the program.
+_CALLS = (
+    "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_not", "isnan",
+    "isinf", "isfinite", "any", "all",
+)  # fmt: skip
+_ORIGINAL.update({name: getattr(_tensor, name) for name in _CALLS})
 _READS = {
     "item": "t.item()", "tolist": "t.tolist()", "numpy": "t.numpy()", "__array__": "np.asarray(t)",
     "__bool__": "bool(t) (an if or while on a tensor)", "__float__": "float(t)",
@@ -509,6 +534,16 @@ def _install(t: _Tracer) -> None:
 
         return read
 
+    def recorded(fn):
+        def call(*args, **kwargs):
+            if _mine(t):
+                return t.call(fn, args, kwargs)
+            return fn(*args, **kwargs)
+
+        return call
+
+    for name in _CALLS:
+        setattr(_tensor, name, recorded(_ORIGINAL[name]))
     _autograd.Function.apply = classmethod(apply)
     _autograd._run_backward = run_backward
     _autograd._seed_gradients = seeds
@@ -523,6 +558,8 @@ def _install(t: _Tracer) -> None:
 
 
 def _uninstall(t: _Tracer) -> None:
+    for name in _CALLS:
+        setattr(_tensor, name, _ORIGINAL[name])
     _autograd.Function.apply = _ORIGINAL["apply"]
     _autograd._run_backward = _ORIGINAL["run_backward"]
     _autograd._seed_gradients = _ORIGINAL["seed"]
@@ -732,6 +769,8 @@ def _describe(shape: list, i: int) -> str:
     if i >= len(shape):
         return "nothing (the program ended)"
     kind, *rest = shape[i]
+    if kind == "array":
+        return f"a constant array of shape {rest[0]} (computed outside the op graph?)"
     if kind == "op":
         return f"op {rest[0].__name__}"
     if kind == "rule":
