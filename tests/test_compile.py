@@ -483,3 +483,24 @@ def test_a_replay_builds_no_context_and_keeps_no_memory():
         tracemalloc.stop()
     assert end - start < 4096  # nothing is kept from one replay to the next
     assert peak - start < 64 * 1024  # the step's arrays: 32 x 16 float32 values at most each
+
+
+@pytest.mark.parametrize("opt_name", ["sgd", "adam"])
+def test_fit_with_compile_equals_fit(opt_name):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((70, 6)).astype(np.float32)
+    y = rng.integers(0, 3, 70)
+    runs = []
+    for compiled in (False, True):
+        ds.manual_seed(0)
+        model = _mlp()
+        opt = OPTIMIZERS[opt_name](model.parameters())
+        history = ds.train.fit(
+            model, "cross_entropy", opt, (X, y), epochs=3, batch_size=16, seed=1,
+            metrics=["accuracy"], verbose=0, compile=compiled,
+        )  # fmt: skip
+        runs.append((history, [p.numpy().copy() for p in model.parameters()]))
+    (h1, w1), (h2, w2) = runs
+    assert len(h1["loss"]) == 3
+    assert h1["loss"] == h2["loss"] and h1["accuracy"] == h2["accuracy"]
+    assert all(np.array_equal(a, b) for a, b in zip(w1, w2))
