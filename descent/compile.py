@@ -137,6 +137,15 @@ _READ_FIX = (
 # The trace: the engine's entry points, watched while a step runs once
 
 
+def _arrays_in(value) -> list:
+    """The arrays in a constant: itself, or those in a tuple or list (an index)."""
+    if value.__class__ is np.ndarray:
+        return [value]
+    if value.__class__ in (tuple, list):
+        return [a for v in value for a in _arrays_in(v)]
+    return []
+
+
 def _plus(a, b):
     s = a + b
     return s if s.__class__ is np.ndarray else np.asarray(s)
@@ -186,9 +195,11 @@ class _Tracer:
         return n
 
     def const(self, value, prefix: str = "k") -> str:
-        if value.__class__ is np.ndarray:  # its value joins the comparison of two traces:
-            # an array that the step computed outside the op graph differs between them
-            self.shape.append(("array", value.shape, value.dtype.str, hash(value.tobytes())))
+        arrays = _arrays_in(value)
+        if arrays:  # their values join the comparison of two traces: an array that the
+            # step computed outside the op graph differs between them
+            for a in arrays:
+                self.shape.append(("array", a.shape, a.dtype.str, hash(a.tobytes())))
         n = self.consts.get(id(value))
         if n is None:
             n = self.consts[id(value)] = self.fresh(prefix)
