@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import sys
 import threading
 
@@ -752,16 +753,18 @@ class CompiledStep:
 
     def _build(self, t: _Tracer, prologue, out) -> _Program:
         body = list(prologue) + t.lines
-        shells = [t.consts[id(s)] for s in t.shells.values()]
+        holders: dict[str, list[str]] = {}  # shell -> the Contexts whose inputs hold it
         for ctx, seen in t.contexts:  # what the rules read at replay: the shells' arrays
             ctx.inputs = seen
             ctx.freed = False
             c = t.consts[id(ctx)]
+            for x in seen:
+                if isinstance(x, Tensor) and id(x) in t.consts and t.consts[id(x)][0] == "s":
+                    holders.setdefault(t.consts[id(x)], []).append(c)
             if id(ctx) not in t.released:
                 body.append(f"{c}.saved_tensors = (); {c}.__dict__.clear()")
-        if shells:  # the step's arrays are let go when it returns, as eager's are
-            body.append(" = ".join(f"{s}._data" for s in shells) + " = _EMPTY")
         t.ns["_EMPTY"] = np.empty(0)
+        body = _freeing(body, holders, set(_NAME.findall(out)))
         body.append(f"return {out}")
         source = "def replay(L):\n" + "".join(f"    {line}\n" for line in body)
         namespace = dict(t.ns)
@@ -774,6 +777,37 @@ class CompiledStep:
     def replay_source(self) -> list[str]:
         """The source of each replay function made so far (to see what a replay runs)."""
         return [p.source for p in self._cache.values() if p.__class__ is _Program]
+
+
+_NAME = re.compile(r"\b[vai]\d+\b")
+_ANY = re.compile(r"\b[vaics]\d+\b")
+
+
+def _freeing(body: list[str], holders: dict, kept: set) -> list[str]:
+    """``body`` with each array let go after its last use, as the eager walk lets go of
+    a graph's arrays while it runs: a local is deleted, a shell (what a Context's
+    inputs see) emptied once the last rule that reads it has run."""
+    last: dict[str, int] = {}
+    for i, line in enumerate(body):
+        for n in _ANY.findall(line):
+            last[n] = i
+    for shell, contexts in holders.items():
+        last[shell] = max(last.get(c, 0) for c in [*contexts, shell])
+    after: dict[int, list[str]] = {}
+    for n, i in last.items():
+        if n in kept or n[0] == "c":
+            continue
+        after.setdefault(i, []).append(n)
+    freed = []
+    for i, line in enumerate(body):
+        freed.append(line)
+        names = after.get(i)
+        if names:
+            local = [n for n in names if n[0] != "s"]
+            if local:
+                freed.append(f"del {', '.join(local)}")
+            freed += [f"{n}._data = _EMPTY" for n in names if n[0] == "s"]
+    return freed
 
 
 def _describe(shape: list, i: int) -> str:
