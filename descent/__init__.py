@@ -17,6 +17,7 @@ from .autograd import (
     no_grad,
     set_grad_enabled,
 )
+from .compile import CompileError, compile
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 from .ops.elementwise import (
     abs,
@@ -266,7 +267,7 @@ __all__ = [
     "allclose", "device", "cuda",
     "no_grad", "enable_grad", "inference_mode", "set_grad_enabled", "is_grad_enabled",
     "grad", "autograd", "nn", "optim", "data", "train", "save", "load", "datasets", "viz", "models",
-    "onnx", "keras",
+    "onnx", "keras", "compile", "CompileError",
     "gradcheck", "gradgradcheck", "numerical_grad", "GradcheckError",
     "exp", "log", "sqrt", "abs", "erf", "special", "sin", "cos", "tanh", "sigmoid", "relu",
     "clamp", "clip", "pow", "maximum", "minimum", "where",

@@ -64,6 +64,9 @@ def _add_train_flags(p: argparse.ArgumentParser, defaults) -> None:
                          "(%(default)s)")  # fmt: skip
     hp.add_argument("--seed", type=int, default=defaults.seed,
                     help="seed of the split, weights and batches (%(default)s)")  # fmt: skip
+    hp.add_argument("--compile", action="store_true", default=defaults.compile,
+                    help="trace each training step once and replay it (ds.compile): the "
+                         "same numbers, less time per step")  # fmt: skip
     out = p.add_argument_group("output")
     out.add_argument("--runs-dir", default=defaults.runs_dir,
                      help="where run folders go (%(default)s)")  # fmt: skip
@@ -84,7 +87,7 @@ def _config(args):
         optimizer=args.optimizer, lr=args.lr, weight_decay=args.weight_decay,
         dropout=args.dropout, epochs=args.epochs, batch_size=args.batch_size,
         patience=args.patience, seed=args.seed, runs_dir=args.runs_dir, name=args.name,
-        tensorboard=args.tensorboard,
+        tensorboard=args.tensorboard, compile=args.compile,
     )  # fmt: skip
 
 

@@ -56,9 +56,24 @@ class Generator(np.random.Generator):
 
 def generator() -> np.random.Generator:
     """The generator in use (seeded from the operating system until ``manual_seed``)."""
+    return _generator()
+
+
+def _generator() -> np.random.Generator:
     if _state["rng"] is None:
         _state["rng"] = np.random.default_rng()
     return _state["rng"]
+
+
+def draw(sample) -> np.ndarray:
+    """``sample(generator)``: an array drawn from descent's generator by ``sample``.
+
+    The one way to draw inside a step that ``ds.compile`` replays: a traced step records
+    the draw, so every replay calls ``sample`` again on the generator, in the order eager
+    draws, and gets fresh numbers (``F.dropout`` draws its mask here). ``sample`` must
+    return a new array and depend on nothing but its arguments.
+    """
+    return sample(_generator())
 
 
 def get_rng_state() -> dict:

@@ -158,6 +158,7 @@ class RunConfig:
     runs_dir: str = "runs"
     name: str | None = None
     tensorboard: str | None = None  # a folder for TensorBoard's event files
+    compile: bool = False  # replay each training step with ds.compile (same numbers)
 
     def __post_init__(self):
         self.check()
@@ -474,7 +475,7 @@ def run(config: RunConfig, verbose: int = 1, out=None, quiet: bool = False) -> R
             model, loss, opt, (X_tr, y_tr), (X_va, y_va), epochs=config.epochs,
             batch_size=config.batch_size, metrics=metrics, seed=config.seed,
             verbose=0 if quiet else verbose,
-            callbacks=callbacks,
+            callbacks=callbacks, compile=bool(config.compile),
         )  # fmt: skip
         best = stop.best_epoch + 1 if stop.best_weights is not None else None
         if stop.stopped_epoch is not None:

@@ -21,11 +21,11 @@ PACKAGE = ROOT / "descent"
 # operators call ops, and ops make Tensors); from the second floor up, parts on one floor
 # are siblings that do not import each other.
 FLOORS = [
-    {"tensor", "autograd", "ops", "random", "_malloc", "_extras", "cuda", "special"},
+    {"tensor", "autograd", "ops", "random", "compile", "_malloc", "_extras", "cuda", "special"},
     {"gradcheck", "io", "datasets", "clip"},
     {"nn", "optim", "data"},
     {"train", "utils"},
-    {"models", "viz", "onnx", "keras", "compile", "distributed"},
+    {"models", "viz", "onnx", "keras", "distributed"},
     {"lessons", "runs", "bench", "optable"},
     {"cli"},
 ]

@@ -120,7 +120,7 @@ class _BaseMLP(BaseEstimator):
         train_module(
             self, model, loss_fn, optimizer, x_train, t_train, dtype=dtype, epochs=self.max_iter,
             batch_size=resolve_batch_size(self, self.batch_size, len(x_train)), rng=rng,
-            callbacks=[stop],
+            callbacks=[stop], compile=True,
         )  # fmt: skip
         linears = [m for m in model if isinstance(m, nn.Linear)]
         self.coefs_ = [m.weight.numpy().T.astype(np.float64) for m in linears]  # (in, out)

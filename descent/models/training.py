@@ -59,13 +59,17 @@ def stop_on_plateau(estimator) -> EarlyStopping:
 def train_module(
     estimator, model, loss_fn, optimizer, x: np.ndarray, target: np.ndarray, *, dtype,
     epochs: int, batch_size: int, rng: np.random.Generator, callbacks=(), scheduler=None,
+    compile: bool = False,  # noqa: A002 - fit's keyword
 ) -> History:  # fmt: skip
     """Train ``model`` on (x, target) with ``ds.train.fit`` as ``estimator`` says (its
     ``verbose`` and ``shuffle``); set its ``model_``, ``loss_curve_`` (the epochs' mean
     training loss) and ``n_iter_``, and return the History.
 
     x becomes a ``dtype`` Tensor; a floating target too, integer targets (class indices)
-    stay int64. The DataLoader's shuffling seed comes from ``rng``.
+    stay int64. The DataLoader's shuffling seed comes from ``rng``. ``compile=True``
+    replays each batch's step (``ds.compile``): the same numbers, less time; for the
+    estimators whose loss the trace can follow (a hinge loss's mask is computed outside the
+    op graph, which a trace refuses).
     """
     xt = tensor(x, dtype=dtype)
     yt = tensor(target, dtype=dtype if target.dtype.kind == "f" else np.int64)
@@ -73,6 +77,7 @@ def train_module(
         model, loss_fn, optimizer, TensorDataset(xt, yt), epochs=int(epochs),
         batch_size=int(batch_size), callbacks=list(callbacks), shuffle=estimator.shuffle,
         seed=int(rng.integers(2**63)), scheduler=scheduler, verbose=int(estimator.verbose),
+        compile=compile,
     )  # fmt: skip
     estimator.model_ = model
     estimator.loss_curve_ = [float(v) for v in history["loss"]]

@@ -15,6 +15,7 @@ tensor(0.2413, grad_fn=<DivBackward0>)
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable
 
@@ -521,10 +522,16 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     if p == 1:
         mask = np.zeros(x.shape, x.dtype)
     else:
-        keep = _random.generator().random(x.shape, dtype=x.dtype) >= p
-        mask = np.where(keep, np.asarray(1.0 / (1.0 - p), x.dtype), np.asarray(0, x.dtype))
+        mask = _random.draw(functools.partial(_dropout_mask, x.shape, x.dtype, p))
     out = _ew.mul(x, make_tensor(mask))
     return _in_place(x, out) if inplace else out
+
+
+def _dropout_mask(shape: tuple, dtype, p: float, rng) -> np.ndarray:
+    """Inverted dropout's mask: 0 with probability p, else 1/(1-p) (drawn through
+    ``random.draw``, so a compiled step draws it afresh on every replay)."""
+    keep = rng.random(shape, dtype=dtype) >= p
+    return np.where(keep, np.asarray(1.0 / (1.0 - p), dtype), np.asarray(0, dtype))
 
 
 def _channel_dropout(x: Tensor, p: float, training: bool, inplace: bool, name: str) -> Tensor:
@@ -542,8 +549,7 @@ def _channel_dropout(x: Tensor, p: float, training: bool, inplace: bool, name: s
     if p == 1:
         mask = np.zeros(shape, x.dtype)
     else:
-        keep = _random.generator().random(shape, dtype=x.dtype) >= p
-        mask = np.where(keep, np.asarray(1.0 / (1.0 - p), x.dtype), np.asarray(0, x.dtype))
+        mask = _random.draw(functools.partial(_dropout_mask, shape, x.dtype, p))
     out = _ew.mul(x, make_tensor(mask))
     return _in_place(x, out) if inplace else out
 

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Mapping
 import numpy as np
 
 from ..autograd import bump_version, enable_grad, grad
+from ..compile import effect
 from ..tensor import Tensor
 from .schedules import SCHEDULES, check_number
 
@@ -92,6 +93,9 @@ class Optimizer:
         super().__init_subclass__(**kwargs)
         # NOTE: one place gives every optimizer (and a user's own) the learning_rate=
         # spelling of its lr parameter, rather than a keyword in each constructor.
+        step = cls.__dict__.get("step")
+        if step is not None:  # a user's own step: recorded by ds.compile as the base's is
+            cls.step = _recorded(step)
         init = cls.__dict__.get("__init__")
         if init is not None:
             signature = inspect.signature(init)
@@ -191,8 +195,9 @@ class Optimizer:
     # ---- PyTorch verbs ------------------------------------------------------------
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget every parameter's ``.grad`` (None, or zeros with set_to_none=False)."""
-        for p in self._params():
-            p.zero_grad(set_to_none)
+        with effect(self.zero_grad, set_to_none):  # a compiled step replays it (ds.compile)
+            for p in self._params():
+                p.zero_grad(set_to_none)
 
     def step(self, closure: Callable[[], Tensor] | None = None, examples=None):
         """Update every parameter from its ``.grad`` (those with None are skipped).
@@ -200,16 +205,54 @@ class Optimizer:
         Adds 1 to ``global_step``. ``closure``, if given, recomputes and returns the loss.
         ``examples``: the indices of the training examples behind the gradient.
         """
-        loss = None
-        if closure is not None:
-            with enable_grad():
-                loss = closure()
-        grads = {
-            p: self._grad_array(p.grad, p, "step") for p in self._params() if p.grad is not None
-        }
-        self._update(grads, examples)
-        self.global_step += 1
+        # NOTE: the mechanism ds.compile records: a traced step runs this once as usual and
+        # replays it as this same call, so every optimizer (a user's own too) replays its
+        # own array code, with the replay's gradients and examples.
+        with effect(self._replay_step, closure, examples):
+            loss = None
+            if closure is not None:
+                with enable_grad():
+                    loss = closure()
+            grads = {
+                p: self._grad_array(p.grad, p, "step") for p in self._params() if p.grad is not None
+            }
+            self._update(grads, examples)
+            self.global_step += 1
         return loss
+
+    def _replay_step(self, closure=None, examples=None) -> None:
+        """``step`` as a compiled step replays it (``ds.compile``): the same rule on the
+        same arrays, with fewer checks when every parameter has a gradient, nothing
+        depends on examples and the subclass keeps the base's ``_update``; else ``step``."""
+        cls = type(self)
+        groups = self.param_groups
+        grads = [[p._grad for p in group["params"]] for group in groups]
+        if (
+            closure is not None
+            or examples is not None
+            or cls._update is not Optimizer._update
+            or cls.check_examples is not Optimizer.check_examples
+            or any(g is None for gs in grads for g in gs)
+        ):
+            self.step(closure, examples)
+            return
+        state, names = self.state, self.defaults
+        for group, gs in zip(groups, grads):
+            params = group["params"]
+            if not params:
+                continue
+            options = {k: group[k] for k in names}
+            if callable(options["lr"]):
+                options["lr"] = float(options["lr"](self.global_step))
+            arrays = [p._data for p in params]
+            self.rule(
+                arrays,
+                [g._data.astype(a.dtype, copy=False) for g, a in zip(gs, arrays)],
+                [state.setdefault(p, {}) for p in params],
+                **options,
+            )
+            bump_version(*arrays)
+        self.global_step += 1
 
     # ---- TensorFlow verbs ---------------------------------------------------------
     def compute_gradients(self, loss, var_list: Iterable[Tensor] | None = None) -> list:
@@ -262,6 +305,10 @@ class Optimizer:
         """
         _check_counter(global_step)
         pairs = list(grads_and_vars)
+        with effect(self.apply_gradients, pairs, global_step, name, examples=examples):
+            return self._apply_gradients(pairs, global_step, examples)
+
+    def _apply_gradients(self, pairs: list, global_step, examples) -> int:
         joining = self._joining([v for _, v in pairs]) if self.binds_on_use else []
         index = {p: i for i, p in enumerate([*self._params(), *joining])}
         grads: dict[Tensor, np.ndarray] = {}
@@ -446,6 +493,18 @@ class Optimizer:
             options = ", ".join(f"{k}={v!r}" for k, v in group.items() if k != "params")
             lines.append(f"  group {i}: {len(group['params'])} params, {options}")
         return "\n".join(lines + [")"])
+
+
+def _recorded(step):
+    """``step`` declared as one effect of a compiled step (``ds.compile``), so that a
+    replay calls it again where the trace called it."""
+
+    @functools.wraps(step)
+    def recorded(self, *args, **kwargs):
+        with effect(step, self, *args, **kwargs):
+            return step(self, *args, **kwargs)
+
+    return recorded
 
 
 def _taking_learning_rate(init, signature: inspect.Signature):

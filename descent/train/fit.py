@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..autograd import no_grad
+from ..compile import compile as compile_step
 from ..data import DataLoader, Dataset, Subset, TensorDataset
 from ..io import CheckpointError, load, remove_stale_temporaries
 from ..random import get_rng_state, set_rng_state
@@ -384,6 +385,7 @@ def fit(
     scheduler=None,
     verbose: int | str = 1,
     resume_from=None,
+    compile: bool = False,  # noqa: A002 - the word of torch.compile and ds.compile
 ) -> History:
     """Train ``model`` by mini-batch gradient descent; return the History.
 
@@ -398,7 +400,9 @@ def fit(
     ``verbose``: 0 silent, 1 a line per epoch updated in place on a terminal (a plain line
     per epoch otherwise), 2 a plain line per epoch, 'auto' 1 (``progress.py``).
     ``resume_from``: a checkpoint written by ``ModelCheckpoint``; training continues from
-    the epoch after it, exactly as if it had never stopped.
+    the epoch after it, exactly as if it had never stopped. ``compile=True`` traces the
+    forward, loss and backward once per batch shape and replays them (``ds.compile``):
+    the same numbers as without it, bit for bit, for less Python time per step.
 
     Keras's keywords: ``x=``/``y=`` are Keras's spelling of ``train_data=(x, y)`` (``x``
     alone may be a Dataset or DataLoader), ``validation_data=`` of ``val_data``; one
@@ -465,6 +469,7 @@ def fit(
     progress = Progress(verbose, epochs, len(loader))
     params = list(model.parameters())
     first_step = not _check_parameters(model, optimizer)  # then check the first gradients
+    grad_step = _compiled_grad_step(model, loss_fn) if compile else None
 
     for cb in callbacks:
         cb.on_train_begin()
@@ -479,21 +484,19 @@ def fit(
         for step, batch in enumerate(loader):
             x, y = batch
             optimizer.zero_grad()
-            out = model(x)
-            loss = loss_fn(out, y)
+            if grad_step is not None:  # forward, loss and backward replayed (ds.compile)
+                out, loss = grad_step(x, y)
+            else:
+                out = model(x)
+                loss = loss_fn(out, y)
             _check_loss(loss, f"at epoch {epoch + 1}, step {step + 1}")
             value = float(loss.item())
             if not math.isfinite(value):
                 diverged = f"the loss became {value}"
             else:
-                if not loss.requires_grad:
-                    raise ValueError(
-                        f"fit: the loss at epoch {epoch + 1}, step {step + 1} has no graph, so "
-                        f"no parameter can get a gradient; was it computed under no_grad, from "
-                        f"a detached output (.detach(), .data, .numpy()), or from a model whose "
-                        f"parameters all have requires_grad=False?"
-                    )
-                loss.backward()
+                if grad_step is None:
+                    _check_graph(loss, f"at epoch {epoch + 1}, step {step + 1}")
+                    loss.backward()
                 if first_step:
                     _check_gradients(optimizer)
                     first_step = False
@@ -550,6 +553,31 @@ def fit(
     for cb in callbacks:
         cb.on_train_end()
     return history
+
+
+def _check_graph(loss, where: str) -> None:
+    if not loss.requires_grad:
+        raise ValueError(
+            f"fit: the loss {where} has no graph, so no parameter can get a gradient; was it "
+            f"computed under no_grad, from a detached output (.detach(), .data, .numpy()), or "
+            f"from a model whose parameters all have requires_grad=False?"
+        )
+
+
+def _compiled_grad_step(model, loss_fn):
+    """``fit(compile=True)``'s step: forward, loss and backward, traced once per batch
+    shape and replayed (``ds.compile``); the checks of the loss and the gradients, and the
+    optimizer's step, stay in fit's loop, so a diverged step never updates."""
+
+    def grad_step(x, y):
+        out = model(x)
+        loss = loss_fn(out, y)
+        if isinstance(loss, Tensor) and loss._data.size == 1:
+            _check_graph(loss, "of the compiled step")
+            loss.backward()
+        return out, loss
+
+    return compile_step(grad_step)
 
 
 def _article(word: str) -> str:
