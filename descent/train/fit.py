@@ -22,6 +22,7 @@ from .callbacks import Callback, TerminateOnNaN
 from .history import History
 from .losses import loss_function
 from .metrics import get_metric
+from .parallel import DataParallel, stops_job_on_error
 from .progress import Progress
 
 __all__ = ["fit", "evaluate", "TrainingDivergedError", "FitRun"]
@@ -363,6 +364,7 @@ def evaluate(model, loss_fn, data, batch_size: int = 256, metrics=()) -> dict:
     return logs
 
 
+@stops_job_on_error(TrainingDivergedError)
 def fit(
     model,
     loss_fn,
@@ -384,6 +386,7 @@ def fit(
     scheduler=None,
     verbose: int | str = 1,
     resume_from=None,
+    distributed: bool = False,
 ) -> History:
     """Train ``model`` by mini-batch gradient descent; return the History.
 
@@ -414,6 +417,12 @@ def fit(
     returns the finished epochs; ``history.stopped_by`` says where). ``epochs`` must be a
     positive int; an optimizer that holds none of the model's parameters, or whose
     parameters get no gradient, is warned about.
+
+    ``distributed=True``: data-parallel training over the ranks of an MPI job
+    (``mpiexec -n N``, see ``descent/train/parallel.py``). ``batch_size`` is the global
+    batch; each rank computes its rows and the gradients are summed, so the run equals one
+    process's (for a loss that is a mean over the batch). Only rank 0 prints and runs the
+    callbacks that write files; an error on one rank ends the job.
     """
     epochs = _check_epochs(epochs)
     initial_epoch = _check_initial_epoch(initial_epoch, epochs, resume_from)
@@ -426,6 +435,7 @@ def fit(
         _check_step(scheduler, "metrics", "step(self, metrics=None)")
     if not optimizer.param_groups:  # built without params (TensorFlow 1's, Keras's way)
         optimizer.add_param_group({"params": [p for p in model.parameters() if p.requires_grad]})
+    parallel = DataParallel(model, optimizer) if distributed else None
     train_data = _as_dataset(train_data, "train_data", model)
     if validation_split:
         if val_data is not None:
@@ -442,6 +452,8 @@ def fit(
     if val_data is not None:
         val_data = _as_dataset(val_data, "val_data", model)
         val_loader = val_data if isinstance(val_data, DataLoader) else DataLoader(val_data, 256)
+    if parallel is not None:
+        parallel.check_loader(loader)
     metric_fns = [get_metric(m) for m in metrics]
     callbacks = list(callbacks)
     for cb in callbacks:
@@ -450,11 +462,15 @@ def fit(
                 f"fit: callbacks must be descent.train.Callback objects, got a "
                 f"{type(cb).__name__}; subclass ds.train.Callback for your own"
             )
+    if parallel is not None:
+        callbacks = parallel.callbacks(callbacks)
+        verbose = verbose if parallel.rank == 0 else 0
     history = History()
     run = FitRun(model, optimizer, loader, scheduler, history, callbacks)
     run.epoch = initial_epoch
     if resume_from is not None:
-        run.restore(load(resume_from), resume_from)
+        state = load(resume_from)
+        run.restore(state if parallel is None else parallel.checkpoint(state), resume_from)
     history.params = {"epochs": epochs, "steps": len(loader), "verbose": verbose}
     run.log_names = _log_names(metric_fns, val_loader is not None, optimizer)
     for cb in callbacks:
@@ -478,8 +494,11 @@ def fit(
         diverged = None
         for step, batch in enumerate(loader):
             x, y = batch
+            rows = len(y)
+            if parallel is not None:
+                x, y = parallel.shard(batch, step)
             optimizer.zero_grad()
-            out = model(x)
+            out = model(x) if parallel is None else parallel.forward(model, x)
             loss = loss_fn(out, y)
             _check_loss(loss, f"at epoch {epoch + 1}, step {step + 1}")
             value = float(loss.item())
@@ -502,6 +521,8 @@ def fit(
                 ]
                 if bad:
                     diverged = f"the gradient of parameter {bad[0]} became NaN or inf"
+            if parallel is not None:  # the batch's loss and gradients, summed over the ranks
+                value, diverged = parallel.all_reduce(value, gradients=not diverged)
             if diverged:
                 message = _divergence_message(diverged, epoch, step, optimizer.global_step, y)
                 if not quiet_on_nan:
@@ -517,8 +538,8 @@ def fit(
                 run.stop_training = True
                 break
             optimizer.step(examples=batch.indices)
-            total += value * len(y)
-            count += len(y)
+            total += value * rows
+            count += rows
             if metric_fns:
                 outs.append(out._data.copy())
                 targets.append(y.numpy())
@@ -530,6 +551,8 @@ def fit(
         logs = {"loss": total / count}
         if metric_fns:
             pred, true = np.concatenate(outs), np.concatenate(targets)
+            if parallel is not None:  # every rank's predictions, in one process's order
+                pred, true = parallel.gather(pred), parallel.gather(true)
             for name, fn in metric_fns:
                 logs[name] = fn(pred, true)
         if val_loader is not None:
