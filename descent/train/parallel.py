@@ -46,6 +46,8 @@ def stops_job_on_error(*agreed: type):
         def guarded(*args, **kwargs):
             if not kwargs.get("distributed"):
                 return fit(*args, **kwargs)
+            if not comm.launched_by_mpi():
+                return fit(*args, **kwargs)  # init's error says how to launch
             try:
                 return fit(*args, **kwargs)
             except Exception as e:
