@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import signal
+import time
 from pathlib import Path
 
 import numpy as np
@@ -27,20 +28,30 @@ from descent import nn
 
 
 class RefuseNaN(nn.Module):
-    """Raises on a batch with a value that is not finite (bad data in one shard)."""
+    """Raises on a batch with a value that is not finite (bad data in one shard), noting
+    the time in OUT_DIR/raised-at.txt."""
+
+    def __init__(self, out: Path):
+        super().__init__()
+        self.out = out
 
     def forward(self, x):
         if not np.isfinite(x.numpy()).all():
+            (self.out / "raised-at.txt").write_text(repr(time.time()))
             raise ValueError("bad data: a NaN in this batch's features")
         return x
 
 
 class KillRankOne(ds.train.Callback):
-    def __init__(self, epoch: int):
-        self.epoch = epoch
+    """Rank 1 kills itself at the start of epoch ``epoch``, noting the time in
+    OUT_DIR/killed-at.txt."""
+
+    def __init__(self, epoch: int, out: Path):
+        self.epoch, self.out = epoch, out
 
     def on_epoch_begin(self, epoch, logs=None):
         if epoch + 1 == self.epoch and ds.distributed.rank() == 1:
+            (self.out / "killed-at.txt").write_text(repr(time.time()))
             os.kill(os.getpid(), signal.SIGKILL)
 
 
@@ -68,7 +79,7 @@ def main() -> None:
     if args.bad_row is not None:
         X[args.bad_row, 2] = np.nan
     ds.manual_seed(0)
-    layers = [RefuseNaN(), nn.Linear(5, 16), nn.Tanh()]
+    layers = [RefuseNaN(out), nn.Linear(5, 16), nn.Tanh()]
     if args.dropout:
         layers.append(nn.Dropout(args.dropout))
     layers += [nn.Linear(16, 3)]
@@ -76,7 +87,7 @@ def main() -> None:
     opt = ds.optim.Adam(model.parameters(), lr=0.01)
     callbacks = [ds.train.ModelCheckpoint(out / "ckpt.safetensors", monitor="loss")]
     if args.kill_at_epoch:
-        callbacks.append(KillRankOne(args.kill_at_epoch))
+        callbacks.append(KillRankOne(args.kill_at_epoch, out))
     history = ds.train.fit(
         model, "cross_entropy", opt, (X[: args.rows], y[: args.rows]),
         (X[args.rows :], y[args.rows :]), epochs=args.epochs, batch_size=args.batch_size,

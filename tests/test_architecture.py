@@ -22,10 +22,10 @@ PACKAGE = ROOT / "descent"
 # are siblings that do not import each other.
 FLOORS = [
     {"tensor", "autograd", "ops", "random", "_malloc", "_extras", "cuda", "special"},
-    {"gradcheck", "io", "datasets", "clip"},
+    {"gradcheck", "io", "datasets", "clip", "distributed"},
     {"nn", "optim", "data"},
     {"train", "utils"},
-    {"models", "viz", "onnx", "keras", "compile", "distributed"},
+    {"models", "viz", "onnx", "keras", "compile"},
     {"lessons", "runs", "bench", "optable"},
     {"cli"},
 ]
