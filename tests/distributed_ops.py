@@ -17,6 +17,11 @@ import descent as ds
 from descent import nn
 
 
+def estimator_data():
+    X = np.random.default_rng(2).normal(size=(43, 4))
+    return X, (X[:, 0] > X[:, 1]).astype(np.int64)
+
+
 def main() -> None:
     out = Path(sys.argv[1])
     dist = ds.distributed
@@ -44,6 +49,13 @@ def main() -> None:
     sampler.set_epoch(2)
     seen["sampler"] = list(sampler)
     seen["sampler_replicas"] = [sampler.num_replicas, sampler.rank]
+    X, y = estimator_data()
+    with dist.data_parallel():  # an estimator's fit runs through fit: data-parallel
+        est = ds.models.MLPClassifier(
+            (8,), alpha=0.0, batch_size=10, max_iter=4, random_state=0
+        ).fit(X, y)
+    seen["estimator_proba"] = est.predict_proba(X).tolist()
+    seen["estimator_loss_curve"] = est.loss_curve_
     dist.barrier()
     (out / f"rank-{r}.json").write_text(json.dumps(seen))
 

@@ -24,6 +24,7 @@ import pytest
 import descent as ds
 from descent.distributed import comm
 from descent.train.parallel import _shares
+from tests.distributed_ops import estimator_data
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -188,6 +189,7 @@ def test_missing_mpi4py_names_the_extra(no_job, monkeypatch):
 
 
 @needs_mpi
+@pytest.mark.filterwarnings("ignore:MLPClassifier. stopped at max_iter")
 def test_collectives_under_mpiexec(tmp_path):
     done = mpirun(3, "-m", "tests.distributed_ops", str(tmp_path))
     assert done.returncode == 0, done.stderr
@@ -202,6 +204,14 @@ def test_collectives_under_mpiexec(tmp_path):
         assert "op must be one of" in s["op_error"]
         assert s["state"] == seen[0]["state"]  # every rank holds rank 0's weights
         assert s["state"]["1.running_mean"] == [0.0] * 4  # and buffers
+    X, y = estimator_data()
+    est = ds.models.MLPClassifier((8,), alpha=0.0, batch_size=10, max_iter=4, random_state=0).fit(
+        X, y
+    )
+    for s in seen:  # the estimator's data-parallel fit is the one-process fit
+        np.testing.assert_allclose(s["estimator_proba"], est.predict_proba(X), rtol=0, atol=1e-5)
+        # alpha=0: MLP's penalty divides by the batch's size, which on a rank is its shard's
+        np.testing.assert_allclose(s["estimator_loss_curve"], est.loss_curve_, rtol=1e-5)
     shards = [s["sampler"] for s in seen]
     visited = [i for shard in shards for i in shard]
     assert set(visited) == set(range(10)) and all(len(shard) == 4 for shard in shards)

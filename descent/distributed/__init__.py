@@ -16,6 +16,8 @@ from .comm import (
     barrier,
     broadcast,
     broadcast_parameters,
+    data_parallel,
+    in_data_parallel,
     init,
     is_initialized,
     is_main,
@@ -26,5 +28,6 @@ from .comm import (
 
 __all__ = [
     "init", "is_initialized", "launched_by_mpi", "rank", "world_size", "is_main", "barrier",
-    "all_reduce", "broadcast", "broadcast_parameters", "abort_on_error",
+    "all_reduce", "broadcast", "broadcast_parameters", "abort_on_error", "data_parallel",
+    "in_data_parallel",
 ]  # fmt: skip

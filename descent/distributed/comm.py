@@ -8,6 +8,7 @@ array, and plain data (a generator's state) as JSON in one.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -20,14 +21,15 @@ from ..tensor import Tensor
 
 __all__ = [
     "init", "is_initialized", "launched_by_mpi", "rank", "world_size", "is_main", "barrier",
-    "all_reduce", "broadcast", "broadcast_parameters", "abort_on_error",
+    "all_reduce", "broadcast", "broadcast_parameters", "abort_on_error", "data_parallel",
+    "in_data_parallel",
 ]  # fmt: skip
 
 # What a launcher puts in each process's environment: Open MPI's mpiexec, MPICH's and
 # Intel MPI's Hydra, and PMIx (Open MPI 5, Slurm's srun --mpi=pmix).
 _LAUNCHER_VARIABLES = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "PMI_RANK")
 
-_state: dict = {"comm": None}
+_state: dict = {"comm": None, "data_parallel": 0}
 
 
 def launched_by_mpi() -> bool:
@@ -56,6 +58,29 @@ def init():
     mpi = require("mpi4py.MPI", "distributed", "ds.distributed (data-parallel training over MPI)")
     _state["comm"] = mpi.COMM_WORLD
     return _state["comm"]
+
+
+@contextlib.contextmanager
+def data_parallel():
+    """Inside ``with ds.distributed.data_parallel():`` every ``fit`` that is not told
+    otherwise trains with ``distributed=True``, so do the estimators whose ``fit`` runs
+    through it (``ds.models``: MLPClassifier, MLPRegressor, LinearRegression,
+    PolynomialRegression, LogisticRegression, LinearSVC, Autoencoder).
+
+    >>> with ds.distributed.data_parallel():  # mpiexec -n 4 python script.py
+    ...     est = ds.models.MLPClassifier(batch_size=256).fit(X, y)
+    """
+    init()
+    _state["data_parallel"] += 1
+    try:
+        yield
+    finally:
+        _state["data_parallel"] -= 1
+
+
+def in_data_parallel() -> bool:
+    """Whether this is inside ``data_parallel()``."""
+    return _state["data_parallel"] > 0
 
 
 def is_initialized() -> bool:

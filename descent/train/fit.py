@@ -15,6 +15,7 @@ import numpy as np
 
 from ..autograd import no_grad
 from ..data import DataLoader, Dataset, Subset, TensorDataset
+from ..distributed import in_data_parallel
 from ..io import CheckpointError, load, remove_stale_temporaries
 from ..random import get_rng_state, set_rng_state
 from ..tensor import Tensor, get_default_dtype, tensor
@@ -386,7 +387,7 @@ def fit(
     scheduler=None,
     verbose: int | str = 1,
     resume_from=None,
-    distributed: bool = False,
+    distributed: bool | None = None,
 ) -> History:
     """Train ``model`` by mini-batch gradient descent; return the History.
 
@@ -422,7 +423,8 @@ def fit(
     (``mpiexec -n N``, see ``descent/train/parallel.py``). ``batch_size`` is the global
     batch; each rank computes its rows and the gradients are summed, so the run equals one
     process's (for a loss that is a mean over the batch). Only rank 0 prints and runs the
-    callbacks that write files; an error on one rank ends the job.
+    callbacks that write files; an error on one rank ends the job. ``None`` is True
+    inside ``with ds.distributed.data_parallel():`` and False elsewhere.
     """
     epochs = _check_epochs(epochs)
     initial_epoch = _check_initial_epoch(initial_epoch, epochs, resume_from)
@@ -435,6 +437,8 @@ def fit(
         _check_step(scheduler, "metrics", "step(self, metrics=None)")
     if not optimizer.param_groups:  # built without params (TensorFlow 1's, Keras's way)
         optimizer.add_param_group({"params": [p for p in model.parameters() if p.requires_grad]})
+    if distributed is None:
+        distributed = in_data_parallel()
     parallel = DataParallel(model, optimizer) if distributed else None
     train_data = _as_dataset(train_data, "train_data", model)
     if validation_split:

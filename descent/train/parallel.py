@@ -44,7 +44,8 @@ def stops_job_on_error(*agreed: type):
     def decorate(fit):
         @functools.wraps(fit)
         def guarded(*args, **kwargs):
-            if not kwargs.get("distributed"):
+            on = kwargs.get("distributed")
+            if not (comm.in_data_parallel() if on is None else on):
                 return fit(*args, **kwargs)
             if not comm.launched_by_mpi():
                 return fit(*args, **kwargs)  # init's error says how to launch
