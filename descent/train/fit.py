@@ -183,6 +183,7 @@ class FitRun:
         self.log_names: list[str] = []  # what each epoch's logs hold (set by fit)
         # where training stopped on a NaN or inf with TerminateOnNaN: {'what', 'epoch', 'step'}
         self.diverged: dict | None = None
+        self.parallel = None  # with fit(distributed=True), its DataParallel (train/parallel.py)
 
     def checkpoint_state(self) -> dict:
         """Everything needed to continue this run exactly (``fit(resume_from=...)``)."""
@@ -472,6 +473,7 @@ def fit(
     history = History()
     run = FitRun(model, optimizer, loader, scheduler, history, callbacks)
     run.epoch = initial_epoch
+    run.parallel = parallel  # None in one process
     if resume_from is not None:
         state = load(resume_from)
         run.restore(state if parallel is None else parallel.checkpoint(state), resume_from)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import math
+import time
 
 import numpy as np
 
@@ -76,8 +77,9 @@ class DataParallel:
     step, and the epoch's predictions gathered for the metrics."""
 
     def __init__(self, model, optimizer):
-        comm.init()
+        self.comm = comm.init()
         self.rank, self.size = comm.rank(), comm.world_size()
+        self._sum, self._in_place = comm._mpi_op("sum", "fit"), comm._in_place()
         comm.broadcast_parameters(model)
         set_rng_state(comm.broadcast_json(get_rng_state()))  # dropout, loader seeds: equal
         self.params = list(model.parameters())
@@ -89,6 +91,8 @@ class DataParallel:
         self.buffer = np.zeros(n + len(self.params) + 1, dtype=self.dtype or np.float64)
         self.rows = self.start = self.stop = 0
         self.batch_rows: list[int] = []  # the rows of each batch of the epoch so far
+        # the all-reduces so far: their count and seconds (waiting for the slowest rank too)
+        self.reduces, self.reduce_seconds = 0, 0.0
 
     def check_loader(self, loader) -> None:
         """Refuse, on every rank alike, a loader whose seed differs between the ranks (a
@@ -147,7 +151,10 @@ class DataParallel:
                         a, b = self.offsets[i], self.offsets[i + 1]
                         np.multiply(p.grad._data.reshape(-1), weight, out=buf[a:b])
                         buf[n + i] = 1
-        comm._comm().Allreduce(comm._in_place(), buf, op=comm._mpi_op("sum", "fit"))
+        start = time.perf_counter()
+        self.comm.Allreduce(self._in_place, buf, op=self._sum)
+        self.reduce_seconds += time.perf_counter() - start
+        self.reduces += 1
         value = float(buf[-1])
         if not math.isfinite(value):
             return value, f"the loss became {value}"
