@@ -65,7 +65,8 @@ def data_parallel():
     """Inside ``with ds.distributed.data_parallel():`` every ``fit`` that is not told
     otherwise trains with ``distributed=True``, so do the estimators whose ``fit`` runs
     through it (``ds.models``: MLPClassifier, MLPRegressor, LinearRegression,
-    PolynomialRegression, LogisticRegression, LinearSVC, Autoencoder).
+    PolynomialRegression, LogisticRegression, LinearSVC, Autoencoder; the MLPs' ``alpha``
+    penalty, divided by the batch's size, a rank divides by its part's: exact with alpha=0).
 
     >>> with ds.distributed.data_parallel():  # mpiexec -n 4 python script.py
     ...     est = ds.models.MLPClassifier(batch_size=256).fit(X, y)
