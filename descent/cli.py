@@ -112,6 +112,11 @@ def _run(config, quiet: bool, distributed: bool = False) -> None:
 def cmd_train(args) -> int:
     from .distributed import launched_by_mpi
 
+    if args.distributed and not launched_by_mpi():
+        raise ValueError(
+            "--distributed trains over the ranks of an MPI job, and no MPI launcher started "
+            "this one; run mpiexec -n 2 descent train ... (or srun on a cluster)"
+        )
     _run(_config(args), args.quiet, distributed=args.distributed or launched_by_mpi())
     return 0
 

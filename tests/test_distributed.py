@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 import descent as ds
+from descent.cli import main
 from descent.distributed import comm
 from descent.train.parallel import _shares
 from tests.distributed_ops import estimator_data
@@ -176,6 +177,19 @@ def test_fit_distributed_outside_mpi_says_how_to_launch(no_job):
     data = (np.zeros((4, 2), np.float32), np.zeros((4, 1), np.float32))
     with pytest.raises(RuntimeError, match=r"mpiexec -n 2 python script.py"):
         ds.train.fit(model, "mse", opt, data, verbose=0, distributed=True)
+
+
+def test_descent_train_distributed_outside_mpi_is_a_one_line_usage_error(no_job, capsys):
+    assert main(["train", "--dataset", "iris", "--epochs", "1", "--distributed"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("descent train: --distributed trains over the ranks of an MPI job")
+    assert "mpiexec -n 2 descent train" in err and len(err.strip().splitlines()) == 1
+
+
+def test_import_descent_loads_no_mpi():
+    code = "import sys, descent; descent.distributed; descent.data; print('mpi4py' in sys.modules)"
+    done = subprocess.run([PY, "-c", code], cwd=ROOT, env=_env(), capture_output=True, text=True)
+    assert done.stdout.strip() == "False", done.stderr
 
 
 def test_missing_mpi4py_names_the_extra(no_job, monkeypatch):
