@@ -40,6 +40,17 @@ def main() -> None:
         dist.all_reduce(ds.zeros(2), op="prod")
     except ValueError as e:
         seen["op_error"] = str(e)
+    try:
+        dist.broadcast_parameters(nn.Linear(3, 4 if r == 2 else 5))
+    except RuntimeError as e:
+        seen["model_error"] = str(e)
+    loader = ds.data.DataLoader(ds.data.TensorDataset(np.zeros((4, 1)), np.zeros(4)), seed=r)
+    linear = nn.Linear(1, 1).double()
+    try:
+        ds.train.fit(linear, "mse", ds.optim.SGD(linear.parameters(), lr=0.1), loader,
+                     verbose=0, distributed=True)  # fmt: skip
+    except ValueError as e:
+        seen["seed_error"] = str(e)
     ds.manual_seed(r)  # every rank its own initial weights
     model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
     model[1].running_mean._data[...] = r

@@ -214,7 +214,10 @@ def test_collectives_under_mpiexec(tmp_path):
         assert s["world_size"] == 3 and s["sampler_replicas"] == [3, s["rank"]]
         assert s["sum"] == [3.0, 3.0] and s["mean"] == [1.0] and s["max"] == [2, 0]
         assert s["broadcast"] == [[10.0, 1.0]]  # rank 1's
-        assert "different shapes" in s["shape_error"] and "rank 0: (1,)" in s["shape_error"]
+        assert "different shapes" in s["shape_error"]
+        assert f"rank {s['rank']}: ({s['rank'] + 1},)" in s["shape_error"]
+        assert "the ranks' models differ from rank 0's" in s["model_error"]  # all raise
+        assert "the DataLoader's seed differs between the ranks" in s["seed_error"]
         assert "op must be one of" in s["op_error"]
         assert s["state"] == seen[0]["state"]  # every rank holds rank 0's weights
         assert s["state"]["1.running_mean"] == [0.0] * 4  # and buffers

@@ -165,13 +165,11 @@ def broadcast_parameters(model, root: int = 0) -> None:
     _check_root(root, "broadcast_parameters")
     state = model.state_dict()
     layout = ";".join(f"{k}:{tuple(v.shape)}:{v.dtype}" for k, v in state.items())
-    mine = np.frombuffer(layout.encode(), dtype=np.uint8)
-    theirs = broadcast_bytes(mine, root)
-    if not np.array_equal(mine, theirs):
+    if not _same_everywhere(layout, root):
         raise RuntimeError(
-            f"ds.distributed.broadcast_parameters: rank {rank()}'s model differs from rank "
-            f"{root}'s (its state_dict has other entries, shapes or dtypes); build the same "
-            f"model on every rank"
+            f"ds.distributed.broadcast_parameters: the ranks' models differ from rank {root}'s "
+            f"(a state_dict with other entries, shapes or dtypes, on rank {rank()} or "
+            f"another); build the same model on every rank"
         )
     for value in state.values():
         buffer = np.ascontiguousarray(value._data)
@@ -249,16 +247,21 @@ def _check_root(root, who: str) -> None:
         )
 
 
+def _same_everywhere(text: str, root: int = 0) -> bool:
+    """Whether every rank's ``text`` is rank ``root``'s; every rank gets the same answer,
+    so all of them raise together or none does."""
+    mine = np.frombuffer(text.encode(), dtype=np.uint8)
+    same = np.array([int(np.array_equal(broadcast_bytes(mine, root), mine))], dtype=np.int64)
+    _comm().Allreduce(_in_place(), same, op=_mpi_op("min", "ds.distributed"))
+    return bool(same[0])
+
+
 def _check_same(data: np.ndarray, who: str) -> None:
     """Refuse, on every rank alike, arrays whose shape or dtype differs between ranks."""
-    layout = f"{data.shape}:{data.dtype}"
-    mine = np.frombuffer(layout.encode(), dtype=np.uint8)
-    first = broadcast_bytes(mine, 0)
-    same = np.array([int(np.array_equal(first, mine))], dtype=np.int64)
-    _comm().Allreduce(_in_place(), same, op=_mpi_op("min", who))
-    if not same[0]:
+    layout = f"{tuple(data.shape)}:{data.dtype}"
+    if not _same_everywhere(layout):
         raise ValueError(
-            f"ds.distributed.{who}: the ranks hold tensors of different shapes or dtypes (this "
-            f"rank {rank()}: {layout}; rank 0: {first.tobytes().decode()}); give every rank a "
-            f"tensor of one shape and dtype"
+            f"ds.distributed.{who}: the ranks hold tensors of different shapes or dtypes "
+            f"(rank {rank()}: {layout}, and another rank's differs); give every rank a tensor "
+            f"of one shape and dtype"
         )

@@ -97,11 +97,7 @@ class DataParallel:
     def check_loader(self, loader) -> None:
         """Refuse, on every rank alike, a loader whose seed differs between the ranks (a
         user's DataLoader built before fit, without a seed)."""
-        seed = getattr(loader, "seed", 0)
-        first = comm.broadcast_json(seed)
-        same = np.array([int(first == seed)], dtype=np.int64)
-        comm._comm().Allreduce(comm._in_place(), same, op=comm._mpi_op("min", "fit"))
-        if not same[0]:
+        if not comm._same_everywhere(str(getattr(loader, "seed", 0))):
             raise _agreed(
                 ValueError(
                     "fit(distributed=True): the DataLoader's seed differs between the ranks, so "
