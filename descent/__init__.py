@@ -218,8 +218,8 @@ __version__ = "0.1.0"
 # The rest of the package is imported on first use (``ds.optim``, ``ds.viz`` ...), so that
 # ``import descent`` stays fast: these are the submodules it can reach that way.
 _SUBMODULES = (
-    "data", "datasets", "io", "keras", "lessons", "models", "onnx", "optim", "train", "utils",
-    "viz",
+    "data", "datasets", "distributed", "io", "keras", "lessons", "models", "onnx", "optim",
+    "train", "utils", "viz",
 )  # fmt: skip
 
 

@@ -76,6 +76,11 @@ def _add_train_flags(p: argparse.ArgumentParser, defaults) -> None:
     out.add_argument("--tensorboard", metavar="DIR", default=defaults.tensorboard,
                      help="also write TensorBoard event files into DIR "
                           "(pip install 'descent[tensorboard]')")  # fmt: skip
+    par = p.add_argument_group("parallel")
+    par.add_argument("--distributed", action="store_true",
+                     help="train data-parallel over the ranks of an MPI job: mpiexec -n 4 "
+                          "descent train ... (on by itself under mpiexec or srun; "
+                          "pip install 'descent[distributed]')")  # fmt: skip
 
 
 def _config(args):
@@ -99,17 +104,24 @@ def demo_config():
                      patience=8, batch_size=32, name=None)  # fmt: skip
 
 
-def _run(config, quiet: bool) -> None:
+def _run(config, quiet: bool, distributed: bool = False) -> None:
     from .runs import run
 
     # NOTE: fit stops a run whose loss overflows and says why; NumPy's overflow warnings on
     # the way there would only bury that one line.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        run(config, quiet=quiet)
+        run(config, quiet=quiet, distributed=distributed)
 
 
 def cmd_train(args) -> int:
-    _run(_config(args), args.quiet)
+    from .distributed import launched_by_mpi
+
+    if args.distributed and not launched_by_mpi():
+        raise ValueError(
+            "--distributed trains over the ranks of an MPI job, and no MPI launcher started "
+            "this one; run mpiexec -n 2 descent train ... (or srun on a cluster)"
+        )
+    _run(_config(args), args.quiet, distributed=args.distributed or launched_by_mpi())
     return 0
 
 
@@ -434,8 +446,16 @@ def _main(argv) -> int:
     except Exception as e:
         if not isinstance(e, _user_errors()):
             raise  # a bug: the traceback is what its report needs
-        print(f"descent {args.command}: {_one_line(e, args.command)}", file=sys.stderr)
+        if _main_rank():  # the ranks of an MPI job all meet an error in their setup alike
+            print(f"descent {args.command}: {_one_line(e, args.command)}", file=sys.stderr)
         return 2
+
+
+def _main_rank() -> bool:
+    """False on the ranks other than 0 of a distributed run, which print nothing."""
+    from .distributed import is_initialized, rank
+
+    return not is_initialized() or rank() == 0
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ import numpy as np
 
 from . import data, datasets, nn, optim, train
 from .autograd import no_grad
+from .distributed import rank as mpi_rank
 from .io import CheckpointError, atomic_write, load, load_metadata, save
 from .models.networks import ACTIVATIONS, build_mlp
 from .onnx import export
@@ -409,7 +410,9 @@ def _place(work: Path, runs_dir: Path, name: str) -> Path:
         k += 1
 
 
-def run(config: RunConfig, verbose: int = 1, out=None, quiet: bool = False) -> RunResult:
+def run(
+    config: RunConfig, verbose: int = 1, out=None, quiet: bool = False, distributed: bool = False
+) -> RunResult:
     """Train as ``config`` says and write the run folder; return the test results.
 
     ``verbose``: 0 prints nothing, 1 and 2 what the run does, with fit's display of the same
@@ -418,8 +421,17 @@ def run(config: RunConfig, verbose: int = 1, out=None, quiet: bool = False) -> R
 
     The folder appears, whole, only when the run has finished; a run that fails (a bad
     file, a diverged loss, Ctrl-C) leaves nothing behind.
+
+    ``distributed``: train data-parallel over the ranks of the MPI job this process is one
+    of (``mpiexec -n N descent train ...``): ``fit(distributed=True)``, whose result equals
+    one process's. Rank 0 alone prints and writes the run folder; the other ranks write
+    nothing.
     """
     out = out or sys.stdout
+    main = True
+    if distributed:
+        main = mpi_rank() == 0
+        verbose = verbose if main else 0
     wrap = is_tty(out)  # a log file keeps each line whole, for grep
 
     def say(text: str, result: bool = False) -> None:
@@ -465,7 +477,8 @@ def run(config: RunConfig, verbose: int = 1, out=None, quiet: bool = False) -> R
             f"loss and val_loss are mean squared errors on that scale"
         )
     name = config.name or f"{label}-{config.model}-{time.strftime('%Y%m%d-%H%M%S')}"
-    path = _work_folder(runs_dir, name)
+    # the other ranks of a distributed run write nothing (their callbacks that write are off)
+    path = _work_folder(runs_dir, name) if main else runs_dir / f".{name}-not-written"
     try:
         stop = train.EarlyStopping(patience=config.patience, restore_best_weights=True)
         callbacks = [stop, train.CSVLogger(path / "metrics.csv")]
@@ -475,7 +488,7 @@ def run(config: RunConfig, verbose: int = 1, out=None, quiet: bool = False) -> R
             model, loss, opt, (X_tr, y_tr), (X_va, y_va), epochs=config.epochs,
             batch_size=config.batch_size, metrics=metrics, seed=config.seed,
             verbose=0 if quiet else verbose,
-            callbacks=callbacks, compile=bool(config.compile),
+            callbacks=callbacks, compile=bool(config.compile), distributed=distributed,
         )  # fmt: skip
         best = stop.best_epoch + 1 if stop.best_weights is not None else None
         if stop.stopped_epoch is not None:
@@ -511,6 +524,8 @@ def run(config: RunConfig, verbose: int = 1, out=None, quiet: bool = False) -> R
             )
 
         config_dict = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(config).items()}
+        if not main:
+            return result
         save(
             {
                 "model": model.state_dict(),
@@ -534,7 +549,8 @@ def run(config: RunConfig, verbose: int = 1, out=None, quiet: bool = False) -> R
         )  # fmt: skip
         path = _place(path, runs_dir, name)
     except BaseException:  # a failed or interrupted run leaves no folder behind
-        shutil.rmtree(path, ignore_errors=True)
+        if main:
+            shutil.rmtree(path, ignore_errors=True)
         raise
     result.path = path
     result.seconds = time.perf_counter() - start

@@ -22,10 +22,10 @@ PACKAGE = ROOT / "descent"
 # are siblings that do not import each other.
 FLOORS = [
     {"tensor", "autograd", "ops", "random", "compile", "_malloc", "_extras", "cuda", "special"},
-    {"gradcheck", "io", "datasets", "clip"},
+    {"gradcheck", "io", "datasets", "clip", "distributed"},
     {"nn", "optim", "data"},
     {"train", "utils"},
-    {"models", "viz", "onnx", "keras", "distributed"},
+    {"models", "viz", "onnx", "keras"},
     {"lessons", "runs", "bench", "optable"},
     {"cli"},
 ]

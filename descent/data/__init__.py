@@ -25,6 +25,7 @@ from .loader import (
     get_worker_info,
 )
 from .readers import CSVColumns, DataFormatError, read_csv, read_idx, read_npz, write_idx
+from .sampler import DistributedSampler
 from .split import train_val_test_split
 from .transforms import Standardizer
 
@@ -34,4 +35,5 @@ __all__ = [
     "train_val_test_split", "Standardizer", "one_hot",
     "read_csv", "read_npz", "read_idx", "write_idx", "CSVColumns", "DataFormatError",
     "ConcatDataset", "SubsetRandomSampler", "get_worker_info", "WeightedRandomSampler",
+    "DistributedSampler",
 ]  # fmt: skip

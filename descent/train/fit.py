@@ -16,6 +16,7 @@ import numpy as np
 from ..autograd import no_grad
 from ..compile import compile as compile_step
 from ..data import DataLoader, Dataset, Subset, TensorDataset
+from ..distributed import in_data_parallel
 from ..io import CheckpointError, load, remove_stale_temporaries
 from ..random import get_rng_state, set_rng_state
 from ..tensor import Tensor, get_default_dtype, tensor
@@ -23,6 +24,7 @@ from .callbacks import Callback, TerminateOnNaN
 from .history import History
 from .losses import loss_function
 from .metrics import get_metric
+from .parallel import DataParallel, stops_job_on_error
 from .progress import Progress
 
 __all__ = ["fit", "evaluate", "TrainingDivergedError", "FitRun"]
@@ -182,6 +184,7 @@ class FitRun:
         self.log_names: list[str] = []  # what each epoch's logs hold (set by fit)
         # where training stopped on a NaN or inf with TerminateOnNaN: {'what', 'epoch', 'step'}
         self.diverged: dict | None = None
+        self.parallel = None  # with fit(distributed=True), its DataParallel (train/parallel.py)
 
     def checkpoint_state(self) -> dict:
         """Everything needed to continue this run exactly (``fit(resume_from=...)``)."""
@@ -364,6 +367,7 @@ def evaluate(model, loss_fn, data, batch_size: int = 256, metrics=()) -> dict:
     return logs
 
 
+@stops_job_on_error(TrainingDivergedError)
 def fit(
     model,
     loss_fn,
@@ -386,6 +390,7 @@ def fit(
     verbose: int | str = 1,
     resume_from=None,
     compile: bool = False,  # noqa: A002 - the word of torch.compile and ds.compile
+    distributed: bool | None = None,
 ) -> History:
     """Train ``model`` by mini-batch gradient descent; return the History.
 
@@ -418,6 +423,13 @@ def fit(
     returns the finished epochs; ``history.stopped_by`` says where). ``epochs`` must be a
     positive int; an optimizer that holds none of the model's parameters, or whose
     parameters get no gradient, is warned about.
+
+    ``distributed=True``: data-parallel training over the ranks of an MPI job
+    (``mpiexec -n N``, see ``descent/train/parallel.py``). ``batch_size`` is the global
+    batch; each rank computes its rows and the gradients are summed, so the run equals one
+    process's (for a loss that is a mean over the batch). Only rank 0 prints and runs the
+    callbacks that write files; an error on one rank ends the job. ``None`` is True
+    inside ``with ds.distributed.data_parallel():`` and False elsewhere.
     """
     epochs = _check_epochs(epochs)
     initial_epoch = _check_initial_epoch(initial_epoch, epochs, resume_from)
@@ -430,6 +442,9 @@ def fit(
         _check_step(scheduler, "metrics", "step(self, metrics=None)")
     if not optimizer.param_groups:  # built without params (TensorFlow 1's, Keras's way)
         optimizer.add_param_group({"params": [p for p in model.parameters() if p.requires_grad]})
+    if distributed is None:
+        distributed = in_data_parallel()
+    parallel = DataParallel(model, optimizer) if distributed else None
     train_data = _as_dataset(train_data, "train_data", model)
     if validation_split:
         if val_data is not None:
@@ -446,6 +461,8 @@ def fit(
     if val_data is not None:
         val_data = _as_dataset(val_data, "val_data", model)
         val_loader = val_data if isinstance(val_data, DataLoader) else DataLoader(val_data, 256)
+    if parallel is not None:
+        parallel.check_loader(loader)
     metric_fns = [get_metric(m) for m in metrics]
     callbacks = list(callbacks)
     for cb in callbacks:
@@ -454,11 +471,16 @@ def fit(
                 f"fit: callbacks must be descent.train.Callback objects, got a "
                 f"{type(cb).__name__}; subclass ds.train.Callback for your own"
             )
+    if parallel is not None:
+        callbacks = parallel.callbacks(callbacks)
+        verbose = verbose if parallel.rank == 0 else 0
     history = History()
     run = FitRun(model, optimizer, loader, scheduler, history, callbacks)
     run.epoch = initial_epoch
+    run.parallel = parallel  # None in one process
     if resume_from is not None:
-        run.restore(load(resume_from), resume_from)
+        state = load(resume_from)
+        run.restore(state if parallel is None else parallel.checkpoint(state), resume_from)
     history.params = {"epochs": epochs, "steps": len(loader), "verbose": verbose}
     run.log_names = _log_names(metric_fns, val_loader is not None, optimizer)
     for cb in callbacks:
@@ -469,7 +491,7 @@ def fit(
     progress = Progress(verbose, epochs, len(loader))
     params = list(model.parameters())
     first_step = not _check_parameters(model, optimizer)  # then check the first gradients
-    grad_step = _compiled_grad_step(model, loss_fn) if compile else None
+    grad_step = _compiled_grad_step(model, loss_fn) if compile and parallel is None else None
 
     for cb in callbacks:
         cb.on_train_begin()
@@ -483,11 +505,14 @@ def fit(
         diverged = None
         for step, batch in enumerate(loader):
             x, y = batch
+            rows = len(y)
+            if parallel is not None:
+                x, y = parallel.shard(batch, step)
             optimizer.zero_grad()
             if grad_step is not None:  # forward, loss and backward replayed (ds.compile)
                 out, loss = grad_step(x, y)
             else:
-                out = model(x)
+                out = model(x) if parallel is None else parallel.forward(model, x)
                 loss = loss_fn(out, y)
             _check_loss(loss, f"at epoch {epoch + 1}, step {step + 1}")
             value = float(loss.item())
@@ -505,6 +530,8 @@ def fit(
                 ]
                 if bad:
                     diverged = f"the gradient of parameter {bad[0]} became NaN or inf"
+            if parallel is not None:  # the batch's loss and gradients, summed over the ranks
+                value, diverged = parallel.all_reduce(value, gradients=not diverged)
             if diverged:
                 message = _divergence_message(diverged, epoch, step, optimizer.global_step, y)
                 if not quiet_on_nan:
@@ -520,8 +547,8 @@ def fit(
                 run.stop_training = True
                 break
             optimizer.step(examples=batch.indices)
-            total += value * len(y)
-            count += len(y)
+            total += value * rows
+            count += rows
             if metric_fns:
                 outs.append(out._data.copy())
                 targets.append(y.numpy())
@@ -533,6 +560,8 @@ def fit(
         logs = {"loss": total / count}
         if metric_fns:
             pred, true = np.concatenate(outs), np.concatenate(targets)
+            if parallel is not None:  # every rank's predictions, in one process's order
+                pred, true = parallel.gather(pred), parallel.gather(true)
             for name, fn in metric_fns:
                 logs[name] = fn(pred, true)
         if val_loader is not None:
