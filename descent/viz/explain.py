@@ -121,7 +121,7 @@ JACOBIAN = {
 
 MAX_LISTED = 40  # forward lines and array values shown at most
 WIDTH = 100  # ``render()`` lays the text out to this many columns unless told otherwise
-LABEL_COLUMN = 24  # a path's edge labels padded to one column at most this wide
+LABEL_COLUMN = 28  # a path's edge labels padded to one column at most this wide
 
 
 class Explanation:
