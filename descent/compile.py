@@ -351,7 +351,10 @@ class _Tracer:
                     if t.requires_grad:  # the walk reaches only leaves that require grad
                         target = self.inputs.get(id(t)) or self.const(t, "e")
                         _grad_into(t, g)
-                        lines.append(f"_grad_into({target}, {gn})")
+                        lines.append(
+                            f"{target}._grad = _mk({gn}) if {target}._grad is None else "
+                            f"_mk(_plus({target}._grad._data, {gn}))"
+                        )
                         lines.append(f"{self.name(t._grad._data)} = {target}._grad._data")
                         self.shape.append(("leaf",))
                 elif id(t) in wanted:
@@ -783,6 +786,9 @@ _NAME = re.compile(r"\b[vai]\d+\b")
 _ANY = re.compile(r"\b[vaics]\d+\b")
 
 
+_LEAF = re.compile(r"^(v\d+) = \w+\._grad\._data$")
+
+
 def _freeing(body: list[str], holders: dict, kept: set) -> list[str]:
     """``body`` with each array let go after its last use, as the eager walk lets go of
     a graph's arrays while it runs: a local is deleted, a shell (what a Context's
@@ -800,12 +806,17 @@ def _freeing(body: list[str], holders: dict, kept: set) -> list[str]:
         after.setdefault(i, []).append(n)
     freed = []
     for i, line in enumerate(body):
+        leaf = _LEAF.match(line)
+        if (
+            leaf is not None and last[leaf.group(1)] == i and leaf.group(1) not in kept
+        ):  # a leaf's .grad nothing reads
+            continue
         freed.append(line)
         names = after.get(i)
         if names:
             local = [n for n in names if n[0] != "s"]
             if local:
-                freed.append(f"del {', '.join(local)}")
+                freed.append("del " + ", ".join(local))
             freed += [f"{n}._data = _EMPTY" for n in names if n[0] == "s"]
     return freed
 

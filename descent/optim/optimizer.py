@@ -195,7 +195,7 @@ class Optimizer:
     # ---- PyTorch verbs ------------------------------------------------------------
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget every parameter's ``.grad`` (None, or zeros with set_to_none=False)."""
-        with effect(self.zero_grad, set_to_none):  # a compiled step replays it (ds.compile)
+        with effect(self._replay_zero_grad, set_to_none):  # replayed by ds.compile
             for p in self._params():
                 p.zero_grad(set_to_none)
 
@@ -219,6 +219,15 @@ class Optimizer:
             self._update(grads, examples)
             self.global_step += 1
         return loss
+
+    def _replay_zero_grad(self, set_to_none: bool) -> None:
+        """``zero_grad`` as a compiled step replays it: the same, without the calls."""
+        if not set_to_none:
+            self.zero_grad(False)
+            return
+        for group in self.param_groups:
+            for p in group["params"]:
+                p._grad = None
 
     def _replay_step(self, closure=None, examples=None) -> None:
         """``step`` as a compiled step replays it (``ds.compile``): the same rule on the
