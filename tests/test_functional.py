@@ -568,9 +568,9 @@ CALLS = {
     "dropout2d": lambda x: F.dropout2d(x.reshape(1, 2, 2, 3), 0.5),
     "adaptive_avg_pool2d": lambda x: F.adaptive_avg_pool2d(x.reshape(1, 1, 4, 3), (2, 1)),
     # ---- 1-d convolution and pooling
-    "conv1d": lambda x: F.conv1d(x.reshape(1, 4, 3), np.ones((2, 4, 2), dtype=np.float32)),
-    "max_pool1d": lambda x: F.max_pool1d(x.reshape(1, 4, 3), 2),
-    "avg_pool1d": lambda x: F.avg_pool1d(x.reshape(1, 4, 3), 2),
+    "conv1d": lambda x: F.conv1d(x.reshape(2, 2, 3), x.reshape(2, 2, 3), x[0, :2], 1, 1, 2),
+    "max_pool1d": lambda x: F.max_pool1d(x.reshape(1, 4, 3), 2, 1, 1),
+    "avg_pool1d": lambda x: F.avg_pool1d(x.reshape(1, 4, 3), 2, 1, 1),
 }
 
 

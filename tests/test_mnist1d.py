@@ -178,3 +178,8 @@ def test_the_lesson_draws_nothing_until_plot(monkeypatch, tmp_path):
     assert made == []
     assert [p.name for p in lesson.plot(tmp_path)] == [f for f, _ in lesson.figures]
     assert len(made) == 4
+
+
+def test_quick_is_refused_by_a_lesson_without_it(capsys):
+    assert main(["lesson", "gravity", "--quick"]) == 2
+    assert "descent lesson: gravity has no --quick mode" in capsys.readouterr().err

@@ -211,10 +211,11 @@ def mnist1d(quick: bool | None = None) -> Lesson:
         f"positions and neighbours are no longer neighbours: the assumption is now wrong, and "
         f"the CNN loses {cnn_drop:.1f} points ({100 * ours['cnn', True]:.1f}%). The MLP and "
         f"the linear model assume nothing about which position is next to which: a fixed "
-        f"shuffle only reorders their weights, and they end where they were (changes of "
-        f"{mlp_change:+.1f} and {linear_change:+.1f} points, which are the training's noise: "
-        "Adam sees the same numbers in another order). Built-in assumptions are "
-        "a model's advantage exactly as far as they are true of the data."
+        f"shuffle only reorders the columns of their first weight matrix (started from "
+        f"weights reordered the same way they would train exactly as before), and they end "
+        f"where they were: changes of {mlp_change:+.1f} and {linear_change:+.1f} points, the "
+        "size of their curves' wobble from one evaluation to the next. A built-in "
+        "assumption is a model's advantage exactly as far as it is true of the data."
     )
     curve_table = lesson.table(
         "Test accuracy (%) while training",
