@@ -16,6 +16,15 @@ import numpy as np
 import descent as ds
 from descent import nn
 
+# The penalty divides by the batch's size and the last of 43 rows in batches of 10 (or
+# of 4) is partial: both need the whole batch's size on a rank (global_batch_rows).
+MLP = {
+    "hidden_layer_sizes": (8,), "alpha": 0.01, "batch_size": 10, "max_iter": 4,
+    "random_state": 0,
+}  # fmt: skip
+LINEAR = {"solver": "minibatch", "batch_size": 4, "max_iter": 3, "eta0": 0.01, "dtype": "float64"}
+LINEAR["random_state"] = 0
+
 
 def estimator_data():
     X = np.random.default_rng(2).normal(size=(43, 4))
@@ -62,11 +71,15 @@ def main() -> None:
     seen["sampler_replicas"] = [sampler.num_replicas, sampler.rank]
     X, y = estimator_data()
     with dist.data_parallel():  # an estimator's fit runs through fit: data-parallel
-        est = ds.models.MLPClassifier(
-            (8,), alpha=0.0, batch_size=10, max_iter=4, random_state=0
-        ).fit(X, y)
+        est = ds.models.MLPClassifier(**MLP).fit(X, y)
+        reg = ds.models.LinearRegression(**LINEAR).fit(X, X @ [1.0, -2.0, 0.5, 3.0])
+        # random_state=None: each rank draws its own seed; fit takes rank 0's
+        unseeded = {**LINEAR, "random_state": None}
+        free = ds.models.LinearRegression(**unseeded).fit(X, X @ [1.0, -2.0, 0.5, 3.0])
     seen["estimator_proba"] = est.predict_proba(X).tolist()
     seen["estimator_loss_curve"] = est.loss_curve_
+    seen["linear_coef"] = reg.coef_.tolist()
+    seen["unseeded_coef"] = free.coef_.tolist()
     dist.barrier()
     (out / f"rank-{r}.json").write_text(json.dumps(seen))
 

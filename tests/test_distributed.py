@@ -25,7 +25,7 @@ import descent as ds
 from descent.cli import main
 from descent.distributed import comm
 from descent.train.parallel import _shares
-from tests.distributed_ops import estimator_data
+from tests.distributed_ops import LINEAR, MLP, estimator_data
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -222,13 +222,13 @@ def test_collectives_under_mpiexec(tmp_path):
         assert s["state"] == seen[0]["state"]  # every rank holds rank 0's weights
         assert s["state"]["1.running_mean"] == [0.0] * 4  # and buffers
     X, y = estimator_data()
-    est = ds.models.MLPClassifier((8,), alpha=0.0, batch_size=10, max_iter=4, random_state=0).fit(
-        X, y
-    )
-    for s in seen:  # the estimator's data-parallel fit is the one-process fit
+    est = ds.models.MLPClassifier(**MLP).fit(X, y)
+    reg = ds.models.LinearRegression(**LINEAR).fit(X, X @ [1.0, -2.0, 0.5, 3.0])
+    for s in seen:  # the estimators' data-parallel fits are the one-process fits
         np.testing.assert_allclose(s["estimator_proba"], est.predict_proba(X), rtol=0, atol=1e-5)
-        # alpha=0: MLP's penalty divides by the batch's size, which on a rank is its shard's
         np.testing.assert_allclose(s["estimator_loss_curve"], est.loss_curve_, rtol=1e-5)
+        np.testing.assert_allclose(s["linear_coef"], reg.coef_, rtol=0, atol=1e-12)
+        assert s["unseeded_coef"] == seen[0]["unseeded_coef"]  # one shuffling for all ranks
     shards = [s["sampler"] for s in seen]
     visited = [i for shard in shards for i in shard]
     assert set(visited) == set(range(10)) and all(len(shard) == 4 for shard in shards)

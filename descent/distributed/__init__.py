@@ -17,6 +17,7 @@ from .comm import (
     broadcast,
     broadcast_parameters,
     data_parallel,
+    global_batch_rows,
     in_data_parallel,
     init,
     is_initialized,
@@ -29,5 +30,5 @@ from .comm import (
 __all__ = [
     "init", "is_initialized", "launched_by_mpi", "rank", "world_size", "is_main", "barrier",
     "all_reduce", "broadcast", "broadcast_parameters", "abort_on_error", "data_parallel",
-    "in_data_parallel",
+    "in_data_parallel", "global_batch_rows",
 ]  # fmt: skip

@@ -29,7 +29,7 @@ __all__ = [
 # Intel MPI's Hydra, and PMIx (Open MPI 5, Slurm's srun --mpi=pmix).
 _LAUNCHER_VARIABLES = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "PMI_RANK")
 
-_state: dict = {"comm": None, "data_parallel": 0}
+_state: dict = {"comm": None, "data_parallel": 0, "batch_rows": None}
 
 
 def launched_by_mpi() -> bool:
@@ -65,8 +65,8 @@ def data_parallel():
     """Inside ``with ds.distributed.data_parallel():`` every ``fit`` that is not told
     otherwise trains with ``distributed=True``, so do the estimators whose ``fit`` runs
     through it (``ds.models``: MLPClassifier, MLPRegressor, LinearRegression,
-    PolynomialRegression, LogisticRegression, LinearSVC, Autoencoder; the MLPs' ``alpha``
-    penalty, divided by the batch's size, a rank divides by its part's: exact with alpha=0).
+    PolynomialRegression, LogisticRegression, LinearSVC, Autoencoder: their losses divide
+    by the whole batch's size through ``global_batch_rows``).
 
     >>> with ds.distributed.data_parallel():  # mpiexec -n 4 python script.py
     ...     est = ds.models.MLPClassifier(batch_size=256).fit(X, y)
@@ -77,6 +77,26 @@ def data_parallel():
         yield
     finally:
         _state["data_parallel"] -= 1
+
+
+def global_batch_rows(rows: int) -> int:
+    """The number of rows of the whole batch that this rank's ``rows`` are part of.
+
+    Inside a step of ``fit(..., distributed=True)`` a loss sees only its rank's rows, and
+    fit sums the ranks' losses weighted by their shares of the batch, which is exact for a
+    mean over the examples. A term that divides by the batch's size instead (the MLPs'
+    ``alpha / (2 B)`` penalty, a last batch weighed by ``B / batch_size``) divides by this,
+    so every rank uses the one-process B. Outside such a step it is ``rows``.
+
+    >>> penalty = alpha / (2 * ds.distributed.global_batch_rows(len(y))) * l2
+    """
+    whole = _state["batch_rows"]
+    return rows if whole is None else whole
+
+
+def _set_batch_rows(rows: int | None) -> None:
+    """fit's data-parallel step: the rows of the global batch it is on (None after it)."""
+    _state["batch_rows"] = rows
 
 
 def in_data_parallel() -> bool:

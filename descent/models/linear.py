@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 
 from .. import nn
+from ..distributed import global_batch_rows
 from ..nn import functional as F
 from ..optim import SAGA, SGD
 from ..optim.lr_scheduler import ExponentialLR
@@ -111,14 +112,15 @@ class _GradientRegression(RegressorMixin, BaseEstimator):
 
         def loss_fn(pred, t):
             mse = F.mse_loss(pred, t)
-            if len(t) == size:
+            rows = global_batch_rows(len(t))  # the whole batch's, under fit(distributed=True)
+            if rows == size:
                 return mse if penalty is None else mse + penalty(model.weight)
             # NOTE: each example weighs 1/batch_size in every step, so a smaller last batch
             # takes a proportionally smaller step and each epoch's steps sum to whole
             # gradients. (A plain mean would overweight the last batch's examples, which
             # keeps mini-batch descent from settling on the least-squares solution.) The
             # detached rest keeps the loss's value the batch's MSE, which fit logs.
-            scaled = mse * (len(t) / size)
+            scaled = mse * (rows / size)
             loss = scaled if penalty is None else scaled + penalty(model.weight)
             return loss + (mse - scaled).detach()
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import nn
 from ..data import train_val_test_split
+from ..distributed import global_batch_rows
 from ..nn import functional as F
 from ..train import EarlyStopping
 from ..train.metrics import r2
@@ -94,9 +95,11 @@ class _BaseMLP(BaseEstimator):
 
         def loss_fn(out, t):
             # scikit-learn's objective: data loss + alpha / (2 * batch) * sum of squared weights
+            # (the whole batch's size: under fit(distributed=True) a rank holds part of it)
             loss = self._data_loss(out, t)
             if alpha > 0:
-                loss = loss + (alpha / (2 * out.shape[0])) * F.l2_penalty(weights)
+                rows = global_batch_rows(out.shape[0])
+                loss = loss + (alpha / (2 * rows)) * F.l2_penalty(weights)
             return loss
 
         x_train, t_train = x, target

@@ -429,7 +429,10 @@ def fit(
     batch; each rank computes its rows and the gradients are summed, so the run equals one
     process's (for a loss that is a mean over the batch). Only rank 0 prints and runs the
     callbacks that write files; an error on one rank ends the job. ``None`` is True
-    inside ``with ds.distributed.data_parallel():`` and False elsewhere.
+    inside ``with ds.distributed.data_parallel():`` and False elsewhere. A loss term that
+    divides by the batch's size uses ``ds.distributed.global_batch_rows(len(y))``. With
+    ``distributed`` on, ``compile=True`` is ignored: each rank runs the eager step, whose
+    dropout masks are cut from the whole batch's.
     """
     epochs = _check_epochs(epochs)
     initial_epoch = _check_initial_epoch(initial_epoch, epochs, resume_from)
@@ -452,6 +455,8 @@ def fit(
         if isinstance(train_data, DataLoader):
             raise ValueError("fit: validation_split needs a dataset or (X, y), not a DataLoader")
         train_data, val_data = _split_off_validation(train_data, validation_split)
+    if parallel is not None and not isinstance(train_data, DataLoader):
+        seed = parallel.agreed(seed)  # rank 0's: every rank draws one process's batches
     loader = (
         train_data
         if isinstance(train_data, DataLoader)

@@ -53,6 +53,7 @@ def stops_job_on_error(*agreed: type):
             try:
                 return fit(*args, **kwargs)
             except Exception as e:
+                comm._set_batch_rows(None)
                 if isinstance(e, agreed) or getattr(e, "agreed_by_all_ranks", False):
                     raise
                 comm.abort_on_error(e, "fit(distributed=True)")
@@ -94,6 +95,11 @@ class DataParallel:
         # the all-reduces so far: their count and seconds (waiting for the slowest rank too)
         self.reduces, self.reduce_seconds = 0, 0.0
 
+    def agreed(self, value):
+        """Rank 0's ``value`` (plain data) on every rank: the shuffling seed of the loader
+        fit builds, which an estimator with ``random_state=None`` draws on each rank."""
+        return comm.broadcast_json(value)
+
     def check_loader(self, loader) -> None:
         """Refuse, on every rank alike, a loader whose seed differs between the ranks (a
         user's DataLoader built before fit, without a seed)."""
@@ -115,6 +121,7 @@ class DataParallel:
         self.batch_rows.append(self.rows)
         bounds = _shares(self.rows, self.size)
         self.start, self.stop = int(bounds[self.rank]), int(bounds[self.rank + 1])
+        comm._set_batch_rows(self.rows)  # until all_reduce: the loss's global_batch_rows
         return x[self.start : self.stop], y[self.start : self.stop]
 
     def forward(self, model, x):
@@ -135,6 +142,7 @@ class DataParallel:
         """Sum every rank's share of the gradients and the loss (one ``Allreduce``); set
         each parameter's ``.grad`` to the batch's; return the batch's loss and what went
         wrong (a loss or gradient not finite), which every rank sees alike."""
+        comm._set_batch_rows(None)  # the step's loss is computed
         buf = self.buffer
         weight = (self.stop - self.start) / self.rows
         buf[:] = 0
