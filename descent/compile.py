@@ -249,6 +249,17 @@ class _Tracer:
             self.lines.append(f"{self.const(s, 's')}._data = {n}")
         return s
 
+    def option(self, v) -> str:
+        """The expression of an op's keyword option: the local of an array the step
+        computed, also inside a tuple or list (an index of labels), else a constant."""
+        if v.__class__ is np.ndarray:
+            n = self.names.get(id(v))
+            return n if n is not None else self.const(v)
+        if v.__class__ in (tuple, list) and any(id(a) in self.names for a in _arrays_in(v)):
+            inner = "".join(f"{self.option(x)}, " for x in v)
+            return f"({inner})" if v.__class__ is tuple else f"[{inner}]"
+        return self.const(v)
+
     # ---- the forward: Function.apply ---------------------------------------------
     def apply(self, cls, args, options):
         exprs, seen, arrays, needs = [], [], [], []
@@ -281,12 +292,7 @@ class _Tracer:
         result = make_tensor(out, ctx, True) if record else make_tensor(out)
         c = self.const(ctx, "c")
         f = self.const(cls.forward, "f")
-        opts = ""
-        for key, v in options.items():
-            if v.__class__ is np.ndarray and id(v) in self.names:
-                opts += f", {key}={self.names[id(v)]}"
-            else:
-                opts += f", {key}={self.const(v)}"
+        opts = "".join(f", {key}={self.option(v)}" for key, v in options.items())
         call = f"{f}({c}, {', '.join(exprs)}{opts})" if exprs else f"{f}({c}{opts})"
         n = self.name(out)
         self.lines.append(f"{n} = _np.asarray({call})" if converted else f"{n} = {call}")
