@@ -44,7 +44,7 @@ from . import tensor as _tensor
 from .autograd import Context, _grad_mode
 from .tensor import Tensor, make_tensor
 
-__all__ = ["compile", "CompiledStep", "CompileError", "effect", "tracing"]
+__all__ = ["compile", "CompiledStep", "CompileError", "effect", "tracing", "untraceable"]
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 
@@ -125,6 +125,15 @@ def _from_user() -> bool:
 
 def _refuse(what: str, fix: str) -> CompileError:
     return CompileError(f"ds.compile: {what} inside a compiled step ({_user_line()}); {fix}")
+
+
+def untraceable(what: str, fix: str) -> None:
+    """Refuse ``what`` while a step is traced (a ``CompileError`` naming the user's line and
+    ``fix``); nothing otherwise. For library code whose result a replay cannot repeat: a
+    shape read from values (``F.one_hot`` inferring the number of classes)."""
+    t = _tracer
+    if t is not None and t.thread == threading.get_ident() and t.depth == 0:
+        raise _refuse(what, fix)
 
 
 _READ_FIX = (

@@ -182,6 +182,33 @@ def test_a_mask_equal_on_the_first_two_calls_is_computed_anew_on_the_third(activ
     assert not np.array_equal(_values(got)[1], np.ones(4))  # the last call's mask is not 1s
 
 
+@pytest.mark.parametrize(
+    "loss",
+    [
+        lambda x, y: F.cross_entropy(x, y),
+        lambda x, y: F.cross_entropy(x, y, reduction="sum", label_smoothing=0.1),
+        lambda x, y: F.nll_loss(x, y),
+        lambda x, y: ds.norm(x * (y != -100).float()[:, None], dim=1).sum(),
+    ],
+    ids=["cross_entropy", "smoothed", "nll_loss", "norm"],
+)
+def test_ignored_labels_first_seen_on_the_third_call_are_ignored(loss):
+    # calls 1 and 2 hold no ignored label (cross_entropy's fused op, norm without zero
+    # rows), call 3 holds some and call 4 only ignored ones: what the labels hold is
+    # decided by the ops of every replay
+    step = _optable_step(SimpleNamespace(fn=lambda m, F, x, y: loss(x, y)))
+    compiled = ds.compile(step)
+    rng = np.random.default_rng(5)
+    labels = [[0, 1, 2, 1], [2, 2, 0, 1], [0, -100, 2, -100], [-100] * 4]
+    for y in labels:
+        x = rng.standard_normal((4, 3))
+        got = compiled(ds.tensor(x, requires_grad=True), ds.tensor(y))
+        want = step(ds.tensor(x, requires_grad=True), ds.tensor(y))
+        for g, w in zip(_values(got), _values(want)):
+            assert np.array_equal(g, w, equal_nan=True)
+    assert compiled.traces == 2
+
+
 def test_random_programs_from_the_op_table():
     # programs of several rows: each row's output is summed into one loss
     rng = np.random.default_rng(11)
@@ -404,6 +431,17 @@ def test_unhashable_arguments_are_refused():
         "ds.compile: argument args[1] of the step is a set, which is neither a Tensor, an "
         "array, a tuple, list or dict of them, nor hashable; pass it through the step's "
         "closure instead, or make it one of those."
+    )
+
+
+def test_a_shape_read_from_values_is_refused():
+    def step(y):
+        return F.one_hot(y)  # MARK-onehot
+
+    assert _refused(step, ds.tensor([0, 2])) == (
+        f"ds.compile: one_hot(num_classes=-1), which reads the number of classes from the "
+        f"labels' values, inside a compiled step ({_line_of('MARK-onehot')}); a replay would "
+        f"keep the first call's number. Pass num_classes."
     )
 
 

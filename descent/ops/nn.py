@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import compile as _compile
 from ..autograd import Function
 from ..tensor import Tensor, array_of, as_tensor, make_tensor
 from . import elementwise as ew
@@ -982,6 +983,10 @@ def one_hot(input, num_classes: int = -1) -> Tensor:  # noqa: A002 - PyTorch's n
             f"convert it with .long()"
         )
     if num_classes == -1:
+        _compile.untraceable(
+            "one_hot(num_classes=-1), which reads the number of classes from the labels' values,",
+            "a replay would keep the first call's number. Pass num_classes.",
+        )
         if y.size == 0:
             raise ValueError("one_hot: cannot infer num_classes from an empty target; pass it")
         num_classes = int(y.max()) + 1

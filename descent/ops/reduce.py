@@ -471,11 +471,11 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) ->
     if p == "fro" or p == 2:
         # NOTE: the norm of a zero vector has gradient 0, as PyTorch's: sqrt is taken of 1
         # there (so its derivative stays finite) and the answer masked back to 0.
+        # The mask is a comparison and every norm takes this form (where a zero vector is
+        # rare, the mask is all True and the result sqrt(squares) exactly), so that
+        # ds.compile replays the mask of each call's values.
         squares = sum(x * x, dim=axes, keepdim=keepdim)
-        positive = squares._data > 0
-        if positive.all():
-            return ew.sqrt(squares)
-        mask = make_tensor(positive)
+        mask = squares > 0
         return ew.where(mask, ew.sqrt(ew.where(mask, squares, 1.0)), 0.0)
     if p in (float("inf"), float("-inf")):
         return _amax(ew.abs(x), () if axes is None else axes, keepdim, p > 0, "norm")
