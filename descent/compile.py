@@ -22,7 +22,8 @@ new signature is traced again; a few are kept (``cache_size``).
 What a trace cannot see is refused while tracing, naming the user's line: reading a
 tensor's values (``.item()``, ``float(t)``, ``bool(t)``, ``.numpy()``, ``.tolist()``,
 printing), an in-place change outside a declared effect, a draw from the generator that
-is not a ``random.draw``, ``backward(create_graph=True)``, ``retain_grad()``. The
+is not a ``random.draw``, ``backward(create_graph=True)``, ``retain_grad()``, and what
+library code declares ``untraceable`` (a shape read from values). The
 second call of a signature is traced again and compared with the first, so a step whose
 operations depend on Python state (a counter in the closure) is an error, not a silent
 replay of the first call.
