@@ -987,7 +987,8 @@ def masked_fill(input, mask, value) -> Tensor:  # noqa: A002 - PyTorch's names
 
 def cast(x: Tensor, dtype, copy: bool = False) -> Tensor:
     if dtype.kind != "f" and x.requires_grad:
-        return make_tensor(x._data.astype(dtype, copy=copy))  # no gradient through ints
+        # no gradient through ints: an op without one (which ds.compile replays)
+        return computed(np.ndarray.astype, x, dtype=dtype, copy=copy)
     return Cast.apply(x, dtype=dtype, copy=copy)
 
 
