@@ -445,6 +445,20 @@ def test_a_shape_read_from_values_is_refused():
     )
 
 
+@pytest.mark.parametrize(
+    "name, find",
+    [("unique", ds.unique), ("bincount", ds.bincount), ("nonzero", ds.nonzero)],
+)
+def test_a_result_whose_shape_follows_the_values_is_refused(name, find):
+    message = _refused(lambda y: find(y), ds.tensor([0, 2, 2]))
+    assert message.startswith(
+        f"ds.compile: {name}, whose result's shape follows the values, inside a compiled step "
+    )
+    assert message.endswith(
+        "a replay would keep the first call's shape. Call it outside the compiled step."
+    )
+
+
 def test_a_step_that_changes_from_call_to_call_is_detected():
     calls = []
 

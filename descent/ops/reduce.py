@@ -7,6 +7,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from .. import compile as _compile
 from ..autograd import Function
 from ..tensor import Tensor, as_dtype, make_tensor
 from . import elementwise as ew
@@ -400,8 +401,8 @@ class Cumsum(Function):
 def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:  # noqa: A002
     """Cumulative sums along ``dim``; integers and bools sum as int64 (as PyTorch)."""
     x = _as(input, dtype)
-    if x._data.dtype.kind in "biu":
-        x = make_tensor(x._data.astype(np.int64))
+    if x._data.dtype.kind in "biu":  # the cast by an op, so that ds.compile replays it
+        x = ew.computed(np.ndarray.astype, x, dtype=np.int64)
     if x.ndim == 0:
         return x * 1
     return Cumsum.apply(x, dim=normalize_dim(dim, x.ndim, "cumsum"))
@@ -435,8 +436,7 @@ def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
     x = _as(input, dtype)
     if x._data.dtype.kind in "biu":  # integers: exact, as int64, no gradient
         axes = None if dim is None else normalize_dims(dim, x.ndim, "prod")
-        out = np.prod(x._data, axis=axes, keepdims=keepdim, dtype=np.int64)
-        return make_tensor(np.asarray(out))
+        return ew.computed(np.prod, x, axis=axes, keepdims=keepdim, dtype=np.int64)
     if dim is None:
         x, d = x.reshape(-1), 0
     else:
@@ -505,8 +505,9 @@ def cumprod(input: Tensor, dim: int, *, dtype=None) -> Tensor:  # noqa: A002
     x = _as(input, dtype)
     if x._data.dtype.kind in "biu":
         d = normalize_dim(dim, x.ndim, "cumprod")
-        out = x._data.astype(np.int64) if d is None else np.cumprod(x._data, d, dtype=np.int64)
-        return make_tensor(np.array(out))
+        if d is None:
+            return ew.computed(np.ndarray.astype, x, dtype=np.int64)
+        return ew.computed(np.cumprod, x, axis=d, dtype=np.int64)
     d = normalize_dim(dim, x.ndim, "cumprod")
     if d is None:
         return x * 1
@@ -571,6 +572,15 @@ def median(input: Tensor, dim=None, keepdim: bool = False):  # noqa: A002 - PyTo
 
 
 # ---- counting and finding (integer answers, no gradient) ------------------------------------
+# Their shapes follow the values (how many distinct values, how many non-zero elements), so a
+# compiled step, which replays one program of fixed shapes, refuses them.
+
+
+def _shape_from_values(name: str) -> None:
+    _compile.untraceable(
+        f"{name}, whose result's shape follows the values,",
+        "a replay would keep the first call's shape. Call it outside the compiled step.",
+    )
 
 
 def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,  # noqa: A002
@@ -578,6 +588,7 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,  # 
     """The distinct values (sorted; ``sorted=False`` sorts too, as PyTorch on the CPU), and
     if asked the index of each element's value (``inverse``, input's shape) and how often
     each value occurs; with ``dim``, the distinct slices along it."""
+    _shape_from_values("unique")
     arr = input._data
     if dim is None:
         values, inverse, counts = np.unique(arr, return_inverse=True, return_counts=True)
@@ -597,6 +608,7 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,  # 
 def bincount(input: Tensor, weights=None, minlength: int = 0) -> Tensor:  # noqa: A002
     """How often each of 0 .. max(input) occurs in a 1-d non-negative integer tensor (at
     least ``minlength`` counts); with ``weights``, the sum of their weights."""
+    _shape_from_values("bincount")
     arr = input._data
     if arr.ndim != 1 or arr.dtype.kind not in "biu":
         raise RuntimeError(
@@ -618,6 +630,7 @@ def bincount(input: Tensor, weights=None, minlength: int = 0) -> Tensor:  # noqa
 def nonzero(input: Tensor, *, as_tuple: bool = False):  # noqa: A002 - PyTorch's names
     """The indices of the non-zero elements: an (n, ndim) int64 tensor, or with
     ``as_tuple=True`` one 1-d index tensor per dim (a 0-d input counts as 1-d)."""
+    _shape_from_values("nonzero")
     arr = input._data
     if as_tuple:
         return tuple(make_tensor(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(arr)))
