@@ -22,7 +22,8 @@ new signature is traced again; a few are kept (``cache_size``).
 What a trace cannot see is refused while tracing, naming the user's line: reading a
 tensor's values (``.item()``, ``float(t)``, ``bool(t)``, ``.numpy()``, ``.tolist()``,
 printing), an in-place change outside a declared effect, a draw from the generator that
-is not a ``random.draw``, ``backward(create_graph=True)``, ``retain_grad()``. The
+is not a ``random.draw``, ``backward(create_graph=True)``, ``retain_grad()``, and what
+library code declares ``untraceable`` (a shape read from values). The
 second call of a signature is traced again and compared with the first, so a step whose
 operations depend on Python state (a counter in the closure) is an error, not a silent
 replay of the first call.
@@ -44,7 +45,7 @@ from . import tensor as _tensor
 from .autograd import Context, _grad_mode
 from .tensor import Tensor, make_tensor
 
-__all__ = ["compile", "CompiledStep", "CompileError", "effect", "tracing"]
+__all__ = ["compile", "CompiledStep", "CompileError", "effect", "tracing", "untraceable"]
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 
@@ -125,6 +126,15 @@ def _from_user() -> bool:
 
 def _refuse(what: str, fix: str) -> CompileError:
     return CompileError(f"ds.compile: {what} inside a compiled step ({_user_line()}); {fix}")
+
+
+def untraceable(what: str, fix: str) -> None:
+    """Refuse ``what`` while a step is traced (a ``CompileError`` naming the user's line and
+    ``fix``); nothing otherwise. For library code whose result a replay cannot repeat: a
+    shape read from values (``F.one_hot`` inferring the number of classes)."""
+    t = _tracer
+    if t is not None and t.thread == threading.get_ident() and t.depth == 0:
+        raise _refuse(what, fix)
 
 
 _READ_FIX = (
@@ -249,6 +259,17 @@ class _Tracer:
             self.lines.append(f"{self.const(s, 's')}._data = {n}")
         return s
 
+    def option(self, v) -> str:
+        """The expression of an op's keyword option: the local of an array the step
+        computed, also inside a tuple or list (an index of labels), else a constant."""
+        if v.__class__ is np.ndarray:
+            n = self.names.get(id(v))
+            return n if n is not None else self.const(v)
+        if v.__class__ in (tuple, list) and any(id(a) in self.names for a in _arrays_in(v)):
+            inner = "".join(f"{self.option(x)}, " for x in v)
+            return f"({inner})" if v.__class__ is tuple else f"[{inner}]"
+        return self.const(v)
+
     # ---- the forward: Function.apply ---------------------------------------------
     def apply(self, cls, args, options):
         exprs, seen, arrays, needs = [], [], [], []
@@ -281,12 +302,7 @@ class _Tracer:
         result = make_tensor(out, ctx, True) if record else make_tensor(out)
         c = self.const(ctx, "c")
         f = self.const(cls.forward, "f")
-        opts = ""
-        for key, v in options.items():
-            if v.__class__ is np.ndarray and id(v) in self.names:
-                opts += f", {key}={self.names[id(v)]}"
-            else:
-                opts += f", {key}={self.const(v)}"
+        opts = "".join(f", {key}={self.option(v)}" for key, v in options.items())
         call = f"{f}({c}, {', '.join(exprs)}{opts})" if exprs else f"{f}({c}{opts})"
         n = self.name(out)
         self.lines.append(f"{n} = _np.asarray({call})" if converted else f"{n} = {call}")

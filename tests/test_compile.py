@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import inspect
 import tracemalloc
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -144,42 +145,14 @@ def _values(result):
     return [r.numpy() for r in result if isinstance(r, ds.Tensor)]
 
 
-# Rows whose library code computes a mask or an index from an array outside the op graph
-# (``x._data > 0`` in F.elu, the indices of max): the second trace sees a different
-# constant and refuses the step rather than replay a frozen mask.
-OUTSIDE_THE_GRAPH = {
-    "max", "min", "sort", "topk", "gather", "scatter", "take_along_dim", "masked_select",
-    "median", "F.softplus", "F.elu", "F.selu", "F.celu", "F.mish", "F.hardtanh", "F.relu6",
-    "F.hardsigmoid", "F.hardswish", "F.logsigmoid", "F.threshold", "F.prelu",
-    "F.smooth_l1_loss", "F.huber_loss", "F.hinge_embedding_loss", "F.poisson_nll_loss",
-    "F.cross_entropy", "F.nll_loss", "F.multi_margin_loss", "F.multiclass_hinge_loss",
-}  # fmt: skip
-# Rows whose values a trace does not see being computed (F.one_hot's output is made
-# outside any op, gaussian_nll_loss clamps outside the graph): a replay keeps the trace's.
-FROZEN = {"F.one_hot", "F.gaussian_nll_loss"}  # fmt: skip
-
-
-def _row(op):
-    if op.name in FROZEN:
-        return pytest.param(
-            op,
-            marks=pytest.mark.xfail(strict=True, reason="values made outside the graph are frozen"),
-        )
-    return op
-
-
-@pytest.mark.parametrize("op", [_row(op) for op in TABLE], ids=lambda op: op.name)
+@pytest.mark.parametrize("op", TABLE, ids=lambda op: op.name)
 def test_every_op_of_the_table_replays_as_eager(op):
     rng = np.random.default_rng(3)
     step = _optable_step(op)
     compiled = ds.compile(step)
-    for k in range(4):
+    for _ in range(4):
         xs = _optable_inputs(op, rng)
         twins = [ds.tensor(x.numpy().copy(), requires_grad=x.requires_grad) for x in xs]
-        if k == 1 and op.name in OUTSIDE_THE_GRAPH:
-            with pytest.raises(ds.CompileError, match="computed outside the op graph"):
-                compiled(*xs)
-            return
         got = _values(compiled(*xs))
         want = _values(step(*twins))
         assert len(got) == len(want)
@@ -188,12 +161,59 @@ def test_every_op_of_the_table_replays_as_eager(op):
     assert compiled.traces == 2
 
 
+@pytest.mark.parametrize(
+    "activation",
+    [lambda x: F.hardtanh(x), lambda x: F.relu6(x * 4.0), lambda x: F.elu(x - 2.0)],
+    ids=["hardtanh", "relu6", "elu"],
+)
+def test_a_mask_equal_on_the_first_two_calls_is_computed_anew_on_the_third(activation):
+    # the mask of every element is the same on calls 1 and 2 (inside the range, where the
+    # gradient is 1) and differs on call 3 (outside it): the two traces agree, so only a
+    # replay that computes the mask again gets the third call right
+    step = _optable_step(SimpleNamespace(fn=lambda m, F, x: activation(x)))  # a table row
+    compiled = ds.compile(step)
+    inside = np.array([0.1, -0.2, 0.3, 0.4])
+    for x in (inside, inside * 0.5, inside * 10.0, inside * -10.0):
+        got = compiled(ds.tensor(x, requires_grad=True))
+        want = step(ds.tensor(x, requires_grad=True))
+        for g, w in zip(_values(got), _values(want)):
+            assert np.array_equal(g, w)
+    assert compiled.traces == 2
+    assert not np.array_equal(_values(got)[1], np.ones(4))  # the last call's mask is not 1s
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [
+        lambda x, y: F.cross_entropy(x, y),
+        lambda x, y: F.cross_entropy(x, y, reduction="sum", label_smoothing=0.1),
+        lambda x, y: F.nll_loss(x, y),
+        lambda x, y: ds.norm(x * (y != -100).float()[:, None], dim=1).sum(),
+    ],
+    ids=["cross_entropy", "smoothed", "nll_loss", "norm"],
+)
+def test_ignored_labels_first_seen_on_the_third_call_are_ignored(loss):
+    # calls 1 and 2 hold no ignored label (cross_entropy's fused op, norm without zero
+    # rows), call 3 holds some and call 4 only ignored ones: what the labels hold is
+    # decided by the ops of every replay
+    step = _optable_step(SimpleNamespace(fn=lambda m, F, x, y: loss(x, y)))
+    compiled = ds.compile(step)
+    rng = np.random.default_rng(5)
+    labels = [[0, 1, 2, 1], [2, 2, 0, 1], [0, -100, 2, -100], [-100] * 4]
+    for y in labels:
+        x = rng.standard_normal((4, 3))
+        got = compiled(ds.tensor(x, requires_grad=True), ds.tensor(y))
+        want = step(ds.tensor(x, requires_grad=True), ds.tensor(y))
+        for g, w in zip(_values(got), _values(want)):
+            assert np.array_equal(g, w, equal_nan=True)
+    assert compiled.traces == 2
+
+
 def test_random_programs_from_the_op_table():
     # programs of several rows: each row's output is summed into one loss
     rng = np.random.default_rng(11)
-    rows = [op for op in TABLE if op.name not in OUTSIDE_THE_GRAPH | FROZEN]
     for _ in range(12):
-        chosen = [rows[i] for i in rng.choice(len(rows), 3, replace=False)]
+        chosen = [TABLE[i] for i in rng.choice(len(TABLE), 3, replace=False)]
 
         def step(*xs, chosen=chosen):
             total, k = None, 0
@@ -411,6 +431,31 @@ def test_unhashable_arguments_are_refused():
         "ds.compile: argument args[1] of the step is a set, which is neither a Tensor, an "
         "array, a tuple, list or dict of them, nor hashable; pass it through the step's "
         "closure instead, or make it one of those."
+    )
+
+
+def test_a_shape_read_from_values_is_refused():
+    def step(y):
+        return F.one_hot(y)  # MARK-onehot
+
+    assert _refused(step, ds.tensor([0, 2])) == (
+        f"ds.compile: one_hot(num_classes=-1), which reads the number of classes from the "
+        f"labels' values, inside a compiled step ({_line_of('MARK-onehot')}); a replay would "
+        f"keep the first call's number. Pass num_classes."
+    )
+
+
+@pytest.mark.parametrize(
+    "name, find",
+    [("unique", ds.unique), ("bincount", ds.bincount), ("nonzero", ds.nonzero)],
+)
+def test_a_result_whose_shape_follows_the_values_is_refused(name, find):
+    message = _refused(lambda y: find(y), ds.tensor([0, 2, 2]))
+    assert message.startswith(
+        f"ds.compile: {name}, whose result's shape follows the values, inside a compiled step "
+    )
+    assert message.endswith(
+        "a replay would keep the first call's shape. Call it outside the compiled step."
     )
 
 

@@ -67,9 +67,7 @@ def train_module(
 
     x becomes a ``dtype`` Tensor; a floating target too, integer targets (class indices)
     stay int64. The DataLoader's shuffling seed comes from ``rng``. ``compile=True``
-    replays each batch's step (``ds.compile``): the same numbers, less time; for the
-    estimators whose loss the trace can follow (a hinge loss's mask is computed outside the
-    op graph, which a trace refuses).
+    replays each batch's step (``ds.compile``): the same numbers, less time.
     """
     xt = tensor(x, dtype=dtype)
     yt = tensor(target, dtype=dtype if target.dtype.kind == "f" else np.int64)

@@ -679,8 +679,9 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
     d = x - t
     if beta == 0:
         return _reduce_loss(_ew.abs(d), reduction)
-    small = np.abs(d._data) < beta
-    return _reduce_loss(_ew.where(small, d * d * (0.5 / beta), _ew.abs(d) - 0.5 * beta), reduction)
+    size = _ew.abs(d)
+    small = size < beta  # a comparison, which ds.compile replays on each call's values
+    return _reduce_loss(_ew.where(small, d * d * (0.5 / beta), size - 0.5 * beta), reduction)
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,  # noqa: A002
@@ -691,8 +692,9 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
         raise ValueError(f"huber_loss: delta must be > 0, got {delta}")
     x, t = _loss_pair("huber_loss", input, target)
     d = x - t
-    small = np.abs(d._data) < delta
-    errors = _ew.where(small, d * d * 0.5, (_ew.abs(d) - 0.5 * delta) * delta)
+    size = _ew.abs(d)
+    small = size < delta
+    errors = _ew.where(small, d * d * 0.5, (size - 0.5 * delta) * delta)
     if weight is not None:
         return _weighted_errors("huber_loss", errors, weight, reduction)
     return _reduce_loss(errors, reduction)
@@ -711,7 +713,7 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,  # noq
     if log_target:
         pointwise = _ew.exp(t) * (t - x)
     else:
-        positive = t._data > 0
+        positive = t > 0
         one = make_tensor(np.ones((), x.dtype))
         log_t = _ew.log(_ew.where(positive, t, one))  # log 1 = 0 where y = 0: no nan
         pointwise = _ew.where(positive, t * (log_t - x), t * 0.0)
@@ -778,8 +780,8 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, siz
     x = _tensor(input, "hinge_embedding_loss")
     y = _like(target, x, "hinge_embedding_loss", "target").detach()
     zero = make_tensor(np.zeros((), x.dtype))
-    below = _ew.where(y._data != 1, relu(-x + margin), zero)
-    above = _ew.where(y._data != -1, x, zero)
+    below = _ew.where(y != 1, relu(-x + margin), zero)
+    above = _ew.where(y != -1, x, zero)
     return _reduce_loss(below + above, reduction)
 
 
@@ -808,11 +810,11 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False, ep
                     f"gaussian_nll_loss: var of shape {v.shape} does not fit the input's "
                     f"{x.shape}: give the input's shape, one dim fewer, or 1 in the last dim"
                 )
-    if np.any(v._data < 0):
+    if np.any(v._data < 0):  # a check of the values: it raises, it computes nothing
         raise ValueError("gaussian_nll_loss: var has a negative entry")
     # NOTE: PyTorch clamps var without recording it, so the gradient passes the clamp as
     # if it were not there; here the clamp is a where() on a detached bound, the same
-    v = _ew.where(v._data < eps, v - v.detach() + eps, v)
+    v = _ew.where(v < eps, v - v.detach() + eps, v)
     loss = (_ew.log(v) + (x - t) * (x - t) / v) * 0.5
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
@@ -828,7 +830,7 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
     x, t = _loss_pair("poisson_nll_loss", input, target)
     loss = _ew.exp(x) - t * x if log_input else x - t * _ew.log(x + eps)
     if full:
-        big = t._data > 1
+        big = t > 1
         one = make_tensor(np.ones((), x.dtype))
         safe = _ew.where(big, t, one)
         stirling = safe * _ew.log(safe) - safe + _ew.log(safe * (2 * math.pi)) * 0.5
@@ -851,7 +853,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     """
     x = _tensor(input, "softplus")
     z = x * beta
-    linear = z._data > threshold
+    linear = z > threshold
     # NOTE: exp of the clamped z stays finite, so the branch where() drops has a finite
     # gradient (0 * inf would give nan)
     smooth = (_ew.exp(z.clamp(max=threshold)) + 1.0).log() / beta
@@ -862,7 +864,7 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # 
     """x where x > 0, else $\\alpha (e^x - 1)$."""
     x = _tensor(input, "elu")
     # NOTE: exp of min(x, 0), so the branch where() drops cannot overflow
-    out = _ew.where(x._data > 0, x, (_ew.exp(x.clamp(max=0.0)) - 1.0) * alpha)
+    out = _ew.where(x > 0, x, (_ew.exp(x.clamp(max=0.0)) - 1.0) * alpha)
     return _activation_out(x, out, inplace)
 
 
@@ -882,7 +884,7 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  #
     if alpha == 0:
         raise ValueError("celu: alpha must not be 0 (it divides x)")
     x = _tensor(input, "celu")
-    out = _ew.where(x._data > 0, x, (_ew.exp(x.clamp(max=0.0) / alpha) - 1.0) * alpha)
+    out = _ew.where(x > 0, x, (_ew.exp(x.clamp(max=0.0) / alpha) - 1.0) * alpha)
     return _activation_out(x, out, inplace)
 
 
@@ -909,7 +911,7 @@ def hardtanh(
         raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
     x = _tensor(input, "hardtanh")
     bounded = x.detach().clamp(min_val, max_val)
-    out = _ew.where((x._data > min_val) & (x._data < max_val), x, bounded)
+    out = _ew.where((x > min_val).logical_and(x < max_val), x, bounded)
     return _activation_out(x, out, inplace)
 
 
@@ -930,8 +932,8 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     as PyTorch's)."""
     x = _tensor(input, "hardswish")
     zero = make_tensor(np.zeros((), x.dtype))
-    middle = _ew.where(x._data < 3.0, x * (x + 3.0) / 6.0, x)
-    return _activation_out(x, _ew.where(x._data <= -3.0, zero, middle), inplace)
+    middle = _ew.where(x < 3.0, x * (x + 3.0) / 6.0, x)
+    return _activation_out(x, _ew.where(x <= -3.0, zero, middle), inplace)
 
 
 def softsign(input: Tensor) -> Tensor:  # noqa: A002
@@ -944,7 +946,7 @@ def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
     """$\\log \\sigma(x)$: $x - \\log(1 + e^x)$ for x < 0, $-\\log(1 + e^{-x})$ otherwise (no
     overflow on either side; gradient 1/2 at 0)."""
     x = _tensor(input, "logsigmoid")
-    negative = x._data < 0
+    negative = x < 0
     zero = make_tensor(np.zeros((), x.dtype))
     below, above = _ew.where(negative, x, zero), _ew.where(negative, zero, x)
     return below - (_ew.exp(below - above) + 1.0).log()
@@ -954,7 +956,7 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
     """x where x > threshold, else ``value``."""
     x = _tensor(input, "threshold")
     filler = make_tensor(np.full(x.shape, value, x.dtype))
-    return _activation_out(x, _ew.where(x._data > threshold, x, filler), inplace)
+    return _activation_out(x, _ew.where(x > threshold, x, filler), inplace)
 
 
 def softmin(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:  # noqa: A002
@@ -980,7 +982,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
             f"prelu: weight has {w.shape[0]} slopes but the input {x.shape} has {channels} "
             f"channels; give one slope or one per channel"
         )
-    return _ew.where(x._data > 0, x, x * slope)
+    return _ew.where(x > 0, x, x * slope)
 
 
 # ---- regression and binary losses -----------------------------------------------------------
@@ -1157,7 +1159,9 @@ def _class_weight(weight, x: Tensor, num_classes: int, name: str) -> np.ndarray 
     """A per-class weight as a constant array of x's dtype (not differentiated)."""
     if weight is None:
         return None
-    w = np.asarray(weight._data if isinstance(weight, Tensor) else weight, dtype=x.dtype)
+    w = weight._data if isinstance(weight, Tensor) else np.asarray(weight)
+    if w.dtype != x.dtype:  # cast by an op, so that ds.compile replays it on new weights
+        w = _ew.computed(np.asarray, w, dtype=x.dtype)._data
     if w.shape != (num_classes,):
         raise ValueError(
             f"{name}: weight must have one entry per class, shape ({num_classes},), got "
@@ -1189,7 +1193,7 @@ def _class_labels(target, x: Tensor, ignore_index: int | None, name: str) -> np.
             f"{name}: for input of shape {tuple(x.shape)}, class-index targets must have shape "
             f"{expected}, got {tuple(y.shape)}"
         )
-    bad = (y < 0) | (y >= num_classes)
+    bad = (y < 0) | (y >= num_classes)  # a check of the values: it raises, it computes nothing
     if ignore_index is not None:
         bad &= y != ignore_index
     if bad.any():
@@ -1202,10 +1206,10 @@ def _class_labels(target, x: Tensor, ignore_index: int | None, name: str) -> np.
     return y
 
 
-def _mean_over(total: Tensor, denom) -> Tensor:
-    """``total / denom``; a zero denominator (everything ignored) gives nan, as in PyTorch."""
+def _mean_over(total: Tensor, weights: Tensor) -> Tensor:
+    """``total / weights.sum()``; a zero sum (everything ignored) gives nan, as in PyTorch."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return total / float(denom)
+        return total / weights.sum()
 
 
 def cross_entropy(
@@ -1264,18 +1268,23 @@ def cross_entropy(
             )
         coeffs = probs if eps == 0 else probs * (1 - eps) + eps / num_classes
         if w is not None:
-            coeffs = coeffs * _nn.class_vector(w, x.ndim)
+            coeffs = coeffs * _ew.computed(_nn.class_vector, w, ndim=x.ndim)
         loss = _nn.SoftmaxCrossEntropy.apply(x, coeffs, dim=dim)
         return _reduce_loss(loss, reduction)
 
     y = _class_labels(target, x, ignore_index, name)
+    # NOTE: what the labels hold (ignored ones among them) is decided inside the ops, never
+    # here, so that a compiled step computes it anew for every batch
     if w is None and not eps and reduction == "mean" and x.ndim == 2 and len(y):
-        if not (y == ignore_index).any():
-            return _nn.LabelCrossEntropy.apply(x, y)
-    coeffs, weight_y = _nn.label_coefficients(y, w, ignore_index, eps, x.shape, x.dtype)
-    loss = _nn.SoftmaxCrossEntropy.apply(x, coeffs, dim=dim)
+        return _nn.LabelCrossEntropy.apply(x, y, ignore_index=ignore_index)
+    coeffs = _ew.computed(
+        _nn.label_targets, y, w=w, ignore_index=ignore_index, smoothing=eps, shape=x.shape,
+        dtype=x.dtype,
+    )  # fmt: skip
+    loss = _nn.SoftmaxCrossEntropy.apply(x, coeffs._data, dim=dim)
     if reduction == "mean":
-        return _mean_over(loss.sum(), weight_y.sum())
+        weight_y = _ew.computed(_nn.label_weights, y, w=w, ignore_index=ignore_index, dtype=x.dtype)
+        return _mean_over(loss.sum(), weight_y)
     return _reduce_loss(loss, reduction)
 
 
@@ -1299,13 +1308,14 @@ def nll_loss(
     x = _class_input(input, name)
     w = _class_weight(weight, x, x.shape[0 if x.ndim == 1 else 1], name)
     y = _class_labels(target, x, ignore_index, name)
-    safe, weight_y = _nn.weighted_labels(y, w, ignore_index, x.dtype)
+    safe = _ew.computed(_nn.safe_labels, y, ignore_index=ignore_index)
+    weight_y = _ew.computed(_nn.label_weights, y, w=w, ignore_index=ignore_index, dtype=x.dtype)
     # pick x[n, y_n, d1, ...]: the label along the class dim, open ranges along the others
     index = list(np.indices(y.shape, sparse=True))
-    index.insert(0 if x.ndim == 1 else 1, safe)
-    loss = -(x[tuple(index)] * make_tensor(weight_y))
+    index.insert(0 if x.ndim == 1 else 1, safe._data)
+    loss = -(x[tuple(index)] * weight_y)
     if reduction == "mean":
-        return _mean_over(loss.sum(), weight_y.sum())
+        return _mean_over(loss.sum(), weight_y)
     return _reduce_loss(loss, reduction)
 
 
@@ -1317,18 +1327,25 @@ def _margin_violations(scores, target, margin: float, name: str):
     s = _tensor(scores, name)
     if s.ndim not in (1, 2):
         raise ValueError(f"{name}: input must be (N, C) or (C,), got shape {tuple(s.shape)}")
-    y = target._data if isinstance(target, Tensor) else np.asarray(target)
+    y = target if isinstance(target, Tensor) else make_tensor(np.asarray(target))
     if s.ndim == 1:
         s = s.unsqueeze(0)
-        y = y.reshape(1) if y.shape in ((), (1,)) else y
-    y = _class_labels(y, s, None, name)
+        y = y.reshape(1) if y.shape in ((), (1,)) else y  # an op: a replay reshapes anew
+    _class_labels(y, s, None, name)
     rows = np.arange(s.shape[0])
-    true = s[rows, y].unsqueeze(1)  # (N, 1)
-    others = np.ones(s.shape, s.dtype)
-    others[rows, y] = 0
-    # NOTE: at j = y the margin is exactly `margin`; the constant mask removes it and its gradient
-    z = _ew.relu(s - true + margin) * make_tensor(others)
+    true = s[rows, y._data].unsqueeze(1)  # (N, 1)
+    # NOTE: at j = y the margin is exactly `margin`; the mask (made by an op from the
+    # labels) removes it and its gradient
+    others = _ew.computed(_others, y, shape=s.shape, dtype=s.dtype)
+    z = _ew.relu(s - true + margin) * others
     return z, y
+
+
+def _others(y: np.ndarray, *, shape: tuple, dtype) -> np.ndarray:
+    """Ones of ``shape`` (N, C) with a 0 at each example's label."""
+    others = np.ones(shape, dtype)
+    others[np.arange(shape[0]), y] = 0
+    return others
 
 
 def multi_margin_loss(
@@ -1357,7 +1374,7 @@ def multi_margin_loss(
         z = z * z
     loss = z.sum(dim=1)
     if weight is not None:
-        loss = loss * make_tensor(_class_weight(weight, z, num_classes, name)[y])
+        loss = loss * _ew.computed(np.take, _class_weight(weight, z, num_classes, name), y)
     loss = loss / num_classes
     if reduction == "none" and input.ndim == 1 and np.ndim(array_of(target)) == 0:
         loss = loss.squeeze(0)

@@ -20,10 +20,11 @@ def _operands(a, b) -> tuple[Tensor, Tensor]:
         a = as_tensor(a, like=b)
     ka, kb = a._data.dtype.kind, b._data.dtype.kind
     # NumPy would promote int64 with float32 to float64; keep the float operand's dtype.
+    # The casts are ops (no gradient), so that ds.compile replays them on new values.
     if ka == "f" and kb != "f":
-        b = make_tensor(b._data.astype(a._data.dtype))
+        b = computed(np.ndarray.astype, b, dtype=a._data.dtype)
     elif kb == "f" and ka != "f":
-        a = make_tensor(a._data.astype(b._data.dtype))
+        a = computed(np.ndarray.astype, a, dtype=b._data.dtype)
     return a, b
 
 
@@ -345,6 +346,30 @@ class Where(Function):
             sum_to(where(cond, grad, 0.0), sa, da) if need_a else None,
             sum_to(where(cond, 0.0, grad), sb, db) if need_b else None,
         )
+
+
+class Computed(Function):
+    """$f(x, \\dots) = fn(x, \\dots)$ for an array function without a gradient: the indices
+    of max or sort, a mask, a one-hot code. Computed by an op rather than beside the graph,
+    so that ``ds.compile`` records it and every replay computes it from its own values."""
+
+    @staticmethod
+    def forward(ctx, *arrays, fn, **options):
+        return fn(*arrays, **options)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (None,) * len(ctx.inputs)
+
+    @staticmethod
+    def backward_graph(ctx, grad, out):
+        return (None,) * len(ctx.inputs)
+
+
+def computed(fn, *inputs, **options) -> Tensor:
+    """``fn(*arrays, **options)`` on the inputs' arrays, as a Tensor without gradient."""
+    arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
+    return Computed.apply(*arrays, fn=fn, **options)
 
 
 # ---- unary ----------------------------------------------------------------------
@@ -778,8 +803,8 @@ def div(input, other) -> Tensor:  # noqa: A002 - PyTorch's names
     """True division; integer operands give floats, as in PyTorch."""
     a, b = _operands(input, other)
     if a._data.dtype.kind != "f":  # true division of integers gives floats, as in PyTorch
-        a = make_tensor(a._data.astype(np.float32))
-        b = make_tensor(b._data.astype(np.float32))
+        a = computed(np.ndarray.astype, a, dtype=np.float32)
+        b = computed(np.ndarray.astype, b, dtype=np.float32)
     return _binary(Div, a, b, "div")
 
 
@@ -962,7 +987,8 @@ def masked_fill(input, mask, value) -> Tensor:  # noqa: A002 - PyTorch's names
 
 def cast(x: Tensor, dtype, copy: bool = False) -> Tensor:
     if dtype.kind != "f" and x.requires_grad:
-        return make_tensor(x._data.astype(dtype, copy=copy))  # no gradient through ints
+        # no gradient through ints: an op without one (which ds.compile replays)
+        return computed(np.ndarray.astype, x, dtype=dtype, copy=copy)
     return Cast.apply(x, dtype=dtype, copy=copy)
 
 

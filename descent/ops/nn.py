@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import compile as _compile
 from ..autograd import Function
 from ..tensor import Tensor, array_of, as_tensor, make_tensor
 from . import elementwise as ew
@@ -679,6 +680,20 @@ def weighted_labels(y: np.ndarray, w: np.ndarray | None, ignore_index: int, dtyp
     return safe, weight_y
 
 
+# NOTE: the losses compute these from the labels with ``ew.computed`` (one op each), so
+# that ds.compile replays them on every batch's labels.
+
+
+def safe_labels(y: np.ndarray, *, ignore_index: int) -> np.ndarray:
+    """The labels with ignored ones set to 0 (``weighted_labels``' first part)."""
+    return weighted_labels(y, None, ignore_index, np.float32)[0]
+
+
+def label_weights(y: np.ndarray, *, w, ignore_index: int, dtype) -> np.ndarray:
+    """Each example's class weight, 0 where ignored (``weighted_labels``' second part)."""
+    return weighted_labels(y, w, ignore_index, dtype)[1]
+
+
 def _along_class_dim(a: np.ndarray, ndim: int) -> np.ndarray:
     """A per-example array (the target's shape) expanded to broadcast along the class dim
     of an ndim-d input."""
@@ -713,6 +728,11 @@ def label_coefficients(y, w, ignore_index: int, smoothing: float, shape: tuple, 
         spread = np.ones(num_classes, dtype) if w is None else w
         coeffs += (smoothing / num_classes) * class_vector(spread, len(shape)) * valid
     return coeffs.astype(dtype, copy=False), weight_y
+
+
+def label_targets(y, *, w, ignore_index: int, smoothing: float, shape: tuple, dtype):
+    """The coefficients T of ``label_coefficients`` alone."""
+    return label_coefficients(y, w, ignore_index, smoothing, shape, dtype)[0]
 
 
 class SoftmaxCrossEntropy(Function):
@@ -762,18 +782,31 @@ class LabelCrossEntropy(Function):
     """The mean over N examples of $-\\log \\mathrm{softmax}(x_n)_{y_n}$, x of shape (N, C), y
     class indices; $dx = g (\\mathrm{softmax}(x) - \\mathrm{onehot}(y)) / N$.
 
-    The common case of ``cross_entropy`` (no class weights, ignored labels or smoothing)
-    in one op: no dense target, no separate sum and division.
+    The common case of ``cross_entropy`` (no class weights or smoothing) in one op: no
+    dense target, no separate sum and division. Examples labelled ``ignore_index`` count
+    for nothing: the mean is over the others (N of them when none is ignored, the usual
+    case, decided here in the op so that a compiled step decides it for every batch).
     """
 
     @staticmethod
-    def forward(ctx, x, labels):
+    def forward(ctx, x, labels, *, ignore_index):
+        valid = labels != ignore_index
+        ignored = not valid.all()
+        if ignored:
+            labels = np.where(valid, labels, 0)  # a new array: safe to keep
+        else:  # a copy: the caller may change its label array before backward runs
+            labels = labels.copy()
         rows = np.arange(len(labels))
         shifted = x - np.max(x, axis=1, keepdims=True)
         log_norm = np.log(np.sum(np.exp(shifted), axis=1))
-        # a copy: the caller may change its label array before backward runs
-        ctx.save_for_backward(shifted, log_norm[:, None], labels.copy())
-        return np.asarray(np.mean(log_norm - shifted[rows, labels]), dtype=x.dtype)
+        ctx.save_for_backward(shifted, log_norm[:, None], labels)
+        ctx.valid = valid if ignored else None
+        if not ignored:
+            return np.asarray(np.mean(log_norm - shifted[rows, labels]), dtype=x.dtype)
+        ctx.count = x.dtype.type(np.count_nonzero(valid))
+        total = np.sum((log_norm - shifted[rows, labels]) * valid)
+        with np.errstate(divide="ignore", invalid="ignore"):  # all ignored: nan, as PyTorch
+            return np.asarray(total / ctx.count, dtype=x.dtype)
 
     @staticmethod
     def backward(ctx, grad):
@@ -781,7 +814,11 @@ class LabelCrossEntropy(Function):
         n = len(labels)
         gx = np.exp(shifted - log_norm)  # softmax, in place of the saved logits
         gx[np.arange(n), labels] -= 1
-        gx *= grad / n
+        if ctx.valid is None:
+            gx *= grad / n
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                gx *= ctx.valid[:, None] * (grad / ctx.count)
         return gx, None
 
     @staticmethod
@@ -791,7 +828,10 @@ class LabelCrossEntropy(Function):
         n = len(labels)
         onehot = np.zeros(x.shape, x.dtype)
         onehot[np.arange(n), labels] = 1
-        return (softmax(x, 1) - make_tensor(onehot)) * (grad / n), None
+        if ctx.valid is None:
+            return (softmax(x, 1) - make_tensor(onehot)) * (grad / n), None
+        scale = make_tensor(ctx.valid[:, None].astype(x.dtype) / ctx.count)
+        return (softmax(x, 1) - make_tensor(onehot)) * scale * grad, None
 
 
 # ---- other fused losses ----------------------------------------------------------------------
@@ -921,6 +961,12 @@ class BinaryCrossEntropyWithLogits(Function):
 # ---- class labels (no gradient) -------------------------------------------------------------
 
 
+def _one_hot(y: np.ndarray, *, num_classes: int) -> np.ndarray:
+    out = np.zeros(y.shape + (num_classes,), np.int64)
+    np.put_along_axis(out, y[..., None].astype(np.intp), 1, axis=-1)
+    return out
+
+
 def one_hot(input, num_classes: int = -1) -> Tensor:  # noqa: A002 - PyTorch's names
     """int64 one-hot codes: shape ``input.shape + (num_classes,)``, a 1 at each label.
 
@@ -937,6 +983,10 @@ def one_hot(input, num_classes: int = -1) -> Tensor:  # noqa: A002 - PyTorch's n
             f"convert it with .long()"
         )
     if num_classes == -1:
+        _compile.untraceable(
+            "one_hot(num_classes=-1), which reads the number of classes from the labels' values,",
+            "a replay would keep the first call's number. Pass num_classes.",
+        )
         if y.size == 0:
             raise ValueError("one_hot: cannot infer num_classes from an empty target; pass it")
         num_classes = int(y.max()) + 1
@@ -953,6 +1003,5 @@ def one_hot(input, num_classes: int = -1) -> Tensor:  # noqa: A002 - PyTorch's n
                 f"one_hot: label {hi} is out of range for num_classes={num_classes} "
                 f"(labels must be in 0..{num_classes - 1})"
             )
-    out = np.zeros(y.shape + (num_classes,), np.int64)
-    np.put_along_axis(out, y[..., None].astype(np.intp), 1, axis=-1)
-    return make_tensor(out)
+    # the codes made by an op (no gradient), so that ds.compile replays them on new labels
+    return ew.computed(_one_hot, y, num_classes=num_classes)

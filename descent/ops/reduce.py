@@ -7,6 +7,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from .. import compile as _compile
 from ..autograd import Function
 from ..tensor import Tensor, as_dtype, make_tensor
 from . import elementwise as ew
@@ -99,7 +100,7 @@ class MaxAlongDim(Function):
 
     @staticmethod
     def forward(ctx, x, *, indices, dim, keepdim):
-        idx = np.expand_dims(indices, dim)
+        idx = indices if keepdim else np.expand_dims(indices, dim)  # indices in keepdim's shape
         ctx.meta = (x.shape, idx, dim)
         out = np.take_along_axis(x, idx, axis=dim)
         return out if keepdim else np.squeeze(out, axis=dim)
@@ -255,11 +256,17 @@ def _extreme(x: Tensor, dim, keepdim: bool, largest: bool, name: str, other=None
     d = normalize_dim(dim, x.ndim, name)
     if d is None:  # a 0-d tensor: its one element, at index 0
         return MaxResult(Amax.apply(x, axes=None, keepdim=False, largest=largest), argmax(x))
-    indices = np.argmax(x._data, axis=d) if largest else np.argmin(x._data, axis=d)
-    values = MaxAlongDim.apply(x, indices=indices, dim=d, keepdim=keepdim)
-    if keepdim:
-        indices = np.expand_dims(indices, d)
-    return MaxResult(values, make_tensor(indices.astype(np.int64)))
+    indices = ew.computed(_arg_extreme, x, axis=d, keepdims=keepdim, largest=largest)
+    values = MaxAlongDim.apply(x, indices=indices._data, dim=d, keepdim=keepdim)
+    return MaxResult(values, indices)
+
+
+def _arg_extreme(x: np.ndarray, axis, keepdims: bool, largest: bool) -> np.ndarray:
+    """The int64 index of the first maximum (or minimum) along ``axis`` (all when None)."""
+    find = np.argmax if largest else np.argmin
+    if axis is None:
+        return np.asarray(find(x), dtype=np.int64)
+    return find(x, axis=axis, keepdims=keepdims).astype(np.int64)
 
 
 def max(input: Tensor, dim=None, keepdim: bool = False, *, other=None):  # noqa: A001, A002
@@ -275,17 +282,13 @@ def min(input: Tensor, dim=None, keepdim: bool = False, *, other=None):  # noqa:
 
 
 def argmax(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002
-    if dim is None or input.ndim == 0:
-        return make_tensor(np.asarray(np.argmax(input._data), dtype=np.int64))
-    d = normalize_dim(dim, input.ndim, "argmax")
-    return make_tensor(np.argmax(input._data, axis=d, keepdims=keepdim).astype(np.int64))
+    d = None if dim is None or input.ndim == 0 else normalize_dim(dim, input.ndim, "argmax")
+    return ew.computed(_arg_extreme, input, axis=d, keepdims=keepdim, largest=True)
 
 
 def argmin(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002
-    if dim is None or input.ndim == 0:
-        return make_tensor(np.asarray(np.argmin(input._data), dtype=np.int64))
-    d = normalize_dim(dim, input.ndim, "argmin")
-    return make_tensor(np.argmin(input._data, axis=d, keepdims=keepdim).astype(np.int64))
+    d = None if dim is None or input.ndim == 0 else normalize_dim(dim, input.ndim, "argmin")
+    return ew.computed(_arg_extreme, input, axis=d, keepdims=keepdim, largest=False)
 
 
 def logsumexp(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002
@@ -335,14 +338,17 @@ SortResult = namedtuple("SortResult", ["values", "indices"])
 TopkResult = namedtuple("TopkResult", ["values", "indices"])
 
 
-def _order(x: Tensor, d: int, descending: bool) -> np.ndarray:
-    """Indices that sort x along d (stable; NaN counts as the largest, as in PyTorch)."""
+def _order(x: np.ndarray, d: int, descending: bool, k: int | None = None) -> np.ndarray:
+    """int64 indices that sort x along d (stable; NaN counts as the largest, as in
+    PyTorch); the first ``k`` of them along d when k is given."""
     if not descending:
-        return np.argsort(x._data, axis=d, kind="stable")
-    # stable descending: sort the reversed dim ascending, then flip it back
-    rev = np.flip(x._data, axis=d)
-    idx = np.flip(np.argsort(rev, axis=d, kind="stable"), axis=d)
-    return x.shape[d] - 1 - idx
+        idx = np.argsort(x, axis=d, kind="stable")
+    else:  # stable descending: sort the reversed dim ascending, then flip it back
+        rev = np.flip(x, axis=d)
+        idx = x.shape[d] - 1 - np.flip(np.argsort(rev, axis=d, kind="stable"), axis=d)
+    if k is not None:
+        idx = np.take(idx, np.arange(k), axis=d)
+    return idx.astype(np.int64)
 
 
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):  # noqa: A002
@@ -350,8 +356,8 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
     if input.ndim == 0:
         return SortResult(input * 1, make_tensor(np.zeros((), np.int64)))
     d = normalize_dim(dim, input.ndim, "sort")
-    idx = _order(input, d, descending)
-    return SortResult(shape.gather(input, d, idx), make_tensor(idx.astype(np.int64)))
+    idx = ew.computed(_order, input, d=d, descending=descending)
+    return SortResult(shape.gather(input, d, idx), idx)
 
 
 def topk(input: Tensor, k: int, dim: int | None = None, largest: bool = True,  # noqa: A002
@@ -365,8 +371,8 @@ def topk(input: Tensor, k: int, dim: int | None = None, largest: bool = True,  #
     if input.ndim == 0:
         return TopkResult(input * 1, make_tensor(np.zeros((), np.int64)))
     d = normalize_dim(dim, input.ndim, "topk")
-    idx = np.take(_order(input, d, largest), np.arange(k), axis=d)
-    return TopkResult(shape.gather(input, d, idx), make_tensor(idx.astype(np.int64)))
+    idx = ew.computed(_order, input, d=d, descending=largest, k=k)
+    return TopkResult(shape.gather(input, d, idx), idx)
 
 
 # ---- more reductions and scans --------------------------------------------------------------
@@ -395,8 +401,8 @@ class Cumsum(Function):
 def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:  # noqa: A002
     """Cumulative sums along ``dim``; integers and bools sum as int64 (as PyTorch)."""
     x = _as(input, dtype)
-    if x._data.dtype.kind in "biu":
-        x = make_tensor(x._data.astype(np.int64))
+    if x._data.dtype.kind in "biu":  # the cast by an op, so that ds.compile replays it
+        x = ew.computed(np.ndarray.astype, x, dtype=np.int64)
     if x.ndim == 0:
         return x * 1
     return Cumsum.apply(x, dim=normalize_dim(dim, x.ndim, "cumsum"))
@@ -430,8 +436,7 @@ def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
     x = _as(input, dtype)
     if x._data.dtype.kind in "biu":  # integers: exact, as int64, no gradient
         axes = None if dim is None else normalize_dims(dim, x.ndim, "prod")
-        out = np.prod(x._data, axis=axes, keepdims=keepdim, dtype=np.int64)
-        return make_tensor(np.asarray(out))
+        return ew.computed(np.prod, x, axis=axes, keepdims=keepdim, dtype=np.int64)
     if dim is None:
         x, d = x.reshape(-1), 0
     else:
@@ -466,11 +471,11 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) ->
     if p == "fro" or p == 2:
         # NOTE: the norm of a zero vector has gradient 0, as PyTorch's: sqrt is taken of 1
         # there (so its derivative stays finite) and the answer masked back to 0.
+        # The mask is a comparison and every norm takes this form (where a zero vector is
+        # rare, the mask is all True and the result sqrt(squares) exactly), so that
+        # ds.compile replays the mask of each call's values.
         squares = sum(x * x, dim=axes, keepdim=keepdim)
-        positive = squares._data > 0
-        if positive.all():
-            return ew.sqrt(squares)
-        mask = make_tensor(positive)
+        mask = squares > 0
         return ew.where(mask, ew.sqrt(ew.where(mask, squares, 1.0)), 0.0)
     if p in (float("inf"), float("-inf")):
         return _amax(ew.abs(x), () if axes is None else axes, keepdim, p > 0, "norm")
@@ -487,7 +492,7 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False,  # noqa: A00
     if input.ndim == 0:
         return make_tensor(np.zeros((), np.int64))
     d = normalize_dim(dim, input.ndim, "argsort")
-    return make_tensor(_order(input, d, descending).astype(np.int64))
+    return ew.computed(_order, input, d=d, descending=descending)
 
 
 def cumprod(input: Tensor, dim: int, *, dtype=None) -> Tensor:  # noqa: A002
@@ -500,8 +505,9 @@ def cumprod(input: Tensor, dim: int, *, dtype=None) -> Tensor:  # noqa: A002
     x = _as(input, dtype)
     if x._data.dtype.kind in "biu":
         d = normalize_dim(dim, x.ndim, "cumprod")
-        out = x._data.astype(np.int64) if d is None else np.cumprod(x._data, d, dtype=np.int64)
-        return make_tensor(np.array(out))
+        if d is None:
+            return ew.computed(np.ndarray.astype, x, dtype=np.int64)
+        return ew.computed(np.cumprod, x, axis=d, dtype=np.int64)
     d = normalize_dim(dim, x.ndim, "cumprod")
     if d is None:
         return x * 1
@@ -539,14 +545,14 @@ def std_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *,  
 MedianResult = namedtuple("MedianResult", ["values", "indices"])
 
 
-def _median_index(x: np.ndarray, d: int) -> np.ndarray:
-    """The index along d of the lower median (of the first NaN where there is one)."""
+def _median_index(x: np.ndarray, d: int, keepdim: bool = False) -> np.ndarray:
+    """The int64 index along d of the lower median (of the first NaN where there is one)."""
     k = (x.shape[d] - 1) // 2
     idx = np.take(np.argsort(x, axis=d, kind="stable"), k, axis=d)
     if x.dtype.kind == "f":
         nans = np.isnan(x)
         idx = np.where(nans.any(axis=d), np.argmax(nans, axis=d), idx)
-    return idx
+    return (np.expand_dims(idx, d) if keepdim else idx).astype(np.int64)
 
 
 def median(input: Tensor, dim=None, keepdim: bool = False):  # noqa: A002 - PyTorch's names
@@ -556,18 +562,25 @@ def median(input: Tensor, dim=None, keepdim: bool = False):  # noqa: A002 - PyTo
         raise IndexError("median(): Expected reduction dim to be specified for input.numel() == 0.")
     if dim is None:
         flat = shape.reshape(input, (-1,))
-        return shape.getitem(flat, int(_median_index(flat._data, 0)))
+        return shape.getitem(flat, ew.computed(_median_index, flat, d=0)._data)
     d = normalize_dim(dim, input.ndim, "median")
     if d is None:
         return MedianResult(input * 1, make_tensor(np.zeros((), np.int64)))
-    idx = _median_index(input._data, d)
-    values = MaxAlongDim.apply(input, indices=idx, dim=d, keepdim=keepdim)
-    if keepdim:
-        idx = np.expand_dims(idx, d)
-    return MedianResult(values, make_tensor(idx.astype(np.int64)))
+    idx = ew.computed(_median_index, input, d=d, keepdim=keepdim)
+    values = MaxAlongDim.apply(input, indices=idx._data, dim=d, keepdim=keepdim)
+    return MedianResult(values, idx)
 
 
 # ---- counting and finding (integer answers, no gradient) ------------------------------------
+# Their shapes follow the values (how many distinct values, how many non-zero elements), so a
+# compiled step, which replays one program of fixed shapes, refuses them.
+
+
+def _shape_from_values(name: str) -> None:
+    _compile.untraceable(
+        f"{name}, whose result's shape follows the values,",
+        "a replay would keep the first call's shape. Call it outside the compiled step.",
+    )
 
 
 def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,  # noqa: A002
@@ -575,6 +588,7 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,  # 
     """The distinct values (sorted; ``sorted=False`` sorts too, as PyTorch on the CPU), and
     if asked the index of each element's value (``inverse``, input's shape) and how often
     each value occurs; with ``dim``, the distinct slices along it."""
+    _shape_from_values("unique")
     arr = input._data
     if dim is None:
         values, inverse, counts = np.unique(arr, return_inverse=True, return_counts=True)
@@ -594,6 +608,7 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,  # 
 def bincount(input: Tensor, weights=None, minlength: int = 0) -> Tensor:  # noqa: A002
     """How often each of 0 .. max(input) occurs in a 1-d non-negative integer tensor (at
     least ``minlength`` counts); with ``weights``, the sum of their weights."""
+    _shape_from_values("bincount")
     arr = input._data
     if arr.ndim != 1 or arr.dtype.kind not in "biu":
         raise RuntimeError(
@@ -615,6 +630,7 @@ def bincount(input: Tensor, weights=None, minlength: int = 0) -> Tensor:  # noqa
 def nonzero(input: Tensor, *, as_tuple: bool = False):  # noqa: A002 - PyTorch's names
     """The indices of the non-zero elements: an (n, ndim) int64 tensor, or with
     ``as_tuple=True`` one 1-d index tensor per dim (a 0-d input counts as 1-d)."""
+    _shape_from_values("nonzero")
     arr = input._data
     if as_tuple:
         return tuple(make_tensor(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(arr)))

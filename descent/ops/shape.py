@@ -288,8 +288,8 @@ def getitem(x: Tensor, index) -> Tensor:
     """``x[index]``: basic slicing and integer-array (or boolean) indexing, with gradients."""
     index = plain_index(index)
     try:
-        if not x.requires_grad:  # nothing to record: index the array directly
-            return make_tensor(np.asarray(x._data[index]))
+        # an op also without a gradient (it records nothing then), so that ds.compile
+        # replays an index of data (a batch's labels) on each call's values
         return GetItem.apply(x, index=index)
     except IndexError as e:
         raise IndexError(f"index {index!r} into a tensor of shape {tuple(x.shape)}: {e}") from None
@@ -435,10 +435,12 @@ def _check_index(name: str, x: Tensor, dim, index, other=None) -> tuple[int, np.
                 f"no larger than src {list(other.shape)}"
             )
     size = x.shape[d] if x.ndim else 1
-    if idx.size and (idx.min() < -size or idx.max() >= size):
+    if idx.size and (idx.min() < -size or idx.max() >= size):  # a check of the values
         bad = idx.max() if idx.max() >= size else idx.min()
         raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {size}")
-    return d, idx.astype(np.intp, copy=False)
+    if idx.dtype != np.intp:  # the cast by an op, so that ds.compile replays it
+        idx = ew.computed(np.ndarray.astype, idx, dtype=np.intp)._data
+    return d, idx
 
 
 def gather(input: Tensor, dim: int, index, *, sparse_grad: bool = False) -> Tensor:  # noqa: A002
@@ -449,7 +451,8 @@ def gather(input: Tensor, dim: int, index, *, sparse_grad: bool = False) -> Tens
     d, idx = _check_index("gather", input, dim, index)
     # a composite: indexing with the grid of positions along dim (its rule adds repeats)
     if input.ndim == 0:  # a scalar: its one value
-        return reshape(getitem(reshape(input, 1), _along(idx.reshape(1), 0)), ())
+        one = reshape(make_tensor(idx), (1,))._data
+        return reshape(getitem(reshape(input, 1), _along(one, 0)), ())
     return getitem(input, _along(idx, d))
 
 
@@ -762,11 +765,13 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None) -> Ten
 def take_along_dim(input: Tensor, indices, dim=None) -> Tensor:  # noqa: A002 - PyTorch's names
     """Values of ``input`` at ``indices`` along ``dim``, the other dims broadcast against
     each other (NumPy's ``take_along_axis``); without ``dim``, of the flattened input."""
-    idx = np.asarray(indices._data if isinstance(indices, Tensor) else indices)
+    index = indices if isinstance(indices, Tensor) else make_tensor(np.asarray(indices))
+    idx = index._data
     if idx.dtype.kind not in "iu":
         raise RuntimeError("torch.take_along_dim(): dtype of indices should be Long but got Float")
+    # NOTE: the index is reshaped and broadcast by ops, so that ds.compile replays them
     if dim is None:
-        return gather(reshape(input, (-1,)), 0, idx.reshape(-1))
+        return gather(reshape(input, (-1,)), 0, reshape(index, (-1,)))
     if input.ndim != idx.ndim:
         raise RuntimeError(
             f"torch.take_along_dim(): input and indices should have the same number of "
@@ -775,7 +780,7 @@ def take_along_dim(input: Tensor, indices, dim=None) -> Tensor:  # noqa: A002 - 
         )
     d = normalize_dim(dim, input.ndim, "take_along_dim")
     if d is None:
-        return gather(input, 0, idx)
+        return gather(input, 0, index)
     ins, ids = list(input._data.shape), list(idx.shape)
     ins[d] = ids[d] = 1
     try:
@@ -788,12 +793,13 @@ def take_along_dim(input: Tensor, indices, dim=None) -> Tensor:  # noqa: A002 - 
     x_shape = common[:d] + [input._data.shape[d]] + common[d + 1 :]
     i_shape = common[:d] + [idx.shape[d]] + common[d + 1 :]
     x = input if tuple(x_shape) == input._data.shape else expand(input, *x_shape)
-    return gather(x, d, np.broadcast_to(idx, i_shape))
+    return gather(x, d, Expand.apply(index, shape=tuple(i_shape)))
 
 
 def masked_select(input: Tensor, mask) -> Tensor:  # noqa: A002 - PyTorch's names
     """The elements where ``mask`` (bool, broadcast with input) is True, as a 1-d tensor."""
-    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    given = mask if isinstance(mask, Tensor) else make_tensor(np.asarray(mask))
+    m = given._data
     if m.dtype != np.bool_:
         raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {m.dtype}")
     try:
@@ -804,7 +810,8 @@ def masked_select(input: Tensor, mask) -> Tensor:  # noqa: A002 - PyTorch's name
             f"{tuple(input.shape)} do not broadcast"
         ) from None
     x = input if common == input._data.shape else expand(input, *common)
-    return getitem(x, np.broadcast_to(m, common))
+    # the mask broadcast by an op, so that ds.compile replays it on each call's mask
+    return getitem(x, Expand.apply(given, shape=common)._data)
 
 
 # ---- diagonals, grids, pieces ---------------------------------------------------------------
