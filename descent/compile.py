@@ -676,6 +676,38 @@ def _signature(value, leaves: list, where: str):
     return (2, type(value), value)
 
 
+_refcount = sys.getrefcount
+
+
+class _ReplayContext(Context):
+    """A traced op's Context as its replays use it: the arrays its rules ask for with
+    ``ctx.buffer`` are kept between replays and handed out again.
+
+    NOTE: a kept array is reused only while nothing but this Context holds it (its
+    reference count says so: the dict, the local name and getrefcount's argument). An
+    array that outlived its replay, in a parameter's ``.grad`` that no ``zero_grad``
+    cleared, in a returned loss the user keeps, in a view of either, is left to its
+    holder and a new one is made in its place: reuse can never change a value someone
+    can still read.
+    """
+
+    __slots__ = ()
+
+    def buffer(self, key, like, shape=None, dtype=None):
+        if dtype is None:
+            dtype = like.dtype
+            if dtype.kind not in "fc":
+                return None
+        if shape is None:
+            shape = like.shape
+        kept = self.buffers
+        b = kept.get(key)
+        if b is not None and _refcount(b) == 3 and b.shape == shape and b.dtype == dtype:
+            return b
+        b = kept[key] = np.empty(shape, dtype)
+        return b
+
+
 class _Program:
     """One traced signature: the replay function and what it checks before running."""
 
@@ -776,6 +808,8 @@ class CompiledStep:
         for ctx, seen in t.contexts:  # what the rules read at replay: the shells' arrays
             ctx.inputs = seen
             ctx.freed = False
+            ctx.__class__ = _ReplayContext
+            ctx.buffers = {}
             c = t.consts[id(ctx)]
             for x in seen:
                 if isinstance(x, Tensor) and id(x) in t.consts and t.consts[id(x)][0] == "s":

@@ -148,7 +148,8 @@ class Context:
     """
 
     __slots__ = (
-        "fn", "inputs", "needs_input_grad", "saved_tensors", "freed", "seq", "__dict__",
+        "fn", "inputs", "needs_input_grad", "saved_tensors", "freed", "seq", "buffers",
+        "__dict__",
     )  # fmt: skip
 
     def __init__(self, fn: type[Function], inputs: tuple, needs_input_grad: tuple):
@@ -171,6 +172,21 @@ class Context:
 
     def save_for_backward(self, *arrays) -> None:
         self.saved_tensors = arrays
+
+    def buffer(self, key, like: np.ndarray, shape: tuple | None = None, dtype=None):
+        """Where a rule may write an array it makes, shaped and typed like ``like`` unless
+        ``shape`` or ``dtype`` say otherwise: ``np.exp(x, out=ctx.buffer(0, x))``. None
+        here, so NumPy allocates as it does without ``out=``; in a step replayed by
+        ``ds.compile`` it is the same array on every replay once nothing else holds it,
+        so the replay allocates nothing after its first run. ``key`` names the array
+        among the rule's (its forward and backward share one set of keys). Without
+        ``dtype``, only a float or complex ``like`` gets a buffer (an integer input's
+        ``np.exp`` is a float), else None.
+
+        NOTE: a rule that asks for a buffer writes its whole result into it and keeps no
+        reference to it beyond what it returns and saves: the replay reuses it.
+        """
+        return None
 
     def release(self) -> None:
         """Drop saved values and graph edges once backward no longer needs them."""

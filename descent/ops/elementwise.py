@@ -543,14 +543,16 @@ class Tanh(Function):
 
     @staticmethod
     def forward(ctx, x):
-        out = np.tanh(x)
+        out = np.tanh(x, out=ctx.buffer("out", x))
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return grad * (1 - out * out)
+        kept = ctx.buffer("slope", out)  # None eagerly: NumPy allocates (a 0-d gives a scalar)
+        slope = np.subtract(1, np.multiply(out, out, out=kept), out=kept)  # 1 - tanh^2
+        return np.multiply(grad, slope, out=ctx.buffer("grad", grad))
 
     @staticmethod
     def backward_graph(ctx, grad, out):
@@ -569,7 +571,9 @@ class Sigmoid(Function):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return grad * out * (1 - out)
+        kept = ctx.buffer("grad", grad)  # None eagerly: NumPy allocates (a 0-d gives a scalar)
+        rest = np.subtract(1, out, out=ctx.buffer("rest", out))  # 1 - sigma
+        return np.multiply(np.multiply(grad, out, out=kept), rest, out=kept)
 
     @staticmethod
     def backward_graph(ctx, grad, out):
@@ -609,14 +613,15 @@ class Relu(Function):
 
     @staticmethod
     def forward(ctx, x):
-        out = np.maximum(x, 0)
+        out = np.maximum(x, 0, out=ctx.buffer("out", x))
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return grad * (out > 0)
+        positive = np.greater(out, 0, out=ctx.buffer("positive", out, dtype=np.bool_))
+        return np.multiply(grad, positive, out=ctx.buffer("grad", grad))
 
     @staticmethod
     def backward_graph(ctx, grad, out):

@@ -8,6 +8,8 @@ the user's ints, pairs and strings into these.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .. import compile as _compile
@@ -69,6 +71,11 @@ def out_size(size: int, kernel: int, stride: int, pad_total: int) -> int:
 # ---- linear ----------------------------------------------------------------------------
 
 
+def _product_type(a: np.ndarray, b: np.ndarray):
+    """The dtype of ``a @ b`` (a buffer's for it)."""
+    return a.dtype if a.dtype == b.dtype else np.result_type(a, b)
+
+
 class Linear(Function):
     """$y = x W^T + b$; $dx = g W$, $dW = g^T x$, $db = \\sum_n g_n$ (x may be (*, in))."""
 
@@ -77,7 +84,8 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, weight, bias):
         x2 = x.reshape(-1, x.shape[-1])  # (M, in)
-        out = x2 @ weight.T  # (M, out)
+        m, n = x2.shape[0], weight.shape[0]
+        out = np.matmul(x2, weight.T, out=ctx.buffer("out", x2, (m, n), _product_type(x2, weight)))
         if bias is not None:
             out += bias
         ctx.save_for_backward(x2, weight)
@@ -89,9 +97,15 @@ class Linear(Function):
         x2, weight = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
         g2 = grad.reshape(-1, weight.shape[0])  # (M, out)
-        gx = (g2 @ weight).reshape(ctx.x_shape) if need_x else None
-        gw = g2.T @ x2 if need_w else None
-        gb = g2.sum(axis=0) if need_b else None
+        gx = gw = gb = None
+        if need_x:
+            shape = (g2.shape[0], weight.shape[1])
+            gx = np.matmul(g2, weight, out=ctx.buffer("gx", g2, shape, _product_type(g2, weight)))
+            gx = gx.reshape(ctx.x_shape)
+        if need_w:
+            gw = np.matmul(g2.T, x2, out=ctx.buffer("gw", g2, weight.shape, _product_type(g2, x2)))
+        if need_b:
+            gb = np.sum(g2, axis=0, out=ctx.buffer("gb", g2, (g2.shape[1],)))
         return gx, gw, gb
 
     @staticmethod
@@ -778,6 +792,28 @@ class SoftmaxCrossEntropy(Function):
         return gx, gt
 
 
+@functools.lru_cache(maxsize=64)
+def _row_starts(n: int, c: int) -> np.ndarray:
+    """The flat index of each row's first entry in an (n, c) array (read-only, shared)."""
+    starts = np.arange(n, dtype=np.intp) * c
+    starts.flags.writeable = False
+    return starts
+
+
+def _label_positions(ctx, labels: np.ndarray, c: int) -> np.ndarray:
+    """The flat index in (n, c) logits of each row's label, after checking the labels:
+    a compiled step does not run ``cross_entropy``'s own check of each batch, so the op
+    checks what it indexes with."""
+    if labels.size and (labels.min() < 0 or labels.max() >= c):
+        bad = labels[(labels < 0) | (labels >= c)][0]
+        raise IndexError(
+            f"cross_entropy: target label {bad} is out of range for {c} classes (labels "
+            f"must be in 0..{c - 1}, or ignore_index)"
+        )
+    starts = _row_starts(len(labels), c)
+    return np.add(labels, starts, out=ctx.buffer("positions", starts, dtype=np.intp))
+
+
 class LabelCrossEntropy(Function):
     """The mean over N examples of $-\\log \\mathrm{softmax}(x_n)_{y_n}$, x of shape (N, C), y
     class indices; $dx = g (\\mathrm{softmax}(x) - \\mathrm{onehot}(y)) / N$.
@@ -790,32 +826,44 @@ class LabelCrossEntropy(Function):
 
     @staticmethod
     def forward(ctx, x, labels, *, ignore_index):
-        valid = labels != ignore_index
+        n, c = x.shape
+        valid = np.not_equal(labels, ignore_index, out=ctx.buffer("valid", labels, dtype=np.bool_))
         ignored = not valid.all()
         if ignored:
-            labels = np.where(valid, labels, 0)  # a new array: safe to keep
+            labels = np.where(valid, labels, 0).astype(np.intp, copy=False)  # a new array
         else:  # a copy: the caller may change its label array before backward runs
-            labels = labels.copy()
-        rows = np.arange(len(labels))
-        shifted = x - np.max(x, axis=1, keepdims=True)
-        log_norm = np.log(np.sum(np.exp(shifted), axis=1))
-        ctx.save_for_backward(shifted, log_norm[:, None], labels)
+            kept = ctx.buffer("labels", labels, dtype=np.intp)
+            if kept is None:
+                labels = labels.astype(np.intp)
+            else:
+                np.copyto(kept, labels, casting="unsafe")
+                labels = kept
+        positions = _label_positions(ctx, labels, c)
+        row = np.max(x, axis=1, keepdims=True, out=ctx.buffer("log_norm", x, (n, 1)))
+        shifted = np.subtract(x, row, out=ctx.buffer("shifted", x))
+        log_norm = np.sum(np.exp(shifted, out=ctx.buffer("exp", x)), axis=1, keepdims=True, out=row)
+        log_norm = np.log(log_norm, out=log_norm)  # (N, 1): log sum exp - max
+        terms = np.take(shifted, positions, mode="wrap", out=ctx.buffer("terms", x, (n,)))
+        terms = np.subtract(log_norm[:, 0], terms, out=terms)  # -log softmax at the label
+        ctx.save_for_backward(shifted, log_norm, labels)
         ctx.valid = valid if ignored else None
         if not ignored:
-            return np.asarray(np.mean(log_norm - shifted[rows, labels]), dtype=x.dtype)
+            loss = ctx.buffer("loss", x, ())
+            return np.divide(np.sum(terms, out=loss), n, out=loss)
         ctx.count = x.dtype.type(np.count_nonzero(valid))
-        total = np.sum((log_norm - shifted[rows, labels]) * valid)
+        total = np.sum(terms * valid)
         with np.errstate(divide="ignore", invalid="ignore"):  # all ignored: nan, as PyTorch
             return np.asarray(total / ctx.count, dtype=x.dtype)
 
     @staticmethod
     def backward(ctx, grad):
         shifted, log_norm, labels = ctx.saved_tensors
-        n = len(labels)
-        gx = np.exp(shifted - log_norm)  # softmax, in place of the saved logits
-        gx[np.arange(n), labels] -= 1
+        n, c = shifted.shape
+        gx = np.subtract(shifted, log_norm, out=ctx.buffer("gx", shifted))
+        gx = np.exp(gx, out=gx)  # softmax
+        np.subtract.at(gx.reshape(-1), _label_positions(ctx, labels, c), 1)
         if ctx.valid is None:
-            gx *= grad / n
+            gx *= grad[()] / n
         else:
             with np.errstate(divide="ignore", invalid="ignore"):
                 gx *= ctx.valid[:, None] * (grad / ctx.count)

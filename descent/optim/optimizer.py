@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import threading
 from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
@@ -27,7 +28,7 @@ from ..compile import effect
 from ..tensor import Tensor
 from .schedules import SCHEDULES, check_number
 
-__all__ = ["Optimizer", "add_scaled", "check_lr", "check_number", "zeros_state"]
+__all__ = ["Optimizer", "add_scaled", "check_lr", "check_number", "scratch", "zeros_state"]
 
 
 def check_lr(lr):
@@ -41,6 +42,27 @@ def check_lr(lr):
 # measured after a backward pass, 2^16 and 2^17 were fastest, 2^13 and no blocks slowest.
 _BLOCK = 1 << 16
 
+# NOTE: the rules' temporaries live in arrays made once per thread and reused by every
+# step (a few MiB at most: the largest parameter's size, or one block), so an update
+# allocates nothing, eager or compiled; a rule never keeps one past its own call.
+_scratch = threading.local()
+
+
+def scratch(like: np.ndarray, which: int = 0, size: int | None = None) -> np.ndarray:
+    """A temporary shaped and typed like ``like`` (or ``size`` values of its dtype, flat),
+    one of this thread's reused arrays: ``which`` tells apart those a rule needs at once.
+    Its values are whatever the last user left; the caller writes before it reads."""
+    pool = getattr(_scratch, "pool", None)
+    if pool is None:
+        pool = _scratch.pool = {}
+    n = like.size if size is None else size
+    key = (like.dtype, which)
+    flat = pool.get(key)
+    if flat is None or flat.size < n:
+        flat = pool[key] = np.empty(n, like.dtype)
+    part = flat[:n]
+    return part if size is not None else part.reshape(like.shape)
+
 
 def add_scaled(p: np.ndarray, g: np.ndarray, alpha: float) -> None:
     """``p += alpha * g`` in place, without a temporary the size of ``p``.
@@ -49,11 +71,15 @@ def add_scaled(p: np.ndarray, g: np.ndarray, alpha: float) -> None:
     temporary; going block by block through one small buffer keeps that traffic in the
     cache and leaves ``g`` (the user's ``.grad``) unchanged. Small arrays take one step.
     """
-    if p.size <= _BLOCK or not (p.flags.c_contiguous and g.flags.c_contiguous):
+    if g.dtype != np.result_type(alpha, g):  # an integer gradient: alpha * g is a float
         p += alpha * g
         return
+    if p.size <= _BLOCK or not (p.flags.c_contiguous and g.flags.c_contiguous):
+        part = np.multiply(g, alpha, out=scratch(g, 9))
+        p += part
+        return
     flat_p, flat_g = p.reshape(-1), g.reshape(-1)
-    buf = np.empty(_BLOCK, np.result_type(alpha, g))  # the dtype of alpha * g
+    buf = scratch(g, 9, _BLOCK)
     for start in range(0, p.size, _BLOCK):
         stop = min(start + _BLOCK, p.size)
         part = buf[: stop - start]
