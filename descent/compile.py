@@ -157,9 +157,23 @@ def _arrays_in(value) -> list:
     return []
 
 
+_refcount = sys.getrefcount
+
+
 def _plus(a, b):
     s = a + b
     return s if s.__class__ is np.ndarray else np.asarray(s)
+
+
+def _ones(kept: list, like: np.ndarray) -> np.ndarray:
+    """Ones like ``like`` (a backward's seed) in the array ``kept`` holds when nothing else
+    holds it (see ``_ReplayContext``), refilled: a rule or a clipping may have changed it."""
+    b = kept[0]
+    if b is None or _refcount(b) != 3 or b.shape != like.shape or b.dtype != like.dtype:
+        b = kept[0] = np.ones_like(like)
+    else:
+        b.fill(1)
+    return b
 
 
 def _as_array(g):
@@ -181,7 +195,7 @@ class _Tracer:
         self.lines: list[str] = []  # the replay's lines, in order
         self.ns: dict = {
             "_mk": make_tensor, "_np": np, "_plus": _plus, "_as_array": _as_array,
-            "_grad_into": _grad_into,
+            "_grad_into": _grad_into, "_ones": _ones,
         }  # fmt: skip
         self.names: dict[int, str] = {}  # id(array) -> the local that holds it
         self.keep: list = []  # every array named, alive until the trace ends (unique ids)
@@ -322,7 +336,7 @@ class _Tracer:
         given = [None] * len(outputs) if grad_outputs is None else list(grad_outputs)
         for out, g, s in zip(outputs, given, seeds):
             if g is None:
-                line = f"_np.ones_like({self.tensor_array(out)})"
+                line = f"_ones({self.const([None], 'o')}, {self.tensor_array(out)})"
             else:
                 src = self.tensor_array(g) if isinstance(g, Tensor) else self.value(g)
                 line = f"_np.array({src}, dtype={self.const(s.dtype)})"
@@ -674,9 +688,6 @@ def _signature(value, leaves: list, where: str):
             f"it through the step's closure instead, or make it one of those."
         ) from None
     return (2, type(value), value)
-
-
-_refcount = sys.getrefcount
 
 
 class _ReplayContext(Context):

@@ -564,7 +564,7 @@ class Sigmoid(Function):
 
     @staticmethod
     def forward(ctx, x):
-        out = stable_sigmoid(x)
+        out = stable_sigmoid(x, ctx)
         ctx.save_for_backward(out)
         return out
 
@@ -602,10 +602,18 @@ class Erf(Function):
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
-def stable_sigmoid(x: np.ndarray) -> np.ndarray:
-    """$\\sigma(x)$ without overflow: $e^{-|x|}$ never exceeds 1."""
-    z = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + z), z / (1 + z))
+def stable_sigmoid(x: np.ndarray, ctx=None) -> np.ndarray:
+    """$\\sigma(x)$ without overflow: $e^{-|x|}$ never exceeds 1; $1 / (1 + z)$ where
+    $x \\ge 0$, $z / (1 + z)$ elsewhere. With ``ctx``, in its buffers (``Context.buffer``)."""
+    if ctx is None or x.dtype.kind != "f" or not x.ndim:  # (NumPy makes a 0-d a scalar)
+        z = np.exp(-np.abs(x))
+        return np.where(x >= 0, 1 / (1 + z), z / (1 + z))
+    z = np.abs(x, out=ctx.buffer("sigmoid_z", x))
+    z = np.exp(np.negative(z, out=z), out=z)
+    denominator = np.add(z, 1, out=ctx.buffer("sigmoid_d", x))
+    out = np.divide(z, denominator, out=ctx.buffer("sigmoid", x))
+    positive = np.greater_equal(x, 0, out=ctx.buffer("sigmoid_at", x, dtype=np.bool_))
+    return np.divide(1, denominator, out=out, where=positive)
 
 
 class Relu(Function):

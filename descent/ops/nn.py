@@ -961,6 +961,16 @@ class BinaryCrossEntropyWithLogits(Function):
 
     @staticmethod
     def forward(ctx, x, y, pos_weight):
+        if pos_weight is None and y.dtype == x.dtype and x.ndim:  # usual: in reused buffers
+            softplus = np.negative(x, out=ctx.buffer("softplus", x))
+            softplus = np.maximum(softplus, 0, out=softplus)
+            tail = np.abs(x, out=ctx.buffer("tail", x))
+            tail = np.log1p(np.exp(np.negative(tail, out=tail), out=tail), out=tail)
+            softplus = np.add(softplus, tail, out=softplus)  # log(1 + e^{-x})
+            out = np.subtract(1, y, out=ctx.buffer("out", x))
+            out = np.add(np.multiply(out, x, out=out), softplus, out=out)  # (1 - y) x + ...
+            ctx.save_for_backward(x, y, pos_weight, softplus)
+            return out
         softplus = np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x)))  # log(1 + e^{-x})
         if pos_weight is None:
             out = (1 - y) * x + softplus
@@ -975,7 +985,10 @@ class BinaryCrossEntropyWithLogits(Function):
         need_x, need_y, need_q = ctx.needs_input_grad
         gx = gy = gq = None
         if need_x:
-            if pos_weight is None:
+            if pos_weight is None and y.dtype == x.dtype and x.ndim:  # sigmoid(x) - y in place
+                gx = stable_sigmoid(x, ctx)
+                gx = np.multiply(grad, np.subtract(gx, y, out=gx), out=gx)
+            elif pos_weight is None:
                 gx = grad * (stable_sigmoid(x) - y)
             else:
                 gx = grad * ((1 - y) - (1 + (pos_weight - 1) * y) * stable_sigmoid(-x))

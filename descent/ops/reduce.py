@@ -28,7 +28,8 @@ class Sum(Function):
     @staticmethod
     def backward(ctx, grad):
         shape, axes, keepdim = ctx.meta
-        return _spread(expand_reduced(grad, shape, axes, keepdim), shape)
+        g = expand_reduced(grad, shape, axes, keepdim)
+        return _spread(g, shape, ctx.buffer("grad", g, shape))
 
     @staticmethod
     def backward_graph(ctx, grad, out):
@@ -51,7 +52,7 @@ class Mean(Function):
     def backward(ctx, grad):
         shape, axes, keepdim, count = ctx.meta
         g = expand_reduced(grad, shape, axes, keepdim) / np.asarray(count, grad.dtype)
-        return _spread(g, shape)
+        return _spread(g, shape, ctx.buffer("grad", g, shape))
 
     @staticmethod
     def backward_graph(ctx, grad, out):
@@ -59,9 +60,11 @@ class Mean(Function):
         return spread_to(grad, shape, axes, keepdim) / count
 
 
-def _spread(g: np.ndarray, shape: tuple) -> np.ndarray:
-    """A new array of ``shape`` filled by broadcasting ``g`` (a reduction's gradient)."""
-    out = np.empty(shape, g.dtype)
+def _spread(g: np.ndarray, shape: tuple, out: np.ndarray | None = None) -> np.ndarray:
+    """An array of ``shape`` filled by broadcasting ``g`` (a reduction's gradient): ``out``,
+    or a new one."""
+    if out is None:
+        out = np.empty(shape, g.dtype)
     out[...] = g
     return out
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, check_number, zeros_state
+from .optimizer import Optimizer, check_number, scratch, zeros_state
 
 __all__ = ["Adam", "AdamW", "adam_update", "adamw_update", "check_adam_options"]
 
@@ -27,7 +27,9 @@ def adam_gradient(p, g, state, *, lr, weight_decay, maximize, decoupled_weight_d
 def first_moment(state, p, g, beta1) -> np.ndarray:
     """m := m + (1 - b1) * (g - m), kept in ``state['exp_avg']``."""
     exp_avg = zeros_state(state, "exp_avg", p)
-    exp_avg += (1 - beta1) * (g - exp_avg)
+    change = np.subtract(g, exp_avg, out=scratch(exp_avg))
+    change *= 1 - beta1
+    exp_avg += change
     return exp_avg
 
 
@@ -38,7 +40,9 @@ def adam_moments(state, p, g, betas) -> tuple[np.ndarray, np.ndarray]:
     exp_avg = first_moment(state, p, g, beta1)
     exp_avg_sq = zeros_state(state, "exp_avg_sq", p)
     exp_avg_sq *= beta2
-    exp_avg_sq += (1 - beta2) * g * g
+    square = np.multiply(g, 1 - beta2, out=scratch(exp_avg_sq))
+    square *= g
+    exp_avg_sq += square
     return exp_avg, exp_avg_sq
 
 
@@ -57,8 +61,13 @@ def adam_update(params, grads, states, *, lr, betas, eps, weight_decay, amsgrad,
             exp_avg_sq = max_exp_avg_sq
         bias_correction1 = 1 - beta1**step
         bias_correction2_sqrt = (1 - beta2**step) ** 0.5
-        denom = np.sqrt(exp_avg_sq) / bias_correction2_sqrt + eps
-        p -= (lr / bias_correction1) * (exp_avg / denom)
+        # p -= lr / bc1 * m / (sqrt(v) / sqrt(bc2) + eps), through one reused temporary
+        update = np.sqrt(exp_avg_sq, out=scratch(exp_avg_sq))
+        update /= bias_correction2_sqrt
+        update += eps
+        np.divide(exp_avg, update, out=update)
+        update *= lr / bias_correction1
+        p -= update
 
 
 def adamw_update(params, grads, states, *, lr, weight_decay, **options) -> None:

@@ -3,7 +3,9 @@ TensorFlow's MomentumOptimizer, which is SGD with momentum."""
 
 from __future__ import annotations
 
-from .optimizer import Optimizer, add_scaled, check_number
+import numpy as np
+
+from .optimizer import Optimizer, add_scaled, check_number, scratch
 
 __all__ = ["GradientDescent", "SGD", "Momentum", "sgd_update"]
 
@@ -28,8 +30,11 @@ def sgd_update(
                 buf = state["momentum_buffer"] = g.copy()
             else:
                 buf *= momentum
-                buf += (1 - dampening) * g
-            g = g + momentum * buf if nesterov else buf
+                add_scaled(buf, g, 1 - dampening)
+            if nesterov:  # g + momentum * b, in a reused temporary
+                g = np.add(g, np.multiply(buf, momentum, out=scratch(buf, 1)), out=scratch(buf, 1))
+            else:
+                g = buf
         add_scaled(p, g, -lr)
 
 
