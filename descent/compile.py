@@ -719,6 +719,9 @@ class _ReplayContext(Context):
         return b
 
 
+_TENSORS = object()  # marks a key made by the Tensors-only path of ``CompiledStep._key``
+
+
 class _Program:
     """One traced signature: the replay function and what it checks before running."""
 
@@ -744,6 +747,17 @@ class CompiledStep:
         functools.update_wrapper(self, fn, updated=())
 
     def _key(self, args, kwargs, leaves):
+        if not kwargs:  # the usual call, a few Tensors: their part of the key, straight
+            sig = [_TENSORS]
+            for a in args:
+                if a.__class__ is not Tensor:
+                    break
+                d = a._data
+                leaves.append(a)
+                sig.append((d.shape, d.dtype.str, a.requires_grad))
+            else:
+                return (tuple(sig), _grad_mode.enabled, tuple([m.training for m in self._modules]))
+            del leaves[:]
         sig = _signature(args, leaves, "args")
         if kwargs:
             sig = (sig, _signature(kwargs, leaves, "kwargs"))
