@@ -709,10 +709,13 @@ class _ReplayContext(Context):
             dtype = like.dtype
             if dtype.kind not in "fc":
                 return None
-        if shape is None:
-            shape = like.shape
         kept = self.buffers
         b = kept.get(key)
+        if shape is None:  # like's shape, and its memory layout, as NumPy's results keep it
+            if b is not None and _refcount(b) == 3 and b.shape == like.shape and b.dtype == dtype:
+                return b
+            b = kept[key] = np.empty_like(like, dtype)
+            return b
         if b is not None and _refcount(b) == 3 and b.shape == shape and b.dtype == dtype:
             return b
         b = kept[key] = np.empty(shape, dtype)

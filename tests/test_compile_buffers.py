@@ -153,3 +153,42 @@ def test_eager_rules_still_allocate_fresh_results():
     a2 = x.relu()
     a2.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), g + 1)
+
+
+def test_a_cnn_replay_allocates_no_activation_after_the_first():
+    """conv, ReLU, max-pool twice (images kept channels-last between them), then linear:
+    after the first replay only NumPy's iterator buffers of the strided pooling windows
+    and the small weight-gradient products remain."""
+
+    def build():
+        ds.manual_seed(0)
+        model = nn.Sequential(
+            nn.Conv2d(1, 8, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 16, 3, padding=1),
+            nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(16 * 6 * 6, 10),
+        )  # fmt: skip
+        opt = ds.optim.SGD(model.parameters(), lr=0.01)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        return model, step
+
+    rng = np.random.default_rng(0)
+    x = ds.tensor(rng.standard_normal((64, 1, 26, 26)).astype(np.float32))
+    y = ds.tensor(rng.integers(0, 10, 64))
+    eager_model, eager = build()
+    compiled_model, compiled = build()
+    compiled = ds.compile(compiled)
+    for _ in range(3):
+        compiled(x, y)
+    activation = 64 * 8 * 24 * 24 * 4  # the first conv's output, bytes
+    assert _new_memory_at_peak(eager, x, y) > 4 * activation
+    assert _new_memory_at_peak(compiled, x, y) < activation // 8
+    for _ in range(3):
+        eager(x, y)  # both have now taken seven steps
+    for a, b in zip(eager_model.parameters(), compiled_model.parameters()):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())

@@ -174,8 +174,9 @@ class Context:
         self.saved_tensors = arrays
 
     def buffer(self, key, like: np.ndarray, shape: tuple | None = None, dtype=None):
-        """Where a rule may write an array it makes, shaped and typed like ``like`` unless
-        ``shape`` or ``dtype`` say otherwise: ``np.exp(x, out=ctx.buffer(0, x))``. None
+        """Where a rule may write an array it makes, shaped, typed and laid out in memory
+        like ``like`` (a C-ordered array of ``shape`` when given; ``dtype`` may differ):
+        ``np.exp(x, out=ctx.buffer(0, x))``. None
         here, so NumPy allocates as it does without ``out=``; in a step replayed by
         ``ds.compile`` it is the same array on every replay once nothing else holds it,
         so the replay allocates nothing after its first run. ``key`` names the array

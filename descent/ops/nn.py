@@ -144,30 +144,51 @@ def _long_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
-def _channels_last_padded(x: np.ndarray, pads: tuple) -> np.ndarray:
-    """x (N, C, H, W) as a C-contiguous (C, Hp, Wp, N) array, zero-padded in H and W."""
+def _channels_last_padded(x: np.ndarray, pads: tuple, ctx=None) -> np.ndarray:
+    """x (N, C, H, W) as a C-contiguous (C, Hp, Wp, N) array, zero-padded in H and W (in
+    ``ctx``'s buffer where it needs a copy)."""
     moved = x.transpose(1, 2, 3, 0)  # free when x came out of conv2d or pooling
-    return np.ascontiguousarray(_pad_hw(moved, pads, 0, hw=1))
+    (top, bottom), (left, right) = pads
+    if not (top or bottom or left or right) and moved.flags.c_contiguous:
+        return moved
+    c, h, w, n = moved.shape
+    shape = (c, h + top + bottom, w + left + right, n)
+    out = None if ctx is None else ctx.buffer("padded", x, shape)
+    if out is None:
+        return np.ascontiguousarray(_pad_hw(moved, pads, 0, hw=1))
+    if out.shape[1:3] != (h, w):
+        out.fill(0)
+    out[:, top : top + h, left : left + w] = moved
+    return out
 
 
-def _im2col(x: np.ndarray, kernel: tuple, stride: tuple, pads: tuple) -> tuple:
+def _im2col(x: np.ndarray, kernel: tuple, stride: tuple, pads: tuple, ctx=None) -> tuple:
     """The windows of x (N, C, H, W) as one (C*kh*kw, Ho*Wo*N) matrix, and (Ho, Wo)."""
     n, c, h, w = x.shape
     kh, kw = kernel
-    xp = _channels_last_padded(x, pads)
+    xp = _channels_last_padded(x, pads, ctx)
     ho = out_size(h, kh, stride[0], sum(pads[0]))
     wo = out_size(w, kw, stride[1], sum(pads[1]))
-    cols = np.empty((c, kh, kw, ho, wo, n), x.dtype)
+    shape = (c, kh, kw, ho, wo, n)
+    cols = None if ctx is None else ctx.buffer("cols", x, shape)
+    if cols is None:
+        cols = np.empty(shape, x.dtype)
     for i in range(kh):
         for j in range(kw):
             cols[:, i, j] = _window(xp, i, j, stride, (ho, wo), hw=1)
     return cols.reshape(c * kh * kw, ho * wo * n), (ho, wo)
 
 
-def _conv_of_cols(cols: np.ndarray, weight: np.ndarray, bias, n: int, out_hw: tuple):
+def _conv_of_cols(cols: np.ndarray, weight: np.ndarray, bias, n: int, out_hw: tuple, ctx=None):
     """The convolution from im2col's matrix: (N, O, Ho, Wo), a view of (O, Ho, Wo, N)."""
     o = weight.shape[0]
-    out = weight.reshape(o, -1) @ cols  # (O, Ho*Wo*N)
+    w2 = weight.reshape(o, -1)
+    kept = (
+        None
+        if ctx is None
+        else ctx.buffer("out", cols, (o, cols.shape[1]), _product_type(w2, cols))
+    )
+    out = np.matmul(w2, cols, out=kept)  # (O, Ho*Wo*N)
     if bias is not None:
         out += bias[:, None]
     return out.reshape(o, *out_hw, n).transpose(3, 0, 1, 2)
@@ -185,13 +206,22 @@ def _conv_grad_weight(cols: np.ndarray, g2: np.ndarray, weight_shape: tuple) -> 
     return np.ascontiguousarray(_long_product(cols, g2.T).T).reshape(weight_shape)
 
 
-def _conv_grad_input(weight, g2, x_shape: tuple, stride: tuple, pads: tuple, out_hw: tuple):
+def _conv_grad_input(weight, g2, x_shape: tuple, stride: tuple, pads: tuple, out_hw: tuple,
+                     ctx=None):  # fmt: skip
     """dx (N, C, H, W): W^T g2 is every window's share (col2im adds them back in place)."""
     n, c, h, w = x_shape
     o, _, kh, kw = weight.shape
     ho, wo = out_hw
-    gcols = (weight.reshape(o, -1).T @ g2).reshape(c, kh, kw, ho, wo, n)
-    gxp = np.zeros((c, h + sum(pads[0]), w + sum(pads[1]), n), g2.dtype)  # (C, Hp, Wp, N)
+    wt = weight.reshape(o, -1).T
+    shape = (wt.shape[0], g2.shape[1])
+    kept = None if ctx is None else ctx.buffer("gcols", g2, shape, _product_type(wt, g2))
+    gcols = np.matmul(wt, g2, out=kept).reshape(c, kh, kw, ho, wo, n)
+    padded = (c, h + sum(pads[0]), w + sum(pads[1]), n)  # (C, Hp, Wp, N)
+    gxp = None if ctx is None else ctx.buffer("gxp", g2, padded)
+    if gxp is None:
+        gxp = np.zeros(padded, g2.dtype)
+    else:
+        gxp.fill(0)
     for i in range(kh):
         for j in range(kw):
             _window(gxp, i, j, stride, (ho, wo), hw=1)[...] += gcols[:, i, j]
@@ -215,10 +245,10 @@ class Conv2d(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, *, stride, pads):
-        cols, out_hw = _im2col(x, weight.shape[2:], stride, pads)
+        cols, out_hw = _im2col(x, weight.shape[2:], stride, pads, ctx)
         ctx.save_for_backward(cols, weight)
         ctx.meta = (x.shape, stride, pads)
-        return _conv_of_cols(cols, weight, bias, x.shape[0], out_hw)
+        return _conv_of_cols(cols, weight, bias, x.shape[0], out_hw, ctx)
 
     @staticmethod
     def backward(ctx, grad):
@@ -226,11 +256,11 @@ class Conv2d(Function):
         x_shape, stride, pads = ctx.meta
         need_x, need_w, need_b = ctx.needs_input_grad
         g2 = _grad_rows(grad)  # (O, Ho*Wo*N)
-        gb = g2.sum(axis=1) if need_b else None
+        gb = np.sum(g2, axis=1, out=ctx.buffer("gb", g2, (g2.shape[0],))) if need_b else None
         gw = _conv_grad_weight(cols, g2, weight.shape) if need_w else None
         gx = None
         if need_x:
-            gx = _conv_grad_input(weight, g2, x_shape, stride, pads, grad.shape[2:])
+            gx = _conv_grad_input(weight, g2, x_shape, stride, pads, grad.shape[2:], ctx)
         return gx, gw, gb
 
     @staticmethod
@@ -528,7 +558,19 @@ def _pooled_hw(x: np.ndarray, kernel: tuple, stride: tuple, pads: tuple) -> tupl
     )
 
 
-def _fold_windows(ufunc, xp: np.ndarray, kernel: tuple, stride: tuple, out_hw: tuple):
+def _in_layout(ctx, key: str, like: np.ndarray, shape: tuple, dtype=None):
+    """``ctx``'s buffer of (N, C, H, W) ``shape`` in ``like``'s memory layout (NumPy's order
+    'K' for row-major or channels-last (C, H, W, N) memory), or None for another layout."""
+    if like.flags.c_contiguous:
+        return ctx.buffer(key, like, shape, dtype)
+    if like.transpose(1, 2, 3, 0).flags.c_contiguous:
+        n, c, h, w = shape
+        kept = ctx.buffer(key, like, (c, h, w, n), dtype)
+        return None if kept is None else kept.transpose(3, 0, 1, 2)
+    return None
+
+
+def _fold_windows(ufunc, xp: np.ndarray, kernel: tuple, stride: tuple, out_hw: tuple, ctx=None):
     """``ufunc`` (np.maximum, np.add) applied across the kh*kw elements of every window.
 
     The result has xp's memory layout (NumPy's order 'K'), channels-last included.
@@ -536,7 +578,8 @@ def _fold_windows(ufunc, xp: np.ndarray, kernel: tuple, stride: tuple, out_hw: t
     views = [_window(xp, i, j, stride, out_hw) for i in range(kernel[0]) for j in range(kernel[1])]
     if len(views) == 1:
         return views[0].copy(order="K")
-    out = ufunc(views[0], views[1])
+    kept = None if ctx is None else _in_layout(ctx, "out", xp, views[0].shape)
+    out = ufunc(views[0], views[1], out=kept)
     for view in views[2:]:
         ufunc(out, view, out=out)
     return out
@@ -549,7 +592,8 @@ class MaxPool2d(Function):
     def forward(ctx, x, *, kernel, stride, pads):
         xp = _pad_hw(x, pads, -np.inf)
         # NOTE: pairwise np.maximum of kh*kw strided views, ~10x faster than a reshape + max
-        out = _fold_windows(np.maximum, xp, kernel, stride, _pooled_hw(x, kernel, stride, pads))
+        hw = _pooled_hw(x, kernel, stride, pads)
+        out = _fold_windows(np.maximum, xp, kernel, stride, hw, ctx)
         ctx.save_for_backward(xp, out)
         ctx.meta = (x.shape[2:], kernel, stride, pads)
         return out
@@ -565,11 +609,23 @@ class MaxPool2d(Function):
         disjoint = stride[0] >= kh and stride[1] >= kw
         tiled = (ho * stride[0], wo * stride[1]) == xp.shape[2:] == (ho * kh, wo * kw)
         # in xp's layout, so the window views below walk memory in order
-        gxp = np.empty_like(xp, dtype=grad.dtype) if tiled else np.zeros_like(xp, dtype=grad.dtype)
+        gxp = _in_layout(ctx, "gxp", xp, xp.shape, grad.dtype)
+        if gxp is None:
+            gxp = (
+                np.empty_like(xp, dtype=grad.dtype)
+                if tiled
+                else np.zeros_like(xp, dtype=grad.dtype)
+            )
+        elif not tiled:
+            gxp.fill(0)
         # the gradient of windows whose first maximum is not found yet, in out's layout
-        left = np.empty_like(out, dtype=grad.dtype)
+        left = _in_layout(ctx, "left", out, out.shape, grad.dtype)
+        if left is None:
+            left = np.empty_like(out, dtype=grad.dtype)
         np.copyto(left, grad)
-        hit = np.empty_like(out, dtype=np.bool_)
+        hit = _in_layout(ctx, "hit", out, out.shape, np.bool_)
+        if hit is None:
+            hit = np.empty_like(out, dtype=np.bool_)
         for i in range(kh):
             for j in range(kw):
                 np.equal(_window(xp, i, j, stride, (ho, wo)), out, out=hit)
