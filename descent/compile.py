@@ -160,6 +160,17 @@ def _arrays_in(value) -> list:
 _refcount = sys.getrefcount
 
 
+def _held_by_one() -> int:
+    """What ``getrefcount`` says of an array held by one container and one local name,
+    measured as ``_ReplayContext.buffer`` and ``_ones`` read it (3 on CPython 3.11)."""
+    kept = {0: np.empty(0)}
+    b = kept.get(0)
+    return _refcount(b)
+
+
+_FREE = _held_by_one()  # a kept array with this count is held by nothing else
+
+
 def _plus(a, b):
     s = a + b
     return s if s.__class__ is np.ndarray else np.asarray(s)
@@ -169,7 +180,7 @@ def _ones(kept: list, like: np.ndarray) -> np.ndarray:
     """Ones like ``like`` (a backward's seed) in the array ``kept`` holds when nothing else
     holds it (see ``_ReplayContext``), refilled: a rule or a clipping may have changed it."""
     b = kept[0]
-    if b is None or _refcount(b) != 3 or b.shape != like.shape or b.dtype != like.dtype:
+    if b is None or _refcount(b) != _FREE or b.shape != like.shape or b.dtype != like.dtype:
         b = kept[0] = np.ones_like(like)
     else:
         b.fill(1)
@@ -695,7 +706,7 @@ class _ReplayContext(Context):
     ``ctx.buffer`` are kept between replays and handed out again.
 
     NOTE: a kept array is reused only while nothing but this Context holds it (its
-    reference count says so: the dict, the local name and getrefcount's argument). An
+    reference count equals ``_FREE``, that of an array held by one dict and one name). An
     array that outlived its replay, in a parameter's ``.grad`` that no ``zero_grad``
     cleared, in a returned loss the user keeps, in a view of either, is left to its
     holder and a new one is made in its place: reuse can never change a value someone
@@ -712,11 +723,16 @@ class _ReplayContext(Context):
         kept = self.buffers
         b = kept.get(key)
         if shape is None:  # like's shape, and its memory layout, as NumPy's results keep it
-            if b is not None and _refcount(b) == 3 and b.shape == like.shape and b.dtype == dtype:
+            if (
+                b is not None
+                and _refcount(b) == _FREE
+                and b.shape == like.shape
+                and b.dtype == dtype
+            ):
                 return b
             b = kept[key] = np.empty_like(like, dtype)
             return b
-        if b is not None and _refcount(b) == 3 and b.shape == shape and b.dtype == dtype:
+        if b is not None and _refcount(b) == _FREE and b.shape == shape and b.dtype == dtype:
             return b
         b = kept[key] = np.empty(shape, dtype)
         return b
