@@ -192,3 +192,36 @@ def test_a_cnn_replay_allocates_no_activation_after_the_first():
         eager(x, y)  # both have now taken seven steps
     for a, b in zip(eager_model.parameters(), compiled_model.parameters()):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+@pytest.mark.parametrize("bad", [4, -1])
+def test_a_replay_checks_the_labels_it_indexes_with(bad):
+    """cross_entropy checks labels in Python, which a replay does not run; the op checks
+    them too, so a bad label in a later batch is an error, not a wrong loss."""
+    _, step = _step_fn("relu", "sgd")
+    step = ds.compile(step)
+    x, y = _data("relu")
+    for _ in range(3):
+        step(x, y)
+    labels = y.numpy().copy()
+    labels[5] = bad
+    with pytest.raises(IndexError, match=f"target label {bad} is out of range for 4 classes"):
+        step(x, ds.tensor(labels))
+
+
+def test_ignored_labels_in_a_replay_equal_eager():
+    batches = []
+    rng = np.random.default_rng(3)
+    for k in range(4):
+        x, y = _data("relu", k)
+        labels = y.numpy().copy()
+        if k % 2:
+            labels[rng.integers(0, BATCH, 20)] = -100  # some batches ignore some examples
+        batches.append((x, ds.tensor(labels)))
+    runs = []
+    for compiled in (False, True):
+        _, step = _step_fn("relu", "adam")
+        if compiled:
+            step = ds.compile(step)
+        runs.append([step(x, y).numpy().copy() for _ in range(2) for x, y in batches])
+    np.testing.assert_array_equal(runs[0], runs[1])

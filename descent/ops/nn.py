@@ -856,18 +856,16 @@ def _row_starts(n: int, c: int) -> np.ndarray:
     return starts
 
 
-def _label_positions(ctx, labels: np.ndarray, c: int) -> np.ndarray:
-    """The flat index in (n, c) logits of each row's label, after checking the labels:
-    a compiled step does not run ``cross_entropy``'s own check of each batch, so the op
-    checks what it indexes with."""
-    if labels.size and (labels.min() < 0 or labels.max() >= c):
+def _check_labels(labels: np.ndarray, c: int, lo, hi) -> None:
+    """Refuse labels outside 0..c-1 (``lo`` and ``hi`` their least and greatest): a compiled
+    step does not run ``cross_entropy``'s own check of each batch, so the op checks what it
+    indexes with."""
+    if lo < 0 or hi >= c:
         bad = labels[(labels < 0) | (labels >= c)][0]
         raise IndexError(
             f"cross_entropy: target label {bad} is out of range for {c} classes (labels "
             f"must be in 0..{c - 1}, or ignore_index)"
         )
-    starts = _row_starts(len(labels), c)
-    return np.add(labels, starts, out=ctx.buffer("positions", starts, dtype=np.intp))
 
 
 class LabelCrossEntropy(Function):
@@ -880,32 +878,38 @@ class LabelCrossEntropy(Function):
     case, decided here in the op so that a compiled step decides it for every batch).
     """
 
+    # NOTE: the label's entry of each row is picked by its flat index (row * C + label),
+    # with take and put into kept arrays: fancy indexing would make new ones. NumPy's
+    # reductions are called as ufunc methods, without np.sum's and np.max's Python layer.
+
     @staticmethod
     def forward(ctx, x, labels, *, ignore_index):
         n, c = x.shape
-        valid = np.not_equal(labels, ignore_index, out=ctx.buffer("valid", labels, dtype=np.bool_))
-        ignored = not valid.all()
-        if ignored:
-            labels = np.where(valid, labels, 0).astype(np.intp, copy=False)  # a new array
-        else:  # a copy: the caller may change its label array before backward runs
-            kept = ctx.buffer("labels", labels, dtype=np.intp)
-            if kept is None:
-                labels = labels.astype(np.intp)
+        lo, hi = np.minimum.reduce(labels), np.maximum.reduce(labels)
+        valid = None
+        if lo <= ignore_index <= hi:  # only then can a label be ignore_index
+            valid = labels != ignore_index
+            if valid.all():
+                valid = None
             else:
-                np.copyto(kept, labels, casting="unsafe")
-                labels = kept
-        positions = _label_positions(ctx, labels, c)
-        row = np.max(x, axis=1, keepdims=True, out=ctx.buffer("log_norm", x, (n, 1)))
+                labels = np.where(valid, labels, 0)
+                lo, hi = np.minimum.reduce(labels), np.maximum.reduce(labels)
+        _check_labels(labels, c, lo, hi)
+        starts = _row_starts(n, c)
+        # the flat positions, saved in place of the labels (which the caller may change)
+        kept = ctx.buffer("positions", starts, dtype=np.intp)
+        positions = np.add(labels, starts, out=kept, dtype=np.intp, casting="unsafe")
+        row = np.maximum.reduce(x, axis=1, keepdims=True, out=ctx.buffer("log_norm", x, (n, 1)))
         shifted = np.subtract(x, row, out=ctx.buffer("shifted", x))
-        log_norm = np.sum(np.exp(shifted, out=ctx.buffer("exp", x)), axis=1, keepdims=True, out=row)
-        log_norm = np.log(log_norm, out=log_norm)  # (N, 1): log sum exp - max
-        terms = np.take(shifted, positions, mode="wrap", out=ctx.buffer("terms", x, (n,)))
+        exp = np.exp(shifted, out=ctx.buffer("exp", x))
+        log_norm = np.log(np.add.reduce(exp, axis=1, keepdims=True, out=row), out=row)
+        terms = shifted.take(positions, mode="wrap", out=ctx.buffer("terms", x, (n,)))
         terms = np.subtract(log_norm[:, 0], terms, out=terms)  # -log softmax at the label
-        ctx.save_for_backward(shifted, log_norm, labels)
-        ctx.valid = valid if ignored else None
-        if not ignored:
+        ctx.save_for_backward(shifted, log_norm, positions)
+        ctx.valid = valid
+        if valid is None:
             loss = ctx.buffer("loss", x, ())
-            return np.divide(np.sum(terms, out=loss), n, out=loss)
+            return np.divide(np.add.reduce(terms, out=loss), n, out=loss)
         ctx.count = x.dtype.type(np.count_nonzero(valid))
         total = np.sum(terms * valid)
         with np.errstate(divide="ignore", invalid="ignore"):  # all ignored: nan, as PyTorch
@@ -913,11 +917,14 @@ class LabelCrossEntropy(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        shifted, log_norm, labels = ctx.saved_tensors
-        n, c = shifted.shape
+        shifted, log_norm, positions = ctx.saved_tensors
+        n = len(positions)
         gx = np.subtract(shifted, log_norm, out=ctx.buffer("gx", shifted))
         gx = np.exp(gx, out=gx)  # softmax
-        np.subtract.at(gx.reshape(-1), _label_positions(ctx, labels, c), 1)
+        flat = gx.reshape(-1)
+        at_label = flat.take(positions, mode="wrap", out=ctx.buffer("terms", gx, (n,)))
+        at_label -= 1
+        flat.put(positions, at_label, mode="wrap")
         if ctx.valid is None:
             gx *= grad[()] / n
         else:
@@ -928,8 +935,9 @@ class LabelCrossEntropy(Function):
     @staticmethod
     def backward_graph(ctx, grad, out):
         x = ctx.inputs[0]
-        labels = ctx.saved_tensors[2]
-        n = len(labels)
+        positions = ctx.saved_tensors[2]
+        n = len(positions)
+        labels = positions - _row_starts(n, x.shape[1])
         onehot = np.zeros(x.shape, x.dtype)
         onehot[np.arange(n), labels] = 1
         if ctx.valid is None:
