@@ -9,6 +9,7 @@ import argparse
 import importlib.util
 import inspect
 import json
+import os
 import sys
 
 import numpy as np
@@ -371,3 +372,28 @@ def test_prepare_jax_holds_xla_to_one_thread_only_for_one():
     env = {}  # once jax runs, its flags are fixed: nothing is changed, and the line says so
     assert "imported before" in environment.prepare_jax(1, env, modules={"jax": object()})
     assert env == {}
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2,
+    reason="needs CPU affinity and at least two CPUs",
+)
+def test_pin_cpus_holds_every_thread_to_its_cpus_and_lets_go():
+    import threading
+
+    before = os.sched_getaffinity(0)
+    seen = {}
+
+    def started_inside():
+        seen["thread"] = os.sched_getaffinity(0)
+
+    with environment.pin_cpus(1) as cpus:
+        assert len(cpus) == 1 and set(cpus) <= before
+        assert os.sched_getaffinity(0) == set(cpus)
+        worker = threading.Thread(target=started_inside)
+        worker.start()
+        worker.join()
+    assert seen["thread"] == set(cpus)  # a pool started inside (XLA's) is held too
+    assert os.sched_getaffinity(0) == before
+    with environment.pin_cpus(len(before)) as cpus:  # as many threads as CPUs: nothing to do
+        assert cpus is None and os.sched_getaffinity(0) == before

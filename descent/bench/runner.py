@@ -2,9 +2,11 @@
 
 Thread counts are the same for all (``threads``): torch's intra-op threads and, through
 threadpoolctl, the BLAS and OpenMP pools NumPy and torch use (``environment``); JAX's
-XLA takes one thread from its flags for ``threads`` 1 and one per core otherwise. Step
-workloads are timed in interleaved rounds (``timing``); peak memory and import time are
-measured in fresh interpreters (``fresh``), so each sees only what its framework loads.
+XLA takes one thread from its flags for ``threads`` 1 and one per core otherwise, and
+the whole process is held to ``threads`` CPUs (``pin_cpus``), since XLA's own pool heeds
+neither. Step workloads are timed in interleaved rounds (``timing``); peak memory and
+import time are measured in fresh interpreters (``fresh``), so each sees only what its
+framework loads.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from .environment import (
     limit_threads,
     load_average,
     missing_frameworks,
+    pin_cpus,
     prepare_jax,
 )
 from .fit_digits import time_fit_digits
@@ -106,9 +109,10 @@ def run(settings: Settings, progress=None) -> dict:
         "peak_memory": None,
         "import_time": None,
     }
-    with limit_threads(settings.threads):
+    with pin_cpus(settings.threads) as cpus, limit_threads(settings.threads):
         results["environment"] = environment(settings.threads)
         results["environment"]["jax_threads"] = jax_threads
+        results["environment"]["cpus"] = cpus
         for name in settings.names:
             if name in WORKLOADS:
                 say(f"timing {name} ...")

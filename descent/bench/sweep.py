@@ -16,7 +16,14 @@ import os
 import textwrap
 
 from ..io import atomic_write
-from .environment import environment, limit_threads, load_average, missing_frameworks, prepare_jax
+from .environment import (
+    environment,
+    limit_threads,
+    load_average,
+    missing_frameworks,
+    pin_cpus,
+    prepare_jax,
+)
 from .problems import mlp_problem
 from .settings import Settings
 from .table import NOISY_SPREAD, status_notes
@@ -75,9 +82,10 @@ def run_sweep(
     jax_threads = prepare_jax(settings.threads)
     missing = missing_frameworks()
     points = []
-    with limit_threads(settings.threads):
+    with pin_cpus(settings.threads) as cpus, limit_threads(settings.threads):
         env = environment(settings.threads)
         env["jax_threads"] = jax_threads
+        env["cpus"] = cpus
         for width in widths:
             for batch in batches:
                 say(f"timing MLP width {width}, batch {batch} ...")

@@ -40,7 +40,8 @@ def render(results: dict) -> str:
         f"{blas.get('num_threads')} threads)",
         f"threads   {env['threads']} for all (torch.set_num_threads "
         f"{env['torch_threads'] or 'n/a'}; threadpoolctl for BLAS/OpenMP; JAX: "
-        f"{env.get('jax_threads') or 'n/a'})",
+        f"{env.get('jax_threads') or 'n/a'}; the process held to CPUs "
+        f"{env.get('cpus') or 'all'})",
         f"load      1-min load average {env['load_average']} before, "
         f"{env.get('load_average_after')} after (other processes on these cores skew timings)",
         f"method    warm-up, then {st['repeat']} interleaved rounds (descent, compiled, torch, "
