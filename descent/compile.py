@@ -716,25 +716,23 @@ class _ReplayContext(Context):
     __slots__ = ()
 
     def buffer(self, key, like, shape=None, dtype=None):
+        b = self.buffers.get(key)
+        # the usual case first, in as few steps as possible: the kept array, free, of the
+        # shape and dtype asked for (NumPy's dtypes of one kind are one object: ``is``)
+        if b is not None and _refcount(b) == _FREE:
+            wanted = like.dtype if dtype is None else dtype
+            if b.shape == (like.shape if shape is None else shape) and (
+                b.dtype is wanted or b.dtype == wanted
+            ):
+                return b
         if dtype is None:
             dtype = like.dtype
             if dtype.kind not in "fc":
                 return None
-        kept = self.buffers
-        b = kept.get(key)
         if shape is None:  # like's shape, and its memory layout, as NumPy's results keep it
-            if (
-                b is not None
-                and _refcount(b) == _FREE
-                and b.shape == like.shape
-                and b.dtype == dtype
-            ):
-                return b
-            b = kept[key] = np.empty_like(like, dtype)
-            return b
-        if b is not None and _refcount(b) == _FREE and b.shape == shape and b.dtype == dtype:
-            return b
-        b = kept[key] = np.empty(shape, dtype)
+            b = self.buffers[key] = np.empty_like(like, dtype)
+        else:
+            b = self.buffers[key] = np.empty(shape, dtype)
         return b
 
 

@@ -11,6 +11,8 @@ from ..tensor import Tensor, as_tensor, get_default_dtype, make_tensor
 from . import _special as special
 from ._util import sum_to, unbroadcast
 
+_BOOL = np.dtype(np.bool_)  # a dtype object, as ``Context.buffer`` compares them fastest
+
 
 def _operands(a, b) -> tuple[Tensor, Tensor]:
     """Both operands as tensors of one floating dtype where either is floating."""
@@ -612,7 +614,7 @@ def stable_sigmoid(x: np.ndarray, ctx=None) -> np.ndarray:
     z = np.exp(np.negative(z, out=z), out=z)
     denominator = np.add(z, 1, out=ctx.buffer("sigmoid_d", x))
     out = np.divide(z, denominator, out=ctx.buffer("sigmoid", x))
-    positive = np.greater_equal(x, 0, out=ctx.buffer("sigmoid_at", x, dtype=np.bool_))
+    positive = np.greater_equal(x, 0, out=ctx.buffer("sigmoid_at", x, dtype=_BOOL))
     return np.divide(1, denominator, out=out, where=positive)
 
 
@@ -628,7 +630,7 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        positive = np.greater(out, 0, out=ctx.buffer("positive", out, dtype=np.bool_))
+        positive = np.greater(out, 0, out=ctx.buffer("positive", out, dtype=_BOOL))
         return np.multiply(grad, positive, out=ctx.buffer("grad", grad))
 
     @staticmethod

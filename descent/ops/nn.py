@@ -21,6 +21,9 @@ from .elementwise import stable_sigmoid
 from .reduce import log_softmax, softmax
 from .shape import GetItem, GetItemBackward
 
+_BOOL = np.dtype(np.bool_)  # dtype objects, as ``Context.buffer`` compares them fastest
+_INTP = np.dtype(np.intp)
+
 # ---- window helpers shared by conv2d and pooling ---------------------------------------
 
 
@@ -73,7 +76,8 @@ def out_size(size: int, kernel: int, stride: int, pad_total: int) -> int:
 
 def _product_type(a: np.ndarray, b: np.ndarray):
     """The dtype of ``a @ b`` (a buffer's for it)."""
-    return a.dtype if a.dtype == b.dtype else np.result_type(a, b)
+    dtype = a.dtype
+    return dtype if dtype is b.dtype or dtype == b.dtype else np.result_type(a, b)
 
 
 class Linear(Function):
@@ -105,7 +109,7 @@ class Linear(Function):
         if need_w:
             gw = np.matmul(g2.T, x2, out=ctx.buffer("gw", g2, weight.shape, _product_type(g2, x2)))
         if need_b:
-            gb = np.sum(g2, axis=0, out=ctx.buffer("gb", g2, (g2.shape[1],)))
+            gb = np.add.reduce(g2, axis=0, out=ctx.buffer("gb", g2, (g2.shape[1],)))
         return gx, gw, gb
 
     @staticmethod
@@ -256,7 +260,7 @@ class Conv2d(Function):
         x_shape, stride, pads = ctx.meta
         need_x, need_w, need_b = ctx.needs_input_grad
         g2 = _grad_rows(grad)  # (O, Ho*Wo*N)
-        gb = np.sum(g2, axis=1, out=ctx.buffer("gb", g2, (g2.shape[0],))) if need_b else None
+        gb = np.add.reduce(g2, axis=1, out=ctx.buffer("gb", g2, (g2.shape[0],))) if need_b else None
         gw = _conv_grad_weight(cols, g2, weight.shape) if need_w else None
         gx = None
         if need_x:
@@ -623,7 +627,7 @@ class MaxPool2d(Function):
         if left is None:
             left = np.empty_like(out, dtype=grad.dtype)
         np.copyto(left, grad)
-        hit = _in_layout(ctx, "hit", out, out.shape, np.bool_)
+        hit = _in_layout(ctx, "hit", out, out.shape, _BOOL)
         if hit is None:
             hit = np.empty_like(out, dtype=np.bool_)
         for i in range(kh):
@@ -897,7 +901,7 @@ class LabelCrossEntropy(Function):
         _check_labels(labels, c, lo, hi)
         starts = _row_starts(n, c)
         # the flat positions, saved in place of the labels (which the caller may change)
-        kept = ctx.buffer("positions", starts, dtype=np.intp)
+        kept = ctx.buffer("positions", starts, dtype=_INTP)
         positions = np.add(labels, starts, out=kept, dtype=np.intp, casting="unsafe")
         row = np.maximum.reduce(x, axis=1, keepdims=True, out=ctx.buffer("log_norm", x, (n, 1)))
         shifted = np.subtract(x, row, out=ctx.buffer("shifted", x))
