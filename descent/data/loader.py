@@ -10,7 +10,7 @@ import numpy as np
 from ..io.plain import plain_data
 from ..ops.shape import stack
 from ..random import restore_state
-from ..tensor import Tensor, tensor
+from ..tensor import Tensor, make_tensor, tensor
 from .dataset import Subset, TensorDataset, draw_seed
 
 
@@ -448,7 +448,7 @@ class DataLoader:
         tensors, base = _tensor_source(self.dataset)
         if tensors is not None and self.collate_fn is None:
             rows = indices if base is None else base[indices]
-            return Batch((t[rows] for t in tensors), indices)  # one indexing op per field
+            return Batch([_rows_of(t, rows) for t in tensors], indices)
         batch = (self.collate_fn or collate)([self.dataset[_key(i)] for i in indices])
         # a plain tuple of fields learns its indices; any other result (a dict, a Tensor, a
         # user's namedtuple) is yielded as it came
@@ -585,6 +585,25 @@ def _known_length(loader) -> int | None:
 def _key(index):
     """An index as a dataset takes it: integers as Python ints, other keys as they are."""
     return int(index) if isinstance(index, np.integer) else index
+
+
+def _rows_of(t: Tensor, rows: np.ndarray) -> Tensor:
+    """``t[rows]``, the rows of one field of a batch.
+
+    NOTE: a field that needs no gradient (data, labels: the usual case) is copied out with
+    NumPy directly, without the indexing op and its bookkeeping, a third of a batch's
+    fetch time; ``take`` along the first axis is quicker than fancy indexing for rows of
+    two or more dims, fancy indexing for one. A field that requires a gradient, indices
+    that are not integers (a mask) and an index out of range (for the op's message) go
+    through the op.
+    """
+    if t.requires_grad or t.__class__ is not Tensor or rows.dtype.kind not in "iu":
+        return t[rows]
+    d = t._data
+    try:
+        return make_tensor(d[rows] if d.ndim == 1 else d.take(rows, axis=0))
+    except IndexError:
+        return t[rows]
 
 
 def _tensor_source(dataset):
