@@ -530,11 +530,9 @@ def fit(
                 if first_step:
                     _check_gradients(optimizer)
                     first_step = False
-                bad = [
-                    i for i, p in enumerate(params) if p.grad is not None and not _finite(p.grad)
-                ]
-                if bad:
-                    diverged = f"the gradient of parameter {bad[0]} became NaN or inf"
+                bad = _first_nonfinite(params)
+                if bad is not None:
+                    diverged = f"the gradient of parameter {bad} became NaN or inf"
             if parallel is not None:  # the batch's loss and gradients, summed over the ranks
                 value, diverged = parallel.all_reduce(value, gradients=not diverged)
             if diverged:
@@ -696,6 +694,29 @@ def _check_step(member, keyword: str, signature: str) -> None:
             raise TypeError(
                 f"fit: the {type(member).__name__} given has no step() method"
             ) from None
+
+
+def _first_nonfinite(params) -> int | None:
+    """The index in ``params`` of the first parameter whose gradient holds a NaN or inf;
+    None when every gradient is finite (or missing).
+
+    NOTE: a sum of every gradient's ``vdot(g, g)`` is finite only when every value is, so
+    the usual step settles all gradients with one pass over each and one test; only a sum
+    that is not finite (a bad value, or finite values large enough to overflow it) asks
+    ``_finite`` of each gradient in turn. The sum is of Python floats: an overflow there is
+    inf, without a warning.
+    """
+    total = 0.0
+    for p in params:
+        g = p._grad
+        if g is not None:
+            flat = g._data.reshape(-1)
+            total += float(np.vdot(flat, flat))
+    if math.isfinite(total):
+        return None
+    return next(
+        (i for i, p in enumerate(params) if p._grad is not None and not _finite(p._grad)), None
+    )
 
 
 def _finite(t: Tensor) -> bool:
