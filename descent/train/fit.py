@@ -710,8 +710,7 @@ def _first_nonfinite(params) -> int | None:
     for p in params:
         g = p._grad
         if g is not None:
-            flat = g._data.reshape(-1)
-            total += float(np.vdot(flat, flat))
+            total += float(np.vdot(g._data, g._data))  # vdot flattens its arguments
     if math.isfinite(total):
         return None
     return next(
