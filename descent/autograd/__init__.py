@@ -766,7 +766,9 @@ def _walk_heap(heap: list, leaves: list, wanted: set | None, retain_graph: bool)
                 ctx.saved_tensors = ()
                 ctx.inputs = ()
                 ctx.freed = True
-                ctx.__dict__.clear()
+                # the rule's own attributes dropped with their dict: reading __dict__ to
+                # clear it would first make one for the many rules that set none
+                del ctx.__dict__
     except BaseException:
         # _walk clears what waits in the heap and the leaves; the node that failed and
         # the one held aside are cleared here
