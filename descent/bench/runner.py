@@ -109,9 +109,10 @@ def run(settings: Settings, progress=None) -> dict:
         "peak_memory": None,
         "import_time": None,
     }
-    with pin_cpus(settings.threads) as cpus, limit_threads(settings.threads):
-        results["environment"] = environment(settings.threads)
+    with limit_threads(settings.threads):
+        results["environment"] = environment(settings.threads)  # before pinning: all CPUs
         results["environment"]["jax_threads"] = jax_threads
+    with pin_cpus(settings.threads) as cpus, limit_threads(settings.threads):
         results["environment"]["cpus"] = cpus
         for name in settings.names:
             if name in WORKLOADS:

@@ -82,9 +82,10 @@ def run_sweep(
     jax_threads = prepare_jax(settings.threads)
     missing = missing_frameworks()
     points = []
-    with pin_cpus(settings.threads) as cpus, limit_threads(settings.threads):
-        env = environment(settings.threads)
+    with limit_threads(settings.threads):
+        env = environment(settings.threads)  # before pinning: the usable CPUs are all
         env["jax_threads"] = jax_threads
+    with pin_cpus(settings.threads) as cpus, limit_threads(settings.threads):
         env["cpus"] = cpus
         for width in widths:
             for batch in batches:
