@@ -110,7 +110,8 @@ def add_scaled(p: np.ndarray, g: np.ndarray, alpha: float) -> None:
         stop = min(start + _BLOCK, p.size)
         part = buf[: stop - start]
         np.multiply(flat_g[start:stop], alpha, out=part)
-        flat_p[start:stop] += part
+        target = flat_p[start:stop]
+        np.add(target, part, out=target)  # (``flat_p[a:b] += part`` would copy it back again)
 
 
 def zeros_state(state: dict, name: str, like: np.ndarray) -> np.ndarray:
