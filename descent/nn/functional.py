@@ -1197,12 +1197,7 @@ def _class_labels(target, x: Tensor, ignore_index: int | None, name: str) -> np.
     if ignore_index is not None:
         bad &= y != ignore_index
     if bad.any():
-        label = int(y[bad].flat[0])
-        allowed = "" if ignore_index is None else f", or ignore_index={ignore_index}"
-        raise ValueError(
-            f"{name}: target label {label} is out of range for {num_classes} classes "
-            f"(labels must be in 0..{num_classes - 1}{allowed})"
-        )
+        raise _nn.label_range_error(name, int(y[bad].flat[0]), num_classes, ignore_index)
     return y
 
 

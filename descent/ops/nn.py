@@ -860,16 +860,22 @@ def _row_starts(n: int, c: int) -> np.ndarray:
     return starts
 
 
-def _check_labels(labels: np.ndarray, c: int, lo, hi) -> None:
-    """Refuse labels outside 0..c-1 (``lo`` and ``hi`` their least and greatest): a compiled
-    step does not run ``cross_entropy``'s own check of each batch, so the op checks what it
-    indexes with."""
+def label_range_error(name: str, label: int, num_classes: int, ignore_index) -> ValueError:
+    """The error for a class label outside 0..num_classes-1 (and not ``ignore_index``)."""
+    allowed = "" if ignore_index is None else f", or ignore_index={ignore_index}"
+    return ValueError(
+        f"{name}: target label {label} is out of range for {num_classes} classes "
+        f"(labels must be in 0..{num_classes - 1}{allowed})"
+    )
+
+
+def _check_labels(labels: np.ndarray, c: int, lo, hi, ignore_index) -> None:
+    """Refuse labels outside 0..c-1 (``lo`` and ``hi`` their least and greatest, ignored
+    ones already set to 0): a compiled step does not run ``cross_entropy``'s own check of
+    each batch, so the op checks what it indexes with, with the same error."""
     if lo < 0 or hi >= c:
         bad = labels[(labels < 0) | (labels >= c)][0]
-        raise IndexError(
-            f"cross_entropy: target label {bad} is out of range for {c} classes (labels "
-            f"must be in 0..{c - 1}, or ignore_index)"
-        )
+        raise label_range_error("cross_entropy", int(bad), c, ignore_index)
 
 
 class LabelCrossEntropy(Function):
@@ -898,7 +904,7 @@ class LabelCrossEntropy(Function):
             else:
                 labels = np.where(valid, labels, 0)
                 lo, hi = np.minimum.reduce(labels), np.maximum.reduce(labels)
-        _check_labels(labels, c, lo, hi)
+        _check_labels(labels, c, lo, hi, ignore_index)
         starts = _row_starts(n, c)
         # the flat positions, saved in place of the labels (which the caller may change)
         kept = ctx.buffer("positions", starts, dtype=_INTP)
