@@ -161,8 +161,8 @@ _refcount = sys.getrefcount
 
 
 def _held_by_one() -> int:
-    """What ``getrefcount`` says of an array held by one container and one local name,
-    measured as ``_ReplayContext.buffer`` and ``_ones`` read it (3 on CPython 3.11)."""
+    """What ``getrefcount`` says of an array held by one dict and one local name,
+    measured as ``_ReplayContext.buffer`` reads it (3 on CPython 3.11)."""
     kept = {0: np.empty(0)}
     b = kept.get(0)
     return _refcount(b)
@@ -176,15 +176,22 @@ def _plus(a, b):
     return s if s.__class__ is np.ndarray else np.asarray(s)
 
 
-def _ones(kept: list, like: np.ndarray) -> np.ndarray:
-    """Ones like ``like`` (a backward's seed) in the array ``kept`` holds when nothing else
-    holds it (see ``_ReplayContext``), refilled: a rule or a clipping may have changed it."""
-    b = kept[0]
-    if b is None or _refcount(b) != _FREE or b.shape != like.shape or b.dtype != like.dtype:
-        b = kept[0] = np.ones_like(like)
-    else:
-        b.fill(1)
+def _ones(kept, like: np.ndarray) -> np.ndarray:
+    """Ones like ``like`` (a backward's seed) in the array that ``kept``, a
+    ``_ReplayContext`` of no op, keeps for it; refilled, as a rule or a clipping may have
+    changed it since."""
+    b = kept.buffer("ones", like)
+    if b is None:
+        return np.ones_like(like)
+    b.fill(1)
     return b
+
+
+def _seed_store():
+    """The ``_ReplayContext`` that keeps one seed's array (see ``_ones``)."""
+    store = _ReplayContext.__new__(_ReplayContext)
+    store.buffers = {}
+    return store
 
 
 def _as_array(g):
@@ -347,7 +354,7 @@ class _Tracer:
         given = [None] * len(outputs) if grad_outputs is None else list(grad_outputs)
         for out, g, s in zip(outputs, given, seeds):
             if g is None:
-                line = f"_ones({self.const([None], 'o')}, {self.tensor_array(out)})"
+                line = f"_ones({self.const(_seed_store(), 'o')}, {self.tensor_array(out)})"
             else:
                 src = self.tensor_array(g) if isinstance(g, Tensor) else self.value(g)
                 line = f"_np.array({src}, dtype={self.const(s.dtype)})"
