@@ -37,15 +37,20 @@ def _hw_index(ndim: int, hw: int, rows: slice, cols: slice) -> tuple:
     return tuple(index)
 
 
-def _pad_hw(a: np.ndarray, pads: tuple, value: float, hw: int = -2) -> np.ndarray:
-    """``a`` with its image dims padded by ``pads`` with ``value`` (``a`` itself if none)."""
+def _pad_hw(a: np.ndarray, pads: tuple, value: float, hw: int = -2, out=None) -> np.ndarray:
+    """``a`` with its image dims padded by ``pads`` with ``value`` (``a`` itself if none),
+    written into ``out`` when given (a copy even without pads)."""
     (top, bottom), (left, right) = pads
-    if not (top or bottom or left or right):
+    padded = top or bottom or left or right
+    if out is None and not padded:
         return a
     shape = list(a.shape)
     h, w = shape[hw % a.ndim], shape[hw % a.ndim + 1]
-    shape[hw % a.ndim], shape[hw % a.ndim + 1] = h + top + bottom, w + left + right
-    out = np.full(shape, value, a.dtype)
+    if out is None:
+        shape[hw % a.ndim], shape[hw % a.ndim + 1] = h + top + bottom, w + left + right
+        out = np.full(shape, value, a.dtype)
+    elif padded:
+        out.fill(value)
     out[_hw_index(a.ndim, hw, slice(top, top + h), slice(left, left + w))] = a
     return out
 
@@ -157,13 +162,8 @@ def _channels_last_padded(x: np.ndarray, pads: tuple, ctx=None) -> np.ndarray:
         return moved
     c, h, w, n = moved.shape
     shape = (c, h + top + bottom, w + left + right, n)
-    out = None if ctx is None else ctx.buffer("padded", x, shape)
-    if out is None:
-        return np.ascontiguousarray(_pad_hw(moved, pads, 0, hw=1))
-    if out.shape[1:3] != (h, w):
-        out.fill(0)
-    out[:, top : top + h, left : left + w] = moved
-    return out
+    kept = None if ctx is None else ctx.buffer("padded", x, shape)
+    return np.ascontiguousarray(_pad_hw(moved, pads, 0, hw=1, out=kept))
 
 
 def _im2col(x: np.ndarray, kernel: tuple, stride: tuple, pads: tuple, ctx=None) -> tuple:
