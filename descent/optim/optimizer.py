@@ -46,12 +46,14 @@ _BLOCK = 1 << 16
 _SMALL = 4096
 
 # NOTE: the rules' temporaries live in arrays made once per thread and reused by every
-# step, so an update allocates nothing, eager or compiled; a rule never keeps one past its
-# own call. A small one is kept per shape (a lookup is all a step pays for it); a large
-# one is a view of one flat array per dtype, as large as the largest asked for, so that
-# the temporaries of a big model cost one parameter's size, not the model's.
+# step, so an update allocates nothing, eager or compiled, beyond the few-KiB temporaries
+# of parameters up to ``_SMALL`` values; a rule never keeps one past its own call. A
+# small one is kept per shape (a lookup is all a step pays for it); a large one is a view
+# of one flat array per dtype, as large as the largest asked for, so that the
+# temporaries of a big model cost one parameter's size, not the model's.
 _scratch = threading.local()
 _KEPT_SHAPES = 256  # small temporaries kept per thread before they are all let go
+_OWN = 9  # add_scaled's own ``which``: the rules that call it hold 0 and 1 meanwhile
 
 
 def scratch(like: np.ndarray, which: int = 0, size: int | None = None) -> np.ndarray:
@@ -101,11 +103,11 @@ def add_scaled(p: np.ndarray, g: np.ndarray, alpha: float) -> None:
         p += alpha * g
         return
     if p.size <= _BLOCK or not (p.flags.c_contiguous and g.flags.c_contiguous):
-        part = np.multiply(g, alpha, out=scratch(g, 9))
+        part = np.multiply(g, alpha, out=scratch(g, _OWN))
         p += part
         return
     flat_p, flat_g = p.reshape(-1), g.reshape(-1)
-    buf = scratch(g, 9, _BLOCK)
+    buf = scratch(g, _OWN, _BLOCK)
     for start in range(0, p.size, _BLOCK):
         stop = min(start + _BLOCK, p.size)
         part = buf[: stop - start]
