@@ -179,13 +179,14 @@ class Context:
     def buffer(self, key, like: np.ndarray, shape: tuple | None = None, dtype=None):
         """Where a rule may write an array it makes, shaped, typed and laid out in memory
         like ``like`` (a C-ordered array of ``shape`` when given; ``dtype`` may differ):
-        ``np.exp(x, out=ctx.buffer(0, x))``. None
-        here, so NumPy allocates as it does without ``out=``; in a step replayed by
-        ``ds.compile`` it is the same array on every replay once nothing else holds it,
-        so the replay allocates nothing after its first run. ``key`` names the array
-        among the rule's (its forward and backward share one set of keys). Without
-        ``dtype``, only a float or complex ``like`` gets a buffer (an integer input's
-        ``np.exp`` is a float), else None.
+        ``np.exp(x, out=ctx.buffer("out", x))``.
+
+        Here it is None, so NumPy allocates as it does without ``out=``. In a step
+        replayed by ``ds.compile`` (``compile._ReplayContext``) it is the same array on
+        every replay once nothing else holds it, so the replay allocates nothing after its
+        first run. ``key`` names the array among the rule's (its forward and backward
+        share one set of keys). Without ``dtype``, only a float or complex ``like`` gets an
+        array (an integer input's ``np.exp`` is a float); otherwise None.
 
         NOTE: a rule that asks for a buffer writes its whole result into it and keeps no
         reference to it beyond what it returns and saves: the replay reuses it.
